@@ -1,0 +1,26 @@
+"""tb-perclass: per-class learning curves, confusion matrices and misclassified samples for
+TensorBoard.
+
+The public API is re-exported lazily: TensorBoard imports `tb_perclass.plugin.loader` at start-up
+through its entry point, and that import must not pull in NumPy, torch or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "PerClassWriter": "tb_perclass.writer",
+    "PerClassStats": "tb_perclass.stats.perclass",
+}
+
+__all__ = ["PerClassWriter", "PerClassStats", "__version__"]
+
+
+def __getattr__(attribute: str) -> Any:
+    if attribute in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[attribute]), attribute)
+    raise AttributeError(f"module 'tb_perclass' has no attribute {attribute!r}")

@@ -1,0 +1,147 @@
+"""The plugin's name and the versioned metadata every tb-perclass summary carries.
+
+This module is the single owner of the data contract's header (DESIGN.md section 3): the plugin
+name, the kinds of summary, the tag layout `<name>/<kind>` and the JSON `content` stored in
+`SummaryMetadata.plugin_data`. Both the logger (to write) and the plugin (to read) go through it.
+It imports only protobuf classes so that TensorBoard's start-up stays cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Mapping, Sequence
+
+from tensorboard.compat.proto import summary_pb2
+
+PLUGIN_NAME = "perclass"
+
+# Bump when the meaning of a field changes; readers refuse versions newer than they know.
+PROTOCOL_VERSION = 1
+
+KIND_STATS = "stats"
+KIND_CONFUSION = "confusion"
+KIND_SAMPLES = "samples"
+KINDS = (KIND_STATS, KIND_CONFUSION, KIND_SAMPLES)
+
+TASK_MULTICLASS = "multiclass"
+TASK_BINARY = "binary"
+TASK_MULTILABEL = "multilabel"
+TASKS = (TASK_MULTICLASS, TASK_BINARY, TASK_MULTILABEL)
+
+DEFAULT_NAME = "perclass"
+
+# Row order of the `stats` tensor [4, C].
+STATS_ROWS = ("loss", "count", "correct", "nonfinite")
+
+_DATA_CLASS = {
+    KIND_STATS: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_CONFUSION: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_SAMPLES: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PerClassMetadata:
+    """The parsed `content` of one tag's plugin data."""
+
+    version: int
+    kind: str
+    task: str
+    class_names: tuple[str, ...]
+    loss: str
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def tag_for(name: str, kind: str) -> str:
+    """The tag under which `kind` summaries of the head `name` are written."""
+    return f"{name}/{kind}"
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """Inverse of `tag_for`; names may themselves contain '/'."""
+    name, _, kind = tag.rpartition("/")
+    return name, kind
+
+
+def validate_name(name: str) -> str:
+    if not isinstance(name, str) or not name or name != name.strip("/"):
+        raise ValueError(
+            f"name={name!r} is not a usable tag prefix: pass a non-empty string that does not "
+            "start or end with '/', e.g. name='perclass' or name='head_a'"
+        )
+    return name
+
+
+def create_summary_metadata(
+    *,
+    kind: str,
+    task: str,
+    class_names: Sequence[str],
+    loss: str,
+    description: str = "",
+    **extra: Any,
+) -> summary_pb2.SummaryMetadata:
+    """Builds the `SummaryMetadata` for one summary of `kind`.
+
+    TensorBoard keeps only the first metadata it sees per tag, so everything here must be fixed for
+    the life of a tag: kind-specific `extra` fields may only hold per-tag constants.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind={kind!r} is not one of {KINDS}")
+    if task not in TASKS:
+        raise ValueError(f"task={task!r} is not one of {TASKS}")
+    content = {
+        "version": PROTOCOL_VERSION,
+        "kind": kind,
+        "task": task,
+        "class_names": [str(c) for c in class_names],
+        "loss": loss,
+        **extra,
+    }
+    return summary_pb2.SummaryMetadata(
+        summary_description=description,
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name=PLUGIN_NAME,
+            content=json.dumps(content, separators=(",", ":")).encode("utf-8"),
+        ),
+        data_class=_DATA_CLASS[kind],
+    )
+
+
+def parse_plugin_content(content: bytes) -> PerClassMetadata:
+    """Parses `plugin_data.content`; raises ValueError naming what is wrong with it."""
+    try:
+        fields = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"plugin content is not UTF-8 JSON: {error}") from None
+    if not isinstance(fields, dict):
+        raise ValueError("plugin content is not a JSON object")
+    version = fields.pop("version", None)
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"plugin content has no valid version (got {version!r})")
+    if version > PROTOCOL_VERSION:
+        raise ValueError(
+            f"summary was written with protocol version {version}; this tb-perclass reads up to "
+            f"{PROTOCOL_VERSION}: upgrade tb-perclass"
+        )
+    kind = fields.pop("kind", None)
+    task = fields.pop("task", None)
+    class_names = fields.pop("class_names", None)
+    loss = fields.pop("loss", "")
+    if kind not in KINDS or task not in TASKS:
+        raise ValueError(f"plugin content has unknown kind {kind!r} or task {task!r}")
+    if not isinstance(class_names, list) or not all(isinstance(c, str) for c in class_names):
+        raise ValueError("plugin content's class_names is not a list of strings")
+    return PerClassMetadata(
+        version=version,
+        kind=kind,
+        task=task,
+        class_names=tuple(class_names),
+        loss=str(loss),
+        extra=fields,
+    )

@@ -1,0 +1,34 @@
+"""Fast JSON for responses made mostly of NumPy arrays, with NaN and infinities as `null`.
+
+`json.dumps` of nested lists is fast, but writes NaN as the non-JSON token `NaN`. Arrays are
+therefore serialised on their own, where the only tokens are numbers and replacing `NaN` and
+`Infinity` cannot touch user text such as class names.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+
+def dumps(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return _array(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{dumps(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(dumps(v) for v in value) + "]"
+    if isinstance(value, (float, np.floating)):
+        return json.dumps(float(value)) if np.isfinite(value) else "null"
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return json.dumps(value)
+
+
+def _array(array: np.ndarray) -> str:
+    if np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
+        return json.dumps(array.tolist())
+    text = json.dumps(array.astype(np.float64).tolist())
+    return text.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null")

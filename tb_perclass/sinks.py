@@ -1,0 +1,128 @@
+"""Where a `PerClassWriter`'s summaries go: an event file of its own, a user's
+`torch.utils.tensorboard.SummaryWriter`, or a `tf.summary` writer (a given one or the default).
+
+Every sink writes synchronously and flushes, so whatever `write()` returned from is in the
+operating system's hands: a crash of the training process afterwards loses none of it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import time
+from typing import Any, Protocol
+
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.summary.writer.record_writer import RecordWriter
+
+_file_counter = itertools.count()
+
+
+class Sink(Protocol):
+    def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None: ...
+    def close(self) -> None: ...
+
+
+class EventFileSink:
+    """An event file of our own under `logdir`, opened at the first write.
+
+    Uses TensorBoard's TFRecord framing directly rather than `EventFileWriter`, whose file
+    access goes through `tensorboard.compat.tf` and would import TensorFlow when it is installed.
+    """
+
+    def __init__(self, logdir: str | os.PathLike):
+        self.logdir = os.fspath(logdir)
+        self._records: RecordWriter | None = None
+
+    def _open(self) -> RecordWriter:
+        os.makedirs(self.logdir, exist_ok=True)
+        filename = "events.out.tfevents.%010d.%s.%d.%d.perclass" % (
+            time.time(),
+            socket.gethostname(),
+            os.getpid(),
+            next(_file_counter),
+        )
+        records = RecordWriter(open(os.path.join(self.logdir, filename), "wb"))
+        header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
+        records.write(header.SerializeToString())
+        return records
+
+    def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
+        if self._records is None:
+            self._records = self._open()
+        event = event_pb2.Event(wall_time=wall_time, step=step, summary=summary)
+        self._records.write(event.SerializeToString())
+        self._records.flush()
+
+    def close(self) -> None:
+        if self._records is not None and not self._records.closed:
+            self._records.close()
+
+
+class TorchSummaryWriterSink:
+    """Adds our summaries to a user's `torch.utils.tensorboard.SummaryWriter` (which they own)."""
+
+    def __init__(self, writer: Any):
+        self._writer = writer
+
+    def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
+        self._writer._get_file_writer().add_summary(summary, step, wall_time)
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.flush()
+
+
+class TensorFlowSummarySink:
+    """Writes through `tf.summary`: to `writer` if given, else to the default writer at each
+    write (the one made current by `writer.as_default()` or `set_as_default()`)."""
+
+    def __init__(self, writer: Any | None):
+        self._writer = writer
+
+    def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
+        import contextlib
+
+        import tensorflow as tf
+        from tensorboard.util import tensor_util
+
+        scope = self._writer.as_default() if self._writer is not None else contextlib.nullcontext()
+        with scope:
+            for value in summary.value:
+                written = tf.summary.write(
+                    value.tag,
+                    tensor_util.make_ndarray(value.tensor),
+                    step=step,
+                    metadata=value.metadata,
+                )
+                if not bool(written):
+                    raise RuntimeError(
+                        "PerClassWriter(None) writes to the default tf.summary writer, and none "
+                        "is set (or recording is off): call "
+                        "tf.summary.create_file_writer(logdir).set_as_default() first, or pass "
+                        "a log directory"
+                    )
+            tf.summary.flush()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+
+def open_sink(target: Any) -> Sink:
+    """The sink for `PerClassWriter`'s first argument."""
+    if target is None:
+        return TensorFlowSummarySink(None)
+    if isinstance(target, (str, os.PathLike)):
+        return EventFileSink(target)
+    module = type(target).__module__
+    if module.startswith("torch.utils.tensorboard") and hasattr(target, "_get_file_writer"):
+        return TorchSummaryWriterSink(target)
+    if module.startswith("tensorflow") and hasattr(target, "as_default"):
+        return TensorFlowSummarySink(target)
+    raise TypeError(
+        f"logdir is {module}.{type(target).__qualname__}; pass a directory path, a "
+        "torch.utils.tensorboard.SummaryWriter, a tf.summary writer "
+        "(tf.summary.create_file_writer(...)), or None for the default tf.summary writer"
+    )

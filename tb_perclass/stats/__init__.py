@@ -1,0 +1,8 @@
+"""The per-class math, as pure functions over the arrays of NumPy, PyTorch or TensorFlow.
+
+- `arrays`: which library a batch comes from, and the few operations the math needs from it;
+  each library's implementation (`numpy_ops`, `torch_ops`, `tensorflow_ops`) is imported lazily.
+- `inputs`: validate one batch and turn it into labels, correctness and per-sample losses.
+- `losses`: per-sample losses computed from outputs when the caller gives none.
+- `perclass`: the `stats` state table (update on device) and its host-side compute.
+"""

@@ -1,0 +1,114 @@
+"""Which array library a batch comes from, and the small set of operations the math needs from it.
+
+The per-class math (`inputs`, `losses`, `perclass`) is written once against `ArrayOps`; each
+supported library (NumPy, PyTorch, TensorFlow) implements it in its own module, imported only when
+a batch of that library arrives, so a PyTorch user never imports TensorFlow and vice versa.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol, Sequence
+
+# type(x).__module__ prefix -> module implementing ArrayOps for that library.
+_LIBRARIES = {
+    "numpy": "tb_perclass.stats.numpy_ops",
+    "torch": "tb_perclass.stats.torch_ops",
+    "tensorflow": "tb_perclass.stats.tensorflow_ops",
+}
+_LOADED: dict[str, "ArrayOps"] = {}
+
+
+class ArrayOps(Protocol):
+    """Operations on one library's arrays. All of them stay on the arrays' device except
+    `to_numpy`, `min_max` and `any_true`, which read values back and are only used where
+    `is_on_host` says that costs no device synchronisation, or once per write()."""
+
+    name: str
+
+    def device(self, x: Any) -> str: ...
+    def is_on_host(self, x: Any) -> bool: ...
+    def shape(self, x: Any) -> tuple[int, ...]: ...
+    def dtype_name(self, x: Any) -> str: ...
+    def is_integer(self, x: Any) -> bool: ...
+    def is_floating(self, x: Any) -> bool: ...
+    def zeros(self, shape: tuple[int, ...], like: Any) -> Any: ...
+    def to_float64(self, x: Any) -> Any: ...
+    def to_index(self, x: Any) -> Any: ...
+    def argmax_rows(self, x: Any) -> Any: ...
+    def log_softmax_rows(self, x: Any) -> Any: ...
+    def log(self, x: Any) -> Any: ...
+    def clip(self, x: Any, low: float, high: float) -> Any: ...
+    def sum_rows(self, x: Any, keepdims: bool = False) -> Any: ...
+    def ones_like(self, x: Any) -> Any: ...
+    def logical_not(self, x: Any) -> Any: ...
+    def cast_like(self, x: Any, like: Any) -> Any: ...
+    def take_rows(self, x: Any, index: Any) -> Any: ...
+    def isfinite(self, x: Any) -> Any: ...
+    def where(self, condition: Any, x: Any, y: Any) -> Any: ...
+    def equal(self, x: Any, y: Any) -> Any: ...
+    def in_range(self, x: Any, low: int, high: int) -> Any: ...
+    def stack_columns(self, columns: Sequence[Any]) -> Any: ...
+    def scatter_add_rows(self, table: Any, rows: Any, values: Any) -> Any: ...
+    def reset(self, table: Any) -> Any: ...
+    def min_max(self, x: Any) -> tuple[int, int]: ...
+    def to_numpy(self, x: Any) -> Any: ...
+
+
+def library_of(x: Any) -> str | None:
+    """'numpy', 'torch' or 'tensorflow' for an array of that library, None otherwise.
+
+    Looks only at the type's module so that no framework is imported to answer.
+    """
+    root = type(x).__module__.partition(".")[0]
+    return root if root in _LIBRARIES else None
+
+
+def ops_for_library(library: str) -> ArrayOps:
+    if library not in _LOADED:
+        _LOADED[library] = importlib.import_module(_LIBRARIES[library]).OPS
+    return _LOADED[library]
+
+
+def as_batch(named: dict[str, Any]) -> tuple[ArrayOps, dict[str, Any]]:
+    """Checks that every given array comes from one library and sits on one device.
+
+    `named` maps argument names to values (None values are skipped). Python lists and tuples are
+    taken as NumPy arrays when the other arrays are NumPy. Returns the library's ops and the
+    arrays, with lists converted.
+    """
+    libraries = {arg: library_of(value) for arg, value in named.items() if value is not None}
+    found = {lib for lib in libraries.values() if lib is not None}
+    if len(found) > 1:
+        described = ", ".join(f"{arg} is {_describe_type(named[arg])}" for arg in libraries)
+        raise TypeError(
+            f"update() got arrays from different libraries ({described}); pass all arrays "
+            "from the framework that produced the outputs, e.g. torch.as_tensor(targets, "
+            "device=outputs.device)"
+        )
+    library = found.pop() if found else "numpy"
+    ops = ops_for_library(library)
+    converted = dict(named)
+    for arg, value in named.items():
+        if value is not None and libraries[arg] is None:
+            if library != "numpy" or not isinstance(value, (list, tuple)):
+                raise TypeError(
+                    f"{arg} is {_describe_type(value)}; pass a NumPy array, a torch.Tensor or a "
+                    "tf.Tensor (all from the same framework)"
+                )
+            import numpy as np
+
+            converted[arg] = np.asarray(value)
+    devices = {arg: ops.device(value) for arg, value in converted.items() if value is not None}
+    if len(set(devices.values())) > 1:
+        described = ", ".join(f"{arg} on {device}" for arg, device in devices.items())
+        raise ValueError(
+            f"update() got arrays on different devices ({described}); move them to one device "
+            "first, e.g. targets.to(outputs.device)"
+        )
+    return ops, converted
+
+
+def _describe_type(value: Any) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"

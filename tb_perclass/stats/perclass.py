@@ -1,0 +1,87 @@
+"""Per-class loss statistics (the `stats` kind): state, update and compute as pure functions.
+
+The state is one table of shape (C + 1, 4) on the data's device. Row c holds, for class c,
+[sum of finite per-sample losses, sample count, correct top-1 count, count of non-finite losses];
+row C counts labels outside [0, C) seen on an accelerator (see `inputs`). One scatter-add of a
+(B, 4) block per batch updates everything, and `write()` reads the table back in one transfer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from tb_perclass.stats.arrays import ArrayOps
+from tb_perclass.stats.inputs import Batch
+
+_LOSS_SUM, _COUNT, _CORRECT, _NONFINITE = range(4)
+
+
+def new_table(ops: ArrayOps, num_classes: int, like: Any) -> Any:
+    return ops.zeros((num_classes + 1, 4), like=like)
+
+
+def update_table(ops: ArrayOps, table: Any, batch: Batch) -> Any:
+    finite = ops.isfinite(batch.losses)
+    values = ops.stack_columns(
+        [
+            ops.where(finite, batch.losses, 0.0),
+            ops.ones_like(batch.losses),
+            batch.correct,
+            ops.logical_not(finite),
+        ]
+    )
+    return ops.scatter_add_rows(table, batch.rows, values)
+
+
+@dataclasses.dataclass(frozen=True)
+class PerClassStats:
+    """One step's per-class statistics, on the host. Arrays have one entry per class."""
+
+    loss: np.ndarray  # mean of the finite per-sample losses; NaN where there were none
+    count: np.ndarray
+    correct: np.ndarray
+    nonfinite: np.ndarray
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        return accuracy(self.correct, self.count)
+
+    @property
+    def total(self) -> int:
+        return int(self.count.sum())
+
+    def as_matrix(self) -> np.ndarray:
+        """The [4, C] float64 tensor of the `stats` summary."""
+        return np.stack([self.loss, self.count, self.correct, self.nonfinite]).astype(np.float64)
+
+    @classmethod
+    def from_matrix(cls, matrix: np.ndarray) -> "PerClassStats":
+        matrix = np.asarray(matrix, dtype=np.float64)
+        if matrix.ndim != 2 or matrix.shape[0] != 4:
+            raise ValueError(f"a stats tensor has shape [4, C]; got {matrix.shape}")
+        return cls(loss=matrix[0], count=matrix[1], correct=matrix[2], nonfinite=matrix[3])
+
+
+def accuracy(correct: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Top-1 accuracy, elementwise for arrays of any shape; NaN where a class had no samples."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, correct / np.maximum(count, 1), np.nan)
+
+
+def compute_stats(host_table: np.ndarray) -> tuple[PerClassStats, int]:
+    """Per-class statistics from a state table read back to the host, plus the number of
+    labels that were outside [0, C)."""
+    classes = host_table[:-1].astype(np.float64)
+    finite_count = classes[:, _COUNT] - classes[:, _NONFINITE]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(finite_count > 0, classes[:, _LOSS_SUM] / finite_count, np.nan)
+    stats = PerClassStats(
+        loss=mean,
+        count=classes[:, _COUNT].copy(),
+        correct=classes[:, _CORRECT].copy(),
+        nonfinite=classes[:, _NONFINITE].copy(),
+    )
+    return stats, int(host_table[-1, _COUNT])
