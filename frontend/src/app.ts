@@ -1,0 +1,713 @@
+// The Per-Class tab: loads data, owns the view state and the sidebar, and hands the
+// main area to a view. Refreshes itself (TensorBoard's reload does not reach plugin iframes).
+import { h, setChildren } from "./dom";
+import type { Api } from "./api";
+import type { ChartFactory } from "./chart";
+import type { CurvesResponse, RunCurves, TagsResponse } from "./types";
+import {
+  effectiveWorstN,
+  loadState,
+  saveState,
+  type KeyValueStore,
+  type ViewState,
+} from "./state";
+import { METRICS, metricById } from "./metrics";
+import { latestValues, worstN } from "./ranking";
+import {
+  matchesFilter,
+  normalize,
+  selectAll,
+  selectionPredicate,
+  selectNone,
+  selectOnly,
+  setSelected,
+} from "./selection";
+import { allNames, chooseName, chooseRankRun, runsWithName, tagInfo, unionClassNames, allRuns } from "./runs";
+import { assignDashes, classColors, DASHES, runColor } from "./colors";
+import { nonfiniteByClass } from "./shaping";
+import { clampSmoothing } from "./smoothing";
+import { dashSample, nonfiniteBadge, segmented, swatch } from "./widgets";
+import { CurvesView } from "./views/curves";
+import type { View, ViewContext } from "./views/view";
+
+export const REFRESH_SECONDS = 30;
+
+export interface AppDeps {
+  api: Api;
+  storage: KeyValueStore | null;
+  chartFactory: ChartFactory;
+  refreshMs?: number;
+  now?: () => Date;
+}
+
+export const EMPTY_SNIPPET = `from tb_perclass import PerClassWriter
+
+pc = PerClassWriter("runs/exp1/train", class_names=CLASSES)
+for epoch in range(epochs):
+    for x, y in train_loader:
+        logits = model(x)
+        ...
+        pc.update(logits, y)      # per-class loss and accuracy, accumulated
+    pc.write(step=epoch)          # one summary per step, then reset`;
+
+interface Derived {
+  names: string[];
+  name: string | null;
+  runs: string[];
+  selectedRuns: string[];
+  runColors: Map<string, string>;
+  runDashes: Map<string, number>;
+  classNames: string[];
+  selected: boolean[];
+  loaded: RunCurves[];
+  rankRun: string | null;
+  latest: (number | null)[];
+  worst: number[];
+  classColors: string[];
+  nonfinite: Map<string, number>;
+}
+
+export class App {
+  state: ViewState;
+  private tags: TagsResponse | null = null;
+  private curves = new Map<string, CurvesResponse>();
+  private curvesName: string | null = null;
+  private runErrors = new Map<string, string>();
+  private loadError: string | null = null;
+  private lastLoaded: Date | null = null;
+  private loading = false;
+  private token = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private derived: Derived | null = null;
+  private view: View;
+  private readonly refreshMs: number;
+  private readonly now: () => Date;
+
+  // layout
+  readonly root: HTMLElement;
+  private sidebar: HTMLElement;
+  private main: HTMLElement;
+  private titleEl: HTMLElement;
+  private statusEl: HTMLElement;
+  private reloadBtn: HTMLButtonElement;
+  private autoBox: HTMLInputElement;
+  private notices: HTMLElement;
+  private viewBox: HTMLElement;
+  // sidebar controls
+  private metricSeg;
+  private xSeg;
+  private colorSeg;
+  private smoothRange: HTMLInputElement;
+  private smoothNum: HTMLInputElement;
+  private logBox: HTMLInputElement;
+  private logLabel: HTMLElement;
+  private worstNum: HTMLInputElement;
+  private rankSelect: HTMLSelectElement;
+  private nameSection: HTMLElement;
+  private nameSelect: HTMLSelectElement;
+  private runsSection: HTMLElement;
+  private runList: HTMLElement;
+  private runsCount: HTMLElement;
+  private classSection: HTMLElement;
+  private search: HTMLInputElement;
+  private classCount: HTMLElement;
+  private classList: HTMLElement;
+
+  constructor(
+    container: HTMLElement,
+    private readonly deps: AppDeps,
+  ) {
+    this.state = loadState(deps.storage);
+    this.refreshMs = deps.refreshMs ?? REFRESH_SECONDS * 1000;
+    this.now = deps.now ?? (() => new Date());
+
+    // toolbar
+    this.titleEl = h("div", { class: "pc-title", attrs: { "data-role": "title" } }, "Per-Class");
+    this.statusEl = h("span", { class: "pc-status", attrs: { "data-role": "status", "aria-live": "polite" } }, "Loading…");
+    this.reloadBtn = h(
+      "button",
+      { class: "pc-button", title: "Reload data now", attrs: { type: "button", "data-role": "reload" }, on: { click: () => void this.refresh() } },
+      "⟳ Reload",
+    );
+    this.autoBox = h("input", {
+      attrs: { type: "checkbox", "data-role": "auto-refresh" },
+      on: { change: () => this.setState({ autoRefresh: this.autoBox.checked }, { rerender: false }) },
+    });
+    const autoLabel = h(
+      "label",
+      { class: "pc-check pc-status", title: `Reload every ${REFRESH_SECONDS} s while this tab is visible` },
+      this.autoBox,
+      `Auto-refresh (${REFRESH_SECONDS} s)`,
+    );
+    const toolbar = h("div", { class: "pc-toolbar" }, this.titleEl, h("div", { class: "pc-spacer" }), this.statusEl, autoLabel, this.reloadBtn);
+    this.notices = h("div", { class: "pc-notices", attrs: { "data-role": "notices" } });
+    this.viewBox = h("div", { class: "pc-view" });
+    this.main = h("main", { class: "pc-main" }, toolbar, this.notices, this.viewBox);
+
+    // settings
+    this.metricSeg = segmented(
+      "metric",
+      METRICS.map((m) => ({ value: m.id, label: m.label })),
+      (v) => this.setState({ metric: v }),
+    );
+    this.smoothRange = h("input", {
+      class: "pc-slider",
+      attrs: { type: "range", min: 0, max: 0.999, step: 0.001, "data-control": "smoothing", "aria-label": "Smoothing" },
+      on: { input: () => this.setSmoothing(Number(this.smoothRange.value)) },
+    });
+    this.smoothNum = h("input", {
+      class: "pc-num",
+      attrs: { type: "number", min: 0, max: 0.999, step: 0.01, "aria-label": "Smoothing value" },
+      on: { change: () => this.setSmoothing(Number(this.smoothNum.value)) },
+    });
+    this.xSeg = segmented(
+      "x-axis",
+      [
+        { value: "step", label: "Step" },
+        { value: "relative", label: "Relative", title: "Wall time since each run's first step" },
+      ],
+      (v) => this.setState({ xAxis: v, zoom: null }),
+    );
+    this.logBox = h("input", {
+      attrs: { type: "checkbox", "data-control": "log-scale" },
+      on: { change: () => this.setState({ logScale: this.logBox.checked }) },
+    });
+    this.logLabel = h("label", { class: "pc-check" }, this.logBox, "Log scale (loss)");
+    this.worstNum = h("input", {
+      class: "pc-num",
+      attrs: { type: "number", min: 0, max: 100, step: 1, "data-control": "worst-n", "aria-label": "Number of worst classes to highlight" },
+      on: {
+        change: () => {
+          const n = Math.max(0, Math.min(100, Math.floor(Number(this.worstNum.value) || 0)));
+          this.setState({ worstN: n });
+        },
+      },
+    });
+    this.rankSelect = h("select", {
+      class: "pc-select",
+      attrs: { "data-control": "rank-run", "aria-label": "Run that ranks the classes" },
+      on: { change: () => this.setState({ rankRun: this.rankSelect.value || null }) },
+    });
+    this.colorSeg = segmented(
+      "color-by",
+      [
+        { value: "class", label: "Class" },
+        { value: "run", label: "Run" },
+      ],
+      (v) => this.setState({ colorBy: v }),
+    );
+    const settings = h(
+      "section",
+      { class: "pc-section", attrs: { "data-role": "settings" } },
+      h("div", { class: "pc-section-title" }, "Settings"),
+      field("Metric", this.metricSeg.el),
+      field("Smoothing", h("div", { class: "pc-row" }, this.smoothRange, this.smoothNum)),
+      field("Horizontal axis", this.xSeg.el),
+      field(null, this.logLabel),
+      field(
+        "Highlight worst classes",
+        h("div", { class: "pc-row" }, this.worstNum, h("span", { class: "pc-label", style: { margin: "0" } }, "by latest in"), this.rankSelect),
+      ),
+      field("Colour lines by", this.colorSeg.el),
+    );
+
+    this.nameSelect = h("select", {
+      class: "pc-select",
+      attrs: { "data-control": "name", "aria-label": "Tag" },
+      on: { change: () => this.setState({ name: this.nameSelect.value, zoom: null }) },
+    });
+    this.nameSection = h(
+      "section",
+      { class: "pc-section", attrs: { "data-role": "names" } },
+      h("div", { class: "pc-section-title" }, "Tag"),
+      this.nameSelect,
+    );
+
+    this.runsCount = h("span", { class: "pc-count" });
+    this.runList = h("div", { class: "pc-run-list", attrs: { "data-role": "runs" } });
+    this.runsSection = h(
+      "section",
+      { class: "pc-section" },
+      h("div", { class: "pc-section-title" }, "Runs", this.runsCount),
+      this.runList,
+    );
+
+    this.search = h("input", {
+      class: "pc-search",
+      attrs: { type: "search", placeholder: "Filter classes", "data-control": "class-search", "aria-label": "Filter classes" },
+      on: {
+        input: () => {
+          this.state.classFilter = this.search.value;
+          this.persist();
+          this.renderClassList();
+        },
+      },
+    });
+    this.classCount = h("span", { class: "pc-count", attrs: { "data-role": "class-count" } });
+    const linkBtn = (label: string, role: string, title: string, fn: () => void) =>
+      h("button", { class: "pc-linkbtn", title, attrs: { type: "button", "data-role": role }, on: { click: fn } }, label);
+    const actions = h(
+      "div",
+      { class: "pc-class-actions" },
+      linkBtn("All", "select-all", "Show every class", () => this.setClasses(selectAll())),
+      linkBtn("None", "select-none", "Hide every class", () => this.setClasses(selectNone())),
+      linkBtn("Only matching", "select-filtered", "Show only the classes matching the filter", () =>
+        this.setClasses(selectOnly(this.filteredClasses())),
+      ),
+      linkBtn("Only worst", "select-worst", "Show only the highlighted worst classes", () => {
+        const d = this.derived;
+        if (d) this.setClasses(selectOnly(d.worst.map((g) => d.classNames[g])));
+      }),
+    );
+    this.classList = h("div", { class: "pc-class-list", attrs: { "data-role": "classes", role: "list" } });
+    this.classSection = h(
+      "section",
+      { class: "pc-section pc-classes" },
+      h("div", { class: "pc-section-title" }, "Classes", this.classCount),
+      this.search,
+      actions,
+      this.classList,
+    );
+
+    this.sidebar = h(
+      "aside",
+      { class: "pc-sidebar", attrs: { "data-role": "sidebar" } },
+      h("div", { class: "pc-sidebar-top" }, settings, this.nameSection, this.runsSection),
+      this.classSection,
+    );
+    this.root = h("div", { class: "pc-root" }, this.sidebar, this.main);
+    container.appendChild(this.root);
+
+    this.view = new CurvesView(deps.chartFactory);
+    this.syncControls();
+    this.sidebar.hidden = true;
+    setChildren(this.viewBox, h("div", { class: "pc-loading" }, "Loading per-class data…"));
+  }
+
+  /** First load, then the periodic refresh. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => {
+      const hidden = typeof document !== "undefined" && document.visibilityState === "hidden";
+      if (this.state.autoRefresh && !hidden && !this.loading) void this.refresh();
+    }, this.refreshMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.view.destroy();
+  }
+
+  /** Reloads tags and the selected runs' curves; keeps the view state. */
+  async refresh(): Promise<void> {
+    const token = ++this.token;
+    this.loading = true;
+    this.renderStatus();
+    try {
+      const tags = await this.deps.api.tags();
+      if (token !== this.token) return;
+      this.tags = tags;
+      this.loadError = null;
+      const name = chooseName(tags, this.state.name);
+      if (name !== this.curvesName) {
+        this.curves.clear();
+        this.runErrors.clear();
+        this.curvesName = name;
+      }
+      if (name !== null) {
+        const runs = runsWithName(tags, name).filter((r) => !this.state.deselectedRuns.includes(r));
+        await this.fetchCurves(runs, name, token);
+        if (token !== this.token) return;
+      }
+      this.lastLoaded = this.now();
+    } catch (e) {
+      if (token !== this.token) return;
+      this.loadError = (e as Error).message || String(e);
+    } finally {
+      if (token === this.token) this.loading = false;
+    }
+    this.render();
+  }
+
+  private async fetchCurves(runs: string[], name: string, token: number): Promise<void> {
+    await Promise.all(
+      runs.map(async (run) => {
+        try {
+          const c = await this.deps.api.curves(run, name);
+          if (token !== this.token || name !== this.curvesName) return;
+          this.curves.set(run, c);
+          this.runErrors.delete(run);
+        } catch (e) {
+          if (token !== this.token) return;
+          this.runErrors.set(run, (e as Error).message || String(e));
+        }
+      }),
+    );
+  }
+
+  /** Loads curves of newly ticked runs (or a new tag) without a full refresh. */
+  private async loadMissing(): Promise<void> {
+    if (!this.tags) return;
+    const name = chooseName(this.tags, this.state.name);
+    if (name === null) return;
+    if (name !== this.curvesName) {
+      void this.refresh();
+      return;
+    }
+    const missing = runsWithName(this.tags, name).filter(
+      (r) => !this.state.deselectedRuns.includes(r) && !this.curves.has(r) && !this.runErrors.has(r),
+    );
+    if (!missing.length) return;
+    const token = this.token;
+    await this.fetchCurves(missing, name, token);
+    if (token === this.token) this.render();
+  }
+
+  setState(patch: Partial<ViewState>, opts: { rerender?: boolean } = {}): void {
+    Object.assign(this.state, patch);
+    this.persist();
+    if (opts.rerender === false) return;
+    if ("name" in patch || "deselectedRuns" in patch) void this.loadMissing();
+    this.render();
+  }
+
+  private setSmoothing(v: number): void {
+    this.setState({ smoothing: clampSmoothing(v) });
+  }
+
+  private setClasses(sel: ViewState["classes"]): void {
+    const d = this.derived;
+    this.setState({ classes: d ? normalize(sel, d.classNames) : sel });
+  }
+
+  private persist(): void {
+    saveState(this.deps.storage, this.state);
+  }
+
+  private filteredClasses(): string[] {
+    const d = this.derived;
+    if (!d) return [];
+    return d.classNames.filter((n) => matchesFilter(n, this.state.classFilter));
+  }
+
+  private derive(): Derived | null {
+    const tags = this.tags;
+    if (!tags) return null;
+    const s = this.state;
+    const names = allNames(tags);
+    const name = chooseName(tags, s.name);
+    const everyRun = allRuns(tags);
+    const runColors = new Map(everyRun.map((r, i) => [r, runColor(i)]));
+    const runs = name === null ? [] : runsWithName(tags, name);
+    const selectedRuns = runs.filter((r) => !s.deselectedRuns.includes(r));
+    const runDashes = assignDashes(runs);
+    const loaded: RunCurves[] = selectedRuns.filter((r) => this.curves.has(r)).map((r) => ({ run: r, curves: this.curves.get(r)! }));
+    const classNames = unionClassNames([
+      ...loaded.map((rc) => rc.curves.class_names),
+      ...runs.map((r) => (name !== null ? tagInfo(tags, r, name)?.class_names ?? [] : [])),
+    ]);
+    const pred = selectionPredicate(s.classes);
+    const selected = classNames.map(pred);
+    const metric = metricById(s.metric);
+    const rankRun = chooseRankRun(
+      loaded.map((rc) => rc.run),
+      s.rankRun,
+    );
+    let latest: (number | null)[] = classNames.map(() => null);
+    const rankCurves = loaded.find((rc) => rc.run === rankRun)?.curves;
+    if (rankCurves) {
+      const perRun = latestValues(metric.extract(rankCurves), rankCurves.class_names.length);
+      const at = new Map(rankCurves.class_names.map((n, k) => [n, k]));
+      latest = classNames.map((n) => {
+        const k = at.get(n);
+        return k === undefined ? null : perRun[k];
+      });
+    }
+    const n = effectiveWorstN(s, classNames.length);
+    const worst = worstN(latest, n, metric.higherIsBetter, (i) => selected[i]);
+    return {
+      names,
+      name,
+      runs,
+      selectedRuns,
+      runColors,
+      runDashes,
+      classNames,
+      selected,
+      loaded,
+      rankRun,
+      latest,
+      worst,
+      classColors: classColors(classNames.length, worst),
+      nonfinite: nonfiniteByClass(loaded),
+    };
+  }
+
+  /** Re-renders everything from the state and the loaded data. */
+  render(): void {
+    this.derived = this.derive();
+    this.syncControls();
+    this.renderStatus();
+    this.renderNotices();
+    const d = this.derived;
+    if (!d) {
+      // nothing loaded yet (first load failed): the notice says why
+      this.sidebar.hidden = true;
+      if (this.loadError) setChildren(this.viewBox, h("div", { class: "pc-message" }, "The per-class data could not be loaded."));
+      return;
+    }
+    if (d.name === null) {
+      this.sidebar.hidden = true;
+      this.renderEmpty();
+      return;
+    }
+    this.sidebar.hidden = false;
+    this.renderTitle(d);
+    this.renderNames(d);
+    this.renderRuns(d);
+    this.renderClassList();
+    if (this.view.element.parentNode !== this.viewBox) setChildren(this.viewBox, this.view.element);
+    this.view.update(this.viewContext(d));
+  }
+
+  private viewContext(d: Derived): ViewContext {
+    return {
+      state: this.state,
+      name: d.name!,
+      info: d.runs.length ? tagInfo(this.tags!, d.runs[0], d.name!) : undefined,
+      runs: d.loaded,
+      classNames: d.classNames,
+      selected: d.selected,
+      metric: metricById(this.state.metric),
+      worst: d.worst,
+      classColors: d.classColors,
+      latest: d.latest,
+      rankRun: d.rankRun,
+      runColors: d.runColors,
+      runDashes: d.runDashes,
+      nonfinite: d.nonfinite,
+      setState: (patch, opts) => this.setState(patch, opts),
+    };
+  }
+
+  private syncControls(): void {
+    const s = this.state;
+    const metric = metricById(s.metric);
+    this.metricSeg.set(s.metric);
+    this.xSeg.set(s.xAxis);
+    this.colorSeg.set(s.colorBy);
+    if (document.activeElement !== this.smoothRange) this.smoothRange.value = String(s.smoothing);
+    if (document.activeElement !== this.smoothNum) this.smoothNum.value = String(s.smoothing);
+    this.logBox.checked = s.logScale;
+    this.logBox.disabled = !metric.allowLog;
+    this.logLabel.classList.toggle("pc-disabled", !metric.allowLog);
+    this.logLabel.title = metric.allowLog ? "Logarithmic y axis" : `Log scale applies to the loss, not to ${metric.label.toLowerCase()}`;
+    this.autoBox.checked = s.autoRefresh;
+    const d = this.derived;
+    if (document.activeElement !== this.worstNum) this.worstNum.value = String(effectiveWorstN(s, d?.classNames.length ?? 0));
+    if (document.activeElement !== this.search) this.search.value = s.classFilter;
+    if (d) {
+      const runs = d.loaded.map((rc) => rc.run);
+      setChildren(
+        this.rankSelect,
+        ...runs.map((r) => {
+          const o = h("option", { attrs: { value: r } }, r);
+          o.selected = r === d.rankRun;
+          return o;
+        }),
+      );
+      this.rankSelect.disabled = runs.length === 0;
+    }
+  }
+
+  private renderStatus(): void {
+    const parts: string[] = [];
+    if (this.loading) parts.push("Loading…");
+    else if (this.lastLoaded) parts.push(`Last loaded ${formatTime(this.lastLoaded)}`);
+    this.statusEl.textContent = parts.join(" ");
+    this.reloadBtn.disabled = this.loading;
+  }
+
+  private renderNotices(): void {
+    const items: Node[] = [];
+    if (this.loadError) {
+      items.push(notice("error", `Could not load the per-class data: ${this.loadError}`));
+    }
+    const d = this.derived;
+    if (d) {
+      for (const run of d.selectedRuns) {
+        const err = this.runErrors.get(run);
+        if (err) items.push(notice("error", `Run ${run}: ${err}`));
+      }
+      const flagged = [...d.nonfinite.keys()].filter((n) => d.classNames.includes(n));
+      if (flagged.length) {
+        const total = flagged.reduce((a, n) => a + (d.nonfinite.get(n) ?? 0), 0);
+        items.push(
+          notice(
+            "warn",
+            `⚠ ${flagged.length} class${flagged.length === 1 ? " has" : "es have"} non-finite (NaN/Inf) per-sample losses ` +
+              `(${total} in total over the selected runs). They are kept out of the mean loss and marked ⚠ NaN in the class list.`,
+            "nonfinite-notice",
+          ),
+        );
+      }
+    }
+    setChildren(this.notices, ...items);
+  }
+
+  private renderTitle(d: Derived): void {
+    const metric = metricById(this.state.metric);
+    const sub = d.names.length > 1 || d.name !== "perclass" ? ` · ${d.name}` : "";
+    setChildren(
+      this.titleEl,
+      `Per-class ${metric.label.toLowerCase()}`,
+      h("span", { class: "pc-title-sub" }, `${sub} · ${d.classNames.length} class${d.classNames.length === 1 ? "" : "es"}`),
+    );
+  }
+
+  private renderNames(d: Derived): void {
+    this.nameSection.hidden = d.names.length <= 1;
+    setChildren(
+      this.nameSelect,
+      ...d.names.map((n) => {
+        const o = h("option", { attrs: { value: n } }, n);
+        o.selected = n === d.name;
+        return o;
+      }),
+    );
+  }
+
+  private renderRuns(d: Derived): void {
+    this.runsCount.textContent = `${d.selectedRuns.length} of ${d.runs.length}`;
+    const rows: Node[] = [];
+    if (d.runs.length > 1) {
+      const allOn = d.selectedRuns.length === d.runs.length;
+      rows.push(
+        h(
+          "div",
+          { class: "pc-class-actions", style: { margin: "0 0 4px" } },
+          h(
+            "button",
+            {
+              class: "pc-linkbtn",
+              attrs: { type: "button", "data-role": "toggle-runs" },
+              on: {
+                click: () =>
+                  this.setState({
+                    deselectedRuns: allOn ? [...d.runs] : this.state.deselectedRuns.filter((r) => !d.runs.includes(r)),
+                  }),
+              },
+            },
+            allOn ? "Hide all runs" : "Show all runs",
+          ),
+        ),
+      );
+    }
+    for (const run of d.runs) {
+      const on = d.selectedRuns.includes(run);
+      const color = d.runColors.get(run) ?? "#425066";
+      const box = h("input", {
+        attrs: { type: "checkbox", "data-run": run, "aria-label": `Show run ${run}` },
+        style: { "accent-color": color },
+        on: {
+          change: () => {
+            const rest = this.state.deselectedRuns.filter((r) => r !== run);
+            this.setState({ deselectedRuns: box.checked ? rest : [...rest, run] });
+          },
+        },
+      });
+      box.checked = on;
+      const err = this.runErrors.get(run);
+      rows.push(
+        h(
+          "label",
+          { class: "pc-run", title: run },
+          box,
+          swatch(color),
+          dashSample("rgba(0,0,0,0.7)", DASHES[d.runDashes.get(run) ?? 0]?.dash ?? [], 2, 24),
+          h("span", { class: "pc-run-name" }, run),
+          err ? h("span", { class: "pc-run-error", title: err }, "⚠") : null,
+        ),
+      );
+    }
+    setChildren(this.runList, ...rows);
+  }
+
+  private renderClassList(): void {
+    const d = this.derived;
+    if (!d) return;
+    const metric = metricById(this.state.metric);
+    const query = this.state.classFilter;
+    const shown = d.classNames.map((n, i) => ({ n, i })).filter(({ n }) => matchesFilter(n, query));
+    const numSelected = d.selected.filter(Boolean).length;
+    this.classCount.textContent =
+      `${numSelected} of ${d.classNames.length} shown` + (query.trim() ? ` · ${shown.length} match` : "");
+    const worstRank = new Map(d.worst.map((g, r) => [g, r]));
+    const rows: Node[] = [];
+    const frag = document.createDocumentFragment();
+    for (const { n, i } of shown) {
+      const box = h("input", { attrs: { type: "checkbox", "aria-label": `Show class ${n}` } });
+      box.checked = d.selected[i];
+      box.addEventListener("change", () => {
+        this.setClasses(setSelected(this.state.classes, n, box.checked, d.classNames));
+      });
+      const v = d.latest[i];
+      const nf = d.nonfinite.get(n) ?? 0;
+      const rank = worstRank.get(i);
+      const row = h(
+        "label",
+        { class: rank !== undefined ? "pc-class pc-worst" : "pc-class", title: n, attrs: { "data-class": n, role: "listitem" } },
+        box,
+        swatch(d.worst.length && rank === undefined ? "rgba(0,0,0,0.18)" : d.classColors[i]),
+        h("span", { class: "pc-class-name" }, n),
+        nf ? nonfiniteBadge(nf) : null,
+        rank !== undefined ? h("span", { class: "pc-rank", title: `#${rank + 1} worst` }, `#${rank + 1}`) : null,
+        v !== null && v !== undefined ? h("span", { class: "pc-class-value", title: `latest ${metric.label.toLowerCase()} in ${d.rankRun}` }, metric.format(v)) : null,
+      );
+      frag.appendChild(row);
+    }
+    rows.push(frag);
+    if (!shown.length) rows.push(h("div", { class: "pc-empty-list" }, d.classNames.length ? "No class matches the filter." : "No classes yet."));
+    setChildren(this.classList, ...rows);
+  }
+
+  private renderEmpty(): void {
+    setChildren(this.titleEl, "Per-class");
+    setChildren(
+      this.viewBox,
+      h(
+        "div",
+        { class: "pc-empty", attrs: { "data-role": "empty-state" } },
+        h("h2", null, "No per-class data was found"),
+        h(
+          "p",
+          null,
+          "This tab shows loss and accuracy per class, written by the tb_perclass logger. Log them from your training loop, for example in PyTorch:",
+        ),
+        h("pre", { class: "pc-code" }, EMPTY_SNIPPET),
+        h("p", null, "then point TensorBoard at the log directory:"),
+        h("pre", { class: "pc-code" }, "tensorboard --logdir runs"),
+        h(
+          "p",
+          null,
+          "Runs follow the Keras convention: write training and validation statistics to separate run directories (runs/exp1/train, runs/exp1/validation) and this tab overlays them. " +
+            `It refreshes itself every ${REFRESH_SECONDS} seconds, so new runs appear here on their own.`,
+        ),
+      ),
+    );
+  }
+}
+
+function field(label: string | null, control: Node): HTMLElement {
+  return h("div", { class: "pc-field" }, label ? h("span", { class: "pc-label" }, label) : null, control);
+}
+
+function notice(kind: "error" | "warn", text: string, role?: string): HTMLElement {
+  return h("div", { class: `pc-notice pc-notice-${kind}`, attrs: { role: kind === "error" ? "alert" : "status", "data-role": role ?? `notice-${kind}` } }, text);
+}
+
+function formatTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

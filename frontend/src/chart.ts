@@ -1,0 +1,271 @@
+// The line chart: uPlot for the lines, axes, zoom and cursor; an overlay canvas for the
+// hovered line; mean labels drawn in a draw hook. The view talks to it only through
+// LineChart, so DOM tests can swap in a fake (happy-dom has no canvas).
+import uPlot from "uplot";
+import type { ChartModel } from "./shaping";
+import { LineIndex, nearestLine } from "./tooltip";
+
+export interface HoverHit {
+  /** index into model.lines */
+  line: number;
+  /** index into model.xs */
+  index: number;
+  /** cursor position in CSS px relative to the chart container */
+  left: number;
+  top: number;
+}
+
+export interface ChartOptions {
+  model: ChartModel;
+  logScale: boolean;
+  zoom: [number, number] | null;
+  yLabel: string;
+  formatY: (v: number) => string;
+  formatX: (v: number) => string;
+  /** text drawn next to each mean line's end, by line index; none = no label */
+  meanLabel: (line: number) => string | null;
+  onZoom: (range: [number, number] | null) => void;
+  onHover: (hit: HoverHit | null) => void;
+}
+
+export interface LineChart {
+  resize(width: number, height: number): void;
+  destroy(): void;
+}
+
+export type ChartFactory = (container: HTMLElement, opts: ChartOptions, width: number, height: number) => LineChart;
+
+const FONT = "11px Roboto, sans-serif";
+const AXIS_COLOR = "rgba(0, 0, 0, 0.6)";
+const GRID_COLOR = "rgba(0, 0, 0, 0.07)";
+
+function axisSize(self: uPlot, values: string[] | null, axisIdx: number, cycleNum: number): number {
+  const axis = self.axes[axisIdx] as uPlot.Axis & { _size?: number };
+  if (cycleNum > 1 && axis._size) return axis._size;
+  let size = 8 + 4; // tick + gap
+  const longest = (values ?? []).reduce((acc, v) => (v && v.length > acc.length ? v : acc), "");
+  if (longest) {
+    self.ctx.font = FONT;
+    size += self.ctx.measureText(longest).width;
+  }
+  return Math.ceil(size) + (axisIdx === 1 ? 22 : 0);
+}
+
+export const uplotChart: ChartFactory = (container, opts, width, height) => {
+  const m = opts.model;
+  const index = new LineIndex(
+    m.xs,
+    m.lines.map((l) => l.values),
+  );
+  const data = [m.xs, ...m.lines.map((l) => l.values)] as unknown as uPlot.AlignedData;
+  const dpr = () => window.devicePixelRatio || 1;
+  let ready = false;
+  let overlay: HTMLCanvasElement | null = null;
+  let hovered: { line: number; index: number } | null = null;
+  const full = m.xs.length ? ([m.xs[0], m.xs[m.xs.length - 1]] as [number, number]) : null;
+
+  const drawOverlay = (u: uPlot) => {
+    if (!overlay) return;
+    const w = u.over.clientWidth;
+    const hgt = u.over.clientHeight;
+    const r = dpr();
+    if (overlay.width !== Math.round(w * r) || overlay.height !== Math.round(hgt * r)) {
+      overlay.width = Math.round(w * r);
+      overlay.height = Math.round(hgt * r);
+    }
+    const ctx = overlay.getContext("2d");
+    if (!ctx) return;
+    ctx.setTransform(r, 0, 0, r, 0, 0);
+    ctx.clearRect(0, 0, w, hgt);
+    if (!hovered) return;
+    const line = m.lines[hovered.line];
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, 0, w, hgt);
+    ctx.clip();
+    ctx.strokeStyle = line.baseColor;
+    ctx.lineWidth = Math.max(line.width + 1.5, 2.5);
+    ctx.setLineDash(line.dash);
+    ctx.lineJoin = "round";
+    ctx.beginPath();
+    let started = false;
+    for (const i of index.present[hovered.line]) {
+      const x = u.valToPos(m.xs[i], "x");
+      const y = u.valToPos(line.values[i] as number, "y");
+      if (!started) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+      started = true;
+    }
+    ctx.stroke();
+    const v = line.values[hovered.index];
+    if (v !== null) {
+      ctx.setLineDash([]);
+      ctx.fillStyle = line.baseColor;
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.arc(u.valToPos(m.xs[hovered.index], "x"), u.valToPos(v, "y"), 4, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.stroke();
+    }
+    ctx.restore();
+  };
+
+  const drawMeanLabels = (u: uPlot) => {
+    const ctx = u.ctx;
+    const r = dpr();
+    const xMin = u.scales.x.min ?? -Infinity;
+    const xMax = u.scales.x.max ?? Infinity;
+    ctx.save();
+    ctx.font = `bold ${Math.round(11 * r)}px Roboto, sans-serif`;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "bottom";
+    ctx.lineJoin = "round";
+    m.lines.forEach((line, li) => {
+      if (line.kind !== "mean") return;
+      const label = opts.meanLabel(li);
+      if (!label) return;
+      const pres = index.present[li];
+      let i = -1;
+      for (let k = pres.length - 1; k >= 0; k--) {
+        const x = m.xs[pres[k]];
+        if (x <= xMax && x >= xMin) {
+          i = pres[k];
+          break;
+        }
+      }
+      if (i < 0) return;
+      const px = u.valToPos(m.xs[i], "x", true);
+      const py = u.valToPos(line.values[i] as number, "y", true);
+      const left = u.bbox.left;
+      const tx = Math.max(px - 4 * r, left + ctx.measureText(label).width + 2 * r);
+      const ty = Math.max(py - 5 * r, u.bbox.top + 12 * r);
+      ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+      ctx.lineWidth = 3 * r;
+      ctx.strokeText(label, tx, ty);
+      ctx.fillStyle = line.color;
+      ctx.fillText(label, tx, ty);
+    });
+    ctx.restore();
+  };
+
+  const uopts: uPlot.Options = {
+    width,
+    height,
+    legend: { show: false },
+    padding: [12, 16, 0, 0],
+    cursor: {
+      x: true,
+      y: false,
+      points: { show: false },
+      drag: { x: true, y: false, setScale: true },
+      dataIdx: (_u, _s, closest) => closest,
+      focus: { prox: -1 },
+    },
+    select: { show: true, left: 0, top: 0, width: 0, height: 0 },
+    scales: {
+      x: { time: false },
+      y: opts.logScale ? { distr: 3, log: 10 } : { distr: 1 },
+    },
+    axes: [
+      {
+        font: FONT,
+        labelFont: FONT,
+        stroke: AXIS_COLOR,
+        label: m.xLabel,
+        labelSize: 18,
+        grid: { stroke: GRID_COLOR, width: 1 },
+        ticks: { stroke: GRID_COLOR, width: 1, size: 4 },
+        values: (_u, splits) => splits.map((v) => (v == null ? "" : opts.formatX(v))),
+      },
+      {
+        font: FONT,
+        labelFont: FONT,
+        stroke: AXIS_COLOR,
+        label: opts.yLabel,
+        labelSize: 18,
+        grid: { stroke: GRID_COLOR, width: 1 },
+        ticks: { stroke: GRID_COLOR, width: 1, size: 4 },
+        size: axisSize,
+        values: (_u, splits) => splits.map((v) => (v == null ? "" : opts.formatY(v))),
+      },
+    ],
+    series: [
+      {},
+      ...m.lines.map(
+        (l): uPlot.Series => ({
+          label: l.label,
+          stroke: l.color,
+          width: l.width,
+          dash: l.dash.length ? l.dash : undefined,
+          spanGaps: true,
+          points: { show: false },
+        }),
+      ),
+    ],
+    hooks: {
+      ready: [
+        (u) => {
+          overlay = document.createElement("canvas");
+          overlay.className = "pc-hover-layer";
+          u.over.appendChild(overlay);
+          ready = true;
+        },
+      ],
+      draw: [
+        (u) => {
+          drawMeanLabels(u);
+          drawOverlay(u);
+        },
+      ],
+      setScale: [
+        (u, key) => {
+          if (key !== "x" || !ready || !full) return;
+          const min = u.scales.x.min;
+          const max = u.scales.x.max;
+          if (min == null || max == null) return;
+          opts.onZoom(min <= full[0] && max >= full[1] ? null : [min, max]);
+        },
+      ],
+      setCursor: [
+        (u) => {
+          const left = u.cursor.left ?? -1;
+          const top = u.cursor.top ?? -1;
+          let hit = null;
+          if (left >= 0 && top >= 0 && m.xs.length) {
+            const xVal = u.posToVal(left, "x");
+            hit = nearestLine(index, xVal, left, top, {
+              x: (v) => u.valToPos(v, "x"),
+              y: (v) => u.valToPos(v, "y"),
+            });
+          }
+          const changed =
+            (hit === null) !== (hovered === null) ||
+            (hit !== null && hovered !== null && (hit.line !== hovered.line || hit.index !== hovered.index));
+          hovered = hit ? { line: hit.line, index: hit.index } : null;
+          if (changed) drawOverlay(u);
+          const ob = u.over.getBoundingClientRect();
+          const cb = container.getBoundingClientRect();
+          opts.onHover(hit ? { line: hit.line, index: hit.index, left: left + ob.left - cb.left, top: top + ob.top - cb.top } : null);
+        },
+      ],
+    },
+  };
+
+  const u = new uPlot(uopts, data, container);
+  if (opts.zoom && full) {
+    const [a, b] = opts.zoom;
+    // a zoom outside the data (e.g. saved for another logdir) is dropped
+    if (b > full[0] && a < full[1]) u.setScale("x", { min: Math.max(a, full[0]), max: Math.min(b, full[1]) });
+    else opts.onZoom(null);
+  }
+
+  return {
+    resize(w, hgt) {
+      u.setSize({ width: w, height: hgt });
+    },
+    destroy() {
+      u.destroy();
+    },
+  };
+};
