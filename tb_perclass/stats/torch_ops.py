@@ -93,7 +93,8 @@ class TorchOps:
         return int(low), int(high)
 
     def to_numpy(self, x: torch.Tensor) -> Any:
-        return x.detach().cpu().numpy()
+        # copy=True: on CPU, .cpu() would alias the state table that write() resets next.
+        return x.detach().to("cpu", copy=True).numpy()
 
     def ones_like(self, x: torch.Tensor) -> torch.Tensor:
         return torch.ones_like(x, dtype=torch.float32)

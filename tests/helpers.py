@@ -1,0 +1,147 @@
+"""Test support: an in-process TensorBoard app over real event files, and a real `tensorboard`
+process on a free port (both loading paths)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from tb_perclass import metadata
+
+ROUTE_PREFIX = f"/data/plugin/{metadata.PLUGIN_NAME}"
+
+
+def wsgi_client(logdir: str):
+    """A werkzeug test client for TensorBoard's WSGI app with only our plugin, reading `logdir`
+    through the multiplexer data provider (the `--load_fast=false` path), every step kept."""
+    from tensorboard.backend import application
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from werkzeug import test as werkzeug_test
+
+    from tb_perclass.plugin.plugin import PerClassPlugin
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(
+        tensor_size_guidance={metadata.PLUGIN_NAME: 0}
+    )
+    multiplexer.AddRunsFromDirectory(logdir)
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, logdir)
+    context = base_plugin.TBContext(data_provider=provider, logdir=logdir, multiplexer=multiplexer)
+    app = application.TensorBoardWSGI([PerClassPlugin(context)], data_provider=provider)
+    return werkzeug_test.Client(app)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class TensorBoardProcess:
+    """`python -m tensorboard.main` serving `logdir`; use as a context manager."""
+
+    def __init__(self, logdir: str, *, load_fast: bool = True, extra_args: tuple[str, ...] = ()):
+        self.logdir = logdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log_path = os.path.join(logdir, f"tensorboard-{self.port}.log")
+        command = [
+            sys.executable, "-m", "tensorboard.main",
+            "--logdir", logdir,
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            f"--load_fast={'true' if load_fast else 'false'}",
+            "--reload_interval", "1",
+            *extra_args,
+        ]  # fmt: skip
+        self._log = open(self._log_path, "wb")
+        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> "TensorBoardProcess":
+        self.wait_until_serving()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._log.close()
+
+    def log_text(self) -> str:
+        with open(self._log_path, "rb") as log:
+            return log.read().decode("utf-8", "replace")
+
+    def get(self, path: str) -> tuple[int, bytes, dict[str, str]]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=30) as response:
+                return response.status, response.read(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, error.read(), dict(error.headers)
+
+    def get_json(self, path: str) -> Any:
+        status, body, _ = self.get(path)
+        assert status == 200, (path, status, body[:500])
+        return json.loads(body)
+
+    def wait_until_serving(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"tensorboard exited:\n{self.log_text()}")
+            try:
+                listing = self.get_json("/data/plugins_listing")
+                if metadata.PLUGIN_NAME in listing:
+                    return
+            except (OSError, AssertionError):
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"tensorboard did not start:\n{self.log_text()}")
+
+    def wait_for(self, path: str, predicate, timeout: float = 60.0) -> Any:
+        """Polls a JSON route until `predicate(body)` holds (the loaders read files in the
+        background); returns the body."""
+        deadline = time.monotonic() + timeout
+        body = None
+        while time.monotonic() < deadline:
+            status, raw, _ = self.get(path)
+            if status == 200:
+                body = json.loads(raw)
+                if predicate(body):
+                    return body
+            time.sleep(0.3)
+        raise TimeoutError(f"{path} never satisfied the condition; last body: {body!r:.300}")
+
+
+def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass"):
+    """Every (step, value ndarray, parsed metadata) of `<name>/<kind>` in a run's event files,
+    read with TensorBoard's own event file loader."""
+    from tensorboard.backend.event_processing import event_file_loader
+    from tensorboard.util import tensor_util
+
+    tag = metadata.tag_for(name, kind)
+    found = []
+    parsed = None  # writers may send the metadata with the first value of a tag only
+    for filename in sorted(os.listdir(run_dir)):
+        if "tfevents" not in filename:
+            continue
+        loader = event_file_loader.EventFileLoader(os.path.join(run_dir, filename))
+        for event in loader.Load():
+            for value in event.summary.value:
+                if value.tag == tag:
+                    if value.metadata.plugin_data.content:
+                        parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
+                    found.append((event.step, tensor_util.make_ndarray(value.tensor), parsed))
+    return found

@@ -1,0 +1,168 @@
+"""The plugin's HTTP routes over real event files, through TensorBoard's data providers: in process
+(multiplexer) for the details, and real `tensorboard` processes on both loading paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+
+import numpy as np
+import pytest
+from tensorboard.compat.proto import event_pb2, summary_pb2
+
+from helpers import ROUTE_PREFIX, TensorBoardProcess, read_summaries, wsgi_client
+from tb_perclass import PerClassWriter, metadata
+
+STEPS = 150  # more than either loader keeps by default for an unknown plugin (100 and 10)
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def write_run(run_dir, steps, class_names, seed=0, name="perclass", nan_class=None):
+    rng = np.random.default_rng(seed)
+    num_classes = len(class_names)
+    with PerClassWriter(run_dir, class_names=class_names, name=name) as writer:
+        for step in range(steps):
+            outputs = rng.normal(size=(4 * num_classes, num_classes)).astype(np.float32)
+            targets = np.tile(np.arange(num_classes), 4)
+            losses = None
+            if nan_class is not None:
+                losses = rng.gamma(2.0, size=len(targets)).astype(np.float32)
+                losses[targets == nan_class] = np.nan
+            writer.update(outputs, targets, losses=losses)
+            writer.write(step)
+
+
+@pytest.fixture(scope="module")
+def long_logdir(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("long"))
+    write_run(os.path.join(root, "exp", "train"), STEPS, ["a", "b", HOSTILE], seed=1)
+    write_run(os.path.join(root, "exp", "validation"), STEPS, ["a", "b", HOSTILE], seed=2)
+    return root
+
+
+def get(client, route, **params):
+    response = client.get(f"{ROUTE_PREFIX}/{route}?{urllib.parse.urlencode(params)}")
+    return response.status_code, response.get_data(), response.headers
+
+
+def test_tags_lists_every_run_and_name(logdir):
+    write_run(os.path.join(logdir, "train"), 2, ["x", "y"])
+    write_run(os.path.join(logdir, "train"), 2, ["p", "q", "r"], name="head_b")
+    write_run(os.path.join(logdir, "validation"), 2, ["x", "y"])
+    status, body, headers = get(wsgi_client(logdir), "tags")
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    tags = json.loads(body)
+    assert sorted(tags) == ["train", "validation"]
+    assert sorted(tags["train"]) == ["head_b", "perclass"]
+    assert tags["train"]["head_b"] == {
+        "kinds": ["stats"],
+        "task": "multiclass",
+        "class_names": ["p", "q", "r"],
+        "num_classes": 3,
+        "loss": "cross_entropy",
+    }
+
+
+def test_curves_returns_what_was_written(logdir):
+    run_dir = os.path.join(logdir, "train")
+    write_run(run_dir, 5, ["x", "y", "z"], nan_class=2)
+    status, body, _ = get(wsgi_client(logdir), "curves", run="train", name="perclass")
+    assert status == 200
+    curves = json.loads(body)  # strict JSON: NaN would not parse in a browser either
+    assert curves["steps"] == [0, 1, 2, 3, 4]
+    assert curves["class_names"] == ["x", "y", "z"]
+    assert len(curves["wall_times"]) == 5
+    written = read_summaries(run_dir)
+    for step_index, (_, matrix, _) in enumerate(written):
+        np.testing.assert_allclose(curves["loss"][step_index][:2], matrix[0][:2])
+        assert curves["loss"][step_index][2] is None  # no finite loss for class z
+        assert curves["count"][step_index] == matrix[1].astype(int).tolist()
+        assert curves["nonfinite"][step_index] == [0, 0, 4]
+        np.testing.assert_allclose(curves["accuracy"][step_index], matrix[2] / matrix[1])
+    assert b"NaN" not in body
+
+
+def test_bad_parameters_answer_400_or_404_with_a_message(logdir):
+    write_run(os.path.join(logdir, "train"), 1, ["x", "y"])
+    client = wsgi_client(logdir)
+    cases = [
+        ({}, 400, b"missing query parameter 'run'"),
+        ({"run": "train"}, 400, b"missing query parameter 'name'"),
+        ({"run": "", "name": "perclass"}, 400, b"missing query parameter 'run'"),
+        ({"run": "nope", "name": "perclass"}, 404, b"no per-class stats data for run 'nope'"),
+        ({"run": "train", "name": "nope"}, 404, b"name 'nope'"),
+        ({"run": "../../etc/passwd", "name": "x"}, 404, b"no per-class"),
+        ({"run": "train\x00", "name": "perclass"}, 404, b"no per-class"),
+        ({"run": "\u2603" * 5000, "name": "perclass"}, 404, b"no per-class"),
+    ]
+    for params, code, message in cases:
+        status, body, headers = get(client, "curves", **params)
+        assert (status, message in body) == (code, True), (params, status, body[:200])
+        assert headers["Content-Type"].startswith("text/plain")
+    assert client.get(f"{ROUTE_PREFIX}/nope").status_code == 404
+
+
+def test_unreadable_metadata_is_skipped_not_fatal(logdir):
+    write_run(os.path.join(logdir, "train"), 1, ["x", "y"])
+    broken_dir = os.path.join(logdir, "broken")
+    os.makedirs(broken_dir)
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    value = summary_pb2.Summary.Value(tag="perclass/stats")
+    value.metadata.plugin_data.plugin_name = metadata.PLUGIN_NAME
+    value.metadata.plugin_data.content = b"{not json"
+    value.metadata.data_class = summary_pb2.DATA_CLASS_TENSOR
+    value.tensor.dtype = 2  # DT_DOUBLE
+    event = event_pb2.Event(step=0, summary=summary_pb2.Summary(value=[value]))
+    with open(os.path.join(broken_dir, "events.out.tfevents.0.broken"), "wb") as handle:
+        RecordWriter(handle).write(event.SerializeToString())
+    client = wsgi_client(logdir)
+    status, body, _ = get(client, "tags")
+    assert status == 200 and list(json.loads(body)) == ["train"]
+    status, body, _ = get(client, "curves", run="broken", name="perclass")
+    assert status == 404
+
+
+def test_serves_the_frontend_bundle(logdir):
+    response = wsgi_client(logdir).get(f"{ROUTE_PREFIX}/index.js")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/javascript")
+    assert b"render" in response.get_data()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("load_fast", [True, False], ids=["data-server", "python-loader"])
+def test_real_tensorboard_keeps_every_step(long_logdir, load_fast):
+    with TensorBoardProcess(long_logdir, load_fast=load_fast) as server:
+        listing = server.get_json("/data/plugins_listing")
+        assert listing["perclass"]["tab_name"] == "Per-Class"
+        assert listing["perclass"]["loading_mechanism"]["type"] == "IFRAME"
+        tags = server.wait_for(
+            f"{ROUTE_PREFIX}/tags", lambda body: set(body) == {"exp/train", "exp/validation"}
+        )
+        assert tags["exp/train"]["perclass"]["class_names"] == ["a", "b", HOSTILE]
+        query = urllib.parse.urlencode({"run": "exp/validation", "name": "perclass"})
+        curves = server.wait_for(
+            f"{ROUTE_PREFIX}/curves?{query}", lambda body: len(body["steps"]) == STEPS
+        )
+        assert curves["steps"] == list(range(STEPS))
+        written = read_summaries(os.path.join(long_logdir, "exp", "validation"))
+        np.testing.assert_allclose(curves["loss"][-1], written[-1][1][0])
+        status, body, _ = server.get(f"{ROUTE_PREFIX}/curves?run=exp/train")
+        assert status == 400 and b"name" in body
+        status, body, _ = server.get(f"{ROUTE_PREFIX}/index.js")
+        assert status == 200 and b"render" in body
+        assert "Traceback" not in server.log_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("load_fast", [True, False], ids=["data-server", "python-loader"])
+def test_users_samples_per_plugin_still_wins(long_logdir, load_fast):
+    with TensorBoardProcess(
+        long_logdir, load_fast=load_fast, extra_args=("--samples_per_plugin", "perclass=20")
+    ) as server:
+        query = urllib.parse.urlencode({"run": "exp/train", "name": "perclass"})
+        curves = server.wait_for(f"{ROUTE_PREFIX}/curves?{query}", lambda b: len(b["steps"]) > 0)
+        assert len(curves["steps"]) <= 20
+        assert curves["steps"][-1] == STEPS - 1  # reservoir sampling keeps the latest step

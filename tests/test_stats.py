@@ -1,0 +1,238 @@
+"""The per-class math of every array library against a plain-Python reference, and the computed
+cross-entropy against the frameworks' own losses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tb_perclass.stats import arrays, inputs, perclass
+
+LIBRARIES = ["numpy", "torch", "tensorflow"]
+
+
+def to_library(library: str, value: np.ndarray):
+    if library == "numpy":
+        return value
+    if library == "torch":
+        import torch
+
+        return torch.as_tensor(value)
+    import tensorflow as tf
+
+    return tf.constant(value)
+
+
+def accumulate(library, batches, num_classes, from_logits=True):
+    """Runs the stats pipeline (format, update, compute) over `batches` of NumPy arrays."""
+    table = None
+    for outputs, targets, losses in batches:
+        named = {
+            "outputs": to_library(library, outputs),
+            "targets": to_library(library, targets),
+            "losses": None if losses is None else to_library(library, losses),
+        }
+        ops, named = arrays.as_batch(named)
+        batch = inputs.multiclass_batch(
+            ops, named["outputs"], named["targets"], named["losses"],
+            num_classes=num_classes, from_logits=from_logits,
+        )  # fmt: skip
+        if table is None:
+            table = perclass.new_table(ops, num_classes, like=named["outputs"])
+        table = perclass.update_table(ops, table, batch)
+    return perclass.compute_stats(ops.to_numpy(table))
+
+
+def reference_cross_entropy(outputs: np.ndarray, label: int, from_logits: bool) -> float:
+    row = [float(v) for v in outputs]
+    if from_logits:
+        top = max(row)
+        log_norm = top + math.log(sum(math.exp(v - top) for v in row))
+        return log_norm - row[label]
+    total = sum(row)
+    p = min(max(row[label] / total, 1e-7), 1 - 1e-7)
+    return -math.log(p)
+
+
+def reference_stats(batches, num_classes, from_logits=True):
+    """Sample-by-sample definition of DESIGN.md's `stats` kind."""
+    loss_sum = [0.0] * num_classes
+    count = [0] * num_classes
+    correct = [0] * num_classes
+    nonfinite = [0] * num_classes
+    for outputs, targets, losses in batches:
+        for i in range(len(outputs)):
+            label = int(targets[i]) if np.ndim(targets) == 1 else int(np.argmax(targets[i]))
+            scores = [-math.inf if math.isnan(v) else float(v) for v in outputs[i]]
+            predicted = scores.index(max(scores))
+            if losses is not None:
+                loss = float(losses[i])
+            elif any(math.isnan(v) for v in outputs[i]):
+                loss = math.nan
+            else:
+                loss = reference_cross_entropy(outputs[i], label, from_logits)
+            count[label] += 1
+            correct[label] += predicted == label
+            if math.isfinite(loss):
+                loss_sum[label] += loss
+            else:
+                nonfinite[label] += 1
+    mean = [s / (c - n) if c - n > 0 else math.nan for s, c, n in zip(loss_sum, count, nonfinite)]
+    return np.array(mean), np.array(count), np.array(correct), np.array(nonfinite)
+
+
+def random_batches(seed, num_classes, sizes, *, with_losses=False, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    batches = []
+    for size in sizes:
+        outputs = rng.normal(0, 2, size=(size, num_classes)).astype(dtype)
+        targets = rng.integers(0, num_classes, size=size)
+        losses = rng.gamma(2.0, size=size).astype(np.float32) if with_losses else None
+        batches.append((outputs, targets, losses))
+    return batches
+
+
+def assert_matches_reference(result, expected, rtol=1e-5):
+    stats, out_of_range = result
+    mean, count, correct, nonfinite = expected
+    assert out_of_range == 0
+    np.testing.assert_array_equal(stats.count, count)
+    np.testing.assert_array_equal(stats.correct, correct)
+    np.testing.assert_array_equal(stats.nonfinite, nonfinite)
+    np.testing.assert_allclose(stats.loss, mean, rtol=rtol, equal_nan=True)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("num_classes", [2, 10, 257])
+def test_computed_cross_entropy_matches_reference(library, num_classes):
+    batches = random_batches(num_classes, num_classes, [64, 1, 33])
+    expected = reference_stats(batches, num_classes)
+    assert_matches_reference(accumulate(library, batches, num_classes), expected)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_given_losses_are_averaged_per_class(library):
+    batches = random_batches(1, 7, [50, 50], with_losses=True)
+    expected = reference_stats(batches, 7)
+    assert_matches_reference(accumulate(library, batches, 7), expected)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_probabilities_are_renormalised_and_clipped(library):
+    rng = np.random.default_rng(2)
+    probabilities = rng.dirichlet(np.ones(5), size=40).astype(np.float32)
+    probabilities[0] = [1, 0, 0, 0, 0]  # true class gets probability 0: clipped, finite loss
+    targets = rng.integers(0, 5, size=40)
+    targets[0] = 3
+    batches = [(probabilities, targets, None)]
+    expected = reference_stats(batches, 5, from_logits=False)
+    result = accumulate(library, batches, 5, from_logits=False)
+    assert_matches_reference(result, expected, rtol=1e-4)
+    assert result[0].nonfinite.sum() == 0
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_one_hot_targets_equal_index_targets(library):
+    batches = random_batches(3, 6, [30])
+    outputs, targets, _ = batches[0]
+    one_hot = np.eye(6, dtype=np.float32)[targets]
+    by_index = accumulate(library, batches, 6)[0]
+    by_one_hot = accumulate(library, [(outputs, one_hot, None)], 6)[0]
+    np.testing.assert_allclose(by_one_hot.as_matrix(), by_index.as_matrix(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_non_finite_losses_and_outputs_are_counted_apart(library):
+    rng = np.random.default_rng(4)
+    outputs = rng.normal(size=(12, 3)).astype(np.float32)
+    targets = np.array([0, 1, 2] * 4)
+    outputs[0] = np.nan  # class 0: NaN outputs -> NaN loss, prediction never NaN's column
+    outputs[3] = [5.0, np.nan, 1.0]  # class 0: correct, because a NaN score never wins
+    losses = None
+    batches = [(outputs, targets, losses)]
+    given = rng.gamma(2.0, size=12).astype(np.float32)
+    given[[1, 4]] = [np.inf, np.nan]  # class 1: two non-finite given losses
+    for batch_list in (batches, [(outputs, targets, given)]):
+        expected = reference_stats(batch_list, 3)
+        stats, _ = accumulate(library, batch_list, 3)
+        assert_matches_reference((stats, 0), expected)
+        assert np.isfinite(stats.loss).all()
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_class_without_finite_losses_has_nan_mean(library):
+    outputs = np.zeros((2, 3), dtype=np.float32)
+    losses = np.array([np.nan, 1.0], dtype=np.float32)
+    stats, _ = accumulate(library, [(outputs, np.array([0, 1]), losses)], 3)
+    assert math.isnan(stats.loss[0]) and stats.loss[1] == 1.0
+    assert math.isnan(stats.loss[2]) and stats.count[2] == 0
+    assert math.isnan(stats.accuracy[2])
+
+
+def test_torch_cross_entropy_equals_torch_functional():
+    import torch
+    import torch.nn.functional as F
+
+    logits = torch.randn(64, 9, generator=torch.Generator().manual_seed(0)) * 3
+    targets = torch.randint(0, 9, (64,), generator=torch.Generator().manual_seed(1))
+    ops = arrays.ops_for_library("torch")
+    batch = inputs.multiclass_batch(ops, logits, targets, None, num_classes=9, from_logits=True)
+    torch.testing.assert_close(batch.losses, F.cross_entropy(logits, targets, reduction="none"))
+    soft = torch.softmax(torch.randn(64, 9), dim=1)
+    batch = inputs.multiclass_batch(ops, logits, soft, None, num_classes=9, from_logits=True)
+    torch.testing.assert_close(batch.losses, F.cross_entropy(logits, soft, reduction="none"))
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_tensorflow_cross_entropy_equals_keras_losses(from_logits):
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(5)
+    raw = rng.normal(size=(32, 4)).astype(np.float32)
+    outputs = raw if from_logits else tf.nn.softmax(raw).numpy()
+    targets = rng.integers(0, 4, size=32)
+    ops = arrays.ops_for_library("tensorflow")
+    batch = inputs.multiclass_batch(
+        ops, tf.constant(outputs), tf.constant(targets), None, num_classes=4,
+        from_logits=from_logits,
+    )  # fmt: skip
+    expected = keras.losses.sparse_categorical_crossentropy(
+        targets, outputs, from_logits=from_logits
+    )
+    np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
+    one_hot = np.eye(4, dtype=np.float32)[targets] * 0.9 + 0.025  # label smoothing
+    batch = inputs.multiclass_batch(
+        ops, tf.constant(outputs), tf.constant(one_hot), None, num_classes=4,
+        from_logits=from_logits,
+    )  # fmt: skip
+    expected = keras.losses.categorical_crossentropy(one_hot, outputs, from_logits=from_logits)
+    np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
+
+
+def test_out_of_range_labels_on_an_accelerator_are_deferred_not_scattered():
+    """On a device where reading a value would sync, labels outside [0, C) go to the spare
+    row instead of raising; `compute_stats` reports how many. Simulated with NumPy by telling
+    the pipeline the data is not on the host."""
+    ops = arrays.ops_for_library("numpy")
+
+    class DeviceOps(type(ops)):
+        def is_on_host(self, x):
+            return False
+
+        def min_max(self, x):
+            raise AssertionError("update() read values from the device")
+
+    device_ops = DeviceOps()
+    outputs = np.zeros((4, 3), dtype=np.float32)
+    targets = np.array([0, 3, -1, 2])
+    batch = inputs.multiclass_batch(
+        device_ops, outputs, targets, None, num_classes=3, from_logits=True
+    )
+    table = perclass.update_table(device_ops, perclass.new_table(device_ops, 3, outputs), batch)
+    stats, out_of_range = perclass.compute_stats(table)
+    assert out_of_range == 2
+    np.testing.assert_array_equal(stats.count, [1, 0, 1])
+    assert np.isfinite(stats.loss[[0, 2]]).all()

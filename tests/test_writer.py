@@ -1,0 +1,406 @@
+"""PerClassWriter: what it writes, where, and what it says about bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+from helpers import read_summaries
+from tensorboard.compat.proto import summary_pb2
+
+from tb_perclass import PerClassWriter, metadata
+
+CLASSES = ["cat", "dog", "bird"]
+
+
+def batch(size=8, num_classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return (
+        rng.normal(size=(size, num_classes)).astype(np.float32),
+        rng.integers(0, num_classes, size=size),
+    )
+
+
+@pytest.mark.parametrize("library", ["numpy", "torch", "tensorflow"])
+def test_writes_one_stats_summary_per_step(logdir, library):
+    from test_stats import to_library
+
+    expected = []
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        for step in range(3):
+            batches = [batch(seed=step), batch(seed=10 + step)]
+            for outputs, targets in batches:
+                writer.update(to_library(library, outputs), to_library(library, targets))
+            returned = writer.write(step)
+            assert returned.total == 16
+            expected.append(returned.as_matrix())
+            assert np.bincount(np.concatenate([t for _, t in batches]), minlength=3).tolist() == (
+                returned.count.tolist()
+            )
+    written = read_summaries(logdir)
+    assert [step for step, _, _ in written] == [0, 1, 2]
+    for (_, matrix, parsed), matrix_returned in zip(written, expected):
+        np.testing.assert_array_equal(matrix, matrix_returned)
+        assert matrix.shape == (4, 3) and matrix.dtype == np.float64
+        assert parsed.kind == "stats" and parsed.class_names == tuple(CLASSES)
+        assert parsed.task == "multiclass" and parsed.loss == "cross_entropy"
+
+
+def test_state_resets_after_each_write(logdir):
+    with PerClassWriter(logdir, num_classes=3) as writer:
+        writer.update(*batch(size=10))
+        first = writer.write(0)
+        writer.update(*batch(size=4))
+        second = writer.write(1)
+    assert first.total == 10 and second.total == 4
+    assert writer.class_names == ("0", "1", "2")
+
+
+def test_class_count_is_taken_from_the_first_batch(logdir):
+    with PerClassWriter(logdir) as writer:
+        writer.update(*batch(num_classes=5))
+        writer.write(0)
+        assert writer.num_classes == 5
+        with pytest.raises(ValueError, match=r"outputs has 3 columns.*5 classes"):
+            writer.update(*batch(num_classes=3))
+
+
+def test_losses_name_the_display_loss(logdir):
+    outputs, targets = batch()
+    with PerClassWriter(logdir, num_classes=3, name="given") as writer:
+        writer.update(outputs, targets, losses=np.ones(8, dtype=np.float32))
+        stats = writer.write(0)
+    np.testing.assert_allclose(stats.loss[stats.count > 0], 1.0)
+    assert read_summaries(logdir, name="given")[0][2].loss == "loss"
+    with PerClassWriter(logdir, num_classes=3, name="named", loss_name="focal") as writer:
+        writer.update(outputs, targets, losses=np.ones(8, dtype=np.float32))
+        writer.write(0)
+    assert read_summaries(logdir, name="named")[0][2].loss == "focal"
+
+
+def test_write_without_update_writes_nothing_and_warns_once(logdir):
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        writer.update(*batch())
+        writer.write(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert writer.write(1) is None
+            assert writer.write(2) is None
+        assert len(caught) == 1
+        assert "no update() since the last write" in str(caught[0].message)
+    assert [step for step, _, _ in read_summaries(logdir)] == [0]
+
+
+def test_non_finite_losses_are_counted_and_flagged_not_averaged(logdir):
+    outputs, _ = batch(size=4)
+    targets = np.array([0, 0, 1, 1])
+    losses = np.array([1.0, np.nan, np.inf, 3.0], dtype=np.float32)
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        writer.update(outputs, targets, losses=losses)
+        stats = writer.write(0)
+    np.testing.assert_array_equal(stats.nonfinite, [1, 1, 0])
+    np.testing.assert_array_equal(stats.loss[:2], [1.0, 3.0])
+    matrix = read_summaries(logdir)[0][1]
+    np.testing.assert_array_equal(matrix[3], [1, 1, 0])
+
+
+# --- bad input: every error names the argument, what it saw and what it expected ------------
+
+BAD_INPUTS = [
+    pytest.param(
+        dict(outputs=np.zeros(8, np.float32), targets=np.zeros(8, int)),
+        ValueError, r"outputs must have shape \(batch, num_classes\).*got shape \(8,\).*task='binary'",
+        id="outputs-rank-1",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((8, 3, 2), np.float32), targets=np.zeros(8, int)),
+        ValueError, r"got shape \(8, 3, 2\).*reshape",
+        id="outputs-rank-3",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((8, 3), np.int64), targets=np.zeros(8, int)),
+        TypeError, r"outputs has dtype int64.*not predicted labels",
+        id="outputs-integer",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((8, 3), np.float32), targets=np.zeros(6, int)),
+        ValueError, r"outputs has 8 samples.*targets has 6 \(shape \(6,\)\)",
+        id="batch-targets",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((8, 3), np.float32), targets=np.zeros(8, int),
+             losses=np.zeros(7, np.float32)),
+        ValueError, r"losses has shape \(7,\) but the batch has 8 samples",
+        id="batch-losses",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((8, 3), np.float32), targets=np.zeros(8, int),
+             losses=np.float32(0.5)),
+        ValueError, r"losses is a single value.*reduction='none'",
+        id="losses-scalar",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((8, 3), np.float32), targets=np.zeros(8, int),
+             losses=np.zeros((8, 1), np.float32)),
+        ValueError, r"losses has shape \(8, 1\).*squeeze",
+        id="losses-column",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((4, 3), np.float32), targets=np.array([0, 1, 3, 2])),
+        ValueError, r"targets contains label 3, outside \[0, 3\)",
+        id="label-too-large",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((4, 3), np.float32), targets=np.array([0, -1, 1, 2])),
+        ValueError, r"targets contains label -1, outside \[0, 3\)",
+        id="label-negative",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((4, 3), np.float32), targets=np.array([0.0, 1.5, 1.0, 2.0])),
+        TypeError, r"targets has dtype float64.*must be integers",
+        id="label-not-integer",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((4, 3), np.float32), targets=np.eye(4, dtype=np.float32)),
+        ValueError, r"targets has shape \(4, 4\): one-hot targets need 3 columns",
+        id="one-hot-width",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((4, 4), np.float32), targets=np.zeros(4, int)),
+        ValueError, r"outputs has 4 columns \(shape \(4, 4\)\) but this writer has 3 classes",
+        id="class-names-length",
+    ),
+    pytest.param(
+        dict(outputs=np.zeros((4, 3), np.float32), targets="0123"),
+        TypeError, r"targets is builtins.str",
+        id="targets-string",
+    ),
+]
+
+
+@pytest.mark.parametrize("arguments,error,message", BAD_INPUTS)
+def test_bad_input_is_refused_clearly_and_loses_nothing(logdir, arguments, error, message):
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        writer.update(*batch(size=6, seed=1))
+        before = writer.write(0)
+        writer.update(*batch(size=5, seed=2))
+        with pytest.raises(error, match=message):
+            writer.update(**arguments)
+        # The refused batch left no trace: the next step holds exactly the good batch.
+        after = writer.write(1)
+    assert after.total == 5
+    steps = read_summaries(logdir)
+    assert [s for s, _, _ in steps] == [0, 1]
+    np.testing.assert_array_equal(steps[0][1], before.as_matrix())
+
+
+def test_mixing_frameworks_in_one_call_is_refused(logdir):
+    import torch
+
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        with pytest.raises(TypeError, match=r"outputs is torch.Tensor, targets is numpy.ndarray"):
+            writer.update(torch.zeros(4, 3), np.zeros(4, dtype=np.int64))
+
+
+def test_mixing_devices_in_one_call_is_refused(logdir):
+    import torch
+
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        with pytest.raises(ValueError, match=r"outputs on cpu, targets on meta.*targets.to"):
+            writer.update(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long, device="meta"))
+
+
+def test_switching_framework_between_calls_is_refused(logdir):
+    import torch
+
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        writer.update(*batch())
+        with pytest.raises(TypeError, match=r"state holds numpy arrays.*got torch"):
+            writer.update(torch.zeros(4, 3), torch.zeros(4, dtype=torch.long))
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(class_names=["a", "b", "a"]), r"'a' at positions 0 and 2"),
+        (dict(class_names=["a", "b"], num_classes=3), r"2 names but num_classes=3"),
+        (dict(class_names="abc"), r"sequence of names"),
+        (dict(num_classes=1), r"at least 2 classes"),
+        (dict(name="/bad/"), r"name='/bad/'"),
+    ],
+)
+def test_bad_constructor_arguments(logdir, kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        PerClassWriter(logdir, **kwargs)
+
+
+def test_bad_step_and_closed_writer(logdir):
+    writer = PerClassWriter(logdir, class_names=CLASSES)
+    writer.update(*batch())
+    with pytest.raises(TypeError, match="step must be an integer"):
+        writer.write(1.5)
+    writer.write(np.int64(3))
+    writer.close()
+    with pytest.raises(RuntimeError, match="is closed"):
+        writer.update(*batch())
+    assert [s for s, _, _ in read_summaries(logdir)] == [3]
+
+
+def test_update_never_reads_values_back_from_an_accelerator(logdir):
+    """PyTorch's `meta` device holds shapes and no data: any `.item()`, `.cpu()` or Python-side
+    check of a value raises on it. update() succeeding on meta tensors shows that it issues no
+    device-to-host transfer, i.e. no host synchronisation on a real accelerator."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class RecordOps(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.ops.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    writer = PerClassWriter(logdir, class_names=CLASSES)
+    outputs = torch.randn(16, 3, device="meta")
+    targets = torch.randint(0, 3, (16,), device="meta")
+    recorder = RecordOps()
+    with recorder:
+        writer.update(outputs, targets)
+        writer.update(outputs, targets, losses=torch.zeros(16, device="meta"))
+    assert recorder.ops, "the dispatch recorder saw no operations"
+    host_reads = [op for op in recorder.ops if "_local_scalar_dense" in op or "item" in op]
+    assert host_reads == []
+    assert "aten.index_add_.default" in recorder.ops
+
+
+def test_update_reads_labels_on_the_host_only_for_host_data(logdir):
+    """On CPU the label range is checked at once (no device to wait for)."""
+    import torch
+
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        with pytest.raises(ValueError, match="label 7"):
+            writer.update(torch.zeros(2, 3), torch.tensor([0, 7]))
+
+
+def test_what_was_written_survives_a_crash(tmp_path):
+    logdir = str(tmp_path / "crash")
+    script = textwrap.dedent(
+        f"""
+        import os, numpy as np
+        from tb_perclass import PerClassWriter
+        writer = PerClassWriter({logdir!r}, num_classes=3)
+        for step in range(3):
+            writer.update(np.eye(3, dtype=np.float32), np.arange(3))
+            writer.write(step)
+        writer.update(np.eye(3, dtype=np.float32), np.arange(3))  # never written
+        os._exit(1)  # no atexit handlers, no finally blocks, no buffers flushed by Python
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert result.returncode == 1, result.stderr
+    assert [step for step, _, _ in read_summaries(logdir)] == [0, 1, 2]
+
+
+def test_torch_user_never_imports_tensorflow_and_vice_versa(tmp_path):
+    torch_script = f"""
+import sys, torch
+from tb_perclass import PerClassWriter
+with PerClassWriter({str(tmp_path / 'a')!r}, num_classes=3) as w:
+    w.update(torch.randn(4, 3), torch.tensor([0, 1, 2, 0]))
+    w.write(0)
+assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF was imported'
+"""
+    tf_script = f"""
+import sys, tensorflow as tf
+from tb_perclass import PerClassWriter
+with PerClassWriter({str(tmp_path / 'b')!r}, num_classes=3) as w:
+    w.update(tf.random.normal((4, 3)), tf.constant([0, 1, 2, 0]))
+    w.write(0)
+assert 'torch' not in sys.modules, 'torch was imported'
+"""
+    loader_script = """
+import sys, tb_perclass.plugin.loader
+heavy = [m for m in ('numpy', 'torch', 'tensorflow', 'tb_perclass.plugin.plugin') if m in sys.modules]
+assert not heavy, heavy
+"""
+    for script in (torch_script, tf_script, loader_script):
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_targets_an_existing_torch_summary_writer(tmp_path):
+    import torch
+    from torch.utils.tensorboard import SummaryWriter
+
+    run = str(tmp_path / "torch_run")
+    with SummaryWriter(run) as summary_writer:
+        summary_writer.add_scalar("loss", 1.0, 0)
+        writer = PerClassWriter(summary_writer, class_names=CLASSES)
+        writer.update(torch.randn(6, 3), torch.tensor([0, 1, 2, 0, 1, 2]))
+        writer.write(0)
+        writer.close()
+    written = read_summaries(run)
+    assert len(written) == 1 and written[0][1][1].sum() == 6
+    assert len([f for f in os.listdir(run) if "tfevents" in f]) == 1  # one event stream
+
+
+def test_targets_a_tf_summary_writer_given_or_default(tmp_path):
+    import tensorflow as tf
+
+    given_dir, default_dir = str(tmp_path / "given"), str(tmp_path / "default")
+    outputs, targets = tf.random.normal((6, 3)), tf.constant([0, 1, 2, 0, 1, 2])
+    tf_writer = tf.summary.create_file_writer(given_dir)
+    writer = PerClassWriter(tf_writer, class_names=CLASSES)
+    writer.update(outputs, targets)
+    writer.write(0)
+    writer.close()
+    default_writer = PerClassWriter(None, class_names=CLASSES)
+    default_writer.update(outputs, targets)
+    with pytest.raises(RuntimeError, match="no(ne)? .*default tf.summary writer|none is set"):
+        default_writer.write(0)
+    with tf.summary.create_file_writer(default_dir).as_default():
+        default_writer.update(outputs, targets)
+        default_writer.write(5)
+    tf_writer.close()
+    for run, step in ((given_dir, 0), (default_dir, 5)):
+        written = read_summaries(run)
+        assert [s for s, _, _ in written] == [step]
+        assert written[0][2].class_names == tuple(CLASSES)
+        assert written[0][1][1].sum() == 6
+
+
+def test_summary_metadata_round_trip():
+    from tb_perclass import summary
+
+    stats = dict(
+        loss=np.array([0.5, np.nan]), count=np.array([3, 0]), correct=np.array([2, 0]),
+        nonfinite=np.array([1, 0]),
+    )  # fmt: skip
+    proto = summary.stats_pb("head_a", class_names=["x", "<b>y</b>"], **stats)
+    (value,) = proto.value
+    assert value.tag == "head_a/stats"
+    assert value.metadata.data_class == summary_pb2.DATA_CLASS_TENSOR
+    parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
+    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 1
+    from tensorboard.util import tensor_util
+
+    np.testing.assert_array_equal(
+        tensor_util.make_ndarray(value.tensor),
+        np.array([[0.5, np.nan], [3, 0], [2, 0], [1, 0]]),
+    )
+    with pytest.raises(ValueError, match=r"count has shape \(3,\); expected \(2,\)"):
+        summary.stats_pb("h", class_names=["x", "y"], **{**stats, "count": np.zeros(3)})
+
+
+def test_metadata_from_a_newer_version_is_refused_with_advice():
+    content = b'{"version": 99, "kind": "stats", "task": "multiclass", "class_names": []}'
+    with pytest.raises(ValueError, match="upgrade tb-perclass"):
+        metadata.parse_plugin_content(content)
