@@ -1,0 +1,296 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { App, EMPTY_SNIPPET } from "../src/app";
+import { STORAGE_KEY } from "../src/state";
+import { CurvesView } from "../src/views/curves";
+import { defaultApi, FakeApi, fakeChart, flush, MemoryStorage, synthCurves } from "./helpers";
+
+let apps: App[] = [];
+
+async function mount(api = defaultApi(), storage = new MemoryStorage()) {
+  const chart = fakeChart();
+  const app = new App(document.body, { api, storage, chartFactory: chart.factory, refreshMs: 3_600_000 });
+  apps.push(app);
+  await app.start();
+  await flush();
+  flushView(app);
+  return { app, api, storage, chart };
+}
+
+/** Draws the pending chart now (the view coalesces redraws into animation frames). */
+function flushView(app: App): void {
+  const view = (app as unknown as { view: CurvesView }).view;
+  view.flush();
+}
+
+const $ = <T extends Element = HTMLElement>(sel: string) => document.querySelector<T>(sel);
+const $$ = (sel: string) => [...document.querySelectorAll<HTMLElement>(sel)];
+
+beforeEach(() => {
+  document.body.replaceChildren();
+});
+afterEach(() => {
+  apps.forEach((a) => a.stop());
+  apps = [];
+});
+
+describe("the Per-Class tab", () => {
+  it("lists runs and classes as text and draws one line per run and class plus means", async () => {
+    const { chart, api } = await mount();
+    expect(api.calls).toEqual(["tags", "curves:train:perclass", "curves:validation:perclass"]);
+    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual(["train", "validation"]);
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["cat", "dog", "bird", "fish"]);
+    const opts = chart.charts[chart.charts.length - 1];
+    expect(opts.model.lines.filter((l) => l.kind === "class").length).toBe(8);
+    expect(opts.model.lines.filter((l) => l.kind === "mean").length).toBe(2);
+    expect(opts.yLabel).toBe("Loss (cross_entropy)");
+    expect($("[data-role=status]")!.textContent).toMatch(/Last loaded \d\d:\d\d:\d\d/);
+  });
+
+  it("never interprets a class, run or tag name as HTML", async () => {
+    const evil = "<img src=x onerror=alert(1)>";
+    const runEvil = "<b>run</b>";
+    const tagEvil = "<script>x</script>";
+    const c = synthCurves(3, 4, ["cat", evil, "dog"]);
+    c.nonfinite[1][1] = 2;
+    const info = { kinds: ["stats"], task: "multiclass", class_names: ["cat", evil, "dog"], num_classes: 3, loss: "<i>ce</i>" };
+    const api = new FakeApi({ [runEvil]: { [tagEvil]: info, perclass: info } }, { [runEvil]: c });
+    const { app, chart } = await mount(api);
+    expect(document.querySelector("img")).toBeNull();
+    expect(document.querySelector("b")).toBeNull();
+    expect(document.querySelector("i")).toBeNull();
+    expect(document.querySelectorAll("script").length).toBe(0);
+    const names = $$("[data-role=classes] .pc-class-name").map((e) => e.textContent);
+    expect(names).toContain(evil);
+    expect(document.body.textContent).toContain(evil);
+    expect($("[data-role=runs] .pc-run-name")!.textContent).toBe(runEvil);
+    // the tag selector shows the hostile tag name as an option's text
+    const options = [...document.querySelectorAll<HTMLOptionElement>("[data-control=name] option")].map((o) => o.textContent);
+    expect(options).toContain(tagEvil);
+    // the tooltip too
+    const opts = chart.charts[chart.charts.length - 1];
+    const li = opts.model.lines.findIndex((l) => l.label === evil);
+    const view = (app as unknown as { view: CurvesView }).view;
+    view.onHover({ line: li, index: 1, left: 10, top: 10 });
+    const tip = $("[data-role=tooltip]")!;
+    expect(tip.hidden).toBe(false);
+    expect($("[data-role=tooltip-class]")!.textContent).toContain(evil);
+    expect(tip.querySelector("img")).toBeNull();
+    expect(document.querySelector("img")).toBeNull();
+  });
+
+  it("shows how to log data when there is none", async () => {
+    const { chart } = await mount(new FakeApi({}, {}));
+    const empty = $("[data-role=empty-state]")!;
+    expect(empty).not.toBeNull();
+    expect(empty.textContent).toContain("No per-class data");
+    const code = [...empty.querySelectorAll("pre")].map((p) => p.textContent);
+    expect(code[0]).toBe(EMPTY_SNIPPET);
+    expect(code[0]).toContain("from tb_perclass import PerClassWriter");
+    expect(code[0]).toContain('PerClassWriter("runs/exp1/train", class_names=CLASSES)');
+    expect(code[0]).toContain("pc.update(logits, y)");
+    expect(code[0]).toContain("pc.write(step=epoch)");
+    expect(code[1]).toBe("tensorboard --logdir runs");
+    expect($("[data-role=sidebar]")!.hidden).toBe(true);
+    expect(chart.charts.length).toBe(0);
+  });
+
+  it("shows a route's error message instead of crashing", async () => {
+    const api = defaultApi();
+    api.fail.set("validation", "Not found: no per-class stats data for run 'validation'");
+    const { chart } = await mount(api);
+    expect($("[data-role=notices]")!.textContent).toContain("no per-class stats data for run 'validation'");
+    // the other run still plots
+    expect(chart.charts[chart.charts.length - 1].model.lines.some((l) => l.run === "train")).toBe(true);
+  });
+
+  it("shows the tags error and keeps going", async () => {
+    const api = defaultApi();
+    api.fail.set("tags", "Invalid argument: boom");
+    const { app } = await mount(api);
+    expect($("[data-role=notices]")!.textContent).toContain("Invalid argument: boom");
+    api.fail.delete("tags");
+    await app.refresh();
+    expect($("[data-role=notices]")!.textContent).not.toContain("boom");
+    expect($$("[data-role=classes] .pc-class").length).toBe(4);
+  });
+
+  it("filters the class list by substring and selects only the matches", async () => {
+    const { app, chart } = await mount();
+    const search = $<HTMLInputElement>("[data-control=class-search]")!;
+    search.value = "IR";
+    search.dispatchEvent(new Event("input"));
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["bird"]);
+    $("[data-role=select-filtered]")!.click();
+    flushView(app);
+    const lines = chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class");
+    expect(new Set(lines.map((l) => l.label))).toEqual(new Set(["bird"]));
+    expect($("[data-role=class-count]")!.textContent).toContain("1 of 4 shown");
+  });
+
+  it("select none shows a message, select all brings the lines back", async () => {
+    const { app, chart } = await mount();
+    $("[data-role=select-none]")!.click();
+    flushView(app);
+    expect($("[data-role=message]")!.textContent).toContain("No class selected");
+    $("[data-role=select-all]")!.click();
+    flushView(app);
+    expect(chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class").length).toBe(8);
+  });
+
+  it("unticking a class checkbox removes its lines", async () => {
+    const { app, chart } = await mount();
+    const row = $("[data-class=dog] input") as HTMLInputElement;
+    row.checked = false;
+    row.dispatchEvent(new Event("change"));
+    flushView(app);
+    const labels = chart.charts[chart.charts.length - 1].model.lines.map((l) => l.label);
+    expect(labels).not.toContain("dog");
+    expect(labels).toContain("cat");
+  });
+
+  it("flags classes with non-finite losses in the list, a notice and the tooltip", async () => {
+    const { app, chart } = await mount();
+    const bird = $("[data-class=bird]")!;
+    expect(bird.querySelector(".pc-badge")).not.toBeNull();
+    expect($("[data-class=cat] .pc-badge")).toBeNull();
+    expect($("[data-role=nonfinite-notice]")!.textContent).toMatch(/1 class has non-finite/);
+    const opts = chart.charts[chart.charts.length - 1];
+    const li = opts.model.lines.findIndex((l) => l.label === "bird" && l.run === "train");
+    (app as unknown as { view: CurvesView }).view.onHover({ line: li, index: 3, left: 5, top: 5 });
+    const tip = $("[data-role=tooltip]")!.textContent!;
+    expect(tip).toContain("bird");
+    expect(tip).toContain("train");
+    expect(tip).toContain("Step 3");
+    expect(tip).toMatch(/non-finite loss(es)? at this step/);
+  });
+
+  it("the tooltip shows class, run, step and value", async () => {
+    const { app, chart } = await mount();
+    const opts = chart.charts[chart.charts.length - 1];
+    const li = opts.model.lines.findIndex((l) => l.label === "dog" && l.run === "validation");
+    (app as unknown as { view: CurvesView }).view.onHover({ line: li, index: 2, left: 5, top: 5 });
+    const tip = $("[data-role=tooltip]")!;
+    expect($("[data-role=tooltip-class]")!.textContent).toBe("dog");
+    expect(tip.textContent).toContain("validation");
+    expect(tip.textContent).toContain("Step 2");
+    expect($("[data-role=tooltip-value]")!.textContent).toMatch(/^Loss: 0\.607/);
+    (app as unknown as { view: CurvesView }).view.onHover(null);
+    expect(tip.hidden).toBe(true);
+  });
+
+  it("highlights the worst N classes of the rank run", async () => {
+    const { app, chart } = await mount();
+    const n = $<HTMLInputElement>("[data-control=worst-n]")!;
+    expect(n.value).toBe("0"); // automatic: off at 4 classes
+    n.value = "1";
+    n.dispatchEvent(new Event("change"));
+    flushView(app);
+    // rank run defaults to the validation run; cat has the highest latest validation loss
+    expect($<HTMLSelectElement>("[data-control=rank-run]")!.value).toBe("validation");
+    const worst = $$("[data-role=worst]").map((e) => e.textContent);
+    expect(worst.length).toBe(1);
+    expect(worst[0]).toContain("cat");
+    const lines = chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class");
+    expect(lines.filter((l) => l.highlighted).map((l) => l.label)).toEqual(["cat", "cat"]);
+    expect(lines.filter((l) => l.grey).length).toBe(6);
+    expect($("[data-class=cat] .pc-rank")!.textContent).toBe("#1");
+  });
+
+  it("switches metric, log scale, smoothing and x axis", async () => {
+    const { app, chart } = await mount();
+    const last = () => chart.charts[chart.charts.length - 1];
+    $<HTMLButtonElement>("[data-control=metric] [data-value=accuracy]")!.click();
+    flushView(app);
+    expect(last().yLabel).toBe("Accuracy");
+    expect($<HTMLInputElement>("[data-control=log-scale]")!.disabled).toBe(true);
+    $<HTMLButtonElement>("[data-control=metric] [data-value=loss]")!.click();
+    const log = $<HTMLInputElement>("[data-control=log-scale]")!;
+    log.checked = true;
+    log.dispatchEvent(new Event("change"));
+    flushView(app);
+    expect(last().logScale).toBe(true);
+    const sm = $<HTMLInputElement>("[data-control=smoothing]")!;
+    sm.value = "0.6";
+    sm.dispatchEvent(new Event("input"));
+    flushView(app);
+    expect(last().yLabel).toContain("smoothed");
+    $<HTMLButtonElement>("[data-control=x-axis] [data-value=relative]")!.click();
+    flushView(app);
+    expect(last().model.xLabel).toMatch(/Relative time/);
+  });
+
+  it("persists the view state and restores it on reload", async () => {
+    const storage = new MemoryStorage();
+    const first = await mount(defaultApi(), storage);
+    $<HTMLButtonElement>("[data-control=metric] [data-value=accuracy]")!.click();
+    const box = $("[data-run=validation]") as HTMLInputElement;
+    box.checked = false;
+    box.dispatchEvent(new Event("change"));
+    first.app.state.zoom = [1, 5];
+    first.app.setState({ zoom: [1, 5] }, { rerender: false });
+    expect(JSON.parse(storage.getItem(STORAGE_KEY)!).metric).toBe("accuracy");
+    first.app.stop();
+    document.body.replaceChildren();
+
+    const second = await mount(defaultApi(), storage);
+    expect(second.app.state.metric).toBe("accuracy");
+    expect(second.app.state.deselectedRuns).toEqual(["validation"]);
+    expect(second.api.calls).toEqual(["tags", "curves:train:perclass"]);
+    const opts = second.chart.charts[second.chart.charts.length - 1];
+    expect(opts.zoom).toEqual([1, 5]);
+    expect(opts.model.lines.every((l) => l.run === "train")).toBe(true);
+  });
+
+  it("a refresh picks up new steps and keeps the view state", async () => {
+    const api = new FakeApi(
+      { train: { perclass: { kinds: ["stats"], task: "multiclass", class_names: ["a", "b"], num_classes: 2, loss: "" } } },
+      { train: synthCurves(2, 3, ["a", "b"]) },
+    );
+    const { app, chart } = await mount(api);
+    const row = $("[data-class=b] input") as HTMLInputElement;
+    row.checked = false;
+    row.dispatchEvent(new Event("change"));
+    api.curvesData.train = synthCurves(2, 6, ["a", "b"]);
+    $("[data-role=reload]")!.click();
+    await flush();
+    flushView(app);
+    const opts = chart.charts[chart.charts.length - 1];
+    expect(opts.model.xs.length).toBe(6);
+    expect(opts.model.lines.filter((l) => l.kind === "class").map((l) => l.label)).toEqual(["a"]);
+    expect(($("[data-class=b] input") as HTMLInputElement).checked).toBe(false);
+  });
+
+  it("offers a tag selector when a model logs several names", async () => {
+    const info = (names: string[]) => ({ kinds: ["stats"], task: "multiclass", class_names: names, num_classes: names.length, loss: "" });
+    const api = new FakeApi(
+      { train: { perclass: info(["a", "b"]), head2: info(["x", "y", "z"]) } },
+      { "train|perclass": synthCurves(2, 3, ["a", "b"]), "train|head2": synthCurves(3, 3, ["x", "y", "z"]) },
+    );
+    await mount(api);
+    const sel = $<HTMLSelectElement>("[data-control=name]")!;
+    expect($("[data-role=names]")!.hidden).toBe(false);
+    expect([...sel.options].map((o) => o.value)).toEqual(["perclass", "head2"]);
+    sel.value = "head2";
+    sel.dispatchEvent(new Event("change"));
+    await flush();
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["x", "y", "z"]);
+    expect(api.calls).toContain("curves:train:head2");
+  });
+
+  it("stays usable with 100 classes: worst 5 highlighted by default, the rest grey", async () => {
+    const names = Array.from({ length: 100 }, (_, i) => `class_${i}`);
+    const info = { kinds: ["stats"], task: "multiclass", class_names: names, num_classes: 100, loss: "cross_entropy" };
+    const api = new FakeApi(
+      { "exp/train": { perclass: info }, "exp/validation": { perclass: info } },
+      { "exp/train": synthCurves(100, 20, names), "exp/validation": synthCurves(100, 20, names) },
+    );
+    const { chart } = await mount(api);
+    expect($$("[data-role=classes] .pc-class").length).toBe(100);
+    const lines = chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class");
+    expect(lines.length).toBe(200);
+    expect(lines.filter((l) => l.highlighted).length).toBe(10);
+    expect(new Set(lines.filter((l) => l.highlighted).map((l) => l.label))).toEqual(
+      new Set(["class_99", "class_98", "class_97", "class_96", "class_95"]),
+    );
+  });
+});

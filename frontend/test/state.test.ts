@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import {
+  defaultState,
+  deserializeState,
+  effectiveWorstN,
+  loadState,
+  parseState,
+  saveState,
+  serializeState,
+  STORAGE_KEY,
+} from "../src/state";
+import { MemoryStorage } from "./helpers";
+
+describe("view state (de)serialization", () => {
+  it("round-trips", () => {
+    const s = defaultState();
+    s.name = "head2";
+    s.deselectedRuns = ["exp1/train"];
+    s.metric = "accuracy";
+    s.xAxis = "relative";
+    s.logScale = true;
+    s.smoothing = 0.6;
+    s.worstN = 7;
+    s.rankRun = "exp1/validation";
+    s.colorBy = "run";
+    s.classFilter = "cat";
+    s.classes = { mode: "include", names: ["cat", "<b>dog</b>"] };
+    s.zoom = [3, 40];
+    s.autoRefresh = false;
+    expect(deserializeState(serializeState(s))).toEqual(s);
+  });
+
+  it("falls back to defaults on garbage", () => {
+    expect(deserializeState(null)).toEqual(defaultState());
+    expect(deserializeState("{not json")).toEqual(defaultState());
+    expect(deserializeState("42")).toEqual(defaultState());
+    const s = parseState({
+      metric: "f1-of-the-future",
+      smoothing: 7,
+      xAxis: "sideways",
+      zoom: [5, 1],
+      classes: { mode: "maybe", names: [1] },
+      worstN: -3,
+      deselectedRuns: "train",
+    });
+    expect(s.metric).toBe("loss");
+    expect(s.smoothing).toBe(0.999);
+    expect(s.xAxis).toBe("step");
+    expect(s.zoom).toBeNull();
+    expect(s.classes).toEqual({ mode: "exclude", names: [] });
+    expect(s.worstN).toBeNull();
+    expect(s.deselectedRuns).toEqual([]);
+  });
+
+  it("loads and saves through a store and survives a broken one", () => {
+    const st = new MemoryStorage();
+    const s = defaultState();
+    s.smoothing = 0.3;
+    saveState(st, s);
+    expect(st.getItem(STORAGE_KEY)).toContain("0.3");
+    expect(loadState(st).smoothing).toBe(0.3);
+    const broken = {
+      getItem: () => {
+        throw new Error("denied");
+      },
+      setItem: () => {
+        throw new Error("full");
+      },
+    };
+    expect(loadState(broken)).toEqual(defaultState());
+    expect(() => saveState(broken, s)).not.toThrow();
+    expect(loadState(null)).toEqual(defaultState());
+  });
+
+  it("worst N is automatic until the user sets it", () => {
+    const s = defaultState();
+    expect(effectiveWorstN(s, 10)).toBe(0);
+    expect(effectiveWorstN(s, 100)).toBe(5);
+    s.worstN = 3;
+    expect(effectiveWorstN(s, 10)).toBe(3);
+  });
+});
