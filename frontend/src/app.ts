@@ -79,6 +79,8 @@ export class App {
   private token = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private derived: Derived | null = null;
+  private dataVersion = 0;
+  private classListKey = "";
   private view: View;
   private readonly refreshMs: number;
   private readonly now: () => Date;
@@ -337,6 +339,7 @@ export class App {
           const c = await this.deps.api.curves(run, name);
           if (token !== this.token || name !== this.curvesName) return;
           this.curves.set(run, c);
+          this.dataVersion++;
           this.runErrors.delete(run);
         } catch (e) {
           if (token !== this.token) return;
@@ -639,6 +642,10 @@ export class App {
     if (!d) return;
     const metric = metricById(this.state.metric);
     const query = this.state.classFilter;
+    // rebuilding 1000 rows on every slider move is wasted work: skip when nothing listed changed
+    const key = JSON.stringify([this.dataVersion, d.name, d.selectedRuns, d.rankRun, d.worst, query, metric.id, this.state.classes]);
+    if (key === this.classListKey) return;
+    this.classListKey = key;
     const shown = d.classNames.map((n, i) => ({ n, i })).filter(({ n }) => matchesFilter(n, query));
     const numSelected = d.selected.filter(Boolean).length;
     this.classCount.textContent =

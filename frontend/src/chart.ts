@@ -18,6 +18,8 @@ export interface HoverHit {
 export interface ChartOptions {
   model: ChartModel;
   logScale: boolean;
+  /** the y axis never pads past these (e.g. [0, 1] for accuracy) */
+  yBounds?: [number, number];
   zoom: [number, number] | null;
   yLabel: string;
   formatY: (v: number) => string;
@@ -36,6 +38,10 @@ export interface LineChart {
 export type ChartFactory = (container: HTMLElement, opts: ChartOptions, width: number, height: number) => LineChart;
 
 const FONT = "11px Roboto, sans-serif";
+
+/** Tick spacings for a step axis: whole steps only. */
+const STEP_INCRS: number[] = [];
+for (let mag = 1; mag <= 1e12; mag *= 10) STEP_INCRS.push(mag, 2 * mag, 5 * mag);
 const AXIS_COLOR = "rgba(0, 0, 0, 0.6)";
 const GRID_COLOR = "rgba(0, 0, 0, 0.07)";
 
@@ -165,7 +171,23 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     select: { show: true, left: 0, top: 0, width: 0, height: 0 },
     scales: {
       x: { time: false },
-      y: opts.logScale ? { distr: 3, log: 10 } : { distr: 1 },
+      y: opts.logScale
+        ? { distr: 3, log: 10 }
+        : {
+            distr: 1,
+            range: (_u, min, max) => {
+              if (min == null || max == null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+              const span = max - min || Math.abs(max) || 1;
+              let lo = min - span * 0.05;
+              let hi = max + span * 0.05;
+              if (min >= 0 && lo < 0) lo = 0;
+              if (opts.yBounds) {
+                lo = Math.max(lo, opts.yBounds[0]);
+                hi = Math.min(hi, opts.yBounds[1]);
+              }
+              return [lo, hi];
+            },
+          },
     },
     axes: [
       {
@@ -174,6 +196,7 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
         stroke: AXIS_COLOR,
         label: m.xLabel,
         labelSize: 18,
+        incrs: m.xUnitSeconds === 0 ? STEP_INCRS : undefined,
         grid: { stroke: GRID_COLOR, width: 1 },
         ticks: { stroke: GRID_COLOR, width: 1, size: 4 },
         values: (_u, splits) => splits.map((v) => (v == null ? "" : opts.formatX(v))),
@@ -220,10 +243,13 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
       ],
       setScale: [
         (u, key) => {
-          if (key !== "x" || !ready || !full) return;
+          if (key !== "x") return;
           const min = u.scales.x.min;
           const max = u.scales.x.max;
           if (min == null || max == null) return;
+          // the visible x range, readable by tests and tools
+          container.setAttribute("data-x-range", `${min},${max}`);
+          if (!ready || !full) return;
           opts.onZoom(min <= full[0] && max >= full[1] ? null : [min, max]);
         },
       ],

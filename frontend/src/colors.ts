@@ -15,7 +15,7 @@ export const CLASS_COLORS_10 = [
 
 /** Grey for lines outside the highlight: lighter the more lines there are. */
 export function greyFor(numLines: number): string {
-  const alpha = numLines <= 20 ? 0.2 : numLines <= 60 ? 0.13 : numLines <= 250 ? 0.085 : 0.05;
+  const alpha = numLines <= 20 ? 0.2 : numLines <= 60 ? 0.13 : numLines <= 250 ? 0.085 : numLines <= 800 ? 0.05 : 0.03;
   return `rgba(0, 0, 0, ${alpha})`;
 }
 export const MEAN_COLOR = "rgba(0, 0, 0, 0.87)";

@@ -11,6 +11,8 @@ export interface MetricDef {
   higherIsBetter: boolean;
   /** whether the log-scale toggle applies. */
   allowLog: boolean;
+  /** the metric's possible range: the y axis never pads past it */
+  bounds?: [number, number];
   extract(c: CurvesResponse): Matrix;
   format(v: number): string;
 }
@@ -36,6 +38,7 @@ export const METRICS: readonly MetricDef[] = [
     label: "Accuracy",
     higherIsBetter: true,
     allowLog: false,
+    bounds: [0, 1],
     extract: (c) => c.accuracy,
     format: (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : String(v)),
   },

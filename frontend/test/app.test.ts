@@ -6,9 +6,9 @@ import { defaultApi, FakeApi, fakeChart, flush, MemoryStorage, synthCurves } fro
 
 let apps: App[] = [];
 
-async function mount(api = defaultApi(), storage = new MemoryStorage()) {
+async function mount(api = defaultApi(), storage = new MemoryStorage(), refreshMs = 3_600_000) {
   const chart = fakeChart();
-  const app = new App(document.body, { api, storage, chartFactory: chart.factory, refreshMs: 3_600_000 });
+  const app = new App(document.body, { api, storage, chartFactory: chart.factory, refreshMs });
   apps.push(app);
   await app.start();
   await flush();
@@ -292,5 +292,35 @@ describe("the Per-Class tab", () => {
     expect(new Set(lines.filter((l) => l.highlighted).map((l) => l.label))).toEqual(
       new Set(["class_99", "class_98", "class_97", "class_96", "class_95"]),
     );
+  });
+
+  it("refreshes itself periodically unless paused", async () => {
+    const api = defaultApi();
+    const { app } = await mount(api, new MemoryStorage(), 20);
+    await new Promise((r) => setTimeout(r, 90));
+    const tagsCalls = () => api.calls.filter((c) => c === "tags").length;
+    expect(tagsCalls()).toBeGreaterThanOrEqual(2);
+    const box = $<HTMLInputElement>("[data-role=auto-refresh]")!;
+    box.checked = false;
+    box.dispatchEvent(new Event("change"));
+    expect(app.state.autoRefresh).toBe(false);
+    await flush();
+    const before = tagsCalls();
+    await new Promise((r) => setTimeout(r, 90));
+    expect(tagsCalls()).toBe(before);
+  });
+
+  it("keeps the chart when a refresh brings nothing new, redraws when new steps arrive", async () => {
+    const { app, api, chart } = await mount();
+    const created = chart.charts.length;
+    await app.refresh();
+    flushView(app);
+    expect(chart.charts.length).toBe(created);
+    const more = synthCurves(4, 12, ["cat", "dog", "bird", "fish"]);
+    api.curvesData.train = more;
+    await app.refresh();
+    flushView(app);
+    expect(chart.charts.length).toBe(created + 1);
+    expect(chart.charts[chart.charts.length - 1].model.xs.length).toBe(12);
   });
 });

@@ -27,6 +27,9 @@ export class CurvesView implements View {
   private resizeObs: ResizeObserver | null = null;
   private lastSize = { w: 0, h: 0 };
   private pending = 0;
+  /** what the current chart was drawn from; an identical update (a refresh that brought no
+   * new steps) keeps the chart, so a hover or a drag in progress is not interrupted */
+  private drawnKey = "";
 
   constructor(private readonly chartFactory: ChartFactory) {
     this.legend = h("div", { class: "pc-legend", attrs: { "data-role": "legend" } });
@@ -72,11 +75,15 @@ export class CurvesView implements View {
       this.showMessage("The selected runs have no steps yet. This tab refreshes itself; new steps appear as they are written.");
       return;
     }
+    const key = drawKey(ctx);
+    if (this.chart && key === this.drawnKey) return;
+    this.drawnKey = key;
     this.scheduleChart();
   }
 
   private showMessage(text: string): void {
     this.destroyChart();
+    this.drawnKey = "";
     this.model = null;
     setChildren(this.chartBox, h("div", { class: "pc-message", attrs: { "data-role": "message" } }, text), this.tooltip);
     this.hideTooltip();
@@ -95,12 +102,11 @@ export class CurvesView implements View {
     });
   }
 
-  /** Draws right away (tests and the first render). */
+  /** Draws a pending update right away (tests). */
   flush(): void {
-    if (this.pending) {
-      cancelAnimationFrame(this.pending);
-      this.pending = 0;
-    }
+    if (!this.pending) return;
+    cancelAnimationFrame(this.pending);
+    this.pending = 0;
     this.drawChart();
   }
 
@@ -120,6 +126,7 @@ export class CurvesView implements View {
       {
         model,
         logScale: ctx.state.logScale && metric.allowLog,
+        yBounds: metric.bounds,
         zoom: ctx.state.zoom,
         yLabel: this.yLabel(ctx),
         formatY: (v) => (isPercent ? `${formatNumber(v * 100)}%` : formatNumber(v)),
@@ -289,6 +296,33 @@ export class CurvesView implements View {
     this.resizeObs?.disconnect();
     this.destroyChart();
   }
+}
+
+/** Everything the chart depends on, compactly (data by its size and last point). The zoom is
+ * not part of it: the chart itself holds the zoom the user dragged. */
+function drawKey(ctx: ViewContext): string {
+  const s = ctx.state;
+  const runs = ctx.runs.map((r) => {
+    const c = r.curves;
+    const n = c.steps.length;
+    return [r.run, n, c.steps[n - 1], c.wall_times[n - 1], c.class_names.length];
+  });
+  let sel = "";
+  for (const b of ctx.selected) sel += b ? "1" : "0";
+  return JSON.stringify([
+    runs,
+    s.metric,
+    s.xAxis,
+    s.logScale,
+    s.smoothing,
+    s.colorBy,
+    ctx.worst,
+    ctx.classColors.length,
+    ctx.runColors.size,
+    [...ctx.runDashes.entries()],
+    ctx.info?.loss,
+    sel,
+  ]);
 }
 
 function unitName(seconds: number): string {
