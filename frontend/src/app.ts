@@ -208,7 +208,8 @@ export class App {
       field(null, this.logLabel),
       field(
         "Highlight worst classes",
-        h("div", { class: "pc-row" }, this.worstNum, h("span", { class: "pc-label", style: { margin: "0" } }, "by latest in"), this.rankSelect),
+        h("div", { class: "pc-row" }, this.worstNum, h("span", { class: "pc-hint-inline" }, "ranked by their latest value in")),
+        h("div", { class: "pc-row pc-row-gap" }, this.rankSelect),
       ),
       field("Colour lines by", this.colorSeg.el),
     );
@@ -643,7 +644,17 @@ export class App {
     const metric = metricById(this.state.metric);
     const query = this.state.classFilter;
     // rebuilding 1000 rows on every slider move is wasted work: skip when nothing listed changed
-    const key = JSON.stringify([this.dataVersion, d.name, d.selectedRuns, d.rankRun, d.worst, query, metric.id, this.state.classes]);
+    const key = JSON.stringify([
+      this.dataVersion,
+      d.name,
+      d.selectedRuns,
+      d.rankRun,
+      d.worst,
+      query,
+      metric.id,
+      this.state.classes,
+      this.state.colorBy,
+    ]);
     if (key === this.classListKey) return;
     this.classListKey = key;
     const shown = d.classNames.map((n, i) => ({ n, i })).filter(({ n }) => matchesFilter(n, query));
@@ -666,7 +677,13 @@ export class App {
         "label",
         { class: rank !== undefined ? "pc-class pc-worst" : "pc-class", title: n, attrs: { "data-class": n, role: "listitem" } },
         box,
-        swatch(d.worst.length && rank === undefined ? "rgba(0,0,0,0.18)" : d.classColors[i]),
+        swatch(
+          d.worst.length && rank === undefined
+            ? "rgba(0,0,0,0.18)"
+            : this.state.colorBy === "run"
+              ? "rgba(0,0,0,0.6)"
+              : d.classColors[i],
+        ),
         h("span", { class: "pc-class-name" }, n),
         nf ? nonfiniteBadge(nf) : null,
         rank !== undefined ? h("span", { class: "pc-rank", title: `#${rank + 1} worst` }, `#${rank + 1}`) : null,
@@ -706,8 +723,8 @@ export class App {
   }
 }
 
-function field(label: string | null, control: Node): HTMLElement {
-  return h("div", { class: "pc-field" }, label ? h("span", { class: "pc-label" }, label) : null, control);
+function field(label: string | null, ...controls: Node[]): HTMLElement {
+  return h("div", { class: "pc-field" }, label ? h("span", { class: "pc-label" }, label) : null, ...controls);
 }
 
 function notice(kind: "error" | "warn", text: string, role?: string): HTMLElement {

@@ -323,4 +323,16 @@ describe("the Per-Class tab", () => {
     expect(chart.charts.length).toBe(created + 1);
     expect(chart.charts[chart.charts.length - 1].model.xs.length).toBe(12);
   });
+
+  it("says so when no run is ticked", async () => {
+    const { app } = await mount();
+    $("[data-role=toggle-runs]")!.click();
+    await flush();
+    flushView(app);
+    expect($("[data-role=message]")!.textContent).toContain("No run selected");
+    $("[data-role=toggle-runs]")!.click();
+    await flush();
+    flushView(app);
+    expect($("[data-role=message]")).toBeNull();
+  });
 });
