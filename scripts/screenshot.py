@@ -102,10 +102,12 @@ def free_port() -> int:
 class TensorBoard:
     """A real `python -m tensorboard.main --logdir D --port P --bind_all` process."""
 
-    def __init__(self, logdir: str | os.PathLike, *, extra_args: Sequence[str] = ()):
+    def __init__(self, logdir: str | os.PathLike, *, path_prefix: str = "", extra_args: Sequence[str] = ()):
         self.logdir = os.fspath(logdir)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}{path_prefix}"
+        if path_prefix:
+            extra_args = (f"--path_prefix={path_prefix}", *extra_args)
         self._log = tempfile.NamedTemporaryFile(prefix=f"tensorboard-{self.port}-", suffix=".log", delete=False)
         command = [
             sys.executable, "-m", "tensorboard.main",

@@ -48,10 +48,10 @@ def browser():
         b.close()
 
 
-def _serve(tmp_path_factory, name, write, runs):
+def _serve(tmp_path_factory, name, write, runs, **kwargs):
     logdir = tmp_path_factory.mktemp(name)
     write(logdir)
-    tb = shot.TensorBoard(logdir)
+    tb = shot.TensorBoard(logdir, **kwargs)
     with tb:
         if runs:
             tb.wait_for_runs(runs)
@@ -81,7 +81,8 @@ def tb_hostile(tmp_path_factory):
             d, class_names=["cat", HOSTILE, "dog"], steps=6, samples_per_class=10, experiment=HOSTILE_EXPERIMENT
         )
 
-    yield from _serve(tmp_path_factory, "logs_hostile", write, 2)
+    # served under --path_prefix: the tab's relative fetches must follow it
+    yield from _serve(tmp_path_factory, "logs_hostile", write, 2, path_prefix="/some/prefix")
 
 
 @pytest.fixture(scope="module")
@@ -313,6 +314,7 @@ def test_hundred_classes_legible_without_overflow(tab, tb100):
 
 
 def test_hostile_names_are_text_and_new_runs_arrive_on_reload(tab, tb_hostile):
+    assert tb_hostile.url.endswith("/some/prefix")
     tab.open(tb_hostile)
     names = tab.texts("[data-role=classes] .pc-class-name")
     assert HOSTILE in names
