@@ -174,6 +174,10 @@ describe("the Per-Class tab", () => {
     expect(tip.textContent).toContain("validation");
     expect(tip.textContent).toContain("Step 2");
     expect($("[data-role=tooltip-value]")!.textContent).toMatch(/^Loss: 0\.607/);
+    // the same class in the other run, at the same step
+    const other = $("[data-role=tooltip-other]")!.textContent!;
+    expect(other).toContain("train");
+    expect(other).toContain("0.6711");
     (app as unknown as { view: CurvesView }).view.onHover(null);
     expect(tip.hidden).toBe(true);
   });

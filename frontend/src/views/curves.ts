@@ -237,6 +237,24 @@ export class CurvesView implements View {
       if (rank >= 0 && ctx.rankRun) {
         nodes.push(h("div", { class: "pc-tooltip-row" }, `#${rank + 1} worst by latest ${metric.label.toLowerCase()} in ${ctx.rankRun}${latest !== null && latest !== undefined ? ` (${fmt(latest)})` : ""}`));
       }
+      // the same class in the other runs at this step (train/validation gap at a glance)
+      if (model.xUnitSeconds === 0) {
+        for (const other of model.lines) {
+          if (other.kind !== "class" || other.classIndex !== line.classIndex || other.run === line.run) continue;
+          const ov = other.values[i];
+          if (ov === null) continue;
+          const oc = ctx.runColors.get(other.run) ?? "#425066";
+          nodes.push(
+            h(
+              "div",
+              { class: "pc-tooltip-row pc-tooltip-other", attrs: { "data-role": "tooltip-other" } },
+              dashSample(oc, other.dash, 2, 22),
+              h("span", { class: "pc-run-name" }, other.run),
+              h("span", { class: "pc-tooltip-other-value" }, fmt(ov)),
+            ),
+          );
+        }
+      }
       const nf = line.nonfinite?.[i];
       if (nf) {
         nodes.push(h("div", { class: "pc-tooltip-row pc-tooltip-warn" }, `⚠ ${nf} non-finite loss${nf === 1 ? "" : "es"} at this step (kept out of the mean)`));
