@@ -145,3 +145,32 @@ def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass"):
                         parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
                     found.append((event.step, tensor_util.make_ndarray(value.tensor), parsed))
     return found
+
+
+def device_transfer_recorder():
+    """A torch dispatch mode recording every aten op, and the ones that move data between
+    devices: `.item()`-style scalar reads and ops whose outputs land on another device than
+    their inputs. Used to show that `update()` never reads back from an accelerator."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    def devices(tree):
+        return {t.device for t in tree_flatten(tree)[0] if isinstance(t, torch.Tensor)}
+
+    class DeviceTransferRecorder(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops: list[str] = []
+            self.transfers: list[str] = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            name = str(func)
+            self.ops.append(name)
+            inputs, outputs = devices((args, kwargs)), devices(result)
+            if "_local_scalar_dense" in name or (inputs and outputs - inputs):
+                self.transfers.append(name)
+            return result
+
+    return DeviceTransferRecorder()

@@ -65,8 +65,9 @@ def reference_stats(batches, num_classes, from_logits=True):
     for outputs, targets, losses in batches:
         for i in range(len(outputs)):
             label = int(targets[i]) if np.ndim(targets) == 1 else int(np.argmax(targets[i]))
-            scores = [-math.inf if math.isnan(v) else float(v) for v in outputs[i]]
-            predicted = scores.index(max(scores))
+            scores = [float(v) for v in outputs[i]]
+            nan_at = [j for j, v in enumerate(scores) if math.isnan(v)]
+            predicted = nan_at[0] if nan_at else scores.index(max(scores))
             if losses is not None:
                 loss = float(losses[i])
             elif any(math.isnan(v) for v in outputs[i]):
@@ -148,8 +149,9 @@ def test_non_finite_losses_and_outputs_are_counted_apart(library):
     rng = np.random.default_rng(4)
     outputs = rng.normal(size=(12, 3)).astype(np.float32)
     targets = np.array([0, 1, 2] * 4)
-    outputs[0] = np.nan  # class 0: NaN outputs -> NaN loss, prediction never NaN's column
-    outputs[3] = [5.0, np.nan, 1.0]  # class 0: correct, because a NaN score never wins
+    outputs[0] = np.nan  # class 0: NaN outputs -> NaN loss; the first NaN is the prediction
+    outputs[3] = [5.0, np.nan, np.inf]  # class 0: predicted 1, the first NaN beats inf and 5
+    outputs[6] = [np.inf, 1.0, np.inf]  # class 0: predicted 0, the first of two maxima
     losses = None
     batches = [(outputs, targets, losses)]
     given = rng.gamma(2.0, size=12).astype(np.float32)
@@ -212,11 +214,12 @@ def test_tensorflow_cross_entropy_equals_keras_losses(from_logits):
     np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
 
 
-def test_out_of_range_labels_on_an_accelerator_are_deferred_not_scattered():
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_out_of_range_labels_on_an_accelerator_are_deferred_not_scattered(library):
     """On a device where reading a value would sync, labels outside [0, C) go to the spare
-    row instead of raising; `compute_stats` reports how many. Simulated with NumPy by telling
-    the pipeline the data is not on the host."""
-    ops = arrays.ops_for_library("numpy")
+    row instead of raising; `compute_stats` reports how many. Simulated by telling the
+    pipeline that host data is on a device."""
+    ops = arrays.ops_for_library(library)
 
     class DeviceOps(type(ops)):
         def is_on_host(self, x):
@@ -226,13 +229,13 @@ def test_out_of_range_labels_on_an_accelerator_are_deferred_not_scattered():
             raise AssertionError("update() read values from the device")
 
     device_ops = DeviceOps()
-    outputs = np.zeros((4, 3), dtype=np.float32)
-    targets = np.array([0, 3, -1, 2])
+    outputs = to_library(library, np.zeros((5, 3), dtype=np.float32))
+    targets = to_library(library, np.array([0, 3, -1, 2, -7]))
     batch = inputs.multiclass_batch(
         device_ops, outputs, targets, None, num_classes=3, from_logits=True
     )
     table = perclass.update_table(device_ops, perclass.new_table(device_ops, 3, outputs), batch)
-    stats, out_of_range = perclass.compute_stats(table)
-    assert out_of_range == 2
+    stats, out_of_range = perclass.compute_stats(device_ops.to_numpy(table))
+    assert out_of_range == 3
     np.testing.assert_array_equal(stats.count, [1, 0, 1])
     assert np.isfinite(stats.loss[[0, 2]]).all()

@@ -119,9 +119,9 @@ def multiclass_batch(
             _check_labels_now(ops, labels, num_classes)
         rows = gather_index = labels
     else:
-        valid = ops.in_range(labels, 0, num_classes)
-        rows = ops.where(valid, labels, num_classes)
-        gather_index = ops.where(valid, labels, 0)
+        # Labels below 0 clip to -1 and above C-1 to C; modulo C+1 sends both to the spare row C.
+        rows = ops.clip(labels, -1, num_classes) % (num_classes + 1)
+        gather_index = ops.clip(labels, 0, num_classes - 1)
 
     if losses is None:
         if distributions is not None:

@@ -10,6 +10,9 @@ import numpy as np
 class NumpyOps:
     name = "numpy"
 
+    def prepare(self, x: Any) -> np.ndarray:
+        return np.asarray(x)
+
     def device(self, x: Any) -> str:
         return "cpu"
 
@@ -31,17 +34,10 @@ class NumpyOps:
     def zeros(self, shape: tuple[int, ...], like: Any) -> np.ndarray:
         return np.zeros(shape, dtype=np.float64)
 
-    def to_float64(self, x: Any) -> np.ndarray:
-        return np.asarray(x, dtype=np.float64)
-
     def to_index(self, x: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.int64)
 
     def argmax_rows(self, x: Any) -> np.ndarray:
-        x = np.asarray(x)
-        if np.issubdtype(x.dtype, np.floating):
-            # NaN must never win the argmax; every library agrees on that only if we say so.
-            x = np.where(np.isnan(x), -np.inf, x)
         return np.argmax(x, axis=1)
 
     def log_softmax_rows(self, x: Any) -> np.ndarray:
@@ -49,6 +45,9 @@ class NumpyOps:
         shifted = x - np.max(x, axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+    def softmax_cross_entropy(self, logits: Any, labels: Any) -> np.ndarray:
+        return -self.take_rows(self.log_softmax_rows(logits), labels)
 
     def log(self, x: Any) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -63,20 +62,19 @@ class NumpyOps:
     def take_rows(self, x: Any, index: Any) -> np.ndarray:
         return np.take_along_axis(np.asarray(x), np.asarray(index)[:, None], axis=1)[:, 0]
 
-    def isfinite(self, x: Any) -> np.ndarray:
-        return np.isfinite(x)
+    def not_equal(self, x: Any, y: Any) -> np.ndarray:
+        return np.not_equal(x, y)
 
-    def where(self, condition: Any, x: Any, y: Any) -> np.ndarray:
-        return np.where(condition, x, y)
+    def finite_or_zero(self, x: Any) -> np.ndarray:
+        return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+
 
     def equal(self, x: Any, y: Any) -> np.ndarray:
         return np.equal(x, y)
 
-    def in_range(self, x: Any, low: int, high: int) -> np.ndarray:
-        return (x >= low) & (x < high)
 
     def stack_columns(self, columns: Sequence[Any]) -> np.ndarray:
-        return np.stack([np.asarray(c, dtype=np.float64) for c in columns], axis=1)
+        return np.stack(columns, axis=1).astype(np.float64)
 
     def scatter_add_rows(self, table: np.ndarray, rows: Any, values: Any) -> np.ndarray:
         np.add.at(table, rows, values)
@@ -95,9 +93,6 @@ class NumpyOps:
 
     def ones_like(self, x: Any) -> np.ndarray:
         return np.ones(np.shape(x), dtype=np.float64)
-
-    def logical_not(self, x: Any) -> np.ndarray:
-        return np.logical_not(x)
 
     def cast_like(self, x: Any, like: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.result_type(np.asarray(like).dtype, np.float32))

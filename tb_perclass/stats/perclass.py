@@ -24,14 +24,11 @@ def new_table(ops: ArrayOps, num_classes: int, like: Any) -> Any:
 
 
 def update_table(ops: ArrayOps, table: Any, batch: Batch) -> Any:
-    finite = ops.isfinite(batch.losses)
+    finite_losses = ops.finite_or_zero(batch.losses)
+    # A loss differs from its zeroed copy exactly when it was NaN or infinite (NaN != 0 too).
+    nonfinite = ops.not_equal(finite_losses, batch.losses)
     values = ops.stack_columns(
-        [
-            ops.where(finite, batch.losses, 0.0),
-            ops.ones_like(batch.losses),
-            batch.correct,
-            ops.logical_not(finite),
-        ]
+        [finite_losses, ops.ones_like(batch.losses), batch.correct, nonfinite]
     )
     return ops.scatter_add_rows(table, batch.rows, values)
 

@@ -11,6 +11,9 @@ import tensorflow as tf
 class TensorFlowOps:
     name = "tensorflow"
 
+    def prepare(self, x: Any) -> Any:
+        return tf.stop_gradient(x)
+
     def device(self, x: Any) -> str:
         # Canonical form, e.g. "CPU:0": full device strings of equal devices differ in spelling.
         spec = tf.DeviceSpec.from_string(x.device or "/device:CPU:0")
@@ -35,47 +38,48 @@ class TensorFlowOps:
         with tf.device(like.device or "/device:CPU:0"):
             return tf.Variable(tf.zeros(shape, dtype=tf.float64), trainable=False)
 
-    def to_float64(self, x: Any) -> tf.Tensor:
-        return tf.cast(tf.stop_gradient(x), tf.float64)
-
     def to_index(self, x: Any) -> tf.Tensor:
         return tf.cast(x, tf.int64)
 
     def argmax_rows(self, x: Any) -> tf.Tensor:
-        # tf.math.argmax already never picks NaN (unlike NumPy and torch), as the contract wants.
-        return tf.math.argmax(tf.stop_gradient(x), axis=1, output_type=tf.int64)
+        if x.dtype.is_floating:
+            # tf.math.argmax skips NaN; NumPy and torch let the first NaN win, then the first
+            # maximum. Emulate that: NaN -> +inf, and +inf -> the largest finite value.
+            x = tf.where(x == float("inf"), tf.cast(x.dtype.max, x.dtype), x)
+            x = tf.where(tf.math.is_nan(x), tf.cast(float("inf"), x.dtype), x)
+        return tf.math.argmax(x, axis=1, output_type=tf.int64)
 
     def log_softmax_rows(self, x: Any) -> tf.Tensor:
-        return tf.nn.log_softmax(tf.stop_gradient(x), axis=1)
+        return tf.nn.log_softmax(x, axis=1)
+
+    def softmax_cross_entropy(self, logits: Any, labels: Any) -> tf.Tensor:
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
 
     def log(self, x: Any) -> tf.Tensor:
-        return tf.math.log(tf.stop_gradient(x))
+        return tf.math.log(x)
 
     def clip(self, x: Any, low: float, high: float) -> tf.Tensor:
-        return tf.clip_by_value(tf.stop_gradient(x), low, high)
+        return tf.clip_by_value(x, low, high)
 
     def sum_rows(self, x: Any, keepdims: bool = False) -> tf.Tensor:
         return tf.reduce_sum(x, axis=1, keepdims=keepdims)
 
     def take_rows(self, x: Any, index: Any) -> tf.Tensor:
-        return tf.gather(tf.stop_gradient(x), index, axis=1, batch_dims=1)
+        return tf.gather(x, index, axis=1, batch_dims=1)
 
-    def isfinite(self, x: Any) -> tf.Tensor:
-        return tf.math.is_finite(x)
+    def not_equal(self, x: Any, y: Any) -> tf.Tensor:
+        return tf.not_equal(x, y)
 
-    def where(self, condition: Any, x: Any, y: Any) -> tf.Tensor:
-        if not tf.is_tensor(y):
-            y = tf.cast(y, tf.convert_to_tensor(x).dtype)
-        return tf.where(condition, x, y)
+    def finite_or_zero(self, x: Any) -> tf.Tensor:
+        return tf.where(tf.math.is_finite(x), x, tf.zeros_like(x))
+
 
     def equal(self, x: Any, y: Any) -> tf.Tensor:
         return tf.equal(x, y)
 
-    def in_range(self, x: Any, low: int, high: int) -> tf.Tensor:
-        return tf.logical_and(x >= low, x < high)
 
     def stack_columns(self, columns: Sequence[Any]) -> tf.Tensor:
-        return tf.stack([tf.cast(tf.stop_gradient(c), tf.float64) for c in columns], axis=1)
+        return tf.stack([tf.cast(c, tf.float64) for c in columns], axis=1)
 
     def scatter_add_rows(self, table: tf.Variable, rows: Any, values: Any) -> tf.Variable:
         table.scatter_nd_add(tf.expand_dims(rows, 1), values)
@@ -94,11 +98,8 @@ class TensorFlowOps:
     def ones_like(self, x: Any) -> tf.Tensor:
         return tf.ones_like(x, dtype=tf.float32)
 
-    def logical_not(self, x: Any) -> tf.Tensor:
-        return tf.logical_not(x)
-
     def cast_like(self, x: Any, like: Any) -> tf.Tensor:
-        return tf.cast(tf.stop_gradient(x), like.dtype)
+        return tf.cast(x, like.dtype)
 
 
 OPS = TensorFlowOps()

@@ -1,5 +1,9 @@
 """`ArrayOps` for PyTorch tensors. Every operation stays on the tensors' device and is
-asynchronous on accelerators; only `min_max` and `to_numpy` read values back."""
+asynchronous on accelerators; only `min_max` and `to_numpy` read values back.
+
+Written for few dispatched operations: right after a training step each small op costs several
+microseconds on CPU (cold caches), so `update()`'s cost is mostly its op count.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ from typing import Any, Sequence
 
 import torch
 
-_NEG_INF = float("-inf")
-
-
 class TorchOps:
     name = "torch"
+
+    def __init__(self) -> None:
+        self._ones: dict[tuple[int, torch.device], torch.Tensor] = {}
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x.detach()  # the statistics must never enter the autograd graph
 
     def device(self, x: torch.Tensor) -> str:
         return str(x.device)
@@ -36,49 +43,47 @@ class TorchOps:
         dtype = torch.float32 if like.device.type == "mps" else torch.float64
         return torch.zeros(shape, dtype=dtype, device=like.device)
 
-    def to_float64(self, x: torch.Tensor) -> torch.Tensor:
-        return x.detach().to(torch.float32 if x.device.type == "mps" else torch.float64)
-
     def to_index(self, x: torch.Tensor) -> torch.Tensor:
-        return x.detach().long()
+        return x.long()
 
     def argmax_rows(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.detach()
-        if x.dtype.is_floating_point:
-            # torch.argmax picks NaN as the maximum; NaN must never win.
-            x = torch.nan_to_num(x, nan=_NEG_INF, posinf=float("inf"), neginf=_NEG_INF)
-        return x.argmax(dim=1)
+        # max(dim).indices follows argmax's rule (a NaN wins, else the first maximum) and is
+        # ~3x faster than argmax on CPU for wide rows.
+        return x.max(dim=1).indices
 
     def log_softmax_rows(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.log_softmax(x.detach(), dim=1)
+        return torch.log_softmax(x, dim=1)
+
+    def softmax_cross_entropy(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.cross_entropy(logits, labels, reduction="none")
 
     def log(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.log(x.detach())
+        return torch.log(x)
 
     def clip(self, x: torch.Tensor, low: float, high: float) -> torch.Tensor:
-        return torch.clamp(x.detach(), low, high)
+        return torch.clamp(x, low, high)
 
     def sum_rows(self, x: torch.Tensor, keepdims: bool = False) -> torch.Tensor:
         return x.sum(dim=1, keepdim=keepdims)
 
     def take_rows(self, x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        return x.detach().gather(1, index.unsqueeze(1)).squeeze(1)
+        return x.gather(1, index.unsqueeze(1)).squeeze(1)
 
-    def isfinite(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.isfinite(x)
+    def not_equal(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return x != y
 
-    def where(self, condition: torch.Tensor, x: Any, y: Any) -> torch.Tensor:
-        return torch.where(condition, x, y)
+    def finite_or_zero(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+
 
     def equal(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return x == y
 
-    def in_range(self, x: torch.Tensor, low: int, high: int) -> torch.Tensor:
-        return (x >= low) & (x < high)
 
     def stack_columns(self, columns: Sequence[torch.Tensor]) -> torch.Tensor:
+        # stack promotes bool columns itself; one cast to the table's dtype follows.
         dtype = torch.float32 if columns[0].device.type == "mps" else torch.float64
-        return torch.stack([c.detach().to(dtype) for c in columns], dim=1)
+        return torch.stack(columns, dim=1).to(dtype)
 
     def scatter_add_rows(
         self, table: torch.Tensor, rows: torch.Tensor, values: torch.Tensor
@@ -97,13 +102,15 @@ class TorchOps:
         return x.detach().to("cpu", copy=True).numpy()
 
     def ones_like(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.ones_like(x, dtype=torch.float32)
-
-    def logical_not(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.logical_not(x)
+        # Read-only and reused: batches of one size on one device need one allocation.
+        key = (x.shape[0], x.device)
+        ones = self._ones.get(key)
+        if ones is None:
+            ones = self._ones[key] = torch.ones(x.shape[0], device=x.device)
+        return ones
 
     def cast_like(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        return x.detach().to(like.dtype)
+        return x.to(like.dtype)
 
 
 OPS = TorchOps()

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: set up, train the digits demo with PyTorch and with Keras (train and validation
+# per-class data for 15 epochs each), then serve TensorBoard with the Per-Class tab.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+PY="${VENV:-.venv}/bin/python"
+
+rm -rf runs/digits  # a fresh demo each time, not two runs' steps interleaved
+"$PY" demo/train_torch.py runs/digits/torch --epochs 15
+"$PY" demo/train_keras.py runs/digits/keras --epochs 15
+
+echo
+echo "Open http://localhost:6006/#perclass (Ctrl-C stops TensorBoard)"
+exec "$PY" -m tensorboard.main --logdir runs/digits --port "${PORT:-6006}"
