@@ -1,8 +1,9 @@
 """Writes synthetic train/validation runs through the real `PerClassWriter`, without training.
 
-Each class learns at its own rate (a few never do), so the curves look like a real classifier's;
-`--nonfinite-class` makes one class's losses NaN at some steps. Useful to look at the tab with
-10, 100 or 1000 classes in seconds:
+A simulated classifier: each class learns at its own rate up to its own ceiling, a few stay hard,
+validation lags train and some classes overfit late; `--nonfinite-class` gives one class NaN
+logits at some steps, so its per-sample losses are non-finite there. Useful to look at the tab
+with 10, 100 or 1000 classes in seconds, and used by the browser tests and the screenshot script:
 
     python demo/synthetic_runs.py runs/synthetic --classes 100 --steps 50
     tensorboard --logdir runs/synthetic
@@ -12,55 +13,64 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import Sequence
 
 import numpy as np
 
 from tb_perclass import PerClassWriter
 
-
-def class_names(num_classes: int) -> list[str]:
-    animals = ["cat", "dog", "bird", "fish", "horse", "sheep", "cow", "bear", "zebra", "frog"]
-    if num_classes <= len(animals):
-        return animals[:num_classes]
-    return [f"{animals[i % len(animals)]}_{i:04d}" for i in range(num_classes)]
+CIFAR10 = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
 
-def simulated_batch(
-    rng: np.random.Generator, skill: np.ndarray, samples_per_class: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Logits whose margin for the true class grows with that class's current skill."""
-    num_classes = len(skill)
-    targets = np.repeat(np.arange(num_classes), samples_per_class)
-    rng.shuffle(targets)
-    logits = rng.normal(0.0, 1.0, size=(len(targets), num_classes)).astype(np.float32)
-    logits[np.arange(len(targets)), targets] += skill[targets]
-    return logits, targets
+def class_names_for(num_classes: int) -> list[str]:
+    if num_classes <= len(CIFAR10):
+        return CIFAR10[:num_classes]
+    return [f"{CIFAR10[i % len(CIFAR10)]}_{i:03d}" for i in range(num_classes)]
 
 
 def write_runs(
-    logdir: str,
+    logdir: str | os.PathLike,
     *,
+    class_names: Sequence[str] | None = None,
     num_classes: int = 10,
-    steps: int = 30,
-    samples_per_class: int = 20,
+    steps: int = 40,
+    samples_per_class: int = 60,
     nonfinite_class: int | None = None,
+    experiment: str = "exp1",
     seed: int = 0,
+    seconds_per_step: float = 45.0,
 ) -> list[str]:
+    """Writes `<logdir>/<experiment>/train` and `.../validation`; returns the run directories.
+
+    Wall times are fixed (one step every `seconds_per_step` from a fixed start) so that
+    pictures of the tab are reproducible.
+    """
+    names = list(class_names) if class_names is not None else class_names_for(num_classes)
+    count = len(names)
     rng = np.random.default_rng(seed)
-    names = class_names(num_classes)
-    rates = rng.uniform(0.05, 0.4, size=num_classes)
-    rates[rng.choice(num_classes, size=max(1, num_classes // 10), replace=False)] = 0.005
+    ceiling = rng.uniform(3.0, 6.0, size=count)
+    rate = rng.uniform(0.06, 0.25, size=count)
+    hard = rng.choice(count, size=max(1, count // 8), replace=False)
+    ceiling[hard] = rng.uniform(0.6, 1.4, size=len(hard))
+    overfit = rng.uniform(0.0, 0.05, size=count) * (rng.random(count) < 0.4)
+    start = 1_700_000_000.0
     runs = []
-    for split, generalisation in (("train", 1.0), ("validation", 0.8)):
-        run_dir = os.path.join(logdir, split)
+    for split in ("train", "validation"):
+        run_dir = os.path.join(os.fspath(logdir), experiment, split)
         with PerClassWriter(run_dir, class_names=names) as writer:
             for step in range(steps):
-                skill = 4.0 * generalisation * (1 - np.exp(-rates * step))
-                logits, targets = simulated_batch(rng, skill, samples_per_class)
-                if nonfinite_class is not None and step % 7 == 3:
-                    logits[targets == nonfinite_class] = np.nan
+                skill = ceiling * (1 - np.exp(-rate * step))
+                if split == "validation":
+                    skill = 0.8 * skill - overfit * max(0, step - steps // 2) * ceiling
+                targets = np.repeat(np.arange(count), samples_per_class)
+                logits = rng.normal(0.0, 1.0, size=(len(targets), count)).astype(np.float32)
+                logits[np.arange(len(targets)), targets] += skill[targets]
+                if nonfinite_class is not None and step % 6 == 3:
+                    rows = np.flatnonzero(targets == nonfinite_class)
+                    logits[rows[: max(1, samples_per_class // 4)]] = np.nan
                 writer.update(logits, targets)
-                writer.write(step)
+                offset = 7 if split == "validation" else 0
+                writer.write(step, wall_time=start + step * seconds_per_step + offset)
         runs.append(run_dir)
     return runs
 
@@ -69,9 +79,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("logdir")
     parser.add_argument("--classes", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--samples-per-class", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--samples-per-class", type=int, default=60)
     parser.add_argument("--nonfinite-class", type=int, default=None)
+    parser.add_argument("--experiment", default="exp1")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     for run in write_runs(
@@ -80,6 +91,7 @@ def main() -> None:
         steps=args.steps,
         samples_per_class=args.samples_per_class,
         nonfinite_class=args.nonfinite_class,
+        experiment=args.experiment,
         seed=args.seed,
     ):
         print("wrote", run)

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "demo"))
 
 # TensorFlow's start-up chatter hides test output; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -8,10 +8,11 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, Sequence
 
 from tb_perclass import metadata
 
@@ -46,42 +47,58 @@ def free_port() -> int:
 
 
 class TensorBoardProcess:
-    """`python -m tensorboard.main` serving `logdir`; use as a context manager."""
+    """A real `python -m tensorboard.main` serving `logdir` on a free port; a context manager.
 
-    def __init__(self, logdir: str, *, load_fast: bool = True, extra_args: tuple[str, ...] = ()):
-        self.logdir = logdir
+    `url` includes `path_prefix`, so `get("/data/...")` works either way."""
+
+    def __init__(
+        self,
+        logdir: str | os.PathLike,
+        *,
+        load_fast: bool = True,
+        path_prefix: str = "",
+        extra_args: Sequence[str] = (),
+    ):
+        self.logdir = os.fspath(logdir)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log_path = os.path.join(logdir, f"tensorboard-{self.port}.log")
+        self.url = f"http://127.0.0.1:{self.port}{path_prefix}"
+        self._log = tempfile.NamedTemporaryFile(prefix=f"tensorboard-{self.port}-", suffix=".log")
         command = [
             sys.executable, "-m", "tensorboard.main",
-            "--logdir", logdir,
+            "--logdir", self.logdir,
             "--host", "127.0.0.1",
             "--port", str(self.port),
             f"--load_fast={'true' if load_fast else 'false'}",
             "--reload_interval", "1",
+            *([f"--path_prefix={path_prefix}"] if path_prefix else []),
             *extra_args,
         ]  # fmt: skip
-        self._log = open(self._log_path, "wb")
-        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
 
     def __enter__(self) -> "TensorBoardProcess":
-        self.wait_until_serving()
+        try:
+            self.wait_until_serving()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
 
     def stop(self) -> None:
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
         self._log.close()
 
     def log_text(self) -> str:
-        with open(self._log_path, "rb") as log:
+        with open(self._log.name, "rb") as log:
             return log.read().decode("utf-8", "replace")
 
     def get(self, path: str) -> tuple[int, bytes, dict[str, str]]:
@@ -96,33 +113,33 @@ class TensorBoardProcess:
         assert status == 200, (path, status, body[:500])
         return json.loads(body)
 
-    def wait_until_serving(self, timeout: float = 60.0) -> None:
+    def wait_until_serving(self, timeout: float = 90.0) -> None:
+        self.wait_for(
+            "/data/plugins_listing", lambda listing: metadata.PLUGIN_NAME in listing, timeout
+        )
+
+    def wait_for_runs(self, count: int, timeout: float = 90.0) -> dict:
+        """Waits until the tags route lists `count` runs (the loaders read in the background)."""
+        return self.wait_for(f"{ROUTE_PREFIX}/tags", lambda tags: len(tags) >= count, timeout)
+
+    def wait_for(self, path: str, predicate, timeout: float = 90.0) -> Any:
+        """Polls a JSON route until `predicate(body)` holds; returns the body."""
         deadline = time.monotonic() + timeout
+        body = None
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise RuntimeError(f"tensorboard exited:\n{self.log_text()}")
             try:
-                listing = self.get_json("/data/plugins_listing")
-                if metadata.PLUGIN_NAME in listing:
-                    return
-            except (OSError, AssertionError):
+                status, raw, _ = self.get(path)
+                if status == 200:
+                    body = json.loads(raw)
+                    if predicate(body):
+                        return body
+            except (OSError, ValueError):
                 pass
             time.sleep(0.3)
-        raise TimeoutError(f"tensorboard did not start:\n{self.log_text()}")
-
-    def wait_for(self, path: str, predicate, timeout: float = 60.0) -> Any:
-        """Polls a JSON route until `predicate(body)` holds (the loaders read files in the
-        background); returns the body."""
-        deadline = time.monotonic() + timeout
-        body = None
-        while time.monotonic() < deadline:
-            status, raw, _ = self.get(path)
-            if status == 200:
-                body = json.loads(raw)
-                if predicate(body):
-                    return body
-            time.sleep(0.3)
-        raise TimeoutError(f"{path} never satisfied the condition; last body: {body!r:.300}")
+        raise TimeoutError(f"{path} never satisfied the condition; last body: {body!r:.300}\n"
+                           f"{self.log_text()[-3000:]}")
 
 
 def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass"):

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import TensorBoardProcess
+from synthetic_runs import class_names_for, write_runs
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +54,7 @@ def browser():
 def _serve(tmp_path_factory, name, write, runs, **kwargs):
     logdir = tmp_path_factory.mktemp(name)
     write(logdir)
-    tb = shot.TensorBoard(logdir, **kwargs)
+    tb = TensorBoardProcess(logdir, **kwargs)
     with tb:
         if runs:
             tb.wait_for_runs(runs)
@@ -61,7 +64,7 @@ def _serve(tmp_path_factory, name, write, runs, **kwargs):
 @pytest.fixture(scope="module")
 def tb10(tmp_path_factory):
     def write(d):
-        shot.write_demo_runs(d, num_classes=10, steps=30, samples_per_class=40, nonfinite_class=3)
+        write_runs(d, num_classes=10, steps=30, samples_per_class=40, nonfinite_class=3)
 
     yield from _serve(tmp_path_factory, "logs10", write, 2)
 
@@ -69,7 +72,7 @@ def tb10(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tb100(tmp_path_factory):
     def write(d):
-        shot.write_demo_runs(d, num_classes=100, steps=30, samples_per_class=10)
+        write_runs(d, num_classes=100, steps=30, samples_per_class=10)
 
     yield from _serve(tmp_path_factory, "logs100", write, 2)
 
@@ -77,7 +80,7 @@ def tb100(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tb_hostile(tmp_path_factory):
     def write(d):
-        shot.write_demo_runs(
+        write_runs(
             d, class_names=["cat", HOSTILE, "dog"], steps=6, samples_per_class=10, experiment=HOSTILE_EXPERIMENT
         )
 
@@ -212,7 +215,7 @@ def _assert_drawn(tab, min_hues):
 def test_ten_classes_curves_hover_search_and_settings(tab, tb10):
     tab.open(tb10)
     names = tab.texts("[data-role=classes] .pc-class-name")
-    assert names == shot.class_names_for(10)
+    assert names == class_names_for(10)
     assert tab.texts("[data-role=runs] .pc-run-name") == ["exp1/train", "exp1/validation"]
     _assert_drawn(tab, min_hues=5)
     # non-finite losses of class 3 ("cat") are flagged
@@ -326,7 +329,7 @@ def test_hostile_names_are_text_and_new_runs_arrive_on_reload(tab, tb_hostile):
     tab.screenshot("perclass-hostile.png")
 
     # a run written while the tab is open shows up through the tab's own reload
-    shot.write_demo_runs(tb_hostile.logdir, class_names=["cat", HOSTILE, "dog"], steps=3, experiment="late")
+    write_runs(tb_hostile.logdir, class_names=["cat", HOSTILE, "dog"], steps=3, experiment="late")
     deadline = time.monotonic() + 60
     while "late/train" not in tab.texts("[data-role=runs] .pc-run-name"):
         assert time.monotonic() < deadline, "the new run never appeared"

@@ -11,7 +11,6 @@ import pytest
 
 from helpers import read_summaries
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "demo"))
 
 from digits import CLASS_NAMES, load_split  # noqa: E402
 

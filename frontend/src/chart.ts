@@ -3,6 +3,7 @@
 // LineChart, so DOM tests can swap in a fake (happy-dom has no canvas).
 import uPlot from "uplot";
 import type { ChartModel } from "./shaping";
+import { spreadApart } from "./labels";
 import { LineIndex, nearestLine } from "./tooltip";
 
 export interface HoverHit {
@@ -127,6 +128,7 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     ctx.textAlign = "right";
     ctx.textBaseline = "bottom";
     ctx.lineJoin = "round";
+    const labels: { text: string; x: number; y: number; color: string }[] = [];
     m.lines.forEach((line, li) => {
       if (line.kind !== "mean") return;
       const label = opts.meanLabel(li);
@@ -143,14 +145,22 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
       if (i < 0) return;
       const px = u.valToPos(m.xs[i], "x", true);
       const py = u.valToPos(line.values[i] as number, "y", true);
-      const left = u.bbox.left;
-      const tx = Math.max(px - 4 * r, left + ctx.measureText(label).width + 2 * r);
-      const ty = Math.max(py - 5 * r, u.bbox.top + 12 * r);
+      const tx = Math.max(px - 4 * r, u.bbox.left + ctx.measureText(label).width + 2 * r);
+      labels.push({ text: label, x: tx, y: py - 5 * r, color: line.color });
+    });
+    // Runs often end at nearly the same mean: stack their labels instead of overprinting.
+    const ys = spreadApart(
+      labels.map((l) => l.y),
+      13 * r,
+      u.bbox.top + 12 * r,
+      u.bbox.top + u.bbox.height - 2 * r,
+    );
+    labels.forEach((l, k) => {
       ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
       ctx.lineWidth = 3 * r;
-      ctx.strokeText(label, tx, ty);
-      ctx.fillStyle = line.color;
-      ctx.fillText(label, tx, ty);
+      ctx.strokeText(l.text, l.x, ys[k]);
+      ctx.fillStyle = l.color;
+      ctx.fillText(l.text, l.x, ys[k]);
     });
     ctx.restore();
   };

@@ -42,8 +42,8 @@ class NumpyOps:
 
     def log_softmax_rows(self, x: Any) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
-        shifted = x - np.max(x, axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN/inf rows
+            shifted = x - np.max(x, axis=1, keepdims=True)
             return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
 
     def softmax_cross_entropy(self, logits: Any, labels: Any) -> np.ndarray:
