@@ -11,5 +11,5 @@ rm -rf runs/digits  # a fresh demo each time, not two runs' steps interleaved
 "$PY" demo/train_keras.py runs/digits/keras --epochs 15
 
 echo
-echo "Open http://localhost:6006/#perclass (Ctrl-C stops TensorBoard)"
+echo "Open http://localhost:${PORT:-6006}/#perclass (Ctrl-C stops TensorBoard)"
 exec "$PY" -m tensorboard.main --logdir runs/digits --port "${PORT:-6006}"

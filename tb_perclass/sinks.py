@@ -21,6 +21,7 @@ _file_counter = itertools.count()
 
 class Sink(Protocol):
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None: ...
+    def flush(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -53,7 +54,11 @@ class EventFileSink:
             self._records = self._open()
         event = event_pb2.Event(wall_time=wall_time, step=step, summary=summary)
         self._records.write(event.SerializeToString())
-        self._records.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        if self._records is not None and not self._records.closed:
+            self._records.flush()
 
     def close(self) -> None:
         if self._records is not None and not self._records.closed:
@@ -68,10 +73,13 @@ class TorchSummaryWriterSink:
 
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
         self._writer._get_file_writer().add_summary(summary, step, wall_time)
+        self.flush()
+
+    def flush(self) -> None:
         self._writer.flush()
 
     def close(self) -> None:
-        self._writer.flush()
+        self.flush()
 
 
 class TensorFlowSummarySink:
@@ -104,6 +112,11 @@ class TensorFlowSummarySink:
                         "a log directory"
                     )
             tf.summary.flush()
+
+    def flush(self) -> None:
+        import tensorflow as tf
+
+        tf.summary.flush(self._writer)
 
     def close(self) -> None:
         if self._writer is not None:

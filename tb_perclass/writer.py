@@ -160,6 +160,12 @@ class PerClassWriter:
             self._table = self._ops.reset(self._table)
         self._pending = False
 
+    def flush(self) -> None:
+        """Flushes the sink. Every `write()` already flushes before it returns; this is for
+        a shared SummaryWriter holding other data of yours."""
+        self._check_open()
+        self._sink.flush()
+
     def close(self) -> None:
         """Closes the writer's own event file (a given SummaryWriter is only flushed)."""
         if not self._closed:

@@ -327,6 +327,13 @@ assert not heavy, heavy
         assert result.returncode == 0, result.stderr[-2000:]
 
 
+def _events(run_dir):
+    from tensorboard.backend.event_processing import event_file_loader
+
+    for filename in os.listdir(run_dir):
+        yield from event_file_loader.EventFileLoader(os.path.join(run_dir, filename)).Load()
+
+
 def test_targets_an_existing_torch_summary_writer(tmp_path):
     import torch
     from torch.utils.tensorboard import SummaryWriter
@@ -337,6 +344,9 @@ def test_targets_an_existing_torch_summary_writer(tmp_path):
         writer = PerClassWriter(summary_writer, class_names=CLASSES)
         writer.update(torch.randn(6, 3), torch.tensor([0, 1, 2, 0, 1, 2]))
         writer.write(0)
+        summary_writer.add_scalar("loss", 0.5, 1)
+        writer.flush()  # flushes the shared writer's own data too
+        assert any(event.step == 1 for event in _events(run))
         writer.close()
     written = read_summaries(run)
     assert len(written) == 1 and written[0][1][1].sum() == 6
