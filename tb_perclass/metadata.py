@@ -34,6 +34,20 @@ DEFAULT_NAME = "perclass"
 # Row order of the `stats` tensor [4, C].
 STATS_ROWS = ("loss", "count", "correct", "nonfinite")
 
+# How a `confusion` tensor is laid out. TensorBoard keeps the first metadata of a tag only, so
+# the encoding must be the same at every step: it is chosen from the class count, which is
+# fixed for a tag. Up to 64 classes a dense C x C matrix is small whatever the counts; beyond,
+# COO triplets [nnz, 3] of (true, predicted, count) grow with the nonzero cells, not with C^2.
+ENCODING_DENSE = "dense"
+ENCODING_COO = "coo"
+DENSE_MAX_CLASSES = 64
+
+
+def confusion_encoding(task: str, num_classes: int) -> str:
+    if task == TASK_MULTILABEL or num_classes <= DENSE_MAX_CLASSES:
+        return ENCODING_DENSE
+    return ENCODING_COO
+
 _DATA_CLASS = {
     KIND_STATS: summary_pb2.DATA_CLASS_TENSOR,
     KIND_CONFUSION: summary_pb2.DATA_CLASS_TENSOR,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from tensorboard.compat.proto import summary_pb2
+from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.util import tensor_util
 
 from tb_perclass import metadata
@@ -48,10 +48,70 @@ def stats_pb(
         loss=loss_name,
         description="Per-class loss statistics [loss, count, correct, nonfinite] x classes",
     )
-    summary = summary_pb2.Summary()
-    summary.value.add(
-        tag=metadata.tag_for(name, metadata.KIND_STATS),
-        metadata=summary_metadata,
-        tensor=tensor_util.make_tensor_proto(np.stack(rows)),
+    return _summary(name, metadata.KIND_STATS, summary_metadata, tensor_util.make_tensor_proto(np.stack(rows)))
+
+
+def confusion_pb(
+    name: str,
+    matrix: np.ndarray,
+    *,
+    class_names: Sequence[str],
+    task: str = metadata.TASK_MULTICLASS,
+    loss_name: str = "cross_entropy",
+) -> summary_pb2.Summary:
+    """A `confusion` summary under `<name>/confusion`.
+
+    `matrix` holds counts: [C, C] with rows = true class and columns = predicted class
+    (multiclass, binary), or [C, 2, 2] = [label][true][predicted] (multilabel). It is written
+    dense, or as int64 COO triplets [nnz, 3] of (true, predicted, count) for large C; the
+    metadata's "encoding" says which (see `metadata.confusion_encoding`).
+    """
+    metadata.validate_name(name)
+    matrix = np.asarray(matrix)
+    num_classes = len(class_names)
+    expected = (num_classes, 2, 2) if task == metadata.TASK_MULTILABEL else (num_classes,) * 2
+    if matrix.shape != expected:
+        raise ValueError(
+            f"a {task} confusion matrix of {num_classes} classes has shape {expected}; got "
+            f"{matrix.shape}"
+        )
+    if not np.issubdtype(matrix.dtype, np.integer) or (matrix < 0).any():
+        raise ValueError("a confusion matrix holds non-negative integer counts")
+    encoding = metadata.confusion_encoding(task, num_classes)
+    if encoding == metadata.ENCODING_COO:
+        true, predicted = np.nonzero(matrix)
+        tensor = _int64_tensor(np.stack([true, predicted, matrix[true, predicted]], axis=1))
+    else:
+        tensor = _int64_tensor(matrix)
+    summary_metadata = metadata.create_summary_metadata(
+        kind=metadata.KIND_CONFUSION,
+        task=task,
+        class_names=class_names,
+        loss=loss_name,
+        description="Confusion counts (rows: true class, columns: predicted class)",
+        encoding=encoding,
     )
+    return _summary(name, metadata.KIND_CONFUSION, summary_metadata, tensor)
+
+
+def _int64_tensor(array: np.ndarray) -> tensor_pb2.TensorProto:
+    # Packed varints (int64_val) rather than raw tensor_content: small counts and indices take
+    # one to three bytes instead of eight.
+    return tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_INT64,
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in array.shape]
+        ),
+        int64_val=np.asarray(array, dtype=np.int64).ravel().tolist(),
+    )
+
+
+def _summary(
+    name: str,
+    kind: str,
+    summary_metadata: summary_pb2.SummaryMetadata,
+    tensor: tensor_pb2.TensorProto,
+) -> summary_pb2.Summary:
+    summary = summary_pb2.Summary()
+    summary.value.add(tag=metadata.tag_for(name, kind), metadata=summary_metadata, tensor=tensor)
     return summary

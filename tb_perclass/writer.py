@@ -9,6 +9,7 @@ device; `write(step)` moves that table to the host once, builds the summaries wi
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 import time
 import warnings
@@ -17,8 +18,8 @@ from typing import Any, Sequence
 
 from tb_perclass import metadata, summary
 from tb_perclass.sinks import Sink, open_sink
-from tb_perclass.stats import arrays, inputs, perclass
-from tb_perclass.stats.losses import CROSS_ENTROPY
+from tb_perclass.stats import arrays, confusion, inputs, perclass
+from tb_perclass.stats.losses import BINARY_CROSS_ENTROPY, CROSS_ENTROPY
 from tb_perclass.stats.perclass import PerClassStats
 
 # Display name of the loss when the caller passes `losses=` and no `loss_name`.
@@ -26,20 +27,32 @@ USER_LOSS_NAME = "loss"
 
 
 class PerClassWriter:
-    """Records per-class loss and accuracy of a classifier as TensorBoard summaries.
+    """Records per-class loss, accuracy and confusion counts of a classifier as TensorBoard
+    summaries.
 
     Args:
       logdir: where to write. A directory (one run, e.g. "runs/exp1/train"); an existing
         `torch.utils.tensorboard.SummaryWriter`; a `tf.summary` writer; or None for the default
         `tf.summary` writer at the time of each `write()`.
-      class_names: one display name per class, in output order. Fixes the number of classes.
+      class_names: one display name per class (labels, for multilabel), in output order. Fixes
+        the number of classes.
       num_classes: the number of classes when there are no names (they become "0", "1", ...).
         With neither, the count is taken from the first batch's outputs.
       name: tag prefix; a model with several heads uses one writer and name per head.
-      from_logits: whether outputs are logits (default) or probabilities; only used to compute
-        the per-sample cross-entropy when `update()` is not given `losses`.
-      loss_name: display name of the loss. Defaults to "cross_entropy" when the writer computes
-        the losses and "loss" when they are passed to `update()`.
+      task: "multiclass" (outputs (B, C), prediction = argmax), "binary" (one score per sample,
+        positive above `threshold`; two classes) or "multilabel" (outputs (B, L), each label
+        positive above its threshold).
+      from_logits: whether outputs are logits (default) or probabilities.
+      threshold: binary and multilabel only: the probability above which a prediction is
+        positive (applied to sigmoid(outputs) for logits); one value, or one per label.
+        Default 0.5.
+      ignore_index: a target value whose samples (or, multilabel, sample-label pairs) are
+        skipped entirely, e.g. -100 for padding; must not be a real class.
+      confusion: record a confusion matrix per step (default). Costs (C + 2) x C numbers of
+        device memory; turn off for very many classes.
+      loss_name: display name of the loss. Defaults to "cross_entropy" ("binary_cross_entropy"
+        for binary and multilabel) when the writer computes the losses and "loss" when they are
+        passed to `update()`.
     """
 
     def __init__(
@@ -49,17 +62,36 @@ class PerClassWriter:
         num_classes: int | None = None,
         name: str = metadata.DEFAULT_NAME,
         *,
+        task: str = metadata.TASK_MULTICLASS,
         from_logits: bool = True,
+        threshold: float | Sequence[float] | None = None,
+        ignore_index: int | None = None,
+        confusion: bool = True,
         loss_name: str | None = None,
     ):
         self._name = metadata.validate_name(name)
+        if task not in metadata.TASKS:
+            raise ValueError(f"task={task!r}; pass one of {', '.join(map(repr, metadata.TASKS))}")
+        if task == metadata.TASK_BINARY:
+            class_names, num_classes = _binary_class_names(class_names, num_classes)
+        self._task = task
         self._class_names = _check_class_names(class_names, num_classes)
+        inputs.check_threshold(task, threshold, self.num_classes)  # fail early where possible
+        self._threshold = threshold
+        if ignore_index is not None:
+            ignore_index = operator.index(ignore_index)
+            if self.num_classes is not None:
+                inputs.check_ignore_index(ignore_index, task, self.num_classes)
+        self._ignore_index = ignore_index
         self._from_logits = bool(from_logits)
+        self._record_confusion = bool(confusion)
         self._loss_name = loss_name
         self._sink: Sink = open_sink(logdir)
         self._ops: arrays.ArrayOps | None = None
         self._device: str | None = None
+        self._spec: inputs.TaskSpec | None = None
         self._table: Any = None
+        self._confusion: Any = None
         self._pending = False
         self._losses_given: bool | None = None
         self._warned_empty = False
@@ -79,35 +111,62 @@ class PerClassWriter:
     def name(self) -> str:
         return self._name
 
+    @property
+    def task(self) -> str:
+        return self._task
+
     def update(self, outputs: Any, targets: Any, losses: Any = None) -> None:
         """Adds one batch. Never waits for the device.
 
         Args:
-          outputs: scores of shape (batch, num_classes): logits, or probabilities with
+          outputs: scores: (batch, num_classes) for multiclass, (batch,) or (batch, 1) for
+            binary, (batch, num_labels) for multilabel; logits, or probabilities with
             `from_logits=False`. A NumPy array, torch.Tensor or tf.Tensor.
-          targets: class indices of shape (batch,) (integers), or one-hot / soft targets of
-            shape (batch, num_classes); same library and device as `outputs`.
-          losses: optional per-sample losses of shape (batch,), e.g.
-            `F.cross_entropy(logits, y, reduction="none")`. Computed from the outputs if omitted.
+          targets: multiclass: class indices of shape (batch,) (integers), or one-hot / soft
+            targets of shape (batch, num_classes); binary: 0/1 of shape (batch,); multilabel:
+            0/1 of shape (batch, num_labels). Same library and device as `outputs`.
+          losses: optional per-sample losses of shape (batch,) (multilabel: (batch,
+            num_labels)), e.g. `F.cross_entropy(logits, y, reduction="none")`. Computed from
+            the outputs if omitted.
         """
         self._check_open()
         ops, batch = arrays.as_batch({"outputs": outputs, "targets": targets, "losses": losses})
         outputs, targets, losses = batch["outputs"], batch["targets"], batch["losses"]
         self._check_same_place(ops, outputs)
-        num_classes = self.num_classes or inputs.infer_num_classes(ops, outputs)
-        formatted = inputs.multiclass_batch(
-            ops, outputs, targets, losses, num_classes=num_classes, from_logits=self._from_logits
-        )
+        spec = self._spec or self._new_spec(ops, outputs)
+        formatted = inputs.format_batch(ops, outputs, targets, losses, spec)
         if formatted.size == 0:
             return
         if self._table is None:
-            self._class_names = self._class_names or tuple(str(i) for i in range(num_classes))
-            self._ops, self._device = ops, ops.device(outputs)
-            self._table = perclass.new_table(ops, num_classes, like=outputs)
+            self._start_state(ops, spec, outputs)
         self._table = perclass.update_table(ops, self._table, formatted)
+        if self._confusion is not None:
+            self._confusion = confusion.update_confusion(ops, self._confusion, formatted, spec)
         self._pending = True
         if self._losses_given is None:
             self._losses_given = losses is not None
+
+    def _new_spec(self, ops: arrays.ArrayOps, outputs: Any) -> inputs.TaskSpec:
+        num_classes = self.num_classes or inputs.infer_num_classes(ops, outputs, self._task)
+        if self._ignore_index is not None:
+            inputs.check_ignore_index(self._ignore_index, self._task, num_classes)
+        return inputs.TaskSpec(
+            task=self._task,
+            num_classes=num_classes,
+            from_logits=self._from_logits,
+            threshold=inputs.check_threshold(self._task, self._threshold, num_classes),
+            ignore_index=self._ignore_index,
+        )
+
+    def _start_state(self, ops: arrays.ArrayOps, spec: inputs.TaskSpec, like: Any) -> None:
+        # Only once a batch passed every check: a refused first batch fixes nothing.
+        self._spec = spec
+        count = spec.num_classes
+        self._class_names = self._class_names or tuple(str(i) for i in range(count))
+        self._ops, self._device = ops, ops.device(like)
+        self._table = perclass.new_table(ops, spec, like=like)
+        if self._record_confusion:
+            self._confusion = confusion.new_confusion(ops, spec, like=like)
 
     def write(self, step: int, *, wall_time: float | None = None) -> PerClassStats | None:
         """Writes the statistics accumulated since the last write as step `step`, then resets.
@@ -129,35 +188,49 @@ class PerClassWriter:
                 )
             return None
         host_table = self._ops.to_numpy(self._table)
-        self._table = self._ops.reset(self._table)
-        self._pending = False
-        stats, out_of_range = perclass.compute_stats(host_table)
-        if out_of_range:
+        matrix = None
+        if self._confusion is not None:
+            matrix = confusion.compute_confusion(self._ops, self._confusion, self._spec)
+        self.reset()
+        stats, invalid = perclass.compute_stats(host_table, self._spec)
+        if invalid:
             raise ValueError(
-                f"{out_of_range} targets since the last write were outside [0, "
-                f"{self.num_classes}) (checked on the device, so reported here rather than in "
-                f"update()); step {step} was not written and the state was reset. Fix the "
-                "labels, or create the writer with class_names/num_classes covering every label"
+                f"{invalid} targets since the last write were invalid (outside [0, "
+                f"{self.num_classes}) for task='multiclass', not 0/1 for binary and "
+                "multilabel); they were checked on the device, so this is reported here rather "
+                f"than in update(). Step {step} was not written and the state was reset. Fix "
+                "the targets, or pass ignore_index for targets to skip"
             )
-        self._sink.write(
-            summary.stats_pb(
-                self._name,
-                loss=stats.loss,
-                count=stats.count,
-                correct=stats.correct,
-                nonfinite=stats.nonfinite,
-                class_names=self._class_names,
-                loss_name=self._display_loss_name(),
-            ),
-            step,
-            time.time() if wall_time is None else float(wall_time),
+        stats = dataclasses.replace(stats, confusion=matrix)
+        step_summary = summary.stats_pb(
+            self._name,
+            loss=stats.loss,
+            count=stats.count,
+            correct=stats.correct,
+            nonfinite=stats.nonfinite,
+            class_names=self._class_names,
+            task=self._task,
+            loss_name=self._display_loss_name(),
         )
+        if matrix is not None:
+            step_summary.value.extend(
+                summary.confusion_pb(
+                    self._name,
+                    matrix,
+                    class_names=self._class_names,
+                    task=self._task,
+                    loss_name=self._display_loss_name(),
+                ).value
+            )
+        self._sink.write(step_summary, step, time.time() if wall_time is None else float(wall_time))
         return stats
 
     def reset(self) -> None:
         """Drops what was accumulated since the last write."""
         if self._table is not None:
             self._table = self._ops.reset(self._table)
+        if self._confusion is not None:
+            self._confusion = self._ops.reset(self._confusion)
         self._pending = False
 
     def flush(self) -> None:
@@ -181,7 +254,9 @@ class PerClassWriter:
     def _display_loss_name(self) -> str:
         if self._loss_name is not None:
             return self._loss_name
-        return USER_LOSS_NAME if self._losses_given else CROSS_ENTROPY
+        if self._losses_given:
+            return USER_LOSS_NAME
+        return CROSS_ENTROPY if self._task == metadata.TASK_MULTICLASS else BINARY_CROSS_ENTROPY
 
     def _check_open(self) -> None:
         if self._closed:
@@ -201,6 +276,20 @@ class PerClassWriter:
                 f"this writer's state lives on {self._device} since its first update(); got "
                 f"arrays on {device}. Move them to {self._device}, or use one writer per device"
             )
+
+
+def _binary_class_names(
+    class_names: Sequence[str] | None, num_classes: int | None
+) -> tuple[Sequence[str], int]:
+    if num_classes not in (None, 2):
+        raise ValueError(
+            f"task='binary' has 2 classes (negative, positive); got num_classes={num_classes}"
+        )
+    if class_names is not None and len(class_names) != 2:
+        raise ValueError(
+            f"task='binary' takes 2 class names (negative, positive); got {len(class_names)}"
+        )
+    return class_names or ("negative", "positive"), 2
 
 
 def _check_class_names(

@@ -8,7 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from tb_perclass.stats import arrays, inputs, perclass
+import dataclasses
+
+from tb_perclass.stats import arrays, confusion, inputs, perclass
 
 LIBRARIES = ["numpy", "torch", "tensorflow"]
 
@@ -25,9 +27,12 @@ def to_library(library: str, value: np.ndarray):
     return tf.constant(value)
 
 
-def accumulate(library, batches, num_classes, from_logits=True):
-    """Runs the stats pipeline (format, update, compute) over `batches` of NumPy arrays."""
-    table = None
+def accumulate(library, batches, num_classes, from_logits=True, **spec_fields):
+    """Runs the state pipeline (format, update stats and confusion, compute) over `batches` of
+    NumPy (outputs, targets, losses) converted to `library`."""
+    spec = inputs.TaskSpec(num_classes=num_classes, from_logits=from_logits,
+                           **{"task": "multiclass", **spec_fields})  # fmt: skip
+    table = matrix = None
     for outputs, targets, losses in batches:
         named = {
             "outputs": to_library(library, outputs),
@@ -35,14 +40,14 @@ def accumulate(library, batches, num_classes, from_logits=True):
             "losses": None if losses is None else to_library(library, losses),
         }
         ops, named = arrays.as_batch(named)
-        batch = inputs.multiclass_batch(
-            ops, named["outputs"], named["targets"], named["losses"],
-            num_classes=num_classes, from_logits=from_logits,
-        )  # fmt: skip
+        batch = inputs.format_batch(ops, named["outputs"], named["targets"], named["losses"], spec)
         if table is None:
-            table = perclass.new_table(ops, num_classes, like=named["outputs"])
+            table = perclass.new_table(ops, spec, like=named["outputs"])
+            matrix = confusion.new_confusion(ops, spec, like=named["outputs"])
         table = perclass.update_table(ops, table, batch)
-    return perclass.compute_stats(ops.to_numpy(table))
+        matrix = confusion.update_confusion(ops, matrix, batch, spec)
+    stats, invalid = perclass.compute_stats(ops.to_numpy(table), spec)
+    return dataclasses.replace(stats, confusion=confusion.compute_confusion(ops, matrix, spec)), invalid
 
 
 def reference_cross_entropy(outputs: np.ndarray, label: int, from_logits: bool) -> float:
@@ -180,10 +185,11 @@ def test_torch_cross_entropy_equals_torch_functional():
     logits = torch.randn(64, 9, generator=torch.Generator().manual_seed(0)) * 3
     targets = torch.randint(0, 9, (64,), generator=torch.Generator().manual_seed(1))
     ops = arrays.ops_for_library("torch")
-    batch = inputs.multiclass_batch(ops, logits, targets, None, num_classes=9, from_logits=True)
+    spec = inputs.TaskSpec(task="multiclass", num_classes=9)
+    batch = inputs.format_batch(ops, logits, targets, None, spec)
     torch.testing.assert_close(batch.losses, F.cross_entropy(logits, targets, reduction="none"))
     soft = torch.softmax(torch.randn(64, 9), dim=1)
-    batch = inputs.multiclass_batch(ops, logits, soft, None, num_classes=9, from_logits=True)
+    batch = inputs.format_batch(ops, logits, soft, None, spec)
     torch.testing.assert_close(batch.losses, F.cross_entropy(logits, soft, reduction="none"))
 
 
@@ -197,19 +203,14 @@ def test_tensorflow_cross_entropy_equals_keras_losses(from_logits):
     outputs = raw if from_logits else tf.nn.softmax(raw).numpy()
     targets = rng.integers(0, 4, size=32)
     ops = arrays.ops_for_library("tensorflow")
-    batch = inputs.multiclass_batch(
-        ops, tf.constant(outputs), tf.constant(targets), None, num_classes=4,
-        from_logits=from_logits,
-    )  # fmt: skip
+    spec = inputs.TaskSpec(task="multiclass", num_classes=4, from_logits=from_logits)
+    batch = inputs.format_batch(ops, tf.constant(outputs), tf.constant(targets), None, spec)
     expected = keras.losses.sparse_categorical_crossentropy(
         targets, outputs, from_logits=from_logits
     )
     np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
     one_hot = np.eye(4, dtype=np.float32)[targets] * 0.9 + 0.025  # label smoothing
-    batch = inputs.multiclass_batch(
-        ops, tf.constant(outputs), tf.constant(one_hot), None, num_classes=4,
-        from_logits=from_logits,
-    )  # fmt: skip
+    batch = inputs.format_batch(ops, tf.constant(outputs), tf.constant(one_hot), None, spec)
     expected = keras.losses.categorical_crossentropy(one_hot, outputs, from_logits=from_logits)
     np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
 
@@ -229,13 +230,144 @@ def test_out_of_range_labels_on_an_accelerator_are_deferred_not_scattered(librar
             raise AssertionError("update() read values from the device")
 
     device_ops = DeviceOps()
-    outputs = to_library(library, np.zeros((5, 3), dtype=np.float32))
-    targets = to_library(library, np.array([0, 3, -1, 2, -7]))
-    batch = inputs.multiclass_batch(
-        device_ops, outputs, targets, None, num_classes=3, from_logits=True
-    )
-    table = perclass.update_table(device_ops, perclass.new_table(device_ops, 3, outputs), batch)
-    stats, out_of_range = perclass.compute_stats(device_ops.to_numpy(table))
-    assert out_of_range == 3
+    spec = inputs.TaskSpec(task="multiclass", num_classes=3, ignore_index=-7)
+    outputs = to_library(library, np.zeros((6, 3), dtype=np.float32))
+    targets = to_library(library, np.array([0, 3, -1, 2, -7, 9]))
+    batch = inputs.format_batch(device_ops, outputs, targets, None, spec)
+    table = perclass.update_table(device_ops, perclass.new_table(device_ops, spec, outputs), batch)
+    stats, invalid = perclass.compute_stats(device_ops.to_numpy(table), spec)
+    assert invalid == 3  # 3, -1 and 9; -7 is ignored
     np.testing.assert_array_equal(stats.count, [1, 0, 1])
     assert np.isfinite(stats.loss[[0, 2]]).all()
+
+
+# --- confusion and the other tasks ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_multiclass_confusion_equals_sklearn(library):
+    from sklearn.metrics import confusion_matrix
+
+    batches = random_batches(7, 6, [40, 25])
+    batches[0][0][3] = np.nan  # a NaN row: predicted as its first NaN, column 0
+    stats, _ = accumulate(library, batches, 6)
+    outputs = np.concatenate([b[0] for b in batches])
+    targets = np.concatenate([b[1] for b in batches])
+    expected = confusion_matrix(targets, np.argmax(outputs, axis=1), labels=range(6))
+    np.testing.assert_array_equal(stats.confusion, expected)
+    np.testing.assert_array_equal(stats.confusion.sum(axis=1), stats.count)
+    np.testing.assert_array_equal(np.diag(stats.confusion), stats.correct)
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def reference_binary(scores, targets, from_logits, threshold):
+    """Per-element BCE, prediction and target, the way Keras and torch define them."""
+    p = sigmoid(scores.astype(np.float64)) if from_logits else scores.astype(np.float64)
+    clipped = np.clip(p, 1e-7, 1 - 1e-7)
+    if from_logits:  # exact: log(sigmoid) without clipping
+        x = scores.astype(np.float64)
+        loss = np.maximum(x, 0) - x * targets + np.log1p(np.exp(-np.abs(x)))
+    else:
+        loss = -(targets * np.log(clipped) + (1 - targets) * np.log(1 - clipped))
+    return loss, (p > threshold).astype(int)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_binary_task_matches_reference(library, from_logits):
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(8)
+    scores = rng.normal(0, 2, size=50).astype(np.float32)
+    if not from_logits:
+        scores = sigmoid(scores).astype(np.float32)
+    targets = (rng.random(50) < 0.4).astype(np.float32)  # float 0/1 targets are common
+    stats, _ = accumulate(
+        library, [(scores[:, None], targets, None)], 2, from_logits=from_logits,
+        task="binary", threshold=(0.3,),
+    )  # fmt: skip
+    loss, predicted = reference_binary(scores, targets, from_logits, 0.3)
+    labels = targets.astype(int)
+    np.testing.assert_array_equal(stats.confusion, confusion_matrix(labels, predicted, labels=[0, 1]))
+    for c in (0, 1):
+        np.testing.assert_allclose(stats.loss[c], loss[labels == c].mean(), rtol=1e-5)
+        assert stats.correct[c] == (predicted[labels == c] == c).sum()
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_multilabel_task_matches_reference(library):
+    from sklearn.metrics import multilabel_confusion_matrix
+
+    rng = np.random.default_rng(9)
+    logits = rng.normal(0, 2, size=(30, 4)).astype(np.float32)
+    targets = (rng.random((30, 4)) < 0.3).astype(np.int64)
+    thresholds = (0.5, 0.2, 0.8, 0.5)
+    stats, _ = accumulate(
+        library, [(logits, targets, None)], 4, task="multilabel", threshold=thresholds
+    )
+    loss, _ = reference_binary(logits, targets, True, 0.5)
+    predicted = (sigmoid(logits.astype(np.float64)) > np.array(thresholds)).astype(int)
+    np.testing.assert_array_equal(
+        stats.confusion, multilabel_confusion_matrix(targets, predicted)
+    )
+    np.testing.assert_allclose(stats.loss, loss.mean(axis=0), rtol=1e-5)
+    np.testing.assert_array_equal(stats.count, [30] * 4)
+    np.testing.assert_array_equal(stats.correct, (predicted == targets).sum(axis=0))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_ignore_index_skips_samples_in_every_task(library):
+    outputs = np.random.default_rng(10).normal(size=(6, 3)).astype(np.float32)
+    targets = np.array([0, -100, 1, 2, -100, 2])
+    stats, invalid = accumulate(library, [(outputs, targets, None)], 3, ignore_index=-100)
+    kept = targets != -100
+    expected = accumulate(library, [(outputs[kept], targets[kept], None)], 3)[0]
+    assert invalid == 0
+    np.testing.assert_array_equal(stats.as_matrix(), expected.as_matrix())
+    np.testing.assert_array_equal(stats.confusion, expected.confusion)
+
+    binary_targets = np.array([1, -1, 0, 0, 1, -1])
+    stats, _ = accumulate(
+        library, [(outputs[:, 0], binary_targets, None)], 2, task="binary", ignore_index=-1
+    )
+    assert stats.count.tolist() == [2, 2] and stats.confusion.sum() == 4
+
+    multilabel_targets = np.array([[1, 0, -1]] * 6)
+    stats, _ = accumulate(
+        library, [(outputs, multilabel_targets, None)], 3, task="multilabel", ignore_index=-1
+    )
+    assert stats.count.tolist() == [6, 6, 0] and stats.confusion[2].sum() == 0
+    assert math.isnan(stats.loss[2])
+
+
+def test_binary_cross_entropy_equals_the_frameworks():
+    import keras
+    import tensorflow as tf
+    import torch
+    import torch.nn.functional as F
+
+    rng = np.random.default_rng(11)
+    logits = rng.normal(0, 3, size=40).astype(np.float32)
+    targets = (rng.random(40) < 0.5).astype(np.float32)
+    spec = inputs.TaskSpec(task="binary", num_classes=2)
+    batch = inputs.format_batch(
+        arrays.ops_for_library("torch"), torch.as_tensor(logits), torch.as_tensor(targets),
+        None, spec,
+    )  # fmt: skip
+    torch.testing.assert_close(
+        batch.losses,
+        F.binary_cross_entropy_with_logits(torch.as_tensor(logits), torch.as_tensor(targets),
+                                           reduction="none"),
+    )  # fmt: skip
+    probabilities = sigmoid(logits).astype(np.float32)
+    batch = inputs.format_batch(
+        arrays.ops_for_library("tensorflow"), tf.constant(probabilities), tf.constant(targets),
+        None, dataclasses.replace(spec, from_logits=False),
+    )  # fmt: skip
+    expected = keras.losses.BinaryCrossentropy(reduction=None)(
+        targets[:, None], probabilities[:, None]
+    )
+    np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-4, atol=1e-6)

@@ -405,3 +405,161 @@ def test_metadata_from_a_newer_version_is_refused_with_advice():
     content = b'{"version": 99, "kind": "stats", "task": "multiclass", "class_names": []}'
     with pytest.raises(ValueError, match="upgrade tb-perclass"):
         metadata.parse_plugin_content(content)
+
+
+# --- tasks, thresholds, ignore_index and confusion --------------------------------------------
+
+
+def test_confusion_is_written_with_the_stats(logdir):
+    rng = np.random.default_rng(0)
+    with PerClassWriter(logdir, class_names=CLASSES) as writer:
+        logits = rng.normal(size=(20, 3)).astype(np.float32)
+        targets = rng.integers(0, 3, 20)
+        writer.update(logits, targets)
+        stats = writer.write(0)
+    (step, matrix, parsed), = read_summaries(logdir, kind="confusion")
+    assert parsed.kind == "confusion" and parsed.extra["encoding"] == "dense"
+    np.testing.assert_array_equal(matrix, stats.confusion)
+    assert matrix.sum() == 20 and matrix.dtype == np.int64
+
+
+def test_confusion_can_be_turned_off(logdir):
+    with PerClassWriter(logdir, class_names=CLASSES, confusion=False) as writer:
+        writer.update(*batch())
+        assert writer.write(0).confusion is None
+    assert read_summaries(logdir, kind="confusion") == []
+    assert len(read_summaries(logdir)) == 1
+
+
+def test_binary_and_multilabel_writers(logdir):
+    rng = np.random.default_rng(1)
+    with PerClassWriter(os.path.join(logdir, "b"), task="binary", threshold=0.7) as writer:
+        writer.update(rng.normal(size=(10, 1)).astype(np.float32), rng.integers(0, 2, 10))
+        stats = writer.write(0)
+        assert writer.class_names == ("negative", "positive")
+    assert stats.confusion.shape == (2, 2) and stats.confusion.sum() == 10
+    assert read_summaries(os.path.join(logdir, "b"))[0][2].loss == "binary_cross_entropy"
+    labels = ["red", "round", "sweet"]
+    with PerClassWriter(os.path.join(logdir, "m"), labels, task="multilabel") as writer:
+        writer.update(rng.normal(size=(8, 3)).astype(np.float32), rng.integers(0, 2, (8, 3)))
+        stats = writer.write(0)
+    (_, matrix, parsed), = read_summaries(os.path.join(logdir, "m"), kind="confusion")
+    assert matrix.shape == (3, 2, 2) and parsed.task == "multilabel"
+    np.testing.assert_array_equal(matrix.sum(axis=(1, 2)), [8, 8, 8])
+
+
+def test_large_class_counts_write_sparse_confusion(logdir):
+    rng = np.random.default_rng(2)
+    with PerClassWriter(logdir, num_classes=300) as writer:
+        targets = rng.integers(0, 300, 500)
+        writer.update(rng.normal(size=(500, 300)).astype(np.float32), targets)
+        stats = writer.write(0)
+    (_, triplets, parsed), = read_summaries(logdir, kind="confusion")
+    assert parsed.extra["encoding"] == "coo" and triplets.shape[1] == 3
+    rebuilt = np.zeros((300, 300), dtype=np.int64)
+    rebuilt[triplets[:, 0], triplets[:, 1]] = triplets[:, 2]
+    np.testing.assert_array_equal(rebuilt, stats.confusion)
+
+
+TASK_BAD_INPUTS = [
+    pytest.param(
+        dict(task="multiclass", threshold=0.3), None,
+        ValueError, r"threshold is for task='binary' or 'multilabel'",
+        id="threshold-multiclass",
+    ),
+    pytest.param(
+        dict(task="binary", threshold=1.5), None,
+        ValueError, r"threshold=1.5: thresholds are probabilities strictly between 0 and 1",
+        id="threshold-range",
+    ),
+    pytest.param(
+        dict(task="binary", threshold=[0.3, 0.6]), None,
+        ValueError, r"task='binary' takes one threshold; got 2",
+        id="threshold-binary-two",
+    ),
+    pytest.param(
+        dict(task="multilabel", class_names=["a", "b", "c"], threshold=[0.3, 0.6]), None,
+        ValueError, r"threshold has 2 values but there are 3 labels",
+        id="threshold-per-label-count",
+    ),
+    pytest.param(
+        dict(task="multilabel", threshold=[0.3, 0.6]),
+        dict(outputs=np.zeros((4, 3), np.float32), targets=np.zeros((4, 3), int)),
+        ValueError, r"threshold has 2 values but there are 3 labels",
+        id="threshold-per-label-inferred",
+    ),
+    pytest.param(
+        dict(task="multilabel"),
+        dict(outputs=np.zeros((2, 3), np.float32), targets=np.array([[0, 1, 2], [1, 1, 0]])),
+        ValueError, r"targets holds values other than 0 and 1, e.g. 2: targets of task='multilabel'",
+        id="multilabel-targets-not-binary",
+    ),
+    pytest.param(
+        dict(task="multilabel"),
+        dict(outputs=np.zeros((2, 3), np.float32), targets=np.full((2, 3), 0.5)),
+        ValueError, r"values other than 0 and 1, e.g. 0.5",
+        id="multilabel-soft-targets",
+    ),
+    pytest.param(
+        dict(task="multilabel"),
+        dict(outputs=np.zeros((2, 3), np.float32), targets=np.zeros((2, 4), int)),
+        ValueError, r"must have the outputs' shape \(2, 3\).*got shape \(2, 4\)",
+        id="multilabel-target-shape",
+    ),
+    pytest.param(
+        dict(task="binary"),
+        dict(outputs=np.zeros((4, 2), np.float32), targets=np.zeros(4, int)),
+        ValueError, r"one score per sample, shape \(batch,\) or \(batch, 1\); got shape \(4, 2\).*task='multiclass'",
+        id="binary-output-width",
+    ),
+    pytest.param(
+        dict(task="binary"),
+        dict(outputs=np.zeros(4, np.float32), targets=np.array([0, 1, 3, 1])),
+        ValueError, r"values other than 0 and 1, e.g. 3",
+        id="binary-targets",
+    ),
+    pytest.param(
+        dict(class_names=["a", "b", "c"], ignore_index=2), None,
+        ValueError, r"ignore_index=2 is a class index \(valid targets are 0..2\).*ignore_index=-100",
+        id="ignore-index-real-class",
+    ),
+    pytest.param(
+        dict(ignore_index=1),
+        dict(outputs=np.zeros((4, 3), np.float32), targets=np.zeros(4, int)),
+        ValueError, r"ignore_index=1 is a class index",
+        id="ignore-index-real-class-inferred",
+    ),
+    pytest.param(
+        dict(task="binary", ignore_index=0), None,
+        ValueError, r"ignore_index=0 is a target value",
+        id="ignore-index-binary",
+    ),
+    pytest.param(
+        dict(task="ranking"), None, ValueError, r"task='ranking'; pass one of", id="task",
+    ),
+]
+
+
+@pytest.mark.parametrize("kwargs,arguments,error,message", TASK_BAD_INPUTS)
+def test_task_bad_input_is_refused_clearly(logdir, kwargs, arguments, error, message):
+    if arguments is None:
+        with pytest.raises(error, match=message):
+            PerClassWriter(logdir, **kwargs)
+        return
+    with PerClassWriter(logdir, **kwargs) as writer:
+        with pytest.raises(error, match=message):
+            writer.update(**arguments)
+        # The refused first batch fixed nothing: a good batch still works.
+        good_outputs = np.zeros_like(arguments["outputs"])
+        if kwargs.get("task") == "multilabel":
+            threshold = kwargs.get("threshold")
+            if threshold is not None and len(threshold) != good_outputs.shape[1]:
+                return
+            writer.update(good_outputs, np.zeros(good_outputs.shape, dtype=int))
+        elif kwargs.get("task") == "binary":
+            writer.update(np.zeros(4, np.float32), np.zeros(4, int))
+        else:
+            if "ignore_index" in kwargs:
+                return
+            writer.update(good_outputs, np.zeros(len(good_outputs), dtype=int))
+        assert writer.write(0) is not None

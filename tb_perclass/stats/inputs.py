@@ -1,37 +1,139 @@
-"""Checking and normalising one batch of `update()` arguments into labels, predictions and losses.
+"""Checking and normalising one batch of `update()` arguments, for every task.
 
-Every check here reads only shapes and dtypes, which costs nothing on any device. The one check
-that needs values (labels inside [0, C)) is done at once when the labels are in host memory and
-deferred otherwise: on an accelerator, out-of-range labels are routed to a spare row of the state
-table and reported by `write()`, so `update()` never waits for the device.
+Each task turns a batch into the same `Batch` of elements: samples for multiclass and binary,
+(sample, label) pairs for multilabel. Each element has a row (its class or label), a confusion
+cell, whether it was predicted correctly and a loss, so one state update serves all tasks.
+
+Checks that read only shapes and dtypes are free on any device and happen at once. Checks that
+need values (labels in range, targets in {0, 1}) happen at once when the data is in host memory;
+on an accelerator, offending elements are routed to a spare row of the state instead and
+reported by `write()`, so `update()` never waits for the device.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+import math
+from typing import Any, Sequence
 
+from tb_perclass import metadata
 from tb_perclass.stats import losses as loss_functions
 from tb_perclass.stats.arrays import ArrayOps
 
 
+@dataclasses.dataclass(frozen=True)
+class TaskSpec:
+    """What a writer records: fixed at the first batch."""
+
+    task: str
+    num_classes: int  # classes (multiclass), 2 (binary) or labels (multilabel)
+    from_logits: bool = True
+    threshold: tuple[float, ...] = (0.5,)  # probability; one value, or one per label
+    ignore_index: int | None = None
+
+    @property
+    def invalid_row(self) -> int:
+        return self.num_classes
+
+    @property
+    def ignored_row(self) -> int:
+        return self.num_classes + 1
+
+    @property
+    def rows(self) -> int:
+        """Rows of the state: one per class or label, then the invalid and the ignored row."""
+        return self.num_classes + 2
+
+    @property
+    def confusion_width(self) -> int:
+        """Cells per row of the confusion state: predicted classes, or TN/FP/FN/TP per label."""
+        return 4 if self.task == metadata.TASK_MULTILABEL else self.num_classes
+
+
 @dataclasses.dataclass
 class Batch:
-    size: int
-    rows: Any  # int64 [B]: the label, or num_classes for a label outside [0, C) (accelerators only)
-    correct: Any  # bool [B]: top-1 prediction equals the label
-    losses: Any  # float [B]: per-sample loss, possibly non-finite
+    size: int  # number of elements
+    rows: Any  # int64 [N]: class or label; spec.invalid_row / spec.ignored_row when routed away
+    cells: Any  # int64 [N]: predicted class, or 2 * target + prediction (multilabel)
+    correct: Any  # bool [N]
+    losses: Any  # float [N], possibly non-finite
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
+def shape_text(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def infer_num_classes(ops: ArrayOps, outputs: Any) -> int:
-    """The class count implied by multiclass outputs, for writers created without one."""
+def check_threshold(task: str, threshold: Any, num_labels: int | None) -> tuple[float, ...]:
+    """Thresholds are probabilities in (0, 1): one, or (multilabel) one per label."""
+    if task == metadata.TASK_MULTICLASS:
+        if threshold is not None:
+            raise ValueError(
+                "threshold is for task='binary' or 'multilabel'; a multiclass prediction is the "
+                "argmax of the outputs"
+            )
+        return (0.5,)
+    values = (0.5,) if threshold is None else _as_floats(threshold)
+    if not values or not all(0.0 < t < 1.0 for t in values):
+        raise ValueError(
+            f"threshold={threshold!r}: thresholds are probabilities strictly between 0 and 1 "
+            "(applied to sigmoid(outputs) when from_logits=True)"
+        )
+    if len(values) > 1:
+        if task == metadata.TASK_BINARY:
+            raise ValueError(f"task='binary' takes one threshold; got {len(values)}")
+        if num_labels is not None and len(values) != num_labels:
+            raise ValueError(
+                f"threshold has {len(values)} values but there are {num_labels} labels; pass one "
+                "threshold, or one per label"
+            )
+    return values
+
+
+def _as_floats(threshold: Any) -> tuple[float, ...]:
+    if isinstance(threshold, (int, float)):
+        return (float(threshold),)
+    try:
+        return tuple(float(t) for t in threshold)
+    except TypeError:
+        raise TypeError(
+            f"threshold must be a number or a sequence of numbers; got {threshold!r}"
+        ) from None
+
+
+def check_ignore_index(ignore_index: int | None, task: str, num_classes: int) -> None:
+    if ignore_index is None:
+        return
+    real = range(num_classes) if task == metadata.TASK_MULTICLASS else range(2)
+    if ignore_index in real:
+        what = "a class index" if task == metadata.TASK_MULTICLASS else "a target value"
+        raise ValueError(
+            f"ignore_index={ignore_index} is {what} (valid targets are {real.start}.."
+            f"{real.stop - 1}), so those samples could not be counted; pick a value outside, "
+            "e.g. ignore_index=-100"
+        )
+
+
+def infer_num_classes(ops: ArrayOps, outputs: Any, task: str) -> int:
+    """The class (or label) count implied by the outputs, for writers created without one."""
     shape = ops.shape(outputs)
-    _check_multiclass_outputs(ops, outputs, shape, num_classes=None)
+    if task == metadata.TASK_BINARY:
+        return 2
+    if task == metadata.TASK_MULTICLASS:
+        _check_multiclass_outputs(ops, outputs, shape, num_classes=None)
+    else:
+        _check_multilabel_outputs(ops, outputs, shape, num_labels=None)
     return shape[1]
+
+
+def format_batch(ops: ArrayOps, outputs: Any, targets: Any, losses: Any, spec: TaskSpec) -> Batch:
+    if spec.task == metadata.TASK_MULTICLASS:
+        return multiclass_batch(ops, outputs, targets, losses, spec)
+    if spec.task == metadata.TASK_BINARY:
+        return binary_batch(ops, outputs, targets, losses, spec)
+    return multilabel_batch(ops, outputs, targets, losses, spec)
+
+
+# --- multiclass ----------------------------------------------------------------------------
 
 
 def _check_multiclass_outputs(
@@ -46,46 +148,40 @@ def _check_multiclass_outputs(
         )
         raise ValueError(
             f"outputs must have shape (batch, num_classes) with num_classes >= 2 for "
-            f"task='multiclass'; got shape {_shape_text(shape)}.{hint}"
+            f"task='multiclass'; got shape {shape_text(shape)}.{hint}"
         )
-    if not ops.is_floating(outputs):
-        raise TypeError(
-            f"outputs has dtype {ops.dtype_name(outputs)}; pass the model's scores (logits, or "
-            "probabilities with from_logits=False) of shape (batch, num_classes), not predicted "
-            "labels"
-        )
+    _check_scores(ops, outputs)
     if num_classes is not None and shape[1] != num_classes:
         raise ValueError(
-            f"outputs has {shape[1]} columns (shape {_shape_text(shape)}) but this writer has "
+            f"outputs has {shape[1]} columns (shape {shape_text(shape)}) but this writer has "
             f"{num_classes} classes (from class_names/num_classes); the model's outputs and "
             "class_names must have one entry per class"
         )
 
 
-def multiclass_batch(
-    ops: ArrayOps,
-    outputs: Any,
-    targets: Any,
-    losses: Any | None,
-    *,
-    num_classes: int,
-    from_logits: bool,
-) -> Batch:
-    """Validates a multiclass batch and returns what the per-class state needs.
+def _check_scores(ops: ArrayOps, outputs: Any) -> None:
+    if not ops.is_floating(outputs):
+        raise TypeError(
+            f"outputs has dtype {ops.dtype_name(outputs)}; pass the model's scores (logits, or "
+            "probabilities with from_logits=False), not predicted labels"
+        )
 
-    `targets` are class indices of shape (B,) (any integer dtype) or one-hot / soft target rows
-    of shape (B, C). Without `losses`, the per-sample cross-entropy is computed from `outputs`.
-    """
+
+def multiclass_batch(
+    ops: ArrayOps, outputs: Any, targets: Any, losses: Any | None, spec: TaskSpec
+) -> Batch:
+    """`targets` are class indices of shape (B,) (any integer dtype) or one-hot / soft target
+    rows of shape (B, C). Without `losses`, the per-sample cross-entropy is computed."""
+    num_classes = spec.num_classes
     out_shape = ops.shape(outputs)
     _check_multiclass_outputs(ops, outputs, out_shape, num_classes)
     size = out_shape[0]
     target_shape = ops.shape(targets)
-
     if len(target_shape) == 1:
         if not ops.is_integer(targets):
             raise TypeError(
                 f"targets has dtype {ops.dtype_name(targets)} and shape "
-                f"{_shape_text(target_shape)}; class-index targets must be integers (e.g. "
+                f"{shape_text(target_shape)}; class-index targets must be integers (e.g. "
                 "targets.long() in PyTorch, tf.cast(targets, tf.int64), "
                 "targets.astype(np.int64)), or pass one-hot rows of shape (batch, num_classes)"
             )
@@ -94,7 +190,7 @@ def multiclass_batch(
     elif len(target_shape) == 2:
         if target_shape[1] != num_classes:
             raise ValueError(
-                f"targets has shape {_shape_text(target_shape)}: one-hot targets need "
+                f"targets has shape {shape_text(target_shape)}: one-hot targets need "
                 f"{num_classes} columns, one per class (the outputs have {num_classes}); for "
                 "class indices pass a 1-D array of shape (batch,)"
             )
@@ -103,63 +199,248 @@ def multiclass_batch(
     else:
         raise ValueError(
             f"targets must be class indices of shape (batch,) or one-hot rows of shape "
-            f"(batch, {num_classes}); got shape {_shape_text(target_shape)}"
+            f"(batch, {num_classes}); got shape {shape_text(target_shape)}"
         )
-    if target_shape[0] != size:
-        raise ValueError(
-            f"outputs has {size} samples (shape {_shape_text(out_shape)}) but targets has "
-            f"{target_shape[0]} (shape {_shape_text(target_shape)}); pass the targets of the "
-            "same batch"
-        )
+    _check_batch_sizes(out_shape, target_shape)
     if losses is not None:
-        _check_losses(ops, losses, size)
+        _check_losses(ops, losses, (size,), "F.cross_entropy(logits, targets, reduction='none')")
 
     if ops.is_on_host(labels):
         if size:
-            _check_labels_now(ops, labels, num_classes)
-        rows = gather_index = labels
+            _check_labels_now(ops, labels, num_classes, spec.ignore_index)
+        rows, gather_index = labels, labels
+        if spec.ignore_index is not None:
+            rows = ops.where(ops.equal(labels, spec.ignore_index), spec.ignored_row, labels)
+            gather_index = ops.clip(labels, 0, num_classes - 1)
     else:
-        # Labels below 0 clip to -1 and above C-1 to C; modulo C+1 sends both to the spare row C.
+        # Labels below 0 clip to -1 and above C-1 to C; modulo C+1 sends both to the invalid row.
         rows = ops.clip(labels, -1, num_classes) % (num_classes + 1)
+        if spec.ignore_index is not None:
+            rows = ops.where(ops.equal(labels, spec.ignore_index), spec.ignored_row, rows)
         gather_index = ops.clip(labels, 0, num_classes - 1)
 
     if losses is None:
         if distributions is not None:
             losses = loss_functions.cross_entropy_from_distributions(
-                ops, outputs, distributions, from_logits=from_logits
+                ops, outputs, distributions, from_logits=spec.from_logits
             )
         else:
             losses = loss_functions.cross_entropy_from_labels(
-                ops, outputs, gather_index, from_logits=from_logits
+                ops, outputs, gather_index, from_logits=spec.from_logits
             )
-    correct = ops.equal(ops.argmax_rows(outputs), labels)
-    return Batch(size=size, rows=rows, correct=correct, losses=losses)
+    predictions = ops.argmax_rows(outputs)
+    return Batch(
+        size=size,
+        rows=rows,
+        cells=predictions,
+        correct=ops.equal(predictions, labels),
+        losses=losses,
+    )
 
 
-def _check_losses(ops: ArrayOps, losses: Any, size: int) -> None:
+def _check_labels_now(
+    ops: ArrayOps, labels: Any, num_classes: int, ignore_index: int | None
+) -> None:
+    low, high = ops.min_max(labels)
+    if 0 <= low and high < num_classes:
+        return
+    if ignore_index is not None:  # rare path: look again without the ignored samples
+        kept = ops.where(ops.equal(labels, ignore_index), 0, labels)
+        low, high = ops.min_max(kept)
+        if 0 <= low and high < num_classes:
+            return
+    bad = low if low < 0 else high
+    raise ValueError(
+        f"targets contains label {bad}, outside [0, {num_classes}): this writer has "
+        f"{num_classes} classes. Fix the labels, create the writer with class_names (or "
+        "num_classes) covering every label, or pass ignore_index for labels to skip; nothing "
+        "from this batch was recorded"
+    )
+
+
+# --- binary --------------------------------------------------------------------------------
+
+
+def binary_batch(
+    ops: ArrayOps, outputs: Any, targets: Any, losses: Any | None, spec: TaskSpec
+) -> Batch:
+    """One score per sample, shape (B,) or (B, 1); targets 0/1 of shape (B,) (integers, bools or
+    floats). Predicted positive when sigmoid(score) (or the probability) exceeds the threshold."""
+    out_shape = ops.shape(outputs)
+    if not (len(out_shape) == 1 or (len(out_shape) == 2 and out_shape[1] == 1)):
+        hint = (
+            " Two or more columns of class scores are task='multiclass'."
+            if len(out_shape) == 2
+            else ""
+        )
+        raise ValueError(
+            f"outputs for task='binary' must have one score per sample, shape (batch,) or "
+            f"(batch, 1); got shape {shape_text(out_shape)}.{hint}"
+        )
+    _check_scores(ops, outputs)
+    scores = ops.reshape(outputs, (-1,)) if len(out_shape) == 2 else outputs
+    target_shape = ops.shape(targets)
+    if len(target_shape) == 2 and target_shape[1] == 1:
+        targets = ops.reshape(targets, (-1,))
+        target_shape = target_shape[:1]
+    if len(target_shape) != 1:
+        raise ValueError(
+            f"targets for task='binary' must be 0/1 of shape (batch,); got shape "
+            f"{shape_text(target_shape)}"
+        )
+    _check_batch_sizes(out_shape, target_shape)
+    size = out_shape[0]
+    if losses is not None:
+        _check_losses(
+            ops, losses, (size,), "F.binary_cross_entropy_with_logits(..., reduction='none')"
+        )
+    targets_seen = _binary_targets(ops, targets, spec)
+    rows = _route(ops, ops.to_index(targets_seen.positive), targets_seen, spec)
+    if losses is None:
+        losses = loss_functions.binary_cross_entropy(
+            ops, scores, ops.to_float(targets_seen.positive), from_logits=spec.from_logits
+        )
+    predicted = _predict_positive(ops, scores, spec)
+    return Batch(
+        size=size,
+        rows=rows,
+        cells=ops.to_index(predicted),
+        correct=ops.equal(predicted, targets_seen.positive),
+        losses=losses,
+    )
+
+
+@dataclasses.dataclass
+class _BinaryTargets:
+    positive: Any  # bool: target is 1
+    binary: Any  # bool: target is 0 or 1
+    ignored: Any | None  # bool: target is ignore_index (None without one)
+
+
+def _binary_targets(ops: ArrayOps, targets: Any, spec: TaskSpec) -> _BinaryTargets:
+    if not (ops.is_integer(targets) or ops.is_floating(targets) or ops.is_bool(targets)):
+        raise TypeError(f"targets has dtype {ops.dtype_name(targets)}; pass 0/1 targets")
+    positive = ops.equal(targets, 1)
+    binary = ops.logical_or(ops.equal(targets, 0), positive)
+    ignored = None if spec.ignore_index is None else ops.equal(targets, spec.ignore_index)
+    if ops.is_on_host(targets):
+        allowed = binary if ignored is None else ops.logical_or(binary, ignored)
+        if not ops.all_true(allowed):
+            raise ValueError(
+                f"targets holds values other than 0 and 1"
+                + ("" if ignored is None else f" (and ignore_index={spec.ignore_index})")
+                + f", e.g. {ops.first_where_false(allowed, targets)!r}: targets of "
+                f"task={spec.task!r} must be 0 or 1 (class indices are task='multiclass'); "
+                "nothing from this batch was recorded"
+            )
+    return _BinaryTargets(positive=positive, binary=binary, ignored=ignored)
+
+
+def _route(ops: ArrayOps, rows: Any, seen: _BinaryTargets, spec: TaskSpec) -> Any:
+    """Rows of elements with a 0/1 target; the others go to the invalid or the ignored row."""
+    rows = ops.where(seen.binary, rows, spec.invalid_row)
+    if seen.ignored is not None:
+        rows = ops.where(seen.ignored, spec.ignored_row, rows)
+    return rows
+
+
+def _predict_positive(ops: ArrayOps, scores: Any, spec: TaskSpec) -> Any:
+    """scores > threshold, in logit space when the scores are logits. Per-label thresholds
+    broadcast along the last axis of (B, L) scores."""
+    thresholds = spec.threshold
+    if spec.from_logits:
+        thresholds = tuple(math.log(t / (1.0 - t)) for t in thresholds)
+    if len(thresholds) == 1:
+        return ops.greater(scores, thresholds[0])
+    return ops.greater(scores, ops.constant(thresholds, like=scores))
+
+
+# --- multilabel ----------------------------------------------------------------------------
+
+
+def _check_multilabel_outputs(
+    ops: ArrayOps, outputs: Any, shape: tuple[int, ...], num_labels: int | None
+) -> None:
+    if len(shape) != 2:
+        raise ValueError(
+            f"outputs for task='multilabel' must have shape (batch, num_labels); got shape "
+            f"{shape_text(shape)}"
+        )
+    _check_scores(ops, outputs)
+    if num_labels is not None and shape[1] != num_labels:
+        raise ValueError(
+            f"outputs has {shape[1]} columns (shape {shape_text(shape)}) but this writer has "
+            f"{num_labels} labels (from class_names/num_classes)"
+        )
+
+
+def multilabel_batch(
+    ops: ArrayOps, outputs: Any, targets: Any, losses: Any | None, spec: TaskSpec
+) -> Batch:
+    """Scores and 0/1 targets of shape (B, L); each (sample, label) pair is one element, with
+    the label as its row and 2 * target + prediction (TN, FP, FN, TP) as its confusion cell."""
+    num_labels = spec.num_classes
+    out_shape = ops.shape(outputs)
+    _check_multilabel_outputs(ops, outputs, out_shape, num_labels)
+    target_shape = ops.shape(targets)
+    if target_shape != out_shape:
+        raise ValueError(
+            f"targets for task='multilabel' must have the outputs' shape "
+            f"{shape_text(out_shape)}, one 0/1 per sample and label; got shape "
+            f"{shape_text(target_shape)}"
+        )
+    if losses is not None:
+        _check_losses(
+            ops, losses, out_shape,
+            "F.binary_cross_entropy_with_logits(..., reduction='none'), one per sample and label",
+        )  # fmt: skip
+    batch, num_elements = out_shape[0], out_shape[0] * num_labels
+    targets_seen = _binary_targets(ops, ops.reshape(targets, (-1,)), spec)
+    rows = _route(ops, ops.tiled_range(num_labels, batch, like=outputs), targets_seen, spec)
+    flat_scores = ops.reshape(outputs, (-1,))
+    if losses is None:
+        losses = loss_functions.binary_cross_entropy(
+            ops, flat_scores, ops.to_float(targets_seen.positive), from_logits=spec.from_logits
+        )
+    else:
+        losses = ops.reshape(losses, (-1,))
+    predicted = ops.reshape(_predict_positive(ops, outputs, spec), (-1,))
+    cells = ops.to_index(targets_seen.positive) * 2 + ops.to_index(predicted)
+    return Batch(
+        size=num_elements,
+        rows=rows,
+        cells=cells,
+        correct=ops.equal(predicted, targets_seen.positive),
+        losses=losses,
+    )
+
+
+# --- shared --------------------------------------------------------------------------------
+
+
+def _check_batch_sizes(out_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> None:
+    if target_shape[0] != out_shape[0]:
+        raise ValueError(
+            f"outputs has {out_shape[0]} samples (shape {shape_text(out_shape)}) but targets has "
+            f"{target_shape[0]} (shape {shape_text(target_shape)}); pass the targets of the "
+            "same batch"
+        )
+
+
+def _check_losses(ops: ArrayOps, losses: Any, expected: tuple[int, ...], example: str) -> None:
     shape = ops.shape(losses)
     if len(shape) == 0:
         raise ValueError(
-            "losses is a single value (shape ()); pass one loss per sample, e.g. "
-            "F.cross_entropy(logits, targets, reduction='none') in PyTorch or a Keras loss "
-            "created with reduction=None"
+            f"losses is a single value (shape ()); pass one loss per sample, e.g. {example} in "
+            "PyTorch or a Keras loss created with reduction=None"
         )
-    if shape != (size,):
+    if shape != expected:
+        per = "sample" if len(expected) == 1 else "sample and label"
         raise ValueError(
-            f"losses has shape {_shape_text(shape)} but the batch has {size} samples; pass one "
-            f"loss per sample, shape ({size},)"
-            + (" (squeeze the last axis)" if shape == (size, 1) else "")
+            f"losses has shape {shape_text(shape)} but the batch has {expected[0]} samples: "
+            f"pass one loss per {per}, shape {shape_text(expected)}"
+            + (" (squeeze the last axis)" if shape == expected + (1,) else "")
+            + f", e.g. {example}"
         )
     if not ops.is_floating(losses):
         raise TypeError(f"losses has dtype {ops.dtype_name(losses)}; pass floating-point losses")
-
-
-def _check_labels_now(ops: ArrayOps, labels: Any, num_classes: int) -> None:
-    low, high = ops.min_max(labels)
-    if low < 0 or high >= num_classes:
-        bad = low if low < 0 else high
-        raise ValueError(
-            f"targets contains label {bad}, outside [0, {num_classes}): this writer has "
-            f"{num_classes} classes. Fix the labels, or create the writer with class_names (or "
-            "num_classes) covering every label; nothing from this batch was recorded"
-        )

@@ -19,6 +19,7 @@ from tb_perclass.stats.arrays import ArrayOps
 PROBABILITY_EPSILON = 1e-7
 
 CROSS_ENTROPY = "cross_entropy"
+BINARY_CROSS_ENTROPY = "binary_cross_entropy"
 
 
 def log_probabilities(ops: ArrayOps, outputs: Any, *, from_logits: bool) -> Any:
@@ -41,3 +42,12 @@ def cross_entropy_from_distributions(
     """Categorical cross-entropy against one-hot or soft (e.g. label-smoothed) target rows."""
     log_probs = log_probabilities(ops, outputs, from_logits=from_logits)
     return -ops.sum_rows(ops.cast_like(targets, log_probs) * log_probs)
+
+
+def binary_cross_entropy(ops: ArrayOps, scores: Any, targets: Any, *, from_logits: bool) -> Any:
+    """Per-element binary cross-entropy of one score against a 0/1 (float) target."""
+    if from_logits:
+        return ops.sigmoid_cross_entropy(scores, targets)
+    probabilities = ops.clip(scores, PROBABILITY_EPSILON, 1.0 - PROBABILITY_EPSILON)
+    targets = ops.cast_like(targets, probabilities)
+    return -(targets * ops.log(probabilities) + (1.0 - targets) * ops.log(1.0 - probabilities))

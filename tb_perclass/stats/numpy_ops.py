@@ -97,5 +97,47 @@ class NumpyOps:
     def cast_like(self, x: Any, like: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.result_type(np.asarray(like).dtype, np.float32))
 
+    def is_bool(self, x: Any) -> bool:
+        return np.asarray(x).dtype == np.bool_
+
+    def reshape(self, x: Any, shape: tuple[int, ...]) -> np.ndarray:
+        return np.reshape(x, shape)
+
+    def where(self, condition: Any, x: Any, y: Any) -> np.ndarray:
+        return np.where(condition, x, y)
+
+    def logical_or(self, x: Any, y: Any) -> np.ndarray:
+        return np.logical_or(x, y)
+
+    def greater(self, x: Any, y: Any) -> np.ndarray:
+        return np.greater(x, y)
+
+    def to_float(self, x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=np.float32)
+
+    def constant(self, values: tuple[float, ...], like: Any) -> np.ndarray:
+        return np.asarray(values, dtype=np.asarray(like).dtype)
+
+    def tiled_range(self, length: int, repeats: int, like: Any) -> np.ndarray:
+        return np.tile(np.arange(length, dtype=np.int64), repeats)
+
+    def sigmoid_cross_entropy(self, logits: Any, targets: Any) -> np.ndarray:
+        logits = np.asarray(logits, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
+
+    def all_true(self, x: Any) -> bool:
+        return bool(np.all(x))
+
+    def first_where_false(self, mask: Any, values: Any) -> Any:
+        return np.asarray(values)[~np.asarray(mask)][0].item()
+
+    def nonzero_entries(self, flat: Any) -> tuple[np.ndarray, np.ndarray]:
+        index = np.flatnonzero(flat)
+        return index, np.asarray(flat)[index].copy()
+
+    def combine_index(self, major: Any, minor: Any, width: int) -> np.ndarray:
+        return np.asarray(major) * width + np.asarray(minor)
+
 
 OPS = NumpyOps()

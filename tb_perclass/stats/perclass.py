@@ -1,9 +1,10 @@
 """Per-class loss statistics (the `stats` kind): state, update and compute as pure functions.
 
-The state is one table of shape (C + 1, 4) on the data's device. Row c holds, for class c,
-[sum of finite per-sample losses, sample count, correct top-1 count, count of non-finite losses];
-row C counts labels outside [0, C) seen on an accelerator (see `inputs`). One scatter-add of a
-(B, 4) block per batch updates everything, and `write()` reads the table back in one transfer.
+The state is one table of shape (C + 2, 4) on the data's device. Row c holds, for class (or
+label) c, [sum of finite losses, element count, correct predictions, count of non-finite
+losses]; row C collects elements with invalid targets seen on an accelerator and row C + 1 those
+with `ignore_index` (see `inputs`). One scatter-add of an (N, 4) block per batch updates
+everything, and `write()` reads the table back in one transfer.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from typing import Any
 import numpy as np
 
 from tb_perclass.stats.arrays import ArrayOps
-from tb_perclass.stats.inputs import Batch
+from tb_perclass.stats.inputs import Batch, TaskSpec
 
 _LOSS_SUM, _COUNT, _CORRECT, _NONFINITE = range(4)
 
 
-def new_table(ops: ArrayOps, num_classes: int, like: Any) -> Any:
-    return ops.zeros((num_classes + 1, 4), like=like)
+def new_table(ops: ArrayOps, spec: TaskSpec, like: Any) -> Any:
+    return ops.zeros((spec.rows, 4), like=like)
 
 
 def update_table(ops: ArrayOps, table: Any, batch: Batch) -> Any:
@@ -35,12 +36,14 @@ def update_table(ops: ArrayOps, table: Any, batch: Batch) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class PerClassStats:
-    """One step's per-class statistics, on the host. Arrays have one entry per class."""
+    """One step's per-class statistics, on the host. Arrays have one entry per class (or label,
+    for multilabel tasks); `confusion` is the step's matrix when the writer records one."""
 
     loss: np.ndarray  # mean of the finite per-sample losses; NaN where there were none
     count: np.ndarray
     correct: np.ndarray
     nonfinite: np.ndarray
+    confusion: np.ndarray | None = None  # [C, C] (true x predicted) or [L, 2, 2]
 
     @property
     def accuracy(self) -> np.ndarray:
@@ -68,10 +71,10 @@ def accuracy(correct: np.ndarray, count: np.ndarray) -> np.ndarray:
         return np.where(count > 0, correct / np.maximum(count, 1), np.nan)
 
 
-def compute_stats(host_table: np.ndarray) -> tuple[PerClassStats, int]:
+def compute_stats(host_table: np.ndarray, spec: TaskSpec) -> tuple[PerClassStats, int]:
     """Per-class statistics from a state table read back to the host, plus the number of
-    labels that were outside [0, C)."""
-    classes = host_table[:-1].astype(np.float64)
+    elements whose target was invalid (outside [0, C), or not 0/1)."""
+    classes = host_table[: spec.num_classes].astype(np.float64)
     finite_count = classes[:, _COUNT] - classes[:, _NONFINITE]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(finite_count > 0, classes[:, _LOSS_SUM] / finite_count, np.nan)
@@ -81,4 +84,4 @@ def compute_stats(host_table: np.ndarray) -> tuple[PerClassStats, int]:
         correct=classes[:, _CORRECT].copy(),
         nonfinite=classes[:, _NONFINITE].copy(),
     )
-    return stats, int(host_table[-1, _COUNT])
+    return stats, int(host_table[spec.invalid_row, _COUNT])

@@ -96,10 +96,59 @@ class TensorFlowOps:
         return x.numpy()
 
     def ones_like(self, x: Any) -> tf.Tensor:
-        return tf.ones_like(x, dtype=tf.float32)
+        return tf.ones_like(x, dtype=tf.float64)
 
     def cast_like(self, x: Any, like: Any) -> tf.Tensor:
         return tf.cast(x, like.dtype)
+
+    def is_bool(self, x: Any) -> bool:
+        return x.dtype == tf.bool
+
+    def reshape(self, x: Any, shape: tuple[int, ...]) -> tf.Tensor:
+        return tf.reshape(x, shape)
+
+    def where(self, condition: Any, x: Any, y: Any) -> tf.Tensor:
+        x = tf.convert_to_tensor(x)
+        if not tf.is_tensor(y):
+            y = tf.cast(y, x.dtype)
+        elif y.dtype != x.dtype:
+            x = tf.cast(x, y.dtype)
+        return tf.where(condition, x, y)
+
+    def logical_or(self, x: Any, y: Any) -> tf.Tensor:
+        return tf.logical_or(x, y)
+
+    def greater(self, x: Any, y: Any) -> tf.Tensor:
+        return tf.greater(x, tf.cast(y, x.dtype))
+
+    def to_float(self, x: Any) -> tf.Tensor:
+        return tf.cast(x, tf.float32)
+
+    def constant(self, values: tuple[float, ...], like: Any) -> tf.Tensor:
+        with tf.device(like.device or "/device:CPU:0"):
+            return tf.constant(values, dtype=like.dtype)
+
+    def tiled_range(self, length: int, repeats: int, like: Any) -> tf.Tensor:
+        with tf.device(like.device or "/device:CPU:0"):
+            return tf.tile(tf.range(length, dtype=tf.int64), [repeats])
+
+    def sigmoid_cross_entropy(self, logits: Any, targets: Any) -> tf.Tensor:
+        return tf.nn.sigmoid_cross_entropy_with_logits(
+            labels=tf.cast(targets, logits.dtype), logits=logits
+        )
+
+    def all_true(self, x: Any) -> bool:
+        return bool(tf.reduce_all(x))
+
+    def first_where_false(self, mask: Any, values: Any) -> Any:
+        return tf.boolean_mask(values, tf.logical_not(mask))[0].numpy().item()
+
+    def nonzero_entries(self, flat: Any) -> tuple[Any, Any]:
+        index = tf.where(tf.not_equal(flat, 0))[:, 0]
+        return index.numpy(), tf.gather(flat, index).numpy()
+
+    def combine_index(self, major: Any, minor: Any, width: int) -> tf.Tensor:
+        return tf.cast(major, tf.int64) * width + tf.cast(minor, tf.int64)
 
 
 OPS = TensorFlowOps()

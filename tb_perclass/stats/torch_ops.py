@@ -11,11 +11,17 @@ from typing import Any, Sequence
 
 import torch
 
+def _state_dtype(device: torch.device) -> torch.dtype:
+    # MPS has no float64; there counts stay exact in float32 up to 2**24 per cell and step.
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
 class TorchOps:
     name = "torch"
 
     def __init__(self) -> None:
-        self._ones: dict[tuple[int, torch.device], torch.Tensor] = {}
+        # Read-only tensors reused across batches (ones, constants, index ranges), per device.
+        self._cache: dict[tuple, torch.Tensor] = {}
 
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         return x.detach()  # the statistics must never enter the autograd graph
@@ -39,9 +45,7 @@ class TorchOps:
         return x.dtype.is_floating_point
 
     def zeros(self, shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
-        # MPS has no float64; counts stay exact in float32 up to 2**24 per class and step.
-        dtype = torch.float32 if like.device.type == "mps" else torch.float64
-        return torch.zeros(shape, dtype=dtype, device=like.device)
+        return torch.zeros(shape, dtype=_state_dtype(like.device), device=like.device)
 
     def to_index(self, x: torch.Tensor) -> torch.Tensor:
         return x.long()
@@ -81,9 +85,8 @@ class TorchOps:
 
 
     def stack_columns(self, columns: Sequence[torch.Tensor]) -> torch.Tensor:
-        # stack promotes bool columns itself; one cast to the table's dtype follows.
-        dtype = torch.float32 if columns[0].device.type == "mps" else torch.float64
-        return torch.stack(columns, dim=1).to(dtype)
+        # stack promotes to the widest column (the ones, in the state's dtype): no extra cast.
+        return torch.stack(columns, dim=1).to(_state_dtype(columns[0].device))
 
     def scatter_add_rows(
         self, table: torch.Tensor, rows: torch.Tensor, values: torch.Tensor
@@ -102,15 +105,65 @@ class TorchOps:
         return x.detach().to("cpu", copy=True).numpy()
 
     def ones_like(self, x: torch.Tensor) -> torch.Tensor:
-        # Read-only and reused: batches of one size on one device need one allocation.
-        key = (x.shape[0], x.device)
-        ones = self._ones.get(key)
-        if ones is None:
-            ones = self._ones[key] = torch.ones(x.shape[0], device=x.device)
-        return ones
+        """Ones in the state's dtype; batches of one size on one device share one tensor."""
+        key = ("ones", x.shape[0], x.device)
+        if key not in self._cache:
+            self._cache[key] = torch.ones(x.shape[0], dtype=_state_dtype(x.device), device=x.device)
+        return self._cache[key]
 
     def cast_like(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         return x.to(like.dtype)
+
+    def is_bool(self, x: torch.Tensor) -> bool:
+        return x.dtype == torch.bool
+
+    def reshape(self, x: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+        return x.reshape(shape)
+
+    def where(self, condition: torch.Tensor, x: Any, y: Any) -> torch.Tensor:
+        return torch.where(condition, x, y)
+
+    def logical_or(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return x | y
+
+    def greater(self, x: torch.Tensor, y: Any) -> torch.Tensor:
+        return x > y
+
+    def to_float(self, x: torch.Tensor) -> torch.Tensor:
+        return x.float()
+
+    def constant(self, values: tuple[float, ...], like: torch.Tensor) -> torch.Tensor:
+        # Cached: creating it per batch would copy from the host to the device every time.
+        key = ("constant", values, like.device, like.dtype)
+        if key not in self._cache:
+            self._cache[key] = torch.tensor(values, dtype=like.dtype, device=like.device)
+        return self._cache[key]
+
+    def tiled_range(self, length: int, repeats: int, like: torch.Tensor) -> torch.Tensor:
+        key = ("tiled_range", length, repeats, like.device)
+        if key not in self._cache:
+            self._cache[key] = torch.arange(length, device=like.device).repeat(repeats)
+        return self._cache[key]
+
+    def sigmoid_cross_entropy(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, targets.to(logits.dtype), reduction="none"
+        )
+
+    def all_true(self, x: torch.Tensor) -> bool:
+        return bool(x.all())
+
+    def first_where_false(self, mask: torch.Tensor, values: torch.Tensor) -> Any:
+        return values[~mask][0].item()
+
+    def nonzero_entries(self, flat: torch.Tensor) -> tuple[Any, Any]:
+        # Reads the count of nonzeros (a sync, fine in write()) and then moves only those.
+        index = flat.nonzero().squeeze(1)
+        values = flat[index]
+        return index.cpu().numpy(), values.cpu().numpy()
+
+    def combine_index(self, major: torch.Tensor, minor: torch.Tensor, width: int) -> torch.Tensor:
+        return torch.add(minor, major, alpha=width)  # one op for major * width + minor
 
 
 OPS = TorchOps()
