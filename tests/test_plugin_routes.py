@@ -56,7 +56,7 @@ def test_tags_lists_every_run_and_name(logdir):
     assert sorted(tags) == ["train", "validation"]
     assert sorted(tags["train"]) == ["head_b", "perclass"]
     assert tags["train"]["head_b"] == {
-        "kinds": ["stats"],
+        "kinds": ["stats", "confusion"],
         "task": "multiclass",
         "class_names": ["p", "q", "r"],
         "num_classes": 3,
@@ -166,3 +166,40 @@ def test_users_samples_per_plugin_still_wins(long_logdir, load_fast):
         curves = server.wait_for(f"{ROUTE_PREFIX}/curves?{query}", lambda b: len(b["steps"]) > 0)
         assert len(curves["steps"]) <= 20
         assert curves["steps"][-1] == STEPS - 1  # reservoir sampling keeps the latest step
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("load_fast", [True, False], ids=["data-server", "python-loader"])
+def test_real_tensorboard_serves_confusion_and_sees_new_steps(tmp_path, load_fast):
+    """Sparse (COO, packed varint) matrices through both loaders, and the reader's cache
+    noticing steps written while TensorBoard runs."""
+    logdir = str(tmp_path)
+    names = [f"class {i}" for i in range(100)]
+    rng = np.random.default_rng(5)
+    writer = PerClassWriter(os.path.join(logdir, "live"), class_names=names)
+    expected = {}
+
+    def write_step(step):
+        targets = rng.integers(0, 100, 300)
+        writer.update(rng.normal(size=(300, 100)).astype(np.float32), targets)
+        expected[step] = writer.write(step).confusion
+
+    for step in range(3):
+        write_step(step)
+    query = urllib.parse.urlencode({"run": "live", "name": "perclass"})
+    with TensorBoardProcess(logdir, load_fast=load_fast) as server:
+        body = server.wait_for(f"{ROUTE_PREFIX}/confusion?{query}", lambda b: b["step"] == 2)
+        assert body["encoding"] == "sparse"
+        rebuilt = np.zeros((100, 100), dtype=np.int64)
+        rebuilt[body["rows"], body["cols"]] = body["counts"]
+        np.testing.assert_array_equal(rebuilt, expected[2])
+        write_step(3)  # the run goes on while the tab is open
+        body = server.wait_for(f"{ROUTE_PREFIX}/confusion?{query}", lambda b: b["step"] == 3)
+        assert body["steps"] == [0, 1, 2, 3]
+        rebuilt = np.zeros((100, 100), dtype=np.int64)
+        rebuilt[body["rows"], body["cols"]] = body["counts"]
+        np.testing.assert_array_equal(rebuilt, expected[3])
+        report = server.get_json(f"{ROUTE_PREFIX}/report?{query}&step=3")
+        assert report["step"] == 3 and len(report["precision"]) == 100
+        assert "Traceback" not in server.log_text()
+    writer.close()

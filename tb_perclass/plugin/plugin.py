@@ -1,9 +1,14 @@
 """The Per-Class TensorBoard plugin: routes that parse a request, call the reader, serialise.
 
 Routes (all GET, under /data/plugin/perclass/; see the README's reference):
-  index.js            the frontend bundle TensorBoard loads into the tab's iframe
-  tags                {run: {name: {kinds, task, class_names, num_classes, loss}}}
-  curves?run&name     per-class loss / count / accuracy / non-finite counts over steps
+  index.js                       the frontend bundle TensorBoard loads into the tab's iframe
+  tags                           {run: {name: {kinds, task, class_names, num_classes, loss}}}
+  curves?run&name                per-class loss / count / accuracy / non-finite (and TP/FP/FN)
+  confusion?run&name[&step]      one step's confusion counts (latest step by default)
+  pairs?run&name[&step][&limit]  most-confused pairs and their counts over the steps
+  diff?run&name&step&base_run&base_step[&limit]   difference of two steps or runs
+  report?run&name[&step][&format=csv]             precision, recall, F1, support, loss
+  order?run&name[&step]&by=cluster                classes ordered by confusion clusters
 
 Bad parameters raise TensorBoard's public errors, which TensorBoard answers with 400 or 404 and a
 plain-text message; nothing from a request is used as a file path.
@@ -19,12 +24,14 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_perclass import metadata
+from tb_perclass import metadata, report
 from tb_perclass.plugin import json_encoding
 from tb_perclass.plugin.reader import PerClassReader
 
 _JSON = "application/json"
 _BUNDLE = "index.js"
+DEFAULT_LIMIT = 20  # most-confused pairs and biggest changes listed
+MAX_LIMIT = 1000
 
 
 class PerClassPlugin(base_plugin.TBPlugin):
@@ -38,6 +45,11 @@ class PerClassPlugin(base_plugin.TBPlugin):
             "/index.js": self._serve_bundle,
             "/tags": self._serve_tags,
             "/curves": self._serve_curves,
+            "/confusion": self._serve_confusion,
+            "/pairs": self._serve_pairs,
+            "/diff": self._serve_diff,
+            "/report": self._serve_report,
+            "/order": self._serve_order,
         }
 
     def is_active(self) -> bool:
@@ -77,6 +89,77 @@ class PerClassPlugin(base_plugin.TBPlugin):
         return _respond_json(request, self._reader.curves(ctx, experiment, run, name))
 
 
+    @wrappers.Request.application
+    def _serve_confusion(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        return _respond_json(request, self._reader.confusion(ctx, experiment, run, name, step))
+
+    @wrappers.Request.application
+    def _serve_pairs(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        body = self._reader.pairs(ctx, experiment, run, name, step, _limit(request))
+        return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_diff(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        body = self._reader.diff(
+            ctx,
+            experiment,
+            name=_required(request, "name"),
+            run=_required(request, "run"),
+            step=_step(request),
+            base_run=_required(request, "base_run"),
+            base_step=_step(request, "base_step"),
+            limit=_limit(request),
+        )
+        return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_report(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        output = request.args.get("format", "json")
+        if output not in ("json", "csv"):
+            raise errors.InvalidArgumentError(f"format={output!r}; use json or csv")
+        result, found_step, steps = self._reader.report(ctx, experiment, run, name, step)
+        if output == "csv":
+            filename = f"perclass-report-step{found_step}.csv"
+            return http_util.Respond(
+                request,
+                report.report_csv(result),
+                "text/csv",
+                headers=[("Content-Disposition", f'attachment; filename="{filename}"')],
+            )
+        body = {
+            "run": run,
+            "name": name,
+            "step": found_step,
+            "steps": steps,
+            "class_names": list(result.class_names),
+            "precision": result.precision,
+            "recall": result.recall,
+            "f1": result.f1,
+            "support": result.support,
+            "loss": result.loss,
+            "accuracy": result.accuracy,
+            **result.averages(),
+        }
+        return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_order(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        if request.args.get("by") != "cluster":
+            raise errors.InvalidArgumentError(
+                "by must be 'cluster' (orders by index, name or error are computed by the tab)"
+            )
+        return _respond_json(request, {"order": self._reader.order(ctx, experiment, run, name, step)})
+
+
 def _request_scope(request: wrappers.Request) -> tuple[Any, str]:
     return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
 
@@ -86,6 +169,31 @@ def _required(request: wrappers.Request, parameter: str) -> str:
     if value is None or value == "":
         raise errors.InvalidArgumentError(f"missing query parameter {parameter!r}")
     return value
+
+
+def _integer(request: wrappers.Request, parameter: str) -> int | None:
+    value = request.args.get(parameter)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            f"{parameter}={value!r} is not an integer"
+        ) from None
+
+
+def _step(request: wrappers.Request, parameter: str = "step") -> int | None:
+    return _integer(request, parameter)
+
+
+def _limit(request: wrappers.Request) -> int:
+    limit = _integer(request, "limit")
+    if limit is None:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise errors.InvalidArgumentError(f"limit={limit}; use 1 to {MAX_LIMIT}")
+    return limit
 
 
 def _respond_json(request: wrappers.Request, body: Any) -> wrappers.Response:

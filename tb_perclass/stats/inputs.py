@@ -327,7 +327,7 @@ def _binary_targets(ops: ArrayOps, targets: Any, spec: TaskSpec) -> _BinaryTarge
         allowed = binary if ignored is None else ops.logical_or(binary, ignored)
         if not ops.all_true(allowed):
             raise ValueError(
-                f"targets holds values other than 0 and 1"
+                "targets holds values other than 0 and 1"
                 + ("" if ignored is None else f" (and ignore_index={spec.ignore_index})")
                 + f", e.g. {ops.first_where_false(allowed, targets)!r}: targets of "
                 f"task={spec.task!r} must be 0 or 1 (class indices are task='multiclass'); "
