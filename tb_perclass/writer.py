@@ -130,15 +130,15 @@ class PerClassWriter:
             the outputs if omitted.
         """
         self._check_open()
-        ops, batch = arrays.as_batch({"outputs": outputs, "targets": targets, "losses": losses})
-        outputs, targets, losses = batch["outputs"], batch["targets"], batch["losses"]
-        self._check_same_place(ops, outputs)
+        ops, device, outputs, targets, losses = arrays.as_batch(outputs, targets, losses)
+        if self._ops is not None and (ops is not self._ops or device != self._device):
+            self._refuse_other_place(ops, device)
         spec = self._spec or self._new_spec(ops, outputs)
         formatted = inputs.format_batch(ops, outputs, targets, losses, spec)
         if formatted.size == 0:
             return
         if self._table is None:
-            self._start_state(ops, spec, outputs)
+            self._start_state(ops, device, spec, outputs)
         self._table = perclass.update_table(ops, self._table, formatted)
         if self._confusion is not None:
             self._confusion = confusion.update_confusion(ops, self._confusion, formatted, spec)
@@ -158,12 +158,14 @@ class PerClassWriter:
             ignore_index=self._ignore_index,
         )
 
-    def _start_state(self, ops: arrays.ArrayOps, spec: inputs.TaskSpec, like: Any) -> None:
+    def _start_state(
+        self, ops: arrays.ArrayOps, device: str, spec: inputs.TaskSpec, like: Any
+    ) -> None:
         # Only once a batch passed every check: a refused first batch fixes nothing.
         self._spec = spec
         count = spec.num_classes
         self._class_names = self._class_names or tuple(str(i) for i in range(count))
-        self._ops, self._device = ops, ops.device(like)
+        self._ops, self._device = ops, device
         self._table = perclass.new_table(ops, spec, like=like)
         if self._record_confusion:
             self._confusion = confusion.new_confusion(ops, spec, like=like)
@@ -262,20 +264,16 @@ class PerClassWriter:
         if self._closed:
             raise RuntimeError(f"PerClassWriter(name={self._name!r}) is closed")
 
-    def _check_same_place(self, ops: arrays.ArrayOps, outputs: Any) -> None:
-        if self._ops is None:
-            return
+    def _refuse_other_place(self, ops: arrays.ArrayOps, device: str) -> None:
         if ops is not self._ops:
             raise TypeError(
                 f"this writer's state holds {self._ops.name} arrays since its first update(); "
                 f"got {ops.name} arrays now. Use one writer per framework"
             )
-        device = ops.device(outputs)
-        if device != self._device:
-            raise ValueError(
-                f"this writer's state lives on {self._device} since its first update(); got "
-                f"arrays on {device}. Move them to {self._device}, or use one writer per device"
-            )
+        raise ValueError(
+            f"this writer's state lives on {self._device} since its first update(); got "
+            f"arrays on {device}. Move them to {self._device}, or use one writer per device"
+        )
 
 
 def _binary_class_names(

@@ -34,16 +34,15 @@ def accumulate(library, batches, num_classes, from_logits=True, **spec_fields):
                            **{"task": "multiclass", **spec_fields})  # fmt: skip
     table = matrix = None
     for outputs, targets, losses in batches:
-        named = {
-            "outputs": to_library(library, outputs),
-            "targets": to_library(library, targets),
-            "losses": None if losses is None else to_library(library, losses),
-        }
-        ops, named = arrays.as_batch(named)
-        batch = inputs.format_batch(ops, named["outputs"], named["targets"], named["losses"], spec)
+        ops, _, outputs, targets, losses = arrays.as_batch(
+            to_library(library, outputs),
+            to_library(library, targets),
+            None if losses is None else to_library(library, losses),
+        )
+        batch = inputs.format_batch(ops, outputs, targets, losses, spec)
         if table is None:
-            table = perclass.new_table(ops, spec, like=named["outputs"])
-            matrix = confusion.new_confusion(ops, spec, like=named["outputs"])
+            table = perclass.new_table(ops, spec, like=outputs)
+            matrix = confusion.new_confusion(ops, spec, like=outputs)
         table = perclass.update_table(ops, table, batch)
         matrix = confusion.update_confusion(ops, matrix, batch, spec)
     stats, invalid = perclass.compute_stats(ops.to_numpy(table), spec)

@@ -69,13 +69,19 @@ class ArrayOps(Protocol):
     def to_numpy(self, x: Any) -> Any: ...
 
 
+_LIBRARY_OF_TYPE: dict[type, str | None] = {}
+
+
 def library_of(x: Any) -> str | None:
     """'numpy', 'torch' or 'tensorflow' for an array of that library, None otherwise.
 
     Looks only at the type's module so that no framework is imported to answer.
     """
-    root = type(x).__module__.partition(".")[0]
-    return root if root in _LIBRARIES else None
+    kind = type(x)
+    if kind not in _LIBRARY_OF_TYPE:
+        root = kind.__module__.partition(".")[0]
+        _LIBRARY_OF_TYPE[kind] = root if root in _LIBRARIES else None
+    return _LIBRARY_OF_TYPE[kind]
 
 
 def ops_for_library(library: str) -> ArrayOps:
@@ -84,13 +90,35 @@ def ops_for_library(library: str) -> ArrayOps:
     return _LOADED[library]
 
 
-def as_batch(named: dict[str, Any]) -> tuple[ArrayOps, dict[str, Any]]:
-    """Checks that every given array comes from one library and sits on one device.
+def as_batch(outputs: Any, targets: Any, losses: Any = None) -> tuple[ArrayOps, str, Any, Any, Any]:
+    """Checks that the arrays of one `update()` come from one library and sit on one device.
 
-    `named` maps argument names to values (None values are skipped). Python lists and tuples are
-    taken as NumPy arrays when the other arrays are NumPy. Returns the library's ops and the
-    arrays, with lists converted.
+    Returns the library's ops, the device and the arrays prepared for the math (detached from
+    autograd). Python lists and tuples are taken as NumPy arrays when the others are NumPy.
     """
+    library = library_of(outputs)
+    if (
+        library is None
+        or library_of(targets) != library
+        or (losses is not None and library_of(losses) != library)
+    ):
+        return _as_batch_mixed(outputs, targets, losses)
+    ops = _LOADED.get(library) or ops_for_library(library)
+    device = ops.device(outputs)
+    if ops.device(targets) != device or (losses is not None and ops.device(losses) != device):
+        _raise_devices(ops, {"outputs": outputs, "targets": targets, "losses": losses})
+    return (
+        ops,
+        device,
+        ops.prepare(outputs),
+        ops.prepare(targets),
+        None if losses is None else ops.prepare(losses),
+    )
+
+
+def _as_batch_mixed(outputs: Any, targets: Any, losses: Any) -> tuple[ArrayOps, str, Any, Any, Any]:
+    """The uncommon cases: Python sequences next to NumPy arrays, or arrays that do not fit."""
+    named = {"outputs": outputs, "targets": targets, "losses": losses}
     libraries = {arg: library_of(value) for arg, value in named.items() if value is not None}
     found = {lib for lib in libraries.values() if lib is not None}
     if len(found) > 1:
@@ -101,8 +129,6 @@ def as_batch(named: dict[str, Any]) -> tuple[ArrayOps, dict[str, Any]]:
             "device=outputs.device)"
         )
     library = found.pop() if found else "numpy"
-    ops = ops_for_library(library)
-    converted = dict(named)
     for arg, value in named.items():
         if value is not None and libraries[arg] is None:
             if library != "numpy" or not isinstance(value, (list, tuple)):
@@ -112,16 +138,18 @@ def as_batch(named: dict[str, Any]) -> tuple[ArrayOps, dict[str, Any]]:
                 )
             import numpy as np
 
-            converted[arg] = np.asarray(value)
-    converted = {arg: None if v is None else ops.prepare(v) for arg, v in converted.items()}
-    devices = {arg: ops.device(value) for arg, value in converted.items() if value is not None}
-    if len(set(devices.values())) > 1:
-        described = ", ".join(f"{arg} on {device}" for arg, device in devices.items())
-        raise ValueError(
-            f"update() got arrays on different devices ({described}); move them to one device "
-            "first, e.g. targets.to(outputs.device)"
-        )
-    return ops, converted
+            named[arg] = np.asarray(value)
+    return as_batch(named["outputs"], named["targets"], named["losses"])
+
+
+def _raise_devices(ops: ArrayOps, named: dict[str, Any]) -> None:
+    described = ", ".join(
+        f"{arg} on {ops.device(value)}" for arg, value in named.items() if value is not None
+    )
+    raise ValueError(
+        f"update() got arrays on different devices ({described}); move them to one device "
+        "first, e.g. targets.to(outputs.device)"
+    )
 
 
 def _describe_type(value: Any) -> str:
