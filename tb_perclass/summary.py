@@ -6,6 +6,7 @@ them too. Nothing here touches a framework or a file.
 
 from __future__ import annotations
 
+import json
 from typing import Sequence
 
 import numpy as np
@@ -92,6 +93,39 @@ def confusion_pb(
         encoding=encoding,
     )
     return _summary(name, metadata.KIND_CONFUSION, summary_metadata, tensor)
+
+
+def samples_pb(
+    name: str,
+    manifest: Sequence[dict],
+    blobs: Sequence[bytes],
+    *,
+    class_names: Sequence[str],
+    task: str = metadata.TASK_MULTICLASS,
+    loss_name: str = "cross_entropy",
+) -> summary_pb2.Summary:
+    """A `samples` summary under `<name>/samples`: a blob sequence whose element 0 is the JSON
+    manifest (one entry per sample: index, true, pred, [label,] score, loss, id, media, width,
+    height) and elements 1..n the encoded samples (PNG images or UTF-8 text)."""
+    metadata.validate_name(name)
+    if len(manifest) != len(blobs):
+        raise ValueError(f"{len(manifest)} manifest entries for {len(blobs)} blobs")
+    header = json.dumps(list(manifest), separators=(",", ":"), allow_nan=False).encode("utf-8")
+    tensor = tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_STRING,
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(blobs) + 1)]
+        ),
+        string_val=[header, *blobs],
+    )
+    summary_metadata = metadata.create_summary_metadata(
+        kind=metadata.KIND_SAMPLES,
+        task=task,
+        class_names=class_names,
+        loss=loss_name,
+        description="Misclassified samples: a JSON manifest, then one encoded sample each",
+    )
+    return _summary(name, metadata.KIND_SAMPLES, summary_metadata, tensor)
 
 
 def _int64_tensor(array: np.ndarray) -> tensor_pb2.TensorProto:

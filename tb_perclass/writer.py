@@ -14,11 +14,11 @@ import operator
 import time
 import warnings
 import weakref
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from tb_perclass import metadata, summary
+from tb_perclass import media, metadata, samples, summary
 from tb_perclass.sinks import Sink, open_sink
-from tb_perclass.stats import arrays, confusion, inputs, perclass
+from tb_perclass.stats import arrays, batches, confusion, mistakes, perclass
 from tb_perclass.stats.losses import BINARY_CROSS_ENTROPY, CROSS_ENTROPY
 from tb_perclass.stats.perclass import PerClassStats
 
@@ -53,6 +53,13 @@ class PerClassWriter:
       loss_name: display name of the loss. Defaults to "cross_entropy" ("binary_cross_entropy"
         for binary and multilabel) when the writer computes the losses and "loss" when they are
         passed to `update()`.
+      samples_per_cell, max_samples: when `update()` gets `inputs`, at most this many
+        misclassified samples are kept per confusion cell and in all, per step: the most
+        confident mistakes.
+      layout: "NCHW", "NHWC" or "NHW" for image inputs whose layout cannot be inferred.
+      denormalize: optional callable mapping one image (HWC or HW float array) to values in
+        [0, 1] (or uint8) for display, e.g. `lambda x: x * std + mean`.
+      max_image_side: kept images larger than this are downscaled.
     """
 
     def __init__(
@@ -68,6 +75,11 @@ class PerClassWriter:
         ignore_index: int | None = None,
         confusion: bool = True,
         loss_name: str | None = None,
+        samples_per_cell: int = 8,
+        max_samples: int = 256,
+        layout: str | None = None,
+        denormalize: Callable[[Any], Any] | None = None,
+        max_image_side: int = media.DEFAULT_MAX_SIDE,
     ):
         self._name = metadata.validate_name(name)
         if task not in metadata.TASKS:
@@ -76,20 +88,30 @@ class PerClassWriter:
             class_names, num_classes = _binary_class_names(class_names, num_classes)
         self._task = task
         self._class_names = _check_class_names(class_names, num_classes)
-        inputs.check_threshold(task, threshold, self.num_classes)  # fail early where possible
+        batches.check_threshold(task, threshold, self.num_classes)  # fail early where possible
         self._threshold = threshold
         if ignore_index is not None:
             ignore_index = operator.index(ignore_index)
             if self.num_classes is not None:
-                inputs.check_ignore_index(ignore_index, task, self.num_classes)
+                batches.check_ignore_index(ignore_index, task, self.num_classes)
         self._ignore_index = ignore_index
         self._from_logits = bool(from_logits)
         self._record_confusion = bool(confusion)
         self._loss_name = loss_name
+        self._mistakes = samples.MistakeBuffer(
+            per_cell=_positive(samples_per_cell, "samples_per_cell"),
+            total=_positive(max_samples, "max_samples"),
+        )
+        if layout is not None and layout not in media.LAYOUTS:
+            raise ValueError(f"layout={layout!r}; pass one of {', '.join(media.LAYOUTS)}")
+        self._layout = layout
+        self._denormalize = denormalize
+        self._max_image_side = _positive(max_image_side, "max_image_side")
+        self._samples_seen = False  # inputs were given since the last write
         self._sink: Sink = open_sink(logdir)
         self._ops: arrays.ArrayOps | None = None
         self._device: str | None = None
-        self._spec: inputs.TaskSpec | None = None
+        self._spec: batches.TaskSpec | None = None
         self._table: Any = None
         self._confusion: Any = None
         self._pending = False
@@ -115,8 +137,16 @@ class PerClassWriter:
     def task(self) -> str:
         return self._task
 
-    def update(self, outputs: Any, targets: Any, losses: Any = None) -> None:
-        """Adds one batch. Never waits for the device.
+    def update(
+        self,
+        outputs: Any,
+        targets: Any,
+        losses: Any = None,
+        *,
+        inputs: Any = None,
+        sample_ids: Any = None,
+    ) -> None:
+        """Adds one batch. Without `inputs`, never waits for the device.
 
         Args:
           outputs: scores: (batch, num_classes) for multiclass, (batch,) or (batch, 1) for
@@ -128,13 +158,22 @@ class PerClassWriter:
           losses: optional per-sample losses of shape (batch,) (multilabel: (batch,
             num_labels)), e.g. `F.cross_entropy(logits, y, reduction="none")`. Computed from
             the outputs if omitted.
+          inputs: optional batch inputs, to keep the step's most confident mistakes: images
+            ((batch, C, H, W), (batch, H, W, C) or (batch, H, W), any library) or a list of
+            texts. The batch's candidates are chosen on the device; one small block of numbers
+            and the inputs of the kept samples are copied to the host.
+          sample_ids: optional ids of the batch's samples (dataset indices or file names), a
+            sequence or 1-D array of length batch, shown with each kept sample.
         """
         self._check_open()
         ops, device, outputs, targets, losses = arrays.as_batch(outputs, targets, losses)
         if self._ops is not None and (ops is not self._ops or device != self._device):
             self._refuse_other_place(ops, device)
         spec = self._spec or self._new_spec(ops, outputs)
-        formatted = inputs.format_batch(ops, outputs, targets, losses, spec)
+        inputs_spec = self._check_inputs(inputs, sample_ids, len_of_batch(ops, outputs))
+        formatted = batches.format_batch(
+            ops, outputs, targets, losses, spec, with_confidence=inputs_spec is not None
+        )
         if formatted.size == 0:
             return
         if self._table is None:
@@ -142,24 +181,103 @@ class PerClassWriter:
         self._table = perclass.update_table(ops, self._table, formatted)
         if self._confusion is not None:
             self._confusion = confusion.update_confusion(ops, self._confusion, formatted, spec)
+        if inputs_spec is not None:
+            self._keep_mistakes(ops, formatted, inputs, inputs_spec, sample_ids)
         self._pending = True
         if self._losses_given is None:
             self._losses_given = losses is not None
 
-    def _new_spec(self, ops: arrays.ArrayOps, outputs: Any) -> inputs.TaskSpec:
-        num_classes = self.num_classes or inputs.infer_num_classes(ops, outputs, self._task)
+    def _check_inputs(
+        self, batch_inputs: Any, sample_ids: Any, batch_size: int
+    ) -> media.InputsSpec | None:
+        if batch_inputs is None:
+            if sample_ids is not None:
+                raise ValueError("sample_ids identify kept samples, which needs inputs=")
+            return None
+        if isinstance(batch_inputs, (list, tuple)):
+            if not all(isinstance(text, str) for text in batch_inputs):
+                raise TypeError(
+                    "inputs given as a list must be texts (str); pass images as one array"
+                )
+            spec = media.inspect_inputs((len(batch_inputs),), None, batch_size, None, True)
+        else:
+            library = arrays.library_of(batch_inputs)
+            if library is None:
+                raise TypeError(
+                    f"inputs is {type(batch_inputs).__module__}.{type(batch_inputs).__qualname__};"
+                    " pass an image array (NumPy, torch or TensorFlow) or a list of texts"
+                )
+            input_ops = arrays.ops_for_library(library)
+            spec = media.inspect_inputs(
+                input_ops.shape(batch_inputs), input_ops.dtype_name(batch_inputs), batch_size,
+                self._layout, False,
+            )  # fmt: skip
+        if sample_ids is not None:
+            count = (
+                len(sample_ids)
+                if isinstance(sample_ids, (list, tuple))
+                else _first_dim(sample_ids)
+            )
+            if count != batch_size:
+                raise ValueError(
+                    f"sample_ids has {count} entries but the batch has {batch_size} samples; "
+                    "pass one id per sample"
+                )
+        return spec
+
+    def _keep_mistakes(
+        self,
+        ops: arrays.ArrayOps,
+        batch: batches.Batch,
+        batch_inputs: Any,
+        inputs_spec: media.InputsSpec,
+        sample_ids: Any,
+    ) -> None:
+        self._samples_seen = True
+        block = ops.to_numpy(
+            mistakes.candidates(
+                ops, batch, self._spec, self._mistakes.floor(), self._mistakes.total
+            )
+        )
+        labels_per_sample = self.num_classes if self._task == metadata.TASK_MULTILABEL else 1
+        new = []
+        for score, element, row, cell, loss in block:
+            if score == float("-inf"):
+                break  # the block is sorted: the rest is padding
+            mistake = samples.Mistake(float(score), float(loss), int(row), int(cell))
+            if self._mistakes.offer(mistake):
+                new.append((int(element) // labels_per_sample, mistake))
+        new = [(sample, m) for sample, m in new if m.alive]
+        if not new:
+            return
+        rows = [sample for sample, _ in new]
+        contents = arrays.fetch_rows(batch_inputs, rows)
+        ids = None if sample_ids is None else arrays.fetch_rows(sample_ids, rows)
+        for position, (_, mistake) in enumerate(new):
+            if inputs_spec.kind == "text":
+                mistake.content = contents[position]
+            else:
+                pixels = media.to_pixels(
+                    contents[position], inputs_spec.layout, self._denormalize
+                )
+                mistake.content = media.downscale(pixels, self._max_image_side)
+            if ids is not None:
+                mistake.sample_id = _json_id(ids[position])
+
+    def _new_spec(self, ops: arrays.ArrayOps, outputs: Any) -> batches.TaskSpec:
+        num_classes = self.num_classes or batches.infer_num_classes(ops, outputs, self._task)
         if self._ignore_index is not None:
-            inputs.check_ignore_index(self._ignore_index, self._task, num_classes)
-        return inputs.TaskSpec(
+            batches.check_ignore_index(self._ignore_index, self._task, num_classes)
+        return batches.TaskSpec(
             task=self._task,
             num_classes=num_classes,
             from_logits=self._from_logits,
-            threshold=inputs.check_threshold(self._task, self._threshold, num_classes),
+            threshold=batches.check_threshold(self._task, self._threshold, num_classes),
             ignore_index=self._ignore_index,
         )
 
     def _start_state(
-        self, ops: arrays.ArrayOps, device: str, spec: inputs.TaskSpec, like: Any
+        self, ops: arrays.ArrayOps, device: str, spec: batches.TaskSpec, like: Any
     ) -> None:
         # Only once a batch passed every check: a refused first batch fixes nothing.
         self._spec = spec
@@ -193,6 +311,7 @@ class PerClassWriter:
         matrix = None
         if self._confusion is not None:
             matrix = confusion.compute_confusion(self._ops, self._confusion, self._spec)
+        kept = self._mistakes.take() if self._samples_seen else None
         self.reset()
         stats, invalid = perclass.compute_stats(host_table, self._spec)
         if invalid:
@@ -204,27 +323,8 @@ class PerClassWriter:
                 "the targets, or pass ignore_index for targets to skip"
             )
         stats = dataclasses.replace(stats, confusion=matrix)
-        step_summary = summary.stats_pb(
-            self._name,
-            loss=stats.loss,
-            count=stats.count,
-            correct=stats.correct,
-            nonfinite=stats.nonfinite,
-            class_names=self._class_names,
-            task=self._task,
-            loss_name=self._display_loss_name(),
-        )
-        if matrix is not None:
-            step_summary.value.extend(
-                summary.confusion_pb(
-                    self._name,
-                    matrix,
-                    class_names=self._class_names,
-                    task=self._task,
-                    loss_name=self._display_loss_name(),
-                ).value
-            )
-        self._sink.write(step_summary, step, time.time() if wall_time is None else float(wall_time))
+        wall_time = time.time() if wall_time is None else float(wall_time)
+        self._sink.write(self._step_summary(stats, kept), step, wall_time)
         return stats
 
     def reset(self) -> None:
@@ -233,7 +333,31 @@ class PerClassWriter:
             self._table = self._ops.reset(self._table)
         if self._confusion is not None:
             self._confusion = self._ops.reset(self._confusion)
+        self._mistakes.take()
+        self._samples_seen = False
         self._pending = False
+
+    def _step_summary(self, stats: PerClassStats, kept: list | None) -> Any:
+        """One step's summaries: stats, then confusion counts and kept samples if recorded."""
+        common = dict(
+            class_names=self._class_names, task=self._task, loss_name=self._display_loss_name()
+        )
+        step_summary = summary.stats_pb(
+            self._name,
+            loss=stats.loss,
+            count=stats.count,
+            correct=stats.correct,
+            nonfinite=stats.nonfinite,
+            **common,
+        )
+        if stats.confusion is not None:
+            step_summary.value.extend(
+                summary.confusion_pb(self._name, stats.confusion, **common).value
+            )
+        if kept is not None:
+            manifest, blobs = samples.encode(kept, self._task)
+            step_summary.value.extend(summary.samples_pb(self._name, manifest, blobs, **common).value)
+        return step_summary
 
     def flush(self) -> None:
         """Flushes the sink. Every `write()` already flushes before it returns; this is for
@@ -274,6 +398,36 @@ class PerClassWriter:
             f"this writer's state lives on {self._device} since its first update(); got "
             f"arrays on {device}. Move them to {self._device}, or use one writer per device"
         )
+
+
+def len_of_batch(ops: arrays.ArrayOps, outputs: Any) -> int:
+    shape = ops.shape(outputs)
+    return shape[0] if shape else 0
+
+
+def _first_dim(values: Any) -> int:
+    shape = getattr(values, "shape", None)
+    if shape is None or len(shape) != 1:
+        raise ValueError(
+            f"sample_ids must be a sequence or a 1-D array of ids; got shape {tuple(shape or ())}"
+        )
+    return int(shape[0])
+
+
+def _json_id(value: Any) -> Any:
+    """Ids as JSON values: integers, or strings (bytes decoded)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "item"):
+        value = value.item()
+    return value if isinstance(value, (int, str)) else str(value)
+
+
+def _positive(value: int, argument: str) -> int:
+    value = operator.index(value)
+    if value < 1:
+        raise ValueError(f"{argument}={value}; it must be at least 1")
+    return value
 
 
 def _binary_class_names(

@@ -10,7 +10,8 @@ import pytest
 
 import dataclasses
 
-from tb_perclass.stats import arrays, confusion, inputs, perclass
+from tb_perclass.stats import arrays, confusion, perclass
+from tb_perclass.stats import batches as batching
 
 LIBRARIES = ["numpy", "torch", "tensorflow"]
 
@@ -30,7 +31,7 @@ def to_library(library: str, value: np.ndarray):
 def accumulate(library, batches, num_classes, from_logits=True, **spec_fields):
     """Runs the state pipeline (format, update stats and confusion, compute) over `batches` of
     NumPy (outputs, targets, losses) converted to `library`."""
-    spec = inputs.TaskSpec(num_classes=num_classes, from_logits=from_logits,
+    spec = batching.TaskSpec(num_classes=num_classes, from_logits=from_logits,
                            **{"task": "multiclass", **spec_fields})  # fmt: skip
     table = matrix = None
     for outputs, targets, losses in batches:
@@ -39,7 +40,7 @@ def accumulate(library, batches, num_classes, from_logits=True, **spec_fields):
             to_library(library, targets),
             None if losses is None else to_library(library, losses),
         )
-        batch = inputs.format_batch(ops, outputs, targets, losses, spec)
+        batch = batching.format_batch(ops, outputs, targets, losses, spec)
         if table is None:
             table = perclass.new_table(ops, spec, like=outputs)
             matrix = confusion.new_confusion(ops, spec, like=outputs)
@@ -184,11 +185,11 @@ def test_torch_cross_entropy_equals_torch_functional():
     logits = torch.randn(64, 9, generator=torch.Generator().manual_seed(0)) * 3
     targets = torch.randint(0, 9, (64,), generator=torch.Generator().manual_seed(1))
     ops = arrays.ops_for_library("torch")
-    spec = inputs.TaskSpec(task="multiclass", num_classes=9)
-    batch = inputs.format_batch(ops, logits, targets, None, spec)
+    spec = batching.TaskSpec(task="multiclass", num_classes=9)
+    batch = batching.format_batch(ops, logits, targets, None, spec)
     torch.testing.assert_close(batch.losses, F.cross_entropy(logits, targets, reduction="none"))
     soft = torch.softmax(torch.randn(64, 9), dim=1)
-    batch = inputs.format_batch(ops, logits, soft, None, spec)
+    batch = batching.format_batch(ops, logits, soft, None, spec)
     torch.testing.assert_close(batch.losses, F.cross_entropy(logits, soft, reduction="none"))
 
 
@@ -202,14 +203,14 @@ def test_tensorflow_cross_entropy_equals_keras_losses(from_logits):
     outputs = raw if from_logits else tf.nn.softmax(raw).numpy()
     targets = rng.integers(0, 4, size=32)
     ops = arrays.ops_for_library("tensorflow")
-    spec = inputs.TaskSpec(task="multiclass", num_classes=4, from_logits=from_logits)
-    batch = inputs.format_batch(ops, tf.constant(outputs), tf.constant(targets), None, spec)
+    spec = batching.TaskSpec(task="multiclass", num_classes=4, from_logits=from_logits)
+    batch = batching.format_batch(ops, tf.constant(outputs), tf.constant(targets), None, spec)
     expected = keras.losses.sparse_categorical_crossentropy(
         targets, outputs, from_logits=from_logits
     )
     np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
     one_hot = np.eye(4, dtype=np.float32)[targets] * 0.9 + 0.025  # label smoothing
-    batch = inputs.format_batch(ops, tf.constant(outputs), tf.constant(one_hot), None, spec)
+    batch = batching.format_batch(ops, tf.constant(outputs), tf.constant(one_hot), None, spec)
     expected = keras.losses.categorical_crossentropy(one_hot, outputs, from_logits=from_logits)
     np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
 
@@ -229,10 +230,10 @@ def test_out_of_range_labels_on_an_accelerator_are_deferred_not_scattered(librar
             raise AssertionError("update() read values from the device")
 
     device_ops = DeviceOps()
-    spec = inputs.TaskSpec(task="multiclass", num_classes=3, ignore_index=-7)
+    spec = batching.TaskSpec(task="multiclass", num_classes=3, ignore_index=-7)
     outputs = to_library(library, np.zeros((6, 3), dtype=np.float32))
     targets = to_library(library, np.array([0, 3, -1, 2, -7, 9]))
-    batch = inputs.format_batch(device_ops, outputs, targets, None, spec)
+    batch = batching.format_batch(device_ops, outputs, targets, None, spec)
     table = perclass.update_table(device_ops, perclass.new_table(device_ops, spec, outputs), batch)
     stats, invalid = perclass.compute_stats(device_ops.to_numpy(table), spec)
     assert invalid == 3  # 3, -1 and 9; -7 is ignored
@@ -351,8 +352,8 @@ def test_binary_cross_entropy_equals_the_frameworks():
     rng = np.random.default_rng(11)
     logits = rng.normal(0, 3, size=40).astype(np.float32)
     targets = (rng.random(40) < 0.5).astype(np.float32)
-    spec = inputs.TaskSpec(task="binary", num_classes=2)
-    batch = inputs.format_batch(
+    spec = batching.TaskSpec(task="binary", num_classes=2)
+    batch = batching.format_batch(
         arrays.ops_for_library("torch"), torch.as_tensor(logits), torch.as_tensor(targets),
         None, spec,
     )  # fmt: skip
@@ -362,7 +363,7 @@ def test_binary_cross_entropy_equals_the_frameworks():
                                            reduction="none"),
     )  # fmt: skip
     probabilities = sigmoid(logits).astype(np.float32)
-    batch = inputs.format_batch(
+    batch = batching.format_batch(
         arrays.ops_for_library("tensorflow"), tf.constant(probabilities), tf.constant(targets),
         None, dataclasses.replace(spec, from_logits=False),
     )  # fmt: skip

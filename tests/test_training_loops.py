@@ -3,8 +3,6 @@ numbers written must equal per-class numbers computed independently from the tra
 
 from __future__ import annotations
 
-import os
-import sys
 
 import numpy as np
 import pytest

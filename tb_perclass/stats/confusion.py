@@ -15,7 +15,7 @@ import numpy as np
 
 from tb_perclass import metadata
 from tb_perclass.stats.arrays import ArrayOps
-from tb_perclass.stats.inputs import Batch, TaskSpec
+from tb_perclass.stats.batches import Batch, TaskSpec
 
 # A dense C x C state above this many cells (8 bytes each) needs confusion=False.
 MAX_CELLS = 25_000_000

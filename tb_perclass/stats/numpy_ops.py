@@ -139,5 +139,43 @@ class NumpyOps:
     def combine_index(self, major: Any, minor: Any, width: int) -> np.ndarray:
         return np.asarray(major) * width + np.asarray(minor)
 
+    def max_rows(self, x: Any) -> tuple[np.ndarray, np.ndarray]:
+        index = np.argmax(x, axis=1)
+        return np.take_along_axis(np.asarray(x), index[:, None], axis=1)[:, 0], index
+
+    def logsumexp_rows(self, x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            top = np.max(x, axis=1, keepdims=True)
+            return (top + np.log(np.sum(np.exp(x - top), axis=1, keepdims=True)))[:, 0]
+
+    def exp(self, x: Any) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return np.exp(x)
+
+    def sigmoid(self, x: Any) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+    def top_k(self, x: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x)
+        index = np.argsort(-x, kind="stable")[:k]
+        return x[index], index
+
+    def gather(self, x: Any, index: Any) -> np.ndarray:
+        return np.asarray(x)[index]
+
+    def logical_and(self, x: Any, y: Any) -> np.ndarray:
+        return np.logical_and(x, y)
+
+    def logical_not(self, x: Any) -> np.ndarray:
+        return np.logical_not(x)
+
+    def less(self, x: Any, y: Any) -> np.ndarray:
+        return np.less(x, y)
+
+    def fetch_rows(self, x: Any, rows: Any) -> np.ndarray:
+        return np.asarray(x)[np.asarray(rows, dtype=np.int64)]
+
 
 OPS = NumpyOps()

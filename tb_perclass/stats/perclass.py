@@ -3,7 +3,7 @@
 The state is one table of shape (C + 2, 4) on the data's device. Row c holds, for class (or
 label) c, [sum of finite losses, element count, correct predictions, count of non-finite
 losses]; row C collects elements with invalid targets seen on an accelerator and row C + 1 those
-with `ignore_index` (see `inputs`). One scatter-add of an (N, 4) block per batch updates
+with `ignore_index` (see `batches`). One scatter-add of an (N, 4) block per batch updates
 everything, and `write()` reads the table back in one transfer.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tb_perclass.stats.arrays import ArrayOps
-from tb_perclass.stats.inputs import Batch, TaskSpec
+from tb_perclass.stats.batches import Batch, TaskSpec
 
 _LOSS_SUM, _COUNT, _CORRECT, _NONFINITE = range(4)
 

@@ -150,5 +150,37 @@ class TensorFlowOps:
     def combine_index(self, major: Any, minor: Any, width: int) -> tf.Tensor:
         return tf.cast(major, tf.int64) * width + tf.cast(minor, tf.int64)
 
+    def max_rows(self, x: Any) -> tuple[tf.Tensor, tf.Tensor]:
+        index = self.argmax_rows(x)
+        return tf.gather(x, index, axis=1, batch_dims=1), index
+
+    def logsumexp_rows(self, x: Any) -> tf.Tensor:
+        return tf.reduce_logsumexp(x, axis=1)
+
+    def exp(self, x: Any) -> tf.Tensor:
+        return tf.exp(x)
+
+    def sigmoid(self, x: Any) -> tf.Tensor:
+        return tf.sigmoid(x)
+
+    def top_k(self, x: Any, k: int) -> tuple[tf.Tensor, tf.Tensor]:
+        result = tf.math.top_k(x, k=k, sorted=True)
+        return result.values, tf.cast(result.indices, tf.int64)
+
+    def gather(self, x: Any, index: Any) -> tf.Tensor:
+        return tf.gather(x, index, axis=0)
+
+    def logical_and(self, x: Any, y: Any) -> tf.Tensor:
+        return tf.logical_and(x, y)
+
+    def logical_not(self, x: Any) -> tf.Tensor:
+        return tf.logical_not(x)
+
+    def less(self, x: Any, y: Any) -> tf.Tensor:
+        return tf.less(x, tf.cast(y, x.dtype))
+
+    def fetch_rows(self, x: Any, rows: Any) -> Any:
+        return tf.gather(x, tf.constant(rows, dtype=tf.int64), axis=0).numpy()
+
 
 OPS = TensorFlowOps()

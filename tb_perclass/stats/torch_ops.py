@@ -176,5 +176,41 @@ class TorchOps:
     def combine_index(self, major: torch.Tensor, minor: torch.Tensor, width: int) -> torch.Tensor:
         return torch.add(minor, major, alpha=width)  # one op for major * width + minor
 
+    def max_rows(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        values, index = x.max(dim=1)
+        return values, index
+
+    def logsumexp_rows(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.logsumexp(x, dim=1)
+
+    def exp(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
+
+    def sigmoid(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x)
+
+    def top_k(self, x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        values, index = torch.topk(x, k)
+        return values, index
+
+    def gather(self, x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        return x.index_select(0, index)
+
+    def logical_and(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return x & y
+
+    def logical_not(self, x: torch.Tensor) -> torch.Tensor:
+        return ~x
+
+    def less(self, x: torch.Tensor, y: Any) -> torch.Tensor:
+        return x < y
+
+    def fetch_rows(self, x: torch.Tensor, rows: Any) -> Any:
+        index = torch.as_tensor(rows, dtype=torch.long, device=x.device)
+        picked = x.detach().index_select(0, index)
+        if picked.dtype == torch.bfloat16:  # NumPy has no bfloat16
+            picked = picked.float()
+        return picked.cpu().numpy()
+
 
 OPS = TorchOps()

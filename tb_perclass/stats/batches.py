@@ -57,6 +57,8 @@ class Batch:
     cells: Any  # int64 [N]: predicted class, or 2 * target + prediction (multilabel)
     correct: Any  # bool [N]
     losses: Any  # float [N], possibly non-finite
+    # Probability of the predicted outcome [N]; only computed when samples are kept.
+    confidence: Any | None = None
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -125,12 +127,19 @@ def infer_num_classes(ops: ArrayOps, outputs: Any, task: str) -> int:
     return shape[1]
 
 
-def format_batch(ops: ArrayOps, outputs: Any, targets: Any, losses: Any, spec: TaskSpec) -> Batch:
+def format_batch(
+    ops: ArrayOps,
+    outputs: Any,
+    targets: Any,
+    losses: Any,
+    spec: TaskSpec,
+    with_confidence: bool = False,
+) -> Batch:
     if spec.task == metadata.TASK_MULTICLASS:
-        return multiclass_batch(ops, outputs, targets, losses, spec)
+        return multiclass_batch(ops, outputs, targets, losses, spec, with_confidence)
     if spec.task == metadata.TASK_BINARY:
-        return binary_batch(ops, outputs, targets, losses, spec)
-    return multilabel_batch(ops, outputs, targets, losses, spec)
+        return binary_batch(ops, outputs, targets, losses, spec, with_confidence)
+    return multilabel_batch(ops, outputs, targets, losses, spec, with_confidence)
 
 
 # --- multiclass ----------------------------------------------------------------------------
@@ -168,7 +177,12 @@ def _check_scores(ops: ArrayOps, outputs: Any) -> None:
 
 
 def multiclass_batch(
-    ops: ArrayOps, outputs: Any, targets: Any, losses: Any | None, spec: TaskSpec
+    ops: ArrayOps,
+    outputs: Any,
+    targets: Any,
+    losses: Any | None,
+    spec: TaskSpec,
+    with_confidence: bool = False,
 ) -> Batch:
     """`targets` are class indices of shape (B,) (any integer dtype) or one-hot / soft target
     rows of shape (B, C). Without `losses`, the per-sample cross-entropy is computed."""
@@ -228,13 +242,25 @@ def multiclass_batch(
             losses = loss_functions.cross_entropy_from_labels(
                 ops, outputs, gather_index, from_logits=spec.from_logits
             )
-    predictions = ops.argmax_rows(outputs)
+    confidence = None
+    if with_confidence:
+        top, predictions = ops.max_rows(outputs)
+        # Probability of the predicted class: softmax of the top logit, or the normalised
+        # probability.
+        confidence = (
+            ops.exp(top - ops.logsumexp_rows(outputs))
+            if spec.from_logits
+            else top / ops.sum_rows(outputs)
+        )
+    else:
+        predictions = ops.argmax_rows(outputs)
     return Batch(
         size=size,
         rows=rows,
         cells=predictions,
         correct=ops.equal(predictions, labels),
         losses=losses,
+        confidence=confidence,
     )
 
 
@@ -262,7 +288,12 @@ def _check_labels_now(
 
 
 def binary_batch(
-    ops: ArrayOps, outputs: Any, targets: Any, losses: Any | None, spec: TaskSpec
+    ops: ArrayOps,
+    outputs: Any,
+    targets: Any,
+    losses: Any | None,
+    spec: TaskSpec,
+    with_confidence: bool = False,
 ) -> Batch:
     """One score per sample, shape (B,) or (B, 1); targets 0/1 of shape (B,) (integers, bools or
     floats). Predicted positive when sigmoid(score) (or the probability) exceeds the threshold."""
@@ -307,6 +338,7 @@ def binary_batch(
         cells=ops.to_index(predicted),
         correct=ops.equal(predicted, targets_seen.positive),
         losses=losses,
+        confidence=_binary_confidence(ops, scores, predicted, spec) if with_confidence else None,
     )
 
 
@@ -344,6 +376,12 @@ def _route(ops: ArrayOps, rows: Any, seen: _BinaryTargets, spec: TaskSpec) -> An
     return rows
 
 
+def _binary_confidence(ops: ArrayOps, scores: Any, predicted: Any, spec: TaskSpec) -> Any:
+    """Probability of the predicted outcome: p when predicted positive, 1 - p otherwise."""
+    probability = ops.sigmoid(scores) if spec.from_logits else scores
+    return ops.where(predicted, probability, 1.0 - probability)
+
+
 def _predict_positive(ops: ArrayOps, scores: Any, spec: TaskSpec) -> Any:
     """scores > threshold, in logit space when the scores are logits. Per-label thresholds
     broadcast along the last axis of (B, L) scores."""
@@ -375,7 +413,12 @@ def _check_multilabel_outputs(
 
 
 def multilabel_batch(
-    ops: ArrayOps, outputs: Any, targets: Any, losses: Any | None, spec: TaskSpec
+    ops: ArrayOps,
+    outputs: Any,
+    targets: Any,
+    losses: Any | None,
+    spec: TaskSpec,
+    with_confidence: bool = False,
 ) -> Batch:
     """Scores and 0/1 targets of shape (B, L); each (sample, label) pair is one element, with
     the label as its row and 2 * target + prediction (TN, FP, FN, TP) as its confusion cell."""
@@ -412,6 +455,9 @@ def multilabel_batch(
         cells=cells,
         correct=ops.equal(predicted, targets_seen.positive),
         losses=losses,
+        confidence=(
+            _binary_confidence(ops, flat_scores, predicted, spec) if with_confidence else None
+        ),
     )
 
 

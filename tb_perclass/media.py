@@ -1,0 +1,194 @@
+"""Turning the inputs of kept samples into something the tab can show: PNG images or text.
+
+Images are accepted from PyTorch (N, C, H, W), TensorFlow/Keras (N, H, W, C) and NumPy (either),
+or as (N, H, W) grayscale; the layout is inferred from where the channel axis (1, 3 or 4 wide) is,
+and must be given as `layout=` when both ends could be channels. Values become 8-bit pixels per
+image as follows:
+
+- uint8 (and integers within 0..255): as they are; booleans: 0 and 255;
+- floats within [0, 1]: times 255; within [-1, 1]: (x + 1) / 2 times 255;
+- anything else (standardised inputs, other integers): stretched from the image's own minimum
+  to its maximum;
+- or, when `denormalize` is given, whatever it returns for the image (HWC or HW float array):
+  values in [0, 1], or uint8.
+
+NaN and infinities become 0. Images larger than `max_side` on either side are downscaled
+(Pillow, box filter) before encoding; the PNG encoding itself is Pillow's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+LAYOUTS = ("NCHW", "NHWC", "NHW")
+CHANNELS = (1, 3, 4)
+MAX_PIXELS = 4096 * 4096  # per image; larger inputs are refused rather than copied around
+DEFAULT_MAX_SIDE = 256
+
+PNG = "image/png"
+TEXT = "text/plain"
+
+
+@dataclasses.dataclass(frozen=True)
+class Media:
+    """One sample, ready to write: encoded bytes, media type, and pixel size for images."""
+
+    data: bytes
+    media_type: str
+    width: int = 0
+    height: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class InputsSpec:
+    """How a writer reads `inputs`: fixed at the first batch with inputs."""
+
+    kind: str  # "image" or "text"
+    layout: str | None = None
+
+    def describe(self) -> str:
+        return "text" if self.kind == "text" else f"images, layout {self.layout}"
+
+
+def inspect_inputs(
+    shape: Sequence[int] | None,
+    dtype_name: str | None,
+    batch_size: int,
+    layout: str | None,
+    is_text: bool,
+) -> InputsSpec:
+    """Checks `inputs` from shapes and dtypes only and says how to read them.
+
+    `shape`/`dtype_name` describe an array; `is_text` a sequence of strings of length `shape[0]`.
+    Raises ValueError/TypeError naming the problem and the fix.
+    """
+    if is_text:
+        if shape[0] != batch_size:
+            raise ValueError(
+                f"inputs has {shape[0]} texts but the batch has {batch_size} samples; pass one "
+                "input per sample"
+            )
+        return InputsSpec(kind="text")
+    shape = tuple(shape)
+    if not shape or shape[0] != batch_size:
+        raise ValueError(
+            f"inputs has shape {shape} but the batch has {batch_size} samples; pass the batch's "
+            "inputs, one per sample along the first axis"
+        )
+    if dtype_name is not None and not _supported_dtype(dtype_name):
+        raise TypeError(
+            f"inputs has dtype {dtype_name}; images must be unsigned 8-bit, integer, boolean or "
+            "floating-point, texts a list of str"
+        )
+    if layout is not None:
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout={layout!r}; pass one of {', '.join(LAYOUTS)}")
+        if len(shape) != len(layout):
+            raise ValueError(
+                f"layout={layout!r} needs inputs of rank {len(layout)}; got shape {shape}"
+            )
+    else:
+        layout = _infer_layout(shape)
+    height, width = _image_size(shape, layout)
+    channels = _channels(shape, layout)
+    if channels not in CHANNELS:
+        raise ValueError(
+            f"inputs of shape {shape} read as {layout} have {channels} channels; images have "
+            "1 (gray), 3 (RGB) or 4 (RGBA)"
+        )
+    if height * width > MAX_PIXELS:
+        raise ValueError(
+            f"inputs are {height}x{width} images ({height * width / 1e6:.0f} megapixels), more "
+            f"than the {MAX_PIXELS / 1e6:.0f} megapixels tb-perclass copies per sample; pass a "
+            "downscaled copy (e.g. torch.nn.functional.interpolate or tf.image.resize)"
+        )
+    return InputsSpec(kind="image", layout=layout)
+
+
+def _supported_dtype(name: str) -> bool:
+    return name in ("uint8", "bool") or name.startswith(("int", "uint", "float", "bfloat"))
+
+
+def _infer_layout(shape: tuple[int, ...]) -> str:
+    if len(shape) == 3:
+        return "NHW"
+    if len(shape) != 4:
+        raise ValueError(
+            f"inputs of shape {shape} are neither images (N, C, H, W), (N, H, W, C) or (N, H, W) "
+            "nor a list of texts; reshape flat features to images first (e.g. x.reshape(-1, 8, "
+            "8)), or do not pass inputs"
+        )
+    first, last = shape[1] in CHANNELS, shape[3] in CHANNELS
+    if first and not last:
+        return "NCHW"
+    if last and not first:
+        return "NHWC"
+    raise ValueError(
+        f"cannot tell where the channels of inputs with shape {shape} are: pass layout='NCHW' "
+        "(PyTorch) or layout='NHWC' (TensorFlow, Keras) to the writer"
+    )
+
+
+def _image_size(shape: tuple[int, ...], layout: str) -> tuple[int, int]:
+    return shape[layout.index("H")], shape[layout.index("W")]
+
+
+def _channels(shape: tuple[int, ...], layout: str) -> int:
+    return 1 if layout == "NHW" else shape[layout.index("C")]
+
+
+def to_pixels(
+    image: np.ndarray, layout: str, denormalize: Callable[[np.ndarray], Any] | None = None
+) -> np.ndarray:
+    """One image (without the batch axis) as uint8 pixels, HxW (gray) or HxWxC."""
+    if layout == "NCHW":
+        image = np.moveaxis(image, 0, -1)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if denormalize is not None:
+        image = np.asarray(denormalize(np.asarray(image, dtype=np.float32)))
+        if image.dtype != np.uint8:
+            image = np.clip(np.nan_to_num(image.astype(np.float64)), 0.0, 1.0) * 255.0
+        return np.rint(image).astype(np.uint8)
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.bool_:
+        return image.astype(np.uint8) * 255
+    values = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if np.issubdtype(image.dtype, np.integer) and low >= 0 and high <= 255:
+        scaled = values
+    elif np.issubdtype(image.dtype, np.floating) and low >= 0 and high <= 1:
+        scaled = values * 255.0
+    elif np.issubdtype(image.dtype, np.floating) and low >= -1 and high <= 1:
+        scaled = (values + 1.0) * 127.5
+    else:  # standardised or otherwise unbounded: stretch this image's range to 0..255
+        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+    return np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
+
+
+def downscale(pixels: np.ndarray, max_side: int) -> np.ndarray:
+    height, width = pixels.shape[:2]
+    if max(height, width) <= max_side:
+        return pixels
+    from PIL import Image
+
+    ratio = max_side / max(height, width)
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    return np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.BOX))
+
+
+def encode_png(pixels: np.ndarray) -> Media:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return Media(buffer.getvalue(), PNG, width=pixels.shape[1], height=pixels.shape[0])
+
+
+def encode_text(text: str) -> Media:
+    return Media(str(text).encode("utf-8"), TEXT)

@@ -1,0 +1,120 @@
+"""The misclassified samples kept for one step (the `samples` kind), on the host.
+
+`MistakeBuffer` keeps the most confident mistakes with at most `per_cell` per confusion cell and
+at most `total` in all: exactly the set a greedy pass over every mistake of the step in
+descending confidence would keep. Once full, it tells the device-side selection the confidence a
+new mistake must beat (`floor`), so later batches move almost nothing to the host. Its memory is
+bounded by `total` downscaled 8-bit images (or texts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+
+from tb_perclass import media, metadata
+
+
+@dataclasses.dataclass(eq=False)
+class Mistake:
+    score: float  # probability of the (wrong) predicted outcome
+    loss: float
+    row: int  # true class, or the label (multilabel)
+    cell: int  # predicted class, or 2 * target + prediction (multilabel)
+    sample_id: Any = None
+    content: Any = None  # downscaled uint8 pixels or a str, filled in once the mistake is kept
+    alive: bool = True
+
+    def manifest(self, task: str, index: int, encoded: media.Media) -> dict[str, Any]:
+        entry: dict[str, Any] = {"index": index}
+        if task == metadata.TASK_MULTILABEL:
+            entry.update(label=self.row, true=self.cell // 2, pred=self.cell % 2)
+        else:
+            entry.update(true=self.row, pred=self.cell)
+        entry.update(
+            score=self.score,
+            loss=self.loss if math.isfinite(self.loss) else None,
+            id=self.sample_id,
+            media=encoded.media_type,
+            width=encoded.width,
+            height=encoded.height,
+        )
+        return entry
+
+
+class MistakeBuffer:
+    def __init__(self, per_cell: int, total: int):
+        self.per_cell = per_cell
+        self.total = total
+        self._cells: dict[tuple[int, int], list[Mistake]] = {}
+        self._heap: list[tuple[float, int, Mistake]] = []  # every kept mistake, lazily pruned
+        self._order = itertools.count()
+        self._kept = 0
+
+    def __len__(self) -> int:
+        return self._kept
+
+    def floor(self) -> float:
+        """A mistake must be more confident than this to have any chance of being kept."""
+        if self._kept < self.total:
+            return float("-inf")
+        self._prune()
+        return self._heap[0][0]
+
+    def offer(self, mistake: Mistake) -> bool:
+        """Keeps `mistake` if it belongs to the best set so far, evicting what it displaces."""
+        if self._kept >= self.total and mistake.score <= self.floor():
+            return False
+        key = (mistake.row, mistake.cell)
+        cell = self._cells.setdefault(key, [])
+        if len(cell) >= self.per_cell:
+            weakest = min(cell, key=lambda m: m.score)
+            if mistake.score <= weakest.score:
+                return False
+            self._drop(weakest, cell)
+        elif self._kept >= self.total:
+            self._prune()
+            _, _, weakest = heapq.heappop(self._heap)
+            self._drop(weakest, self._cells[(weakest.row, weakest.cell)])
+        cell.append(mistake)
+        heapq.heappush(self._heap, (mistake.score, next(self._order), mistake))
+        self._kept += 1
+        return True
+
+    def take(self) -> list[Mistake]:
+        """The kept mistakes, most confident first, and an empty buffer."""
+        kept = sorted(
+            (m for cell in self._cells.values() for m in cell), key=lambda m: -m.score
+        )
+        self._cells.clear()
+        self._heap.clear()
+        self._kept = 0
+        return kept
+
+    def _drop(self, mistake: Mistake, cell: list[Mistake]) -> None:
+        cell.remove(mistake)
+        mistake.alive = False
+        mistake.content = None
+        self._kept -= 1
+
+    def _prune(self) -> None:
+        while self._heap and not self._heap[0][2].alive:
+            heapq.heappop(self._heap)
+
+
+def encode(mistakes: list[Mistake], task: str) -> tuple[list[dict[str, Any]], list[bytes]]:
+    """The manifest and the encoded samples of a step's kept mistakes, in the same order."""
+    manifest, blobs = [], []
+    for position, mistake in enumerate(mistakes):
+        if isinstance(mistake.content, str):
+            encoded = media.encode_text(mistake.content)
+        else:
+            encoded = media.encode_png(np.asarray(mistake.content))
+        manifest.append(mistake.manifest(task, position + 1, encoded))
+        blobs.append(encoded.data)
+    return manifest, blobs
