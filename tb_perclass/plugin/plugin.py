@@ -9,6 +9,9 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   diff?run&name&step&base_run&base_step[&limit]   difference of two steps or runs
   report?run&name[&step][&format=csv]             precision, recall, F1, support, loss
   order?run&name[&step]&by=cluster                classes ordered by confusion clusters
+  samples?run&name[&step][&true][&pred][&label][&order=score|loss]   kept mistakes
+  blob?run&name&step&index       one kept sample's bytes (PNG or text)
+  sample_history?run&name&id     where one sample was kept, step by step
 
 Bad parameters raise TensorBoard's public errors, which TensorBoard answers with 400 or 404 and a
 plain-text message; nothing from a request is used as a file path.
@@ -32,6 +35,7 @@ _JSON = "application/json"
 _BUNDLE = "index.js"
 DEFAULT_LIMIT = 20  # most-confused pairs and biggest changes listed
 MAX_LIMIT = 1000
+BLOB_CACHE_SECONDS = 24 * 3600
 
 
 class PerClassPlugin(base_plugin.TBPlugin):
@@ -50,6 +54,9 @@ class PerClassPlugin(base_plugin.TBPlugin):
             "/diff": self._serve_diff,
             "/report": self._serve_report,
             "/order": self._serve_order,
+            "/samples": self._serve_samples,
+            "/blob": self._serve_blob,
+            "/sample_history": self._serve_sample_history,
         }
 
     def is_active(self) -> bool:
@@ -158,6 +165,40 @@ class PerClassPlugin(base_plugin.TBPlugin):
                 "by must be 'cluster' (orders by index, name or error are computed by the tab)"
             )
         return _respond_json(request, {"order": self._reader.order(ctx, experiment, run, name, step)})
+
+
+    @wrappers.Request.application
+    def _serve_samples(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        filters = {
+            key: value
+            for key in ("true", "pred", "label")
+            if (value := _integer(request, key)) is not None
+        }
+        order = request.args.get("order", "score")
+        if order not in ("score", "loss"):
+            raise errors.InvalidArgumentError(f"order={order!r}; use score or loss")
+        body = self._reader.samples(ctx, experiment, run, name, step, filters, order)
+        return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_blob(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name = _required(request, "run"), _required(request, "name")
+        step, index = _integer(request, "step"), _integer(request, "index")
+        if step is None or index is None:
+            raise errors.InvalidArgumentError("blob needs step and index (from the samples route)")
+        data, media_type = self._reader.blob(ctx, experiment, run, name, step, index)
+        # The URL names the step's wall time (v=...), so the bytes behind it never change.
+        return http_util.Respond(request, data, media_type, expires=BLOB_CACHE_SECONDS)
+
+    @wrappers.Request.application
+    def _serve_sample_history(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name = _required(request, "run"), _required(request, "name")
+        body = self._reader.sample_history(ctx, experiment, run, name, _required(request, "id"))
+        return _respond_json(request, body)
 
 
 def _request_scope(request: wrappers.Request) -> tuple[Any, str]:

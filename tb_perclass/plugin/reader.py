@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import urllib.parse
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from tensorboard import errors
 from tensorboard.data import provider
 
 from tb_perclass import metadata, report
-from tb_perclass.plugin.series import ConfusionSeries, SeriesCache, StatsSeries
+from tb_perclass.plugin.series import ConfusionSeries, SamplesSeries, SeriesCache, StatsSeries
 from tb_perclass.stats import perclass
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,13 @@ logger = logging.getLogger(__name__)
 # `downsample` is required by the data provider and 0 returns nothing; every step is wanted.
 ALL_STEPS = 1_000_000
 
-_DECODERS = {metadata.KIND_STATS: StatsSeries, metadata.KIND_CONFUSION: ConfusionSeries}
+_DECODERS = {
+    metadata.KIND_STATS: StatsSeries,
+    metadata.KIND_CONFUSION: ConfusionSeries,
+    metadata.KIND_SAMPLES: SamplesSeries,
+}
+# Media types a sample blob may be served as; anything else in a manifest is refused.
+_SERVED_MEDIA = {"image/png": "image/png", "text/plain": "text/plain; charset=utf-8"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,6 +265,87 @@ class PerClassReader:
         links = csr_matrix((series.counts[position][off], (rows[off], cols[off])), (size, size))
         return reverse_cuthill_mckee((links + links.T).tocsr(), symmetric_mode=True)
 
+    # --- samples ---------------------------------------------------------------------------
+
+    def samples(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        name: str,
+        step: int | None,
+        filters: dict[str, int],
+        order: str,
+    ) -> dict[str, Any]:
+        """The kept mistakes at `step` (latest by default) matching `filters` (true, pred,
+        label), most confident first or by loss."""
+        series = self._series(ctx, experiment_id, run, name, metadata.KIND_SAMPLES)
+        position = _step_position(series, run, step, "kept samples")
+        entries = [
+            dict(entry)
+            for entry in self._manifest(ctx, series, position)
+            if all(entry.get(key) == value for key, value in filters.items())
+        ]
+        if order == "loss":
+            entries.sort(key=lambda e: -(e["loss"] if e.get("loss") is not None else -np.inf))
+        found_step = int(series.steps[position])
+        version = repr(float(series.wall_times[position]))
+        for entry in entries:
+            entry["blob"] = "blob?" + urllib.parse.urlencode(
+                {"run": run, "name": name, "step": found_step, "index": entry["index"], "v": version}
+            )
+        return {
+            "run": run,
+            "name": name,
+            "task": series.meta.task,
+            "step": found_step,
+            "steps": series.steps,
+            "class_names": list(series.meta.class_names),
+            "samples": entries,
+        }
+
+    def blob(
+        self, ctx: Any, experiment_id: str, run: str, name: str, step: int, index: int
+    ) -> tuple[bytes, str]:
+        """The bytes of one kept sample and the media type to serve them as."""
+        series = self._series(ctx, experiment_id, run, name, metadata.KIND_SAMPLES)
+        position = _step_position(series, run, step, "kept samples")
+        entry = next(
+            (e for e in self._manifest(ctx, series, position) if e.get("index") == index), None
+        )
+        keys = series.keys[position]
+        if entry is None or not 1 <= index < len(keys):
+            raise errors.NotFoundError(
+                f"run {run!r} has no sample {index} at step {step}; it kept {len(keys) - 1}"
+            )
+        media_type = _SERVED_MEDIA.get(entry.get("media"))
+        if media_type is None:
+            raise errors.NotFoundError(f"sample {index} has an unknown media type")
+        return self._provider.read_blob(ctx, blob_key=keys[index]), media_type
+
+    def sample_history(
+        self, ctx: Any, experiment_id: str, run: str, name: str, sample_id: str
+    ) -> dict[str, Any]:
+        """Where a sample (by id) was kept as a mistake, step by step."""
+        series = self._series(ctx, experiment_id, run, name, metadata.KIND_SAMPLES)
+        history = []
+        for position, step in enumerate(series.steps):
+            for entry in self._manifest(ctx, series, position):
+                if str(entry.get("id")) == sample_id:
+                    found = {k: entry.get(k) for k in ("true", "pred", "label", "score", "loss")}
+                    history.append({"step": int(step), **found})
+        return {
+            "run": run,
+            "name": name,
+            "id": sample_id,
+            "steps": series.steps,
+            "first_step": history[0]["step"] if history else None,
+            "history": history,
+        }
+
+    def _manifest(self, ctx: Any, series: SamplesSeries, position: int) -> list:
+        return series.manifest(position, lambda key: self._provider.read_blob(ctx, blob_key=key))
+
     # --- series access ---------------------------------------------------------------------
 
     def _series(self, ctx: Any, experiment_id: str, run: str, name: str, kind: str) -> Any:
@@ -274,7 +362,10 @@ class PerClassReader:
     ) -> Any | None:
         tag = metadata.tag_for(name, kind)
         run_tag_filter = provider.RunTagFilter(runs=[run], tags=[tag])
-        listing = self._provider.list_tensors(
+        blobs = kind == metadata.KIND_SAMPLES
+        list_series = self._provider.list_blob_sequences if blobs else self._provider.list_tensors
+        read_series = self._provider.read_blob_sequences if blobs else self._provider.read_tensors
+        listing = list_series(
             ctx,
             experiment_id=experiment_id,
             plugin_name=metadata.PLUGIN_NAME,
@@ -286,7 +377,7 @@ class PerClassReader:
             return None
 
         def load():
-            data = self._provider.read_tensors(
+            data = read_series(
                 ctx,
                 experiment_id=experiment_id,
                 plugin_name=metadata.PLUGIN_NAME,
@@ -300,6 +391,10 @@ class PerClassReader:
 
 
 def _position(series: ConfusionSeries, run: str, step: int | None) -> int:
+    return _step_position(series, run, step, "confusion matrix")
+
+
+def _step_position(series: Any, run: str, step: int | None, what: str) -> int:
     position = series.position(step)
     if position is None:
         steps = series.steps
@@ -308,7 +403,7 @@ def _position(series: ConfusionSeries, run: str, step: int | None) -> int:
             if len(steps)
             else "it has none"
         )
-        raise errors.NotFoundError(f"run {run!r} has no confusion matrix at step {step}; {available}")
+        raise errors.NotFoundError(f"run {run!r} has no {what} at step {step}; {available}")
     return position
 
 

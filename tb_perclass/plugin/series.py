@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
+import json
 import threading
 from typing import Any, Callable, Hashable
 
@@ -148,6 +149,46 @@ class ConfusionSeries:
         return report.classification_report(
             self.matrix(position), self.meta.task, self.meta.class_names, loss
         )
+
+
+@dataclasses.dataclass(eq=False)
+class SamplesSeries:
+    """Each step's blob keys (element 0 the manifest, then one per sample); manifests are read
+    lazily through `read_blob` and kept (a few KiB each)."""
+
+    meta: PerClassMetadata
+    steps: np.ndarray
+    wall_times: np.ndarray
+    keys: tuple[tuple[str, ...], ...]
+    manifests: dict[int, list] = dataclasses.field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(k) for keys in self.keys for k in keys) + 4096 * len(self.manifests)
+
+    @classmethod
+    def decode(cls, meta: PerClassMetadata, data: list) -> "SamplesSeries":
+        points = [d for d in data if len(d.values) >= 1]
+        return cls(
+            meta=meta,
+            steps=np.array([d.step for d in points], dtype=np.int64),
+            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
+            keys=tuple(tuple(ref.blob_key for ref in d.values) for d in points),
+        )
+
+    def position(self, step: int | None) -> int | None:
+        if len(self.steps) == 0:
+            return None
+        if step is None:
+            return len(self.steps) - 1
+        found = np.flatnonzero(self.steps == step)
+        return int(found[-1]) if len(found) else None
+
+    def manifest(self, position: int, read_blob: Callable[[str], bytes]) -> list:
+        if position not in self.manifests:
+            entries = json.loads(read_blob(self.keys[position][0]))
+            self.manifests[position] = entries if isinstance(entries, list) else []
+        return self.manifests[position]
 
 
 class SeriesCache:
