@@ -28,6 +28,7 @@ LAYOUTS = ("NCHW", "NHWC", "NHW")
 CHANNELS = (1, 3, 4)
 MAX_PIXELS = 4096 * 4096  # per image; larger inputs are refused rather than copied around
 DEFAULT_MAX_SIDE = 256
+CHUNK_BYTES = 64 * 2**20  # kept images are copied and converted this many bytes at a time
 
 PNG = "image/png"
 TEXT = "text/plain"
@@ -49,9 +50,20 @@ class InputsSpec:
 
     kind: str  # "image" or "text"
     layout: str | None = None
+    height: int = 0
+    width: int = 0
+    channels: int = 0
 
-    def describe(self) -> str:
-        return "text" if self.kind == "text" else f"images, layout {self.layout}"
+    def pool_factor(self, max_side: int) -> int:
+        """Integer factor by which images can be averaged on the device before the copy to the
+        host and still be at least `max_side` on their longer side (exact resize follows)."""
+        return max(1, max(self.height, self.width) // max_side)
+
+    def chunk(self, max_side: int) -> int:
+        """How many images to copy and convert at a time, to bound the transient memory."""
+        factor = self.pool_factor(max_side)
+        pixels = -(-self.height // factor) * -(-self.width // factor) * max(self.channels, 1)
+        return max(1, CHUNK_BYTES // (8 * pixels))
 
 
 def inspect_inputs(
@@ -106,7 +118,7 @@ def inspect_inputs(
             f"than the {MAX_PIXELS / 1e6:.0f} megapixels tb-perclass copies per sample; pass a "
             "downscaled copy (e.g. torch.nn.functional.interpolate or tf.image.resize)"
         )
-    return InputsSpec(kind="image", layout=layout)
+    return InputsSpec(kind="image", layout=layout, height=height, width=width, channels=channels)
 
 
 def _supported_dtype(name: str) -> bool:
@@ -142,33 +154,53 @@ def _channels(shape: tuple[int, ...], layout: str) -> int:
 
 
 def to_pixels(
-    image: np.ndarray, layout: str, denormalize: Callable[[np.ndarray], Any] | None = None
+    images: np.ndarray, layout: str, denormalize: Callable[[np.ndarray], Any] | None = None
 ) -> np.ndarray:
-    """One image (without the batch axis) as uint8 pixels, HxW (gray) or HxWxC."""
+    """Images [n, ...] in `layout` as uint8 pixels [n, H, W] (gray) or [n, H, W, C], each image
+    mapped by its own value range (see the module docstring)."""
+    images = np.asarray(images)
     if layout == "NCHW":
-        image = np.moveaxis(image, 0, -1)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
+        images = np.moveaxis(images, 1, -1)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
     if denormalize is not None:
-        image = np.asarray(denormalize(np.asarray(image, dtype=np.float32)))
-        if image.dtype != np.uint8:
-            image = np.clip(np.nan_to_num(image.astype(np.float64)), 0.0, 1.0) * 255.0
-        return np.rint(image).astype(np.uint8)
-    if image.dtype == np.uint8:
-        return image
-    if image.dtype == np.bool_:
-        return image.astype(np.uint8) * 255
-    values = np.nan_to_num(image.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
-    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
-    if np.issubdtype(image.dtype, np.integer) and low >= 0 and high <= 255:
-        scaled = values
-    elif np.issubdtype(image.dtype, np.floating) and low >= 0 and high <= 1:
-        scaled = values * 255.0
-    elif np.issubdtype(image.dtype, np.floating) and low >= -1 and high <= 1:
-        scaled = (values + 1.0) * 127.5
-    else:  # standardised or otherwise unbounded: stretch this image's range to 0..255
-        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
-    return np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
+        mapped = np.stack([np.asarray(denormalize(np.asarray(i, dtype=np.float32))) for i in images])
+        if mapped.dtype != np.uint8:
+            mapped = np.clip(np.nan_to_num(mapped.astype(np.float64)), 0.0, 1.0) * 255.0
+        return np.rint(mapped).astype(np.uint8)
+    if images.dtype == np.uint8:
+        return images
+    if images.dtype == np.bool_:
+        return images.astype(np.uint8) * 255
+    values = images.astype(np.float32)
+    if not np.isfinite(values).all():
+        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    # One scale and offset per image, from its own range; then a single multiply-add.
+    flat = values.reshape(len(values), -1)
+    integer = bool(np.issubdtype(images.dtype, np.integer))
+    mappings = [
+        _scale_offset(low, high, integer)
+        for low, high in zip(flat.min(axis=1).tolist(), flat.max(axis=1).tolist())
+    ] if flat.size else [(0.0, 0.0)] * len(flat)  # fmt: skip
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    scale = np.array([m[0] for m in mappings], dtype=np.float32).reshape(shape)
+    offset = np.array([m[1] for m in mappings], dtype=np.float32).reshape(shape)
+    scaled = values * scale + offset
+    return np.rint(np.clip(scaled, 0, 255, out=scaled), out=scaled).astype(np.uint8)
+
+
+def _scale_offset(low: float, high: float, integer: bool) -> tuple[float, float]:
+    """pixel = value * scale + offset, by the rules of the module docstring."""
+    if integer and low >= 0 and high <= 255:
+        return 1.0, 0.0
+    if not integer and low >= 0 and high <= 1:
+        return 255.0, 0.0
+    if not integer and low >= -1 and high <= 1:
+        return 127.5, 127.5
+    if high > low:  # standardised or unbounded: stretch this image's range to 0..255
+        scale = 255.0 / (high - low)
+        return scale, -low * scale
+    return 0.0, 0.0
 
 
 def downscale(pixels: np.ndarray, max_side: int) -> np.ndarray:

@@ -52,6 +52,8 @@ class MistakeBuffer:
         self.per_cell = per_cell
         self.total = total
         self._cells: dict[tuple[int, int], list[Mistake]] = {}
+        # The weakest score of every full cell: a cheap first test for most candidates.
+        self._full_floor: dict[tuple[int, int], float] = {}
         self._heap: list[tuple[float, int, Mistake]] = []  # every kept mistake, lazily pruned
         self._order = itertools.count()
         self._kept = 0
@@ -65,6 +67,12 @@ class MistakeBuffer:
             return float("-inf")
         self._prune()
         return self._heap[0][0]
+
+    def admits(self, score: float, row: int, cell: int) -> bool:
+        """False when a mistake of this score and cell would certainly be refused."""
+        return score > self._full_floor.get((row, cell), float("-inf")) and (
+            self._kept < self.total or score > self.floor()
+        )
 
     def offer(self, mistake: Mistake) -> bool:
         """Keeps `mistake` if it belongs to the best set so far, evicting what it displaces."""
@@ -84,6 +92,7 @@ class MistakeBuffer:
         cell.append(mistake)
         heapq.heappush(self._heap, (mistake.score, next(self._order), mistake))
         self._kept += 1
+        self._update_floor(key, cell)
         return True
 
     def take(self) -> list[Mistake]:
@@ -92,6 +101,7 @@ class MistakeBuffer:
             (m for cell in self._cells.values() for m in cell), key=lambda m: -m.score
         )
         self._cells.clear()
+        self._full_floor.clear()
         self._heap.clear()
         self._kept = 0
         return kept
@@ -101,6 +111,13 @@ class MistakeBuffer:
         mistake.alive = False
         mistake.content = None
         self._kept -= 1
+        self._update_floor((mistake.row, mistake.cell), cell)
+
+    def _update_floor(self, key: tuple[int, int], cell: list[Mistake]) -> None:
+        if len(cell) >= self.per_cell:
+            self._full_floor[key] = min(m.score for m in cell)
+        else:
+            self._full_floor.pop(key, None)
 
     def _prune(self) -> None:
         while self._heap and not self._heap[0][2].alive:

@@ -16,6 +16,8 @@ import warnings
 import weakref
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from tb_perclass import media, metadata, samples, summary
 from tb_perclass.sinks import Sink, open_sink
 from tb_perclass.stats import arrays, batches, confusion, mistakes, perclass
@@ -234,35 +236,47 @@ class PerClassWriter:
         sample_ids: Any,
     ) -> None:
         self._samples_seen = True
-        block = ops.to_numpy(
-            mistakes.candidates(
-                ops, batch, self._spec, self._mistakes.floor(), self._mistakes.total
-            )
+        block = ops.to_numpy(mistakes.candidates(ops, batch, self._spec, self._mistakes.total))
+        elements = (
+            block[:, mistakes.ELEMENT].astype(np.int64)
+            if block.shape[1] > mistakes.ELEMENT
+            else np.arange(len(block))
         )
         labels_per_sample = self.num_classes if self._task == metadata.TASK_MULTILABEL else 1
         new = []
-        for score, element, row, cell, loss in block:
-            if score == float("-inf"):
-                break  # the block is sorted: the rest is padding
+        for i in np.argsort(-block[:, mistakes.SCORE], kind="stable"):
+            score, row, cell, loss = block[i, :4]
+            if score <= self._mistakes.floor():
+                break  # sorted: no later candidate can be kept either
+            if not self._mistakes.admits(score, int(row), int(cell)):
+                continue
             mistake = samples.Mistake(float(score), float(loss), int(row), int(cell))
             if self._mistakes.offer(mistake):
-                new.append((int(element) // labels_per_sample, mistake))
+                new.append((int(elements[i]) // labels_per_sample, mistake))
         new = [(sample, m) for sample, m in new if m.alive]
         if not new:
             return
-        rows = [sample for sample, _ in new]
-        contents = arrays.fetch_rows(batch_inputs, rows)
-        ids = None if sample_ids is None else arrays.fetch_rows(sample_ids, rows)
-        for position, (_, mistake) in enumerate(new):
-            if inputs_spec.kind == "text":
-                mistake.content = contents[position]
-            else:
-                pixels = media.to_pixels(
-                    contents[position], inputs_spec.layout, self._denormalize
-                )
-                mistake.content = media.downscale(pixels, self._max_image_side)
-            if ids is not None:
-                mistake.sample_id = _json_id(ids[position])
+        if sample_ids is not None:
+            ids = arrays.fetch_rows(sample_ids, [sample for sample, _ in new])
+            for sample_id, (_, mistake) in zip(ids, new):
+                mistake.sample_id = _json_id(sample_id)
+        if inputs_spec.kind == "text":
+            texts = arrays.fetch_rows(batch_inputs, [sample for sample, _ in new])
+            for text, (_, mistake) in zip(texts, new):
+                mistake.content = text
+            return
+        # Images: pooled on the device, copied and converted a bounded number at a time.
+        size = inputs_spec.chunk(self._max_image_side)
+        factor = inputs_spec.pool_factor(self._max_image_side)
+        input_ops = arrays.ops_for_library(arrays.library_of(batch_inputs))
+        for start in range(0, len(new), size):
+            part = new[start : start + size]
+            raw = input_ops.fetch_images(
+                batch_inputs, [sample for sample, _ in part], inputs_spec.layout, factor
+            )
+            pixels = media.to_pixels(raw, inputs_spec.layout, self._denormalize)
+            for image, (_, mistake) in zip(pixels, part):
+                mistake.content = media.downscale(image, self._max_image_side)
 
     def _new_spec(self, ops: arrays.ArrayOps, outputs: Any) -> batches.TaskSpec:
         num_classes = self.num_classes or batches.infer_num_classes(ops, outputs, self._task)

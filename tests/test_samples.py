@@ -90,9 +90,12 @@ def test_once_full_only_better_mistakes_are_fetched(logdir, monkeypatch):
     from tb_perclass.stats import arrays
 
     fetched, offers = [], []
-    original_fetch, original_offer = arrays.fetch_rows, samples.MistakeBuffer.offer
+    numpy_ops = type(arrays.ops_for_library("numpy"))
+    original_fetch, original_offer = numpy_ops.fetch_images, samples.MistakeBuffer.offer
     monkeypatch.setattr(
-        arrays, "fetch_rows", lambda v, rows: fetched.append(len(rows)) or original_fetch(v, rows)
+        numpy_ops,
+        "fetch_images",
+        lambda self, v, rows, *a: fetched.append(len(rows)) or original_fetch(self, v, rows, *a),
     )
     monkeypatch.setattr(
         samples.MistakeBuffer, "offer", lambda self, m: offers.append(m) or original_offer(self, m)
@@ -147,7 +150,11 @@ def test_multilabel_mistakes_name_their_label(logdir):
     ],
 )
 def test_pixel_mapping(image, layout, expected):
-    np.testing.assert_array_equal(media.to_pixels(image, layout), expected)
+    # Mapped per image, alone or next to an image of another range.
+    np.testing.assert_array_equal(media.to_pixels(image[None], layout)[0], expected)
+    other = np.full_like(image, 0 if image.dtype == np.bool_ else 1)
+    both = media.to_pixels(np.stack([image, other]), layout)
+    np.testing.assert_array_equal(both[0], expected)
 
 
 def test_denormalize_and_downscale(logdir):
@@ -213,6 +220,25 @@ SAMPLE_BAD_INPUTS = [
         id="five-channels",
     ),
 ]
+
+
+@pytest.mark.parametrize("library,layout", [("torch", "NCHW"), ("tensorflow", "NHWC")])
+def test_large_images_are_pooled_on_the_device_then_resized(logdir, library, layout):
+    image = np.zeros((1024, 512), np.float32)
+    image[:, 256:] = 1.0  # left half black, right half white
+    batch = np.stack([image, image])[:, None] if layout == "NCHW" else np.stack([image, image])[..., None]
+    logits = np.array([[0.0, 5.0]] * 2, np.float32)
+    with PerClassWriter(logdir, num_classes=2, max_image_side=256) as writer:
+        writer.update(
+            to_library(library, logits), to_library(library, np.zeros(2, int)),
+            inputs=to_library(library, batch),
+        )  # fmt: skip
+        writer.write(0)
+    (_, manifest, blobs), = kept_samples(logdir)
+    assert (manifest[0]["width"], manifest[0]["height"]) == (128, 256)
+    pixels = np.asarray(Image.open(io.BytesIO(blobs[0])))
+    assert pixels.shape == (256, 128)
+    assert (pixels[:, :60] == 0).all() and (pixels[:, 68:] == 255).all()
 
 
 @pytest.mark.parametrize("arguments,error,message", SAMPLE_BAD_INPUTS)

@@ -177,5 +177,9 @@ class NumpyOps:
     def fetch_rows(self, x: Any, rows: Any) -> np.ndarray:
         return np.asarray(x)[np.asarray(rows, dtype=np.int64)]
 
+    def fetch_images(self, x: Any, rows: Any, layout: str, factor: int) -> np.ndarray:
+        # Already on the host: the exact downscale happens later, image by image.
+        return self.fetch_rows(x, rows)
+
 
 OPS = NumpyOps()

@@ -182,5 +182,24 @@ class TensorFlowOps:
     def fetch_rows(self, x: Any, rows: Any) -> Any:
         return tf.gather(x, tf.constant(rows, dtype=tf.int64), axis=0).numpy()
 
+    def fetch_images(self, x: Any, rows: Any, layout: str, factor: int) -> Any:
+        """Rows of an image batch, average-pooled by `factor` on the device, on the host."""
+        images = tf.gather(x, tf.constant(rows, dtype=tf.int64), axis=0)
+        if factor > 1:
+            if not images.dtype.is_floating:
+                images = tf.cast(images, tf.float32)
+            as_nhwc = {
+                "NHWC": images,
+                "NCHW": tf.transpose(images, [0, 2, 3, 1]),
+                "NHW": images[..., None],
+            }[layout]
+            pooled = tf.nn.avg_pool2d(as_nhwc, factor, factor, padding="SAME")
+            images = {
+                "NHWC": pooled,
+                "NCHW": tf.transpose(pooled, [0, 3, 1, 2]),
+                "NHW": pooled[..., 0],
+            }[layout]
+        return images.numpy()
+
 
 OPS = TensorFlowOps()

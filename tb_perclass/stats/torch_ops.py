@@ -212,5 +212,21 @@ class TorchOps:
             picked = picked.float()
         return picked.cpu().numpy()
 
+    def fetch_images(self, x: torch.Tensor, rows: Any, layout: str, factor: int) -> Any:
+        """Rows of an image batch, average-pooled by `factor` on the device, on the host."""
+        index = torch.as_tensor(rows, dtype=torch.long, device=x.device)
+        images = x.detach().index_select(0, index)
+        if factor > 1:
+            if not images.dtype.is_floating_point:
+                images = images.float()
+            as_nchw = {"NCHW": images, "NHWC": images.permute(0, 3, 1, 2), "NHW": images[:, None]}
+            pooled = torch.nn.functional.avg_pool2d(
+                as_nchw[layout], factor, ceil_mode=True, count_include_pad=False
+            )
+            images = {"NCHW": pooled, "NHWC": pooled.permute(0, 2, 3, 1), "NHW": pooled[:, 0]}[layout]
+        if images.dtype == torch.bfloat16:  # NumPy has no bfloat16
+            images = images.float()
+        return images.cpu().numpy()
+
 
 OPS = TorchOps()
