@@ -27,7 +27,9 @@ KINDS = (KIND_STATS, KIND_CONFUSION, KIND_SAMPLES)
 TASK_MULTICLASS = "multiclass"
 TASK_BINARY = "binary"
 TASK_MULTILABEL = "multilabel"
-TASKS = (TASK_MULTICLASS, TASK_BINARY, TASK_MULTILABEL)
+# Regression binned by target: the "classes" are target ranges, predictions binned alike.
+TASK_REGRESSION = "regression"
+TASKS = (TASK_MULTICLASS, TASK_BINARY, TASK_MULTILABEL, TASK_REGRESSION)
 
 DEFAULT_NAME = "perclass"
 

@@ -21,7 +21,7 @@ import numpy as np
 from tb_perclass import media, metadata, samples, summary
 from tb_perclass.sinks import Sink, open_sink
 from tb_perclass.stats import arrays, batches, confusion, mistakes, perclass
-from tb_perclass.stats.losses import BINARY_CROSS_ENTROPY, CROSS_ENTROPY
+from tb_perclass.stats import losses as losses_module
 from tb_perclass.stats.perclass import PerClassStats
 
 # Display name of the loss when the caller passes `losses=` and no `loss_name`.
@@ -42,8 +42,9 @@ class PerClassWriter:
         With neither, the count is taken from the first batch's outputs.
       name: tag prefix; a model with several heads uses one writer and name per head.
       task: "multiclass" (outputs (B, C), prediction = argmax), "binary" (one score per sample,
-        positive above `threshold`; two classes) or "multilabel" (outputs (B, L), each label
-        positive above its threshold).
+        positive above `threshold`; two classes), "multilabel" (outputs (B, L), each label
+        positive above its threshold) or "regression" (one value per sample, grouped by
+        `bins`).
       from_logits: whether outputs are logits (default) or probabilities.
       threshold: binary and multilabel only: the probability above which a prediction is
         positive (applied to sigmoid(outputs) for logits); one value, or one per label.
@@ -52,9 +53,16 @@ class PerClassWriter:
         skipped entirely, e.g. -100 for padding; must not be a real class.
       confusion: record a confusion matrix per step (default). Costs (C + 2) x C numbers of
         device memory; turn off for very many classes.
-      loss_name: display name of the loss. Defaults to "cross_entropy" ("binary_cross_entropy"
-        for binary and multilabel) when the writer computes the losses and "loss" when they are
-        passed to `update()`.
+      loss: the per-sample loss computed when `update()` gets no `losses`: a name
+        ("cross_entropy" or "kl_divergence" for multiclass; "binary_cross_entropy", "hinge" or
+        "squared_hinge" for binary and multilabel; "mse", "mae" or "msle" for regression; the
+        first is the default; Keras spellings accepted), or a callable(outputs, targets)
+        returning one value per sample (per sample and label for multilabel).
+      bins: regression only: the edges between the target ranges that become the "classes",
+        e.g. [0, 1, 5, 10] gives < 0, [0, 1), [1, 5), [5, 10) and >= 10. Predictions are
+        binned alike (a correct prediction lands in its target's range).
+      loss_name: display name of the loss; defaults to the loss's name, or "loss" when losses
+        are passed to `update()`.
       samples_per_cell, max_samples: when `update()` gets `inputs`, at most this many
         misclassified samples are kept per confusion cell and in all, per step: the most
         confident mistakes.
@@ -76,6 +84,8 @@ class PerClassWriter:
         threshold: float | Sequence[float] | None = None,
         ignore_index: int | None = None,
         confusion: bool = True,
+        loss: str | Callable[[Any, Any], Any] | None = None,
+        bins: Sequence[float] | None = None,
         loss_name: str | None = None,
         samples_per_cell: int = 8,
         max_samples: int = 256,
@@ -88,6 +98,23 @@ class PerClassWriter:
             raise ValueError(f"task={task!r}; pass one of {', '.join(map(repr, metadata.TASKS))}")
         if task == metadata.TASK_BINARY:
             class_names, num_classes = _binary_class_names(class_names, num_classes)
+        self._bins: tuple[float, ...] = ()
+        if task == metadata.TASK_REGRESSION:
+            if bins is None:
+                raise ValueError(
+                    "task='regression' needs bins=[...], the edges between the target ranges "
+                    "whose curves you want, e.g. bins=[0, 1, 5, 10]"
+                )
+            self._bins = batches.check_bins(bins)
+            class_names = class_names or batches.bin_names(self._bins)
+            if len(class_names) != len(self._bins) + 1:
+                raise ValueError(
+                    f"{len(self._bins)} bin edges make {len(self._bins) + 1} target ranges; got "
+                    f"{len(class_names)} class_names"
+                )
+        elif bins is not None:
+            raise ValueError("bins is for task='regression'")
+        self._loss = losses_module.resolve(task, loss)
         self._task = task
         self._class_names = _check_class_names(class_names, num_classes)
         batches.check_threshold(task, threshold, self.num_classes)  # fail early where possible
@@ -288,6 +315,8 @@ class PerClassWriter:
             from_logits=self._from_logits,
             threshold=batches.check_threshold(self._task, self._threshold, num_classes),
             ignore_index=self._ignore_index,
+            loss=self._loss,
+            bins=self._bins,
         )
 
     def _start_state(
@@ -394,9 +423,7 @@ class PerClassWriter:
     def _display_loss_name(self) -> str:
         if self._loss_name is not None:
             return self._loss_name
-        if self._losses_given:
-            return USER_LOSS_NAME
-        return CROSS_ENTROPY if self._task == metadata.TASK_MULTICLASS else BINARY_CROSS_ENTROPY
+        return USER_LOSS_NAME if self._losses_given else losses_module.display_name(self._loss)
 
     def _check_open(self) -> None:
         if self._closed:

@@ -26,10 +26,15 @@ class TaskSpec:
     """What a writer records: fixed at the first batch."""
 
     task: str
-    num_classes: int  # classes (multiclass), 2 (binary) or labels (multilabel)
+    num_classes: int  # classes (multiclass), 2 (binary), labels (multilabel), bins (regression)
     from_logits: bool = True
     threshold: tuple[float, ...] = (0.5,)  # probability; one value, or one per label
     ignore_index: int | None = None
+    loss: Any = None  # a name of `losses`, or the user's callable(outputs, targets)
+    bins: tuple[float, ...] = ()  # regression: the edges between target ranges
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "loss", loss_functions.resolve(self.task, self.loss))
 
     @property
     def invalid_row(self) -> int:
@@ -67,11 +72,11 @@ def shape_text(shape: Sequence[int]) -> str:
 
 def check_threshold(task: str, threshold: Any, num_labels: int | None) -> tuple[float, ...]:
     """Thresholds are probabilities in (0, 1): one, or (multilabel) one per label."""
-    if task == metadata.TASK_MULTICLASS:
+    if task in (metadata.TASK_MULTICLASS, metadata.TASK_REGRESSION):
         if threshold is not None:
             raise ValueError(
-                "threshold is for task='binary' or 'multilabel'; a multiclass prediction is the "
-                "argmax of the outputs"
+                f"threshold is for task='binary' or 'multilabel'; task={task!r} predicts "
+                + ("the argmax of the outputs" if task == metadata.TASK_MULTICLASS else "bins")
             )
         return (0.5,)
     values = (0.5,) if threshold is None else _as_floats(threshold)
@@ -120,6 +125,8 @@ def infer_num_classes(ops: ArrayOps, outputs: Any, task: str) -> int:
     shape = ops.shape(outputs)
     if task == metadata.TASK_BINARY:
         return 2
+    if task == metadata.TASK_REGRESSION:
+        raise ValueError("task='regression' needs bins=[...], the edges between target ranges")
     if task == metadata.TASK_MULTICLASS:
         _check_multiclass_outputs(ops, outputs, shape, num_classes=None)
     else:
@@ -139,6 +146,8 @@ def format_batch(
         return multiclass_batch(ops, outputs, targets, losses, spec, with_confidence)
     if spec.task == metadata.TASK_BINARY:
         return binary_batch(ops, outputs, targets, losses, spec, with_confidence)
+    if spec.task == metadata.TASK_REGRESSION:
+        return regression_batch(ops, outputs, targets, losses, spec, with_confidence)
     return multilabel_batch(ops, outputs, targets, losses, spec, with_confidence)
 
 
@@ -234,14 +243,11 @@ def multiclass_batch(
         gather_index = ops.clip(labels, 0, num_classes - 1)
 
     if losses is None:
-        if distributions is not None:
-            losses = loss_functions.cross_entropy_from_distributions(
-                ops, outputs, distributions, from_logits=spec.from_logits
+        losses = _user_loss(ops, outputs, targets, (size,), spec) if callable(spec.loss) else (
+            loss_functions.multiclass_loss(
+                spec.loss, ops, outputs, gather_index, distributions, from_logits=spec.from_logits
             )
-        else:
-            losses = loss_functions.cross_entropy_from_labels(
-                ops, outputs, gather_index, from_logits=spec.from_logits
-            )
+        )
     confidence = None
     if with_confidence:
         top, predictions = ops.max_rows(outputs)
@@ -328,8 +334,10 @@ def binary_batch(
     targets_seen = _binary_targets(ops, targets, spec)
     rows = _route(ops, ops.to_index(targets_seen.positive), targets_seen, spec)
     if losses is None:
-        losses = loss_functions.binary_cross_entropy(
-            ops, scores, ops.to_float(targets_seen.positive), from_logits=spec.from_logits
+        losses = _user_loss(ops, outputs, targets, (size,), spec) if callable(spec.loss) else (
+            loss_functions.binary_loss(
+                spec.loss, ops, scores, targets_seen.positive, from_logits=spec.from_logits
+            )
         )
     predicted = _predict_positive(ops, scores, spec)
     return Batch(
@@ -353,7 +361,10 @@ def _binary_targets(ops: ArrayOps, targets: Any, spec: TaskSpec) -> _BinaryTarge
     if not (ops.is_integer(targets) or ops.is_floating(targets) or ops.is_bool(targets)):
         raise TypeError(f"targets has dtype {ops.dtype_name(targets)}; pass 0/1 targets")
     positive = ops.equal(targets, 1)
-    binary = ops.logical_or(ops.equal(targets, 0), positive)
+    negative = ops.equal(targets, 0)
+    if spec.loss in loss_functions.HINGES:  # hinge targets may be given as 1 / -1
+        negative = ops.logical_or(negative, ops.equal(targets, -1))
+    binary = ops.logical_or(negative, positive)
     ignored = None if spec.ignore_index is None else ops.equal(targets, spec.ignore_index)
     if ops.is_on_host(targets):
         allowed = binary if ignored is None else ops.logical_or(binary, ignored)
@@ -362,8 +373,9 @@ def _binary_targets(ops: ArrayOps, targets: Any, spec: TaskSpec) -> _BinaryTarge
                 "targets holds values other than 0 and 1"
                 + ("" if ignored is None else f" (and ignore_index={spec.ignore_index})")
                 + f", e.g. {ops.first_where_false(allowed, targets)!r}: targets of "
-                f"task={spec.task!r} must be 0 or 1 (class indices are task='multiclass'); "
-                "nothing from this batch was recorded"
+                f"task={spec.task!r} must be 0 or 1"
+                + (" (or -1 for a hinge loss)" if spec.loss in loss_functions.HINGES else "")
+                + " (class indices are task='multiclass'); nothing from this batch was recorded"
             )
     return _BinaryTargets(positive=positive, binary=binary, ignored=ignored)
 
@@ -441,11 +453,13 @@ def multilabel_batch(
     targets_seen = _binary_targets(ops, ops.reshape(targets, (-1,)), spec)
     rows = _route(ops, ops.tiled_range(num_labels, batch, like=outputs), targets_seen, spec)
     flat_scores = ops.reshape(outputs, (-1,))
-    if losses is None:
-        losses = loss_functions.binary_cross_entropy(
-            ops, flat_scores, ops.to_float(targets_seen.positive), from_logits=spec.from_logits
+    if losses is None and not callable(spec.loss):
+        losses = loss_functions.binary_loss(
+            spec.loss, ops, flat_scores, targets_seen.positive, from_logits=spec.from_logits
         )
     else:
+        if losses is None:
+            losses = _user_loss(ops, outputs, targets, out_shape, spec)
         losses = ops.reshape(losses, (-1,))
     predicted = ops.reshape(_predict_positive(ops, outputs, spec), (-1,))
     cells = ops.to_index(targets_seen.positive) * 2 + ops.to_index(predicted)
@@ -461,7 +475,99 @@ def multilabel_batch(
     )
 
 
+# --- regression ----------------------------------------------------------------------------
+
+
+def regression_batch(
+    ops: ArrayOps,
+    outputs: Any,
+    targets: Any,
+    losses: Any | None,
+    spec: TaskSpec,
+    with_confidence: bool = False,
+) -> Batch:
+    """Scalar predictions and targets, (B,) or (B, 1); the row is the target's bin, the cell the
+    prediction's bin, and a prediction is correct when it falls in the target's bin."""
+    out_shape, target_shape = ops.shape(outputs), ops.shape(targets)
+    for argument, shape in (("outputs", out_shape), ("targets", target_shape)):
+        if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
+            raise ValueError(
+                f"{argument} for task='regression' must hold one value per sample, shape "
+                f"(batch,) or (batch, 1); got shape {shape_text(shape)}"
+            )
+    _check_batch_sizes(out_shape, target_shape)
+    _check_scores(ops, outputs)
+    if not ops.is_floating(targets) and not ops.is_integer(targets):
+        raise TypeError(f"targets has dtype {ops.dtype_name(targets)}; pass numeric targets")
+    size = out_shape[0]
+    predicted = ops.reshape(outputs, (-1,))
+    values = ops.reshape(targets, (-1,))
+    if losses is not None:
+        _check_losses(ops, losses, (size,), "F.mse_loss(outputs, targets, reduction='none')")
+    elif callable(spec.loss):
+        losses = _user_loss(ops, outputs, targets, (size,), spec)
+    else:
+        losses = loss_functions.regression_loss(spec.loss, ops, predicted, values)
+    rows = ops.bucketize(values, spec.bins, like=outputs)
+    finite = ops.equal(ops.finite_or_zero(values), values)
+    if ops.is_on_host(values) and size and not ops.all_true(finite):
+        raise ValueError(
+            f"targets holds non-finite values, e.g. {ops.first_where_false(finite, values)!r}; "
+            "a regression target must be a number; nothing from this batch was recorded"
+        )
+    rows = ops.where(finite, rows, spec.invalid_row)
+    cells = ops.bucketize(predicted, spec.bins, like=outputs)
+    return Batch(
+        size=size,
+        rows=rows,
+        cells=cells,
+        correct=ops.equal(rows, cells),
+        losses=losses,
+        # No probability here: a mistake's weight is its distance from the target.
+        confidence=ops.abs(predicted - ops.cast_like(values, predicted)) if with_confidence else None,
+    )
+
+
+def bin_names(edges: Sequence[float]) -> tuple[str, ...]:
+    """Display names of the target ranges that `edges` delimit: below, between, above."""
+    text = [f"{e:g}" for e in edges]
+    inner = [f"[{a}, {b})" for a, b in zip(text, text[1:])]
+    return (f"< {text[0]}", *inner, f">= {text[-1]}")
+
+
+def check_bins(bins: Any) -> tuple[float, ...]:
+    try:
+        edges = tuple(float(b) for b in bins)
+    except TypeError:
+        raise TypeError(f"bins must be a sequence of numbers; got {bins!r}") from None
+    if not edges or any(not math.isfinite(e) for e in edges) or list(edges) != sorted(set(edges)):
+        raise ValueError(
+            f"bins={list(bins)!r}: pass finite, strictly increasing edges between target ranges, "
+            "e.g. bins=[0, 1, 5, 10]"
+        )
+    return edges
+
+
 # --- shared --------------------------------------------------------------------------------
+
+
+def _user_loss(
+    ops: ArrayOps, outputs: Any, targets: Any, expected: tuple[int, ...], spec: TaskSpec
+) -> Any:
+    """Calls the user's loss and checks that it gave one value per sample (or element)."""
+    losses = spec.loss(outputs, targets)
+    name = loss_functions.display_name(spec.loss)
+    shape = ops.shape(losses) if hasattr(losses, "shape") else ()
+    if tuple(shape) != tuple(expected):
+        per = "sample" if len(expected) == 1 else "sample and label"
+        raise ValueError(
+            f"loss={name} returned shape {shape_text(shape)}; a per-class curve needs one value "
+            f"per {per}, shape {shape_text(expected)}: do not average over the batch (PyTorch: "
+            "reduction='none'; Keras: reduction=None)"
+            + ("" if len(expected) == 1 else ", nor over the labels")
+        )
+    return losses
+
 
 
 def _check_batch_sizes(out_shape: tuple[int, ...], target_shape: tuple[int, ...]) -> None:

@@ -181,5 +181,20 @@ class NumpyOps:
         # Already on the host: the exact downscale happens later, image by image.
         return self.fetch_rows(x, rows)
 
+    def maximum(self, x: Any, y: Any) -> np.ndarray:
+        return np.maximum(x, y)
+
+    def log1p(self, x: Any) -> np.ndarray:
+        return np.log1p(x)
+
+    def abs(self, x: Any) -> np.ndarray:
+        return np.abs(x)
+
+    def mean_rows(self, x: Any) -> np.ndarray:
+        return np.mean(x, axis=1)
+
+    def bucketize(self, x: Any, edges: tuple[float, ...], like: Any) -> np.ndarray:
+        return np.searchsorted(np.asarray(edges, dtype=np.float64), x, side="right")
+
 
 OPS = NumpyOps()

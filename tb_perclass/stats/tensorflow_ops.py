@@ -3,9 +3,16 @@ device and updated in place, so a step's accumulation never copies the table."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Sequence
 
 import tensorflow as tf
+
+
+def _device_of(x: Any) -> Any:
+    """Places new tensors beside `x` (eager), or leaves placement to TensorFlow (graphs)."""
+    device = getattr(x, "device", "")
+    return tf.device(device) if device else contextlib.nullcontext()
 
 
 class TensorFlowOps:
@@ -35,7 +42,7 @@ class TensorFlowOps:
         return x.dtype.is_floating
 
     def zeros(self, shape: tuple[int, ...], like: Any) -> tf.Variable:
-        with tf.device(like.device or "/device:CPU:0"):
+        with _device_of(like):
             return tf.Variable(tf.zeros(shape, dtype=tf.float64), trainable=False)
 
     def to_index(self, x: Any) -> tf.Tensor:
@@ -125,11 +132,13 @@ class TensorFlowOps:
         return tf.cast(x, tf.float32)
 
     def constant(self, values: tuple[float, ...], like: Any) -> tf.Tensor:
-        with tf.device(like.device or "/device:CPU:0"):
+        with _device_of(like):
             return tf.constant(values, dtype=like.dtype)
 
-    def tiled_range(self, length: int, repeats: int, like: Any) -> tf.Tensor:
-        with tf.device(like.device or "/device:CPU:0"):
+    def tiled_range(self, length: int, repeats: int | None, like: Any) -> tf.Tensor:
+        with _device_of(like):
+            if repeats is None:  # unknown batch size while tracing a graph
+                repeats = tf.shape(like)[0]
             return tf.tile(tf.range(length, dtype=tf.int64), [repeats])
 
     def sigmoid_cross_entropy(self, logits: Any, targets: Any) -> tf.Tensor:
@@ -200,6 +209,22 @@ class TensorFlowOps:
                 "NHW": pooled[..., 0],
             }[layout]
         return images.numpy()
+
+    def maximum(self, x: Any, y: Any) -> tf.Tensor:
+        return tf.maximum(x, tf.cast(y, x.dtype))
+
+    def log1p(self, x: Any) -> tf.Tensor:
+        return tf.math.log1p(x)
+
+    def abs(self, x: Any) -> tf.Tensor:
+        return tf.abs(x)
+
+    def mean_rows(self, x: Any) -> tf.Tensor:
+        return tf.reduce_mean(x, axis=1)
+
+    def bucketize(self, x: Any, edges: tuple[float, ...], like: Any) -> tf.Tensor:
+        boundaries = self.constant(edges, like=x)
+        return tf.searchsorted(boundaries, x, side="right", out_type=tf.int64)
 
 
 OPS = TensorFlowOps()

@@ -228,5 +228,22 @@ class TorchOps:
             images = images.float()
         return images.cpu().numpy()
 
+    def maximum(self, x: torch.Tensor, y: Any) -> torch.Tensor:
+        return torch.clamp_min(x, y) if not isinstance(y, torch.Tensor) else torch.maximum(x, y)
+
+    def log1p(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.log1p(x)
+
+    def abs(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.abs(x)
+
+    def mean_rows(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=1)
+
+    def bucketize(self, x: torch.Tensor, edges: tuple[float, ...], like: torch.Tensor) -> torch.Tensor:
+        # right=True: a value equal to an edge goes to the bin that starts there, as searchsorted
+        # with side="right" does.
+        return torch.bucketize(x, self.constant(edges, like=x), right=True)
+
 
 OPS = TorchOps()
