@@ -7,6 +7,8 @@ real `tb_perclass.PerClassWriter`.
     python scripts/screenshot.py                         # demo runs, 10 classes
     python scripts/screenshot.py --classes 100 --out /tmp/perclass-100.png
     python scripts/screenshot.py --logdir runs           # an existing logdir
+    python scripts/screenshot.py --view confusion --out docs/perclass-confusion.png
+    python scripts/screenshot.py --view heatmap --classes 200 --out docs/perclass-heatmap.png
 
 Chromium: /usr/bin/chromium by default (CHROMIUM env var or --chromium to change it); nothing
 is downloaded. The browser helpers here are also used by tests/test_browser_e2e.py.
@@ -58,6 +60,26 @@ def wait_for_chart(frame, timeout_ms: int = 30_000) -> None:
     frame.wait_for_timeout(300)  # one animation frame for the chart, with margin
 
 
+VIEWS = ("lines", "heatmap", "confusion", "report")
+
+
+def show_view(frame, view: str, timeout_ms: int = 30_000) -> None:
+    """Switches the tab to a view (lines/heatmap: the curves area's two modes) and waits for it."""
+    frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=timeout_ms)
+    if view in ("lines", "heatmap"):
+        frame.click("[data-role=view-tab][data-value=curves]")
+        frame.click(f"[data-control=curves-mode] [data-value={view}]")
+    else:
+        frame.click(f"[data-role=view-tab][data-value={view}]")
+    if view == "lines":
+        wait_for_chart(frame, timeout_ms)
+    elif view == "report":
+        frame.wait_for_selector("[data-role=report] tbody tr", timeout=timeout_ms)
+    else:
+        frame.wait_for_selector(f"[data-view={view}] [data-role=heat][data-draw-ms]", timeout=timeout_ms)
+    frame.wait_for_timeout(300)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logdir", help="an existing logdir (default: write demo runs to a temp dir)")
@@ -66,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=40, help="demo runs: number of steps")
     parser.add_argument("--samples", type=int, default=None, help="demo runs: samples per class and step")
     parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable")
+    parser.add_argument("--view", choices=VIEWS, default=None,
+                        help="the view to shoot (default: what the tab opens with)")  # fmt: skip
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -87,10 +111,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
                     page = context.new_page()
                     frame = open_tab(page, tb.url)
-                    try:
-                        wait_for_chart(frame)
-                    except Exception:  # an empty logdir has no chart: shoot the empty state
-                        frame.wait_for_selector("[data-role=empty-state]", timeout=5_000)
+                    if args.view:
+                        show_view(frame, args.view)
+                    else:
+                        try:
+                            wait_for_chart(frame)
+                        except Exception:  # an empty logdir (or a heatmap) has no chart
+                            frame.wait_for_selector("[data-role=empty-state], [data-view=heatmap]", timeout=5_000)
                     out = Path(args.out)
                     out.parent.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(out))

@@ -23,6 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
+MATRIX_CANVAS = "[data-view=confusion] [data-role=heat-canvas]"
+HEATMAP_CANVAS = "[data-view=heatmap] [data-role=heat-canvas]"
 HOSTILE_EXPERIMENT = "x<b>evil</b>"  # the "/" in it makes a nested run directory: run "x<b>evil</b>/train"
 
 
@@ -78,14 +80,24 @@ def tb100(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def tb1000(tmp_path_factory):
+    def write(d):
+        write_runs(d, num_classes=1000, steps=12, samples_per_class=6)
+
+    yield from _serve(tmp_path_factory, "logs1000", write, 2)
+
+
+@pytest.fixture(scope="module")
 def tb_hostile(tmp_path_factory):
     def write(d):
         write_runs(
             d, class_names=["cat", HOSTILE, "dog"], steps=6, samples_per_class=10, experiment=HOSTILE_EXPERIMENT
         )
+        # runs with other classes: a diff against them must be refused, not drawn
+        write_runs(d, class_names=["ant", "bee"], steps=3, samples_per_class=5, experiment="other")
 
     # served under --path_prefix: the tab's relative fetches must follow it
-    yield from _serve(tmp_path_factory, "logs_hostile", write, 2, path_prefix="/some/prefix")
+    yield from _serve(tmp_path_factory, "logs_hostile", write, 4, path_prefix="/some/prefix")
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +198,36 @@ class Tab:
         self.page.mouse.up()
         self.settle()
 
+    def view_tab(self, view):
+        self.frame.click(f"[data-role=view-tab][data-value={view}]")
+        self.settle()
+
+    def heat(self, view):
+        """The heatmap component of a view: its window, plot area and labels state."""
+        el = self.frame.locator(f"[data-view={view}] [data-role=heat]")
+        el.wait_for(timeout=30_000)
+        self.frame.wait_for_function(
+            "(v) => { const e = document.querySelector(`[data-view=${v}] [data-role=heat]`);"
+            " return e && e.getAttribute('data-draw-ms') !== null && e.style.visibility !== 'hidden'; }",
+            arg=view,
+            timeout=30_000,
+        )
+        rows = [int(v) for v in el.get_attribute("data-rows").split(",")]
+        cols = [int(v) for v in el.get_attribute("data-cols").split(",")]
+        plot = [float(v) for v in el.get_attribute("data-plot").split(",")]
+        return {"rows": rows, "cols": cols, "plot": plot, "labels": el.get_attribute("data-labels"),
+                "draw_ms": float(el.get_attribute("data-draw-ms")), "box": el.bounding_box()}  # fmt: skip
+
+    def hover_cell(self, view, r, c):
+        """Moves the mouse to the centre of the cell at display row r, column c."""
+        info = self.heat(view)
+        x0, y0, w, h = info["plot"]
+        (r0, r1), (c0, c1) = info["rows"], info["cols"]
+        x = info["box"]["x"] + x0 + (c - c0 + 0.5) * w / (c1 - c0)
+        y = info["box"]["y"] + y0 + (r - r0 + 0.5) * h / (r1 - r0)
+        self.page.mouse.move(x, y)
+        self.frame.wait_for_timeout(60)
+
     def close(self):
         self.context.close()
 
@@ -201,8 +243,8 @@ def tab(browser):
     t.close()
 
 
-def _assert_drawn(tab, min_hues):
-    px = tab.chart_pixels()
+def _assert_drawn(tab, min_hues, selector="[data-role=chart] .u-wrap > canvas"):
+    px = tab.chart_pixels(selector)
     assert px is not None, "no chart canvas"
     assert px["ink"] > 0.01 * px["total"], f"the chart is (nearly) blank: {px}"
     assert px["hues"] >= min_hues, f"the chart has too few colours: {px}"
@@ -286,7 +328,15 @@ def test_ten_classes_curves_hover_search_and_settings(tab, tb10):
 
 
 def test_hundred_classes_legible_without_overflow(tab, tb100):
-    tab.open(tb100)
+    tab.open(tb100, chart=False)
+    # past 50 classes the curves area shows the class-by-step heatmap by default
+    tab.frame.wait_for_selector("[data-view=heatmap]", timeout=30_000)
+    heat = tab.heat("heatmap")
+    assert heat["rows"] == [0, 100] and heat["cols"] == [0, 30], heat
+    _assert_drawn(tab, min_hues=3, selector=HEATMAP_CANVAS)
+    tab.screenshot("perclass-100-heatmap.png")
+    tab.frame.click("[data-control=curves-mode] [data-value=lines]")
+    shot.wait_for_chart(tab.frame)
     assert tab.frame.locator("[data-role=classes] .pc-class").count() == 100
     # worst 5 coloured by default, the rest grey
     assert len(tab.frame.locator("[data-role=worst]").all()) == 5
@@ -349,4 +399,242 @@ def test_empty_state_explains_how_to_log(tab, tb_empty):
     assert "tensorboard --logdir runs" in text
     assert not tab.frame.locator("[data-role=sidebar]").is_visible()
     tab.screenshot("perclass-empty.png")
+    tab.assert_clean()
+
+
+def test_confusion_report_and_diff_ten_classes(tab, tb10):
+    names = class_names_for(10)
+    tab.open(tb10, chart=False)
+    tab.frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=30_000)
+    tab.view_tab("confusion")
+    heat = tab.heat("confusion")
+    assert heat["rows"] == [0, 10] and heat["labels"] == "on", heat
+    px = _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    assert px["ink"] > 0.2 * px["total"], px
+    assert tab.frame.locator("[data-role=cm-step-label]").text_content() == "29 of 0–29"
+    pairs = tab.texts("[data-role=pairs] .pc-pair-names")
+    assert len(pairs) > 3 and all("→" in p for p in pairs), pairs
+    assert tab.frame.locator("[data-role=pairs] svg polyline").count() > 3
+
+    # hover a cell: true and predicted class names, count, shares of row and column
+    tab.hover_cell("confusion", 3, 5)
+    tip = tab.frame.locator("[data-role=cm-tooltip]")
+    assert tip.is_visible()
+    assert tab.frame.locator("[data-role=tooltip-true]").text_content() == names[3]
+    assert tab.frame.locator("[data-role=tooltip-pred]").text_content() == names[5]
+    assert "% of 40 true" in tab.frame.locator("[data-role=tooltip-row-share]").text_content()
+    assert "predicted" in tab.frame.locator("[data-role=tooltip-col-share]").text_content()
+    tab.screenshot("perclass-10-confusion-hover.png")
+    before_tip = tip.text_content()
+
+    # the step slider: the first step, another picture
+    tab.frame.focus("[data-control=cm-step]")
+    tab.page.keyboard.press("Home")
+    tab.frame.wait_for_function(
+        "() => document.querySelector('[data-role=cm-step-label]').textContent === '0 of 0–29'", timeout=15_000
+    )
+    tab.frame.wait_for_timeout(400)
+    tab.hover_cell("confusion", 3, 5)
+    assert tip.text_content() != before_tip
+    assert "Step 0" in tip.text_content()
+    tab.page.mouse.move(5, 5)
+
+    # row-normalised, errors only: the legend says so, the picture stays drawn
+    tab.frame.click("[data-control=normalization] [data-value=row]")
+    tab.frame.check("[data-control=cm-errors-only]")
+    tab.settle()
+    assert "Share of the true class" in tab.frame.locator("[data-role=cm-legend]").text_content()
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    tab.screenshot("perclass-10-confusion.png")
+
+    # clustered order from the server
+    tab.frame.select_option("[data-control=order]", "cluster")
+    tab.settle()
+    assert tab.frame.locator("[data-role=order-hint]").text_content() == ""
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+
+    # diff: step 0 against the latest step, diverging colours (red and blue), biggest changes
+    tab.frame.click("[data-role=cm-step-latest]")
+    tab.frame.check("[data-control=compare]")
+    tab.frame.wait_for_selector("[data-role=changes] [data-role=change]", timeout=15_000)
+    assert "Δ count" in tab.frame.locator("[data-role=cm-legend]").text_content()
+    px = _assert_drawn(tab, min_hues=2, selector=MATRIX_CANVAS)
+    changes = tab.texts("[data-role=changes] [data-role=change]")
+    assert changes and all("→" in c for c in changes), changes
+    tab.hover_cell("confusion", 0, 1)
+    assert "since exp1/validation @ 0" in tab.frame.locator("[data-role=tooltip-delta]").text_content()
+    tab.page.mouse.move(5, 5)
+    tab.screenshot("perclass-10-diff.png")
+    tab.frame.uncheck("[data-control=compare]")
+
+    # the report: sort by recall, download the CSV from the server
+    tab.view_tab("report")
+    tab.frame.wait_for_selector("[data-role=report] tbody tr", timeout=15_000)
+    assert tab.frame.locator("[data-role=report] tbody tr").count() == 10
+    tab.frame.click("[data-role=report] th[data-sort=recall] button")
+    tab.settle()
+    recalls = [float(t) for t in tab.texts("[data-role=report] tbody tr td:nth-child(4)")]
+    assert recalls == sorted(recalls), recalls
+    tab.frame.click("[data-role=report] th[data-sort=recall] button")
+    tab.settle()
+    recalls = [float(t) for t in tab.texts("[data-role=report] tbody tr td:nth-child(4)")]
+    assert recalls == sorted(recalls, reverse=True), recalls
+    tab.screenshot("perclass-10-report.png")
+    href = tab.frame.locator("[data-role=report-csv]").get_attribute("href")
+    assert href.startswith("report?") and "format=csv" in href, href
+    with tab.page.expect_download() as download:
+        tab.frame.click("[data-role=report-csv]")
+    path = download.value.path()
+    csv_text = Path(path).read_text()
+    assert csv_text.splitlines()[0].startswith("class,precision,recall,f1,support"), csv_text[:200]
+    assert len(csv_text.strip().splitlines()) >= 11
+    assert download.value.suggested_filename.endswith(".csv")
+
+    # the matrix downloads (client-side CSV and PNG)
+    tab.view_tab("confusion")
+    with tab.page.expect_download() as download:
+        tab.frame.click("[data-role=matrix-csv]")
+    assert Path(download.value.path()).read_text().startswith("true \\ predicted,")
+    with tab.page.expect_download() as download:
+        tab.frame.click("[data-role=matrix-png]")
+    assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # the view state survives a page reload (localStorage) and travels in TensorBoard's URL
+    url = tab.page.url
+    assert "#perclass&pcv=" in url, url
+    tab.page.reload()
+    tab.open(tb10, chart=False)
+    tab.heat("confusion")
+    assert "pc-active" in tab.frame.locator("[data-control=normalization] [data-value=row]").get_attribute("class")
+    assert tab.frame.locator("[data-control=order]").input_value() == "cluster"
+    assert tab.frame.locator("[data-control=cm-errors-only]").is_checked()
+    # a fresh browser (no localStorage) opening the copied link sees the same view
+    other = Tab(tab.page.context.browser)
+    try:
+        other.page.goto(url)
+        other.frame = None
+        for _ in range(300):
+            frames = [f for f in other.page.frames if "plugin_entry.html" in f.url and "name=perclass" in f.url]
+            if frames:
+                other.frame = frames[0]
+                break
+            other.page.wait_for_timeout(100)
+        assert other.frame is not None
+        other.frame.wait_for_selector(".pc-root", timeout=30_000)
+        other.heat("confusion")
+        assert "pc-active" in other.frame.locator("[data-role=view-tab][data-value=confusion]").get_attribute("class")
+        assert other.frame.locator("[data-control=order]").input_value() == "cluster"
+        assert "pc-active" in other.frame.locator("[data-control=normalization] [data-value=row]").get_attribute("class")
+        # TensorBoard still routes its tabs: the Per-Class tab is the selected one
+        assert "perclass" in other.page.url.split("#", 1)[1].split("&")[0]
+        other.assert_clean()
+    finally:
+        other.close()
+    tab.assert_clean()
+
+
+def test_thousand_classes_matrix_search_heatmap(tab, tb1000):
+    tab.open(tb1000, chart=False)
+    tab.frame.wait_for_selector("[data-view=heatmap]", timeout=60_000)
+    heat = tab.heat("heatmap")
+    assert heat["rows"] == [0, 1000] and heat["labels"] == "off", heat
+    _assert_drawn(tab, min_hues=3, selector=HEATMAP_CANVAS)
+    tab.frame.click("[data-control=metric] [data-value=recall]")
+    tab.settle()
+    tab.frame.select_option("[data-control=heat-sort]", "gap")
+    tab.settle()
+    _assert_drawn(tab, min_hues=3, selector=HEATMAP_CANVAS)
+    tab.hover_cell("heatmap", 0, 11)
+    assert tab.frame.locator("[data-role=heat-tooltip]").is_visible()
+    assert "exp1/train" in tab.frame.locator("[data-role=heat-tooltip]").text_content()
+    tab.page.mouse.move(5, 5)
+    tab.screenshot("perclass-1000-heatmap.png")
+
+    tab.view_tab("confusion")
+    heat = tab.heat("confusion")
+    assert heat["rows"] == [0, 1000] and heat["labels"] == "off", heat
+    assert heat["draw_ms"] < 1000, heat
+    px = _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    assert px["ink"] > 0.005 * px["total"], px
+    tab.screenshot("perclass-1000-confusion.png")
+
+    # search a class: the matrix zooms to it, labels appear, its row and column are highlighted
+    tab.frame.fill("[data-control=class-find]", "cat_503")
+    tab.frame.wait_for_selector("[data-role=class-find-list] [data-class-index='503']")
+    tab.frame.press("[data-control=class-find]", "Enter")
+    tab.settle()
+    heat = tab.heat("confusion")
+    (r0, r1), (c0, c1) = heat["rows"], heat["cols"]
+    assert r1 - r0 == 21 and r0 <= 503 < r1 and c0 <= 503 < c1, heat
+    assert heat["labels"] == "on"
+    assert tab.frame.locator("[data-role=focus-name]").text_content() == "cat_503"
+    tab.hover_cell("confusion", 503, 503)
+    assert tab.frame.locator("[data-role=tooltip-true]").text_content() == "cat_503"
+    assert tab.frame.locator("[data-role=tooltip-pred]").text_content() == "cat_503"
+    tab.page.mouse.move(5, 5)
+    tab.screenshot("perclass-1000-confusion-zoomed.png")
+
+    # wheel out, drag a rectangle in, double-click back to the whole matrix
+    info = tab.heat("confusion")
+    cx = info["box"]["x"] + info["plot"][0] + info["plot"][2] / 2
+    cy = info["box"]["y"] + info["plot"][1] + info["plot"][3] / 2
+    tab.page.mouse.move(cx, cy)
+    tab.page.mouse.wheel(0, 300)
+    tab.settle()
+    wider = tab.heat("confusion")
+    assert wider["rows"][1] - wider["rows"][0] > 21, wider
+    tab.page.mouse.move(cx - 60, cy - 60)
+    tab.page.mouse.down()
+    tab.page.mouse.move(cx + 20, cy + 20, steps=6)
+    tab.page.mouse.up()
+    tab.settle()
+    dragged = tab.heat("confusion")
+    assert dragged["rows"][1] - dragged["rows"][0] < wider["rows"][1] - wider["rows"][0], dragged
+    tab.page.mouse.dblclick(cx, cy)
+    tab.settle()
+    assert tab.heat("confusion")["rows"] == [0, 1000]
+
+    tab.view_tab("report")
+    tab.frame.wait_for_selector("[data-role=report] tbody tr", timeout=30_000)
+    assert tab.frame.locator("[data-role=report] tbody tr").count() == 1000
+    tab.frame.click("[data-role=report] th[data-sort=f1] button")
+    tab.settle()
+    tab.screenshot("perclass-1000-report.png")
+    tab.assert_clean()
+
+
+def test_hostile_names_in_matrix_and_report(tab, tb_hostile):
+    tab.open(tb_hostile, chart=False)
+    tab.frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=30_000)
+    tab.view_tab("confusion")
+    tab.frame.check(f"[data-run-choice='{HOSTILE_EXPERIMENT}/validation']")
+    tab.settle()
+    tab.heat("confusion")
+    # class 1 is the hostile one: its row's tooltip shows the name as text
+    tab.hover_cell("confusion", 1, 0)
+    assert tab.frame.locator("[data-role=tooltip-true]").text_content() == HOSTILE
+    tab.frame.fill("[data-control=class-find]", "img")
+    assert tab.texts("[data-role=class-find-list] .pc-finder-name") == [HOSTILE]
+    tab.frame.press("[data-control=class-find]", "Enter")
+    tab.settle()
+    assert tab.frame.locator("[data-role=focus-name]").text_content() == HOSTILE
+    # a diff against a run with other classes: the server's refusal, and no picture
+    tab.frame.check("[data-control=compare]")
+    tab.frame.select_option("[data-control=compare-run]", "other/validation")
+    message = tab.frame.locator("[data-role=cm-message]")
+    tab.frame.wait_for_selector("[data-role=cm-message]:has-text('Cannot compare')", timeout=15_000)
+    assert message.text_content().startswith("Cannot compare: "), message.text_content()
+    assert "class" in message.text_content()
+    assert not tab.frame.locator(MATRIX_CANVAS).is_visible()
+    assert tab.frame.locator("[data-role=change]").count() == 0
+    tab.screenshot("perclass-diff-refused.png")
+    tab.frame.uncheck("[data-control=compare]")
+    # the browser logs the refused request itself; that one is expected
+    expected = [e for e in tab.errors if "status of 400" in e and "/diff?" in e]
+    assert expected, tab.errors
+    tab.errors = [e for e in tab.errors if e not in expected]
+    tab.view_tab("report")
+    tab.frame.wait_for_selector("[data-role=report] tbody tr", timeout=15_000)
+    assert HOSTILE in tab.texts("[data-role=report] tbody .pc-name-col")
+    assert tab.frame.locator("img").count() == 0
     tab.assert_clean()

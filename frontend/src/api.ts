@@ -1,6 +1,17 @@
 // The plugin's routes, fetched with RELATIVE urls: the tab's document has
 // <base href="plugin/perclass/">, so this also works under --path_prefix.
-import type { CurvesResponse, Matrix, TagsResponse } from "./types";
+import type {
+  Averages,
+  Change,
+  ConfusionData,
+  CurvesResponse,
+  DiffData,
+  Matrix,
+  Pair,
+  PairsResponse,
+  ReportResponse,
+  TagsResponse,
+} from "./types";
 import { uniqueClassNames } from "./runs";
 
 export class ApiError extends Error {
@@ -16,12 +27,37 @@ export class ApiError extends Error {
 export interface Api {
   tags(): Promise<TagsResponse>;
   curves(run: string, name: string): Promise<CurvesResponse>;
+  /** the latest step when `step` is null */
+  confusion(run: string, name: string, step: number | null): Promise<ConfusionData>;
+  pairs(run: string, name: string, step: number | null, limit?: number): Promise<PairsResponse>;
+  diff(run: string, name: string, step: number, baseRun: string, baseStep: number, limit?: number): Promise<DiffData>;
+  report(run: string, name: string, step: number | null): Promise<ReportResponse>;
+  /** a permutation of the class indices (`by` = "cluster") */
+  order(run: string, name: string, step: number | null, by: string): Promise<number[]>;
 }
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 
+/** A relative route URL with its query (null/undefined parameters are left out). */
+export function routeUrl(route: string, params: Record<string, string | number | null | undefined>): string {
+  const q = Object.entries(params)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join("&");
+  return q ? `${route}?${q}` : route;
+}
+
 export function curvesUrl(run: string, name: string): string {
-  return `curves?run=${encodeURIComponent(run)}&name=${encodeURIComponent(name)}`;
+  return routeUrl("curves", { run, name });
+}
+
+export function confusionUrl(run: string, name: string, step: number | null): string {
+  return routeUrl("confusion", { run, name, step });
+}
+
+/** The report as CSV (the server sends it as an attachment): for a download link. */
+export function reportCsvUrl(run: string, name: string, step: number | null): string {
+  return routeUrl("report", { run, name, step, format: "csv" });
 }
 
 async function getJson(fetchImpl: FetchLike, url: string): Promise<unknown> {
@@ -96,12 +132,181 @@ export function parseCurves(raw: unknown): CurvesResponse {
     count: matrix(raw.count, S, "count"),
     accuracy: matrix(raw.accuracy, S, "accuracy"),
     nonfinite: matrix(raw.nonfinite, S, "nonfinite"),
+    ...(raw.tp !== undefined && raw.fp !== undefined && raw.fn !== undefined
+      ? { tp: matrix(raw.tp, S, "tp"), fp: matrix(raw.fp, S, "fp"), fn: matrix(raw.fn, S, "fn") }
+      : {}),
   };
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const numList = (v: unknown): (number | null)[] => (Array.isArray(v) ? v.map(num) : []);
+const intList = (v: unknown): number[] => (Array.isArray(v) ? v.map((x) => Number(x)).filter((x) => Number.isFinite(x)) : []);
+const names = (v: unknown): string[] => uniqueClassNames(Array.isArray(v) ? v.map((c) => String(c)) : []);
+
+function bad(route: string, what: string): ApiError {
+  return new ApiError(`Malformed answer from the ${route} route: ${what}.`, 200);
+}
+
+/** Fills a dense n x n row-major array from sparse COO triplets (cells outside [0, n) are an error). */
+function fromCoo(route: string, n: number, rows: unknown, cols: unknown, vals: unknown): Float64Array {
+  if (!Array.isArray(rows) || !Array.isArray(cols) || !Array.isArray(vals) || rows.length !== cols.length || rows.length !== vals.length) {
+    throw bad(route, "sparse rows, cols and values differ in length");
+  }
+  const out = new Float64Array(n * n);
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k];
+    const j = cols[k];
+    const v = vals[k];
+    if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || j < 0 || i >= n || j >= n) throw bad(route, `cell (${i}, ${j}) outside the ${n} classes`);
+    out[i * n + j] += typeof v === "number" && Number.isFinite(v) ? v : 0;
+  }
+  return out;
+}
+
+/** Validates and decodes the `confusion` answer (dense, sparse or multilabel). */
+export function parseConfusion(raw: unknown): ConfusionData {
+  if (!isObj(raw)) throw bad("confusion", "not an object");
+  const classNames = names(raw.class_names);
+  const n = classNames.length;
+  const task = typeof raw.task === "string" ? raw.task : "multiclass";
+  const step = num(raw.step);
+  if (step === null) throw bad("confusion", "no step");
+  const base = {
+    run: String(raw.run ?? ""),
+    name: String(raw.name ?? ""),
+    task,
+    step,
+    steps: intList(raw.steps),
+    class_names: classNames,
+    total: num(raw.total) ?? 0,
+    n,
+    encoding: typeof raw.encoding === "string" ? raw.encoding : "dense",
+  };
+  if (Array.isArray(raw.matrices)) {
+    if (raw.matrices.length !== n) throw bad("confusion", "one 2x2 matrix per label expected");
+    const labels = new Float64Array(n * 4);
+    raw.matrices.forEach((m, k) => {
+      const ok = Array.isArray(m) && m.length === 2 && m.every((r) => Array.isArray(r) && r.length === 2);
+      if (!ok) throw bad("confusion", `label ${k} is not a 2x2 matrix`);
+      const mm = m as unknown[][];
+      labels[k * 4] = num(mm[0][0]) ?? 0; // tn
+      labels[k * 4 + 1] = num(mm[0][1]) ?? 0; // fp
+      labels[k * 4 + 2] = num(mm[1][0]) ?? 0; // fn
+      labels[k * 4 + 3] = num(mm[1][1]) ?? 0; // tp
+    });
+    return { ...base, task: "multilabel", counts: new Float64Array(0), labels };
+  }
+  let counts: Float64Array;
+  if (Array.isArray(raw.matrix)) {
+    if (raw.matrix.length !== n) throw bad("confusion", `the matrix has ${raw.matrix.length} rows for ${n} classes`);
+    counts = new Float64Array(n * n);
+    raw.matrix.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== n) throw bad("confusion", `row ${i} does not have ${n} columns`);
+      for (let j = 0; j < n; j++) {
+        const v = row[j];
+        counts[i * n + j] = typeof v === "number" && Number.isFinite(v) ? v : 0;
+      }
+    });
+  } else if (Array.isArray(raw.rows)) {
+    counts = fromCoo("confusion", n, raw.rows, raw.cols, raw.counts);
+  } else {
+    throw bad("confusion", "neither a matrix nor sparse cells");
+  }
+  return { ...base, counts, labels: null };
+}
+
+export function parsePairs(raw: unknown): PairsResponse {
+  if (!isObj(raw) || !Array.isArray(raw.pairs)) throw bad("pairs", "no pairs");
+  const steps = intList(raw.steps);
+  const pairs: Pair[] = [];
+  for (const p of raw.pairs) {
+    if (!isObj(p)) continue;
+    const t = num(p.true);
+    const q = num(p.pred);
+    if (t === null || q === null) continue;
+    pairs.push({ true: t, pred: q, count: num(p.count) ?? 0, history: numList(p.history) });
+  }
+  return { step: num(raw.step) ?? NaN, steps, pairs };
+}
+
+export function parseDiff(raw: unknown): DiffData {
+  if (!isObj(raw)) throw bad("diff", "not an object");
+  const classNames = names(raw.class_names);
+  const n = classNames.length;
+  const changes: Change[] = [];
+  if (Array.isArray(raw.changes)) {
+    for (const c of raw.changes) {
+      if (!isObj(c)) continue;
+      const t = num(c.true);
+      const q = num(c.pred);
+      if (t === null || q === null) continue;
+      changes.push({ true: t, pred: q, before: num(c.before) ?? 0, after: num(c.after) ?? 0, delta: num(c.delta) ?? 0 });
+    }
+  }
+  return {
+    run: String(raw.run ?? ""),
+    step: num(raw.step) ?? NaN,
+    base_run: String(raw.base_run ?? ""),
+    base_step: num(raw.base_step) ?? NaN,
+    class_names: classNames,
+    n,
+    deltas: fromCoo("diff", n, raw.rows ?? [], raw.cols ?? [], raw.deltas ?? []),
+    changes,
+  };
+}
+
+function averages(v: unknown): Averages {
+  const o = isObj(v) ? v : {};
+  return { precision: num(o.precision), recall: num(o.recall), f1: num(o.f1), support: num(o.support) };
+}
+
+export function parseReport(raw: unknown): ReportResponse {
+  if (!isObj(raw)) throw bad("report", "not an object");
+  const classNames = names(raw.class_names);
+  const C = classNames.length;
+  const col = (k: string) => {
+    const v = numList(raw[k]);
+    if (v.length !== C) return Array.from({ length: C }, (_, i) => v[i] ?? null);
+    return v;
+  };
+  return {
+    step: num(raw.step) ?? NaN,
+    steps: intList(raw.steps),
+    class_names: classNames,
+    precision: col("precision"),
+    recall: col("recall"),
+    f1: col("f1"),
+    support: col("support"),
+    loss: col("loss"),
+    macro: averages(raw.macro),
+    weighted: averages(raw.weighted),
+    accuracy: num(raw.accuracy),
+  };
+}
+
+/** A permutation of 0..n-1, or an error (a wrong answer must not scramble the picture). */
+export function parseOrder(raw: unknown, n?: number): number[] {
+  if (!isObj(raw) || !Array.isArray(raw.order)) throw bad("order", "no order");
+  const order = raw.order.map(Number);
+  const size = n ?? order.length;
+  const seen = new Uint8Array(size);
+  if (order.length !== size) throw bad("order", `${order.length} entries for ${size} classes`);
+  for (const i of order) {
+    if (!Number.isInteger(i) || i < 0 || i >= size || seen[i]) throw bad("order", "not a permutation");
+    seen[i] = 1;
+  }
+  return order;
 }
 
 export function httpApi(fetchImpl: FetchLike = (u, i) => fetch(u, i)): Api {
   return {
     tags: async () => parseTags(await getJson(fetchImpl, "tags")),
     curves: async (run, name) => parseCurves(await getJson(fetchImpl, curvesUrl(run, name))),
+    confusion: async (run, name, step) => parseConfusion(await getJson(fetchImpl, confusionUrl(run, name, step))),
+    pairs: async (run, name, step, limit = 20) => parsePairs(await getJson(fetchImpl, routeUrl("pairs", { run, name, step, limit }))),
+    diff: async (run, name, step, baseRun, baseStep, limit = 20) =>
+      parseDiff(await getJson(fetchImpl, routeUrl("diff", { run, name, step, base_run: baseRun, base_step: baseStep, limit }))),
+    report: async (run, name, step) => parseReport(await getJson(fetchImpl, routeUrl("report", { run, name, step }))),
+    order: async (run, name, step, by) => parseOrder(await getJson(fetchImpl, routeUrl("order", { run, name, step, by }))),
   };
 }

@@ -5,13 +5,16 @@ import type { Api } from "./api";
 import type { ChartFactory } from "./chart";
 import type { CurvesResponse, RunCurves, TagsResponse } from "./types";
 import {
+  effectiveCurvesMode,
   effectiveWorstN,
+  HEATMAP_THRESHOLD,
   loadState,
   saveState,
   type KeyValueStore,
+  type ViewId,
   type ViewState,
 } from "./state";
-import { METRICS, metricById } from "./metrics";
+import { METRICS, metricById, type MetricDef } from "./metrics";
 import { latestValues, worstN } from "./ranking";
 import {
   matchesFilter,
@@ -28,7 +31,12 @@ import { nonfiniteByClass } from "./shaping";
 import { clampSmoothing } from "./smoothing";
 import { dashSample, nonfiniteBadge, segmented, swatch } from "./widgets";
 import { CurvesView } from "./views/curves";
+import { ClassHeatmapView } from "./views/classheat";
+import { ConfusionView } from "./views/confusion";
+import { ReportView } from "./views/report";
 import type { View, ViewContext } from "./views/view";
+import { counterpartRun } from "./classheat";
+import { decodeLink, LinkSync } from "./urlstate";
 
 export const REFRESH_SECONDS = 30;
 
@@ -38,7 +46,19 @@ export interface AppDeps {
   chartFactory: ChartFactory;
   refreshMs?: number;
   now?: () => Date;
+  /** TensorBoard's window, whose URL hash carries the view state for links (null: none) */
+  linkWindow?: Window | null;
+  /** wait after the last step-slider move before loading that step (ms) */
+  stepDebounceMs?: number;
 }
+
+type ActiveView = "lines" | "heatmap" | "confusion" | "report";
+
+const VIEW_TABS: { id: ViewId; label: string; title: string }[] = [
+  { id: "curves", label: "Curves", title: "Per-class learning curves (lines, or a class-by-step heatmap)" },
+  { id: "confusion", label: "Confusion", title: "Confusion matrix at a step, most-confused pairs, diffs" },
+  { id: "report", label: "Report", title: "Precision, recall, F1, support and loss per class at a step" },
+];
 
 export const EMPTY_SNIPPET = `from tb_perclass import PerClassWriter
 
@@ -65,6 +85,12 @@ interface Derived {
   worst: number[];
   classColors: string[];
   nonfinite: Map<string, number>;
+  metric: MetricDef;
+  /** runs that have confusion matrices for this name */
+  confusionRuns: string[];
+  active: ActiveView;
+  /** the run of the one-run views */
+  focusRun: string | null;
 }
 
 export class App {
@@ -81,7 +107,10 @@ export class App {
   private derived: Derived | null = null;
   private dataVersion = 0;
   private classListKey = "";
+  private refreshId = 0;
   private view: View;
+  private views: Record<ActiveView, View>;
+  private link: LinkSync;
   private readonly refreshMs: number;
   private readonly now: () => Date;
 
@@ -95,6 +124,11 @@ export class App {
   private autoBox: HTMLInputElement;
   private notices: HTMLElement;
   private viewBox: HTMLElement;
+  private tabs: HTMLElement;
+  private settingsBox: HTMLElement;
+  private curvesSettings: HTMLElement;
+  private modeSeg;
+  private curvesOnlyFields: HTMLElement[] = [];
   // sidebar controls
   private metricSeg;
   private xSeg;
@@ -120,6 +154,14 @@ export class App {
     private readonly deps: AppDeps,
   ) {
     this.state = loadState(deps.storage);
+    // a link (TensorBoard's URL hash) wins over what this browser last showed
+    this.link = new LinkSync(deps.linkWindow ?? null);
+    const token = this.link.read();
+    const linked = token ? decodeLink(token, this.state) : null;
+    if (linked) {
+      this.state = linked;
+      saveState(deps.storage, this.state);
+    }
     this.refreshMs = deps.refreshMs ?? REFRESH_SECONDS * 1000;
     this.now = deps.now ?? (() => new Date());
 
@@ -141,7 +183,8 @@ export class App {
       this.autoBox,
       `Auto-refresh (${REFRESH_SECONDS} s)`,
     );
-    const toolbar = h("div", { class: "pc-toolbar" }, this.titleEl, h("div", { class: "pc-spacer" }), this.statusEl, autoLabel, this.reloadBtn);
+    this.tabs = h("nav", { class: "pc-tabs", attrs: { role: "tablist", "data-role": "view-tabs" } });
+    const toolbar = h("div", { class: "pc-toolbar" }, this.tabs, this.titleEl, h("div", { class: "pc-spacer" }), this.statusEl, autoLabel, this.reloadBtn);
     this.notices = h("div", { class: "pc-notices", attrs: { "data-role": "notices" } });
     this.viewBox = h("div", { class: "pc-view" });
     this.main = h("main", { class: "pc-main" }, toolbar, this.notices, this.viewBox);
@@ -152,6 +195,7 @@ export class App {
       METRICS.map((m) => ({ value: m.id, label: m.label })),
       (v) => this.setState({ metric: v }),
     );
+    this.metricSeg.el.classList.add("pc-seg-compact");
     this.smoothRange = h("input", {
       class: "pc-slider",
       attrs: { type: "range", min: 0, max: 0.999, step: 0.001, "data-control": "smoothing", "aria-label": "Smoothing" },
@@ -198,21 +242,35 @@ export class App {
       ],
       (v) => this.setState({ colorBy: v }),
     );
-    const settings = h(
+    this.modeSeg = segmented(
+      "curves-mode",
+      [
+        { value: "lines", label: "Lines", title: "One line per class and run" },
+        { value: "heatmap", label: "Heatmap", title: `One row per class, one column per step (the default above ${HEATMAP_THRESHOLD} classes)` },
+      ],
+      (v) => this.setState({ curvesMode: v }),
+    );
+    const xField = field("Horizontal axis", this.xSeg.el);
+    const worstField = field(
+      "Highlight worst classes",
+      h("div", { class: "pc-row" }, this.worstNum, h("span", { class: "pc-hint-inline" }, "ranked by their latest value in")),
+      h("div", { class: "pc-row pc-row-gap" }, this.rankSelect),
+    );
+    const colorField = field("Colour lines by", this.colorSeg.el);
+    this.curvesOnlyFields = [xField, worstField, colorField];
+    this.curvesSettings = h(
       "section",
       { class: "pc-section", attrs: { "data-role": "settings" } },
       h("div", { class: "pc-section-title" }, "Settings"),
+      field("Show as", this.modeSeg.el),
       field("Metric", this.metricSeg.el),
       field("Smoothing", h("div", { class: "pc-row" }, this.smoothRange, this.smoothNum)),
-      field("Horizontal axis", this.xSeg.el),
+      xField,
       field(null, this.logLabel),
-      field(
-        "Highlight worst classes",
-        h("div", { class: "pc-row" }, this.worstNum, h("span", { class: "pc-hint-inline" }, "ranked by their latest value in")),
-        h("div", { class: "pc-row pc-row-gap" }, this.rankSelect),
-      ),
-      field("Colour lines by", this.colorSeg.el),
+      worstField,
+      colorField,
     );
+    this.settingsBox = h("div", { class: "pc-settings-box" }, this.curvesSettings);
 
     this.nameSelect = h("select", {
       class: "pc-select",
@@ -275,13 +333,19 @@ export class App {
     this.sidebar = h(
       "aside",
       { class: "pc-sidebar", attrs: { "data-role": "sidebar" } },
-      h("div", { class: "pc-sidebar-top" }, settings, this.nameSection, this.runsSection),
+      h("div", { class: "pc-sidebar-top" }, this.settingsBox, this.nameSection, this.runsSection),
       this.classSection,
     );
     this.root = h("div", { class: "pc-root" }, this.sidebar, this.main);
     container.appendChild(this.root);
 
-    this.view = new CurvesView(deps.chartFactory);
+    this.views = {
+      lines: new CurvesView(deps.chartFactory),
+      heatmap: new ClassHeatmapView(),
+      confusion: new ConfusionView({ debounceMs: deps.stepDebounceMs }),
+      report: new ReportView(),
+    };
+    this.view = this.views.lines;
     this.syncControls();
     this.sidebar.hidden = true;
     setChildren(this.viewBox, h("div", { class: "pc-loading" }, "Loading per-class data…"));
@@ -290,6 +354,14 @@ export class App {
   /** First load, then the periodic refresh. */
   async start(): Promise<void> {
     await this.refresh();
+    this.link.listen((token) => {
+      const next = decodeLink(token, this.state);
+      if (!next) return;
+      this.state = next;
+      saveState(this.deps.storage, this.state);
+      void this.loadMissing();
+      this.render();
+    });
     this.timer = setInterval(() => {
       const hidden = typeof document !== "undefined" && document.visibilityState === "hidden";
       if (this.state.autoRefresh && !hidden && !this.loading) void this.refresh();
@@ -299,7 +371,8 @@ export class App {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.view.destroy();
+    this.link.stop();
+    for (const v of Object.values(this.views)) v.destroy();
   }
 
   /** Reloads tags and the selected runs' curves; keeps the view state. */
@@ -319,11 +392,11 @@ export class App {
         this.curvesName = name;
       }
       if (name !== null) {
-        const runs = runsWithName(tags, name).filter((r) => !this.state.deselectedRuns.includes(r));
-        await this.fetchCurves(runs, name, token);
+        await this.fetchCurves(this.runsToLoad(tags, name), name, token);
         if (token !== this.token) return;
       }
       this.lastLoaded = this.now();
+      this.refreshId++;
     } catch (e) {
       if (token !== this.token) return;
       this.loadError = (e as Error).message || String(e);
@@ -359,20 +432,42 @@ export class App {
       void this.refresh();
       return;
     }
-    const missing = runsWithName(this.tags, name).filter(
-      (r) => !this.state.deselectedRuns.includes(r) && !this.curves.has(r) && !this.runErrors.has(r),
-    );
+    const missing = this.runsToLoad(this.tags, name).filter((r) => !this.curves.has(r) && !this.runErrors.has(r));
     if (!missing.length) return;
     const token = this.token;
     await this.fetchCurves(missing, name, token);
     if (token === this.token) this.render();
   }
 
+  /** The runs whose curves are needed: the ticked ones, plus the one-run views' run and its
+   * train/validation counterpart (for the heatmap's gap). */
+  private runsToLoad(tags: TagsResponse, name: string): string[] {
+    const runs = runsWithName(tags, name);
+    const want = new Set(runs.filter((r) => !this.state.deselectedRuns.includes(r)));
+    const numClasses = Math.max(0, ...runs.map((r) => tagInfo(tags, r, name)?.class_names.length ?? 0));
+    const heatmap = this.state.view === "curves" && effectiveCurvesMode(this.state, numClasses) === "heatmap";
+    const focus = heatmap ? this.chooseFocusRun(tags, name, runs) : null;
+    if (focus) {
+      want.add(focus);
+      const other = counterpartRun(focus, runs);
+      if (other) want.add(other);
+    }
+    return runs.filter((r) => want.has(r));
+  }
+
+  /** The run of the one-run views: the user's pick, else a validation run, else the first;
+   * for the matrix and the report, only runs with confusion matrices qualify. */
+  private chooseFocusRun(tags: TagsResponse, name: string, runs: string[]): string | null {
+    const needConfusion = this.state.view !== "curves";
+    const eligible = needConfusion ? runs.filter((r) => tagInfo(tags, r, name)?.kinds.includes("confusion")) : runs;
+    return chooseRankRun(eligible, this.state.run);
+  }
+
   setState(patch: Partial<ViewState>, opts: { rerender?: boolean } = {}): void {
     Object.assign(this.state, patch);
     this.persist();
     if (opts.rerender === false) return;
-    if ("name" in patch || "deselectedRuns" in patch) void this.loadMissing();
+    if ("name" in patch || "deselectedRuns" in patch || "run" in patch || "view" in patch || "curvesMode" in patch) void this.loadMissing();
     this.render();
   }
 
@@ -387,6 +482,7 @@ export class App {
 
   private persist(): void {
     saveState(this.deps.storage, this.state);
+    this.link.write(this.state);
   }
 
   private filteredClasses(): string[] {
@@ -407,19 +503,34 @@ export class App {
     const selectedRuns = runs.filter((r) => !s.deselectedRuns.includes(r));
     const runDashes = assignDashes(runs);
     const loaded: RunCurves[] = selectedRuns.filter((r) => this.curves.has(r)).map((r) => ({ run: r, curves: this.curves.get(r)! }));
-    const classNames = unionClassNames([
+    const union = unionClassNames([
       ...loaded.map((rc) => rc.curves.class_names),
       ...runs.map((r) => (name !== null ? tagInfo(tags, r, name)?.class_names ?? [] : [])),
     ]);
+    const confusionRuns = name === null ? [] : runs.filter((r) => tagInfo(tags, r, name)?.kinds.includes("confusion"));
+    const focusRun = name === null ? null : this.chooseFocusRun(tags, name, runs);
+    const active: ActiveView =
+      s.view === "curves" ? effectiveCurvesMode(s, union.length) : s.view === "confusion" ? "confusion" : "report";
+    // the one-run views list that run's own classes
+    let classNames = union;
+    if (active !== "lines" && focusRun !== null && name !== null) {
+      const own = this.curves.get(focusRun)?.class_names ?? tagInfo(tags, focusRun, name)?.class_names;
+      if (own && own.length) classNames = own;
+    }
     const pred = selectionPredicate(s.classes);
     const selected = classNames.map(pred);
-    const metric = metricById(s.metric);
-    const rankRun = chooseRankRun(
-      loaded.map((rc) => rc.run),
-      s.rankRun,
-    );
+    // precision/recall/F1 need tp/fp/fn: without them in any loaded run, show the loss
+    let metric = metricById(s.metric);
+    if (loaded.length && !loaded.some((rc) => metric.available(rc.curves))) metric = metricById("loss");
+    const rankRun =
+      active !== "lines" && focusRun !== null && this.curves.has(focusRun)
+        ? focusRun
+        : chooseRankRun(
+            loaded.map((rc) => rc.run),
+            s.rankRun,
+          );
     let latest: (number | null)[] = classNames.map(() => null);
-    const rankCurves = loaded.find((rc) => rc.run === rankRun)?.curves;
+    const rankCurves = rankRun !== null ? this.curves.get(rankRun) : undefined;
     if (rankCurves) {
       const perRun = latestValues(metric.extract(rankCurves), rankCurves.class_names.length);
       const at = new Map(rankCurves.class_names.map((n, k) => [n, k]));
@@ -445,6 +556,10 @@ export class App {
       worst,
       classColors: classColors(classNames.length, worst),
       nonfinite: nonfiniteByClass(loaded),
+      metric,
+      confusionRuns,
+      active,
+      focusRun,
     };
   }
 
@@ -467,23 +582,56 @@ export class App {
       return;
     }
     this.sidebar.hidden = false;
+    this.renderTabs(d);
     this.renderTitle(d);
     this.renderNames(d);
     this.renderRuns(d);
     this.renderClassList();
+    this.view = this.views[d.active];
+    const settings = d.active === "lines" || d.active === "heatmap" ? this.curvesSettings : this.view.settings;
+    this.settingsBox.hidden = settings === null;
+    if (settings && settings.parentNode !== this.settingsBox) setChildren(this.settingsBox, settings);
     if (this.view.element.parentNode !== this.viewBox) setChildren(this.viewBox, this.view.element);
     this.view.update(this.viewContext(d));
+  }
+
+  private renderTabs(d: Derived): void {
+    const s = this.state;
+    setChildren(
+      this.tabs,
+      ...VIEW_TABS.map((t) => {
+        const needs = t.id !== "curves";
+        const disabled = needs && d.confusionRuns.length === 0;
+        const active = s.view === t.id;
+        return h(
+          "button",
+          {
+            class: active ? "pc-tab pc-active" : "pc-tab",
+            title: disabled ? `No run of this tag has confusion matrices (written by PerClassWriter.write() by default).` : t.title,
+            attrs: { type: "button", role: "tab", "aria-selected": String(active), "data-role": "view-tab", "data-value": t.id, disabled },
+            on: { click: () => this.setState({ view: t.id }) },
+          },
+          t.label,
+        );
+      }),
+    );
   }
 
   private viewContext(d: Derived): ViewContext {
     return {
       state: this.state,
+      api: this.deps.api,
+      tags: this.tags!,
+      allRuns: d.runs,
+      run: d.focusRun,
+      curvesOf: (run) => this.curves.get(run),
+      refreshId: this.refreshId,
       name: d.name!,
       info: d.runs.length ? tagInfo(this.tags!, d.runs[0], d.name!) : undefined,
       runs: d.loaded,
       classNames: d.classNames,
       selected: d.selected,
-      metric: metricById(this.state.metric),
+      metric: d.metric,
       worst: d.worst,
       classColors: d.classColors,
       latest: d.latest,
@@ -497,8 +645,13 @@ export class App {
 
   private syncControls(): void {
     const s = this.state;
-    const metric = metricById(s.metric);
-    this.metricSeg.set(s.metric);
+    const d0 = this.derived;
+    const metric = d0?.metric ?? metricById(s.metric);
+    const anyCounts = !!d0 && d0.loaded.some((rc) => !!rc.curves.tp);
+    this.metricSeg.set(metric.id, { precision: !anyCounts, recall: !anyCounts, f1: !anyCounts });
+    const mode = effectiveCurvesMode(s, d0?.classNames.length ?? 0);
+    this.modeSeg.set(mode);
+    for (const f of this.curvesOnlyFields) f.hidden = mode === "heatmap";
     this.xSeg.set(s.xAxis);
     this.colorSeg.set(s.colorBy);
     if (document.activeElement !== this.smoothRange) this.smoothRange.value = String(s.smoothing);
@@ -506,7 +659,7 @@ export class App {
     this.logBox.checked = s.logScale;
     this.logBox.disabled = !metric.allowLog;
     this.logLabel.classList.toggle("pc-disabled", !metric.allowLog);
-    this.logLabel.title = metric.allowLog ? "Logarithmic y axis" : `Log scale applies to the loss, not to ${metric.label.toLowerCase()}`;
+    this.logLabel.title = metric.allowLog ? (mode === "heatmap" ? "Logarithmic colour scale" : "Logarithmic y axis") : `Log scale applies to the loss, not to ${metric.label.toLowerCase()}`;
     this.autoBox.checked = s.autoRefresh;
     const d = this.derived;
     if (document.activeElement !== this.worstNum) this.worstNum.value = String(effectiveWorstN(s, d?.classNames.length ?? 0));
@@ -561,12 +714,15 @@ export class App {
   }
 
   private renderTitle(d: Derived): void {
-    const metric = metricById(this.state.metric);
+    const metric = d.metric;
     const sub = d.names.length > 1 || d.name !== "perclass" ? ` · ${d.name}` : "";
+    const main =
+      d.active === "confusion" ? "Confusion matrix" : d.active === "report" ? "Per-class report" : `Per-class ${metric.label.toLowerCase()}`;
+    const run = d.active !== "lines" && d.focusRun ? ` · ${d.focusRun}` : "";
     setChildren(
       this.titleEl,
-      `Per-class ${metric.label.toLowerCase()}`,
-      h("span", { class: "pc-title-sub" }, `${sub} · ${d.classNames.length} class${d.classNames.length === 1 ? "" : "es"}`),
+      main,
+      h("span", { class: "pc-title-sub" }, `${sub}${run} · ${d.classNames.length} class${d.classNames.length === 1 ? "" : "es"}`),
     );
   }
 
@@ -583,6 +739,10 @@ export class App {
   }
 
   private renderRuns(d: Derived): void {
+    if (d.active !== "lines") {
+      this.renderRunChoice(d);
+      return;
+    }
     this.runsCount.textContent = `${d.selectedRuns.length} of ${d.runs.length}`;
     const rows: Node[] = [];
     if (d.runs.length > 1) {
@@ -638,10 +798,37 @@ export class App {
     setChildren(this.runList, ...rows);
   }
 
+  /** One run for the matrix, report and heatmap: radio buttons. */
+  private renderRunChoice(d: Derived): void {
+    const eligible = d.active === "heatmap" ? d.runs : d.confusionRuns;
+    this.runsCount.textContent = "one run";
+    const rows: Node[] = [];
+    for (const run of d.runs) {
+      const ok = eligible.includes(run);
+      const color = d.runColors.get(run) ?? "#425066";
+      const radio = h("input", {
+        attrs: { type: "radio", name: "pc-run-choice", "data-run-choice": run, "aria-label": `Show run ${run}`, disabled: !ok },
+        style: { "accent-color": color },
+        on: { change: () => radio.checked && this.setState({ run }) },
+      });
+      radio.checked = run === d.focusRun;
+      rows.push(
+        h(
+          "label",
+          { class: ok ? "pc-run" : "pc-run pc-disabled", title: ok ? run : `${run}: no confusion matrices` },
+          radio,
+          swatch(color),
+          h("span", { class: "pc-run-name" }, run),
+        ),
+      );
+    }
+    setChildren(this.runList, ...rows);
+  }
+
   private renderClassList(): void {
     const d = this.derived;
     if (!d) return;
-    const metric = metricById(this.state.metric);
+    const metric = d.metric;
     const query = this.state.classFilter;
     // rebuilding 1000 rows on every slider move is wasted work: skip when nothing listed changed
     const key = JSON.stringify([

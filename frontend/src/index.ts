@@ -14,11 +14,20 @@ function storage(): Storage | null {
   }
 }
 
+/** TensorBoard's window (the tab's iframe is same-origin), for the URL state; null elsewhere. */
+function tensorBoardWindow(): Window | null {
+  try {
+    return window.parent && window.parent !== window ? window.parent : null;
+  } catch {
+    return null;
+  }
+}
+
 export function render(): void {
   if (app) return;
   const style = document.createElement("style");
   style.textContent = css;
   document.head.appendChild(style);
-  app = new App(document.body, { api: httpApi(), storage: storage(), chartFactory: uplotChart });
+  app = new App(document.body, { api: httpApi(), storage: storage(), chartFactory: uplotChart, linkWindow: tensorBoardWindow() });
   void app.start();
 }

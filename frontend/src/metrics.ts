@@ -1,8 +1,9 @@
-// The metrics the curves view can plot. Add precision/recall/F1 here later: each metric
-// says how to read its [steps][classes] matrix and which direction is "worse".
+// The metrics the curves view (lines and heatmap) can plot. Each metric says how to read its
+// [steps][classes] matrix and which direction is "worse". Precision, recall and F1 derive from
+// the tp/fp/fn counts the backend sends for runs with confusion data.
 import type { CurvesResponse, Matrix } from "./types";
 
-export type MetricId = "loss" | "accuracy";
+export type MetricId = "loss" | "accuracy" | "precision" | "recall" | "f1";
 
 export interface MetricDef {
   id: MetricId;
@@ -13,6 +14,8 @@ export interface MetricDef {
   allowLog: boolean;
   /** the metric's possible range: the y axis never pads past it */
   bounds?: [number, number];
+  /** whether a run's curves carry what this metric needs */
+  available(c: CurvesResponse): boolean;
   extract(c: CurvesResponse): Matrix;
   format(v: number): string;
 }
@@ -24,12 +27,61 @@ export function formatNumber(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
+export const formatPercent = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : String(v));
+
+export type Counts = { tp: number | null | undefined; fp: number | null | undefined; fn: number | null | undefined };
+
+/** tp / (tp + fp); null when undefined (0/0 or missing counts), never 0 for 0/0. */
+export function precisionOf({ tp, fp }: Counts): number | null {
+  if (tp == null || fp == null) return null;
+  const d = tp + fp;
+  return d > 0 ? tp / d : null;
+}
+
+/** tp / (tp + fn); null when undefined. */
+export function recallOf({ tp, fn }: Counts): number | null {
+  if (tp == null || fn == null) return null;
+  const d = tp + fn;
+  return d > 0 ? tp / d : null;
+}
+
+/** 2tp / (2tp + fp + fn); null when undefined. */
+export function f1Of({ tp, fp, fn }: Counts): number | null {
+  if (tp == null || fp == null || fn == null) return null;
+  const d = 2 * tp + fp + fn;
+  return d > 0 ? (2 * tp) / d : null;
+}
+
+const derivedCache = new WeakMap<CurvesResponse, Partial<Record<MetricId, Matrix>>>();
+
+/** A [steps][classes] matrix computed from tp/fp/fn once per curves object. */
+function derived(c: CurvesResponse, id: MetricId, f: (k: Counts) => number | null): Matrix {
+  let cache = derivedCache.get(c);
+  if (!cache) derivedCache.set(c, (cache = {}));
+  const hit = cache[id];
+  if (hit) return hit;
+  const C = c.class_names.length;
+  const out: Matrix = c.steps.map((_, s) => {
+    const tp = c.tp?.[s];
+    const fp = c.fp?.[s];
+    const fn = c.fn?.[s];
+    const row: (number | null)[] = new Array(C);
+    for (let k = 0; k < C; k++) row[k] = f({ tp: tp?.[k], fp: fp?.[k], fn: fn?.[k] });
+    return row;
+  });
+  cache[id] = out;
+  return out;
+}
+
+const hasCounts = (c: CurvesResponse) => !!c.tp && !!c.fp && !!c.fn;
+
 export const METRICS: readonly MetricDef[] = [
   {
     id: "loss",
     label: "Loss",
     higherIsBetter: false,
     allowLog: true,
+    available: () => true,
     extract: (c) => c.loss,
     format: formatNumber,
   },
@@ -39,8 +91,39 @@ export const METRICS: readonly MetricDef[] = [
     higherIsBetter: true,
     allowLog: false,
     bounds: [0, 1],
+    available: () => true,
     extract: (c) => c.accuracy,
-    format: (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : String(v)),
+    format: formatPercent,
+  },
+  {
+    id: "precision",
+    label: "Precision",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasCounts,
+    extract: (c) => derived(c, "precision", precisionOf),
+    format: formatPercent,
+  },
+  {
+    id: "recall",
+    label: "Recall",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasCounts,
+    extract: (c) => derived(c, "recall", recallOf),
+    format: formatPercent,
+  },
+  {
+    id: "f1",
+    label: "F1",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasCounts,
+    extract: (c) => derived(c, "f1", f1Of),
+    format: formatPercent,
   },
 ];
 

@@ -1,14 +1,41 @@
 // The tab's view state: what the user chose. Persisted in localStorage (validated on load,
-// so a stale or hand-edited entry never breaks the tab) and kept across self-refreshes.
+// so a stale or hand-edited entry never breaks the tab), kept across self-refreshes, and
+// mirrored into TensorBoard's URL hash for links (see urlstate.ts).
 import { clampSmoothing } from "./smoothing";
 import type { ClassSelection } from "./selection";
 import { METRICS, type MetricId } from "./metrics";
+import type { Norm, Order } from "./confusion";
+import type { HeatSortKey } from "./classheat";
+import { parseViewport, type Viewport } from "./zoom";
 
 export const STORAGE_KEY = "tb-perclass.viewState.v1";
 
 export type XAxis = "step" | "relative";
 export type ColorBy = "class" | "run";
-export type ViewId = "curves";
+export type ViewId = "curves" | "confusion" | "report";
+export type CurvesMode = "auto" | "lines" | "heatmap";
+export type TableKey = "index" | "name" | "precision" | "recall" | "f1" | "support" | "loss" | "tp" | "fp" | "fn" | "tn";
+
+export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report"];
+export const NORMS: readonly Norm[] = ["counts", "row", "col"];
+export const ORDERS: readonly Order[] = ["index", "name", "error", "cluster"];
+export const HEAT_SORTS: readonly HeatSortKey[] = ["index", "name", "final", "trend", "slope", "gap"];
+export const TABLE_KEYS: readonly TableKey[] = ["index", "name", "precision", "recall", "f1", "support", "loss", "tp", "fp", "fn", "tn"];
+/** Above this many classes the curves area shows the class-by-step heatmap by default. */
+export const HEATMAP_THRESHOLD = 50;
+
+export interface Sort<K extends string> {
+  key: K;
+  desc: boolean;
+}
+
+export interface DiffState {
+  on: boolean;
+  /** run to compare with; null = the matrix's own run */
+  baseRun: string | null;
+  /** step to compare with; null = the base run's first step */
+  baseStep: number | null;
+}
 
 export interface ViewState {
   view: ViewId;
@@ -30,6 +57,30 @@ export interface ViewState {
   /** x range the user zoomed to, null = everything */
   zoom: [number, number] | null;
   autoRefresh: boolean;
+  /** lines or the class-by-step heatmap in the curves area; auto = heatmap past HEATMAP_THRESHOLD classes */
+  curvesMode: CurvesMode;
+  /** the run of the one-run views (confusion, report, heatmap); null = automatic */
+  run: string | null;
+  /** the step of the confusion matrix and report; null = the latest (follows new steps) */
+  step: number | null;
+  norm: Norm;
+  order: Order;
+  /** log (symlog) colour scale for the matrix */
+  logColor: boolean;
+  /** colour scale over the off-diagonal cells only, diagonal greyed */
+  errorsOnly: boolean;
+  /** matrix zoom in display positions; null = whole matrix */
+  cmZoom: Viewport | null;
+  /** the class the user looked up (highlighted row and column) */
+  focus: string | null;
+  diff: DiffState;
+  reportSort: Sort<TableKey>;
+  labelSort: Sort<TableKey>;
+  /** heatmap rows: a key, in its natural order (worst first for values, trends and gaps;
+   * index or A-Z for index and name), or reversed */
+  heatSort: { key: HeatSortKey; reverse: boolean };
+  /** class-by-step heatmap zoom (rows = display positions of classes, columns = step indices) */
+  heatZoom: Viewport | null;
 }
 
 export function defaultState(): ViewState {
@@ -48,19 +99,41 @@ export function defaultState(): ViewState {
     classes: { mode: "exclude", names: [] },
     zoom: null,
     autoRefresh: true,
+    curvesMode: "auto",
+    run: null,
+    step: null,
+    norm: "counts",
+    order: "index",
+    logColor: true,
+    errorsOnly: false,
+    cmZoom: null,
+    focus: null,
+    diff: { on: false, baseRun: null, baseStep: null },
+    reportSort: { key: "index", desc: false },
+    labelSort: { key: "index", desc: false },
+    heatSort: { key: "final", reverse: false },
+    heatZoom: null,
   };
 }
 
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const oneOf = <T extends string>(v: unknown, options: readonly T[]): v is T => isStr(v) && (options as readonly string[]).includes(v);
+const isStep = (v: unknown): v is number => isNum(v) && Number.isInteger(v);
+
+function parseSort<K extends string>(v: unknown, keys: readonly K[], fallback: Sort<K>): Sort<K> {
+  const o = v as Record<string, unknown> | null;
+  if (o && typeof o === "object" && oneOf(o.key, keys) && typeof o.desc === "boolean") return { key: o.key, desc: o.desc };
+  return fallback;
+}
 
 /** Reads a state from untrusted JSON: every invalid field falls back to its default. */
 export function parseState(raw: unknown): ViewState {
   const s = defaultState();
   if (!raw || typeof raw !== "object") return s;
   const o = raw as Record<string, unknown>;
-  if (o.view === "curves") s.view = o.view;
+  if (oneOf(o.view, VIEW_IDS)) s.view = o.view;
   if (o.name === null || isStr(o.name)) s.name = o.name;
   if (isStrArray(o.deselectedRuns)) s.deselectedRuns = o.deselectedRuns;
   if (isStr(o.metric) && METRICS.some((m) => m.id === o.metric)) s.metric = o.metric as MetricId;
@@ -81,6 +154,28 @@ export function parseState(raw: unknown): ViewState {
     s.zoom = [o.zoom[0], o.zoom[1]];
   }
   if (typeof o.autoRefresh === "boolean") s.autoRefresh = o.autoRefresh;
+  if (oneOf(o.curvesMode, ["auto", "lines", "heatmap"] as const)) s.curvesMode = o.curvesMode;
+  if (o.run === null || isStr(o.run)) s.run = o.run;
+  if (o.step === null || isStep(o.step)) s.step = o.step;
+  if (oneOf(o.norm, NORMS)) s.norm = o.norm;
+  if (oneOf(o.order, ORDERS)) s.order = o.order;
+  if (typeof o.logColor === "boolean") s.logColor = o.logColor;
+  if (typeof o.errorsOnly === "boolean") s.errorsOnly = o.errorsOnly;
+  s.cmZoom = parseViewport(o.cmZoom);
+  if (o.focus === null || isStr(o.focus)) s.focus = o.focus;
+  const d = o.diff as Record<string, unknown> | undefined;
+  if (d && typeof d === "object") {
+    s.diff = {
+      on: typeof d.on === "boolean" ? d.on : false,
+      baseRun: isStr(d.baseRun) ? d.baseRun : null,
+      baseStep: isStep(d.baseStep) ? d.baseStep : null,
+    };
+  }
+  s.reportSort = parseSort(o.reportSort, TABLE_KEYS, s.reportSort);
+  s.labelSort = parseSort(o.labelSort, TABLE_KEYS, s.labelSort);
+  const hs = o.heatSort as Record<string, unknown> | null;
+  if (hs && typeof hs === "object" && oneOf(hs.key, HEAT_SORTS) && typeof hs.reverse === "boolean") s.heatSort = { key: hs.key, reverse: hs.reverse };
+  s.heatZoom = parseViewport(o.heatZoom);
   return s;
 }
 
@@ -124,4 +219,10 @@ export function saveState(store: KeyValueStore | null, s: ViewState): void {
 export function effectiveWorstN(s: ViewState, numClasses: number): number {
   if (s.worstN !== null) return s.worstN;
   return numClasses > 10 ? 5 : 0;
+}
+
+/** Lines or heatmap, with "auto" resolved for a class count. */
+export function effectiveCurvesMode(s: ViewState, numClasses: number): "lines" | "heatmap" {
+  if (s.curvesMode !== "auto") return s.curvesMode;
+  return numClasses > HEATMAP_THRESHOLD ? "heatmap" : "lines";
 }

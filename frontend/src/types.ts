@@ -22,10 +22,92 @@ export interface CurvesResponse {
   count: Matrix;
   accuracy: Matrix;
   nonfinite: Matrix;
+  /** per-class true/false positives and false negatives, present when the run has confusion
+   * data; a row is all null at steps without a confusion matrix */
+  tp?: Matrix;
+  fp?: Matrix;
+  fn?: Matrix;
 }
 
 /** One run's curves for the selected name. */
 export interface RunCurves {
   run: string;
   curves: CurvesResponse;
+}
+
+/** `confusion?run&name[&step]`, decoded: a dense C x C count matrix (rows = true class,
+ * columns = predicted), or per-label 2 x 2 matrices for a multilabel task. */
+export interface ConfusionData {
+  run: string;
+  name: string;
+  task: string;
+  step: number;
+  /** every step of the run that has a confusion matrix, ascending */
+  steps: number[];
+  class_names: string[];
+  total: number;
+  /** C*C counts, row-major (multiclass/binary); empty for multilabel */
+  counts: Float64Array;
+  n: number;
+  /** multilabel: C*4 counts [tn, fp, fn, tp] per label; null otherwise */
+  labels: Float64Array | null;
+  encoding: string;
+}
+
+export interface Pair {
+  true: number;
+  pred: number;
+  count: number;
+  /** the pair's count at each of PairsResponse.steps */
+  history: (number | null)[];
+}
+
+/** `pairs?run&name[&step][&limit]`: largest off-diagonal cells at `step`, descending. */
+export interface PairsResponse {
+  step: number;
+  steps: number[];
+  pairs: Pair[];
+}
+
+export interface Change {
+  true: number;
+  pred: number;
+  before: number;
+  after: number;
+  delta: number;
+}
+
+/** `diff?run&name&step&base_run&base_step`: run@step minus base_run@base_step. */
+export interface DiffData {
+  run: string;
+  step: number;
+  base_run: string;
+  base_step: number;
+  class_names: string[];
+  n: number;
+  /** C*C deltas, row-major */
+  deltas: Float64Array;
+  changes: Change[];
+}
+
+export interface Averages {
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  support: number | null;
+}
+
+/** `report?run&name[&step]`: per-class metrics at one step; 0/0 is null. */
+export interface ReportResponse {
+  step: number;
+  steps: number[];
+  class_names: string[];
+  precision: (number | null)[];
+  recall: (number | null)[];
+  f1: (number | null)[];
+  support: (number | null)[];
+  loss: (number | null)[];
+  macro: Averages;
+  weighted: Averages;
+  accuracy: number | null;
 }

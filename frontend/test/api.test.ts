@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, curvesUrl, httpApi, parseCurves, parseTags } from "../src/api";
+import {
+  ApiError,
+  curvesUrl,
+  httpApi,
+  parseConfusion,
+  parseCurves,
+  parseDiff,
+  parseOrder,
+  parsePairs,
+  parseReport,
+  parseTags,
+  reportCsvUrl,
+  routeUrl,
+} from "../src/api";
 import { fixture } from "./helpers";
 
 function respond(status: number, body: string, contentType = "application/json"): Response {
@@ -63,5 +76,101 @@ describe("api", () => {
     expect(Object.keys(t)).toEqual(["train", "validation"]);
     expect(t.train.perclass.class_names).toEqual(["cat", "dog", "bird", "fish"]);
     expect(parseTags({ r: { n: 3 }, q: 4 })).toEqual({});
+  });
+});
+
+describe("api: confusion-matrix routes", () => {
+  it("builds relative urls with encoded parameters", async () => {
+    const urls: string[] = [];
+    const api = httpApi(async (u) => {
+      urls.push(u);
+      const route = u.split("?")[0];
+      const body =
+        route === "confusion"
+          ? fixture("confusion_validation.json")
+          : route === "pairs"
+            ? fixture("pairs_validation.json")
+            : route === "diff"
+              ? fixture("diff_validation_7_0.json")
+              : route === "report"
+                ? fixture("report_validation.json")
+                : fixture("order_validation.json");
+      return respond(200, JSON.stringify(body));
+    });
+    await api.confusion("exp 1/val&x", "perclass", null);
+    await api.confusion("v", "p", 7);
+    await api.pairs("v", "p", 3, 5);
+    await api.diff("v", "p", 7, "exp/train", 0);
+    await api.report("v", "p", null);
+    await api.order("v", "p", null, "cluster");
+    expect(urls).toEqual([
+      "confusion?run=exp%201%2Fval%26x&name=perclass",
+      "confusion?run=v&name=p&step=7",
+      "pairs?run=v&name=p&step=3&limit=5",
+      "diff?run=v&name=p&step=7&base_run=exp%2Ftrain&base_step=0&limit=20",
+      "report?run=v&name=p",
+      "order?run=v&name=p&by=cluster",
+    ]);
+    expect(reportCsvUrl("a/b", "perclass", 4)).toBe("report?run=a%2Fb&name=perclass&step=4&format=csv");
+    expect(routeUrl("x", { a: null, b: undefined })).toBe("x");
+  });
+
+  it("decodes dense and sparse matrices to the same counts", () => {
+    const dense = parseConfusion(fixture("confusion_validation.json"));
+    expect(dense.n).toBe(4);
+    expect(dense.step).toBe(7);
+    expect(dense.steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect([...dense.counts.slice(0, 4)]).toEqual([6, 4, 0, 0]);
+    const raw = fixture("confusion_validation_step3_sparse.json") as Record<string, number[]>;
+    const sparse = parseConfusion(raw);
+    const again = parseConfusion({ ...raw, rows: undefined, cols: undefined, counts: undefined, matrix: [[6, 4, 0, 0], [2, 6, 2, 0], [0, 0, 6, 4], [0, 0, 2, 8]] });
+    expect([...sparse.counts]).toEqual([...again.counts]);
+    expect(sparse.encoding).toBe("sparse");
+  });
+
+  it("decodes multilabel 2x2 matrices as [tn, fp, fn, tp] per label", () => {
+    const ml = parseConfusion(fixture("confusion_multilabel.json"));
+    expect(ml.task).toBe("multilabel");
+    expect([...ml.labels!.slice(0, 4)]).toEqual([50, 3, 7, 40]);
+    expect(ml.class_names[2]).toBe("<b>tree</b>");
+  });
+
+  it("refuses malformed matrices instead of drawing a wrong picture", () => {
+    const base = { step: 1, steps: [1], class_names: ["a", "b"] };
+    expect(() => parseConfusion({ ...base, matrix: [[1, 2]] })).toThrow(/2 classes/);
+    expect(() => parseConfusion({ ...base, matrix: [[1, 2], [3]] })).toThrow(/row 1/);
+    expect(() => parseConfusion({ ...base, rows: [0, 5], cols: [0, 1], counts: [1, 1] })).toThrow(/outside/);
+    expect(() => parseConfusion({ ...base, rows: [0], cols: [0, 1], counts: [1] })).toThrow(/differ in length/);
+    expect(() => parseConfusion({ ...base })).toThrow(/neither/);
+    expect(() => parseConfusion({ class_names: [] })).toThrow(/no step/);
+    expect(() => parseConfusion({ ...base, matrices: [[[1, 2], [3, 4]]] })).toThrow(/one 2x2/);
+  });
+
+  it("parses pairs, diff, report (0/0 stays null), order (a permutation)", () => {
+    const p = parsePairs(fixture("pairs_validation.json"));
+    expect(p.pairs[0]).toMatchObject({ true: 0, pred: 1, count: 4 });
+    expect(p.pairs[0].history.length).toBe(8);
+    const d = parseDiff(fixture("diff_validation_7_0.json"));
+    expect(d.n).toBe(4);
+    expect(d.deltas[0]).toBe(3);
+    expect(d.changes[0]).toMatchObject({ before: expect.any(Number), after: expect.any(Number) });
+    const r = parseReport({ ...(fixture("report_validation.json") as object), precision: [null, 1, "NaN", 0.5] });
+    expect(r.precision).toEqual([null, 1, null, 0.5]);
+    expect(r.loss[2]).toBeNull();
+    expect(parseOrder({ order: [2, 0, 1] })).toEqual([2, 0, 1]);
+    expect(() => parseOrder({ order: [0, 0, 1] })).toThrow(/permutation/);
+    expect(() => parseOrder({ order: [0, 1] }, 3)).toThrow(/2 entries/);
+  });
+
+  it("passes the server's refusal (400 text) through", async () => {
+    const api = httpApi(async () => respond(400, "Invalid argument: the runs have different classes (10 vs 12)", "text/plain"));
+    await expect(api.diff("a", "p", 1, "b", 0)).rejects.toThrow(/different classes \(10 vs 12\)/);
+  });
+
+  it("reads tp/fp/fn into the curves when present", () => {
+    const c = parseCurves(fixture("curves_validation_confusion.json"));
+    expect(c.tp![0].length).toBe(4);
+    expect(c.tp![1]).toEqual([]); // a step without a matrix
+    expect(parseCurves(fixture("curves_train.json")).tp).toBeUndefined();
   });
 });

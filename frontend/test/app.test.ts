@@ -18,8 +18,8 @@ async function mount(api = defaultApi(), storage = new MemoryStorage(), refreshM
 
 /** Draws the pending chart now (the view coalesces redraws into animation frames). */
 function flushView(app: App): void {
-  const view = (app as unknown as { view: CurvesView }).view;
-  view.flush();
+  const view = (app as unknown as { view: { flush?: () => void } }).view;
+  view.flush?.();
 }
 
 const $ = <T extends Element = HTMLElement>(sel: string) => document.querySelector<T>(sel);
@@ -281,14 +281,16 @@ describe("the Per-Class tab", () => {
     expect(api.calls).toContain("curves:train:head2");
   });
 
-  it("stays usable with 100 classes: worst 5 highlighted by default, the rest grey", async () => {
+  it("stays usable with 100 classes as lines: worst 5 highlighted by default, the rest grey", async () => {
     const names = Array.from({ length: 100 }, (_, i) => `class_${i}`);
     const info = { kinds: ["stats"], task: "multiclass", class_names: names, num_classes: 100, loss: "cross_entropy" };
     const api = new FakeApi(
       { "exp/train": { perclass: info }, "exp/validation": { perclass: info } },
       { "exp/train": synthCurves(100, 20, names), "exp/validation": synthCurves(100, 20, names) },
     );
-    const { chart } = await mount(api);
+    const storage = new MemoryStorage();
+    storage.setItem(STORAGE_KEY, JSON.stringify({ curvesMode: "lines" }));
+    const { chart } = await mount(api, storage);
     expect($$("[data-role=classes] .pc-class").length).toBe(100);
     const lines = chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class");
     expect(lines.length).toBe(200);

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import type { Api } from "../src/api";
-import { ApiError, parseCurves, parseTags } from "../src/api";
+import { ApiError, parseConfusion, parseCurves, parseDiff, parseOrder, parsePairs, parseReport, parseTags } from "../src/api";
 import type { ChartFactory, ChartOptions } from "../src/chart";
-import type { CurvesResponse, TagsResponse } from "../src/types";
+import type { ConfusionData, CurvesResponse, DiffData, PairsResponse, ReportResponse, TagsResponse } from "../src/types";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -16,14 +16,58 @@ export const tagsFixture = () => parseTags(fixture("tags.json"));
 export const trainCurves = () => parseCurves(fixture("curves_train.json"));
 export const validationCurves = () => parseCurves(fixture("curves_validation.json"));
 
-/** An Api serving in-memory data; `fail` maps "tags" or a run to an error message. */
+export const confusionFixture = () => parseConfusion(fixture("confusion_validation.json"));
+export const sparseStep3Fixture = () => parseConfusion(fixture("confusion_validation_step3_sparse.json"));
+export const pairsFixture = () => parsePairs(fixture("pairs_validation.json"));
+export const diffFixture = () => parseDiff(fixture("diff_validation_7_0.json"));
+export const reportFixture = () => parseReport(fixture("report_validation.json"));
+export const orderFixture = () => parseOrder(fixture("order_validation.json"));
+
+type ByStep<T> = T | ((step: number | null) => T);
+
+/** An Api serving in-memory data; `fail` maps "tags", a run, or "<route>:<run>" to an error
+ * message (answered as a 400/404 would be). */
 export class FakeApi implements Api {
   calls: string[] = [];
   fail = new Map<string, string>();
+  confusionData: Record<string, ByStep<ConfusionData>> = {};
+  pairsData: Record<string, ByStep<PairsResponse>> = {};
+  reportData: Record<string, ByStep<ReportResponse>> = {};
+  diffData: Record<string, DiffData> = {};
+  orderData: Record<string, number[]> = {};
   constructor(
     public tagsData: TagsResponse,
     public curvesData: Record<string, CurvesResponse>,
   ) {}
+
+  private pick<T>(route: string, table: Record<string, ByStep<T>>, run: string, step: number | null): T {
+    const f = this.fail.get(`${route}:${run}`) ?? this.fail.get(route);
+    if (f) throw new ApiError(f, 400);
+    const v = table[run];
+    if (v === undefined) throw new ApiError(`Not found: no ${route} data for run '${run}'`, 404);
+    const out = typeof v === "function" ? (v as (s: number | null) => T)(step) : v;
+    return structuredClone(out);
+  }
+  async confusion(run: string, name: string, step: number | null): Promise<ConfusionData> {
+    this.calls.push(`confusion:${run}:${name}:${step ?? "latest"}`);
+    return this.pick("confusion", this.confusionData, run, step);
+  }
+  async pairs(run: string, name: string, step: number | null, limit = 20): Promise<PairsResponse> {
+    this.calls.push(`pairs:${run}:${name}:${step ?? "latest"}:${limit}`);
+    return this.pick("pairs", this.pairsData, run, step);
+  }
+  async report(run: string, name: string, step: number | null): Promise<ReportResponse> {
+    this.calls.push(`report:${run}:${name}:${step ?? "latest"}`);
+    return this.pick("report", this.reportData, run, step);
+  }
+  async diff(run: string, name: string, step: number, baseRun: string, baseStep: number): Promise<DiffData> {
+    this.calls.push(`diff:${run}:${name}:${step}:${baseRun}:${baseStep}`);
+    return this.pick("diff", { [run]: this.diffData[`${run}@${step}|${baseRun}@${baseStep}`] ?? this.diffData[run] }, run, step);
+  }
+  async order(run: string, name: string, step: number | null, by: string): Promise<number[]> {
+    this.calls.push(`order:${run}:${name}:${step ?? "latest"}:${by}`);
+    return this.pick("order", this.orderData, run, step);
+  }
   async tags(): Promise<TagsResponse> {
     this.calls.push("tags");
     const f = this.fail.get("tags");
@@ -42,6 +86,40 @@ export class FakeApi implements Api {
 
 export function defaultApi(): FakeApi {
   return new FakeApi(tagsFixture(), { train: trainCurves(), validation: validationCurves() });
+}
+
+/** The default fixtures with confusion data for the validation run (and train, same shape). */
+export function confusionApi(): FakeApi {
+  const tags = tagsFixture();
+  for (const run of Object.keys(tags)) tags[run].perclass.kinds = ["stats", "confusion"];
+  const api = new FakeApi(tags, { train: trainCurves(), validation: parseCurves(fixture("curves_validation_confusion.json")) });
+  const latest = confusionFixture();
+  const step3 = sparseStep3Fixture();
+  const at = (step: number | null) => {
+    if (step === null || step === latest.step) return latest;
+    if (step === 3) return step3;
+    throw new ApiError(`step ${step} not found: this run has confusion matrices at steps 0 to 7`, 404);
+  };
+  api.confusionData = { validation: at, train: at };
+  api.pairsData = { validation: pairsFixture(), train: pairsFixture() };
+  api.reportData = { validation: reportFixture(), train: reportFixture() };
+  api.diffData = { validation: diffFixture() };
+  api.orderData = { validation: orderFixture(), train: orderFixture() };
+  return api;
+}
+
+/** A synthetic n-class confusion matrix: class i mostly right, some confused with i+1. */
+export function synthConfusion(n: number, step = 0, steps: number[] = [step], names?: string[]): ConfusionData {
+  const counts = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    counts[i * n + i] = 20 + (i % 7);
+    counts[i * n + ((i + 1) % n)] = i % 5;
+    if (i % 97 === 0) counts[i * n + ((i * 31 + 7) % n)] += 9;
+  }
+  const class_names = names ?? Array.from({ length: n }, (_, i) => `class_${String(i).padStart(4, "0")}`);
+  let total = 0;
+  for (const v of counts) total += v;
+  return { run: "", name: "perclass", task: "multiclass", step, steps, class_names, total, counts, n, labels: null, encoding: "sparse" };
 }
 
 /** Records the options of every chart created; happy-dom has no canvas. */
@@ -94,3 +172,29 @@ export function synthCurves(C: number, S: number, names?: string[], stepOffset =
 export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
 }
+
+/** A stand-in for TensorBoard's window: location + history.replaceState + hashchange. */
+export class FakeWindow {
+  location = { hash: "#perclass", pathname: "/", search: "" };
+  replaced: string[] = [];
+  listeners: (() => void)[] = [];
+  history = {
+    state: { tb: 1 },
+    replaceState: (_s: unknown, _t: string, url: string) => {
+      this.replaced.push(url);
+      this.location.hash = url.slice(url.indexOf("#"));
+    },
+  };
+  addEventListener(_ev: string, fn: () => void) {
+    this.listeners.push(fn);
+  }
+  removeEventListener(_ev: string, fn: () => void) {
+    this.listeners = this.listeners.filter((f) => f !== fn);
+  }
+  /** what the user does by pasting a link into the address bar of an open TensorBoard */
+  navigate(hash: string) {
+    this.location.hash = hash;
+    this.listeners.forEach((f) => f());
+  }
+}
+

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   defaultState,
   deserializeState,
+  effectiveCurvesMode,
   effectiveWorstN,
   loadState,
   parseState,
@@ -27,6 +28,22 @@ describe("view state (de)serialization", () => {
     s.classes = { mode: "include", names: ["cat", "<b>dog</b>"] };
     s.zoom = [3, 40];
     s.autoRefresh = false;
+    s.view = "confusion";
+    s.curvesMode = "heatmap";
+    s.run = "exp1/validation";
+    s.step = 42;
+    s.norm = "col";
+    s.order = "error";
+    s.logColor = false;
+    s.errorsOnly = true;
+    s.cmZoom = { r0: 1, r1: 22, c0: 3, c1: 24 };
+    s.focus = "dog";
+    s.diff = { on: true, baseRun: "exp1/train", baseStep: 0 };
+    s.reportSort = { key: "f1", desc: true };
+    s.labelSort = { key: "fn", desc: true };
+    s.heatSort = { key: "slope", reverse: true };
+    s.heatZoom = { r0: 0, r1: 41, c0: 0, c1: 100 };
+    s.metric = "recall";
     expect(deserializeState(serializeState(s))).toEqual(s);
   });
 
@@ -50,6 +67,34 @@ describe("view state (de)serialization", () => {
     expect(s.classes).toEqual({ mode: "exclude", names: [] });
     expect(s.worstN).toBeNull();
     expect(s.deselectedRuns).toEqual([]);
+    const t = parseState({
+      view: "samples",
+      step: 1.5,
+      norm: "sideways",
+      order: "random",
+      cmZoom: { r0: 3, r1: 1, c0: 0, c1: 1 },
+      diff: { on: "yes", baseRun: 3, baseStep: "x" },
+      reportSort: { key: "evil", desc: true },
+      heatSort: { key: "gap" },
+      curvesMode: "3d",
+    });
+    expect(t.view).toBe("curves");
+    expect(t.step).toBeNull();
+    expect(t.norm).toBe("counts");
+    expect(t.order).toBe("index");
+    expect(t.cmZoom).toBeNull();
+    expect(t.diff).toEqual({ on: false, baseRun: null, baseStep: null });
+    expect(t.reportSort).toEqual({ key: "index", desc: false });
+    expect(t.heatSort).toEqual({ key: "final", reverse: false });
+    expect(t.curvesMode).toBe("auto");
+  });
+
+  it("curves show as a heatmap past the threshold unless the user chose", () => {
+    const s = defaultState();
+    expect(effectiveCurvesMode(s, 50)).toBe("lines");
+    expect(effectiveCurvesMode(s, 51)).toBe("heatmap");
+    s.curvesMode = "lines";
+    expect(effectiveCurvesMode(s, 1000)).toBe("lines");
   });
 
   it("loads and saves through a store and survives a broken one", () => {

@@ -16,6 +16,7 @@ export function formatStep(v: number): string {
 export class CurvesView implements View {
   readonly id = "curves";
   readonly label = "Curves";
+  readonly settings = null;
   readonly element: HTMLElement;
   private legend: HTMLElement;
   private chartBox: HTMLElement;
@@ -120,7 +121,7 @@ export class CurvesView implements View {
     const { w, h: hgt } = this.size();
     const runCount = ctx.runs.length;
     const metric = ctx.metric;
-    const isPercent = metric.id === "accuracy";
+    const isPercent = metric.bounds?.[1] === 1;
     this.chart = this.chartFactory(
       this.chartBox,
       {

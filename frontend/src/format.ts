@@ -1,0 +1,41 @@
+// Number formatting for the matrix, report and tooltips. Undefined values (0/0) show as "—".
+
+export const DASH = "—";
+
+export function formatCount(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return Math.round(v).toLocaleString("en-US");
+}
+
+/** Short counts for cells: 999, 1.2k, 35k, 1.2M. */
+export function compactCount(v: number): string {
+  const a = Math.abs(v);
+  const sign = v < 0 ? "−" : "";
+  if (a < 1000) return sign + String(Math.round(a));
+  if (a < 1e4) return sign + (a / 1e3).toFixed(1).replace(/\.0$/, "") + "k";
+  if (a < 1e6) return sign + Math.round(a / 1e3) + "k";
+  return sign + (a / 1e6).toFixed(1).replace(/\.0$/, "") + "M";
+}
+
+export function formatShare(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return `${(v * 100).toFixed(digits)}%`;
+}
+
+/** Short shares for cells: 83%, 4.2%, 0. */
+export function compactShare(v: number): string {
+  if (!Number.isFinite(v)) return "";
+  if (v === 0) return "0";
+  const p = v * 100;
+  return p >= 9.95 ? `${Math.round(p)}%` : p >= 0.095 ? `${p.toFixed(1)}%` : "<0.1%";
+}
+
+export function signed(v: number): string {
+  if (!Number.isFinite(v)) return DASH;
+  return v > 0 ? `+${formatCount(v)}` : v < 0 ? `−${formatCount(-v)}` : "0";
+}
+
+export function formatMetric(v: number | null | undefined, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
+  return v.toFixed(digits);
+}
