@@ -97,7 +97,7 @@ class PerClassWriter:
         if task not in metadata.TASKS:
             raise ValueError(f"task={task!r}; pass one of {', '.join(map(repr, metadata.TASKS))}")
         if task == metadata.TASK_BINARY:
-            class_names, num_classes = _binary_class_names(class_names, num_classes)
+            class_names, num_classes = binary_class_names(class_names, num_classes)
         self._bins: tuple[float, ...] = ()
         if task == metadata.TASK_REGRESSION:
             if bins is None:
@@ -116,7 +116,7 @@ class PerClassWriter:
             raise ValueError("bins is for task='regression'")
         self._loss = losses_module.resolve(task, loss)
         self._task = task
-        self._class_names = _check_class_names(class_names, num_classes)
+        self._class_names = check_class_names(class_names, num_classes)
         batches.check_threshold(task, threshold, self.num_classes)  # fail early where possible
         self._threshold = threshold
         if ignore_index is not None:
@@ -357,17 +357,21 @@ class PerClassWriter:
         kept = self._mistakes.take() if self._samples_seen else None
         self.reset()
         stats, invalid = perclass.compute_stats(host_table, self._spec)
-        if invalid:
-            raise ValueError(
-                f"{invalid} targets since the last write were invalid (outside [0, "
-                f"{self.num_classes}) for task='multiclass', not 0/1 for binary and "
-                "multilabel); they were checked on the device, so this is reported here rather "
-                f"than in update(). Step {step} was not written and the state was reset. Fix "
-                "the targets, or pass ignore_index for targets to skip"
-            )
+        check_invalid_targets(invalid, self._spec, step)
         stats = dataclasses.replace(stats, confusion=matrix)
         wall_time = time.time() if wall_time is None else float(wall_time)
-        self._sink.write(self._step_summary(stats, kept), step, wall_time)
+        self._sink.write(
+            step_summary(
+                self._name,
+                stats,
+                kept,
+                class_names=self._class_names,
+                task=self._task,
+                loss_name=self._display_loss_name(),
+            ),
+            step,
+            wall_time,
+        )
         return stats
 
     def reset(self) -> None:
@@ -379,28 +383,6 @@ class PerClassWriter:
         self._mistakes.take()
         self._samples_seen = False
         self._pending = False
-
-    def _step_summary(self, stats: PerClassStats, kept: list | None) -> Any:
-        """One step's summaries: stats, then confusion counts and kept samples if recorded."""
-        common = dict(
-            class_names=self._class_names, task=self._task, loss_name=self._display_loss_name()
-        )
-        step_summary = summary.stats_pb(
-            self._name,
-            loss=stats.loss,
-            count=stats.count,
-            correct=stats.correct,
-            nonfinite=stats.nonfinite,
-            **common,
-        )
-        if stats.confusion is not None:
-            step_summary.value.extend(
-                summary.confusion_pb(self._name, stats.confusion, **common).value
-            )
-        if kept is not None:
-            manifest, blobs = samples.encode(kept, self._task)
-            step_summary.value.extend(summary.samples_pb(self._name, manifest, blobs, **common).value)
-        return step_summary
 
     def flush(self) -> None:
         """Flushes the sink. Every `write()` already flushes before it returns; this is for
@@ -441,6 +423,44 @@ class PerClassWriter:
         )
 
 
+def step_summary(
+    name: str,
+    stats: PerClassStats,
+    kept: list | None,
+    *,
+    class_names: Sequence[str],
+    task: str,
+    loss_name: str,
+) -> Any:
+    """One step's summaries: stats, then confusion counts and kept samples if recorded."""
+    common = dict(class_names=class_names, task=task, loss_name=loss_name)
+    result = summary.stats_pb(
+        name,
+        loss=stats.loss,
+        count=stats.count,
+        correct=stats.correct,
+        nonfinite=stats.nonfinite,
+        **common,
+    )
+    if stats.confusion is not None:
+        result.value.extend(summary.confusion_pb(name, stats.confusion, **common).value)
+    if kept is not None:
+        manifest, blobs = samples.encode(kept, task)
+        result.value.extend(summary.samples_pb(name, manifest, blobs, **common).value)
+    return result
+
+
+def check_invalid_targets(invalid: int, spec: batches.TaskSpec, step: int) -> None:
+    if invalid:
+        raise ValueError(
+            f"{invalid} targets since the last write were invalid (outside [0, "
+            f"{spec.num_classes}) for task='multiclass', not 0/1 for binary and multilabel, "
+            "not a number for regression); they were checked on the device, so this is "
+            f"reported here rather than in update(). Step {step} was not written and the state "
+            "was reset. Fix the targets, or pass ignore_index for targets to skip"
+        )
+
+
 def len_of_batch(ops: arrays.ArrayOps, outputs: Any) -> int:
     shape = ops.shape(outputs)
     return shape[0] if shape else 0
@@ -471,7 +491,7 @@ def _positive(value: int, argument: str) -> int:
     return value
 
 
-def _binary_class_names(
+def binary_class_names(
     class_names: Sequence[str] | None, num_classes: int | None
 ) -> tuple[Sequence[str], int]:
     if num_classes not in (None, 2):
@@ -485,7 +505,7 @@ def _binary_class_names(
     return class_names or ("negative", "positive"), 2
 
 
-def _check_class_names(
+def check_class_names(
     class_names: Sequence[str] | None, num_classes: int | None
 ) -> tuple[str, ...] | None:
     if num_classes is not None:

@@ -449,7 +449,8 @@ def multilabel_batch(
             ops, losses, out_shape,
             "F.binary_cross_entropy_with_logits(..., reduction='none'), one per sample and label",
         )  # fmt: skip
-    batch, num_elements = out_shape[0], out_shape[0] * num_labels
+    batch = out_shape[0]
+    num_elements = None if batch is None else batch * num_labels  # None: tracing a graph
     targets_seen = _binary_targets(ops, ops.reshape(targets, (-1,)), spec)
     rows = _route(ops, ops.tiled_range(num_labels, batch, like=outputs), targets_seen, spec)
     flat_scores = ops.reshape(outputs, (-1,))

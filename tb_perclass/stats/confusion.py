@@ -41,8 +41,13 @@ def compute_confusion(ops: ArrayOps, state: Any, spec: TaskSpec) -> np.ndarray:
     """The step's counts on the host: int64 [C, C] (rows true, columns predicted), or [L, 2, 2]
     ([label][true][predicted]) for multilabel. Moves only the nonzero cells off the device."""
     index, counts = ops.nonzero_entries(state)
+    return matrix_from_cells(np.asarray(index, dtype=np.int64), np.asarray(counts), spec)
+
+
+def matrix_from_cells(index: np.ndarray, counts: np.ndarray, spec: TaskSpec) -> np.ndarray:
+    """The confusion matrix from the nonzero cells of a flat state read back to the host."""
     width = spec.confusion_width
-    rows, cols = np.divmod(np.asarray(index, dtype=np.int64), width)
+    rows, cols = np.divmod(index, width)
     kept = rows < spec.num_classes  # drop the invalid and ignored rows
     matrix = np.zeros((spec.num_classes, width), dtype=np.int64)
     matrix[rows[kept], cols[kept]] = np.rint(counts[kept]).astype(np.int64)

@@ -1,0 +1,213 @@
+"""The Keras callback in real `fit()` runs: exact numbers, no extra forward pass over the
+training data, MirroredStrategy, the compiled loss in every form, samples, bad set-ups."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from helpers import read_summaries
+
+pytestmark = pytest.mark.slow
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+from tb_perclass.keras import PerClassCallback  # noqa: E402
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(300, 6)).astype(np.float32)
+Y = rng.integers(0, 4, 300)
+XV, YV = X[:90] + 0.1, Y[:90]
+
+
+def dense_model(units=4, activation=None, seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(units, activation=activation)]
+    )
+
+
+def softmax(x):
+    e = np.exp(x - x.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def per_class(logits, targets, losses, classes=4):
+    predicted = logits.argmax(1)
+    count = np.bincount(targets, minlength=classes)
+    correct = np.bincount(targets[predicted == targets], minlength=classes)
+    mean = np.array([losses[targets == c].mean() for c in range(classes)])
+    return mean, count, correct
+
+
+def test_train_statistics_are_exact_and_cost_no_forward_pass(tmp_path):
+    class CountingDense(keras.layers.Dense):
+        """Counts executed forward passes (a variable incremented inside the graph)."""
+
+        def build(self, shape):
+            super().build(shape)
+            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, name="calls")
+
+        def call(self, inputs):
+            self.calls.assign_add(1.0)
+            return super().call(inputs)
+
+    def run(with_callback):
+        keras.utils.set_random_seed(0)
+        counter = CountingDense(4)
+        model = keras.Sequential([keras.Input((6,)), counter])
+        model.compile(keras.optimizers.SGD(0.0), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        callbacks = [PerClassCallback(str(tmp_path / "cb"))] if with_callback else []
+        model.fit(X, Y, validation_data=(XV, YV), epochs=2, batch_size=32, callbacks=callbacks, verbose=0)
+        return model, float(counter.calls.numpy())
+
+    plain_model, plain_calls = run(False)
+    model, calls = run(True)
+    assert calls == plain_calls == 2 * (np.ceil(300 / 32) + np.ceil(90 / 32))
+
+    logits = np.asarray(model.predict(X, verbose=0))
+    losses = np.asarray(keras.losses.sparse_categorical_crossentropy(Y, logits, from_logits=True))
+    mean, count, correct = per_class(logits, Y, losses)
+    for step, matrix, meta in read_summaries(str(tmp_path / "cb" / "train")):
+        np.testing.assert_array_equal(matrix[1], count)
+        np.testing.assert_array_equal(matrix[2], correct)
+        np.testing.assert_allclose(matrix[0], mean, rtol=1e-5)
+        assert meta.loss == "sparse_categorical_crossentropy"
+    (_, confusion, _), *_ = read_summaries(str(tmp_path / "cb" / "validation"), kind="confusion")
+    v_logits = np.asarray(model.predict(XV, verbose=0))
+    expected = np.zeros((4, 4), int)
+    np.add.at(expected, (YV, v_logits.argmax(1)), 1)
+    np.testing.assert_array_equal(confusion, expected)
+    assert model.compute_metrics.__func__ is type(model).compute_metrics  # the hook is gone
+
+
+@pytest.mark.parametrize(
+    "loss,targets,activation",
+    [
+        ("sparse_categorical_crossentropy", Y, "softmax"),  # a string: probabilities
+        (keras.losses.CategoricalCrossentropy(from_logits=True), np.eye(4)[Y], None),  # one-hot
+        (keras.losses.categorical_crossentropy, np.eye(4)[Y], "softmax"),  # a function
+    ],
+    ids=["string", "one-hot-logits", "function"],
+)
+def test_the_compiled_loss_in_every_form(tmp_path, loss, targets, activation):
+    model = dense_model(activation=activation)
+    model.compile(keras.optimizers.SGD(0.0), loss)
+    model.fit(X, targets, epochs=1, batch_size=50, callbacks=[PerClassCallback(str(tmp_path))], verbose=0)
+    outputs = np.asarray(model.predict(X, verbose=0))
+    keras_loss = keras.losses.get(loss) if isinstance(loss, str) else loss
+    per_sample = keras_loss.call if isinstance(keras_loss, keras.losses.Loss) else keras_loss
+    losses = np.asarray(per_sample(targets, outputs))
+    (_, matrix, _), = read_summaries(str(tmp_path / "train"))
+    mean, count, correct = per_class(outputs, Y, losses)
+    np.testing.assert_array_equal(matrix[1:3], [count, correct])
+    np.testing.assert_allclose(matrix[0], mean, rtol=1e-5)
+
+
+def test_binary_and_multilabel_models(tmp_path):
+    binary = dense_model(units=1)
+    binary.compile(keras.optimizers.SGD(0.0), keras.losses.BinaryCrossentropy(from_logits=True))
+    bits = (Y > 1).astype(np.float32)
+    binary.fit(X, bits, epochs=1, batch_size=64, verbose=0,
+               callbacks=[PerClassCallback(str(tmp_path / "b"), task="binary")])  # fmt: skip
+    scores = np.asarray(binary.predict(X, verbose=0))[:, 0]
+    (_, matrix, meta), = read_summaries(str(tmp_path / "b" / "train"), kind="confusion")
+    expected = np.zeros((2, 2), int)
+    np.add.at(expected, (bits.astype(int), (scores > 0).astype(int)), 1)
+    np.testing.assert_array_equal(matrix, expected)
+    assert meta.class_names == ("negative", "positive")
+
+    multi = dense_model(units=3)
+    multi.compile(keras.optimizers.SGD(0.0), keras.losses.BinaryCrossentropy(from_logits=True))
+    labels = (rng.random((300, 3)) < 0.4).astype(np.float32)
+    multi.fit(X, labels, epochs=1, batch_size=64, verbose=0,
+              callbacks=[PerClassCallback(str(tmp_path / "m"), ["a", "b", "c"], task="multilabel")])  # fmt: skip
+    logits = np.asarray(multi.predict(X, verbose=0))
+    (_, matrix, _), = read_summaries(str(tmp_path / "m" / "train"), kind="confusion")
+    from sklearn.metrics import multilabel_confusion_matrix
+
+    np.testing.assert_array_equal(matrix, multilabel_confusion_matrix(labels.astype(int), (logits > 0).astype(int)))
+
+
+def test_validation_data_gives_validation_statistics_and_samples(tmp_path):
+    images = rng.random((90, 4, 4, 1)).astype(np.float32)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(4)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    callback = PerClassCallback(str(tmp_path), validation_data=(images, YV), max_samples=10)
+    model.fit(images, YV, epochs=2, batch_size=30, callbacks=[callback], verbose=0)
+    steps = read_summaries(str(tmp_path / "validation"))
+    assert [s for s, _, _ in steps] == [0, 1] and steps[0][1][1].sum() == 90
+    (_, blobs, _), *_ = read_summaries(str(tmp_path / "validation"), kind="samples")
+    manifest = json.loads(blobs[0])
+    assert 0 < len(manifest) <= 10 and all(0 <= e["id"] < 90 for e in manifest)
+
+
+def test_several_outputs_need_output(tmp_path):
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(8)(inputs)
+    model = keras.Model(inputs, {"kind": keras.layers.Dense(4, name="kind")(hidden),
+                                 "size": keras.layers.Dense(1, name="size")(hidden)})  # fmt: skip
+    model.compile("adam", loss={"kind": keras.losses.SparseCategoricalCrossentropy(from_logits=True), "size": "mse"})
+    targets = {"kind": Y, "size": X[:, :1]}
+    with pytest.raises(ValueError, match=r"the model has 2 outputs \(kind, size\); pass output="):
+        model.fit(X, targets, epochs=1, verbose=0, callbacks=[PerClassCallback(str(tmp_path / "x"))])
+    model.fit(X, targets, epochs=1, batch_size=100, verbose=0,
+              callbacks=[PerClassCallback(str(tmp_path / "ok"), output="kind")])  # fmt: skip
+    (_, matrix, _), = read_summaries(str(tmp_path / "ok" / "train"))
+    assert matrix[1].sum() == 300
+
+
+MIRRORED = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras
+    sys.path.insert(0, {tests!r})
+    from helpers import read_summaries
+    from tb_perclass.keras import PerClassCallback
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 6)).astype(np.float32)
+    y = rng.integers(0, 4, 256)
+    def train(directory, strategy):
+        with strategy.scope():
+            keras.utils.set_random_seed(0)
+            model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+            model.compile(keras.optimizers.SGD(0.0),
+                          keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(x, y, validation_data=(x[:64], y[:64]), epochs=2, batch_size=64, verbose=0,
+                  callbacks=[PerClassCallback(directory)])
+        return {{split: [m.tolist() for _, m, _ in read_summaries(os.path.join(directory, split))]
+                for split in ("train", "validation")}}
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert mirrored.num_replicas_in_sync == 2
+    print(json.dumps({{"one": train({one!r}, tf.distribute.get_strategy()),
+                      "two": train({two!r}, mirrored)}}))
+    """
+)
+
+
+def test_mirrored_strategy_gives_the_numbers_of_one_device(tmp_path):
+    script = MIRRORED.format(
+        tests=os.path.dirname(__file__), one=str(tmp_path / "one"), two=str(tmp_path / "two")
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    for split in ("train", "validation"):
+        one, two = np.array(found["one"][split]), np.array(found["two"][split])
+        assert one.shape == two.shape == (2, 4, 4)
+        np.testing.assert_array_equal(one[:, 1:], two[:, 1:])  # counts exactly
+        np.testing.assert_allclose(one[:, 0], two[:, 0], rtol=1e-6)  # loss sums, any order
+        assert one[0, 1].sum() == (256 if split == "train" else 64)
