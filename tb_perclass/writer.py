@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tb_perclass import media, metadata, samples, summary
+from tb_perclass import distributed, media, metadata, samples, summary
 from tb_perclass.sinks import Sink, open_sink
 from tb_perclass.stats import arrays, batches, confusion, mistakes, perclass
 from tb_perclass.stats import losses as losses_module
@@ -70,6 +70,9 @@ class PerClassWriter:
       denormalize: optional callable mapping one image (HWC or HW float array) to values in
         [0, 1] (or uint8) for display, e.g. `lambda x: x * std + mean`.
       max_image_side: kept images larger than this are downscaled.
+      distributed: in a torch.distributed run (an initialised process group of several ranks),
+        `write()` sums every rank's state and only rank 0 writes; every rank must call it. Set
+        to False to log each rank on its own.
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class PerClassWriter:
         layout: str | None = None,
         denormalize: Callable[[Any], Any] | None = None,
         max_image_side: int = media.DEFAULT_MAX_SIDE,
+        distributed: bool = True,
     ):
         self._name = metadata.validate_name(name)
         if task not in metadata.TASKS:
@@ -137,6 +141,7 @@ class PerClassWriter:
         self._denormalize = denormalize
         self._max_image_side = _positive(max_image_side, "max_image_side")
         self._samples_seen = False  # inputs were given since the last write
+        self._distributed = bool(distributed)
         self._sink: Sink = open_sink(logdir)
         self._ops: arrays.ArrayOps | None = None
         self._device: str | None = None
@@ -339,7 +344,10 @@ class PerClassWriter:
         """
         self._check_open()
         step = _check_step(step)
-        if not self._pending:
+        torch_state = self._ops is None or self._ops.name == "torch"
+        world = distributed.torch_world() if self._distributed and torch_state else None
+        pending = self._combine_ranks(world) if world is not None else self._pending
+        if not pending:
             if not self._warned_empty:
                 self._warned_empty = True
                 warnings.warn(
@@ -359,6 +367,8 @@ class PerClassWriter:
         stats, invalid = perclass.compute_stats(host_table, self._spec)
         check_invalid_targets(invalid, self._spec, step)
         stats = dataclasses.replace(stats, confusion=matrix)
+        if world is not None and world.rank != 0:
+            return stats  # the sum of all ranks; rank 0 writes it
         wall_time = time.time() if wall_time is None else float(wall_time)
         self._sink.write(
             step_summary(
@@ -373,6 +383,33 @@ class PerClassWriter:
             wall_time,
         )
         return stats
+
+    def _combine_ranks(self, world: distributed.World) -> bool:
+        """Collective: every rank's state summed into every rank's, kept samples merged on rank
+        0. Returns whether any rank had data. Every rank must call write() together."""
+        setups = world.all_gather_object(
+            (self._spec if self._pending else None, self._class_names if self._pending else None)
+        )
+        if all(spec is None for spec, _ in setups):
+            return False
+        spec, names = distributed.agreed_setup(setups)
+        if self._table is None:  # this rank saw no batch yet: join with zeros
+            import torch
+
+            ops = arrays.ops_for_library("torch")
+            like = torch.zeros(1, device=world.state_device())
+            self._class_names = names
+            self._start_state(ops, ops.device(like), spec, like)
+        world.sum_in_place(self._table)
+        if self._confusion is not None:
+            world.sum_in_place(self._confusion)
+        gathered = world.gather_object(self._mistakes.take() if self._samples_seen else None)
+        self._samples_seen = gathered is not None and any(g is not None for g in gathered)
+        for kept in gathered or []:
+            for mistake in kept or []:
+                self._mistakes.offer(mistake)
+        self._pending = True
+        return True
 
     def reset(self) -> None:
         """Drops what was accumulated since the last write."""

@@ -1,0 +1,81 @@
+"""Summing a writer's state across the processes of a `torch.distributed` run.
+
+With data parallel training every rank calls `update()` on its own batches; `write()` then has
+every rank agree on the classes, sums the state tables with `all_reduce` (the framework's own
+collectives, on the state's device), gathers the kept samples on rank 0, and only rank 0
+writes. Nothing here imports torch unless the program already did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class World:
+    rank: int
+    size: int
+    backend: str
+
+    def all_gather_object(self, value: Any) -> list[Any]:
+        import torch.distributed as dist
+
+        gathered: list[Any] = [None] * self.size
+        dist.all_gather_object(gathered, value)
+        return gathered
+
+    def gather_object(self, value: Any) -> list[Any] | None:
+        """Every rank's `value` on rank 0 (None elsewhere)."""
+        import torch.distributed as dist
+
+        gathered: list[Any] | None = [None] * self.size if self.rank == 0 else None
+        dist.gather_object(value, gathered, dst=0)
+        return gathered
+
+    def sum_in_place(self, tensor: Any) -> None:
+        import torch.distributed as dist
+
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+
+    def state_device(self) -> Any:
+        """Where a rank without data creates its zero state: the collectives' device."""
+        import torch
+
+        if self.backend == "nccl":
+            return torch.device("cuda", torch.cuda.current_device())
+        return torch.device("cpu")
+
+
+def torch_world() -> World | None:
+    """The current torch.distributed process group if there is one with several ranks."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return None
+    return World(rank=dist.get_rank(), size=dist.get_world_size(), backend=dist.get_backend())
+
+
+def agreed_setup(setups: list[tuple[Any, tuple[str, ...] | None]]) -> tuple[Any, tuple]:
+    """The (spec, class names) every rank that saw data agrees on; raises naming the ranks that
+    disagree. Ranks that saw no data (spec None) adopt it."""
+    known = [(rank, spec, names) for rank, (spec, names) in enumerate(setups) if spec is not None]
+    first_rank, spec, names = known[0]
+    for rank, other_spec, other_names in known[1:]:
+        if other_names != names or other_spec.task != spec.task:
+            raise ValueError(
+                f"ranks disagree on what they log: rank {first_rank} has task={spec.task!r} "
+                f"with {len(names)} classes {_preview(names)}, rank {rank} has "
+                f"task={other_spec.task!r} with {len(other_names)} classes "
+                f"{_preview(other_names)}; create the writer with the same class_names (and "
+                "task) on every rank"
+            )
+    return spec, names
+
+
+def _preview(names: tuple[str, ...]) -> str:
+    shown = ", ".join(repr(n) for n in names[:4])
+    return f"[{shown}{', ...' if len(names) > 4 else ''}]"
