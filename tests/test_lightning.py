@@ -1,0 +1,89 @@
+"""The Lightning callback in a small real `Trainer.fit`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import read_summaries
+
+pytestmark = pytest.mark.slow
+lightning = pytest.importorskip("lightning")
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from tb_perclass.lightning import PerClassCallback  # noqa: E402
+
+
+class Classifier(lightning.LightningModule):
+    def __init__(self, return_dict=True):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 4))
+        self.return_dict = return_dict
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        logits = self(x)
+        losses = F.cross_entropy(logits, y, reduction="none")
+        if not self.return_dict:
+            return losses.mean()
+        return {"loss": losses.mean(), "logits": logits, "losses": losses}
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        return {"logits": self(x)}
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.0)
+
+
+def loaders():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 1, 8, 8, generator=generator)
+    y = torch.randint(0, 4, (200,), generator=generator)
+    train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
+    val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x[:60], y[:60]), batch_size=32)
+    return train, val, x, y
+
+
+def trainer(tmp_path, callback):
+    return lightning.Trainer(
+        max_epochs=2, accelerator="cpu", devices=1, callbacks=[callback], logger=False,
+        enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(tmp_path),
+        num_sanity_val_steps=2,
+    )  # fmt: skip
+
+
+def test_lightning_fit_logs_train_and_validation(tmp_path):
+    train, val, x, y = loaders()
+    model = Classifier()
+    callback = PerClassCallback(str(tmp_path / "pc"), class_names=["a", "b", "c", "d"], max_samples=5)
+    trainer(tmp_path, callback).fit(model, train, val)
+    with torch.no_grad():
+        logits = model(x)
+    losses = F.cross_entropy(logits, y, reduction="none")
+    train_steps = read_summaries(str(tmp_path / "pc" / "train"))
+    assert [s for s, _, _ in train_steps] == [0, 1]
+    for _, matrix, meta in train_steps:
+        np.testing.assert_array_equal(matrix[1], np.bincount(y.numpy(), minlength=4))
+        expected = [losses[y == c].mean().item() for c in range(4)]
+        np.testing.assert_allclose(matrix[0], expected, rtol=1e-5)
+        assert meta.loss == "loss"  # the losses came from training_step
+    validation = read_summaries(str(tmp_path / "pc" / "validation"))
+    assert [s for s, _, _ in validation] == [0, 1]  # the sanity check was not counted
+    assert validation[0][1][1].sum() == 60
+    (_, blobs, _), *_ = read_summaries(str(tmp_path / "pc" / "validation"), kind="samples")
+    assert 0 < len(json.loads(blobs[0])) <= 5
+
+
+def test_a_step_that_returns_no_logits_is_explained(tmp_path):
+    train, val, _, _ = loaders()
+    callback = PerClassCallback(str(tmp_path / "pc"), num_classes=4)
+    with pytest.raises(ValueError, match=r"training_step must return a dict with the batch's outputs under 'logits'.*it returned dict with keys \['loss'\]"):
+        trainer(tmp_path, callback).fit(Classifier(return_dict=False), train, val)
