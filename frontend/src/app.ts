@@ -50,6 +50,8 @@ export interface AppDeps {
   linkWindow?: Window | null;
   /** wait after the last step-slider move before loading that step (ms) */
   stepDebounceMs?: number;
+  /** wait for the state to settle before writing it into the URL (ms) */
+  linkDelayMs?: number;
 }
 
 type ActiveView = "lines" | "heatmap" | "confusion" | "report";
@@ -155,7 +157,7 @@ export class App {
   ) {
     this.state = loadState(deps.storage);
     // a link (TensorBoard's URL hash) wins over what this browser last showed
-    this.link = new LinkSync(deps.linkWindow ?? null);
+    this.link = new LinkSync(deps.linkWindow ?? null, deps.linkDelayMs ?? 0);
     const token = this.link.read();
     const linked = token ? decodeLink(token, this.state) : null;
     if (linked) {

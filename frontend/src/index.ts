@@ -28,6 +28,6 @@ export function render(): void {
   const style = document.createElement("style");
   style.textContent = css;
   document.head.appendChild(style);
-  app = new App(document.body, { api: httpApi(), storage: storage(), chartFactory: uplotChart, linkWindow: tensorBoardWindow() });
+  app = new App(document.body, { api: httpApi(), storage: storage(), chartFactory: uplotChart, linkWindow: tensorBoardWindow(), linkDelayMs: 300 });
   void app.start();
 }

@@ -96,8 +96,15 @@ export function decodeLink(token: string, local: ViewState): ViewState | null {
 export class LinkSync {
   private last: string | null = null;
   private listener: (() => void) | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private queued: ViewState | null = null;
 
-  constructor(private readonly win: Window | null) {}
+  /** `delayMs`: writes wait this long for the state to settle (a slider drag or a wheel zoom
+   * would otherwise call replaceState dozens of times a second, which browsers throttle). */
+  constructor(
+    private readonly win: Window | null,
+    private readonly delayMs = 0,
+  ) {}
 
   private location(): Location | null {
     try {
@@ -120,6 +127,21 @@ export class LinkSync {
 
   /** Puts the state into the URL while the Per-Class tab is the active one. */
   write(s: ViewState): void {
+    if (this.delayMs <= 0) {
+      this.writeNow(s);
+      return;
+    }
+    this.queued = JSON.parse(JSON.stringify(s)) as ViewState;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const q = this.queued;
+      this.queued = null;
+      if (q) this.writeNow(q);
+    }, this.delayMs);
+  }
+
+  private writeNow(s: ViewState): void {
     const loc = this.location();
     if (!loc || !this.win) return;
     const { tab } = parseHash(loc.hash);
@@ -158,6 +180,8 @@ export class LinkSync {
   }
 
   stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.listener && this.win) {
       try {
         this.win.removeEventListener("hashchange", this.listener);

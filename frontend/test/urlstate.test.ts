@@ -126,3 +126,20 @@ describe("LinkSync", () => {
     expect(new LinkSync(null).read()).toBeNull();
   });
 });
+
+describe("LinkSync with a delay", () => {
+  it("writes once after a burst of changes, the last state", async () => {
+    const win = new FakeWindow();
+    const sync = new LinkSync(win as unknown as Window, 20);
+    const s = defaultState();
+    for (let step = 0; step < 50; step++) {
+      s.step = step;
+      sync.write(s);
+    }
+    expect(win.replaced.length).toBe(0);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(win.replaced.length).toBe(1);
+    expect(decodeLink(parseHash(win.location.hash).params.get(LINK_KEY)!, defaultState())!.step).toBe(49);
+    sync.stop();
+  });
+});

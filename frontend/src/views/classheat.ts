@@ -12,6 +12,7 @@ import { centerOn, type Viewport } from "../zoom";
 import { DASH } from "../format";
 import type { MetricDef } from "../metrics";
 import { shownMask, type View, type ViewContext } from "./view";
+import { orderHash } from "./confusion";
 
 const SORTS: { key: HeatSortKey; label: string; title: string }[] = [
   { key: "final", label: "Final value", title: "The class's latest value" },
@@ -179,7 +180,7 @@ export class ClassHeatmapView implements View {
       stops: metric.higherIsBetter ? VIRIDIS : [...VIRIDIS].reverse(),
     });
     const steps = curves.steps;
-    const key = JSON.stringify([run, metric.id, smoothing, log, steps.length, steps[steps.length - 1], this.order.length, this.order.slice(0, 50), sortKey, desc, ctx.refreshId]);
+    const key = JSON.stringify([run, metric.id, smoothing, log, steps.length, steps[steps.length - 1], orderHash(this.order), sortKey, desc, ctx.refreshId]);
     if (key !== this.drawnKey) {
       this.drawnKey = key;
       const identity = Int32Array.from({ length: steps.length }, (_, i) => i);

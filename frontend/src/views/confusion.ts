@@ -198,6 +198,7 @@ export class ConfusionView implements View {
     if (ctx.refreshId !== this.lastRefresh) {
       // a refresh: the latest step may have moved, more steps may exist
       if (this.lastRefresh !== -1) {
+        this.cmCache.clear(); // cached steps carry the old list of steps
         this.cm.key = null;
         this.pairs.key = null;
         this.baseSteps.key = null;
@@ -482,7 +483,7 @@ export class ConfusionView implements View {
       this.showingDiff = !!diff;
     }
     this.hideMessage();
-    const key = [cm.run, cm.step, cm.n, s.norm, s.order, s.logColor, s.errorsOnly, diff ? `${diff.base_run}@${diff.base_step}` : "", [...this.order.slice(0, 64)].join(","), this.order.length, clusterOk ? 1 : 0, ctx.refreshId].join("|");
+    const key = [cm.run, cm.step, cm.n, s.norm, s.order, s.logColor, s.errorsOnly, diff ? `${diff.base_run}@${diff.base_step}` : "", orderHash(this.order), clusterOk ? 1 : 0, ctx.refreshId].join("|");
     const spec = this.spec(cm, model, diff, s.norm, s.logColor, s.errorsOnly);
     if (key !== this.drawnKey) {
       this.drawnKey = key;
@@ -970,6 +971,17 @@ export class ConfusionView implements View {
     if (this.timer) clearTimeout(this.timer);
     this.heat.destroy();
   }
+}
+
+/** A cheap fingerprint of a class order (which classes, in which order). */
+export function orderHash(order: ArrayLike<number>): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0;
+  for (let i = 0; i < order.length; i++) {
+    h1 = Math.imul(h1 ^ order[i], 0x01000193);
+    h2 = (h2 + (order[i] + 1) * (i + 1)) | 0;
+  }
+  return `${order.length}:${(h1 >>> 0).toString(36)}:${(h2 >>> 0).toString(36)}`;
 }
 
 function centerOnCell(r: number, c: number, span: number, n: number): Viewport {
