@@ -65,6 +65,16 @@ def test_confusion_at_the_latest_and_at_a_given_step(logdir, runs):
     np.testing.assert_array_equal(body["matrix"], confusion_matrix(targets, predicted, labels=range(5)))
 
 
+def test_steps_of_one_kind(logdir, runs):
+    client = wsgi_client(logdir)
+    status, body, _ = get(client, "steps", run="train", name="perclass", kind="confusion")
+    assert status == 200 and body == {"steps": [0, 1, 2, 3]}
+    status, body, _ = get(client, "steps", run="train", name="perclass", kind="pictures")
+    assert status == 400 and "kind='pictures'" in body
+    status, body, _ = get(client, "steps", run="train", name="perclass", kind="samples")
+    assert status == 404 and "no per-class samples data" in body
+
+
 def test_sparse_confusion_for_many_classes(logdir):
     names = [f"c{i}" for i in range(100)]
     run_dir = os.path.join(logdir, "big")

@@ -3,6 +3,7 @@
 Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   index.js                       the frontend bundle TensorBoard loads into the tab's iframe
   tags                           {run: {name: {kinds, task, class_names, num_classes, loss}}}
+  steps?run&name&kind            the steps that have data of one kind
   curves?run&name                per-class loss / count / accuracy / non-finite (and TP/FP/FN)
   confusion?run&name[&step]      one step's confusion counts (latest step by default)
   pairs?run&name[&step][&limit]  most-confused pairs and their counts over the steps
@@ -48,6 +49,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
         return {
             "/index.js": self._serve_bundle,
             "/tags": self._serve_tags,
+            "/steps": self._serve_steps,
             "/curves": self._serve_curves,
             "/confusion": self._serve_confusion,
             "/pairs": self._serve_pairs,
@@ -87,6 +89,12 @@ class PerClassPlugin(base_plugin.TBPlugin):
             for run, by_name in heads.items()
         }
         return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_steps(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, kind = (_required(request, p) for p in ("run", "name", "kind"))
+        return _respond_json(request, {"steps": self._reader.steps(ctx, experiment, run, name, kind)})
 
     @wrappers.Request.application
     def _serve_curves(self, request: wrappers.Request) -> wrappers.Response:

@@ -90,6 +90,12 @@ class PerClassReader:
             )
         return result
 
+    def steps(self, ctx: Any, experiment_id: str, run: str, name: str, kind: str) -> np.ndarray:
+        """The steps at which (run, name) has data of `kind` (from the cached series)."""
+        if kind not in metadata.KINDS:
+            raise errors.InvalidArgumentError(f"kind={kind!r}; use one of {', '.join(metadata.KINDS)}")
+        return self._series(ctx, experiment_id, run, name, kind).steps
+
     # --- curves ----------------------------------------------------------------------------
 
     def curves(self, ctx: Any, experiment_id: str, run: str, name: str) -> dict[str, Any]:
