@@ -2,10 +2,9 @@
 
     python demo/train_keras.py runs/digits/keras --epochs 15
 
-writes the runs `runs/digits/keras/train` and `runs/digits/keras/validation`. The callback below
-feeds `PerClassWriter` with TensorFlow tensors at each epoch's end; it predicts the training data
-once more per epoch to do so, which `tb_perclass.keras.PerClassCallback` (planned) avoids by
-reading the statistics of the batches `fit()` already computed.
+writes the runs `runs/digits/keras/train` and `runs/digits/keras/validation`. One callback:
+train statistics come from the batches `fit()` computes anyway (no extra forward pass), and the
+validation data is predicted once per epoch to keep its most confident mistakes as images.
 """
 
 from __future__ import annotations
@@ -16,11 +15,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from digits import CLASS_NAMES, load_split  # noqa: E402
-from tb_perclass import PerClassWriter  # noqa: E402
+from tb_perclass.keras import PerClassCallback  # noqa: E402
 
 
 def make_model(num_classes: int = 10) -> keras.Model:
@@ -37,29 +34,6 @@ def make_model(num_classes: int = 10) -> keras.Model:
     )
 
 
-class PerClassEpochLogger(keras.callbacks.Callback):
-    """Writes per-class statistics of the given splits at the end of every epoch."""
-
-    def __init__(self, logdir: str, splits: dict[str, tuple[np.ndarray, np.ndarray]]):
-        super().__init__()
-        self.splits = splits
-        self.writers = {
-            split: PerClassWriter(os.path.join(logdir, split), class_names=CLASS_NAMES)
-            for split in splits
-        }
-
-    def on_epoch_end(self, epoch, logs=None):
-        for split, (x, y) in self.splits.items():
-            for start in range(0, len(y), 512):
-                logits = self.model(x[start : start + 512], training=False)
-                self.writers[split].update(logits, tf.constant(y[start : start + 512]))
-            self.writers[split].write(step=epoch)
-
-    def on_train_end(self, logs=None):
-        for writer in self.writers.values():
-            writer.close()
-
-
 def train(logdir: str, epochs: int = 15, batch_size: int = 64, seed: int = 0) -> keras.Model:
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_val, y_val = load_split(seed)
@@ -70,13 +44,12 @@ def train(logdir: str, epochs: int = 15, batch_size: int = 64, seed: int = 0) ->
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    logger = PerClassEpochLogger(
-        logdir, {"train": (x_train, y_train), "validation": (x_val, y_val)}
+    per_class = PerClassCallback(
+        logdir, class_names=CLASS_NAMES, validation_data=(x_val, y_val), samples_per_cell=4
     )
     model.fit(
-        x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-        batch_size=batch_size, callbacks=[logger], verbose=2,
-    )  # fmt: skip
+        x_train, y_train, epochs=epochs, batch_size=batch_size, callbacks=[per_class], verbose=2
+    )
     return model
 
 

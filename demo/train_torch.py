@@ -34,7 +34,9 @@ def train(logdir: str, epochs: int = 15, batch_size: int = 64, seed: int = 0) ->
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-4)
 
     train_pc = PerClassWriter(os.path.join(logdir, "train"), class_names=CLASS_NAMES)
-    val_pc = PerClassWriter(os.path.join(logdir, "validation"), class_names=CLASS_NAMES)
+    val_pc = PerClassWriter(
+        os.path.join(logdir, "validation"), class_names=CLASS_NAMES, samples_per_cell=4
+    )
     with train_pc, val_pc:
         for epoch in range(epochs):
             model.train()
@@ -49,7 +51,9 @@ def train(logdir: str, epochs: int = 15, batch_size: int = 64, seed: int = 0) ->
             model.eval()
             with torch.no_grad():
                 for batch in torch.arange(len(y_val)).split(256):
-                    val_pc.update(model(x_val[batch]), y_val[batch])  # loss computed for you
+                    x = x_val[batch]
+                    # Loss computed for you; the most confident mistakes kept as images.
+                    val_pc.update(model(x), y_val[batch], inputs=x, sample_ids=batch)
             train_stats = train_pc.write(step=epoch)
             val_stats = val_pc.write(step=epoch)
             print(

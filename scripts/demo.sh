@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up, train the digits demo with PyTorch and with Keras (train and validation
-# per-class data for 15 epochs each), then serve TensorBoard with the Per-Class tab.
+# per-class data for 15 epochs each, misclassified validation digits kept), plus a binary and a
+# multilabel task with PyTorch, then serve TensorBoard with the Per-Class tab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,6 +10,7 @@ PY="${VENV:-.venv}/bin/python"
 rm -rf runs/digits  # a fresh demo each time, not two runs' steps interleaved
 "$PY" demo/train_torch.py runs/digits/torch --epochs 15
 "$PY" demo/train_keras.py runs/digits/keras --epochs 15
+"$PY" demo/train_tasks.py runs/digits --epochs 15  # a binary and a multilabel task
 
 echo
 echo "Open http://localhost:${PORT:-6006}/#perclass (Ctrl-C stops TensorBoard)"

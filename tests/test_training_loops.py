@@ -71,3 +71,26 @@ def test_keras_fit(tmp_path):
     mean, _, correct = per_class_reference(logits, np.asarray(losses), y_val)
     np.testing.assert_array_equal(last_val[2], correct)
     np.testing.assert_allclose(last_val[0], mean, rtol=1e-4)
+
+
+def test_binary_and_multilabel_demo_tasks(tmp_path):
+    import torch
+    import train_tasks
+    from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix
+
+    _, _, x_val, _ = load_split(0)
+    for task in ("binary", "multilabel"):
+        model, y_val = train_tasks.train_task(str(tmp_path), task, epochs=2)
+        with torch.no_grad():
+            predicted = (model(torch.as_tensor(x_val)[:, None]).squeeze(-1) > 0).int().numpy()
+        truth = y_val.int().numpy()
+        expected = (
+            confusion_matrix(truth, predicted, labels=[0, 1])
+            if task == "binary"
+            else multilabel_confusion_matrix(truth, predicted)
+        )
+        written = read_summaries(str(tmp_path / task / "validation"), kind="confusion")
+        assert [step for step, _, _ in written] == [0, 1]
+        np.testing.assert_array_equal(written[-1][1], expected)
+        samples = read_summaries(str(tmp_path / task / "validation"), kind="samples")
+        assert len(samples) == 2
