@@ -34,8 +34,8 @@ class PerClassCallback(lightning.pytorch.Callback):
         (the directory of Lightning's own logger).
       class_names, num_classes, name, and any other keyword: as for `PerClassWriter`.
       logits_key, losses_key, targets_key: the keys of the step outputs read.
-      samples: keep the most confident misclassified validation samples (the batch's inputs,
-        `batch[0]` or `batch["input"]`).
+      samples: keep the most confident misclassified validation samples: the batch's inputs
+        (`batch[0]` or `batch["input"]`) must then be images or texts.
     """
 
     def __init__(
@@ -47,7 +47,7 @@ class PerClassCallback(lightning.pytorch.Callback):
         logits_key: str = "logits",
         losses_key: str = "losses",
         targets_key: str = "targets",
-        samples: bool = True,
+        samples: bool = False,
         **writer_options: Any,
     ):
         super().__init__()

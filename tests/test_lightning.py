@@ -63,7 +63,9 @@ def trainer(tmp_path, callback):
 def test_lightning_fit_logs_train_and_validation(tmp_path):
     train, val, x, y = loaders()
     model = Classifier()
-    callback = PerClassCallback(str(tmp_path / "pc"), class_names=["a", "b", "c", "d"], max_samples=5)
+    callback = PerClassCallback(
+        str(tmp_path / "pc"), class_names=["a", "b", "c", "d"], samples=True, max_samples=5
+    )
     trainer(tmp_path, callback).fit(model, train, val)
     with torch.no_grad():
         logits = model(x)
