@@ -15,13 +15,12 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+from common import interleaved  # noqa: E402
 from helpers import ROUTE_PREFIX, TensorBoardProcess  # noqa: E402
 
 from tb_perclass import PerClassWriter, summary  # noqa: E402
@@ -41,23 +40,15 @@ def bench_update(num_classes: int, repeats: int, logdir: str) -> dict[str, float
     losses = F.cross_entropy(logits, targets, reduction="none")
     metric = MulticlassConfusionMatrix(num_classes=num_classes)
     writer = PerClassWriter(os.path.join(logdir, f"u{num_classes}"), num_classes=num_classes)
-    variants = {
-        "torchmetrics": lambda: metric.update(logits, targets),
-        "ours_computed_loss": lambda: writer.update(logits, targets),
-        "ours_given_loss": lambda: writer.update(logits, targets, losses=losses),
-    }
-    for _ in range(30):
-        for run in variants.values():
-            run()
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    order = list(variants)
-    rng = random.Random(0)
-    for _ in range(repeats):
-        rng.shuffle(order)
-        for name in order:
-            start = time.perf_counter()
-            variants[name]()
-            times[name].append(time.perf_counter() - start)
+    times = interleaved(
+        {
+            "torchmetrics": lambda: metric.update(logits, targets),
+            "ours_computed_loss": lambda: writer.update(logits, targets),
+            "ours_given_loss": lambda: writer.update(logits, targets, losses=losses),
+        },
+        repeats,
+        warmup=30,
+    )
     writer.close()
     return {name: statistics.median(t) * 1e6 for name, t in times.items()}
 

@@ -17,16 +17,13 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
 
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "demo"))
-from train_torch import make_model  # noqa: E402
+from common import make_model, training_step  # noqa: E402
 
 from tb_perclass import PerClassWriter  # noqa: E402
 
@@ -46,16 +43,8 @@ def bench_overhead(epochs: int, logdir: str) -> dict[str, float]:
         "with": PerClassWriter(os.path.join(logdir, "samples"), num_classes=10),
     }
 
-    def step(x, y):
-        logits = model(x)
-        losses = F.cross_entropy(logits, y, reduction="none")
-        losses.mean().backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        return logits, losses
-
     def run(variant, x, y):
-        logits, losses = step(x, y)
+        logits, losses = training_step(model, optimizer, x, y)
         if variant == "without":
             writers[variant].update(logits, y, losses=losses)
         elif variant == "with":

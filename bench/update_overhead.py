@@ -13,32 +13,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
-import sys
 import tempfile
-import time
 
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "demo"))
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+from common import interleaved, make_model, paired_overhead, training_step  # noqa: E402
 from helpers import device_transfer_recorder  # noqa: E402
-from train_torch import make_model  # noqa: E402
 
 from tb_perclass import PerClassWriter  # noqa: E402
 
 BATCH = 256
-
-
-def training_step(model, optimizer, x, y):
-    logits = model(x)
-    losses = F.cross_entropy(logits, y, reduction="none")
-    losses.mean().backward()
-    optimizer.step()
-    optimizer.zero_grad()
-    return logits, losses
 
 
 def measure(num_classes: int, repeats: int, logdir: str) -> dict[str, float]:
@@ -49,9 +34,6 @@ def measure(num_classes: int, repeats: int, logdir: str) -> dict[str, float]:
     y = torch.randint(0, num_classes, (BATCH,))
     writer = PerClassWriter(os.path.join(logdir, f"c{num_classes}"), num_classes=num_classes)
 
-    def plain():
-        training_step(model, optimizer, x, y)
-
     def losses_given():
         logits, losses = training_step(model, optimizer, x, y)
         writer.update(logits, y, losses=losses)
@@ -60,39 +42,23 @@ def measure(num_classes: int, repeats: int, logdir: str) -> dict[str, float]:
         logits, _ = training_step(model, optimizer, x, y)
         writer.update(logits, y)
 
-    variants = {"plain": plain, "given": losses_given, "computed": losses_computed}
-    for _ in range(20):  # warm-up: allocator, kernels, the writer's lazy imports and state
-        for run in variants.values():
-            run()
-    times: dict[str, list[float]] = {name: [] for name in variants}
-    order = list(variants)
-    rng = random.Random(0)
-    for _ in range(repeats):
-        rng.shuffle(order)  # no variant always runs right after another
-        for name in order:
-            start = time.perf_counter()
-            variants[name]()
-            times[name].append(time.perf_counter() - start)
+    times = interleaved(
+        {
+            "plain": lambda: training_step(model, optimizer, x, y),
+            "given": losses_given,
+            "computed": losses_computed,
+        },
+        repeats,
+    )
     logits, losses = training_step(model, optimizer, x, y)
-    update_only = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        writer.update(logits, y, losses=losses)
-        update_only.append(time.perf_counter() - start)
+    update_only = interleaved({"update": lambda: writer.update(logits, y, losses=losses)}, repeats)
     writer.write(0)
     writer.close()
-    step = statistics.median(times["plain"])
-
-    def overhead(name: str) -> float:
-        # Median of paired differences: each repeat's variant minus the plain step of the
-        # same repeat, so slow phases of the machine cancel out.
-        return statistics.median(v - p for v, p in zip(times[name], times["plain"])) / step
-
     return {
-        "step_us": step * 1e6,
-        "update_us": statistics.median(update_only) * 1e6,
-        "overhead_given_losses": overhead("given"),
-        "overhead_computed_losses": overhead("computed"),
+        "step_us": statistics.median(times["plain"]) * 1e6,
+        "update_us": statistics.median(update_only["update"]) * 1e6,
+        "overhead_given_losses": paired_overhead(times, "given", "plain"),
+        "overhead_computed_losses": paired_overhead(times, "computed", "plain"),
     }
 
 

@@ -68,6 +68,16 @@ class MistakeBuffer:
         self._prune()
         return self._heap[0][0]
 
+    def admits_many(self, scores: np.ndarray, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """`admits` for many candidates at once, against the buffer as it is now (floors only
+        rise, so a candidate refused here would be refused later in the batch too)."""
+        floors = np.fromiter(
+            (self._full_floor.get(key, -np.inf) for key in zip(rows.tolist(), cells.tolist())),
+            dtype=np.float64,
+            count=len(scores),
+        )
+        return (scores > floors) & (scores > self.floor())
+
     def admits(self, score: float, row: int, cell: int) -> bool:
         """False when a mistake of this score and cell would certainly be refused."""
         return score > self._full_floor.get((row, cell), float("-inf")) and (

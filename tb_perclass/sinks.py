@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+import struct
 import time
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
+import google_crc32c
 from tensorboard.compat.proto import event_pb2, summary_pb2
-from tensorboard.summary.writer.record_writer import RecordWriter
 
 _file_counter = itertools.count()
 
@@ -25,18 +26,36 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+def masked_crc32c(data: bytes) -> int:
+    """TFRecord's masked CRC-32C. TensorBoard's own fallback computes it in Python at about
+    9 MB/s, seconds for a step of kept images; google-crc32c does GB/s."""
+    crc = google_crc32c.value(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def tfrecord(data: bytes) -> bytes:
+    """One TFRecord: length, its masked CRC, the data, its masked CRC (little-endian)."""
+    length = struct.pack("<Q", len(data))
+    return (
+        length
+        + struct.pack("<I", masked_crc32c(length))
+        + data
+        + struct.pack("<I", masked_crc32c(data))
+    )
+
+
 class EventFileSink:
     """An event file of our own under `logdir`, opened at the first write.
 
-    Uses TensorBoard's TFRecord framing directly rather than `EventFileWriter`, whose file
-    access goes through `tensorboard.compat.tf` and would import TensorFlow when it is installed.
+    Writes TFRecords itself rather than through `EventFileWriter`, whose file access goes through
+    `tensorboard.compat.tf` (importing TensorFlow when it is installed) and whose CRC is slow.
     """
 
     def __init__(self, logdir: str | os.PathLike):
         self.logdir = os.fspath(logdir)
-        self._records: RecordWriter | None = None
+        self._file: BinaryIO | None = None
 
-    def _open(self) -> RecordWriter:
+    def _open(self) -> BinaryIO:
         os.makedirs(self.logdir, exist_ok=True)
         filename = "events.out.tfevents.%010d.%s.%d.%d.perclass" % (
             time.time(),
@@ -44,25 +63,25 @@ class EventFileSink:
             os.getpid(),
             next(_file_counter),
         )
-        records = RecordWriter(open(os.path.join(self.logdir, filename), "wb"))
+        handle = open(os.path.join(self.logdir, filename), "wb")
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
-        records.write(header.SerializeToString())
-        return records
+        handle.write(tfrecord(header.SerializeToString()))
+        return handle
 
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
-        if self._records is None:
-            self._records = self._open()
+        if self._file is None:
+            self._file = self._open()
         event = event_pb2.Event(wall_time=wall_time, step=step, summary=summary)
-        self._records.write(event.SerializeToString())
+        self._file.write(tfrecord(event.SerializeToString()))
         self.flush()
 
     def flush(self) -> None:
-        if self._records is not None and not self._records.closed:
-            self._records.flush()
+        if self._file is not None and not self._file.closed:
+            self._file.flush()
 
     def close(self) -> None:
-        if self._records is not None and not self._records.closed:
-            self._records.close()
+        if self._file is not None and not self._file.closed:
+            self._file.close()
 
 
 class TorchSummaryWriterSink:

@@ -269,22 +269,35 @@ class PerClassWriter:
     ) -> None:
         self._samples_seen = True
         block = ops.to_numpy(mistakes.candidates(ops, batch, self._spec, self._mistakes.total))
-        elements = (
-            block[:, mistakes.ELEMENT].astype(np.int64)
-            if block.shape[1] > mistakes.ELEMENT
-            else np.arange(len(block))
-        )
+        scores = block[:, mistakes.SCORE]
+        order = np.argsort(-scores, kind="stable")
+        order = order[scores[order] > self._mistakes.floor()]  # most batches end here
+        order = order[
+            self._mistakes.admits_many(
+                scores[order],
+                block[order, mistakes.ROW].astype(np.int64),
+                block[order, mistakes.CELL].astype(np.int64),
+            )
+        ]
+        if block.shape[1] > mistakes.ELEMENT:
+            elements = block[order, mistakes.ELEMENT].astype(np.int64)
+        else:
+            elements = order
         labels_per_sample = self.num_classes if self._task == metadata.TASK_MULTILABEL else 1
         new = []
-        for i in np.argsort(-block[:, mistakes.SCORE], kind="stable"):
-            score, row, cell, loss = block[i, :4]
-            if score <= self._mistakes.floor():
-                break  # sorted: no later candidate can be kept either
-            if not self._mistakes.admits(score, int(row), int(cell)):
-                continue
-            mistake = samples.Mistake(float(score), float(loss), int(row), int(cell))
+        candidates = zip(
+            scores[order].tolist(),
+            block[order, mistakes.ROW].astype(np.int64).tolist(),
+            block[order, mistakes.CELL].astype(np.int64).tolist(),
+            block[order, mistakes.LOSS].tolist(),
+            elements.tolist(),
+        )
+        for score, row, cell, loss, element in candidates:
+            if not self._mistakes.admits(score, row, cell):
+                continue  # its cell is full of more confident mistakes, or the set is
+            mistake = samples.Mistake(score, loss, row, cell)
             if self._mistakes.offer(mistake):
-                new.append((int(elements[i]) // labels_per_sample, mistake))
+                new.append((element // labels_per_sample, mistake))
         new = [(sample, m) for sample, m in new if m.alive]
         if not new:
             return

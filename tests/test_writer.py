@@ -563,3 +563,17 @@ def test_task_bad_input_is_refused_clearly(logdir, kwargs, arguments, error, mes
                 return
             writer.update(good_outputs, np.zeros(len(good_outputs), dtype=int))
         assert writer.write(0) is not None
+
+
+def test_event_records_carry_tensorflows_checksums(tmp_path):
+    """Our TFRecord framing equals TensorBoard's reference implementation byte for byte."""
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as reference
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    from tb_perclass.sinks import masked_crc32c, tfrecord
+
+    payload = bytes(range(256)) * 37
+    assert masked_crc32c(payload) == reference(payload)
+    with open(tmp_path / "reference", "wb") as handle:
+        RecordWriter(handle).write(payload)
+    assert (tmp_path / "reference").read_bytes() == tfrecord(payload)

@@ -18,7 +18,13 @@ from tensorboard import errors
 from tensorboard.data import provider
 
 from tb_perclass import metadata, report
-from tb_perclass.plugin.series import ConfusionSeries, SamplesSeries, SeriesCache, StatsSeries
+from tb_perclass.plugin.series import (
+    ConfusionSeries,
+    SamplesSeries,
+    SeriesCache,
+    StatsSeries,
+    position_of,
+)
 from tb_perclass.stats import perclass
 
 logger = logging.getLogger(__name__)
@@ -242,10 +248,9 @@ class PerClassReader:
         found_step = int(series.steps[position])
         loss = None
         stats = self._optional_series(ctx, experiment_id, run, name, metadata.KIND_STATS)
-        if stats is not None:
-            at = np.flatnonzero(stats.steps == found_step)
-            if len(at):
-                loss = stats.values[at[-1], 0, :]
+        at = None if stats is None else position_of(stats.steps, found_step)
+        if at is not None:
+            loss = stats.values[at, 0, :]
         return series.report(position, loss), found_step, series.steps
 
     def order(
@@ -401,7 +406,7 @@ def _position(series: ConfusionSeries, run: str, step: int | None) -> int:
 
 
 def _step_position(series: Any, run: str, step: int | None, what: str) -> int:
-    position = series.position(step)
+    position = position_of(series.steps, step)
     if position is None:
         steps = series.steps
         available = (

@@ -21,6 +21,17 @@ from tb_perclass import metadata, report
 from tb_perclass.metadata import PerClassMetadata
 
 
+def position_of(steps: np.ndarray, step: int | None) -> int | None:
+    """Index of `step` in a series' steps (the latest when None; the last write of a step
+    written twice), or None if the series has no such step."""
+    if len(steps) == 0:
+        return None
+    if step is None:
+        return len(steps) - 1
+    found = np.flatnonzero(steps == step)
+    return int(found[-1]) if len(found) else None
+
+
 @dataclasses.dataclass(frozen=True)
 class StatsSeries:
     meta: PerClassMetadata
@@ -101,15 +112,6 @@ class ConfusionSeries:
             counts=tuple(counts),
         )
 
-    def position(self, step: int | None) -> int | None:
-        """Index of `step` (the latest when None), or None if that step has no matrix."""
-        if len(self.steps) == 0:
-            return None
-        if step is None:
-            return len(self.steps) - 1
-        found = np.flatnonzero(self.steps == step)
-        return int(found[-1]) if len(found) else None
-
     def matrix(self, position: int) -> np.ndarray:
         """Dense counts: [C, C], or [L, 2, 2] for multilabel."""
         dense = np.zeros(self.meta.num_classes * self.width, dtype=np.int64)
@@ -175,14 +177,6 @@ class SamplesSeries:
             wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
             keys=tuple(tuple(ref.blob_key for ref in d.values) for d in points),
         )
-
-    def position(self, step: int | None) -> int | None:
-        if len(self.steps) == 0:
-            return None
-        if step is None:
-            return len(self.steps) - 1
-        found = np.flatnonzero(self.steps == step)
-        return int(found[-1]) if len(found) else None
 
     def manifest(self, position: int, read_blob: Callable[[str], bytes]) -> list:
         if position not in self.manifests:

@@ -169,11 +169,15 @@ def _check_multiclass_outputs(
             f"task='multiclass'; got shape {shape_text(shape)}.{hint}"
         )
     _check_scores(ops, outputs)
-    if num_classes is not None and shape[1] != num_classes:
+    _check_columns(shape, num_classes, "classes")
+
+
+def _check_columns(shape: tuple[int, ...], expected: int | None, unit: str) -> None:
+    if expected is not None and shape[1] != expected:
         raise ValueError(
             f"outputs has {shape[1]} columns (shape {shape_text(shape)}) but this writer has "
-            f"{num_classes} classes (from class_names/num_classes); the model's outputs and "
-            "class_names must have one entry per class"
+            f"{expected} {unit} (from class_names/num_classes); the model's outputs and "
+            f"class_names must have one entry per {unit[:-1]}"
         )
 
 
@@ -417,11 +421,7 @@ def _check_multilabel_outputs(
             f"{shape_text(shape)}"
         )
     _check_scores(ops, outputs)
-    if num_labels is not None and shape[1] != num_labels:
-        raise ValueError(
-            f"outputs has {shape[1]} columns (shape {shape_text(shape)}) but this writer has "
-            f"{num_labels} labels (from class_names/num_classes)"
-        )
+    _check_columns(shape, num_labels, "labels")
 
 
 def multilabel_batch(

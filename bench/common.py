@@ -1,0 +1,56 @@
+"""What the benchmarks share: the demo CNN's training step, and timing variants side by side.
+
+Machines are noisy, so variants are never timed one after the other: each repeat runs every
+variant once, in a shuffled order, and overheads are medians of paired differences.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import time
+from typing import Callable
+
+import torch.nn.functional as F
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+sys.path[:0] = [os.path.join(ROOT, "demo"), os.path.join(ROOT, "tests")]
+
+from train_torch import make_model  # noqa: E402,F401  (re-exported for the benchmarks)
+
+
+def training_step(model, optimizer, x, y):
+    """One step of the demo's loop; returns the logits and per-sample losses."""
+    logits = model(x)
+    losses = F.cross_entropy(logits, y, reduction="none")
+    losses.mean().backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return logits, losses
+
+
+def interleaved(
+    variants: dict[str, Callable[[], object]], repeats: int, warmup: int = 20, seed: int = 0
+) -> dict[str, list[float]]:
+    """Seconds per call of each variant, `repeats` times, variants shuffled within a repeat."""
+    for _ in range(warmup):  # allocator, kernels, lazy imports and state
+        for run in variants.values():
+            run()
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    order = list(variants)
+    rng = random.Random(seed)
+    for _ in range(repeats):
+        rng.shuffle(order)  # no variant always runs right after another
+        for name in order:
+            start = time.perf_counter()
+            variants[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def paired_overhead(times: dict[str, list[float]], variant: str, base: str) -> float:
+    """Median of (variant - base) over the repeats, relative to the median of base."""
+    differences = (v - b for v, b in zip(times[variant], times[base]))
+    return statistics.median(differences) / statistics.median(times[base])
