@@ -211,3 +211,23 @@ def test_mirrored_strategy_gives_the_numbers_of_one_device(tmp_path):
         np.testing.assert_array_equal(one[:, 1:], two[:, 1:])  # counts exactly
         np.testing.assert_allclose(one[:, 0], two[:, 0], rtol=1e-6)  # loss sums, any order
         assert one[0, 1].sum() == (256 if split == "train" else 64)
+
+
+def test_shares_its_directories_with_the_tensorboard_callback(tmp_path):
+    from tensorboard.backend.event_processing import event_file_loader
+
+    model = dense_model()
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(
+        X, Y, validation_data=(XV, YV), epochs=2, batch_size=64, verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(str(tmp_path)), PerClassCallback(str(tmp_path))],
+    )  # fmt: skip
+    for split in ("train", "validation"):
+        directory = tmp_path / split
+        tags = set()
+        for name in os.listdir(directory):
+            if "tfevents" in name:
+                for event in event_file_loader.EventFileLoader(str(directory / name)).Load():
+                    tags.update(value.tag for value in event.summary.value)
+        assert "epoch_loss" in tags  # Keras' own scalars
+        assert [s for s, _, _ in read_summaries(str(directory))] == [0, 1]  # and ours
