@@ -2,13 +2,16 @@
 
 Starts a real `tensorboard` process, opens the tab in headless Chromium and saves a 1400x900
 screenshot. Without --logdir it first writes demo runs (exp1/train, exp1/validation) with the
-real `tb_perclass.PerClassWriter`.
+real `tb_perclass.PerClassWriter`; for `--view samples`, a run that keeps its misclassified
+8x8 digit images (scikit-learn's digits, with their dataset indices as ids), and the shot shows
+the gallery of one confusion cell.
 
     python scripts/screenshot.py                         # demo runs, 10 classes
     python scripts/screenshot.py --classes 100 --out /tmp/perclass-100.png
     python scripts/screenshot.py --logdir runs           # an existing logdir
     python scripts/screenshot.py --view confusion --out docs/perclass-confusion.png
     python scripts/screenshot.py --view heatmap --classes 200 --out docs/perclass-heatmap.png
+    python scripts/screenshot.py --view samples --out docs/perclass-samples.png
 
 Chromium: /usr/bin/chromium by default (CHROMIUM env var or --chromium to change it); nothing
 is downloaded. The browser helpers here are also used by tests/test_browser_e2e.py.
@@ -60,11 +63,74 @@ def wait_for_chart(frame, timeout_ms: int = 30_000) -> None:
     frame.wait_for_timeout(300)  # one animation frame for the chart, with margin
 
 
-VIEWS = ("lines", "heatmap", "confusion", "report")
+VIEWS = ("lines", "heatmap", "confusion", "report", "samples")
+
+DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+def write_digit_samples(logdir, *, steps: int = 8, run: str = "digits/validation", per_cell: int = 6,
+                        max_samples: int = 96, seed: int = 0, start: float = 1_700_000_000.0) -> str:
+    """A run whose writer keeps misclassified samples: scikit-learn's 8x8 digits (shipped with
+    it, nothing downloaded) as uint8 (N, H, W) images with their dataset indices as ids, and
+    a simulated classifier that confuses look-alike digits (3/5/8, 1/7, 4/9) less as the steps
+    go by. Returns the run directory."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from tb_perclass import PerClassWriter
+
+    digits = load_digits()
+    images = (255 - np.clip(digits.images * 16, 0, 255)).astype(np.uint8)  # dark ink on white
+    targets = digits.target.astype(np.int64)
+    ids = np.arange(len(targets))
+    chosen = np.random.default_rng(seed).choice(len(targets), size=400, replace=False)
+    images, targets, ids = images[chosen], targets[chosen], ids[chosen]
+    confusers = {3: [5, 8], 5: [3, 6], 8: [3, 1], 1: [7, 8], 7: [1, 9], 4: [9, 1], 9: [4, 7], 2: [3], 6: [5], 0: [6]}
+    difficulty = np.random.default_rng(seed + 1).uniform(0.2, 1.0, size=len(targets))
+    run_dir = os.path.join(os.fspath(logdir), run)
+    with PerClassWriter(run_dir, class_names=DIGIT_NAMES, samples_per_cell=per_cell, max_samples=max_samples) as writer:
+        for step in range(steps):
+            rng = np.random.default_rng(seed + 100 + step)
+            logits = rng.normal(0.0, 1.0, size=(len(targets), 10)).astype(np.float32)
+            logits[np.arange(len(targets)), targets] += 1.0 + 0.3 * step
+            for i, t in enumerate(targets):
+                for c in confusers[int(t)]:
+                    logits[i, c] += 2.6 * difficulty[i]
+            writer.update(logits, targets, inputs=images, sample_ids=ids)
+            writer.write(step, wall_time=start + 60 * step)
+    return run_dir
+
+
+def open_gallery(frame, true: int, pred: int, timeout_ms: int = 30_000) -> None:
+    """In the Confusion view: clicks the cell (true, pred) and waits for the gallery's images."""
+    show_view(frame, "confusion", timeout_ms)
+    info = frame.evaluate(
+        """() => { const e = document.querySelector('[data-view=confusion] [data-role=heat]');
+                   const b = e.getBoundingClientRect();
+                   return {x: b.x, y: b.y, plot: e.getAttribute('data-plot').split(',').map(Number),
+                           rows: e.getAttribute('data-rows').split(',').map(Number)}; }"""
+    )
+    x0, y0, w, h = info["plot"]
+    n = info["rows"][1] - info["rows"][0]
+    element = frame.frame_element().bounding_box()
+    x = element["x"] + info["x"] + x0 + (pred + 0.5) * w / n
+    y = element["y"] + info["y"] + y0 + (true + 0.5) * h / n
+    frame.page.mouse.click(x, y)
+    frame.page.mouse.move(5, 5)  # no tooltip over the picture
+    frame.wait_for_selector("[data-role=gallery] [data-role=sample]", timeout=timeout_ms)
+    frame.wait_for_function(
+        "() => [...document.querySelectorAll('[data-role=sample-img]')].every((i) => i.complete && i.naturalWidth > 0)",
+        timeout=timeout_ms,
+    )
 
 
 def show_view(frame, view: str, timeout_ms: int = 30_000) -> None:
-    """Switches the tab to a view (lines/heatmap: the curves area's two modes) and waits for it."""
+    """Switches the tab to a view (lines/heatmap: the curves area's two modes) and waits for it;
+    "samples": the gallery of the cell eight -> three of a write_digit_samples run."""
+    if view == "samples":
+        open_gallery(frame, true=8, pred=3, timeout_ms=timeout_ms)
+        frame.wait_for_timeout(300)
+        return
     frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=timeout_ms)
     if view in ("lines", "heatmap"):
         frame.click("[data-role=view-tab][data-value=curves]")
@@ -75,6 +141,7 @@ def show_view(frame, view: str, timeout_ms: int = 30_000) -> None:
         wait_for_chart(frame, timeout_ms)
     elif view == "report":
         frame.wait_for_selector("[data-role=report] tbody tr", timeout=timeout_ms)
+
     else:
         frame.wait_for_selector(f"[data-view={view}] [data-role=heat][data-draw-ms]", timeout=timeout_ms)
     frame.wait_for_timeout(300)
@@ -97,7 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="perclass-shot-") as tmp:
         logdir = args.logdir
         expected_runs = 1
-        if logdir is None:
+        if logdir is None and args.view == "samples":
+            logdir = os.path.join(tmp, "runs")
+            write_digit_samples(logdir)
+        elif logdir is None:
             logdir = os.path.join(tmp, "runs")
             write_runs(logdir, num_classes=args.classes, steps=args.steps,
                             samples_per_class=args.samples or (60 if args.classes <= 20 else 20),

@@ -11,8 +11,10 @@ import importlib.util
 import json
 import os
 import time
+import urllib.parse
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import TensorBoardProcess
@@ -98,6 +100,55 @@ def tb_hostile(tmp_path_factory):
 
     # served under --path_prefix: the tab's relative fetches must follow it
     yield from _serve(tmp_path_factory, "logs_hostile", write, 4, path_prefix="/some/prefix")
+
+
+HOSTILE_TEXT = "<script>alert(1)</script>"
+SAMPLES_RUN = "digits/validation"
+TEXT_RUN = "reviews/validation"
+REGRESSION_RUN = "ages/validation"
+
+
+def write_text_samples(logdir, steps=2):
+    """A run keeping misclassified texts (one of them hostile), with string ids."""
+    from tb_perclass import PerClassWriter
+
+    texts = [HOSTILE_TEXT, "The plot was thin but the acting carried it. " * 3, "meh", "I <b>loved</b> it & more",
+             "line one\nline two"] * 6  # fmt: skip
+    targets = np.arange(len(texts)) % 3
+    rng = np.random.default_rng(5)
+    run_dir = os.path.join(os.fspath(logdir), TEXT_RUN)
+    with PerClassWriter(run_dir, class_names=["negative", "neutral", "positive"], samples_per_cell=3) as writer:
+        for step in range(steps):
+            logits = rng.normal(0.0, 2.0, size=(len(texts), 3)).astype(np.float32)
+            writer.update(logits, targets, inputs=texts, sample_ids=[f"review-{i}" for i in range(len(texts))])
+            writer.write(step, wall_time=1_700_000_000.0 + 60 * step)
+    return run_dir
+
+
+def write_regression_samples(logdir, steps=2):
+    """A regression run (targets binned into ranges) keeping its largest errors, 8x8 images."""
+    from tb_perclass import PerClassWriter
+
+    rng = np.random.default_rng(11)
+    images = rng.integers(0, 256, size=(60, 8, 8), dtype=np.uint8)
+    targets = rng.uniform(-0.5, 2.5, size=60).astype(np.float32)
+    run_dir = os.path.join(os.fspath(logdir), REGRESSION_RUN)
+    with PerClassWriter(run_dir, task="regression", bins=[0, 1, 2], samples_per_cell=3) as writer:
+        for step in range(steps):
+            predictions = targets + rng.normal(0.0, 0.8, size=60).astype(np.float32)
+            writer.update(predictions, targets, inputs=images, sample_ids=np.arange(60))
+            writer.write(step, wall_time=1_700_000_000.0 + 60 * step)
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def tb_samples(tmp_path_factory):
+    def write(d):
+        shot.write_digit_samples(d, steps=6)
+        write_text_samples(d)
+        write_regression_samples(d)
+
+    yield from _serve(tmp_path_factory, "logs_samples", write, 3)
 
 
 @pytest.fixture(scope="module")
@@ -637,4 +688,146 @@ def test_hostile_names_in_matrix_and_report(tab, tb_hostile):
     tab.frame.wait_for_selector("[data-role=report] tbody tr", timeout=15_000)
     assert HOSTILE in tab.texts("[data-role=report] tbody .pc-name-col")
     assert tab.frame.locator("img").count() == 0
+    tab.assert_clean()
+
+
+def _route(tb, route, **params):
+    return tb.get_json(f"/data/plugin/perclass/{route}?{urllib.parse.urlencode(params)}")
+
+
+def _selected(tab):
+    return tab.frame.evaluate(
+        "() => [...document.querySelectorAll('[data-role=gallery] [data-role=sample]')]"
+        ".findIndex((e) => e.getAttribute('aria-selected') === 'true')"
+    )
+
+
+def _gallery_ids(tab):
+    return [e.get_attribute("data-key") for e in tab.frame.locator("[data-role=gallery] [data-role=sample]").all()]
+
+
+def test_gallery_of_misclassified_samples(tab, tb_samples):
+    latest = _route(tb_samples, "samples", run=SAMPLES_RUN, name="perclass")
+    names = latest["class_names"]
+    last = latest["step"]
+    # the cell of the most confident mistake, and what the server kept there
+    first = latest["samples"][0]
+    t, p = first["true"], first["pred"]
+    kept = _route(tb_samples, "samples", run=SAMPLES_RUN, name="perclass", step=last, true=t, pred=p)["samples"]
+
+    tab.open(tb_samples, chart=False)
+    tab.frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=30_000)
+    tab.view_tab("confusion")
+    tab.frame.check(f"[data-run-choice='{SAMPLES_RUN}']")
+    tab.settle()
+    tab.heat("confusion")
+    tab.hover_cell("confusion", t, p)
+    tab.page.mouse.down()
+    tab.page.mouse.up()
+    gallery = tab.frame.locator("[data-role=gallery]")
+    gallery.wait_for(timeout=15_000)
+    tab.frame.wait_for_selector("[data-role=gallery] [data-role=sample-img]", timeout=15_000)
+    assert tab.frame.locator("[data-role=gallery-title]").text_content() == f"{names[t]} → {names[p]}"
+    assert tab.frame.locator("[data-role=gallery-step]").get_attribute("data-step") == str(last)
+    assert _gallery_ids(tab) == [f"id:{s['id']}" for s in kept]
+    assert set(tab.texts("[data-role=gallery] [data-role=sample-true]")) == {names[t]}
+    assert set(tab.texts("[data-role=gallery] [data-role=sample-pred]")) == {names[p]}
+    assert tab.texts("[data-role=gallery] [data-role=sample-id]") == [f"id {s['id']}" for s in kept]
+    # every image decoded, drawn pixelated and several times its size (8x8 digits at 96 px)
+    tab.frame.wait_for_function(
+        "() => [...document.querySelectorAll('[data-role=sample-img]')].every((i) => i.complete && i.naturalWidth > 0)",
+        timeout=15_000,
+    )
+    images = tab.frame.evaluate(
+        """() => [...document.querySelectorAll('[data-role=gallery] [data-role=sample-img]')].map((i) => ({
+            natural: [i.naturalWidth, i.naturalHeight], shown: [i.getBoundingClientRect().width, i.getBoundingClientRect().height],
+            rendering: getComputedStyle(i).imageRendering, src: i.getAttribute('src')}))"""
+    )
+    assert len(images) == len(kept)
+    for img in images:
+        assert img["natural"] == [8, 8], img
+        assert img["shown"][0] >= 64 and img["shown"][1] >= 64, img
+        assert img["rendering"] == "pixelated", img
+        assert img["src"].startswith("blob?"), img
+    tab.page.mouse.move(5, 5)
+    tab.screenshot("perclass-samples-gallery.png")
+
+    # keyboard: arrows move the selection, Enter opens the large view with the history
+    tab.frame.focus("[data-role=gallery] [data-role=sample] >> nth=0")
+    assert _selected(tab) == 0
+    if len(kept) > 1:
+        tab.page.keyboard.press("ArrowRight")
+        assert _selected(tab) == 1
+        focused = tab.frame.evaluate("() => document.activeElement.getAttribute('data-key')")
+        assert focused == f"id:{kept[1]['id']}"
+        tab.page.keyboard.press("ArrowLeft")
+        assert _selected(tab) == 0
+    tab.page.keyboard.press("Enter")
+    large = tab.frame.locator("[data-role=sample-large]")
+    large.wait_for(state="visible", timeout=5_000)
+    tab.frame.wait_for_function(
+        "() => { const i = document.querySelector('[data-role=large-img]'); return i && i.complete && i.naturalWidth > 0; }",
+        timeout=10_000,
+    )
+    shown = tab.frame.evaluate("() => document.querySelector('[data-role=large-img]').getBoundingClientRect().width")
+    assert shown >= 256, shown
+    history = _route(tb_samples, "sample_history", run=SAMPLES_RUN, name="perclass", id=str(kept[0]["id"]))
+    tab.frame.wait_for_selector("[data-role=history-first]", timeout=10_000)
+    assert tab.frame.locator("[data-role=history-first]").text_content() == (
+        f"First kept as a mistake at step {history['first_step']}"
+    )
+    assert tab.texts("[data-role=history-row] td:first-child") == [str(h["step"]) for h in history["history"]]
+    tab.screenshot("perclass-samples-large.png")
+    tab.page.keyboard.press("Escape")
+    large.wait_for(state="hidden", timeout=5_000)
+    assert gallery.is_visible()
+
+    # the step slider moves the open gallery to its step
+    tab.frame.focus("[data-control=cm-step]")
+    tab.page.keyboard.press("Home")
+    tab.frame.wait_for_selector("[data-role=gallery-step][data-step='0']", timeout=15_000)
+    at0 = _route(tb_samples, "samples", run=SAMPLES_RUN, name="perclass", step=0, true=t, pred=p)["samples"]
+    tab.frame.wait_for_function(
+        "(n) => document.querySelectorAll('[data-role=gallery] [data-role=sample]').length === n"
+        " || (n === 0 && document.querySelector('[data-role=gallery-empty]'))",
+        arg=len(at0),
+        timeout=15_000,
+    )
+    assert _gallery_ids(tab) == [f"id:{s['id']}" for s in at0]
+    assert "Step 0" in tab.frame.locator("[data-role=gallery-step]").text_content()
+
+    # Escape closes the panel; the most-confused pairs come back
+    tab.frame.click("[data-role=cm-step-latest]")
+    tab.frame.wait_for_selector("[data-role=gallery-step][data-step='%d']" % last, timeout=15_000)
+    tab.frame.focus("[data-role=gallery] [data-role=sample] >> nth=0")
+    tab.page.keyboard.press("Escape")
+    gallery.wait_for(state="detached", timeout=5_000)
+    tab.frame.wait_for_selector("[data-role=pairs]", timeout=10_000)
+
+    # texts are shown as text: a hostile one appears literally
+    tab.frame.check(f"[data-run-choice='{TEXT_RUN}']")
+    tab.settle()
+    tab.frame.click("[data-role=open-gallery]")
+    tab.frame.wait_for_selector("[data-role=gallery] [data-role=sample-text]", timeout=15_000)
+    tab.frame.wait_for_function(
+        "(t) => [...document.querySelectorAll('[data-role=sample-text]')].some((e) => e.textContent === t)",
+        arg=HOSTILE_TEXT,
+        timeout=15_000,
+    )
+    assert tab.frame.evaluate("() => [...document.scripts].every((s) => !s.textContent.includes('alert'))")
+    assert tab.frame.locator("[data-role=gallery] b").count() == 0
+    assert any(t.startswith("line one\nline two") for t in tab.texts("[data-role=sample-text]"))
+    tab.screenshot("perclass-samples-text.png")
+
+    # a regression run: target ranges as classes, the largest errors, the in-range rate
+    tab.frame.check(f"[data-run-choice='{REGRESSION_RUN}']")
+    tab.frame.wait_for_selector("[data-role=gallery-title]:has-text('Largest errors')", timeout=15_000)
+    tab.frame.wait_for_selector("[data-role=gallery] [data-role=sample-img]", timeout=15_000)
+    scores = tab.texts("[data-role=gallery] [data-role=sample-score]")
+    assert scores and all(s.startswith("err ") for s in scores), scores
+    assert set(tab.texts("[data-role=gallery] [data-role=sample-true]")) <= {"< 0", "[0, 1)", "[1, 2)", ">= 2"}
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    tab.view_tab("report")
+    tab.frame.wait_for_selector("[data-role=report-accuracy]", timeout=15_000)
+    assert tab.frame.locator("[data-role=report-accuracy]").text_content().startswith("In-range rate")
     tab.assert_clean()

@@ -10,6 +10,11 @@ import type {
   Pair,
   PairsResponse,
   ReportResponse,
+  Sample,
+  SampleFilter,
+  SampleHistory,
+  SampleOrder,
+  SamplesResponse,
   TagsResponse,
 } from "./types";
 import { uniqueClassNames } from "./runs";
@@ -34,6 +39,14 @@ export interface Api {
   report(run: string, name: string, step: number | null): Promise<ReportResponse>;
   /** a permutation of the class indices (`by` = "cluster") */
   order(run: string, name: string, step: number | null, by: string): Promise<number[]>;
+  /** the steps that have data of one kind ("stats", "confusion" or "samples") */
+  steps(run: string, name: string, kind: string): Promise<number[]>;
+  /** the kept mistakes at a step (the latest with kept samples when `step` is null) */
+  samples(run: string, name: string, step: number | null, filter: SampleFilter, order: SampleOrder): Promise<SamplesResponse>;
+  /** where a sample (by id) was kept as a mistake, step by step */
+  sampleHistory(run: string, name: string, id: string): Promise<SampleHistory>;
+  /** a text sample's content, from its (relative) blob URL */
+  text(url: string): Promise<string>;
 }
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
@@ -60,6 +73,40 @@ export function reportCsvUrl(run: string, name: string, step: number | null): st
   return routeUrl("report", { run, name, step, format: "csv" });
 }
 
+export function samplesUrl(run: string, name: string, step: number | null, filter: SampleFilter, order: SampleOrder): string {
+  return routeUrl("samples", { run, name, step, true: filter.true, pred: filter.pred, label: filter.label, order: order === "score" ? null : order });
+}
+
+/** The blob URL of a manifest entry when it is what the server makes (a relative URL of the
+ * blob route); otherwise one built from the entry. Nothing else ever becomes an image source. */
+export function safeBlobUrl(raw: unknown, run: string, name: string, step: number, index: number): string {
+  if (typeof raw === "string" && /^blob\?[A-Za-z0-9_.~%&=+\-]*$/.test(raw)) return raw;
+  return routeUrl("blob", { run, name, step, index });
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  let msg = "";
+  try {
+    msg = (await res.text()).trim();
+  } catch {
+    // ignore
+  }
+  if (msg.length > 500) msg = msg.slice(0, 500) + "…";
+  return new ApiError(msg || `HTTP ${res.status} ${res.statusText}`, res.status);
+}
+
+/** GET a text resource (a text sample): the server's message on 4xx, as the JSON routes. */
+async function getText(fetchImpl: FetchLike, url: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetchImpl(url);
+  } catch (e) {
+    throw new ApiError(`Could not reach TensorBoard (${(e as Error).message || "network error"}).`, 0);
+  }
+  if (!res.ok) throw await failure(res);
+  return await res.text();
+}
+
 async function getJson(fetchImpl: FetchLike, url: string): Promise<unknown> {
   let res: Response;
   try {
@@ -67,16 +114,7 @@ async function getJson(fetchImpl: FetchLike, url: string): Promise<unknown> {
   } catch (e) {
     throw new ApiError(`Could not reach TensorBoard (${(e as Error).message || "network error"}).`, 0);
   }
-  if (!res.ok) {
-    let msg = "";
-    try {
-      msg = (await res.text()).trim();
-    } catch {
-      // ignore
-    }
-    if (msg.length > 500) msg = msg.slice(0, 500) + "…";
-    throw new ApiError(msg || `HTTP ${res.status} ${res.statusText}`, res.status);
-  }
+  if (!res.ok) throw await failure(res);
   try {
     return await res.json();
   } catch {
@@ -298,6 +336,73 @@ export function parseOrder(raw: unknown, n?: number): number[] {
   return order;
 }
 
+export function parseSteps(raw: unknown): number[] {
+  if (!isObj(raw) || !Array.isArray(raw.steps)) throw bad("steps", "no steps");
+  return intList(raw.steps);
+}
+
+const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
+const sampleId = (v: unknown): string | number | null => (typeof v === "string" || (typeof v === "number" && Number.isFinite(v)) ? v : null);
+
+/** Validates the `samples` answer: malformed entries are dropped, never shown half-read. */
+export function parseSamples(raw: unknown): SamplesResponse {
+  if (!isObj(raw) || !Array.isArray(raw.samples)) throw bad("samples", "no samples");
+  const step = num(raw.step);
+  if (step === null) throw bad("samples", "no step");
+  const run = String(raw.run ?? "");
+  const name = String(raw.name ?? "");
+  const samples: Sample[] = [];
+  for (const e of raw.samples) {
+    if (!isObj(e)) continue;
+    const index = int(e.index);
+    const t = int(e.true);
+    const p = int(e.pred);
+    if (index === null || t === null || p === null) continue;
+    samples.push({
+      index,
+      true: t,
+      pred: p,
+      label: int(e.label),
+      score: num(e.score),
+      loss: num(e.loss),
+      id: sampleId(e.id),
+      media: typeof e.media === "string" ? e.media : "",
+      width: Math.max(0, int(e.width) ?? 0),
+      height: Math.max(0, int(e.height) ?? 0),
+      blob: safeBlobUrl(e.blob, run, name, step, index),
+    });
+  }
+  return {
+    run,
+    name,
+    task: typeof raw.task === "string" ? raw.task : "multiclass",
+    step,
+    steps: intList(raw.steps),
+    class_names: names(raw.class_names),
+    samples,
+  };
+}
+
+export function parseHistory(raw: unknown): SampleHistory {
+  if (!isObj(raw) || !Array.isArray(raw.history)) throw bad("sample_history", "no history");
+  const history = [];
+  for (const e of raw.history) {
+    if (!isObj(e)) continue;
+    const step = num(e.step);
+    const t = int(e.true);
+    const p = int(e.pred);
+    if (step === null || t === null || p === null) continue;
+    history.push({ step, true: t, pred: p, label: int(e.label), score: num(e.score), loss: num(e.loss) });
+  }
+  history.sort((a, b) => a.step - b.step);
+  return {
+    id: String(raw.id ?? ""),
+    steps: intList(raw.steps),
+    first_step: history.length ? history[0].step : null,
+    history,
+  };
+}
+
 export function httpApi(fetchImpl: FetchLike = (u, i) => fetch(u, i)): Api {
   return {
     tags: async () => parseTags(await getJson(fetchImpl, "tags")),
@@ -308,5 +413,9 @@ export function httpApi(fetchImpl: FetchLike = (u, i) => fetch(u, i)): Api {
       parseDiff(await getJson(fetchImpl, routeUrl("diff", { run, name, step, base_run: baseRun, base_step: baseStep, limit }))),
     report: async (run, name, step) => parseReport(await getJson(fetchImpl, routeUrl("report", { run, name, step }))),
     order: async (run, name, step, by) => parseOrder(await getJson(fetchImpl, routeUrl("order", { run, name, step, by }))),
+    steps: async (run, name, kind) => parseSteps(await getJson(fetchImpl, routeUrl("steps", { run, name, kind }))),
+    samples: async (run, name, step, filter, order) => parseSamples(await getJson(fetchImpl, samplesUrl(run, name, step, filter, order))),
+    sampleHistory: async (run, name, id) => parseHistory(await getJson(fetchImpl, routeUrl("sample_history", { run, name, id }))),
+    text: (url) => getText(fetchImpl, url),
   };
 }

@@ -14,7 +14,7 @@ import {
   type ViewId,
   type ViewState,
 } from "./state";
-import { METRICS, metricById, type MetricDef } from "./metrics";
+import { IN_RANGE_TITLE, METRICS, metricById, metricForTask, type MetricDef } from "./metrics";
 import { latestValues, worstN } from "./ranking";
 import {
   matchesFilter,
@@ -93,6 +93,8 @@ interface Derived {
   active: ActiveView;
   /** the run of the one-run views */
   focusRun: string | null;
+  /** the task shared by the tag's runs (null when they differ) */
+  task: string | null;
 }
 
 export class App {
@@ -524,6 +526,10 @@ export class App {
     // precision/recall/F1 need tp/fp/fn: without them in any loaded run, show the loss
     let metric = metricById(s.metric);
     if (loaded.length && !loaded.some((rc) => metric.available(rc.curves))) metric = metricById("loss");
+    // the one-run views: that run's task; the lines: the task all runs share (none when mixed)
+    const tasks = new Set((active !== "lines" && focusRun !== null ? [focusRun] : runs).map((r) => (name !== null ? tagInfo(tags, r, name)?.task : undefined)));
+    const task = tasks.size === 1 ? [...tasks][0] ?? null : null;
+    metric = metricForTask(metric, task);
     const rankRun =
       active !== "lines" && focusRun !== null && this.curves.has(focusRun)
         ? focusRun
@@ -562,6 +568,7 @@ export class App {
       confusionRuns,
       active,
       focusRun,
+      task,
     };
   }
 
@@ -651,6 +658,12 @@ export class App {
     const metric = d0?.metric ?? metricById(s.metric);
     const anyCounts = !!d0 && d0.loaded.some((rc) => !!rc.curves.tp);
     this.metricSeg.set(metric.id, { precision: !anyCounts, recall: !anyCounts, f1: !anyCounts });
+    const accuracyBtn = this.metricSeg.el.querySelector<HTMLElement>("[data-value=accuracy]");
+    if (accuracyBtn) {
+      const regression = d0?.task === "regression";
+      accuracyBtn.textContent = metricForTask(metricById("accuracy"), d0?.task).label;
+      accuracyBtn.title = regression ? IN_RANGE_TITLE : "";
+    }
     const mode = effectiveCurvesMode(s, d0?.classNames.length ?? 0);
     this.modeSeg.set(mode);
     for (const f of this.curvesOnlyFields) f.hidden = mode === "heatmap";

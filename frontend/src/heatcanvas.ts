@@ -49,6 +49,8 @@ export interface HeatHandlers {
   onViewport(vp: Viewport | null): void;
   onHover(hit: HeatHit | null): void;
   onClick?(r: number, c: number): void;
+  /** a click on a row's label (display row) */
+  onRowLabelClick?(r: number): void;
 }
 
 export interface Layout {
@@ -207,6 +209,20 @@ export class HeatCanvas {
 
   destroy(): void {
     this.resizeObs?.disconnect();
+  }
+
+  /** Gives the keyboard focus to the heatmap (its keys pan and zoom). */
+  focus(): void {
+    this.overlay.focus({ preventScroll: true });
+  }
+
+  /** The display row whose label is under a point, or null (no labels drawn, or elsewhere). */
+  rowLabelAt(x: number, y: number): number | null {
+    const L = this.layout;
+    if (!L || !L.rowLabels || x >= L.plot.x || x < L.plot.x - L.labelWidth - 8 || y < L.plot.y || y >= L.plot.y + L.plot.h) return null;
+    const v = this.vp;
+    const r = v.r0 + Math.floor(((y - L.plot.y) / L.plot.h) * (v.r1 - v.r0));
+    return r >= v.r0 && r < v.r1 ? r : null;
   }
 
   private dpr(): number {
@@ -490,6 +506,7 @@ export class HeatCanvas {
       return;
     }
     this.setHover(this.cellAt(p.x, p.y), p);
+    if (this.handlers.onRowLabelClick) this.overlay.style.cursor = this.rowLabelAt(p.x, p.y) !== null ? "pointer" : "";
   }
 
   private panBy(d: { x0: number; y0: number; x1: number; y1: number; vp: Viewport }): void {
@@ -508,7 +525,14 @@ export class HeatCanvas {
   private onDown(e: MouseEvent): void {
     if (e.button !== 0 || !this.layout) return;
     const p = this.point(e);
-    if (!this.cellAt(p.x, p.y)) return;
+    if (!this.cellAt(p.x, p.y)) {
+      const r = this.handlers.onRowLabelClick ? this.rowLabelAt(p.x, p.y) : null;
+      if (r !== null) {
+        e.preventDefault();
+        this.handlers.onRowLabelClick!(r);
+      }
+      return;
+    }
     e.preventDefault();
     this.overlay.focus({ preventScroll: true });
     this.drag = { x0: p.x, y0: p.y, x1: p.x, y1: p.y, pan: e.shiftKey, vp: { ...this.vp } };

@@ -130,3 +130,13 @@ export const METRICS: readonly MetricDef[] = [
 export function metricById(id: string): MetricDef {
   return METRICS.find((m) => m.id === id) ?? METRICS[0];
 }
+
+/** Regression runs bin targets and predictions into ranges: their "accuracy" is the share of
+ * predictions that fall in the target's range. */
+export const IN_RANGE_LABEL = "In-range rate";
+export const IN_RANGE_TITLE = "Share of samples whose prediction falls in the target's range";
+
+/** The metric as named for a task (accuracy of a regression run: the in-range rate). */
+export function metricForTask(m: MetricDef, task: string | null | undefined): MetricDef {
+  return task === "regression" && m.id === "accuracy" ? { ...m, label: IN_RANGE_LABEL } : m;
+}

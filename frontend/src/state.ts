@@ -37,6 +37,26 @@ export interface DiffState {
   baseStep: number | null;
 }
 
+/** Which kept mistakes the gallery shows: one confusion cell, every mistake of one true class,
+ * the most confident mistakes overall, or one label's (multilabel) false positives / negatives. */
+export type GalleryScope =
+  | { kind: "cell"; true: number; pred: number }
+  | { kind: "class"; true: number }
+  | { kind: "overall" }
+  | { kind: "label"; label: number; error: LabelError };
+export type LabelError = "fp" | "fn" | "all";
+export const LABEL_ERRORS: readonly LabelError[] = ["fp", "fn", "all"];
+export type GallerySort = "score" | "loss";
+
+export interface GalleryState {
+  scope: GalleryScope;
+  sort: GallerySort;
+  /** the selected sample (samples.ts sampleKey: its id, else its position); null = the first */
+  selected: string | null;
+  /** the large view of the selected sample is open */
+  large: boolean;
+}
+
 export interface ViewState {
   view: ViewId;
   /** the logger's tag prefix ("perclass" by default); null = pick automatically */
@@ -81,6 +101,8 @@ export interface ViewState {
   heatSort: { key: HeatSortKey; reverse: boolean };
   /** class-by-step heatmap zoom (rows = display positions of classes, columns = step indices) */
   heatZoom: Viewport | null;
+  /** the misclassified-samples gallery of the Confusion view; null = closed */
+  gallery: GalleryState | null;
 }
 
 export function defaultState(): ViewState {
@@ -113,6 +135,7 @@ export function defaultState(): ViewState {
     labelSort: { key: "index", desc: false },
     heatSort: { key: "final", reverse: false },
     heatZoom: null,
+    gallery: null,
   };
 }
 
@@ -121,6 +144,28 @@ const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(is
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const oneOf = <T extends string>(v: unknown, options: readonly T[]): v is T => isStr(v) && (options as readonly string[]).includes(v);
 const isStep = (v: unknown): v is number => isNum(v) && Number.isInteger(v);
+
+const isIndex = (v: unknown): v is number => isStep(v) && v >= 0;
+
+/** A gallery state from untrusted JSON, or null (closed) when it is not one. */
+export function parseGallery(v: unknown): GalleryState | null {
+  if (!v || typeof v !== "object") return null;
+  const o = v as Record<string, unknown>;
+  const sc = o.scope as Record<string, unknown> | null;
+  if (!sc || typeof sc !== "object") return null;
+  let scope: GalleryScope;
+  if (sc.kind === "cell" && isIndex(sc.true) && isIndex(sc.pred)) scope = { kind: "cell", true: sc.true, pred: sc.pred };
+  else if (sc.kind === "class" && isIndex(sc.true)) scope = { kind: "class", true: sc.true };
+  else if (sc.kind === "overall") scope = { kind: "overall" };
+  else if (sc.kind === "label" && isIndex(sc.label) && oneOf(sc.error, LABEL_ERRORS)) scope = { kind: "label", label: sc.label, error: sc.error };
+  else return null;
+  return {
+    scope,
+    sort: o.sort === "loss" ? "loss" : "score",
+    selected: isStr(o.selected) && o.selected.length <= 500 ? o.selected : null,
+    large: o.large === true,
+  };
+}
 
 function parseSort<K extends string>(v: unknown, keys: readonly K[], fallback: Sort<K>): Sort<K> {
   const o = v as Record<string, unknown> | null;
@@ -176,6 +221,7 @@ export function parseState(raw: unknown): ViewState {
   const hs = o.heatSort as Record<string, unknown> | null;
   if (hs && typeof hs === "object" && oneOf(hs.key, HEAT_SORTS) && typeof hs.reverse === "boolean") s.heatSort = { key: hs.key, reverse: hs.reverse };
   s.heatZoom = parseViewport(o.heatZoom);
+  s.gallery = parseGallery(o.gallery);
   return s;
 }
 

@@ -111,3 +111,63 @@ export interface ReportResponse {
   weighted: Averages;
   accuracy: number | null;
 }
+
+/** One kept mistake of the `samples` route. Multiclass, binary and regression: `true` and `pred`
+ * are classes (target ranges for regression) and `label` is null; multilabel: `label` is the
+ * label and `true`/`pred` its 0/1 target and prediction. */
+export interface Sample {
+  /** position in the step's blob sequence (1-based) */
+  index: number;
+  true: number;
+  pred: number;
+  label: number | null;
+  /** probability of the (wrong) predicted outcome; regression: |prediction - target| */
+  score: number | null;
+  loss: number | null;
+  /** the user's sample id (a dataset index or a file name), null when none was given */
+  id: string | number | null;
+  /** "image/png" or "text/plain" */
+  media: string;
+  width: number;
+  height: number;
+  /** relative URL of the sample's bytes (the blob route) */
+  blob: string;
+}
+
+/** `samples?run&name[&step][&true][&pred][&label][&order]`: the kept mistakes of one step. */
+export interface SamplesResponse {
+  run: string;
+  name: string;
+  task: string;
+  step: number;
+  /** every step with kept samples */
+  steps: number[];
+  class_names: string[];
+  samples: Sample[];
+}
+
+export interface HistoryEntry {
+  step: number;
+  true: number;
+  pred: number;
+  label: number | null;
+  score: number | null;
+  loss: number | null;
+}
+
+/** `sample_history?run&name&id`: the steps at which a sample was kept as a mistake. */
+export interface SampleHistory {
+  id: string;
+  steps: number[];
+  first_step: number | null;
+  history: HistoryEntry[];
+}
+
+/** What the samples route filters on. */
+export interface SampleFilter {
+  true?: number;
+  pred?: number;
+  label?: number;
+}
+
+export type SampleOrder = "score" | "loss";

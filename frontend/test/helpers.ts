@@ -2,9 +2,20 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import type { Api } from "../src/api";
-import { ApiError, parseConfusion, parseCurves, parseDiff, parseOrder, parsePairs, parseReport, parseTags } from "../src/api";
+import { ApiError, parseConfusion, parseCurves, parseDiff, parseHistory, parseOrder, parsePairs, parseReport, parseSamples, parseTags } from "../src/api";
 import type { ChartFactory, ChartOptions } from "../src/chart";
-import type { ConfusionData, CurvesResponse, DiffData, PairsResponse, ReportResponse, TagsResponse } from "../src/types";
+import type {
+  ConfusionData,
+  CurvesResponse,
+  DiffData,
+  PairsResponse,
+  ReportResponse,
+  SampleFilter,
+  SampleHistory,
+  SampleOrder,
+  SamplesResponse,
+  TagsResponse,
+} from "../src/types";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -35,6 +46,14 @@ export class FakeApi implements Api {
   reportData: Record<string, ByStep<ReportResponse>> = {};
   diffData: Record<string, DiffData> = {};
   orderData: Record<string, number[]> = {};
+  /** raw `samples` answers (as the server sends them, unfiltered) per run and step */
+  samplesData: Record<string, Record<string, unknown>> = {};
+  /** `steps` answers per run and kind */
+  stepsData: Record<string, Record<string, number[]>> = {};
+  /** raw `sample_history` answers per run and id */
+  historyData: Record<string, Record<string, unknown>> = {};
+  /** text samples by blob URL */
+  textData: Record<string, string> = {};
   constructor(
     public tagsData: TagsResponse,
     public curvesData: Record<string, CurvesResponse>,
@@ -68,6 +87,32 @@ export class FakeApi implements Api {
     this.calls.push(`order:${run}:${name}:${step ?? "latest"}:${by}`);
     return this.pick("order", this.orderData, run, step);
   }
+  async steps(run: string, name: string, kind: string): Promise<number[]> {
+    this.calls.push(`steps:${run}:${name}:${kind}`);
+    const f = this.fail.get(`steps:${run}`);
+    if (f) throw new ApiError(f, 400);
+    const steps = this.stepsData[run]?.[kind];
+    if (!steps) throw new ApiError(`Not found: no per-class ${kind} data for run '${run}' and name '${name}'; the tags route lists what exists`, 404);
+    return [...steps];
+  }
+  async samples(run: string, name: string, step: number | null, filter: SampleFilter, order: SampleOrder): Promise<SamplesResponse> {
+    this.calls.push(`samples:${run}:${name}:${step ?? "latest"}:${JSON.stringify(filter)}:${order}`);
+    const f = this.fail.get(`samples:${run}`) ?? this.fail.get("samples");
+    if (f) throw new ApiError(f, 400);
+    return parseSamples(serveSamples(run, name, this.samplesData[run], step, filter, order));
+  }
+  async sampleHistory(run: string, name: string, id: string): Promise<SampleHistory> {
+    this.calls.push(`history:${run}:${name}:${id}`);
+    const raw = this.historyData[run]?.[id];
+    const steps = Object.keys(this.samplesData[run] ?? {}).map(Number).sort((a, b) => a - b);
+    return parseHistory(raw ?? { id, steps, first_step: null, history: [] });
+  }
+  async text(url: string): Promise<string> {
+    this.calls.push(`text:${url}`);
+    const t = this.textData[url];
+    if (t === undefined) throw new ApiError(`Not found: ${url}`, 404);
+    return t;
+  }
   async tags(): Promise<TagsResponse> {
     this.calls.push("tags");
     const f = this.fail.get("tags");
@@ -82,6 +127,76 @@ export class FakeApi implements Api {
     if (!c) throw new ApiError(`Not found: ${run}`, 404);
     return structuredClone(c);
   }
+}
+
+/** What the samples route answers (tb_perclass/plugin/reader.py `samples`): the step's entries
+ * (the latest step when `step` is null; 404 when it has none) matching every filter, by score
+ * as stored or by loss (missing losses last). Checked against captured answers in
+ * samples.test.ts. */
+export function serveSamples(
+  run: string,
+  name: string,
+  byStep: Record<string, unknown> | undefined,
+  step: number | null,
+  filter: SampleFilter,
+  order: SampleOrder,
+): unknown {
+  if (!byStep) throw new ApiError(`Not found: no per-class samples data for run '${run}' and name '${name}'; the tags route lists what exists`, 404);
+  const steps = Object.keys(byStep).map(Number).sort((a, b) => a - b);
+  const at = step ?? steps[steps.length - 1];
+  const raw = byStep[String(at)] as { samples: Record<string, unknown>[] } | undefined;
+  if (!raw) throw new ApiError(`Not found: run '${run}' has no kept samples at step ${step}; it has ${steps.length} steps from ${steps[0]} to ${steps[steps.length - 1]}`, 404);
+  let entries = raw.samples.filter((e) => Object.entries(filter).every(([k, v]) => v === undefined || e[k] === v));
+  if (order === "loss") {
+    const loss = (e: Record<string, unknown>) => (typeof e.loss === "number" ? e.loss : -Infinity);
+    entries = [...entries].sort((a, b) => loss(b) - loss(a));
+  }
+  return structuredClone({ ...raw, samples: entries });
+}
+
+interface SamplesRuns {
+  tags: unknown;
+  curves: Record<string, unknown>;
+  report: Record<string, unknown>;
+  confusion: Record<string, Record<string, unknown>>;
+  samples: Record<string, Record<string, unknown>>;
+  steps: Record<string, Record<string, { steps?: number[] }>>;
+  history: Record<string, Record<string, unknown>>;
+  filtered: Record<string, { query: Record<string, number | string>; answer: unknown }>;
+  errors: Record<string, { status: number; message: string }>;
+  text_blobs: Record<string, string>;
+}
+
+/** Route answers captured from the real backend by fixtures/capture_samples.py: runs "val"
+ * (8x8 digit images with ids, 3 steps, a hostile class name), "plain" (no inputs), "text"
+ * (hostile texts), "ml" (multilabel), "reg" (regression). */
+export const samplesRuns = (): SamplesRuns => fixture("samples_runs.json") as SamplesRuns;
+
+/** An Api over the captured runs. */
+export function samplesApi(): FakeApi {
+  const raw = samplesRuns();
+  const curves: Record<string, CurvesResponse> = {};
+  for (const [run, c] of Object.entries(raw.curves)) curves[run] = parseCurves(c);
+  const api = new FakeApi(parseTags(raw.tags), curves);
+  for (const [run, bySteps] of Object.entries(raw.confusion)) {
+    const parsed = Object.fromEntries(Object.entries(bySteps).map(([s, c]) => [s, parseConfusion(c)]));
+    const steps = Object.keys(parsed).map(Number).sort((a, b) => a - b);
+    api.confusionData[run] = (step) => {
+      const at = step ?? steps[steps.length - 1];
+      const c = parsed[String(at)];
+      if (!c) throw new ApiError(`Not found: run '${run}' has no confusion matrix at step ${step}`, 404);
+      return c;
+    };
+    api.pairsData[run] = { step: steps[steps.length - 1], steps, pairs: [] };
+  }
+  for (const [run, rep] of Object.entries(raw.report)) api.reportData[run] = parseReport(rep);
+  api.samplesData = raw.samples;
+  for (const [run, kinds] of Object.entries(raw.steps)) {
+    for (const [kind, answer] of Object.entries(kinds)) if (answer.steps) (api.stepsData[run] ??= {})[kind] = answer.steps;
+  }
+  api.historyData = raw.history;
+  api.textData = raw.text_blobs;
+  return api;
 }
 
 export function defaultApi(): FakeApi {
@@ -105,6 +220,7 @@ export function confusionApi(): FakeApi {
   api.reportData = { validation: reportFixture(), train: reportFixture() };
   api.diffData = { validation: diffFixture() };
   api.orderData = { validation: orderFixture(), train: orderFixture() };
+  api.stepsData = { validation: { confusion: pairsFixture().steps }, train: { confusion: pairsFixture().steps } };
   return api;
 }
 

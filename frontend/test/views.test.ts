@@ -173,6 +173,17 @@ describe("the Confusion view", () => {
     expect($<HTMLSelectElement>("[data-control=compare-step]")!.value).toBe("0");
   });
 
+  it("compares with another run's step, listed by the steps route", async () => {
+    const { app, api } = await mount();
+    await openTab("confusion");
+    app.setState({ diff: { on: true, baseRun: "train", baseStep: null } });
+    await flush();
+    expect(api.calls).toContain("steps:train:perclass:confusion");
+    expect(api.calls.some((c) => c.startsWith("pairs:train:"))).toBe(false);
+    expect(api.calls).toContain("diff:validation:perclass:7:train:0");
+    expect([...$<HTMLSelectElement>("[data-control=compare-step]")!.options].map((o) => o.value)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
+  });
+
   it("shows the server's refusal of a diff, never a picture", async () => {
     const api = confusionApi();
     api.fail.set("diff", "Invalid argument: runs 'validation' and 'other' have different classes; a diff needs the same classes in the same order");

@@ -1,7 +1,9 @@
 // The confusion matrix of one run at one step: canvas heatmap (counts, row- or
 // column-normalised), step slider, class orders (index, name, error, clustered), zoom, class
 // finder, hover tooltip, most-confused pairs with their trend, diff against another step or
-// run, CSV/PNG downloads; per-label 2x2 tables for multilabel runs.
+// run, CSV/PNG downloads; per-label 2x2 tables for multilabel runs. A click on a cell (or on
+// a row's class name, the focused class's button, a label's FP/FN count) opens the gallery of
+// its kept mistakes at the step shown.
 import { h, setChildren } from "../dom";
 import type { ConfusionData, DiffData, PairsResponse } from "../types";
 import { classOrder, ConfusionModel, labelStats, matrixCsv, positions, visibleOrder, type LabelStats, type Norm, type Order } from "../confusion";
@@ -14,14 +16,16 @@ import { compactCount, compactShare, formatCount, formatMetric, formatShare, sig
 import { sparkBox } from "../sparkline";
 import { downloadCanvas, downloadText, safeFilename } from "../download";
 import { sortIndices } from "../sorting";
-import type { Sort, TableKey } from "../state";
+import type { GalleryScope, GalleryState, Sort, TableKey, ViewState } from "../state";
+import { scopeFits } from "../samples";
+import { SamplesGallery } from "./gallery";
 import { segmented } from "../widgets";
 import { shownMask, type View, type ViewContext } from "./view";
 
 /** How many cells a class search or a click on a pair zooms to. */
 export const FOCUS_SPAN = 21;
 const PAIRS_LIMIT = 20;
-const MATRIX_HINT = "Wheel to zoom, drag a rectangle to zoom in, shift+drag to pan, double-click to reset. Hover a cell for its counts; click it to highlight its classes.";
+const MATRIX_HINT = "Wheel to zoom, drag a rectangle to zoom in, shift+drag to pan, double-click to reset. Hover a cell for its counts; click it (or a row's class name) for its misclassified samples.";
 
 export interface ConfusionViewOptions {
   /** wait this long after the last slider move before loading a step (ms) */
@@ -88,6 +92,8 @@ export class ConfusionView implements View {
   private showingDiff = false;
   private pinned: [number, number] | null = null;
   private readonly debounceMs: number;
+  private gallery: SamplesGallery;
+  private galleryBtn: HTMLButtonElement;
 
   constructor(opts: ConfusionViewOptions = {}) {
     this.debounceMs = opts.debounceMs ?? 80;
@@ -98,12 +104,18 @@ export class ConfusionView implements View {
     this.pngBtn = h("button", { class: "pc-button", title: "Download the picture as PNG", attrs: { type: "button", "data-role": "matrix-png" }, on: { click: () => this.downloadPng() } }, "PNG");
     this.status = h("span", { class: "pc-status pc-view-status", attrs: { "data-role": "cm-status", "aria-live": "polite" } });
     this.zoomInfo = h("span", { class: "pc-status", attrs: { "data-role": "zoom-info" } });
+    this.galleryBtn = h(
+      "button",
+      { class: "pc-button", title: "Browse the most confident mistakes of this step (click a cell for one cell's)", attrs: { type: "button", "data-role": "open-gallery", "aria-pressed": "false" }, on: { click: () => this.toggleGallery() } },
+      "Mistakes",
+    );
     const toolbar = h(
       "div",
       { class: "pc-card-toolbar" },
       this.slider.element,
       this.finder.element,
       this.resetBtn,
+      this.galleryBtn,
       h("span", { class: "pc-downloads" }, h("span", { class: "pc-label-inline" }, "Download"), this.csvBtn, this.pngBtn),
     );
     this.tooltip = h("div", { class: "pc-tooltip", attrs: { hidden: true, "data-role": "cm-tooltip", role: "tooltip" } });
@@ -112,11 +124,13 @@ export class ConfusionView implements View {
       onViewport: (vp) => this.onViewport(vp),
       onHover: (hit) => this.onHover(hit),
       onClick: (r, c) => this.onClickCell(r, c),
+      onRowLabelClick: (r) => this.onClickRowLabel(r),
     });
     this.heatBox = h("div", { class: "pc-heat-box", attrs: { "data-role": "matrix" } }, this.heat.element, this.tooltip, this.message);
     this.side = h("aside", { class: "pc-side", attrs: { "data-role": "cm-side" } });
     this.labelBox = h("div", { class: "pc-table-box", attrs: { "data-role": "label-table", hidden: true } });
-    this.body = h("div", { class: "pc-card-body" }, this.heatBox, this.labelBox, this.side);
+    this.gallery = new SamplesGallery();
+    this.body = h("div", { class: "pc-card-body" }, this.heatBox, this.labelBox, this.side, this.gallery.lightbox);
     this.legend = new Legend("cm-legend");
     this.hint = h("span", { class: "pc-hint-text" }, MATRIX_HINT);
     const footer = h("div", { class: "pc-card-footer" }, this.legend.element, this.zoomInfo, h("span", { class: "pc-spacer" }), this.status);
@@ -293,7 +307,7 @@ export class ConfusionView implements View {
       let steps: number[] | null = null;
       if (baseRun === run) steps = cm.steps;
       else {
-        this.baseSteps.load(k(baseRun, name, this.lastRefresh), () => ctx.api.pairs(baseRun, name, null, 1).then((p) => p.steps), chain);
+        this.baseSteps.load(k(baseRun, name, this.lastRefresh), () => ctx.api.steps(baseRun, name, "confusion"), chain);
         steps = startsKey(this.baseSteps.key, baseRun, name) ? this.baseSteps.data : null;
       }
       if (steps) {
@@ -408,6 +422,7 @@ export class ConfusionView implements View {
     if (!cm) {
       this.slider.set([], null, s.step === null);
       this.side.replaceChildren();
+      this.gallery.lightbox.hidden = true;
       if (this.cm.error) {
         this.showMessage(
           `Could not load the confusion matrix: ${this.cm.error}`,
@@ -432,6 +447,7 @@ export class ConfusionView implements View {
     this.csvBtn.parentElement!.hidden = multilabel;
     if (multilabel) {
       this.renderLabels(ctx, cm);
+      this.renderGallery(ctx, cm);
       return;
     }
     this.hint.textContent = MATRIX_HINT;
@@ -450,7 +466,7 @@ export class ConfusionView implements View {
     if (note) this.status.textContent = [this.status.textContent, note].filter(Boolean).join(" · ");
     if (this.order.length === 0) {
       this.showMessage("No class selected. Tick classes on the left, or use “All”.");
-      this.side.replaceChildren();
+      if (!this.renderGallery(ctx, cm)) this.side.replaceChildren();
       this.drawnKey = "";
       return;
     }
@@ -468,15 +484,18 @@ export class ConfusionView implements View {
         diff = this.diff.data;
       } else if (this.baseSteps.error && this.baseRun(ctx) !== ctx.run) {
         this.showMessage(`Cannot compare: ${this.baseSteps.error}`);
+        this.renderGallery(ctx, cm);
         this.drawnKey = "";
         return;
       } else {
         this.showMessage("Computing the difference…");
+        this.renderGallery(ctx, cm);
         this.drawnKey = "";
         return;
       }
       if (diff && diff.n !== cm.n) {
         this.showMessage("Cannot compare: the two matrices have different classes.");
+        this.renderGallery(ctx, cm);
         this.drawnKey = "";
         return;
       }
@@ -497,6 +516,9 @@ export class ConfusionView implements View {
 
   private spec(cm: ConfusionData, model: ConfusionModel, diff: DiffData | null, norm: Norm, log: boolean, errorsOnly: boolean): HeatSpec {
     const names = cm.class_names;
+    // a regression run's classes are target ranges
+    const rowWord = cm.task === "regression" ? "Target range" : "True class";
+    const colWord = cm.task === "regression" ? "Predicted range" : "Predicted class";
     const order = this.order;
     const n = cm.n;
     let values: ArrayLike<number>;
@@ -532,8 +554,8 @@ export class ConfusionView implements View {
       scale,
       rowLabel: (r) => names[order[r]],
       colLabel: (c) => names[order[c]],
-      rowTitle: order.length > 40 ? `True class (${order.length}: hover, or find one above)` : "True class",
-      colTitle: order.length > 40 ? `Predicted class (${order.length})` : "Predicted class",
+      rowTitle: order.length > 40 ? `${rowWord} (${order.length}: hover, or find one above)` : rowWord,
+      colTitle: order.length > 40 ? `${colWord} (${order.length})` : colWord,
       colLabelStyle: "names",
       square: true,
       cellText,
@@ -566,7 +588,111 @@ export class ConfusionView implements View {
     if (!ctx || !cm) return;
     const f = ctx.state.focus !== null ? cm.class_names.indexOf(ctx.state.focus) : -1;
     const p = f >= 0 ? this.pos[f] : -1;
-    this.heat.setMarks({ row: p >= 0 ? p : null, col: p >= 0 ? p : null, cell: this.pinned });
+    // the open gallery's cell, else the cell last clicked or pointed at in a list
+    let cell = this.pinned;
+    const g = this.galleryState(ctx, cm);
+    if (g) {
+      cell = null;
+      if (g.scope.kind === "cell") {
+        const r = this.pos[g.scope.true];
+        const c = this.pos[g.scope.pred];
+        if (r >= 0 && c >= 0) cell = [r, c];
+      }
+    }
+    this.heat.setMarks({ row: p >= 0 ? p : null, col: p >= 0 ? p : null, cell });
+  }
+
+  // ---- the samples gallery ------------------------------------------------------------------
+
+  /** The gallery's state when it is open and fits this matrix (task, classes), else null. */
+  private galleryState(ctx: ViewContext, cm: ConfusionData): GalleryState | null {
+    const g = ctx.state.gallery;
+    return g && scopeFits(g.scope, cm.task, cm.n) ? g : null;
+  }
+
+  /** Puts the gallery into the side panel when it is open; false when it is not. */
+  private renderGallery(ctx: ViewContext, cm: ConfusionData): boolean {
+    const g = this.galleryState(ctx, cm);
+    this.galleryBtn.setAttribute("aria-pressed", String(g?.scope.kind === "overall"));
+    this.galleryBtn.classList.toggle("pc-active", g?.scope.kind === "overall");
+    this.side.classList.toggle("pc-side-gallery", !!g);
+    if (!g) {
+      this.gallery.lightbox.hidden = true;
+      return false;
+    }
+    this.side.hidden = false;
+    if (this.side.childNodes.length !== 1 || this.side.firstChild !== this.gallery.element) setChildren(this.side, this.gallery.element);
+    const info = ctx.tags[cm.run]?.[ctx.name];
+    const last = cm.steps[cm.steps.length - 1];
+    this.gallery.update({
+      api: ctx.api,
+      run: cm.run,
+      name: ctx.name,
+      task: cm.task,
+      classNames: cm.class_names,
+      step: cm.step,
+      hasSamples: !!info?.kinds.includes("samples"),
+      refreshId: this.lastRefresh,
+      state: g,
+      mistakes: this.mistakesIn(cm, g.scope),
+      setGallery: (next, opts) => {
+        ctx.setState({ gallery: next }, opts);
+        if (next === null) this.heat.focus();
+      },
+      // the latest step follows new steps, as the slider's last position does
+      setStep: (step) => ctx.setState({ step: step !== null && step === last ? null : step }),
+    });
+    return true;
+  }
+
+  /** The matrix's count of mistakes in a scope (what the gallery's empty states say). */
+  private mistakesIn(cm: ConfusionData, scope: GalleryScope): number | null {
+    if (cm.task === "multilabel") {
+      const L = cm.labels;
+      if (!L) return null;
+      if (scope.kind === "label") {
+        const fp = L[scope.label * 4 + 1];
+        const fn = L[scope.label * 4 + 2];
+        return scope.error === "fp" ? fp : scope.error === "fn" ? fn : fp + fn;
+      }
+      if (scope.kind !== "overall") return null;
+      let total = 0;
+      for (let l = 0; l < cm.n; l++) total += L[l * 4 + 1] + L[l * 4 + 2];
+      return total;
+    }
+    const m = this.getModel(cm);
+    switch (scope.kind) {
+      case "cell":
+        return scope.true === scope.pred ? 0 : m.count(scope.true, scope.pred);
+      case "class":
+        return m.rowSums[scope.true] - m.count(scope.true, scope.true);
+      case "overall":
+        return m.total - m.correct;
+      default:
+        return null;
+    }
+  }
+
+  /** Opens the gallery on a scope (keeping the sort the user chose last). */
+  openGallery(scope: GalleryScope, patch: Partial<ViewState> = {}): void {
+    const ctx = this.ctx;
+    if (!ctx) return;
+    const sort = ctx.state.gallery?.sort ?? "score";
+    ctx.setState({ ...patch, gallery: { scope, sort, selected: null, large: false } });
+  }
+
+  private toggleGallery(): void {
+    const g = this.ctx?.state.gallery;
+    if (g && g.scope.kind === "overall") this.ctx?.setState({ gallery: null });
+    else this.openGallery({ kind: "overall" });
+  }
+
+  private onClickRowLabel(r: number): void {
+    const cm = this.cm.data;
+    const i = this.order[r];
+    if (!cm || i === undefined || cm.task === "multilabel") return;
+    this.pinned = null;
+    this.openGallery({ kind: "class", true: i }, { focus: cm.class_names[i] });
   }
 
   private renderZoomInfo(): void {
@@ -580,6 +706,7 @@ export class ConfusionView implements View {
   // ---- side panel: focused class, pairs or changes ------------------------------------------
 
   private renderSide(ctx: ViewContext, cm: ConfusionData, model: ConfusionModel, diff: DiffData | null): void {
+    if (this.renderGallery(ctx, cm)) return;
     const names = cm.class_names;
     const parts: Node[] = [];
     const f = ctx.state.focus !== null ? names.indexOf(ctx.state.focus) : -1;
@@ -689,6 +816,16 @@ export class ConfusionView implements View {
       rowTop.length ? h("ol", { class: "pc-pairs pc-pairs-small" }, ...rowTop.map((x) => item(x.cls, x.count, f, x.cls, row))) : h("div", { class: "pc-side-empty" }, "never wrong"),
       h("div", { class: "pc-focus-head" }, "Mistaken for it"),
       colTop.length ? h("ol", { class: "pc-pairs pc-pairs-small" }, ...colTop.map((x) => item(x.cls, x.count, x.cls, f, col))) : h("div", { class: "pc-side-empty" }, "never"),
+      h(
+        "button",
+        {
+          class: "pc-button pc-focus-samples",
+          title: `The kept mistakes of true ${names[f]} at step ${cm.step}`,
+          attrs: { type: "button", "data-role": "focus-samples" },
+          on: { click: () => this.openGallery({ kind: "class", true: f }) },
+        },
+        "Misclassified samples",
+      ),
     );
   }
 
@@ -764,8 +901,8 @@ export class ConfusionView implements View {
           h("td", { class: "pc-name-col", title: cm.class_names[st.label] }, cm.class_names[st.label]),
           h("td", { class: "pc-center-col" }, mini),
           h("td", { class: "pc-num-col" }, formatCount(st.tp)),
-          h("td", { class: "pc-num-col" }, formatCount(st.fp)),
-          h("td", { class: "pc-num-col" }, formatCount(st.fn)),
+          h("td", { class: "pc-num-col" }, this.labelErrorButton(cm, st.label, "fp", st.fp)),
+          h("td", { class: "pc-num-col" }, this.labelErrorButton(cm, st.label, "fn", st.fn)),
           h("td", { class: "pc-num-col" }, formatCount(st.tn)),
           h("td", { class: "pc-num-col" }, formatMetric(st.precision)),
           h("td", { class: "pc-num-col" }, formatMetric(st.recall)),
@@ -776,6 +913,23 @@ export class ConfusionView implements View {
     }
     body.appendChild(frag);
     setChildren(this.labelBox, h("table", { class: "pc-table", attrs: { "data-role": "labels" } }, h("thead", null, head), body));
+  }
+
+  /** A label's FP or FN count that opens the gallery of those kept mistakes. */
+  private labelErrorButton(cm: ConfusionData, label: number, error: "fp" | "fn", count: number): HTMLElement {
+    const what = error === "fp" ? "false positives" : "false negatives";
+    const g = this.ctx?.state.gallery;
+    const open = g?.scope.kind === "label" && g.scope.label === label && g.scope.error === error;
+    return h(
+      "button",
+      {
+        class: open ? "pc-count-btn pc-active" : "pc-count-btn",
+        title: `Show the kept ${what} of ${cm.class_names[label]} at step ${cm.step}`,
+        attrs: { type: "button", "data-role": `label-${error}`, "data-label": label, "aria-pressed": String(open) },
+        on: { click: () => this.openGallery({ kind: "label", label, error }) },
+      },
+      formatCount(count),
+    );
   }
 
   // ---- interaction ------------------------------------------------------------------------
@@ -856,11 +1010,22 @@ export class ConfusionView implements View {
   }
 
   private onClickCell(r: number, c: number): void {
-    // a click on a cell highlights its true class (row) and predicted class (column)
+    // a click on a cell highlights its true class (row) and opens its kept mistakes; on the
+    // diagonal (correct predictions, never kept) those of its whole true class
     const cm = this.cm.data;
     if (!cm || !this.ctx) return;
+    const i = this.order[r];
+    const j = this.order[c];
+    if (i === undefined || j === undefined) return;
     this.pinned = [r, c];
-    this.ctx.setState({ focus: cm.class_names[this.order[r]] }, { rerender: true });
+    this.openGallery(i === j ? { kind: "class", true: i } : { kind: "cell", true: i, pred: j }, { focus: cm.class_names[i] });
+  }
+
+  /** Clicks a cell by class indices (tests). */
+  clickClasses(t: number, p: number): void {
+    const r = this.pos[t];
+    const c = this.pos[p];
+    if (r >= 0 && c >= 0) this.onClickCell(r, c);
   }
 
   /** Fills the tooltip for a hovered cell (display positions); public for tests. */
@@ -970,6 +1135,7 @@ export class ConfusionView implements View {
   destroy(): void {
     if (this.timer) clearTimeout(this.timer);
     this.heat.destroy();
+    this.gallery.destroy();
   }
 }
 

@@ -6,7 +6,7 @@ import type { ReportResponse } from "../types";
 import { StepSlider } from "../controls";
 import { Keyed } from "../keyed";
 import { formatCount, formatMetric } from "../format";
-import { formatNumber } from "../metrics";
+import { formatNumber, IN_RANGE_LABEL, IN_RANGE_TITLE } from "../metrics";
 import { sortIndices } from "../sorting";
 import type { TableKey } from "../state";
 import { nextSort, sortHeader } from "./confusion";
@@ -89,6 +89,12 @@ export class ReportView implements View {
   private dataRun: string | null = null;
   private dataName: string | null = null;
 
+  /** a regression run: classes are target ranges, accuracy is the in-range rate */
+  private get regression(): boolean {
+    const ctx = this.ctx;
+    return !!ctx?.run && ctx.tags[ctx.run]?.[ctx.name]?.task === "regression";
+  }
+
   private render(): void {
     const ctx = this.ctx;
     if (!ctx || !ctx.run) return;
@@ -116,7 +122,7 @@ export class ReportView implements View {
     }
     this.slider.set(r.steps, r.step, s.step === null);
     const shown = shownMask(ctx, r.class_names);
-    const key = JSON.stringify([r.step, r.class_names.length, s.reportSort, shown.map((b) => (b ? 1 : 0)).join(""), ctx.run, this.data.key]);
+    const key = JSON.stringify([r.step, r.class_names.length, s.reportSort, shown.map((b) => (b ? 1 : 0)).join(""), ctx.run, this.data.key, this.regression]);
     if (key === this.drawnKey) return;
     this.drawnKey = key;
     this.renderSummary(r, shown);
@@ -132,7 +138,9 @@ export class ReportView implements View {
     setChildren(
       this.summary,
       item("Step", String(r.step), "The step of this report", "report-step"),
-      item("Accuracy", formatMetric(r.accuracy), "Share of all samples predicted correctly", "report-accuracy"),
+      this.regression
+        ? item(IN_RANGE_LABEL, formatMetric(r.accuracy), IN_RANGE_TITLE, "report-accuracy")
+        : item("Accuracy", formatMetric(r.accuracy), "Share of all samples predicted correctly", "report-accuracy"),
       item("Macro average", avg(r.macro), "Unweighted mean over classes (classes with an undefined value are left out)", "report-macro"),
       item("Weighted average", avg(r.weighted), "Mean over classes weighted by their support", "report-weighted"),
       item("Samples", formatCount(r.macro.support ?? r.weighted.support), "Total support", "report-support"),
