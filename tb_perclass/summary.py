@@ -103,10 +103,13 @@ def samples_pb(
     class_names: Sequence[str],
     task: str = metadata.TASK_MULTICLASS,
     loss_name: str = "cross_entropy",
+    samples_per_cell: int,
+    max_samples: int,
 ) -> summary_pb2.Summary:
     """A `samples` summary under `<name>/samples`: a blob sequence whose element 0 is the JSON
     manifest (one entry per sample: index, true, pred, [label,] score, loss, id, media, width,
-    height) and elements 1..n the encoded samples (PNG images or UTF-8 text)."""
+    height) and elements 1..n the encoded samples (PNG images or UTF-8 text). The metadata
+    carries the selection caps so that a reader can say why a cell shows fewer samples."""
     metadata.validate_name(name)
     if len(manifest) != len(blobs):
         raise ValueError(f"{len(manifest)} manifest entries for {len(blobs)} blobs")
@@ -124,6 +127,8 @@ def samples_pb(
         class_names=class_names,
         loss=loss_name,
         description="Misclassified samples: a JSON manifest, then one encoded sample each",
+        samples_per_cell=int(samples_per_cell),
+        max_samples=int(max_samples),
     )
     return _summary(name, metadata.KIND_SAMPLES, summary_metadata, tensor)
 

@@ -391,6 +391,7 @@ class PerClassWriter:
                 class_names=self._class_names,
                 task=self._task,
                 loss_name=self._display_loss_name(),
+                sample_caps=self._mistakes,
             ),
             step,
             wall_time,
@@ -481,8 +482,10 @@ def step_summary(
     class_names: Sequence[str],
     task: str,
     loss_name: str,
+    sample_caps: samples.MistakeBuffer | None = None,
 ) -> Any:
-    """One step's summaries: stats, then confusion counts and kept samples if recorded."""
+    """One step's summaries: stats, then confusion counts and kept samples if recorded
+    (`sample_caps` is the buffer that selected them, for its caps)."""
     common = dict(class_names=class_names, task=task, loss_name=loss_name)
     result = summary.stats_pb(
         name,
@@ -496,7 +499,8 @@ def step_summary(
         result.value.extend(summary.confusion_pb(name, stats.confusion, **common).value)
     if kept is not None:
         manifest, blobs = samples.encode(kept, task)
-        result.value.extend(summary.samples_pb(name, manifest, blobs, **common).value)
+        caps = dict(samples_per_cell=sample_caps.per_cell, max_samples=sample_caps.total)
+        result.value.extend(summary.samples_pb(name, manifest, blobs, **common, **caps).value)
     return result
 
 

@@ -75,7 +75,7 @@ def test_train_statistics_are_exact_and_cost_no_forward_pass(tmp_path):
     logits = np.asarray(model.predict(X, verbose=0))
     losses = np.asarray(keras.losses.sparse_categorical_crossentropy(Y, logits, from_logits=True))
     mean, count, correct = per_class(logits, Y, losses)
-    for step, matrix, meta in read_summaries(str(tmp_path / "cb" / "train")):
+    for _, matrix, meta in read_summaries(str(tmp_path / "cb" / "train")):
         np.testing.assert_array_equal(matrix[1], count)
         np.testing.assert_array_equal(matrix[2], correct)
         np.testing.assert_allclose(matrix[0], mean, rtol=1e-5)

@@ -46,6 +46,7 @@ def test_samples_filters_and_blobs(logdir):
     assert status == 200
     found = json.loads(body)
     assert found["step"] == 2 and found["steps"] == [0, 1, 2]
+    assert (found["samples_per_cell"], found["max_samples"]) == (2, 5)  # the writer's caps
     assert 1 <= len(found["samples"]) <= 5
     scores = [s["score"] for s in found["samples"]]
     assert scores == sorted(scores, reverse=True)

@@ -342,6 +342,10 @@ export function parseSteps(raw: unknown): number[] {
 }
 
 const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
+const positiveInt = (v: unknown): number | null => {
+  const i = int(v);
+  return i !== null && i > 0 ? i : null;
+};
 const sampleId = (v: unknown): string | number | null => (typeof v === "string" || (typeof v === "number" && Number.isFinite(v)) ? v : null);
 
 /** Validates the `samples` answer: malformed entries are dropped, never shown half-read. */
@@ -379,6 +383,8 @@ export function parseSamples(raw: unknown): SamplesResponse {
     step,
     steps: intList(raw.steps),
     class_names: names(raw.class_names),
+    samples_per_cell: positiveInt(raw.samples_per_cell),
+    max_samples: positiveInt(raw.max_samples),
     samples,
   };
 }

@@ -287,9 +287,25 @@ export const KEPT_RULE =
   `Only the k most confident mistakes of each cell are kept (k = samples_per_cell, ${DEFAULT_PER_CELL} by default), ` +
   `and at most max_samples (${DEFAULT_MAX_SAMPLES} by default) at each step.`;
 
+/** The selection rule with the run's own caps when the run recorded them. */
+export function keptRule(caps: { samples_per_cell: number | null; max_samples: number | null } | null): string {
+  const perCell = caps?.samples_per_cell;
+  const total = caps?.max_samples;
+  if (!perCell || !total) return KEPT_RULE;
+  const mistakes = (n: number) => `${n.toLocaleString("en-US")} most confident mistake${n === 1 ? "" : "s"}`;
+  return `This run keeps only the ${mistakes(perCell)} of each cell (samples_per_cell=${perCell}) and at most ${total.toLocaleString("en-US")} in all at each step (max_samples=${total}).`;
+}
+
 /** Why a scope shows no kept sample at a step; `mistakes` is the matrix's count in the scope
- * at that step (null when unknown). */
-export function emptyMessage(scope: GalleryScope, names: readonly string[], task: string, step: number, mistakes: number | null): string {
+ * at that step (null when unknown), `caps` the run's selection caps. */
+export function emptyMessage(
+  scope: GalleryScope,
+  names: readonly string[],
+  task: string,
+  step: number,
+  mistakes: number | null,
+  caps: { samples_per_cell: number | null; max_samples: number | null } | null = null,
+): string {
   const n = (i: number) => nameOf(names, i);
   const count = (m: number) => `${m.toLocaleString("en-US")} mistake${m === 1 ? "" : "s"}`;
   if (scope.kind === "cell" && scope.true === scope.pred) {
@@ -311,5 +327,5 @@ export function emptyMessage(scope: GalleryScope, names: readonly string[], task
   }
   const what = scopeTitle(scope, names, task);
   const had = mistakes === null ? "" : ` had ${count(mistakes)} at step ${step}, but`;
-  return `${what}:${had} no sample was kept${mistakes === null ? ` at step ${step}` : ""}. ${KEPT_RULE}`;
+  return `${what}:${had} no sample was kept${mistakes === null ? ` at step ${step}` : ""}. ${keptRule(caps)}`;
 }

@@ -143,6 +143,9 @@ export interface SamplesResponse {
   /** every step with kept samples */
   steps: number[];
   class_names: string[];
+  /** the writer's caps per cell and per step (null in runs written before they were recorded) */
+  samples_per_cell: number | null;
+  max_samples: number | null;
   samples: Sample[];
 }
 

@@ -9,7 +9,7 @@ import { STORAGE_KEY } from "../src/state";
 import type { ConfusionView } from "../src/views/confusion";
 import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
 import { defaultState } from "../src/state";
-import { KEPT_RULE, SAMPLES_SNIPPET } from "../src/samples";
+import { SAMPLES_SNIPPET } from "../src/samples";
 import { FakeWindow, fakeChart, flush, MemoryStorage, samplesApi, samplesRuns, type FakeApi } from "./helpers";
 
 const HOSTILE_CLASS = "<b>three</b>";
@@ -114,7 +114,8 @@ describe("the gallery of a confusion cell", () => {
       const empty = $("[data-role=gallery-empty]")!;
       expect(empty.getAttribute("data-reason")).toBe("none-kept");
       expect(empty.textContent).toContain("no sample was kept");
-      expect(empty.textContent).toContain(KEPT_RULE);
+      // the run's own caps (samples_per_cell=2, max_samples=8), not the defaults
+      expect(empty.textContent).toContain("keeps only the 2 most confident mistakes of each cell (samples_per_cell=2) and at most 8 in all");
     }
     if (zero) {
       cmView(app).clickClasses(...(zero as [number, number]));

@@ -233,6 +233,10 @@ describe("empty states", () => {
     expect(kept).toContain("had 5 mistakes at step 2, but no sample was kept");
     expect(kept).toContain(KEPT_RULE);
     expect(KEPT_RULE).toContain("k most confident mistakes of each cell");
+    // with the run's own caps the rule names them instead of the defaults
+    const own = emptyMessage({ kind: "cell", true: 1, pred: 2 }, DIGITS, "multiclass", 2, 5, { samples_per_cell: 1, max_samples: 1000 });
+    expect(own).toContain("keeps only the 1 most confident mistake of each cell (samples_per_cell=1) and at most 1,000 in all");
+    expect(own).not.toContain("by default");
     expect(emptyMessage({ kind: "label", label: 0, error: "fp" }, ["car"], "multilabel", 1, 0)).toBe("Label car has no false positives at step 1.");
     expect(emptyMessage({ kind: "overall" }, DIGITS, "multiclass", 3, null)).toContain("no sample was kept at step 3");
   });

@@ -312,6 +312,9 @@ class PerClassReader:
             "step": found_step,
             "steps": series.steps,
             "class_names": list(series.meta.class_names),
+            # The writer's caps (absent from summaries written before they were recorded).
+            "samples_per_cell": series.meta.extra.get("samples_per_cell"),
+            "max_samples": series.meta.extra.get("max_samples"),
             "samples": entries,
         }
 

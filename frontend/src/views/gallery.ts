@@ -245,7 +245,7 @@ export class SamplesGallery {
     if (!data.samples.length) {
       this.showBody(
         `empty${SEP}${this.list.key}${SEP}${ctx.mistakes}`,
-        h("div", { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": "none-kept" } }, h("p", null, emptyMessage(s.scope, names, ctx.task, data.step, ctx.mistakes))),
+        h("div", { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": "none-kept" } }, h("p", null, emptyMessage(s.scope, names, ctx.task, data.step, ctx.mistakes, data))),
       );
       this.renderLarge();
       return;
