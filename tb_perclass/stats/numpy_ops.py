@@ -62,9 +62,6 @@ class NumpyOps:
     def take_rows(self, x: Any, index: Any) -> np.ndarray:
         return np.take_along_axis(np.asarray(x), np.asarray(index)[:, None], axis=1)[:, 0]
 
-    def not_equal(self, x: Any, y: Any) -> np.ndarray:
-        return np.not_equal(x, y)
-
     def finite_or_zero(self, x: Any) -> np.ndarray:
         return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
@@ -75,6 +72,11 @@ class NumpyOps:
 
     def stack_columns(self, columns: Sequence[Any]) -> np.ndarray:
         return np.stack(columns, axis=1).astype(np.float64)
+
+    def stats_columns(self, losses: Any, correct: Any) -> np.ndarray:
+        finite = self.finite_or_zero(losses)
+        # A loss differs from its zeroed copy exactly when it was NaN or infinite.
+        return self.stack_columns([finite, np.ones_like(finite), correct, finite != losses])
 
     def scatter_add_rows(self, table: np.ndarray, rows: Any, values: Any) -> np.ndarray:
         np.add.at(table, rows, values)

@@ -25,12 +25,8 @@ def new_table(ops: ArrayOps, spec: TaskSpec, like: Any) -> Any:
 
 
 def update_table(ops: ArrayOps, table: Any, batch: Batch) -> Any:
-    finite_losses = ops.finite_or_zero(batch.losses)
-    # A loss differs from its zeroed copy exactly when it was NaN or infinite (NaN != 0 too).
-    nonfinite = ops.not_equal(finite_losses, batch.losses)
-    values = ops.stack_columns(
-        [finite_losses, ops.ones_like(batch.losses), batch.correct, nonfinite]
-    )
+    # stats_columns gives each element's row [finite loss or 0, 1, correct, non-finite].
+    values = ops.stats_columns(batch.losses, batch.correct)
     return ops.scatter_add_rows(table, batch.rows, values)
 
 

@@ -74,9 +74,6 @@ class TensorFlowOps:
     def take_rows(self, x: Any, index: Any) -> tf.Tensor:
         return tf.gather(x, index, axis=1, batch_dims=1)
 
-    def not_equal(self, x: Any, y: Any) -> tf.Tensor:
-        return tf.not_equal(x, y)
-
     def finite_or_zero(self, x: Any) -> tf.Tensor:
         return tf.where(tf.math.is_finite(x), x, tf.zeros_like(x))
 
@@ -87,6 +84,13 @@ class TensorFlowOps:
 
     def stack_columns(self, columns: Sequence[Any]) -> tf.Tensor:
         return tf.stack([tf.cast(c, tf.float64) for c in columns], axis=1)
+
+    def stats_columns(self, losses: Any, correct: Any) -> tf.Tensor:
+        finite = tf.math.is_finite(losses)
+        return self.stack_columns(
+            [tf.where(finite, losses, tf.zeros_like(losses)), tf.ones_like(losses), correct,
+             tf.logical_not(finite)]
+        )  # fmt: skip
 
     def scatter_add_rows(self, table: tf.Variable, rows: Any, values: Any) -> tf.Variable:
         table.scatter_nd_add(tf.expand_dims(rows, 1), values)

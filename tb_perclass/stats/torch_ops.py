@@ -73,9 +73,6 @@ class TorchOps:
     def take_rows(self, x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         return x.gather(1, index.unsqueeze(1)).squeeze(1)
 
-    def not_equal(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return x != y
-
     def finite_or_zero(self, x: torch.Tensor) -> torch.Tensor:
         return torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
@@ -97,6 +94,23 @@ class TorchOps:
             )
         for target, column in zip(block.unbind(1), columns):
             target.copy_(column)
+        return block
+
+    def stats_columns(self, losses: torch.Tensor, correct: torch.Tensor) -> torch.Tensor:
+        # Written in place into a reused block whose ones column is filled once: four ops
+        # instead of seven (~4 us of the ~25 us a small update costs on CPU). Reuse is safe for
+        # the reason given in stack_columns.
+        key = ("stats", losses.shape[0], losses.device)
+        block = self._cache.get(key)
+        if block is None:
+            block = self._cache[key] = torch.ones(
+                (losses.shape[0], 4), dtype=_state_dtype(losses.device), device=losses.device
+            )
+        finite, _, correct_column, nonfinite = block.unbind(1)
+        finite.copy_(losses).nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
+        # A loss differs from its zeroed copy exactly when it was NaN or infinite.
+        torch.ne(finite, losses, out=nonfinite)
+        correct_column.copy_(correct)
         return block
 
     def scatter_add_rows(
