@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import urllib.parse
 
 import numpy as np
@@ -81,6 +82,45 @@ def test_curves_returns_what_was_written(logdir):
         assert curves["nonfinite"][step_index] == [0, 0, 4]
         np.testing.assert_allclose(curves["accuracy"][step_index], matrix[2] / matrix[1])
     assert b"NaN" not in body
+
+
+def decode_binary_curves(body: bytes) -> dict:
+    """The layout documented in tb_perclass/plugin/binary_encoding.py, read independently."""
+    (header_length,) = struct.unpack_from("<I", body)
+    answer = json.loads(body[4 : 4 + header_length])
+    offset = 4 + header_length
+    assert offset % 4 == 0
+    for key, rows, columns in answer.pop("arrays"):
+        size = rows * columns * 4
+        answer[key] = np.frombuffer(body[offset : offset + size], "<f4").reshape(rows, columns)
+        offset += size
+    assert offset == len(body)
+    return answer
+
+
+def test_binary_curves_hold_the_json_answer(logdir):
+    write_run(os.path.join(logdir, "train"), 6, ["x", "y", HOSTILE], nan_class=2)
+    client = wsgi_client(logdir)
+    _, text, _ = get(client, "curves", run="train", name="perclass")
+    status, body, headers = get(client, "curves", run="train", name="perclass", format="binary")
+    assert status == 200 and headers["Content-Type"] == "application/octet-stream"
+    # TensorBoard gzips textual answers only: the binary one is sent as it is
+    response = client.get(
+        f"{ROUTE_PREFIX}/curves?run=train&name=perclass&format=binary",
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert "Content-Encoding" not in response.headers and response.get_data() == body
+    expected, found = json.loads(text), decode_binary_curves(body)
+    assert {"tp", "fp", "fn", "loss", "accuracy"} <= set(found)
+    for key, value in expected.items():
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            as_float = np.array([[np.nan if v is None else v for v in row] for row in value])
+            np.testing.assert_allclose(found[key], as_float, rtol=1e-6, equal_nan=True)
+        else:
+            assert found[key] == value, key
+    assert np.isnan(found["loss"][:, 2]).all() and found["class_names"][2] == HOSTILE
+    status, body, _ = get(client, "curves", run="train", name="perclass", format="xml")
+    assert status == 400 and b"format='xml'; use json or binary" in body
 
 
 def test_bad_parameters_answer_400_or_404_with_a_message(logdir):

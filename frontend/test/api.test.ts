@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ApiError,
   curvesUrl,
+  decodeBinaryAnswer,
   httpApi,
   parseConfusion,
   parseCurves,
@@ -15,8 +16,33 @@ import {
 } from "../src/api";
 import { fixture } from "./helpers";
 
-function respond(status: number, body: string, contentType = "application/json"): Response {
+function respond(status: number, body: string | ArrayBuffer, contentType = "application/json"): Response {
   return new Response(body, { status, headers: { "Content-Type": contentType } });
+}
+
+/** The curves route's binary layout (tb_perclass/plugin/binary_encoding.py), written here
+ * independently: uint32 header length, space-padded JSON header, float32 rows. */
+function encodeBinary(answer: Record<string, unknown>): ArrayBuffer {
+  const header: Record<string, unknown> = {};
+  const arrays: [string, number, number][] = [];
+  const data: number[] = [];
+  for (const [key, value] of Object.entries(answer)) {
+    if (Array.isArray(value) && Array.isArray(value[0])) {
+      const rows = value as ((number | null)[] | null)[];
+      const columns = rows[0]!.length;
+      arrays.push([key, rows.length, columns]);
+      for (const row of rows) for (let c = 0; c < columns; c++) data.push(row?.[c] ?? NaN);
+    } else header[key] = value;
+  }
+  let text = new TextEncoder().encode(JSON.stringify({ ...header, arrays }));
+  const padded = new Uint8Array(Math.ceil(text.length / 4) * 4).fill(32);
+  padded.set(text);
+  text = padded;
+  const out = new ArrayBuffer(4 + text.length + data.length * 4);
+  new DataView(out).setUint32(0, text.length, true);
+  new Uint8Array(out, 4, text.length).set(text);
+  new Float32Array(out, 4 + text.length, data.length).set(data);
+  return out;
 }
 
 describe("api", () => {
@@ -24,12 +50,32 @@ describe("api", () => {
     const urls: string[] = [];
     const api = httpApi(async (u) => {
       urls.push(u);
-      return respond(200, JSON.stringify(u === "tags" ? fixture("tags.json") : fixture("curves_train.json")));
+      return u === "tags" ? respond(200, JSON.stringify(fixture("tags.json"))) : respond(200, encodeBinary(fixture("curves_train.json") as Record<string, unknown>), "application/octet-stream");
     });
     await api.tags();
     await api.curves("exp 1/train&x", "perclass");
-    expect(urls).toEqual(["tags", "curves?run=exp%201%2Ftrain%26x&name=perclass"]);
-    expect(curvesUrl("a", "b/c")).toBe("curves?run=a&name=b%2Fc");
+    expect(urls).toEqual(["tags", "curves?run=exp%201%2Ftrain%26x&name=perclass&format=binary"]);
+    expect(curvesUrl("a", "b/c")).toBe("curves?run=a&name=b%2Fc&format=binary");
+  });
+
+  it("decodes the binary curves to what the JSON route says", async () => {
+    const json = fixture("curves_validation_confusion.json") as Record<string, unknown>;
+    const hostile = { ...json, class_names: (json.class_names as string[]).map((c, i) => (i === 0 ? "<b>é✓</b>" : c)) };
+    const api = httpApi(async () => respond(200, encodeBinary(hostile), "application/octet-stream"));
+    const fromBinary = await api.curves("validation", "perclass");
+    const fromJson = parseCurves(hostile);
+    expect(fromBinary.class_names[0]).toBe("<b>é✓</b>"); // multi-byte UTF-8 in the header
+    expect(fromBinary.steps).toEqual(fromJson.steps);
+    for (const key of ["loss", "count", "accuracy", "nonfinite", "tp", "fp", "fn"] as const) {
+      const a = fromBinary[key]!;
+      const b = fromJson[key]!;
+      expect(a.length).toBe(b.length);
+      a.forEach((row, s) => row.forEach((v, c) => ((b[s][c] ?? null) === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(b[s][c] as number, 5))));
+    }
+    expect(fromJson.loss.flat().some((v) => v === null) || fromJson.tp!.flat().some((v) => v === null)).toBe(true);
+    expect(() => decodeBinaryAnswer(new ArrayBuffer(2), "curves")).toThrow(/too short/);
+    const truncated = encodeBinary(hostile).slice(0, 200);
+    expect(() => decodeBinaryAnswer(truncated, "curves")).toThrow(/Malformed answer from the curves route/);
   });
 
   it("turns a 400/404 plain-text answer into an error carrying the message", async () => {

@@ -4,7 +4,7 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   index.js                       the frontend bundle TensorBoard loads into the tab's iframe
   tags                           {run: {name: {kinds, task, class_names, num_classes, loss}}}
   steps?run&name&kind            the steps that have data of one kind
-  curves?run&name                per-class loss / count / accuracy / non-finite (and TP/FP/FN)
+  curves?run&name[&format=binary] per-class loss / count / accuracy / non-finite (and TP/FP/FN)
   confusion?run&name[&step]      one step's confusion counts (latest step by default)
   pairs?run&name[&step][&limit]  most-confused pairs and their counts over the steps
   diff?run&name&step&base_run&base_step[&limit]   difference of two steps or runs
@@ -29,7 +29,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_perclass import metadata, report
-from tb_perclass.plugin import json_encoding
+from tb_perclass.plugin import binary_encoding, json_encoding
 from tb_perclass.plugin.reader import PerClassReader
 
 _JSON = "application/json"
@@ -101,7 +101,13 @@ class PerClassPlugin(base_plugin.TBPlugin):
         ctx, experiment = _request_scope(request)
         run = _required(request, "run")
         name = _required(request, "name")
-        return _respond_json(request, self._reader.curves(ctx, experiment, run, name))
+        output = request.args.get("format", "json")
+        if output not in ("json", "binary"):
+            raise errors.InvalidArgumentError(f"format={output!r}; use json or binary")
+        curves = self._reader.curves(ctx, experiment, run, name)
+        if output == "binary":  # what the tab fetches: milliseconds instead of ~1 s at C=1000
+            return http_util.Respond(request, binary_encoding.encode(curves), binary_encoding.MEDIA_TYPE)
+        return _respond_json(request, curves)
 
 
     @wrappers.Request.application
