@@ -151,6 +151,42 @@ def tb_samples(tmp_path_factory):
     yield from _serve(tmp_path_factory, "logs_samples", write, 3)
 
 
+NOCONF_RUN = "digits-noconf/validation"
+NOCONF_TRAIN = "digits-noconf/train"
+
+
+def write_samples_without_confusion(logdir, steps=4):
+    """Runs written with confusion=False (the escape hatch at thousands of classes): a validation
+    run keeping misclassified 8x8 digits with their dataset indices as ids, and a train run with
+    neither a matrix nor samples."""
+    from sklearn.datasets import load_digits
+
+    from tb_perclass import PerClassWriter
+
+    digits = load_digits()
+    chosen = np.random.default_rng(3).choice(len(digits.target), size=300, replace=False)
+    images = (255 - np.clip(digits.images[chosen] * 16, 0, 255)).astype(np.uint8)
+    targets = digits.target[chosen].astype(np.int64)
+    names = shot.DIGIT_NAMES
+    rng = np.random.default_rng(4)
+    with (
+        PerClassWriter(os.path.join(os.fspath(logdir), NOCONF_RUN), class_names=names, confusion=False, samples_per_cell=4) as val,
+        PerClassWriter(os.path.join(os.fspath(logdir), NOCONF_TRAIN), class_names=names, confusion=False) as train,
+    ):
+        for step in range(steps):
+            logits = rng.normal(0.0, 2.0, size=(len(targets), 10)).astype(np.float32)
+            logits[np.arange(len(targets)), targets] += 1.0 + 0.5 * step
+            val.update(logits, targets, inputs=images, sample_ids=chosen)
+            train.update(logits, targets)
+            val.write(step, wall_time=1_700_000_000.0 + 60 * step)
+            train.write(step, wall_time=1_700_000_000.0 + 60 * step)
+
+
+@pytest.fixture(scope="module")
+def tb_noconf(tmp_path_factory):
+    yield from _serve(tmp_path_factory, "logs_noconf", write_samples_without_confusion, 2)
+
+
 @pytest.fixture(scope="module")
 def tb_empty(tmp_path_factory):
     yield from _serve(tmp_path_factory, "logs_empty", lambda d: None, 0)
@@ -830,4 +866,97 @@ def test_gallery_of_misclassified_samples(tab, tb_samples):
     tab.view_tab("report")
     tab.frame.wait_for_selector("[data-role=report-accuracy]", timeout=15_000)
     assert tab.frame.locator("[data-role=report-accuracy]").text_content().startswith("In-range rate")
+    tab.assert_clean()
+
+
+def _wait_for_ids(tab, samples):
+    """Waits until the gallery shows exactly these kept samples, in this order."""
+    want = [f"id:{s['id']}" for s in samples]
+    tab.frame.wait_for_function(
+        "(want) => JSON.stringify([...document.querySelectorAll('[data-role=gallery] [data-role=sample]')]"
+        ".map((e) => e.getAttribute('data-key'))) === JSON.stringify(want)",
+        arg=want,
+        timeout=15_000,
+    )
+
+
+def test_samples_of_a_run_without_confusion(tab, tb_noconf, tmp_path):
+    tags = _route(tb_noconf, "tags")
+    assert tags[NOCONF_RUN]["perclass"]["kinds"] == ["stats", "samples"]
+    latest = _route(tb_noconf, "samples", run=NOCONF_RUN, name="perclass")
+    names, last = latest["class_names"], latest["step"]
+    assert latest["steps"] == list(range(4)) and latest["samples"]
+
+    tab.open(tb_noconf)
+    tab.view_tab("confusion")
+    view = tab.frame.locator("[data-view=mistakes]")
+    view.wait_for(timeout=15_000)
+    assert tab.frame.locator(MATRIX_CANVAS).count() == 0
+    note = tab.frame.locator("[data-role=no-confusion-note]").text_content()
+    assert "records no confusion matrix" in note and "confusion=False" in note, note
+    # the train run has neither a matrix nor samples: it cannot be picked here
+    assert tab.frame.locator(f"[data-run-choice='{NOCONF_TRAIN}']").is_disabled()
+    assert tab.frame.locator(f"[data-run-choice='{NOCONF_RUN}']").is_checked()
+
+    # overall: the most confident mistakes at the latest step, images decoded and drawn
+    _wait_for_ids(tab, latest["samples"])
+    assert tab.frame.locator("[data-role=gallery-title]").text_content() == "Most confident mistakes"
+    assert tab.frame.locator("[data-role=gallery-step]").get_attribute("data-step") == str(last)
+    assert tab.frame.locator("[data-role=samples-step-label]").text_content() == f"{last} of 0–{last}"
+    tab.frame.wait_for_function(
+        "() => { const i = [...document.querySelectorAll('[data-role=gallery] [data-role=sample-img]')];"
+        " return i.length > 0 && i.every((e) => e.complete && e.naturalWidth === 8); }",
+        timeout=15_000,
+    )
+    box = tab.frame.locator("[data-role=gallery] [data-role=sample-img] >> nth=0").bounding_box()
+    assert box["width"] >= 64 and box["height"] >= 64, box
+
+    # a true class from the class finder: only its kept mistakes
+    true_class = latest["samples"][0]["true"]
+    tab.frame.fill("[data-control=samples-class-find]", names[true_class])
+    tab.frame.press("[data-control=samples-class-find]", "Enter")
+    of_class = _route(tb_noconf, "samples", run=NOCONF_RUN, name="perclass", step=last, true=true_class)["samples"]
+    tab.frame.wait_for_selector(f"[data-role=gallery-title]:has-text('All mistakes of true {names[true_class]}')", timeout=15_000)
+    _wait_for_ids(tab, of_class)
+    assert set(tab.texts("[data-role=gallery] [data-role=sample-true]")) == {names[true_class]}
+    tab.frame.wait_for_function(
+        "() => [...document.querySelectorAll('[data-role=gallery] [data-role=sample-img]')].every((e) => e.complete && e.naturalWidth > 0)",
+        timeout=15_000,
+    )
+    tab.page.mouse.move(5, 5)
+    path = tmp_path / "perclass-samples-no-confusion.png"
+    tab.page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+
+    # the step slider (the samples route's steps) moves the gallery; the class stays picked
+    tab.frame.focus("[data-control=samples-step]")
+    tab.page.keyboard.press("Home")
+    tab.frame.wait_for_selector("[data-role=gallery-step][data-step='0']", timeout=15_000)
+    at0 = _route(tb_noconf, "samples", run=NOCONF_RUN, name="perclass", step=0, true=true_class)["samples"]
+    if at0:
+        _wait_for_ids(tab, at0)
+    else:
+        tab.frame.wait_for_selector("[data-role=gallery-empty][data-reason=none-kept]", timeout=15_000)
+
+    # keyboard navigation as in the matrix's gallery; Escape closes the large view only
+    tab.frame.click("[data-role=samples-step-latest]")
+    _wait_for_ids(tab, of_class)
+    tab.frame.focus("[data-role=gallery] [data-role=sample] >> nth=0")
+    if len(of_class) > 1:
+        tab.page.keyboard.press("ArrowRight")
+        assert _selected(tab) == 1
+    tab.page.keyboard.press("Enter")
+    large = tab.frame.locator("[data-role=sample-large]")
+    large.wait_for(state="visible", timeout=5_000)
+    tab.frame.wait_for_selector("[data-role=history-first]", timeout=10_000)
+    tab.page.keyboard.press("Escape")
+    large.wait_for(state="hidden", timeout=5_000)
+    tab.page.keyboard.press("Escape")
+    tab.settle()
+    assert view.is_visible() and tab.frame.locator("[data-role=gallery]").is_visible()
+
+    # the breadcrumb widens back to every mistake
+    tab.frame.click("[data-role=gallery-scope][data-scope=overall]")
+    _wait_for_ids(tab, latest["samples"])
+    assert tab.frame.locator("[data-control=samples-class-find]").input_value() == ""
     tab.assert_clean()

@@ -3,7 +3,7 @@
 import { h, setChildren } from "./dom";
 import type { Api } from "./api";
 import type { ChartFactory } from "./chart";
-import type { CurvesResponse, RunCurves, TagsResponse } from "./types";
+import type { CurvesResponse, RunCurves, TagInfo, TagsResponse } from "./types";
 import {
   effectiveCurvesMode,
   effectiveWorstN,
@@ -33,6 +33,7 @@ import { dashSample, nonfiniteBadge, segmented, swatch } from "./widgets";
 import { CurvesView } from "./views/curves";
 import { ClassHeatmapView } from "./views/classheat";
 import { ConfusionView } from "./views/confusion";
+import { MistakesView } from "./views/mistakes";
 import { ReportView } from "./views/report";
 import type { View, ViewContext } from "./views/view";
 import { counterpartRun } from "./classheat";
@@ -54,7 +55,8 @@ export interface AppDeps {
   linkDelayMs?: number;
 }
 
-type ActiveView = "lines" | "heatmap" | "confusion" | "report";
+/** "mistakes": the Confusion tab of a run that keeps samples but records no matrix */
+type ActiveView = "lines" | "heatmap" | "confusion" | "mistakes" | "report";
 
 const VIEW_TABS: { id: ViewId; label: string; title: string }[] = [
   { id: "curves", label: "Curves", title: "Per-class learning curves (lines, or a class-by-step heatmap)" },
@@ -90,6 +92,8 @@ interface Derived {
   metric: MetricDef;
   /** runs that have confusion matrices for this name */
   confusionRuns: string[];
+  /** runs the Confusion tab can show: a matrix, or kept samples without one (confusion=False) */
+  galleryRuns: string[];
   active: ActiveView;
   /** the run of the one-run views */
   focusRun: string | null;
@@ -347,6 +351,7 @@ export class App {
       lines: new CurvesView(deps.chartFactory),
       heatmap: new ClassHeatmapView(),
       confusion: new ConfusionView({ debounceMs: deps.stepDebounceMs }),
+      mistakes: new MistakesView(),
       report: new ReportView(),
     };
     this.view = this.views.lines;
@@ -460,10 +465,11 @@ export class App {
   }
 
   /** The run of the one-run views: the user's pick, else a validation run, else the first;
-   * for the matrix and the report, only runs with confusion matrices qualify. */
+   * for the report only runs with confusion matrices qualify, for the Confusion tab also runs
+   * that keep samples without a matrix (their gallery stands alone). */
   private chooseFocusRun(tags: TagsResponse, name: string, runs: string[]): string | null {
-    const needConfusion = this.state.view !== "curves";
-    const eligible = needConfusion ? runs.filter((r) => tagInfo(tags, r, name)?.kinds.includes("confusion")) : runs;
+    const view = this.state.view;
+    const eligible = view === "curves" ? runs : runs.filter((r) => (view === "confusion" ? showsInConfusionTab : hasConfusion)(tagInfo(tags, r, name)));
     return chooseRankRun(eligible, this.state.run);
   }
 
@@ -511,10 +517,12 @@ export class App {
       ...loaded.map((rc) => rc.curves.class_names),
       ...runs.map((r) => (name !== null ? tagInfo(tags, r, name)?.class_names ?? [] : [])),
     ]);
-    const confusionRuns = name === null ? [] : runs.filter((r) => tagInfo(tags, r, name)?.kinds.includes("confusion"));
+    const confusionRuns = name === null ? [] : runs.filter((r) => hasConfusion(tagInfo(tags, r, name)));
+    const galleryRuns = name === null ? [] : runs.filter((r) => showsInConfusionTab(tagInfo(tags, r, name)));
     const focusRun = name === null ? null : this.chooseFocusRun(tags, name, runs);
+    const samplesOnly = focusRun !== null && name !== null && !hasConfusion(tagInfo(tags, focusRun, name));
     const active: ActiveView =
-      s.view === "curves" ? effectiveCurvesMode(s, union.length) : s.view === "confusion" ? "confusion" : "report";
+      s.view === "curves" ? effectiveCurvesMode(s, union.length) : s.view === "confusion" ? (samplesOnly ? "mistakes" : "confusion") : "report";
     // the one-run views list that run's own classes
     let classNames = union;
     if (active !== "lines" && focusRun !== null && name !== null) {
@@ -566,6 +574,7 @@ export class App {
       nonfinite: nonfiniteByClass(loaded),
       metric,
       confusionRuns,
+      galleryRuns,
       active,
       focusRun,
       task,
@@ -609,14 +618,14 @@ export class App {
     setChildren(
       this.tabs,
       ...VIEW_TABS.map((t) => {
-        const needs = t.id !== "curves";
-        const disabled = needs && d.confusionRuns.length === 0;
+        const eligible = t.id === "curves" ? d.runs : t.id === "confusion" ? d.galleryRuns : d.confusionRuns;
+        const disabled = eligible.length === 0;
         const active = s.view === t.id;
         return h(
           "button",
           {
             class: active ? "pc-tab pc-active" : "pc-tab",
-            title: disabled ? `No run of this tag has confusion matrices (written by PerClassWriter.write() by default).` : t.title,
+            title: disabled ? tabDisabledTitle(t.id) : t.id === "confusion" && d.confusionRuns.length === 0 ? SAMPLES_ONLY_TAB_TITLE : t.title,
             attrs: { type: "button", role: "tab", "aria-selected": String(active), "data-role": "view-tab", "data-value": t.id, disabled },
             on: { click: () => this.setState({ view: t.id }) },
           },
@@ -732,7 +741,13 @@ export class App {
     const metric = d.metric;
     const sub = d.names.length > 1 || d.name !== "perclass" ? ` · ${d.name}` : "";
     const main =
-      d.active === "confusion" ? "Confusion matrix" : d.active === "report" ? "Per-class report" : `Per-class ${metric.label.toLowerCase()}`;
+      d.active === "confusion"
+        ? "Confusion matrix"
+        : d.active === "mistakes"
+          ? "Misclassified samples"
+          : d.active === "report"
+            ? "Per-class report"
+            : `Per-class ${metric.label.toLowerCase()}`;
     const run = d.active !== "lines" && d.focusRun ? ` · ${d.focusRun}` : "";
     setChildren(
       this.titleEl,
@@ -815,11 +830,14 @@ export class App {
 
   /** One run for the matrix, report and heatmap: radio buttons. */
   private renderRunChoice(d: Derived): void {
-    const eligible = d.active === "heatmap" ? d.runs : d.confusionRuns;
+    const tab = d.active === "heatmap" ? "curves" : d.active === "report" ? "report" : "confusion";
+    const eligible = tab === "curves" ? d.runs : tab === "confusion" ? d.galleryRuns : d.confusionRuns;
     this.runsCount.textContent = "one run";
     const rows: Node[] = [];
     for (const run of d.runs) {
       const ok = eligible.includes(run);
+      // in the Confusion tab a run without a matrix still shows its kept samples: say so
+      const samplesOnly = ok && tab === "confusion" && !d.confusionRuns.includes(run);
       const color = d.runColors.get(run) ?? "#425066";
       const radio = h("input", {
         attrs: { type: "radio", name: "pc-run-choice", "data-run-choice": run, "aria-label": `Show run ${run}`, disabled: !ok },
@@ -830,10 +848,14 @@ export class App {
       rows.push(
         h(
           "label",
-          { class: ok ? "pc-run" : "pc-run pc-disabled", title: ok ? run : `${run}: no confusion matrices` },
+          {
+            class: ok ? "pc-run" : "pc-run pc-disabled",
+            title: !ok ? `${run}: no confusion matrices${tab === "confusion" ? " or kept samples" : ""}` : samplesOnly ? `${run}: kept samples only (confusion=False)` : run,
+          },
           radio,
           swatch(color),
           h("span", { class: "pc-run-name" }, run),
+          samplesOnly ? h("span", { class: "pc-run-note", attrs: { "data-role": "samples-only" } }, "samples") : null,
         ),
       );
     }
@@ -923,6 +945,18 @@ export class App {
       ),
     );
   }
+}
+
+const hasConfusion = (info: TagInfo | undefined) => !!info?.kinds.includes("confusion");
+/** The Confusion tab shows a run's matrix, or its kept samples alone when it has no matrix. */
+const showsInConfusionTab = (info: TagInfo | undefined) => hasConfusion(info) || !!info?.kinds.includes("samples");
+
+const SAMPLES_ONLY_TAB_TITLE =
+  "Misclassified samples at a step: this tag's runs keep samples but record no confusion matrix (confusion=False)";
+
+function tabDisabledTitle(view: ViewId): string {
+  const matrices = "confusion matrices (written by PerClassWriter.write() by default)";
+  return view === "confusion" ? `No run of this tag has ${matrices} or kept samples (update(..., inputs=x)).` : `No run of this tag has ${matrices}.`;
 }
 
 function field(label: string | null, ...controls: Node[]): HTMLElement {

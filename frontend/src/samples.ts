@@ -329,3 +329,30 @@ export function emptyMessage(
   const had = mistakes === null ? "" : ` had ${count(mistakes)} at step ${step}, but`;
   return `${what}:${had} no sample was kept${mistakes === null ? ` at step ${step}` : ""}. ${keptRule(caps)}`;
 }
+
+/** The scope of one class's kept mistakes: those of a true class (target range), or of a
+ * label (multilabel). */
+export function classScope(task: string, i: number): GalleryScope {
+  return isMultilabel(task) ? { kind: "label", label: i, error: "all" } : { kind: "class", true: i };
+}
+
+/** The class (label) a scope narrows to; null for the overall scope. */
+export function scopeClass(scope: GalleryScope): number | null {
+  switch (scope.kind) {
+    case "overall":
+      return null;
+    case "label":
+      return scope.label;
+    default:
+      return scope.true;
+  }
+}
+
+/** Why a run with kept samples shows no matrix, and how its mistakes are browsed instead. */
+export function noConfusionNote(task: string): string {
+  const what = wording(task).trueWord;
+  return (
+    "This run records no confusion matrix (PerClassWriter(..., confusion=False)), so there are no cells to click " +
+    `and mistake counts are unknown. Browse its kept mistakes here: the most confident overall, or those of one ${what} (find it above).`
+  );
+}

@@ -3,6 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { parseHistory, parseSamples, parseSteps, safeBlobUrl, samplesUrl } from "../src/api";
 import {
+  classScope,
+  noConfusionNote,
+  scopeClass,
   describeSteps,
   displaySize,
   emptyMessage,
@@ -265,5 +268,23 @@ describe("gallery state", () => {
     const back = decodeLink(encodeLink(s), defaultState());
     expect(back?.gallery).toEqual(s.gallery);
     expect(decodeLink(encodeLink(defaultState()), s)?.gallery).toBeNull();
+  });
+});
+
+describe("scopes of a run without a confusion matrix", () => {
+  it("a picked class narrows to its true class, or to its label in a multilabel run", () => {
+    expect(classScope("multiclass", 3)).toEqual({ kind: "class", true: 3 });
+    expect(classScope("regression", 1)).toEqual({ kind: "class", true: 1 });
+    expect(classScope("multilabel", 2)).toEqual({ kind: "label", label: 2, error: "all" });
+    expect(scopeClass({ kind: "overall" })).toBeNull();
+    expect(scopeClass({ kind: "class", true: 4 })).toBe(4);
+    expect(scopeClass({ kind: "label", label: 5, error: "fp" })).toBe(5);
+  });
+
+  it("the note names confusion=False and the task's word for a class", () => {
+    expect(noConfusionNote("multiclass")).toContain("confusion=False");
+    expect(noConfusionNote("multiclass")).toContain("one true class");
+    expect(noConfusionNote("regression")).toContain("one target range");
+    expect(noConfusionNote("multilabel")).toContain("one label");
   });
 });

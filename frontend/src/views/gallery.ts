@@ -1,7 +1,8 @@
 // The misclassified-samples gallery of the Confusion view: the kept mistakes of one cell, of
 // one true class, of one label (multilabel), or the most confident overall, at the step the
-// matrix shows. Thumbnails (small images scaled up pixelated, large ones fitted; texts as
-// text), keyboard navigation, a large view with the sample's history across steps.
+// matrix shows (a run without a matrix: the step of the mistakes view's own slider).
+// Thumbnails (small images scaled up pixelated, large ones fitted; texts as text), keyboard
+// navigation, a large view with the sample's history across steps.
 //
 // Everything from the data goes in as text (textContent) or attributes: a text sample is
 // fetched from its blob URL as text and never parsed as HTML.
@@ -44,8 +45,9 @@ export interface GalleryContext {
   name: string;
   task: string;
   classNames: string[];
-  /** the step the matrix shows: the gallery follows it */
-  step: number;
+  /** the step the matrix shows: the gallery follows it; null = the latest step with kept
+   * samples (a run without a matrix: the samples route resolves it) */
+  step: number | null;
   /** the run keeps samples (the tags route lists "samples" among its kinds) */
   hasSamples: boolean;
   refreshId: number;
@@ -56,7 +58,14 @@ export interface GalleryContext {
   setGallery(next: GalleryState | null, opts?: { rerender?: boolean }): void;
   /** moves the step slider */
   setStep(step: number | null): void;
+  /** false: the gallery is the whole view (no close button, Escape does not close it) */
+  closable?: boolean;
+  /** told the run's steps with kept samples whenever an answer lists them (they drive the
+   * slider of a run without a matrix) */
+  onSteps?(run: string, name: string, steps: number[]): void;
 }
+
+const HINT = "Arrow keys move the selection · Enter or a click opens the larger view";
 
 const SEP = "\u0000";
 const TEXT_THUMB_CHARS = 600;
@@ -109,7 +118,7 @@ export class SamplesGallery {
     this.sortSeg.el.classList.add("pc-seg-compact");
     this.sortRow = h("div", { class: "pc-row pc-gallery-sort" }, h("span", { class: "pc-label-inline" }, "Sort"), this.sortSeg.el);
     this.body = h("div", { class: "pc-gallery-body" });
-    this.hint = h("div", { class: "pc-hint-small pc-gallery-hint" }, "Arrow keys move the selection · Enter or a click opens the larger view · Escape closes");
+    this.hint = h("div", { class: "pc-hint-small pc-gallery-hint" }, `${HINT} · Escape closes`);
     this.element = h(
       "section",
       { class: "pc-gallery", attrs: { "data-role": "gallery", "aria-label": "Misclassified samples", tabindex: -1 }, on: { keydown: (e) => this.onKey(e) } },
@@ -152,16 +161,35 @@ export class SamplesGallery {
     return [ctx.run, ctx.name, scopeId(ctx.state.scope), ctx.state.sort].join(SEP);
   }
 
+  /** The list's key: the latest step is its own key ("latest"), never a number's. */
+  private listKey(ctx: GalleryContext): string {
+    return [this.listBase(ctx), ctx.step ?? "latest", ctx.refreshId].join(SEP);
+  }
+
   update(ctx: GalleryContext): void {
     this.ctx = ctx;
+    const closable = ctx.closable !== false;
+    this.head.hidden = !closable;
+    this.hint.textContent = closable ? `${HINT} · Escape closes` : HINT;
     if (ctx.hasSamples) {
-      const base = this.listBase(ctx);
       this.list.load(
-        [base, ctx.step, ctx.refreshId].join(SEP),
+        this.listKey(ctx),
         () => ctx.api.samples(ctx.run, ctx.name, ctx.step, scopeFilter(ctx.state.scope), ctx.state.sort),
-        () => this.render(),
+        () => {
+          const data = this.list.data;
+          if (data) ctx.onSteps?.(ctx.run, ctx.name, data.steps);
+          this.render();
+        },
       );
-      this.stepsWith.load([ctx.run, ctx.name, ctx.refreshId].join(SEP), () => ctx.api.steps(ctx.run, ctx.name, "samples"), () => this.render());
+      this.stepsWith.load(
+        [ctx.run, ctx.name, ctx.refreshId].join(SEP),
+        () => ctx.api.steps(ctx.run, ctx.name, "samples"),
+        () => {
+          // also after a refused step, whose answer lists no steps
+          if (this.stepsWith.data) ctx.onSteps?.(ctx.run, ctx.name, this.stepsWith.data);
+          this.render();
+        },
+      );
     }
     this.render();
   }
@@ -197,7 +225,7 @@ export class SamplesGallery {
     if (!ctx.hasSamples) {
       this.sortRow.hidden = true;
       this.hint.hidden = true;
-      this.sub.textContent = `Step ${ctx.step}`;
+      this.sub.textContent = ctx.step === null ? "Latest step" : `Step ${ctx.step}`;
       this.showBody(
         "nosamples",
         h(
@@ -212,14 +240,14 @@ export class SamplesGallery {
       return;
     }
     this.sortRow.hidden = false;
-    const wantKey = [this.listBase(ctx), ctx.step, ctx.refreshId].join(SEP);
+    const wantKey = this.listKey(ctx);
     const sameBase = this.list.key !== null && this.list.key.startsWith(this.listBase(ctx) + SEP);
     const data = sameBase ? this.list.data : null;
     const loading = this.list.pending !== null;
     const fresh = this.list.key === wantKey;
     const shownStep = data ? data.step : ctx.step;
-    const parts = [`Step ${shownStep}`];
-    if (loading && !fresh) parts.push(`loading step ${ctx.step}…`);
+    const parts = [shownStep === null ? "Latest step" : `Step ${shownStep}`];
+    if (loading && !fresh) parts.push(ctx.step === null ? "loading the latest step…" : `loading step ${ctx.step}…`);
     else if (data) {
       const n = data.samples.length;
       const kept = `${n} kept`;
@@ -227,7 +255,7 @@ export class SamplesGallery {
     }
     parts.push("follows the step slider");
     this.sub.textContent = parts.join(" · ");
-    this.sub.setAttribute("data-step", String(shownStep));
+    this.sub.setAttribute("data-step", String(shownStep ?? ""));
     if (!sameBase || (!fresh && !data)) {
       if (this.list.error && fresh) this.renderError(ctx, this.list.error);
       else {
@@ -273,7 +301,7 @@ export class SamplesGallery {
     this.hint.hidden = true;
     const steps = this.stepsWith.data;
     const nearest = steps ? nearestStep(steps, ctx.step) : null;
-    const missing = steps !== null && !steps.includes(ctx.step);
+    const missing = steps !== null && ctx.step !== null && !steps.includes(ctx.step);
     const children: Node[] = [];
     if (missing) {
       children.push(
@@ -440,7 +468,7 @@ export class SamplesGallery {
   }
 
   private onKey(e: KeyboardEvent): void {
-    if (e.key === "Escape") {
+    if (e.key === "Escape" && this.ctx?.closable !== false) {
       e.preventDefault();
       e.stopPropagation();
       this.close();
