@@ -960,3 +960,141 @@ def test_samples_of_a_run_without_confusion(tab, tb_noconf, tmp_path):
     _wait_for_ids(tab, latest["samples"])
     assert tab.frame.locator("[data-control=samples-class-find]").input_value() == ""
     tab.assert_clean()
+
+
+# --- dark mode ------------------------------------------------------------------------------
+
+# TensorBoard's own marker of dark mode (its DarkModeSupporter toggles it on <body>), and the
+# class the tab mirrors it as on the iframe's <html>.
+TB_DARK_CLASS = "dark-mode"
+TAB_DARK_CLASS = "pc-dark"
+
+
+def _set_tensorboard_theme(tab, label):
+    """Picks "Light" or "Dark" in the brightness menu of TensorBoard's top bar, as a user does."""
+    tab.page.click("button[aria-label='Menu for changing light or dark theme']")
+    tab.page.click(f"button[mat-menu-item]:has-text('{label}')")
+    tab.page.wait_for_timeout(100)
+
+
+def _luminance(css_color):
+    """0..255 luminance of an rgb()/rgba() computed colour."""
+    r, g, b = (float(v) for v in css_color[css_color.index("(") + 1 : css_color.index(")")].split(",")[:3])
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def _computed(tab, selector, prop):
+    return tab.frame.evaluate(
+        "([s, p]) => { const e = document.querySelector(s); return e ? getComputedStyle(e)[p] : null; }", [selector, prop]
+    )
+
+
+def _wait_for_tab_theme(tab, dark):
+    tab.frame.wait_for_function(
+        "([c, on]) => document.documentElement.classList.contains(c) === on", arg=[TAB_DARK_CLASS, dark], timeout=10_000
+    )
+    tab.settle()
+
+
+def _light_ink(tab, selector):
+    """Opaque near-white pixels of a canvas: axis text, the mean line and labels on a dark page."""
+    return tab.frame.evaluate(
+        """(sel) => { const c = document.querySelector(sel);
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && Math.min(d[i], d[i + 1], d[i + 2]) > 170) n++;
+            return n; }""",
+        selector,
+    )
+
+
+def _matrix_pixels(tab):
+    """The matrix canvas: its top-left (background) pixel and how many pixels are blue cells."""
+    return tab.frame.evaluate(
+        """(sel) => { const c = document.querySelector(sel);
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let blue = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i + 2] - d[i] > 40) blue++;
+            return {corner: [d[0], d[1], d[2]], blue, total: c.width * c.height}; }""",
+        MATRIX_CANVAS,
+    )
+
+
+def test_follows_tensorboards_dark_mode_live(tab, tb10, tb_samples, tmp_path):
+    tab.open(tb10)
+    # Playwright emulates a light OS: TensorBoard and the tab start light
+    assert tab.page.evaluate("(c) => document.body.classList.contains(c)", TB_DARK_CLASS) is False
+    assert _computed(tab, "body", "backgroundColor") == "rgb(255, 255, 255)"
+    tab.page.screenshot(path=str(tmp_path / "light-curves.png"))
+    # a mark in the iframe's window: still there afterwards = the tab was not reloaded
+    tab.frame.evaluate("() => { window.__perclassNoReload = true; }")
+
+    _set_tensorboard_theme(tab, "Dark")
+    assert tab.page.evaluate("(c) => document.body.classList.contains(c)", TB_DARK_CLASS) is True
+    _wait_for_tab_theme(tab, True)
+    assert tab.frame.evaluate("() => window.__perclassNoReload") is True
+    # TensorBoard's dark page colour, light text, a dark sidebar
+    assert _computed(tab, "body", "backgroundColor") == "rgb(48, 48, 48)"
+    assert _luminance(_computed(tab, "body", "color")) > 200
+    assert _luminance(_computed(tab, ".pc-sidebar", "backgroundColor")) < 70
+    assert _luminance(_computed(tab, "[data-role=classes] .pc-class-name", "color")) > 200
+
+    # Curves: still drawn in every class colour, and redrawn with light axes and mean lines
+    shot.wait_for_chart(tab.frame)
+    _assert_drawn(tab, min_hues=5)
+    assert _light_ink(tab, "[data-role=chart] .u-wrap > canvas") > 200
+    tab.page.screenshot(path=str(tmp_path / "dark-curves.png"))
+
+    # Confusion: a dark background behind the cells, the cells still drawn
+    tab.view_tab("confusion")
+    tab.heat("confusion")
+    px = _matrix_pixels(tab)
+    assert px["corner"] == [48, 48, 48], px
+    assert px["blue"] > 0.02 * px["total"], f"no matrix cells drawn: {px}"
+    tab.hover_cell("confusion", 2, 3)
+    tab.page.screenshot(path=str(tmp_path / "dark-confusion.png"))
+    tab.page.mouse.move(5, 5)
+
+    # Report: a dark table with light text
+    tab.view_tab("report")
+    tab.frame.wait_for_selector("[data-role=report] tbody tr", timeout=30_000)
+    assert _luminance(_computed(tab, "[data-role=report] th", "backgroundColor")) < 70
+    assert _luminance(_computed(tab, "[data-role=report] tbody td", "color")) > 200
+    tab.page.screenshot(path=str(tmp_path / "dark-report.png"))
+
+    # and back to light, live again
+    _set_tensorboard_theme(tab, "Light")
+    _wait_for_tab_theme(tab, False)
+    assert _computed(tab, "body", "backgroundColor") == "rgb(255, 255, 255)"
+    tab.view_tab("confusion")
+    tab.heat("confusion")
+    assert _matrix_pixels(tab)["corner"] == [255, 255, 255]
+    assert tab.frame.evaluate("() => window.__perclassNoReload") is True
+    tab.assert_clean()
+
+    # the samples gallery in dark mode: image tiles keep their pixels, the frame around them adapts
+    gallery = Tab(tab.page.context.browser)
+    try:
+        first = _route(tb_samples, "samples", run=SAMPLES_RUN, name="perclass")["samples"][0]
+        gallery.open(tb_samples, chart=False)
+        gallery.frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=30_000)
+        _set_tensorboard_theme(gallery, "Dark")
+        _wait_for_tab_theme(gallery, True)
+        gallery.view_tab("confusion")
+        gallery.frame.check(f"[data-run-choice='{SAMPLES_RUN}']")
+        gallery.settle()
+        gallery.hover_cell("confusion", first["true"], first["pred"])
+        gallery.page.mouse.down()
+        gallery.page.mouse.up()
+        gallery.frame.wait_for_function(
+            "() => { const i = [...document.querySelectorAll('[data-role=gallery] [data-role=sample-img]')];"
+            " return i.length > 0 && i.every((e) => e.complete && e.naturalWidth > 0); }",
+            timeout=15_000,
+        )
+        gallery.page.mouse.move(5, 5)
+        gallery.settle()
+        assert _luminance(_computed(gallery, "[data-role=gallery] [data-role=sample]", "backgroundColor")) < 70
+        assert _luminance(_computed(gallery, "[data-role=gallery-title]", "color")) > 200
+        gallery.page.screenshot(path=str(tmp_path / "dark-gallery.png"))
+        gallery.assert_clean()
+    finally:
+        gallery.close()
+    print("dark-mode screenshots in", tmp_path)

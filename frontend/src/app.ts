@@ -38,6 +38,7 @@ import { ReportView } from "./views/report";
 import type { View, ViewContext } from "./views/view";
 import { counterpartRun } from "./classheat";
 import { decodeLink, LinkSync } from "./urlstate";
+import { currentTheme } from "./theme";
 
 export const REFRESH_SECONDS = 30;
 
@@ -508,7 +509,8 @@ export class App {
     const names = allNames(tags);
     const name = chooseName(tags, s.name);
     const everyRun = allRuns(tags);
-    const runColors = new Map(everyRun.map((r, i) => [r, runColor(i)]));
+    const theme = currentTheme();
+    const runColors = new Map(everyRun.map((r, i) => [r, runColor(i, theme)]));
     const runs = name === null ? [] : runsWithName(tags, name);
     const selectedRuns = runs.filter((r) => !s.deselectedRuns.includes(r));
     const runDashes = assignDashes(runs);
@@ -570,7 +572,7 @@ export class App {
       rankRun,
       latest,
       worst,
-      classColors: classColors(classNames.length, worst),
+      classColors: classColors(classNames.length, worst, theme),
       nonfinite: nonfiniteByClass(loaded),
       metric,
       confusionRuns,
@@ -579,6 +581,12 @@ export class App {
       focusRun,
       task,
     };
+  }
+
+  /** The page switched between light and dark: redraw, as the canvases and the run and class
+   * colours take the theme's colours when drawn (the CSS follows by itself). */
+  retheme(): void {
+    if (this.tags) this.render();
   }
 
   /** Re-renders everything from the state and the loaded data. */
@@ -819,7 +827,7 @@ export class App {
           { class: "pc-run", title: run },
           box,
           swatch(color),
-          dashSample("rgba(0,0,0,0.7)", DASHES[d.runDashes.get(run) ?? 0]?.dash ?? [], 2, 24),
+          dashSample("var(--pc-run-line)", DASHES[d.runDashes.get(run) ?? 0]?.dash ?? [], 2, 24),
           h("span", { class: "pc-run-name" }, run),
           err ? h("span", { class: "pc-run-error", title: err }, "⚠") : null,
         ),
@@ -878,6 +886,7 @@ export class App {
       metric.id,
       this.state.classes,
       this.state.colorBy,
+      currentTheme(),
     ]);
     if (key === this.classListKey) return;
     this.classListKey = key;
@@ -903,9 +912,9 @@ export class App {
         box,
         swatch(
           d.worst.length && rank === undefined
-            ? "rgba(0,0,0,0.18)"
+            ? "var(--pc-faded-swatch)"
             : this.state.colorBy === "run"
-              ? "rgba(0,0,0,0.6)"
+              ? "var(--pc-class-swatch)"
               : d.classColors[i],
         ),
         h("span", { class: "pc-class-name" }, n),

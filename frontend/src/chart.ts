@@ -5,6 +5,7 @@ import uPlot from "uplot";
 import type { ChartModel } from "./shaping";
 import { spreadApart } from "./labels";
 import { LineIndex, nearestLine } from "./tooltip";
+import { themeColors } from "./theme";
 
 export interface HoverHit {
   /** index into model.lines */
@@ -43,8 +44,6 @@ const FONT = "11px Roboto, sans-serif";
 /** Tick spacings for a step axis: whole steps only. */
 const STEP_INCRS: number[] = [];
 for (let mag = 1; mag <= 1e12; mag *= 10) STEP_INCRS.push(mag, 2 * mag, 5 * mag);
-const AXIS_COLOR = "rgba(0, 0, 0, 0.6)";
-const GRID_COLOR = "rgba(0, 0, 0, 0.07)";
 
 function axisSize(self: uPlot, values: string[] | null, axisIdx: number, cycleNum: number): number {
   const axis = self.axes[axisIdx] as uPlot.Axis & { _size?: number };
@@ -60,6 +59,8 @@ function axisSize(self: uPlot, values: string[] | null, axisIdx: number, cycleNu
 
 export const uplotChart: ChartFactory = (container, opts, width, height) => {
   const m = opts.model;
+  // the theme's colours when the chart is built: a theme switch rebuilds the chart
+  const colors = themeColors();
   const index = new LineIndex(
     m.xs,
     m.lines.map((l) => l.values),
@@ -108,7 +109,7 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     if (v !== null) {
       ctx.setLineDash([]);
       ctx.fillStyle = line.baseColor;
-      ctx.strokeStyle = "#fff";
+      ctx.strokeStyle = colors.background;
       ctx.lineWidth = 1.5;
       ctx.beginPath();
       ctx.arc(u.valToPos(m.xs[hovered.index], "x"), u.valToPos(v, "y"), 4, 0, Math.PI * 2);
@@ -156,7 +157,7 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
       u.bbox.top + u.bbox.height - 2 * r,
     );
     labels.forEach((l, k) => {
-      ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+      ctx.strokeStyle = colors.backgroundSoft;
       ctx.lineWidth = 3 * r;
       ctx.strokeText(l.text, l.x, ys[k]);
       ctx.fillStyle = l.color;
@@ -203,22 +204,22 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
       {
         font: FONT,
         labelFont: FONT,
-        stroke: AXIS_COLOR,
+        stroke: colors.axis,
         label: m.xLabel,
         labelSize: 18,
         incrs: m.xUnitSeconds === 0 ? STEP_INCRS : undefined,
-        grid: { stroke: GRID_COLOR, width: 1 },
-        ticks: { stroke: GRID_COLOR, width: 1, size: 4 },
+        grid: { stroke: colors.grid, width: 1 },
+        ticks: { stroke: colors.grid, width: 1, size: 4 },
         values: (_u, splits) => splits.map((v) => (v == null ? "" : opts.formatX(v))),
       },
       {
         font: FONT,
         labelFont: FONT,
-        stroke: AXIS_COLOR,
+        stroke: colors.axis,
         label: opts.yLabel,
         labelSize: 18,
-        grid: { stroke: GRID_COLOR, width: 1 },
-        ticks: { stroke: GRID_COLOR, width: 1, size: 4 },
+        grid: { stroke: colors.grid, width: 1 },
+        ticks: { stroke: colors.grid, width: 1, size: 4 },
         size: axisSize,
         values: (_u, splits) => splits.map((v) => (v == null ? "" : opts.formatY(v))),
       },

@@ -1,5 +1,6 @@
 // Colours and line styles. Class = hue, run = dash pattern (and a TensorBoard-like run
 // colour, used for the run swatch and when colouring by run).
+import { themeColors, type Theme } from "./theme";
 
 /** TensorBoard's run palette. */
 export const RUN_COLORS = [
@@ -13,19 +14,29 @@ export const CLASS_COLORS_10 = [
   "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#79706e",
 ];
 
-/** Grey for lines outside the highlight: lighter the more lines there are. */
-export function greyFor(numLines: number): string {
+/** TensorBoard's dark-mode variants of its run colours (its palette's darkHex): only slate
+ * changes, it would vanish on a dark page. */
+const DARK_RUN_COLORS: Record<string, string> = { "#425066": "#8e98a3" };
+
+/** Grey for lines outside the highlight: fainter the more lines there are (white on dark). */
+export function greyFor(numLines: number, theme: Theme = "light"): string {
   const alpha = numLines <= 20 ? 0.2 : numLines <= 60 ? 0.13 : numLines <= 250 ? 0.085 : numLines <= 800 ? 0.05 : 0.03;
-  return `rgba(0, 0, 0, ${alpha})`;
+  return `rgba(${themeColors(theme).fadedLine}, ${alpha})`;
 }
 export const MEAN_COLOR = "rgba(0, 0, 0, 0.87)";
+/** The mean line in a theme (near-black on light, near-white on dark). */
+export function meanColor(theme: Theme = "light"): string {
+  return themeColors(theme).meanLine;
+}
+/** The mean line's colour in DOM samples (legend, tooltip): follows the theme by itself. */
+export const MEAN_COLOR_CSS = "var(--pc-mean-line)";
 export const ACCENT = "#f57c00";
 
-export function classColor(index: number, numClasses: number): string {
+export function classColor(index: number, numClasses: number, theme: Theme = "light"): string {
   if (numClasses <= CLASS_COLORS_10.length) return CLASS_COLORS_10[index % CLASS_COLORS_10.length];
-  // golden-angle hues: neighbours differ, any subset stays varied
+  // golden-angle hues: neighbours differ, any subset stays varied; lighter on a dark page
   const hue = (index * 137.508) % 360;
-  const light = index % 2 === 0 ? 42 : 52;
+  const light = theme === "dark" ? (index % 2 === 0 ? 58 : 68) : index % 2 === 0 ? 42 : 52;
   return `hsl(${hue.toFixed(1)}, 70%, ${light}%)`;
 }
 
@@ -34,8 +45,8 @@ export function classColor(index: number, numClasses: number): string {
  * golden-angle hues, except that the highlighted (worst) classes take the categorical
  * palette by rank so that the few coloured lines are clearly different.
  */
-export function classColors(numClasses: number, worst: readonly number[]): string[] {
-  const out = Array.from({ length: numClasses }, (_, i) => classColor(i, numClasses));
+export function classColors(numClasses: number, worst: readonly number[], theme: Theme = "light"): string[] {
+  const out = Array.from({ length: numClasses }, (_, i) => classColor(i, numClasses, theme));
   if (numClasses > CLASS_COLORS_10.length) {
     worst.forEach((g, r) => {
       if (g < numClasses) out[g] = CLASS_COLORS_10[r % CLASS_COLORS_10.length];
@@ -44,8 +55,9 @@ export function classColors(numClasses: number, worst: readonly number[]): strin
   return out;
 }
 
-export function runColor(index: number): string {
-  return RUN_COLORS[index % RUN_COLORS.length];
+export function runColor(index: number, theme: Theme = "light"): string {
+  const color = RUN_COLORS[index % RUN_COLORS.length];
+  return theme === "dark" ? DARK_RUN_COLORS[color] ?? color : color;
 }
 
 export interface DashStyle {

@@ -9,6 +9,11 @@ export type Rgb = [number, number, number];
 export const BLUES = ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"];
 /** ColorBrewer RdBu reversed: blue = decrease, white = 0, red = increase. */
 export const BLUE_RED = ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"];
+/** Blues for a dark page: 0 sits just off the background and bigger values get lighter, so
+ * empty cells do not glare and the busy cells still stand out. */
+export const DARK_BLUES = ["#2c333d", "#0d3a6b", "#0f4f8e", "#1866ab", "#2f80c4", "#4f9bd6", "#7db8e3", "#b0d4ee", "#e3f0fa"];
+/** RdBu for a dark page: a dark middle (0 near the background), changes light up either way. */
+export const DARK_BLUE_RED = ["#d1e5f0", "#92c5de", "#4f9bd6", "#2b72b0", "#1d4a75", "#363636", "#7a2e25", "#b8392b", "#d6604d", "#f4a582", "#fddbc7"];
 /** viridis (perceptually uniform), for the class-by-step heatmap. */
 export const VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"];
 
@@ -16,6 +21,9 @@ export const VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "
 export const MISSING_RGB: Rgb = [236, 236, 236];
 /** Masked diagonal ("errors only"). */
 export const DIAGONAL_RGB: Rgb = [205, 205, 205];
+/** The same two on a dark page: greys just above the background, the diagonal lighter. */
+export const DARK_MISSING_RGB: Rgb = [66, 66, 66];
+export const DARK_DIAGONAL_RGB: Rgb = [100, 100, 100];
 
 export function hexToRgb(hex: string): Rgb {
   const h = hex.replace("#", "");
@@ -53,13 +61,20 @@ export interface ScaleSpec {
   /** symlog knee: values much smaller than eps are ~linear; 1 for counts, 1e-3 for rates */
   eps: number;
   stops: readonly string[];
+  /** colours of cells without a value and of the masked diagonal (default: the light ones) */
+  missing?: Rgb;
+  diagonal?: Rgb;
 }
 
 export class ColorScale {
   readonly lut: Uint8ClampedArray;
+  readonly missingRgb: Rgb;
+  readonly diagonalRgb: Rgb;
   private readonly fmax: number;
   constructor(readonly spec: ScaleSpec) {
     this.lut = lutFor(spec.stops);
+    this.missingRgb = spec.missing ?? MISSING_RGB;
+    this.diagonalRgb = spec.diagonal ?? DIAGONAL_RGB;
     const span = spec.kind === "diverging" ? Math.abs(spec.max) : spec.max - spec.min;
     this.fmax = this.f(span) || 1;
   }
@@ -89,7 +104,7 @@ export class ColorScale {
 
   rgb(v: number): Rgb {
     const i = this.index(v);
-    if (i < 0) return MISSING_RGB;
+    if (i < 0) return this.missingRgb;
     return [this.lut[i * 4], this.lut[i * 4 + 1], this.lut[i * 4 + 2]];
   }
 

@@ -10,6 +10,7 @@ import { h } from "./dom";
 import type { ColorScale } from "./colorscale";
 import { cellToPixel, pixelToCell, renderHeatmap, type CellSource } from "./heatmap";
 import { clampView, fullView, isFull, pan, rectView, zoomAt, type Viewport } from "./zoom";
+import { themeColors } from "./theme";
 
 export interface HeatSpec {
   nRows: number;
@@ -69,8 +70,6 @@ const TITLE_FONT = "500 11px Roboto, sans-serif";
 const LABEL_MIN_PX = 11;
 const MAX_ROW_LABEL = 170;
 const MAX_COL_LABEL = 120;
-const TEXT = "rgba(0, 0, 0, 0.7)";
-const FOCUS = "#f57c00";
 
 /** Text cut to `max` px with an ellipsis. */
 export function fitText(measure: (s: string) => number, text: string, max: number): string {
@@ -270,8 +269,10 @@ export class HeatCanvas {
     // the plot area in CSS px inside the component (tests and tools hover cells with it)
     this.element.setAttribute("data-plot", `${L.plot.x},${L.plot.y},${L.plot.w},${L.plot.h}`);
     if (!ctx) return; // no canvas (DOM tests): layout and hit-testing still work
+    // the theme's colours now: a theme switch redraws
+    const colors = themeColors();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.fillStyle = "#fff";
+    ctx.fillStyle = colors.background;
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     // cells: device pixels, one ImageData for the plot area
     const px = Math.round(L.plot.x * dpr);
@@ -288,7 +289,7 @@ export class HeatCanvas {
     const ch = L.plot.h / rows;
     // grid lines between big cells
     if (cw >= 8 && ch >= 8 && rows * cols <= 40000) {
-      ctx.fillStyle = "rgba(255, 255, 255, 0.9)";
+      ctx.fillStyle = colors.backgroundSoft;
       for (let c = v.c0 + 1; c < v.c1; c++) {
         const x = cellToPixel(c, pw, v.c0, cols) / dpr;
         ctx.fillRect(L.plot.x + x - 0.5, L.plot.y, 1, L.plot.h);
@@ -314,12 +315,12 @@ export class HeatCanvas {
           const y1 = L.plot.y + cellToPixel(r + 1, ph, v.r0, rows) / dpr;
           const val = spec.source.values[spec.source.rowIdx[r] * spec.source.stride + spec.source.colIdx[c]];
           const diag = spec.source.maskDiagonal && spec.source.rowIdx[r] === spec.source.colIdx[c];
-          ctx.fillStyle = diag ? "rgba(0, 0, 0, 0.6)" : spec.scale.textColor(val);
+          ctx.fillStyle = diag ? colors.diagonalText : spec.scale.textColor(val);
           ctx.fillText(text, (x0 + x1) / 2, (y0 + y1) / 2 + 0.5);
         }
       }
     }
-    ctx.strokeStyle = "rgba(0, 0, 0, 0.25)";
+    ctx.strokeStyle = colors.frame;
     ctx.lineWidth = 1;
     ctx.strokeRect(L.plot.x - 0.5, L.plot.y - 0.5, L.plot.w + 1, L.plot.h + 1);
     this.drawLabels(ctx, spec, L, measure);
@@ -334,8 +335,9 @@ export class HeatCanvas {
     const cols = v.c1 - v.c0;
     const cw = L.plot.w / cols;
     const ch = L.plot.h / rows;
+    const colors = themeColors();
     ctx.font = FONT;
-    ctx.fillStyle = TEXT;
+    ctx.fillStyle = colors.text;
     if (L.rowLabels) {
       ctx.textAlign = "right";
       ctx.textBaseline = "middle";
@@ -384,7 +386,7 @@ export class HeatCanvas {
     }
     // axis titles
     ctx.font = TITLE_FONT;
-    ctx.fillStyle = "rgba(0, 0, 0, 0.6)";
+    ctx.fillStyle = colors.title;
     ctx.textAlign = "center";
     ctx.textBaseline = "bottom";
     ctx.fillText(fitText(measure, spec.colTitle, L.plot.w), L.plot.x + L.plot.w / 2, L.height - 2);
@@ -419,17 +421,18 @@ export class HeatCanvas {
     const inRows = (r: number) => r >= v.r0 && r < v.r1;
     const inCols = (c: number) => c >= v.c0 && c < v.c1;
     const { row, col, cell } = this.marks;
+    const colors = themeColors();
     ctx.lineWidth = 2;
-    ctx.strokeStyle = FOCUS;
+    ctx.strokeStyle = colors.focus;
     if (row !== null && row !== undefined && inRows(row)) {
       const [x, y, w, hh] = this.bandRect(L, row, row + 1, v.c0, v.c1);
-      ctx.fillStyle = "rgba(245, 124, 0, 0.12)";
+      ctx.fillStyle = colors.focusFill;
       ctx.fillRect(x, y, w, hh);
       ctx.strokeRect(x, y, w, Math.max(hh, 1));
     }
     if (col !== null && col !== undefined && inCols(col)) {
       const [x, y, w, hh] = this.bandRect(L, v.r0, v.r1, col, col + 1);
-      ctx.fillStyle = "rgba(245, 124, 0, 0.12)";
+      ctx.fillStyle = colors.focusFill;
       ctx.fillRect(x, y, w, hh);
       ctx.strokeRect(x, y, Math.max(w, 1), hh);
     }
@@ -437,19 +440,19 @@ export class HeatCanvas {
       if (!inRows(r) || !inCols(c)) return;
       const [x, y, w, hh] = this.bandRect(L, r, r + 1, c, c + 1);
       const pad = w < 6 || hh < 6 ? 3 : 0;
-      ctx.strokeStyle = "#fff";
+      ctx.strokeStyle = colors.outlineHalo;
       ctx.lineWidth = 3;
       ctx.strokeRect(x - pad, y - pad, w + 2 * pad, hh + 2 * pad);
       ctx.strokeStyle = color;
       ctx.lineWidth = 1.5;
       ctx.strokeRect(x - pad, y - pad, w + 2 * pad, hh + 2 * pad);
     };
-    if (cell) outline(cell[0], cell[1], FOCUS);
-    if (this.hover) outline(this.hover.r, this.hover.c, "rgba(0, 0, 0, 0.85)");
+    if (cell) outline(cell[0], cell[1], colors.focus);
+    if (this.hover) outline(this.hover.r, this.hover.c, colors.hoverOutline);
     if (this.drag && !this.drag.pan) {
       const d = this.drag;
-      ctx.fillStyle = "rgba(245, 124, 0, 0.12)";
-      ctx.strokeStyle = FOCUS;
+      ctx.fillStyle = colors.focusFill;
+      ctx.strokeStyle = colors.focus;
       ctx.lineWidth = 1;
       const x = Math.min(d.x0, d.x1);
       const y = Math.min(d.y0, d.y1);

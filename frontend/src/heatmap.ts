@@ -56,6 +56,9 @@ export interface LutScale {
   lut: Uint8ClampedArray;
   /** 0..255, or -1 for no value */
   index(v: number): number;
+  /** colours of cells without a value and of the masked diagonal (default: the light ones) */
+  missingRgb?: Rgb;
+  diagonalRgb?: Rgb;
 }
 
 export interface Window {
@@ -74,6 +77,8 @@ export function renderHeatmap(out: Uint8ClampedArray, W: number, H: number, src:
   const ym = axisMap(H, win.r0, win.r1 - win.r0);
   const { values, stride, rowIdx, colIdx, maskDiagonal, pool } = src;
   const lut = scale.lut;
+  const missing = scale.missingRgb ?? MISSING_RGB;
+  const diagonal = scale.diagonalRgb ?? DIAGONAL_RGB;
   const mode = pool === "max" ? 0 : pool === "min" ? 1 : 2;
   let reads = 0;
   const line = W * 4;
@@ -133,7 +138,7 @@ export function renderHeatmap(out: Uint8ClampedArray, W: number, H: number, src:
           cg = lut[i * 4 + 1];
           cb = lut[i * 4 + 2];
         } else {
-          rgb = diag ? DIAGONAL_RGB : MISSING_RGB;
+          rgb = diag ? diagonal : missing;
           cr = rgb[0];
           cg = rgb[1];
           cb = rgb[2];

@@ -3,6 +3,7 @@ import css from "./styles.css?raw";
 import { App } from "./app";
 import { httpApi } from "./api";
 import { uplotChart } from "./chart";
+import { followTheme } from "./theme";
 
 let app: App | null = null;
 
@@ -28,6 +29,8 @@ export function render(): void {
   const style = document.createElement("style");
   style.textContent = css;
   document.head.appendChild(style);
+  // TensorBoard's light/dark mode, set before the first draw and followed live
+  followTheme(window, () => app?.retheme());
   app = new App(document.body, { api: httpApi(), storage: storage(), chartFactory: uplotChart, linkWindow: tensorBoardWindow(), linkDelayMs: 300 });
   void app.start();
 }

@@ -5,7 +5,8 @@ import type { RunCurves } from "./types";
 import type { MetricDef } from "./metrics";
 import type { ColorBy, XAxis } from "./state";
 import { smooth } from "./smoothing";
-import { DASHES, greyFor, MEAN_COLOR, withAlpha } from "./colors";
+import { DASHES, greyFor, meanColor, withAlpha } from "./colors";
+import type { Theme } from "./theme";
 
 export type Value = number | null;
 
@@ -66,6 +67,8 @@ export interface ShapeInput {
   runColors: ReadonlyMap<string, string>;
   runDashes: ReadonlyMap<string, number>;
   showMean: boolean;
+  /** the page's theme: the faded and mean lines are dark on light, light on dark (default light) */
+  theme?: Theme;
 }
 
 /** Relative-time unit: hours past 2 h, minutes past 2 min, else seconds. */
@@ -128,7 +131,8 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
   inp.highlighted.forEach((g, r) => rank.set(g, r));
   const anyHighlight = rank.size > 0;
   const fadeNormal = !anyHighlight && numShown > 40;
-  const grey = greyFor(numShown * inp.runs.length);
+  const grey = greyFor(numShown * inp.runs.length, inp.theme);
+  const mean = meanColor(inp.theme);
 
   const runs: RunAxis[] = [];
   const greyLines: LineModel[] = [];
@@ -216,8 +220,8 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
         nonfiniteTotal: 0,
         highlighted: false,
         grey: false,
-        color: MEAN_COLOR,
-        baseColor: MEAN_COLOR,
+        color: mean,
+        baseColor: mean,
         width: widths.mean,
         dash,
       });

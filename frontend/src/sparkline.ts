@@ -51,10 +51,10 @@ export function sparkline(values: readonly (number | null)[], mark: number, widt
   const svg = el("svg", { width: String(width), height: String(height), viewBox: `0 0 ${width} ${height}`, class: "pc-spark", "aria-hidden": "true" }) as SVGSVGElement;
   const s = sparkScale(values, width, height);
   for (const pts of sparkPoints(values, width, height)) {
-    if (pts.includes(" ")) svg.appendChild(el("polyline", { points: pts, fill: "none", stroke: "rgba(0, 0, 0, 0.55)", "stroke-width": "1.25" }));
+    if (pts.includes(" ")) svg.appendChild(el("polyline", { points: pts, fill: "none", stroke: "rgba(0, 0, 0, 0.55)", "stroke-width": "1.25", class: "pc-spark-line" }));
     else {
       const [cx, cy] = pts.split(",");
-      svg.appendChild(el("circle", { cx, cy, r: "1.2", fill: "rgba(0, 0, 0, 0.55)" }));
+      svg.appendChild(el("circle", { cx, cy, r: "1.2", fill: "rgba(0, 0, 0, 0.55)", class: "pc-spark-dot" }));
     }
   }
   const v = values[mark];

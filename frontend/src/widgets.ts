@@ -16,7 +16,8 @@ export function dashSample(color: string, dash: readonly number[], width = 2, le
   line.setAttribute("x2", String(length - 1));
   line.setAttribute("y1", "5");
   line.setAttribute("y2", "5");
-  line.setAttribute("stroke", color);
+  // a style, not the stroke attribute: the colour may be a var(--pc-...) that follows the theme
+  line.style.stroke = color;
   line.setAttribute("stroke-width", String(width));
   if (dash.length) line.setAttribute("stroke-dasharray", dash.join(" "));
   svg.appendChild(line);

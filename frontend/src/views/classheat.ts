@@ -5,6 +5,7 @@ import { h, setChildren } from "../dom";
 import type { CurvesResponse } from "../types";
 import { classHeat, counterpartRun, defaultDesc, gapOf, heatOrder, summarize, type ClassHeat, type ClassSummary, type HeatSortKey } from "../classheat";
 import { ColorScale, VIRIDIS } from "../colorscale";
+import { currentTheme, themeColors } from "../theme";
 import { HeatCanvas, type HeatHit } from "../heatcanvas";
 import { ClassFinder, Legend } from "../controls";
 import { splitOf } from "../colors";
@@ -178,9 +179,10 @@ export class ClassHeatmapView implements View {
       eps: Math.max((max - min) / 100, 1e-9),
       // dark = bad for every metric
       stops: metric.higherIsBetter ? VIRIDIS : [...VIRIDIS].reverse(),
+      missing: themeColors().missing,
     });
     const steps = curves.steps;
-    const key = JSON.stringify([run, metric.id, smoothing, log, steps.length, steps[steps.length - 1], orderHash(this.order), sortKey, desc, ctx.refreshId]);
+    const key = JSON.stringify([run, metric.id, smoothing, log, steps.length, steps[steps.length - 1], orderHash(this.order), sortKey, desc, ctx.refreshId, currentTheme()]);
     if (key !== this.drawnKey) {
       this.drawnKey = key;
       const identity = Int32Array.from({ length: steps.length }, (_, i) => i);

@@ -7,7 +7,8 @@
 import { h, setChildren } from "../dom";
 import type { ConfusionData, DiffData, PairsResponse } from "../types";
 import { classOrder, ConfusionModel, labelStats, matrixCsv, positions, visibleOrder, type LabelStats, type Norm, type Order } from "../confusion";
-import { BLUE_RED, BLUES, ColorScale, DIAGONAL_RGB, MISSING_RGB } from "../colorscale";
+import { ColorScale, type Rgb } from "../colorscale";
+import { currentTheme, themeColors } from "../theme";
 import { HeatCanvas, type HeatHit, type HeatSpec } from "../heatcanvas";
 import { ClassFinder, Legend, StepSlider } from "../controls";
 import { Keyed, Lru } from "../keyed";
@@ -502,7 +503,7 @@ export class ConfusionView implements View {
       this.showingDiff = !!diff;
     }
     this.hideMessage();
-    const key = [cm.run, cm.step, cm.n, s.norm, s.order, s.logColor, s.errorsOnly, diff ? `${diff.base_run}@${diff.base_step}` : "", orderHash(this.order), clusterOk ? 1 : 0, ctx.refreshId].join("|");
+    const key = [cm.run, cm.step, cm.n, s.norm, s.order, s.logColor, s.errorsOnly, diff ? `${diff.base_run}@${diff.base_step}` : "", orderHash(this.order), clusterOk ? 1 : 0, ctx.refreshId, currentTheme()].join("|");
     const spec = this.spec(cm, model, diff, s.norm, s.logColor, s.errorsOnly);
     if (key !== this.drawnKey) {
       this.drawnKey = key;
@@ -524,13 +525,15 @@ export class ConfusionView implements View {
     let values: ArrayLike<number>;
     let scale: ColorScale;
     let cellText: (r: number, c: number) => string | null;
+    const colors = themeColors();
+    const cellColors = { missing: colors.missing, diagonal: colors.diagonal };
     if (diff) {
       values = diff.deltas;
       let m = 0;
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) if (!errorsOnly || i !== j) m = Math.max(m, Math.abs(diff.deltas[i * n + j]));
       }
-      scale = new ColorScale({ kind: "diverging", min: -Math.max(m, 1), max: Math.max(m, 1), log, eps: 1, stops: BLUE_RED });
+      scale = new ColorScale({ kind: "diverging", min: -Math.max(m, 1), max: Math.max(m, 1), log, eps: 1, stops: colors.blueRed, ...cellColors });
       cellText = (r, c) => {
         const v = diff.deltas[order[r] * n + order[c]];
         return v ? signed(v) : null; // unchanged cells stay blank
@@ -540,7 +543,7 @@ export class ConfusionView implements View {
       values = vals;
       const max = model.maxValue(norm, errorsOnly);
       const top = norm === "counts" ? Math.max(max, 1) : errorsOnly ? Math.max(max, 1e-6) : 1;
-      scale = new ColorScale({ kind: "sequential", min: 0, max: top, log, eps: norm === "counts" ? 1 : 1e-3, stops: BLUES });
+      scale = new ColorScale({ kind: "sequential", min: 0, max: top, log, eps: norm === "counts" ? 1 : 1e-3, stops: colors.blues, ...cellColors });
       cellText = (r, c) => {
         const v = vals[order[r] * n + order[c]];
         if (!Number.isFinite(v) || v === 0) return null; // empty cells stay blank
@@ -563,7 +566,7 @@ export class ConfusionView implements View {
   }
 
   private legendFor(scale: ColorScale, diff: DiffData | null, norm: Norm, errorsOnly: boolean): void {
-    const extras: { label: string; rgb: typeof MISSING_RGB }[] = [];
+    const extras: { label: string; rgb: Rgb }[] = [];
     let title: string;
     let fmt: (v: number) => string;
     if (diff) {
@@ -575,10 +578,10 @@ export class ConfusionView implements View {
     } else {
       title = norm === "row" ? "Share of the true class (row)" : "Share of the predicted class (column)";
       fmt = (v) => compactShare(v);
-      extras.push({ label: "no samples", rgb: MISSING_RGB });
+      extras.push({ label: "no samples", rgb: scale.missingRgb });
     }
     if (scale.spec.log) title += " · log scale";
-    if (errorsOnly) extras.push({ label: "diagonal (correct)", rgb: DIAGONAL_RGB });
+    if (errorsOnly) extras.push({ label: "diagonal (correct)", rgb: scale.diagonalRgb });
     this.legend.set(scale, title, fmt, extras);
   }
 
@@ -856,7 +859,7 @@ export class ConfusionView implements View {
       }
     };
     const order = sortIndices(rows.length, (i) => key(rows[i]), sort.desc).map((i) => rows[i]);
-    const scale = new ColorScale({ kind: "sequential", min: 0, max: 1, log: false, eps: 1, stops: BLUES });
+    const scale = new ColorScale({ kind: "sequential", min: 0, max: 1, log: false, eps: 1, stops: themeColors().blues, missing: themeColors().missing });
     this.legend.set(scale, "Matrix cells: share of their row (true no / true yes)", (v) => compactShare(v));
     this.hint.textContent = "Each label's 2×2 matrix: rows = true (no, yes), columns = predicted (no, yes). Click a column header to sort.";
     const cols: { key: TableKey; label: string; title: string; num: boolean }[] = [

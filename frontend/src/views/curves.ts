@@ -4,7 +4,8 @@ import { h, setChildren } from "../dom";
 import type { ChartFactory, HoverHit, LineChart } from "../chart";
 import { buildChartModel, type ChartModel, type LineModel } from "../shaping";
 import { formatNumber } from "../metrics";
-import { DASHES, MEAN_COLOR } from "../colors";
+import { DASHES, MEAN_COLOR_CSS } from "../colors";
+import { currentTheme } from "../theme";
 import { dashSample, nonfiniteBadge, swatch } from "../widgets";
 import type { View, ViewContext } from "./view";
 
@@ -71,6 +72,7 @@ export class CurvesView implements View {
       runColors: ctx.runColors,
       runDashes: ctx.runDashes,
       showMean: true,
+      theme: currentTheme(),
     });
     if (this.model.xs.length === 0) {
       this.showMessage("The selected runs have no steps yet. This tab refreshes itself; new steps appear as they are written.");
@@ -212,7 +214,7 @@ export class CurvesView implements View {
     const nodes: Node[] = [];
     const title = h("div", { class: "pc-tooltip-title", attrs: { "data-role": "tooltip-class" } });
     if (line.kind === "mean") {
-      title.append(dashSample(MEAN_COLOR, line.dash, 3, 22), h("span", null, "Mean over classes"));
+      title.append(dashSample(MEAN_COLOR_CSS, line.dash, 3, 22), h("span", null, "Mean over classes"));
     } else {
       title.append(swatch(line.baseColor), h("span", null, line.label));
       if (line.nonfiniteTotal > 0) title.append(nonfiniteBadge(line.nonfiniteTotal));
@@ -274,7 +276,7 @@ export class CurvesView implements View {
         h(
           "span",
           { class: "pc-legend-item", title: `Lines of run ${rc.run}`, attrs: { "data-run": rc.run } },
-          dashSample("rgba(0,0,0,0.75)", dash, 2),
+          dashSample("var(--pc-legend-line)", dash, 2),
           h("span", { class: "pc-run-name" }, rc.run),
         ),
       );
@@ -284,7 +286,7 @@ export class CurvesView implements View {
         h(
           "span",
           { class: "pc-legend-item", title: "Mean of the per-class values over all classes (macro average), one per run" },
-          dashSample(MEAN_COLOR, [], 3),
+          dashSample(MEAN_COLOR_CSS, [], 3),
           h("span", null, "mean of classes"),
         ),
       );
@@ -299,7 +301,7 @@ export class CurvesView implements View {
           h(
             "span",
             { class: "pc-chip", attrs: { "data-role": "worst" }, title: ctx.classNames[g] },
-            swatch(ctx.state.colorBy === "run" ? "rgba(0,0,0,0.6)" : ctx.classColors[g]),
+            swatch(ctx.state.colorBy === "run" ? "var(--pc-class-swatch)" : ctx.classColors[g]),
             h("span", null, ctx.classNames[g]),
             v !== null && v !== undefined ? h("span", { class: "pc-chip-value" }, ctx.metric.format(v)) : null,
           ),
@@ -341,6 +343,8 @@ function drawKey(ctx: ViewContext): string {
     [...ctx.runDashes.entries()],
     ctx.info?.loss,
     sel,
+    // the chart's colours are the theme's: a switch rebuilds it
+    currentTheme(),
   ]);
 }
 

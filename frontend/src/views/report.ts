@@ -219,7 +219,7 @@ function metricCell(v: number | null): HTMLElement {
   const td = h("td", { class: "pc-num-col pc-bar-cell" }, formatMetric(v));
   if (v !== null && Number.isFinite(v)) {
     const pct = Math.max(0, Math.min(1, v)) * 100;
-    td.style.backgroundImage = `linear-gradient(to right, rgba(66, 146, 198, 0.18) ${pct.toFixed(1)}%, transparent ${pct.toFixed(1)}%)`;
+    td.style.backgroundImage = `linear-gradient(to right, var(--pc-bar) ${pct.toFixed(1)}%, transparent ${pct.toFixed(1)}%)`;
   }
   return td;
 }
