@@ -10,24 +10,14 @@ import type { ConfusionView } from "../src/views/confusion";
 import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
 import { defaultState } from "../src/state";
 import { SAMPLES_SNIPPET } from "../src/samples";
-import { FakeWindow, fakeChart, flush, MemoryStorage, samplesApi, samplesRuns, type FakeApi } from "./helpers";
+import { FakeWindow, flush, MemoryStorage, samplesApi, samplesRuns, startApp, type FakeApi } from "./helpers";
 
 const HOSTILE_CLASS = "<b>three</b>";
 const HOSTILE_TEXT = "<script>alert(1)</script>";
 let apps: App[] = [];
 
 async function mount(api: FakeApi = samplesApi(), run = "val", storage = new MemoryStorage(), linkWindow: FakeWindow | null = null) {
-  const app = new App(document.body, {
-    api,
-    storage,
-    chartFactory: fakeChart().factory,
-    refreshMs: 3_600_000,
-    stepDebounceMs: 0,
-    linkWindow: linkWindow as unknown as Window,
-  });
-  apps.push(app);
-  await app.start();
-  await flush();
+  const { app } = await startApp(apps, api, storage, linkWindow);
   app.setState({ view: "confusion", run });
   await flush();
   return { app, api, storage };
@@ -414,10 +404,7 @@ describe("view state", () => {
     expect(decodeLink(token, defaultState())!.gallery).toEqual(saved);
     app.stop();
     document.body.replaceChildren();
-    const again = new App(document.body, { api: samplesApi(), storage, chartFactory: fakeChart().factory, refreshMs: 3_600_000, stepDebounceMs: 0 });
-    apps.push(again);
-    await again.start();
-    await flush();
+    const { app: again } = await startApp(apps, samplesApi(), storage);
     expect(again.state.gallery).toEqual(saved);
     expect($("[data-role=gallery-title]")!.textContent).toBe(`${HOSTILE_CLASS} → two`);
     expect($("[data-role=sample-large]")!.hidden).toBe(false);

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import type { Api } from "../src/api";
 import { ApiError, parseConfusion, parseCurves, parseDiff, parseHistory, parseOrder, parsePairs, parseReport, parseSamples, parseTags } from "../src/api";
+import { App } from "../src/app";
 import type { ChartFactory, ChartOptions } from "../src/chart";
 import type {
   ConfusionData,
@@ -287,6 +288,29 @@ export function synthCurves(C: number, S: number, names?: string[], stepOffset =
 
 export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+/** Starts the tab on document.body as the views' tests need it: a fake chart, no periodic
+ * refresh, no step debounce. The app joins `started`, which the test's afterEach stops. */
+export async function startApp(
+  started: App[],
+  api: Api,
+  storage: MemoryStorage = new MemoryStorage(),
+  linkWindow: FakeWindow | null = null,
+): Promise<{ app: App; chart: ReturnType<typeof fakeChart> }> {
+  const chart = fakeChart();
+  const app = new App(document.body, {
+    api,
+    storage,
+    chartFactory: chart.factory,
+    refreshMs: 3_600_000,
+    stepDebounceMs: 0,
+    linkWindow: linkWindow as unknown as Window,
+  });
+  started.push(app);
+  await app.start();
+  await flush();
+  return { app, chart };
 }
 
 /** A stand-in for TensorBoard's window: location + history.replaceState + hashchange. */

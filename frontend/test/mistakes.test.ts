@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "../src/app";
 import { defaultState } from "../src/state";
 import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
-import { FakeWindow, fakeChart, flush, MemoryStorage, samplesApi, samplesRuns, type FakeApi } from "./helpers";
+import { FakeWindow, flush, MemoryStorage, samplesApi, samplesRuns, startApp, type FakeApi } from "./helpers";
 
 const HOSTILE_CLASS = "<b>three</b>";
 let apps: App[] = [];
@@ -15,17 +15,7 @@ type Kept = { step: number; steps: number[]; class_names: string[]; samples: { t
 const kept = (step: number) => samplesRuns().samples.noconf[String(step)] as Kept;
 
 async function mount(api: FakeApi = samplesApi(), run: string | null = "noconf", linkWindow: FakeWindow | null = null, storage = new MemoryStorage()) {
-  const app = new App(document.body, {
-    api,
-    storage,
-    chartFactory: fakeChart().factory,
-    refreshMs: 3_600_000,
-    stepDebounceMs: 0,
-    linkWindow: linkWindow as unknown as Window,
-  });
-  apps.push(app);
-  await app.start();
-  await flush();
+  const { app } = await startApp(apps, api, storage, linkWindow);
   if (run !== null) {
     app.setState({ view: "confusion", run });
     await flush();

@@ -14,31 +14,20 @@ import {
   confusionApi,
   FakeApi,
   FakeWindow,
-  fakeChart,
   fixture,
   flush,
   MemoryStorage,
   synthConfusion,
   synthCurves,
   trainCurves,
+  startApp,
 } from "./helpers";
 
 const EVIL = "<img src=x onerror=alert(1)>";
 let apps: App[] = [];
 
 async function mount(api: FakeApi = confusionApi(), storage = new MemoryStorage(), linkWindow: FakeWindow | null = null) {
-  const chart = fakeChart();
-  const app = new App(document.body, {
-    api,
-    storage,
-    chartFactory: chart.factory,
-    refreshMs: 3_600_000,
-    stepDebounceMs: 0,
-    linkWindow: linkWindow as unknown as Window,
-  });
-  apps.push(app);
-  await app.start();
-  await flush();
+  const { app, chart } = await startApp(apps, api, storage, linkWindow);
   return { app, api, storage, chart };
 }
 
