@@ -97,27 +97,26 @@ async function failure(res: Response): Promise<ApiError> {
   return new ApiError(msg || `HTTP ${res.status} ${res.statusText}`, res.status);
 }
 
-/** GET a text resource (a text sample): the server's message on 4xx, as the JSON routes. */
-async function getText(fetchImpl: FetchLike, url: string): Promise<string> {
+/** GET that resolves only to a 2xx answer: the server's message on 4xx/5xx, a clear error when
+ * TensorBoard cannot be reached. */
+async function getOk(fetchImpl: FetchLike, url: string, init?: RequestInit): Promise<Response> {
   let res: Response;
   try {
-    res = await fetchImpl(url);
+    res = await fetchImpl(url, init);
   } catch (e) {
     throw new ApiError(`Could not reach TensorBoard (${(e as Error).message || "network error"}).`, 0);
   }
   if (!res.ok) throw await failure(res);
-  return await res.text();
+  return res;
+}
+
+/** GET a text resource (a text sample): the server's message on 4xx, as the JSON routes. */
+async function getText(fetchImpl: FetchLike, url: string): Promise<string> {
+  return await (await getOk(fetchImpl, url)).text();
 }
 
 async function getBinary(fetchImpl: FetchLike, url: string): Promise<ArrayBuffer> {
-  let res: Response;
-  try {
-    res = await fetchImpl(url, { cache: "no-store" });
-  } catch (e) {
-    throw new ApiError(`Could not reach TensorBoard (${(e as Error).message || "network error"}).`, 0);
-  }
-  if (!res.ok) throw await failure(res);
-  return await res.arrayBuffer();
+  return await (await getOk(fetchImpl, url, { cache: "no-store" })).arrayBuffer();
 }
 
 /** Reads the binary layout of tb_perclass/plugin/binary_encoding.py: uint32 header length, a
@@ -152,13 +151,7 @@ export function decodeBinaryAnswer(buffer: ArrayBuffer, route: string): Record<s
 }
 
 async function getJson(fetchImpl: FetchLike, url: string): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetchImpl(url, { cache: "no-store", headers: { Accept: "application/json" } });
-  } catch (e) {
-    throw new ApiError(`Could not reach TensorBoard (${(e as Error).message || "network error"}).`, 0);
-  }
-  if (!res.ok) throw await failure(res);
+  const res = await getOk(fetchImpl, url, { cache: "no-store", headers: { Accept: "application/json" } });
   try {
     return await res.json();
   } catch {

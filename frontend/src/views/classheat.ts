@@ -1,7 +1,7 @@
 // The class-by-step heatmap: one row per class, one column per step, of the chosen metric in
 // one run; rows sortable by final value, trend, slope or train/validation gap. The overview
 // that replaces unreadable spaghetti plots at hundreds of classes.
-import { h, setChildren } from "../dom";
+import { h, placeTooltip, setChildren } from "../dom";
 import type { CurvesResponse } from "../types";
 import { classHeat, counterpartRun, defaultDesc, gapOf, heatOrder, summarize, type ClassHeat, type ClassSummary, type HeatSortKey } from "../classheat";
 import { ColorScale, VIRIDIS } from "../colorscale";
@@ -298,16 +298,7 @@ export class ClassHeatmapView implements View {
     rows.push(h("div", { class: "pc-tooltip-row pc-tooltip-other" }, `final ${fmt(st.final)} · trend ${st.trend === null ? DASH : (st.trend > 0 ? "+" : "") + metric.format(st.trend)}`));
     rows.push(h("div", { class: "pc-tooltip-row pc-tooltip-other" }, `row ${hit.r + 1} of ${this.order.length}`));
     setChildren(this.tooltip, ...rows);
-    this.tooltip.hidden = false;
-    const box = this.heatBox.getBoundingClientRect();
-    const tw = this.tooltip.offsetWidth || 220;
-    const th = this.tooltip.offsetHeight || 100;
-    let left = hit.x + 16;
-    let top = hit.y + 16;
-    if (box.width && left + tw > box.width - 4) left = Math.max(4, hit.x - tw - 16);
-    if (box.height && top + th > box.height - 4) top = Math.max(4, hit.y - th - 16);
-    this.tooltip.style.left = `${left}px`;
-    this.tooltip.style.top = `${top}px`;
+    placeTooltip(this.tooltip, this.heatBox, hit.x, hit.y, 16, { width: 220, height: 100 });
   }
 
   /** Hover the cell of class `c` at step index `s` (tests). */

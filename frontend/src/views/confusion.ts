@@ -4,7 +4,7 @@
 // run, CSV/PNG downloads; per-label 2x2 tables for multilabel runs. A click on a cell (or on
 // a row's class name, the focused class's button, a label's FP/FN count) opens the gallery of
 // its kept mistakes at the step shown.
-import { h, setChildren } from "../dom";
+import { h, placeTooltip, setChildren } from "../dom";
 import type { ConfusionData, DiffData, PairsResponse } from "../types";
 import { classOrder, ConfusionModel, labelStats, matrixCsv, positions, visibleOrder, type LabelStats, type Norm, type Order } from "../confusion";
 import { ColorScale, type Rgb } from "../colorscale";
@@ -1067,16 +1067,7 @@ export class ConfusionView implements View {
       );
     }
     setChildren(this.tooltip, h("div", { class: "pc-tooltip-title" }, `Step ${cm.step}`), ...rows);
-    this.tooltip.hidden = false;
-    const box = this.heatBox.getBoundingClientRect();
-    const tw = this.tooltip.offsetWidth || 240;
-    const th = this.tooltip.offsetHeight || 120;
-    let left = hit.x + 16;
-    let top = hit.y + 16;
-    if (box.width && left + tw > box.width - 4) left = Math.max(4, hit.x - tw - 16);
-    if (box.height && top + th > box.height - 4) top = Math.max(4, hit.y - th - 16);
-    this.tooltip.style.left = `${left}px`;
-    this.tooltip.style.top = `${top}px`;
+    placeTooltip(this.tooltip, this.heatBox, hit.x, hit.y, 16, { width: 240, height: 120 });
   }
 
   private hideTooltip(): void {

@@ -1,6 +1,6 @@
 // Per-class learning curves: one line per (run, class), class = hue, run = dash pattern,
 // a bold mean-over-classes line per run, worst-N highlight, hover tooltip, zoom.
-import { h, setChildren } from "../dom";
+import { h, placeTooltip, setChildren } from "../dom";
 import type { ChartFactory, HoverHit, LineChart } from "../chart";
 import { buildChartModel, type ChartModel, type LineModel } from "../shaping";
 import { formatNumber } from "../metrics";
@@ -195,16 +195,7 @@ export class CurvesView implements View {
       return;
     }
     setChildren(this.tooltip, ...this.tooltipContent(ctx, model, line, hit.index));
-    this.tooltip.hidden = false;
-    const box = this.chartBox.getBoundingClientRect();
-    const tw = this.tooltip.offsetWidth || 200;
-    const th = this.tooltip.offsetHeight || 80;
-    let left = hit.left + 14;
-    let top = hit.top + 14;
-    if (box.width && left + tw > box.width - 4) left = Math.max(4, hit.left - tw - 14);
-    if (box.height && top + th > box.height - 4) top = Math.max(4, hit.top - th - 14);
-    this.tooltip.style.left = `${left}px`;
-    this.tooltip.style.top = `${top}px`;
+    placeTooltip(this.tooltip, this.chartBox, hit.left, hit.top, 14, { width: 200, height: 80 });
   }
 
   private tooltipContent(ctx: ViewContext, model: ChartModel, line: LineModel, i: number): Node[] {
