@@ -17,7 +17,9 @@ from tensorboard.compat.proto import summary_pb2
 PLUGIN_NAME = "perclass"
 
 # Bump when the meaning of a field changes; readers refuse versions newer than they know.
-PROTOCOL_VERSION = 1
+# Version 2: the `stats` tensor gained the non-finite-outputs row and the two columns of
+# elements counted for no class (see STATS_ROWS and STATS_EXTRA_COLUMNS).
+PROTOCOL_VERSION = 2
 
 KIND_STATS = "stats"
 KIND_CONFUSION = "confusion"
@@ -33,8 +35,19 @@ TASKS = (TASK_MULTICLASS, TASK_BINARY, TASK_MULTILABEL, TASK_REGRESSION)
 
 DEFAULT_NAME = "perclass"
 
-# Row order of the `stats` tensor [4, C].
-STATS_ROWS = ("loss", "count", "correct", "nonfinite")
+# Row order of the `stats` tensor. Version 2 writes [5, C + 2]; version 1 wrote [4, C] (the
+# first four rows, class columns only), which readers still accept.
+STATS_ROWS = ("loss", "count", "correct", "nonfinite", "nonfinite_outputs")
+STATS_ROWS_V1 = STATS_ROWS[:4]
+# Columns after the C class columns of a version-2 `stats` tensor: elements that belong to no
+# class, in their `count` row (every other row is 0 there). Invalid targets (outside [0, C),
+# not 0/1, not a number) are counted, not dropped; `ignore_index` elements are counted apart.
+STATS_EXTRA_COLUMNS = ("invalid_targets", "ignored")
+
+
+def stats_shape(num_classes: int) -> tuple[int, int]:
+    """The shape of a `stats` tensor this version writes for `num_classes` classes."""
+    return (len(STATS_ROWS), num_classes + len(STATS_EXTRA_COLUMNS))
 
 # How a `confusion` tensor is laid out. TensorBoard keeps the first metadata of a tag only, so
 # the encoding must be the same at every step: it is chosen from the class count, which is

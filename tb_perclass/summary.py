@@ -24,32 +24,56 @@ def stats_pb(
     correct: np.ndarray,
     nonfinite: np.ndarray,
     class_names: Sequence[str],
+    nonfinite_outputs: np.ndarray | None = None,
+    invalid_targets: int = 0,
+    ignored: int = 0,
     task: str = metadata.TASK_MULTICLASS,
     loss_name: str = "cross_entropy",
 ) -> summary_pb2.Summary:
-    """A `stats` summary: the [4, C] float64 tensor of DESIGN.md section 3 under `<name>/stats`.
+    """A `stats` summary under `<name>/stats`: a float64 tensor [5, C + 2] (`metadata.stats_shape`).
 
-    `loss` is the mean finite per-sample loss per class (NaN where there was none), `count` the
-    samples per class, `correct` the correct top-1 predictions per class and `nonfinite` the
-    per-sample losses that were NaN or infinite (kept out of `loss`).
+    Rows (`metadata.STATS_ROWS`), per class: `loss` the mean finite per-sample loss (NaN where
+    there was none), `count` the samples, `correct` the correct top-1 predictions, `nonfinite`
+    the per-sample losses that were NaN or infinite (kept out of `loss`) and `nonfinite_outputs`
+    the samples whose outputs were NaN or infinite (kept out of `correct` and of the confusion
+    counts; zeros when not given). The two last columns (`metadata.STATS_EXTRA_COLUMNS`) hold,
+    in the `count` row, the step's elements with an invalid target and those skipped by
+    `ignore_index`; every other row is 0 there.
     """
     metadata.validate_name(name)
-    rows = [np.asarray(r, dtype=np.float64) for r in (loss, count, correct, nonfinite)]
     num_classes = len(class_names)
+    if nonfinite_outputs is None:
+        nonfinite_outputs = np.zeros(num_classes)
+    rows = [
+        np.asarray(r, dtype=np.float64)
+        for r in (loss, count, correct, nonfinite, nonfinite_outputs)
+    ]
     for row_name, row in zip(metadata.STATS_ROWS, rows):
         if row.shape != (num_classes,):
             raise ValueError(
                 f"{row_name} has shape {row.shape}; expected ({num_classes},), one value per "
                 "class name"
             )
+    extra = np.zeros((len(rows), len(metadata.STATS_EXTRA_COLUMNS)))
+    extra[metadata.STATS_ROWS.index("count")] = [_count(invalid_targets, "invalid_targets"),
+                                                 _count(ignored, "ignored")]  # fmt: skip
+    tensor = np.concatenate([np.stack(rows), extra], axis=1)
     summary_metadata = metadata.create_summary_metadata(
         kind=metadata.KIND_STATS,
         task=task,
         class_names=class_names,
         loss=loss_name,
-        description="Per-class loss statistics [loss, count, correct, nonfinite] x classes",
+        description="Per-class statistics [loss, count, correct, nonfinite, nonfinite_outputs] "
+        "x [classes..., invalid_targets, ignored]",
     )
-    return _summary(name, metadata.KIND_STATS, summary_metadata, tensor_util.make_tensor_proto(np.stack(rows)))
+    return _summary(name, metadata.KIND_STATS, summary_metadata, tensor_util.make_tensor_proto(tensor))
+
+
+def _count(value: int, argument: str) -> float:
+    number = float(value)
+    if not (number >= 0 and number == int(number)):
+        raise ValueError(f"{argument}={value!r}; it counts elements, a non-negative integer")
+    return number
 
 
 def confusion_pb(

@@ -493,6 +493,9 @@ def step_summary(
         count=stats.count,
         correct=stats.correct,
         nonfinite=stats.nonfinite,
+        nonfinite_outputs=stats.nonfinite_outputs,
+        invalid_targets=stats.invalid_targets,
+        ignored=stats.ignored,
         **common,
     )
     if stats.confusion is not None:

@@ -142,9 +142,10 @@ class TensorBoardProcess:
                            f"{self.log_text()[-3000:]}")
 
 
-def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass"):
+def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass", raw: bool = False):
     """Every (step, value ndarray, parsed metadata) of `<name>/<kind>` in a run's event files,
-    read with TensorBoard's own event file loader."""
+    read with TensorBoard's own event file loader. Stats tensors come as their class columns
+    ([5, C], one row per `metadata.STATS_ROWS`) unless `raw` asks for the written [5, C + 2]."""
     from tensorboard.backend.event_processing import event_file_loader
     from tensorboard.util import tensor_util
 
@@ -160,7 +161,10 @@ def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass"):
                 if value.tag == tag:
                     if value.metadata.plugin_data.content:
                         parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
-                    found.append((event.step, tensor_util.make_ndarray(value.tensor), parsed))
+                    array = tensor_util.make_ndarray(value.tensor)
+                    if kind == metadata.KIND_STATS and not raw:
+                        array = array[:, : parsed.num_classes]
+                    found.append((event.step, array, parsed))
     return found
 
 

@@ -207,7 +207,7 @@ def test_mirrored_strategy_gives_the_numbers_of_one_device(tmp_path):
     found = json.loads(result.stdout.strip().splitlines()[-1])
     for split in ("train", "validation"):
         one, two = np.array(found["one"][split]), np.array(found["two"][split])
-        assert one.shape == two.shape == (2, 4, 4)
+        assert one.shape == two.shape == (2, 5, 4)
         np.testing.assert_array_equal(one[:, 1:], two[:, 1:])  # counts exactly
         np.testing.assert_allclose(one[:, 0], two[:, 0], rtol=1e-6)  # loss sums, any order
         assert one[0, 1].sum() == (256 if split == "train" else 64)

@@ -243,3 +243,35 @@ def test_real_tensorboard_serves_confusion_and_sees_new_steps(tmp_path, load_fas
         assert report["step"] == 3 and len(report["precision"]) == 100
         assert "Traceback" not in server.log_text()
     writer.close()
+
+
+def test_curves_reads_both_stats_layouts_and_the_step_totals(logdir):
+    """Version-2 stats ([5, C + 2]) carry non-finite outputs per class and the step's invalid
+    and ignored elements; version-1 stats ([4, C]), written by earlier releases, read as zeros
+    there."""
+    from tensorboard.util import tensor_util
+
+    from tb_perclass import sinks, summary
+
+    names = ["x", "y"]
+    v2 = summary.stats_pb(
+        "perclass", loss=np.array([0.5, 0.25]), count=np.array([4, 3]),
+        correct=np.array([2, 3]), nonfinite=np.array([1, 0]),
+        nonfinite_outputs=np.array([1, 0]), invalid_targets=5, ignored=2, class_names=names,
+    )  # fmt: skip
+    v1 = summary_pb2.Summary()
+    v1.CopyFrom(v2)
+    v1.value[0].tensor.CopyFrom(
+        tensor_util.make_tensor_proto(np.array([[0.5, 0.25], [4, 3], [2, 3], [1, 0]]))
+    )
+    sink = sinks.EventFileSink(os.path.join(logdir, "run"))
+    sink.write(v1, 0, 1.0)
+    sink.write(v2, 1, 2.0)
+    sink.close()
+    status, body, _ = get(wsgi_client(logdir), "curves", run="run", name="perclass")
+    assert status == 200
+    curves = json.loads(body)
+    assert curves["steps"] == [0, 1]
+    assert curves["count"] == [[4, 3], [4, 3]]
+    assert curves["nonfinite_outputs"] == [[0, 0], [1, 0]]
+    assert curves["invalid_targets"] == [0, 5] and curves["ignored"] == [0, 2]

@@ -41,4 +41,4 @@ def test_snippet_runs_and_writes_per_class_data(tmp_path, name):
     run_dirs = [root for root, _, files in os.walk(tmp_path / "runs") if any("tfevents" in f for f in files)]
     assert run_dirs, "no event files written"
     written = [summary for run in run_dirs for summary in read_summaries(run)]
-    assert written and all(matrix.shape[0] == 4 for _, matrix, _ in written)
+    assert written and all(matrix.shape[0] == 5 for _, matrix, _ in written)

@@ -43,11 +43,11 @@ def test_writes_one_stats_summary_per_step(logdir, library):
             assert np.bincount(np.concatenate([t for _, t in batches]), minlength=3).tolist() == (
                 returned.count.tolist()
             )
-    written = read_summaries(logdir)
+    written = read_summaries(logdir, raw=True)
     assert [step for step, _, _ in written] == [0, 1, 2]
     for (_, matrix, parsed), matrix_returned in zip(written, expected):
         np.testing.assert_array_equal(matrix, matrix_returned)
-        assert matrix.shape == (4, 3) and matrix.dtype == np.float64
+        assert matrix.shape == metadata.stats_shape(3) == (5, 5) and matrix.dtype == np.float64
         assert parsed.kind == "stats" and parsed.class_names == tuple(CLASSES)
         assert parsed.task == "multiclass" and parsed.loss == "cross_entropy"
 
@@ -195,7 +195,7 @@ def test_bad_input_is_refused_clearly_and_loses_nothing(logdir, arguments, error
         # The refused batch left no trace: the next step holds exactly the good batch.
         after = writer.write(1)
     assert after.total == 5
-    steps = read_summaries(logdir)
+    steps = read_summaries(logdir, raw=True)
     assert [s for s, _, _ in steps] == [0, 1]
     np.testing.assert_array_equal(steps[0][1], before.as_matrix())
 
@@ -385,17 +385,20 @@ def test_summary_metadata_round_trip():
         loss=np.array([0.5, np.nan]), count=np.array([3, 0]), correct=np.array([2, 0]),
         nonfinite=np.array([1, 0]),
     )  # fmt: skip
-    proto = summary.stats_pb("head_a", class_names=["x", "<b>y</b>"], **stats)
+    proto = summary.stats_pb(
+        "head_a", class_names=["x", "<b>y</b>"], invalid_targets=4, ignored=7, **stats
+    )
     (value,) = proto.value
     assert value.tag == "head_a/stats"
     assert value.metadata.data_class == summary_pb2.DATA_CLASS_TENSOR
     parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
-    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 1
+    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 2
     from tensorboard.util import tensor_util
 
     np.testing.assert_array_equal(
         tensor_util.make_ndarray(value.tensor),
-        np.array([[0.5, np.nan], [3, 0], [2, 0], [1, 0]]),
+        # The class columns, then invalid targets and ignored elements in the count row.
+        np.array([[0.5, np.nan, 0, 0], [3, 0, 4, 7], [2, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]]),
     )
     with pytest.raises(ValueError, match=r"count has shape \(3,\); expected \(2,\)"):
         summary.stats_pb("h", class_names=["x", "y"], **{**stats, "count": np.zeros(3)})

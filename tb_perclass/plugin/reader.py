@@ -121,6 +121,9 @@ class PerClassReader:
             "count": values[:, 1, :].astype(np.int64),
             "accuracy": perclass.accuracy(values[:, 2, :], values[:, 1, :]),
             "nonfinite": values[:, 3, :].astype(np.int64),
+            "nonfinite_outputs": values[:, 4, :].astype(np.int64),
+            "invalid_targets": stats.invalid_targets.astype(np.int64),
+            "ignored": stats.ignored.astype(np.int64),
         }
         matrices = self._optional_series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
         if matrices is not None:

@@ -37,25 +37,37 @@ class StatsSeries:
     meta: PerClassMetadata
     steps: np.ndarray  # int64 [S]
     wall_times: np.ndarray  # float64 [S]
-    values: np.ndarray  # float64 [S, 4, C]: loss, count, correct, nonfinite
+    values: np.ndarray  # float64 [S, 5, C]: the rows of metadata.STATS_ROWS
+    invalid_targets: np.ndarray  # float64 [S]: elements with an invalid target, per step
+    ignored: np.ndarray  # float64 [S]: elements skipped by ignore_index, per step
 
     @property
     def nbytes(self) -> int:
-        return self.values.nbytes + self.steps.nbytes + self.wall_times.nbytes
+        return sum(
+            a.nbytes
+            for a in (self.values, self.steps, self.wall_times, self.invalid_targets, self.ignored)
+        )
 
     @classmethod
     def decode(cls, meta: PerClassMetadata, data: list) -> "StatsSeries":
-        expected = (len(metadata.STATS_ROWS), meta.num_classes)
-        points = [d for d in data if d.numpy.shape == expected]
+        # Version 1 wrote [4, C] (no non-finite-outputs row, no extra columns): read as zeros.
+        num_classes, extra = meta.num_classes, len(metadata.STATS_EXTRA_COLUMNS)
+        v1 = (len(metadata.STATS_ROWS_V1), num_classes)
+        v2 = metadata.stats_shape(num_classes)
+        points = [d for d in data if d.numpy.shape in (v1, v2)]
+        rows = len(metadata.STATS_ROWS)
+        values = np.zeros((len(points), rows, num_classes + extra))
+        for i, point in enumerate(points):
+            array = np.asarray(point.numpy, dtype=np.float64)
+            values[i, : array.shape[0], : array.shape[1]] = array
+        count = metadata.STATS_ROWS.index("count")
         return cls(
             meta=meta,
             steps=np.array([d.step for d in points], dtype=np.int64),
             wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
-            values=(
-                np.stack([d.numpy for d in points]).astype(np.float64)
-                if points
-                else np.zeros((0,) + expected)
-            ),
+            values=np.ascontiguousarray(values[:, :, :num_classes]),
+            invalid_targets=values[:, count, num_classes],
+            ignored=values[:, count, num_classes + 1],
         )
 
 

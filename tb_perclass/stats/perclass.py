@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tb_perclass import metadata
 from tb_perclass.stats.arrays import ArrayOps
 from tb_perclass.stats.batches import Batch, TaskSpec
 
@@ -39,7 +40,15 @@ class PerClassStats:
     count: np.ndarray
     correct: np.ndarray
     nonfinite: np.ndarray
+    # Samples whose outputs were NaN or infinite (None: zeros); never correct, not in confusion.
+    nonfinite_outputs: np.ndarray | None = None
+    invalid_targets: int = 0  # elements whose target was invalid, counted for no class
+    ignored: int = 0  # elements skipped by ignore_index
     confusion: np.ndarray | None = None  # [C, C] (true x predicted) or [L, 2, 2]
+
+    def __post_init__(self) -> None:
+        if self.nonfinite_outputs is None:
+            object.__setattr__(self, "nonfinite_outputs", np.zeros_like(self.count))
 
     @property
     def accuracy(self) -> np.ndarray:
@@ -50,15 +59,33 @@ class PerClassStats:
         return int(self.count.sum())
 
     def as_matrix(self) -> np.ndarray:
-        """The [4, C] float64 tensor of the `stats` summary."""
-        return np.stack([self.loss, self.count, self.correct, self.nonfinite]).astype(np.float64)
+        """The float64 tensor of the `stats` summary, [5, C + 2] (`metadata.stats_shape`)."""
+        rows = np.stack(
+            [self.loss, self.count, self.correct, self.nonfinite, self.nonfinite_outputs]
+        ).astype(np.float64)
+        extra = np.zeros((len(rows), len(metadata.STATS_EXTRA_COLUMNS)))
+        extra[_COUNT] = [self.invalid_targets, self.ignored]
+        return np.concatenate([rows, extra], axis=1)
 
     @classmethod
     def from_matrix(cls, matrix: np.ndarray) -> "PerClassStats":
+        """From a `stats` tensor of either layout: [5, C + 2] (version 2) or [4, C] (version 1)."""
         matrix = np.asarray(matrix, dtype=np.float64)
-        if matrix.ndim != 2 or matrix.shape[0] != 4:
-            raise ValueError(f"a stats tensor has shape [4, C]; got {matrix.shape}")
-        return cls(loss=matrix[0], count=matrix[1], correct=matrix[2], nonfinite=matrix[3])
+        if matrix.ndim == 2 and matrix.shape[0] == len(metadata.STATS_ROWS_V1):
+            return cls(loss=matrix[0], count=matrix[1], correct=matrix[2], nonfinite=matrix[3])
+        extra = len(metadata.STATS_EXTRA_COLUMNS)
+        if matrix.ndim != 2 or matrix.shape[0] != len(metadata.STATS_ROWS) or matrix.shape[1] <= extra:
+            raise ValueError(f"a stats tensor has shape [5, C + 2] or [4, C]; got {matrix.shape}")
+        classes = matrix[:, :-extra]
+        return cls(
+            loss=classes[0],
+            count=classes[1],
+            correct=classes[2],
+            nonfinite=classes[3],
+            nonfinite_outputs=classes[4],
+            invalid_targets=int(matrix[_COUNT, -extra]),
+            ignored=int(matrix[_COUNT, -extra + 1]),
+        )
 
 
 def accuracy(correct: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -79,5 +106,7 @@ def compute_stats(host_table: np.ndarray, spec: TaskSpec) -> tuple[PerClassStats
         count=classes[:, _COUNT].copy(),
         correct=classes[:, _CORRECT].copy(),
         nonfinite=classes[:, _NONFINITE].copy(),
+        invalid_targets=int(host_table[spec.invalid_row, _COUNT]),
+        ignored=int(host_table[spec.ignored_row, _COUNT]),
     )
-    return stats, int(host_table[spec.invalid_row, _COUNT])
+    return stats, stats.invalid_targets
