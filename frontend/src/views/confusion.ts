@@ -22,6 +22,8 @@ import { scopeFits } from "../samples";
 import { SamplesGallery } from "./gallery";
 import { segmented } from "../widgets";
 import { shownMask, type View, type ViewContext } from "./view";
+import { seriesLabel, type Series } from "../series";
+import { outsideMatrixAt, outsideText } from "../facts";
 
 /** How many cells a class search or a click on a pair zooms to. */
 export const FOCUS_SPAN = 21;
@@ -55,6 +57,9 @@ export class ConfusionView implements View {
   private baseRunSelect: HTMLSelectElement;
   private baseStepSelect: HTMLSelectElement;
   private compareFields: HTMLElement;
+  private compareNote: HTMLElement;
+  /** how many of the step's elements the matrix leaves out (non-finite outputs, invalid targets, ignored) */
+  private outside: HTMLElement;
   private resetBtn: HTMLButtonElement;
   private csvBtn: HTMLButtonElement;
   private pngBtn: HTMLButtonElement;
@@ -135,7 +140,8 @@ export class ConfusionView implements View {
     this.legend = new Legend("cm-legend");
     this.hint = h("span", { class: "pc-hint-text" }, MATRIX_HINT);
     const footer = h("div", { class: "pc-card-footer" }, this.legend.element, this.zoomInfo, h("span", { class: "pc-spacer" }), this.status);
-    this.element = h("div", { class: "pc-card pc-card-matrix", attrs: { "data-view": "confusion" } }, toolbar, this.body, footer, h("div", { class: "pc-hint" }, this.hint));
+    this.outside = h("div", { class: "pc-card-note", attrs: { "data-role": "outside-matrix", role: "note", hidden: true } });
+    this.element = h("div", { class: "pc-card pc-card-matrix", attrs: { "data-view": "confusion" } }, toolbar, this.outside, this.body, footer, h("div", { class: "pc-hint" }, this.hint));
 
     // sidebar settings
     this.normSeg = segmented<Norm>(
@@ -170,8 +176,9 @@ export class ConfusionView implements View {
     this.baseRunSelect = h("select", {
       class: "pc-select",
       attrs: { "data-control": "compare-run", "aria-label": "Run to compare with" },
-      on: { change: () => this.ctx && this.ctx.setState({ diff: { on: true, baseRun: this.baseRunSelect.value, baseStep: null } }) },
+      on: { change: () => this.ctx && this.ctx.setState({ diff: { on: true, baseSeries: this.baseRunSelect.value, baseStep: null } }) },
     });
+    this.compareNote = h("div", { class: "pc-hint-small", attrs: { "data-role": "compare-note", hidden: true } });
     this.baseStepSelect = h("select", {
       class: "pc-select",
       attrs: { "data-control": "compare-step", "aria-label": "Step to compare with" },
@@ -182,6 +189,7 @@ export class ConfusionView implements View {
       { class: "pc-compare" },
       h("div", { class: "pc-row" }, h("span", { class: "pc-hint-inline pc-fixed" }, "run"), this.baseRunSelect),
       h("div", { class: "pc-row pc-row-gap" }, h("span", { class: "pc-hint-inline pc-fixed" }, "step"), this.baseStepSelect),
+      this.compareNote,
     );
     this.labelNote = h(
       "div",
@@ -225,7 +233,7 @@ export class ConfusionView implements View {
     const run = ctx.run;
     if (!run) {
       this.cm.reset();
-      this.showMessage("No run has confusion matrices for this tag. The logger writes them with each write() (PerClassWriter, on by default); a run logged before that has none.");
+      this.showMessage("No run of this class set has confusion matrices. The logger writes them with each write() (PerClassWriter, on by default); a run logged before that has none.");
       this.render();
       return;
     }
@@ -320,13 +328,16 @@ export class ConfusionView implements View {
     }
   }
 
+  /** The run of the series to compare with: the diff route compares two runs of one name. */
   private baseRun(ctx: ViewContext): string {
-    const r = ctx.state.diff.baseRun;
-    return r !== null && this.confusionRuns(ctx).includes(r) ? r : ctx.run!;
+    const base = this.diffBases(ctx).find((x) => x.key === ctx.state.diff.baseSeries);
+    return base ? base.run : ctx.run!;
   }
 
-  private confusionRuns(ctx: ViewContext): string[] {
-    return ctx.allRuns.filter((r) => ctx.tags[r]?.[ctx.name]?.kinds.includes("confusion"));
+  /** The series a diff can compare with: the group's series of the shown series' name that
+   * have confusion matrices (the diff route takes one name for both). */
+  private diffBases(ctx: ViewContext): Series[] {
+    return ctx.group.filter((x) => x.name === ctx.name && x.info.kinds.includes("confusion"));
   }
 
   private getModel(cm: ConfusionData): ConfusionModel {
@@ -353,16 +364,23 @@ export class ConfusionView implements View {
     this.errorsBox.checked = s.errorsOnly;
     this.compareBox.checked = diffOn;
     this.compareFields.hidden = !diffOn;
-    const runs = ctx.run ? this.confusionRuns(ctx) : [];
+    const bases = ctx.run ? this.diffBases(ctx) : [];
     const baseRun = ctx.run ? this.baseRun(ctx) : "";
     setChildren(
       this.baseRunSelect,
-      ...runs.map((r) => {
-        const o = h("option", { attrs: { value: r } }, r === ctx.run ? `${r} (same run)` : r);
-        o.selected = r === baseRun;
+      ...bases.map((x) => {
+        const label = seriesLabel(x);
+        const o = h("option", { attrs: { value: x.key } }, x.run === ctx.run ? `${label} (same run)` : label);
+        o.selected = x.run === baseRun;
         return o;
       }),
     );
+    // series of another name in this class set: the diff route cannot compare across names
+    const others = ctx.group.filter((x) => x.name !== ctx.name && x.info.kinds.includes("confusion")).map((x) => seriesLabel(x));
+    this.compareNote.textContent = others.length
+      ? `Compares runs of the name “${ctx.name}” only; ${others.slice(0, 3).join(", ")}${others.length > 3 ? ` and ${others.length - 3} more` : ""} (another name) cannot be compared here.`
+      : "";
+    this.compareNote.hidden = !others.length;
     const cm = this.cm.data;
     const steps = baseRun === ctx.run ? cm?.steps ?? [] : startsKey(this.baseSteps.key, baseRun, ctx.name) ? this.baseSteps.data ?? [] : [];
     const baseStep = s.diff.baseStep ?? steps[0];
@@ -419,6 +437,7 @@ export class ConfusionView implements View {
     this.syncSettings(ctx);
     const cm = this.cm.data;
     this.status.textContent = this.cm.loading ? `Loading step ${s.step ?? "(latest)"}…` : "";
+    this.renderOutside(ctx, cm);
     if (!ctx.run) return;
     if (!cm) {
       this.slider.set([], null, s.step === null);
@@ -513,6 +532,14 @@ export class ConfusionView implements View {
     this.updateMarks();
     this.renderZoomInfo();
     this.renderSide(ctx, cm, model, diff);
+  }
+
+  /** The line saying how many of the step's elements are in no cell (from the series' curves). */
+  private renderOutside(ctx: ViewContext, cm: ConfusionData | null): void {
+    const curves = cm && ctx.series ? ctx.curvesOf(ctx.series.key) : undefined;
+    const text = cm ? outsideText(outsideMatrixAt(curves, cm.step), cm.step, "matrix") : null;
+    this.outside.textContent = text ?? "";
+    this.outside.hidden = text === null;
   }
 
   private spec(cm: ConfusionData, model: ConfusionModel, diff: DiffData | null, norm: Norm, log: boolean, errorsOnly: boolean): HeatSpec {
