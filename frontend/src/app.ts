@@ -36,6 +36,7 @@ import {
   groupLabel,
   groupSeries,
   groupTitle,
+  seriesKey,
   seriesLabel,
   splitOfSeries,
   type Series,
@@ -383,7 +384,9 @@ export class App {
     this.sidebar = h(
       "aside",
       { class: "pc-sidebar", attrs: { "data-role": "sidebar" } },
-      h("div", { class: "pc-sidebar-top" }, this.settingsBox, this.groupSection, this.runsSection),
+      // what is shown first (class set, series), then how: with several series and class sets the
+      // list would otherwise scroll out of view below the settings
+      h("div", { class: "pc-sidebar-top" }, this.groupSection, this.runsSection, this.settingsBox),
       this.classSection,
     );
     this.root = h("div", { class: "pc-root" }, this.sidebar, this.main);
@@ -786,7 +789,9 @@ export class App {
         items.push(el);
       }
     }
-    for (const p of this.skipped.pending()) {
+    // like the facts, only the series shown (another series' notice returns with it)
+    const shown = new Set(d ? (d.active === "lines" ? d.selectedSeries : d.focus ? [d.focus] : []).map((x) => x.key) : []);
+    for (const p of this.skipped.pending().filter((q) => shown.has(seriesKey(q.source.run, q.source.name)))) {
       const el = notice("warn", skippedText(p.source, p.entries), "skipped-notice");
       el.setAttribute("data-run", p.source.run);
       el.setAttribute("data-name", p.source.name);
@@ -824,10 +829,10 @@ export class App {
             ? "Per-class report"
             : `Per-class ${metric.label.toLowerCase()}`;
     const n = d.classNames.length;
-    const parts = [
-      d.active !== "lines" && d.focus ? seriesLabel(d.focus) : null,
-      d.groups.length > 1 && d.group ? groupTitle(d.group) : `${n} class${n === 1 ? "" : "es"}`,
-    ].filter((p): p is string => p !== null);
+    const classes = `${n} class${n === 1 ? "" : "es"}`;
+    // the lines: the class set when there are several; the one-series views: their series
+    const parts =
+      d.active !== "lines" && d.focus ? [seriesLabel(d.focus), classes] : [d.groups.length > 1 && d.group ? groupTitle(d.group) : classes];
     setChildren(this.titleEl, main, h("span", { class: "pc-title-sub" }, ` · ${parts.join(" · ")}`));
   }
 

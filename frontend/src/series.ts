@@ -78,17 +78,19 @@ export function shortRun(run: string, all: readonly string[]): string {
   return run;
 }
 
-/** Short labels for series shown together (chart annotations): the parts that tell them apart
- * (a shortened run, the name unless it is the default); the full labels when those collide. */
+/** Short labels for series shown together (chart annotations): the name alone when they share
+ * one run, the shortened run when they share one name (with that name when there is one run);
+ * the full labels when both differ or the short ones collide. */
 export function compactLabels(series: readonly (SeriesRef & { key: string })[]): Map<string, string> {
   const runs = [...new Set(series.map((s) => s.run))];
   const names = new Set(series.map((s) => s.name));
   const out = new Map<string, string>();
   for (const s of series) {
-    const withName = s.name !== DEFAULT_NAME && (names.size > 1 || runs.length === 1);
-    const withRun = runs.length > 1 || !withName;
-    const parts = [withRun ? shortRun(s.run, runs) : null, withName ? s.name : null].filter((p): p is string => p !== null);
-    out.set(s.key, parts.join(" · "));
+    let label: string;
+    if (runs.length === 1 && s.name !== DEFAULT_NAME) label = s.name;
+    else if (names.size === 1) label = shortRun(s.run, runs);
+    else label = seriesLabel(s);
+    out.set(s.key, label);
   }
   if (new Set(out.values()).size < out.size) for (const s of series) out.set(s.key, seriesLabel(s));
   return out;

@@ -285,7 +285,8 @@ describe("class sets", () => {
     expect(bases).toEqual(["exp · validation (same run)", "exp2 · validation"]);
     const note = $("[data-role=compare-note]")!;
     expect(note.hidden).toBe(false);
-    expect(note.textContent).toContain("exp · train, exp2 · train (another name) cannot be compared here");
+    expect(note.textContent).toBe("A difference compares series of one name (“validation”); 2 series of this class set have another name.");
+    expect(note.title).toBe("exp · train, exp2 · train");
     const sel = $<HTMLSelectElement>("[data-control=compare-run]")!;
     sel.value = seriesKey("exp2", "validation");
     sel.dispatchEvent(new Event("change"));
@@ -306,7 +307,7 @@ describe("malformed steps the plugin skipped", () => {
     expect(notice()[0].textContent).toContain(`Skipped malformed data of exp · validation: stats at step 3 (${EVIL})`);
     expect(document.querySelector("img")).toBeNull();
     // an answer of a per-step route adds its own
-    api.confusionData.exp = () => ({ ...confusionFixture(), skipped: [{ step: 5, kind: "confusion", reason: "cells out of range" }] });
+    api.confusionData["exp|validation"] = () => ({ ...confusionFixture(), skipped: [{ step: 5, kind: "confusion", reason: "cells out of range" }] });
     await openTab("confusion");
     expect(notice()[0].textContent).toContain("confusion at step 5 (cells out of range)");
     notice()[0].querySelector<HTMLElement>("[data-role=dismiss-skipped]")!.click();
@@ -319,5 +320,8 @@ describe("malformed steps the plugin skipped", () => {
     expect(notice().length).toBe(1);
     expect(notice()[0].textContent).toContain("stats at step 4 (dtype string)");
     expect(notice()[0].textContent).not.toContain("step 3");
+    // another series shown: its own notices only
+    await pickSeries(TRAIN.names);
+    expect(notice().length).toBe(0);
   });
 });

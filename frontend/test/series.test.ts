@@ -89,6 +89,9 @@ describe("series keys and labels", () => {
     expect(short([ref("exp", "train"), ref("exp", "validation")])).toEqual(["train", "validation"]);
     expect(short([ref("a", "head"), ref("b", "head")])).toEqual(["a", "b"]);
     expect(short([ref("a", "train"), ref("b", "validation")])).toEqual(["a · train", "b · validation"]);
+    // runs and names both differ: the full labels, never a name that reads like a run
+    expect(short([ref("exp", "train"), ref("exp2/train"), ref("exp2/validation")])).toEqual(["exp · train", "exp2/train", "exp2/validation"]);
+    expect(short([ref("exp", "perclass"), ref("exp", "head")])).toEqual(["exp", "head"]);
     expect(short([ref("exp", "head")])).toEqual(["head"]);
     expect(short([ref("exp")])).toEqual(["exp"]);
     expect(shortRun("exp1/train", ["exp1/train", "exp1/validation"])).toBe("train");

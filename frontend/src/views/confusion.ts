@@ -340,6 +340,12 @@ export class ConfusionView implements View {
     return ctx.group.filter((x) => x.name === ctx.name && x.info.kinds.includes("confusion"));
   }
 
+  /** The labels of a diff's two series (runs of the shown series' name). */
+  private diffLabels(diff: DiffData): [string, string] {
+    const name = this.ctx?.name ?? "";
+    return [seriesLabel({ run: diff.run, name }), seriesLabel({ run: diff.base_run, name })];
+  }
+
   private getModel(cm: ConfusionData): ConfusionModel {
     if (this.modelOf !== cm || !this.model) {
       this.model = new ConfusionModel(cm.counts, cm.n);
@@ -378,8 +384,9 @@ export class ConfusionView implements View {
     // series of another name in this class set: the diff route cannot compare across names
     const others = ctx.group.filter((x) => x.name !== ctx.name && x.info.kinds.includes("confusion")).map((x) => seriesLabel(x));
     this.compareNote.textContent = others.length
-      ? `Compares runs of the name “${ctx.name}” only; ${others.slice(0, 3).join(", ")}${others.length > 3 ? ` and ${others.length - 3} more` : ""} (another name) cannot be compared here.`
+      ? `A difference compares series of one name (“${ctx.name}”); ${others.length === 1 ? `${others[0]} has` : `${others.length} series of this class set have`} another name.`
       : "";
+    this.compareNote.title = others.join(", ");
     this.compareNote.hidden = !others.length;
     const cm = this.cm.data;
     const steps = baseRun === ctx.run ? cm?.steps ?? [] : startsKey(this.baseSteps.key, baseRun, ctx.name) ? this.baseSteps.data ?? [] : [];
@@ -597,7 +604,8 @@ export class ConfusionView implements View {
     let title: string;
     let fmt: (v: number) => string;
     if (diff) {
-      title = `Δ count: ${diff.run} @ ${diff.step} minus ${diff.base_run} @ ${diff.base_step}`;
+      const [a, b] = this.diffLabels(diff);
+      title = `Δ count: ${a} @ ${diff.step} minus ${b} @ ${diff.base_step}`;
       fmt = (v) => signed(v);
     } else if (norm === "counts") {
       title = "Samples";
@@ -745,7 +753,8 @@ export class ConfusionView implements View {
       parts.push(h("div", { class: "pc-side-title" }, ctx.state.errorsOnly ? "Biggest changes in mistakes" : "Biggest changes"));
       if (!diff) parts.push(h("div", { class: "pc-side-empty" }, this.diff.error ? "No comparison: see the message." : "Loading…"));
       else {
-        parts.push(h("div", { class: "pc-side-sub" }, `${diff.run} @ ${diff.step} vs ${diff.base_run} @ ${diff.base_step}`));
+        const [a, b] = this.diffLabels(diff);
+        parts.push(h("div", { class: "pc-side-sub" }, `${a} @ ${diff.step} vs ${b} @ ${diff.base_step}`));
         const changes = diff.changes.filter((c) => !ctx.state.errorsOnly || c.true !== c.pred).slice(0, PAIRS_LIMIT);
         if (!changes.length) parts.push(h("div", { class: "pc-side-empty", attrs: { "data-role": "no-changes" } }, ctx.state.errorsOnly ? "No mistake changed." : "No cell changed."));
         const list = h("ol", { class: "pc-pairs", attrs: { "data-role": "changes" } });
@@ -1089,7 +1098,7 @@ export class ConfusionView implements View {
           "div",
           { class: "pc-tooltip-row", attrs: { "data-role": "tooltip-delta" } },
           h("span", { class: "pc-tooltip-key" }, "Change"),
-          `${formatCount(info.count - d)} → ${formatCount(info.count)} (${signed(d)}) since ${diff.base_run} @ ${diff.base_step}`,
+          `${formatCount(info.count - d)} → ${formatCount(info.count)} (${signed(d)}) since ${this.diffLabels(diff)[1]} @ ${diff.base_step}`,
         ),
       );
     }
