@@ -47,6 +47,20 @@ describe("view state (de)serialization", () => {
     expect(deserializeState(serializeState(s))).toEqual(s);
   });
 
+  it("reads states and links saved before series: runs of one name become that name's series", () => {
+    const old = parseState({ name: "head", run: "exp/val", deselectedRuns: ["exp/train"], rankRun: "exp/val", diff: { on: true, baseRun: "exp/train", baseStep: 2 } });
+    expect(old.series).toBe("exp/val\u0000head");
+    expect(old.deselectedSeries).toEqual(["exp/train\u0000head"]);
+    expect(old.rankSeries).toBe("exp/val\u0000head");
+    expect(old.diff).toEqual({ on: true, baseSeries: "exp/train\u0000head", baseStep: 2 });
+    expect(old.group).toBeNull();
+    // the default name: the keys are the runs, as before
+    const plain = parseState({ run: "exp/val", deselectedRuns: ["exp/train"] });
+    expect([plain.series, plain.deselectedSeries]).toEqual(["exp/val", ["exp/train"]]);
+    // the new fields win
+    expect(parseState({ run: "a", series: "b" }).series).toBe("b");
+  });
+
   it("falls back to defaults on garbage", () => {
     expect(deserializeState(null)).toEqual(defaultState());
     expect(deserializeState("{not json")).toEqual(defaultState());
