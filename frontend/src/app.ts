@@ -497,7 +497,8 @@ export class App {
 
   /** The series whose curves are needed: the ticked ones; in the one-series views also their
    * series (its facts: non-finite values, elements outside the matrix) and, for the heatmap's
-   * gap, its train/validation counterpart. */
+   * gap, its train/validation counterpart. Only series with per-class stats have curves (a
+   * series may keep samples alone). */
   private seriesToLoad(tags: TagsResponse): Series[] {
     const { group, series, focus } = this.pick(tags);
     const want = new Set(series.filter((s) => !this.state.deselectedSeries.includes(s.key)).map((s) => s.key));
@@ -507,7 +508,7 @@ export class App {
       const other = this.state.view === "curves" ? counterpartSeries(focus, series) : null;
       if (other) want.add(other.key);
     }
-    return series.filter((s) => want.has(s.key));
+    return series.filter((s) => want.has(s.key) && hasCurves(s.info));
   }
 
   /** The series of the one-series views: the user's pick, else a validation series, else the
@@ -1040,6 +1041,7 @@ export class App {
   }
 }
 
+const hasCurves = (info: TagInfo | undefined) => !!info?.kinds.includes("stats");
 const hasConfusion = (info: TagInfo | undefined) => !!info?.kinds.includes("confusion");
 /** The Confusion tab shows a series' matrix, or its kept samples alone when it has no matrix. */
 const showsInConfusionTab = (info: TagInfo | undefined) => hasConfusion(info) || !!info?.kinds.includes("samples");

@@ -237,4 +237,20 @@ describe("runs with a matrix, and runs with neither", () => {
     expect(tab("confusion").title).toContain("or kept samples");
     expect(tab("report").disabled).toBe(true);
   });
+
+  it("a series with kept samples but no per-class stats (no curves) is never asked for curves: no error notice", async () => {
+    const api = apiWithRuns("noconf");
+    api.tagsData.noconf.perclass.kinds = ["samples"];
+    delete api.curvesData.noconf;
+    await mount(api);
+    expect($("[data-view=mistakes]")).not.toBeNull();
+    expect(api.calls.some((c) => c.startsWith("curves:noconf"))).toBe(false);
+    expect($("[data-role=notices]")!.textContent).toBe("");
+    expect(samples().length).toBeGreaterThan(0);
+    // the Curves tab lists it, with nothing to draw and nothing to complain about
+    tab("curves").click();
+    await flush();
+    expect(api.calls.some((c) => c.startsWith("curves:noconf"))).toBe(false);
+    expect($("[data-role=notices]")!.textContent).toBe("");
+  });
 });
