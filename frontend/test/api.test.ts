@@ -1,19 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  ApiError,
-  curvesUrl,
-  decodeBinaryAnswer,
-  httpApi,
-  parseConfusion,
-  parseCurves,
-  parseDiff,
-  parseOrder,
-  parsePairs,
-  parseReport,
-  parseTags,
-  reportCsvUrl,
-  routeUrl,
-} from "../src/api";
+import { ApiError } from "../src/data/api";
+import { curvesUrl, reportCsvUrl, routeUrl } from "../src/data/routes";
+import { decodeBinaryAnswer, parseConfusion, parseCurves, parseDiff, parseOrder, parsePairs, parseReport, parseTags } from "../src/data/answers";
+import { httpApi } from "../src/data/http-api";
 import { fixture } from "./helpers";
 
 function respond(status: number, body: string | ArrayBuffer, contentType = "application/json"): Response {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App, EMPTY_SNIPPET } from "../src/app";
-import { STORAGE_KEY } from "../src/state";
-import { CurvesView } from "../src/views/curves";
+import { App, EMPTY_SNIPPET } from "../src/app/app";
+import { STORAGE_KEY } from "../src/state/saved-state";
+import { CurvesView } from "../src/curves/curves-view";
 import { defaultApi, FakeApi, fakeChart, flush, MemoryStorage, synthCurves } from "./helpers";
 
 let apps: App[] = [];

@@ -1,9 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ClassFinder, findClasses, legendTicks, StepSlider } from "../src/controls";
-import { ColorScale, BLUES } from "../src/colorscale";
-import { sparkPoints } from "../src/sparkline";
-import { compactCount, compactShare, formatShare, signed } from "../src/format";
-import { safeFilename } from "../src/download";
+import { ClassFinder, findClasses } from "../src/ui/class-finder";
+import { legendTicks } from "../src/ui/legend";
+import { StepSlider } from "../src/ui/step-slider";
+import { ColorScale, BLUES } from "../src/ui/color-scale";
+import { sparkPoints } from "../src/ui/sparkline";
+import { compactCount, compactShare, formatShare, signed } from "../src/lib/format";
+import { safeFilename } from "../src/ui/download";
 
 beforeEach(() => document.body.replaceChildren());
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { classFlags, factNotices, outsideMatrixAt, outsideText, seriesFacts, type SeriesFactsOf } from "../src/facts";
-import { stepList } from "../src/format";
+import { classFlags, factNotices, outsideMatrixAt, outsideText, seriesFacts, type SeriesFactsOf } from "../src/data/facts";
+import { stepList } from "../src/lib/format";
 import { synthCurves } from "./helpers";
 
 /** Curves of classes a, b, c over steps 0..5 with what a writer counts apart. */

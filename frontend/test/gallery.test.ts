@@ -4,12 +4,12 @@
 // (regression). happy-dom loads no images: sources, sizes and classes are checked here, the
 // decoded pixels in the browser tests.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App } from "../src/app";
-import { STORAGE_KEY } from "../src/state";
-import type { ConfusionView } from "../src/views/confusion";
-import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
-import { defaultState } from "../src/state";
-import { SAMPLES_SNIPPET } from "../src/samples";
+import { App } from "../src/app/app";
+import { STORAGE_KEY } from "../src/state/saved-state";
+import type { ConfusionView } from "../src/confusion/confusion-view";
+import { decodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
+import { defaultState } from "../src/state/view-state";
+import { SAMPLES_SNIPPET } from "../src/samples/scopes";
 import { FakeWindow, flush, MemoryStorage, samplesApi, samplesRuns, startApp, type FakeApi } from "./helpers";
 
 const HOSTILE_CLASS = "<b>three</b>";

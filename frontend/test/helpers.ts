@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import type { Api } from "../src/api";
-import { ApiError, parseConfusion, parseCurves, parseDiff, parseHistory, parseOrder, parsePairs, parseReport, parseSamples, parseTags } from "../src/api";
-import { App } from "../src/app";
-import type { ChartFactory, ChartOptions } from "../src/chart";
-import { DEFAULT_NAME, seriesKey, seriesLabel } from "../src/series";
+import type { Api } from "../src/data/api";
+import { ApiError } from "../src/data/api";
+import { parseConfusion, parseCurves, parseDiff, parseHistory, parseOrder, parsePairs, parseReport, parseSamples, parseTags } from "../src/data/answers";
+import { App } from "../src/app/app";
+import type { ChartFactory, ChartOptions } from "../src/curves/chart-model";
+import { DEFAULT_NAME, seriesKey, seriesLabel } from "../src/data/series";
 import type {
   RunCurves,
   ConfusionData,
@@ -18,7 +19,7 @@ import type {
   SampleOrder,
   SamplesResponse,
   TagsResponse,
-} from "../src/types";
+} from "../src/data/types";
 
 const here = dirname(fileURLToPath(import.meta.url));
 

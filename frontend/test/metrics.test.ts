@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { f1Of, metricById, precisionOf, recallOf } from "../src/metrics";
-import { parseCurves } from "../src/api";
+import { f1Of, metricById, precisionOf, recallOf } from "../src/data/metrics";
+import { parseCurves } from "../src/data/answers";
 import { fixture } from "./helpers";
 
 describe("precision, recall and F1 from tp/fp/fn", () => {

@@ -3,9 +3,9 @@
 // the real backend (fixtures/capture_samples.py, run "noconf": 8x8 digits with ids, 3 steps,
 // samples_per_cell=2, max_samples=8, a hostile class name).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App } from "../src/app";
-import { defaultState } from "../src/state";
-import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
+import { App } from "../src/app/app";
+import { defaultState } from "../src/state/view-state";
+import { decodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
 import { FakeWindow, flush, MemoryStorage, samplesApi, samplesRuns, startApp, type FakeApi } from "./helpers";
 
 const HOSTILE_CLASS = "<b>three</b>";

@@ -1,7 +1,8 @@
 // The gallery's pure logic, and the samples routes' answers as the frontend reads them
 // (fixtures captured from the real backend by fixtures/capture_samples.py).
 import { describe, expect, it } from "vitest";
-import { parseHistory, parseSamples, parseSteps, safeBlobUrl, samplesUrl } from "../src/api";
+import { parseHistory, parseSamples, parseSteps } from "../src/data/answers";
+import { safeBlobUrl, samplesUrl } from "../src/data/routes";
 import {
   classScope,
   noConfusionNote,
@@ -22,11 +23,12 @@ import {
   scopeTitle,
   widerScopes,
   wording,
-} from "../src/samples";
-import { defaultState, deserializeState, parseGallery, serializeState } from "../src/state";
-import { decodeLink, encodeLink } from "../src/urlstate";
+} from "../src/samples/scopes";
+import { defaultState } from "../src/state/view-state";
+import { deserializeState, parseGallery, serializeState } from "../src/state/saved-state";
+import { decodeLink, encodeLink } from "../src/state/url-state";
 import { samplesRuns, serveSamples } from "./helpers";
-import type { SampleFilter, SampleOrder } from "../src/types";
+import type { SampleFilter, SampleOrder } from "../src/data/types";
 
 const runs = samplesRuns();
 const DIGITS = ["zero", "one", "two", "<b>three</b>"];

@@ -2,11 +2,11 @@
 // organising a logdir give the same tab; facts are keyed by series; multi-head runs are
 // grouped by class set; malformed steps the plugin skipped are shown per series.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App } from "../src/app";
-import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
-import { defaultState } from "../src/state";
-import { seriesKey } from "../src/series";
-import type { CurvesResponse, TagInfo } from "../src/types";
+import { App } from "../src/app/app";
+import { decodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
+import { defaultState } from "../src/state/view-state";
+import { seriesKey } from "../src/data/series";
+import type { CurvesResponse, TagInfo } from "../src/data/types";
 import { confusionFixture, FakeApi, FakeWindow, flush, MemoryStorage, pairsFixture, reportFixture, startApp, synthCurves, type fakeChart } from "./helpers";
 
 const CLASSES = ["cat", "dog", "bird", "fish"];

@@ -15,9 +15,9 @@ import {
   shortRun,
   splitOfSeries,
   type Series,
-} from "../src/series";
-import { assignDashes } from "../src/colors";
-import type { TagInfo, TagsResponse } from "../src/types";
+} from "../src/data/series";
+import { assignDashes } from "../src/ui/colors";
+import type { TagInfo, TagsResponse } from "../src/data/types";
 
 const info = (classNames: string[], task = "multiclass"): TagInfo => ({ kinds: ["stats"], task, class_names: classNames, num_classes: classNames.length, loss: "" });
 const TEN = Array.from({ length: 10 }, (_, i) => `c${i}`);

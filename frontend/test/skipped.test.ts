@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { reportingSkipped, SkippedLog, skippedText, summarizeSkipped, type SkipSource } from "../src/skipped";
-import type { Skip } from "../src/types";
+import { reportingSkipped, SkippedLog, skippedText, summarizeSkipped, type SkipSource } from "../src/data/skipped";
+import type { Skip } from "../src/data/types";
 import { defaultApi } from "./helpers";
 
 const entries: Skip[] = [

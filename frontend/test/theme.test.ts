@@ -9,11 +9,11 @@ import {
   LIGHT_COLORS,
   TENSORBOARD_DARK_CLASS,
   themeColors,
-} from "../src/theme";
-import { ColorScale, hexToRgb } from "../src/colorscale";
-import { renderHeatmap } from "../src/heatmap";
-import { classColor, greyFor, meanColor, runColor, RUN_COLORS } from "../src/colors";
-import { App } from "../src/app";
+} from "../src/ui/theme";
+import { ColorScale, hexToRgb } from "../src/ui/color-scale";
+import { renderHeatmap } from "../src/ui/heat-raster";
+import { classColor, greyFor, meanColor, runColor, RUN_COLORS } from "../src/ui/colors";
+import { App } from "../src/app/app";
 import { defaultApi, fakeChart, flush, MemoryStorage } from "./helpers";
 
 /** A stand-in for TensorBoard's window: its own document, whose <body> carries the class. */

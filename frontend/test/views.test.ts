@@ -2,14 +2,14 @@
 // the route fixtures (happy-dom has no canvas: layout, hit-testing, text and state are tested;
 // the pixels are tested in heatmap.test.ts and in the browser tests).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App } from "../src/app";
-import { STORAGE_KEY } from "../src/state";
-import { parseConfusion } from "../src/api";
-import { decodeLink, encodeLink, LINK_KEY, parseHash } from "../src/urlstate";
-import { defaultState } from "../src/state";
-import type { ConfusionView } from "../src/views/confusion";
-import type { ClassHeatmapView } from "../src/views/classheat";
-import type { ConfusionData, PairsResponse, ReportResponse } from "../src/types";
+import { App } from "../src/app/app";
+import { STORAGE_KEY } from "../src/state/saved-state";
+import { parseConfusion } from "../src/data/answers";
+import { decodeLink, encodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
+import { defaultState } from "../src/state/view-state";
+import type { ConfusionView } from "../src/confusion/confusion-view";
+import type { ClassHeatmapView } from "../src/class-heatmap/class-heatmap-view";
+import type { ConfusionData, PairsResponse, ReportResponse } from "../src/data/types";
 import {
   confusionApi,
   FakeApi,
