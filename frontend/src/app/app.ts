@@ -47,6 +47,7 @@ import { ReportView } from "../report/report-view";
 import type { View, ViewContext } from "./view-contract";
 import { decodeLink, LinkSync } from "../state/url-state";
 import { currentTheme } from "../ui/theme";
+import { cacheKey } from "../lib/keys";
 
 export const REFRESH_SECONDS = 30;
 
@@ -949,7 +950,7 @@ export class App {
     const metric = d.metric;
     const query = this.state.classFilter;
     // rebuilding 1000 rows on every slider move is wasted work: skip when nothing listed changed
-    const key = JSON.stringify([
+    const key = cacheKey(
       this.dataVersion,
       d.group?.id,
       d.active,
@@ -962,7 +963,7 @@ export class App {
       this.state.classes,
       this.state.colorBy,
       currentTheme(),
-    ]);
+    );
     if (key === this.classListKey) return;
     this.classListKey = key;
     const shown = d.classNames.map((n, i) => ({ n, i })).filter(({ n }) => matchesFilter(n, query));

@@ -17,7 +17,7 @@ import { DASH } from "../lib/format";
 import type { MetricDef } from "../data/metrics";
 import type { View, ViewContext } from "../app/view-contract";
 import { shownMask } from "../state/selection";
-import { orderHash } from "../lib/keys";
+import { cacheKey, orderHash } from "../lib/keys";
 
 const SORTS: { key: HeatSortKey; label: string; title: string }[] = [
   { key: "final", label: "Final value", title: "The class's latest value" },
@@ -192,7 +192,7 @@ export class ClassHeatmapView implements View {
       missing: themeColors().missing,
     });
     const steps = curves.steps;
-    const key = JSON.stringify([series.key, metric.id, smoothing, log, steps.length, steps[steps.length - 1], orderHash(this.order), sortKey, desc, ctx.refreshId, currentTheme()]);
+    const key = cacheKey(series.key, metric.id, smoothing, log, steps.length, steps[steps.length - 1], orderHash(this.order), sortKey, desc, ctx.refreshId, currentTheme());
     if (key !== this.drawnKey) {
       this.drawnKey = key;
       const identity = Int32Array.from({ length: steps.length }, (_, i) => i);

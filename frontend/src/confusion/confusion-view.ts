@@ -25,7 +25,7 @@ import type { GalleryScope, GalleryState, TableKey, ViewState } from "../state/v
 import { scopeFits } from "../samples/scopes";
 import { SamplesGallery } from "../samples/gallery";
 import { field, segmented } from "../ui/widgets";
-import { orderHash } from "../lib/keys";
+import { cacheKey as k, keyStartsWith as startsKey, orderHash } from "../lib/keys";
 import { nextSort, sortHeader } from "../ui/sort-header";
 import type { View, ViewContext } from "../app/view-contract";
 import { shownMask } from "../state/selection";
@@ -42,9 +42,6 @@ export interface ConfusionViewOptions {
   debounceMs?: number;
 }
 
-/** A cache key from parts (NUL cannot occur in run or tag names). */
-const k = (...parts: (string | number | null)[]) => parts.map((p) => (p === null ? "latest" : String(p))).join("\u0000");
-const startsKey = (key: string | null, ...parts: (string | number | null)[]) => key !== null && key.startsWith(k(...parts) + "\u0000");
 
 export class ConfusionView implements View {
   readonly id = "confusion";
@@ -536,7 +533,7 @@ export class ConfusionView implements View {
       this.showingDiff = !!diff;
     }
     this.hideMessage();
-    const key = [cm.run, cm.step, cm.n, s.norm, s.order, s.logColor, s.errorsOnly, diff ? `${diff.base_run}@${diff.base_step}` : "", orderHash(this.order), clusterOk ? 1 : 0, ctx.refreshId, currentTheme()].join("|");
+    const key = k(cm.run, cm.step, cm.n, s.norm, s.order, s.logColor, s.errorsOnly, diff ? [diff.base_run, diff.base_step] : null, orderHash(this.order), clusterOk, ctx.refreshId, currentTheme());
     const spec = this.spec(cm, model, diff, s.norm, s.logColor, s.errorsOnly);
     if (key !== this.drawnKey) {
       this.drawnKey = key;

@@ -11,6 +11,7 @@ import { currentTheme } from "../ui/theme";
 import { dashSample, nonfiniteBadge, swatch } from "../ui/widgets";
 import { compactLabels } from "../data/series";
 import type { View, ViewContext } from "../app/view-contract";
+import { cacheKey } from "../lib/keys";
 
 export function formatStep(v: number): string {
   if (Number.isInteger(v)) return String(v);
@@ -331,7 +332,7 @@ function drawKey(ctx: ViewContext): string {
   });
   let sel = "";
   for (const b of ctx.selected) sel += b ? "1" : "0";
-  return JSON.stringify([
+  return cacheKey(
     runs,
     s.metric,
     s.xAxis,
@@ -346,7 +347,7 @@ function drawKey(ctx: ViewContext): string {
     sel,
     // the chart's colours are the theme's: a switch rebuilds it
     currentTheme(),
-  ]);
+  );
 }
 
 function unitName(seconds: number): string {

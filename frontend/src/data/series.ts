@@ -5,6 +5,7 @@
 // and class names are compatible and overlaid; the others form other groups. Pure.
 import type { TagInfo, TagsResponse } from "./types";
 import { compareNatural } from "../lib/sorting";
+import { cacheKey } from "../lib/keys";
 
 export type Split = "train" | "validation" | "test";
 
@@ -67,8 +68,8 @@ export function splitOfSeries(s: SeriesRef): Split | null {
 /** What a series' split belongs to: the series with the split taken out of the part that
  * carries it (its name, else its run). Train and validation of one experiment share it. */
 function experimentOf(s: SeriesRef): string {
-  if (s.name !== DEFAULT_NAME && splitOf(s.name)) return JSON.stringify([s.run, parentPath(s.name)]);
-  return JSON.stringify([parentPath(s.run), s.name]);
+  if (s.name !== DEFAULT_NAME && splitOf(s.name)) return cacheKey(s.run, parentPath(s.name));
+  return cacheKey(parentPath(s.run), s.name);
 }
 
 /** A series' label: the run for the default name, "run · name" otherwise (the name alone for

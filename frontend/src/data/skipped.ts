@@ -6,6 +6,7 @@ import type { Api } from "./api";
 import type { Skip } from "./types";
 import { stepList } from "../lib/format";
 import { seriesLabel } from "./series";
+import { cacheKey } from "../lib/keys";
 
 /** Groups of (kind, reason) a notice lists before "and N more". */
 const MAX_GROUPS = 3;
@@ -22,7 +23,7 @@ export interface SkippedGroup {
 export function summarizeSkipped(list: readonly Skip[]): SkippedGroup[] {
   const groups = new Map<string, SkippedGroup>();
   for (const e of list) {
-    const id = `${e.kind}\u0000${e.reason}`;
+    const id = cacheKey(e.kind, e.reason);
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { kind: e.kind, reason: e.reason, steps: [] }));
     if (!g.steps.includes(e.step)) g.steps.push(e.step);
@@ -52,8 +53,8 @@ export function skippedText(source: SkipSource, list: readonly Skip[]): string {
   return `Skipped malformed data of ${sourceLabel(source)}: ${parts.join("; ")}. The other steps are shown.`;
 }
 
-const entryId = (e: Skip) => `${e.kind}\u0000${e.step}\u0000${e.reason}`;
-const sourceId = (s: SkipSource) => JSON.stringify([s.run, s.name, s.baseRun ?? null]);
+const entryId = (e: Skip) => cacheKey(e.kind, e.step, e.reason);
+const sourceId = (s: SkipSource) => cacheKey(s.run, s.name, s.baseRun ?? null);
 
 /** What the plugin skipped, per source, and what the user dismissed. Steps skipped once stay
  * listed (event files only grow); a dismissed entry comes back only if it is new. */
@@ -82,7 +83,7 @@ export class SkippedLog {
   pending(): { id: string; source: SkipSource; entries: Skip[] }[] {
     const out: { id: string; source: SkipSource; entries: Skip[] }[] = [];
     for (const [id, rec] of this.sources) {
-      const entries = [...rec.entries.values()].filter((e) => !this.dismissed.has(`${id}\u0000${entryId(e)}`));
+      const entries = [...rec.entries.values()].filter((e) => !this.dismissed.has(cacheKey(id, entryId(e))));
       if (entries.length) out.push({ id, source: rec.source, entries });
     }
     return out;
@@ -91,7 +92,7 @@ export class SkippedLog {
   /** Hides what a source's notice lists now. */
   dismiss(id: string): void {
     const rec = this.sources.get(id);
-    if (rec) for (const e of rec.entries.values()) this.dismissed.add(`${id}\u0000${entryId(e)}`);
+    if (rec) for (const e of rec.entries.values()) this.dismissed.add(cacheKey(id, entryId(e)));
   }
 }
 

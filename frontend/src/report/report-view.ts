@@ -4,6 +4,7 @@ import { h, setChildren } from "../ui/dom";
 import { reportCsvUrl } from "../data/routes";
 import type { ReportResponse } from "../data/types";
 import { StepSlider } from "../ui/step-slider";
+import { cacheKey } from "../lib/keys";
 import { Keyed } from "../data/keyed";
 import { formatCount, formatMetric, formatNumber } from "../lib/format";
 import { IN_RANGE_LABEL, IN_RANGE_TITLE } from "../data/metrics";
@@ -77,7 +78,7 @@ export class ReportView implements View {
       return;
     }
     const s = ctx.state;
-    const key = [run, ctx.name, s.step ?? "latest", this.lastRefresh].join("\u0000");
+    const key = cacheKey(run, ctx.name, s.step, this.lastRefresh);
     const d = this.data.data;
     if (d && (this.dataRun !== run || this.dataName !== ctx.name)) this.data.data = null;
     this.data.load(
@@ -132,7 +133,7 @@ export class ReportView implements View {
     }
     this.slider.set(r.steps, r.step, s.step === null);
     const shown = shownMask(ctx, r.class_names);
-    const key = JSON.stringify([r.step, r.class_names.length, s.reportSort, shown.map((b) => (b ? 1 : 0)).join(""), ctx.run, this.data.key, this.regression]);
+    const key = cacheKey(r.step, r.class_names.length, s.reportSort, shown, ctx.run, this.data.key, this.regression);
     if (key === this.drawnKey) return;
     this.drawnKey = key;
     this.renderSummary(r, shown);

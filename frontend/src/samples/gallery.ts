@@ -38,6 +38,7 @@ import {
   wording,
 } from "./scopes";
 import { segmented } from "../ui/widgets";
+import { cacheKey, keyStartsWith, type KeyPart } from "../lib/keys";
 
 export interface GalleryContext {
   api: Api;
@@ -67,7 +68,6 @@ export interface GalleryContext {
 
 const HINT = "Arrow keys move the selection · Enter or a click opens the larger view";
 
-const SEP = "\u0000";
 const TEXT_THUMB_CHARS = 600;
 const PNG = "image/png";
 const TEXT = "text/plain";
@@ -157,13 +157,13 @@ export class SamplesGallery {
     this.ctx?.setGallery(null, { rerender: true });
   }
 
-  private listBase(ctx: GalleryContext): string {
-    return [ctx.run, ctx.name, scopeId(ctx.state.scope), ctx.state.sort].join(SEP);
+  private listBase(ctx: GalleryContext): KeyPart[] {
+    return [ctx.run, ctx.name, scopeId(ctx.state.scope), ctx.state.sort];
   }
 
   /** The list's key: the latest step is its own key ("latest"), never a number's. */
   private listKey(ctx: GalleryContext): string {
-    return [this.listBase(ctx), ctx.step ?? "latest", ctx.refreshId].join(SEP);
+    return cacheKey(...this.listBase(ctx), ctx.step, ctx.refreshId);
   }
 
   update(ctx: GalleryContext): void {
@@ -182,7 +182,7 @@ export class SamplesGallery {
         },
       );
       this.stepsWith.load(
-        [ctx.run, ctx.name, ctx.refreshId].join(SEP),
+        cacheKey(ctx.run, ctx.name, ctx.refreshId),
         () => ctx.api.steps(ctx.run, ctx.name, "samples"),
         () => {
           // also after a refused step, whose answer lists no steps
@@ -203,7 +203,7 @@ export class SamplesGallery {
     const names = ctx.classNames;
     const words = wording(ctx.task);
     // rebuilt only when they change: a focused breadcrumb keeps the focus through a refresh
-    const crumbsKey = [scopeId(s.scope), ctx.task, ...names].join(SEP);
+    const crumbsKey = cacheKey(scopeId(s.scope), ctx.task, names);
     if (crumbsKey !== this.crumbsKey) {
       this.crumbsKey = crumbsKey;
       setChildren(
@@ -227,7 +227,7 @@ export class SamplesGallery {
       this.hint.hidden = true;
       this.sub.textContent = ctx.step === null ? "Latest step" : `Step ${ctx.step}`;
       this.showBody(
-        "nosamples",
+        cacheKey("nosamples"),
         h(
           "div",
           { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": "no-samples" } },
@@ -241,7 +241,7 @@ export class SamplesGallery {
     }
     this.sortRow.hidden = false;
     const wantKey = this.listKey(ctx);
-    const sameBase = this.list.key !== null && this.list.key.startsWith(this.listBase(ctx) + SEP);
+    const sameBase = keyStartsWith(this.list.key, ...this.listBase(ctx));
     const data = sameBase ? this.list.data : null;
     const loading = this.list.pending !== null;
     const fresh = this.list.key === wantKey;
@@ -259,7 +259,7 @@ export class SamplesGallery {
     if (!sameBase || (!fresh && !data)) {
       if (this.list.error && fresh) this.renderError(ctx, this.list.error);
       else {
-        this.showBody("loading", h("div", { class: "pc-side-empty" }, "Loading samples…"));
+        this.showBody(cacheKey("loading"), h("div", { class: "pc-side-empty" }, "Loading samples…"));
         this.renderLarge();
       }
       return;
@@ -272,14 +272,14 @@ export class SamplesGallery {
     this.hint.hidden = data.samples.length === 0;
     if (!data.samples.length) {
       this.showBody(
-        `empty${SEP}${this.list.key}${SEP}${ctx.mistakes}`,
+        cacheKey("empty", this.list.key, ctx.mistakes),
         h("div", { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": "none-kept" } }, h("p", null, emptyMessage(s.scope, names, ctx.task, data.step, ctx.mistakes, data))),
       );
       this.renderLarge();
       return;
     }
     // the grid is rebuilt only for another answer; the selection moves without a rebuild
-    const gridKey = `grid${SEP}${data.step}${SEP}${data.task}${SEP}${names.join(SEP)}${SEP}${data.samples.map((x) => `${x.blob}|${x.id}`).join(" ")}`;
+    const gridKey = cacheKey("grid", data.step, data.task, names, data.samples.map((x) => [x.blob, x.id]));
     if (gridKey !== this.drawnKey) this.showBody(gridKey, this.grid(ctx, data));
     this.applySelection(false);
     this.renderLarge();
@@ -289,7 +289,7 @@ export class SamplesGallery {
     if (key === this.drawnKey) return;
     this.drawnKey = key;
     const hadFocus = this.body.contains(document.activeElement);
-    if (!key.startsWith("grid")) {
+    if (!keyStartsWith(key, "grid")) {
       this.items = [];
       this.shown = [];
     }
@@ -318,7 +318,7 @@ export class SamplesGallery {
         );
       }
     } else children.push(h("p", { class: "pc-error-text" }, `Could not load the samples: ${error}`));
-    this.showBody(`error${SEP}${this.list.key}${SEP}${error}${SEP}${steps?.join(",")}`, h("div", { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": missing ? "no-step" : "error" } }, ...children));
+    this.showBody(cacheKey("error", this.list.key, error, steps), h("div", { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": missing ? "no-step" : "error" } }, ...children));
     this.renderLarge();
   }
 
@@ -535,9 +535,9 @@ export class SamplesGallery {
     const o = outcome(smp, names, task);
     if (smp.id !== null) {
       const id = String(smp.id);
-      this.history.load([ctx.run, ctx.name, id, ctx.refreshId].join(SEP), () => ctx.api.sampleHistory(ctx.run, ctx.name, id), () => this.renderLarge());
+      this.history.load(cacheKey(ctx.run, ctx.name, id, ctx.refreshId), () => ctx.api.sampleHistory(ctx.run, ctx.name, id), () => this.renderLarge());
     }
-    const key = ["sample", smp.blob, sampleKey(smp), this.sel, this.shown.length, this.historySignature(ctx, smp.id)].join(SEP);
+    const key = cacheKey("sample", smp.blob, sampleKey(smp), this.sel, this.shown.length, this.historySignature(ctx, smp.id));
     const wasHidden = this.lightbox.hidden;
     this.lightbox.hidden = false;
     if (key === this.largeKey) return;
@@ -588,13 +588,13 @@ export class SamplesGallery {
   /** The loaded history of a sample id (kept while a refresh reloads it), or why there is none. */
   private historyOf(ctx: GalleryContext, id: string | number | null): { data: SampleHistory | null; error: string | null } {
     if (id === null) return { data: null, error: null };
-    const mine = this.history.key?.startsWith([ctx.run, ctx.name, String(id)].join(SEP) + SEP) ?? false;
+    const mine = keyStartsWith(this.history.key, ctx.run, ctx.name, String(id));
     return mine ? { data: this.history.data, error: this.history.error } : { data: null, error: null };
   }
 
   private historySignature(ctx: GalleryContext, id: string | number | null): string {
     const { data, error } = this.historyOf(ctx, id);
-    return data ? JSON.stringify(data.history) + data.steps.length : `${error}`;
+    return data ? cacheKey(data.history, data.steps.length) : cacheKey(error);
   }
 
   /** The large view when the selected sample is not among the kept mistakes shown (the step
@@ -602,8 +602,8 @@ export class SamplesGallery {
   private renderNotHere(ctx: GalleryContext, data: SamplesResponse): void {
     const key = ctx.state.selected ?? "";
     const id = key.startsWith("id:") ? key.slice(3) : null;
-    if (id !== null) this.history.load([ctx.run, ctx.name, id, ctx.refreshId].join(SEP), () => ctx.api.sampleHistory(ctx.run, ctx.name, id), () => this.renderLarge());
-    const sig = ["missing", key, data.step, scopeId(ctx.state.scope), this.historySignature(ctx, id)].join(SEP);
+    if (id !== null) this.history.load(cacheKey(ctx.run, ctx.name, id, ctx.refreshId), () => ctx.api.sampleHistory(ctx.run, ctx.name, id), () => this.renderLarge());
+    const sig = cacheKey("missing", key, data.step, scopeId(ctx.state.scope), this.historySignature(ctx, id));
     const wasHidden = this.lightbox.hidden;
     this.lightbox.hidden = false;
     if (sig === this.largeKey) return;

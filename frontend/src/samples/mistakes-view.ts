@@ -10,8 +10,8 @@ import type { GalleryState } from "../state/view-state";
 import { classScope, noConfusionNote, scopeClass, scopeFits, wording } from "./scopes";
 import { SamplesGallery } from "./gallery";
 import type { View, ViewContext } from "../app/view-contract";
+import { cacheKey } from "../lib/keys";
 
-const SEP = "\u0000";
 const lastOf = (steps: readonly number[]): number | null => (steps.length ? steps[steps.length - 1] : null);
 
 export class MistakesView implements View {
@@ -129,14 +129,14 @@ export class MistakesView implements View {
   }
 
   private stepsOf(ctx: ViewContext, run: string): number[] {
-    return this.steps && this.steps.of === [run, ctx.name].join(SEP) ? this.steps.steps : [];
+    return this.steps && this.steps.of === cacheKey(run, ctx.name) ? this.steps.steps : [];
   }
 
   private onSteps(run: string, name: string, steps: number[]): void {
     const ctx = this.ctx;
     // an answer for a run no longer shown changes nothing
     if (!ctx || ctx.run !== run || ctx.name !== name) return;
-    this.steps = { of: [run, name].join(SEP), steps };
+    this.steps = { of: cacheKey(run, name), steps };
     this.renderSlider(ctx, run);
   }
 
