@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App, EMPTY_SNIPPET } from "../src/app/app";
+import { App } from "../src/app/app";
+import { EMPTY_SNIPPET } from "../src/app/empty-state";
 import { STORAGE_KEY } from "../src/state/saved-state";
 import { CurvesView } from "../src/curves/curves-view";
 import { defaultApi, FakeApi, fakeChart, flush, MemoryStorage, synthCurves } from "./helpers";
