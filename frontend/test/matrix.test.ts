@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { classOrder, ConfusionModel, csvCell, labelStats, matrixCsv, positions, topCells, visibleOrder } from "../src/confusion/matrix";
+import { classOrder, ConfusionModel, csvCell, matrixCsv, positions, topCells, visibleOrder } from "../src/confusion/matrix";
+import { labelStats } from "../src/confusion/label-stats";
 
 // rows = true, cols = predicted
 //        a  b  c

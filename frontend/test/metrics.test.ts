@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { f1Of, metricById, precisionOf, recallOf } from "../src/data/metrics";
+import { f1Of, precisionOf, recallOf } from "../src/lib/rates";
+import { metricById } from "../src/data/metrics";
 import { parseCurves } from "../src/data/answers";
 import { fixture } from "./helpers";
 

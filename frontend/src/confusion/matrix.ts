@@ -1,7 +1,9 @@
 // Confusion-matrix logic: normalisation, class orders, cell details, top cells, CSV. Pure.
 import { compareNatural } from "../lib/sorting";
-import { f1Of, precisionOf, recallOf } from "../data/metrics";
 import type { Norm, Order } from "../state/view-state";
+
+/** How many most-confused pairs (and biggest changes of a difference) the side panel lists. */
+export const PAIRS_LIMIT = 20;
 
 export interface CellInfo {
   count: number;
@@ -229,29 +231,4 @@ export function matrixCsv(names: readonly string[], values: ArrayLike<number>, n
     lines.push(row.join(","));
   }
   return lines.join("\r\n") + "\r\n";
-}
-
-export interface LabelStats {
-  label: number;
-  tn: number;
-  fp: number;
-  fn: number;
-  tp: number;
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
-  support: number;
-}
-
-/** Per-label counts and metrics of a multilabel run (labels = C*4 [tn, fp, fn, tp]). */
-export function labelStats(labels: Float64Array): LabelStats[] {
-  const out: LabelStats[] = [];
-  for (let k = 0; k < labels.length / 4; k++) {
-    const tn = labels[k * 4];
-    const fp = labels[k * 4 + 1];
-    const fn = labels[k * 4 + 2];
-    const tp = labels[k * 4 + 3];
-    out.push({ label: k, tn, fp, fn, tp, precision: precisionOf({ tp, fp, fn }), recall: recallOf({ tp, fp, fn }), f1: f1Of({ tp, fp, fn }), support: tp + fn });
-  }
-  return out;
 }

@@ -5,7 +5,8 @@
 // them ("max", "min" or "maxabs" pooling) so that a single confusion is never dropped; when it
 // has fewer, a cell covers a whole number of pixels (floor or ceil of pixels/cells): crisp,
 // pixel-exact cells without any image smoothing.
-import { DIAGONAL_RGB, MISSING_RGB, type Rgb } from "./color-scale";
+
+type Rgb = readonly [number, number, number];
 
 export type Pool = "max" | "min" | "maxabs";
 
@@ -47,7 +48,7 @@ export interface CellSource {
   /** data row of each display row; data column of each display column */
   rowIdx: ArrayLike<number>;
   colIdx: ArrayLike<number>;
-  /** cells whose data row equals their data column are drawn as DIAGONAL_RGB */
+  /** cells whose data row equals their data column are drawn in the scale's diagonal colour */
   maskDiagonal: boolean;
   pool: Pool;
 }
@@ -56,9 +57,9 @@ export interface LutScale {
   lut: Uint8ClampedArray;
   /** 0..255, or -1 for no value */
   index(v: number): number;
-  /** colours of cells without a value and of the masked diagonal (default: the light ones) */
-  missingRgb?: Rgb;
-  diagonalRgb?: Rgb;
+  /** colours of cells without a value and of the masked diagonal */
+  missingRgb: Rgb;
+  diagonalRgb: Rgb;
 }
 
 export interface Window {
@@ -77,8 +78,8 @@ export function renderHeatmap(out: Uint8ClampedArray, W: number, H: number, src:
   const ym = axisMap(H, win.r0, win.r1 - win.r0);
   const { values, stride, rowIdx, colIdx, maskDiagonal, pool } = src;
   const lut = scale.lut;
-  const missing = scale.missingRgb ?? MISSING_RGB;
-  const diagonal = scale.diagonalRgb ?? DIAGONAL_RGB;
+  const missing = scale.missingRgb;
+  const diagonal = scale.diagonalRgb;
   const mode = pool === "max" ? 0 : pool === "min" ? 1 : 2;
   let reads = 0;
   const line = W * 4;
