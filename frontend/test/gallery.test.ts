@@ -9,7 +9,7 @@ import { STORAGE_KEY } from "../src/state/saved-state";
 import type { ConfusionView } from "../src/confusion/confusion-view";
 import { decodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
 import { defaultState } from "../src/state/view-state";
-import { SAMPLES_SNIPPET } from "../src/samples/scopes";
+import { SAMPLES_SNIPPET } from "../src/samples/sample-info";
 import { FakeWindow, flush, MemoryStorage, samplesApi, samplesRuns, startApp, type FakeApi } from "./helpers";
 
 const HOSTILE_CLASS = "<b>three</b>";

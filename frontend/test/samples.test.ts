@@ -3,27 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { parseHistory, parseSamples, parseSteps } from "../src/data/answers";
 import { safeBlobUrl, samplesUrl } from "../src/data/routes";
-import {
-  classScope,
-  noConfusionNote,
-  scopeClass,
-  describeSteps,
-  displaySize,
-  emptyMessage,
-  formatScore,
-  gridColumns,
-  historySummary,
-  KEPT_RULE,
-  moveIndex,
-  nearestStep,
-  outcome,
-  sampleKey,
-  scopeFilter,
-  scopeFits,
-  scopeTitle,
-  widerScopes,
-  wording,
-} from "../src/samples/scopes";
+import { classScope, noConfusionNote, scopeClass, emptyMessage, KEPT_RULE, scopeFilter, scopeFits, scopeTitle, widerScopes } from "../src/samples/scopes";
+import { describeSteps, formatScore, gridColumns, historySummary, moveIndex, nearestStep, outcome, sampleKey, wording } from "../src/samples/sample-info";
+import { displaySize } from "../src/samples/sample-media";
 import { defaultState } from "../src/state/view-state";
 import { deserializeState, parseGallery, serializeState } from "../src/state/saved-state";
 import { decodeLink, encodeLink } from "../src/state/url-state";

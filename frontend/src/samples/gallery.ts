@@ -2,74 +2,24 @@
 // one true class, of one label (multilabel), or the most confident overall, at the step the
 // matrix shows (a run without a matrix: the step of the mistakes view's own slider).
 // Thumbnails (small images scaled up pixelated, large ones fitted; texts as text), keyboard
-// navigation, a large view with the sample's history across steps.
+// navigation; the large view (sample-large.ts) with the sample's history across steps.
 //
 // Everything from the data goes in as text (textContent) or attributes: a text sample is
 // fetched from its blob URL as text and never parsed as HTML.
 import { h, setChildren } from "../ui/dom";
-import type { Api } from "../data/api";
-import { Keyed, Lru } from "../data/keyed";
-import type { GalleryScope, GallerySort, GalleryState } from "../state/view-state";
-import type { HistoryEntry, Sample, SampleHistory, SamplesResponse } from "../data/types";
-import {
-  crumbText,
-  describeSteps,
-  displaySize,
-  emptyMessage,
-  formatId,
-  formatLoss,
-  formatScore,
-  GRID_COLUMNS,
-  gridColumns,
-  historySummary,
-  isMultilabel,
-  KEPT_RULE,
-  LARGE_PX,
-  moveIndex,
-  nearestStep,
-  outcome,
-  SAMPLES_SNIPPET,
-  sampleKey,
-  scopeFilter,
-  scopeId,
-  scopeTitle,
-  THUMB_PX,
-  widerScopes,
-  wording,
-} from "./scopes";
 import { segmented } from "../ui/widgets";
+import { Keyed } from "../data/keyed";
+import type { Sample, SamplesResponse } from "../data/types";
+import type { GalleryScope, GallerySort, GalleryState } from "../state/view-state";
 import { cacheKey, keyStartsWith, type KeyPart } from "../lib/keys";
-
-export interface GalleryContext {
-  api: Api;
-  run: string;
-  name: string;
-  task: string;
-  classNames: string[];
-  /** the step the matrix shows: the gallery follows it; null = the latest step with kept
-   * samples (a run without a matrix: the samples route resolves it) */
-  step: number | null;
-  /** the run keeps samples (the tags route lists "samples" among its kinds) */
-  hasSamples: boolean;
-  refreshId: number;
-  state: GalleryState;
-  /** the matrix's count of mistakes in the scope at this step; null when unknown */
-  mistakes: number | null;
-  /** changes the gallery's state (null closes it) */
-  setGallery(next: GalleryState | null, opts?: { rerender?: boolean }): void;
-  /** moves the step slider */
-  setStep(step: number | null): void;
-  /** false: the gallery is the whole view (no close button, Escape does not close it) */
-  closable?: boolean;
-  /** told the run's steps with kept samples whenever an answer lists them (they drive the
-   * slider of a run without a matrix) */
-  onSteps?(run: string, name: string, steps: number[]): void;
-}
+import type { GalleryContext } from "./gallery-context";
+import { crumbText, emptyMessage, KEPT_RULE, scopeFilter, scopeId, scopeTitle, widerScopes } from "./scopes";
+import { describeSteps, formatId, formatLoss, formatScore, GRID_COLUMNS, gridColumns, isMultilabel, moveIndex, nearestStep, outcome, SAMPLES_SNIPPET, sampleKey, THUMB_PX, wording } from "./sample-info";
+import { SampleMedia } from "./sample-media";
+import { SampleLarge } from "./sample-large";
 
 const HINT = "Arrow keys move the selection · Enter or a click opens the larger view";
 
-const TEXT_THUMB_CHARS = 600;
-const PNG = "image/png";
 const TEXT = "text/plain";
 
 export class SamplesGallery {
@@ -87,11 +37,9 @@ export class SamplesGallery {
   private hint: HTMLElement;
   private list = new Keyed<SamplesResponse>();
   private stepsWith = new Keyed<number[]>();
-  private history = new Keyed<SampleHistory>();
-  private texts = new Lru<string>(300);
-  private textLoads = new Map<string, Promise<string>>();
+  private media = new SampleMedia();
+  private large: SampleLarge;
   private drawnKey = "";
-  private largeKey = "";
   private crumbsKey = "";
   private items: HTMLElement[] = [];
   private shown: Sample[] = [];
@@ -130,11 +78,12 @@ export class SamplesGallery {
       this.body,
       this.hint,
     );
-    this.lightbox = h("div", {
-      class: "pc-lightbox",
-      attrs: { "data-role": "sample-large", role: "dialog", "aria-label": "Sample", tabindex: -1, hidden: true },
-      on: { keydown: (e) => this.onLargeKey(e) },
-    });
+    this.large = new SampleLarge(
+      this.media,
+      { select: (k, focus) => this.select(k, focus), close: () => this.openLarge(false), changed: () => this.renderLarge() },
+      (e) => this.onLargeKey(e),
+    );
+    this.lightbox = this.large.element;
   }
 
   // ---- state ---------------------------------------------------------------------------------
@@ -367,7 +316,7 @@ export class SamplesGallery {
             },
           },
         },
-        this.media(smp, THUMB_PX, o.headline, false),
+        this.media.element((url) => ctx.api.text(url), smp, THUMB_PX, o.headline, false),
         caption,
       );
       return item;
@@ -377,55 +326,6 @@ export class SamplesGallery {
       { class: allText ? "pc-gallery-grid pc-gallery-texts" : "pc-gallery-grid", attrs: { role: "listbox", "data-role": "gallery-grid", "aria-label": scopeTitle(ctx.state.scope, names, task, ctx.state.sort) } },
       ...this.items,
     );
-  }
-
-  /** An image (scaled to `box`) or a text (fetched as text) of a sample. */
-  private media(smp: Sample, box: number, alt: string, large: boolean): HTMLElement {
-    if (smp.media.startsWith(TEXT)) {
-      const el = h("div", { class: large ? "pc-sample-fulltext" : "pc-sample-text", attrs: { "data-role": large ? "large-text" : "sample-text" } }, "…");
-      this.fillText(el, smp.blob, large ? Infinity : TEXT_THUMB_CHARS);
-      return el;
-    }
-    if (smp.media !== PNG) return h("div", { class: "pc-sample-text pc-muted" }, `(${smp.media || "unknown media"})`);
-    const size = displaySize(smp.width, smp.height, box);
-    const img = h("img", {
-      class: size.pixelated ? "pc-sample-img pc-pixelated" : "pc-sample-img",
-      attrs: { src: smp.blob, alt, width: size.width, height: size.height, decoding: "async", draggable: "false", "data-role": large ? "large-img" : "sample-img", "data-scale": size.scale.toFixed(2) },
-      style: { width: `${size.width}px`, height: `${size.height}px` },
-      title: `${smp.width} × ${smp.height} px${size.scale !== 1 ? `, shown ×${Number(size.scale.toFixed(2))}` : ""}`,
-    });
-    img.addEventListener("error", () => img.replaceWith(h("div", { class: "pc-sample-text pc-error-text", attrs: { "data-role": "sample-broken" } }, "Could not load the image.")));
-    return h("div", { class: large ? "pc-large-media" : "pc-sample-thumb", style: large ? undefined : { width: `${box}px`, height: `${box}px` } }, img);
-  }
-
-  private fillText(el: HTMLElement, url: string, max: number): void {
-    const put = (text: string) => {
-      el.textContent = text.length > max ? text.slice(0, max) + "…" : text;
-      el.title = text.length > 300 ? text.slice(0, 300) + "…" : text;
-    };
-    const hit = this.texts.get(url);
-    if (hit !== undefined) {
-      put(hit);
-      return;
-    }
-    const ctx = this.ctx;
-    if (!ctx) return;
-    let p = this.textLoads.get(url);
-    if (!p) {
-      p = ctx.api.text(url);
-      this.textLoads.set(url, p);
-      p.then(
-        (t) => {
-          this.texts.set(url, t);
-          this.textLoads.delete(url);
-        },
-        () => this.textLoads.delete(url),
-      );
-    }
-    p.then(put, (e: unknown) => {
-      el.textContent = `Could not load the text: ${(e as Error)?.message || String(e)}`;
-      el.classList.add("pc-error-text");
-    });
   }
 
   // ---- selection and keys --------------------------------------------------------------------
@@ -520,198 +420,15 @@ export class SamplesGallery {
     const ctx = this.ctx;
     const data = this.list.data;
     if (!ctx || !ctx.state.large || !ctx.hasSamples || !data || !this.shown.length) {
-      this.lightbox.hidden = true;
-      this.largeKey = "";
+      this.large.hide();
       return;
     }
     if (this.selectedIndex() < 0) {
-      this.renderNotHere(ctx, data);
+      const names = data.class_names.length ? data.class_names : ctx.classNames;
+      this.large.renderNotHere(ctx, data, scopeTitle(ctx.state.scope, names, data.task || ctx.task));
       return;
     }
-    const smp = this.shown[this.sel];
-    const names = data.class_names.length ? data.class_names : ctx.classNames;
-    const task = data.task || ctx.task;
-    const words = wording(task);
-    const o = outcome(smp, names, task);
-    if (smp.id !== null) {
-      const id = String(smp.id);
-      this.history.load(cacheKey(ctx.run, ctx.name, id, ctx.refreshId), () => ctx.api.sampleHistory(ctx.run, ctx.name, id), () => this.renderLarge());
-    }
-    const key = cacheKey("sample", smp.blob, sampleKey(smp), this.sel, this.shown.length, this.historySignature(ctx, smp.id));
-    const wasHidden = this.lightbox.hidden;
-    this.lightbox.hidden = false;
-    if (key === this.largeKey) return;
-    const hadFocus = this.lightbox.contains(document.activeElement);
-    this.largeKey = key;
-    this.lightbox.setAttribute("aria-label", `Sample: ${o.headline}`);
-    const rect = this.lightbox.getBoundingClientRect();
-    const box = rect.width > 0 && rect.height > 0 ? Math.max(128, Math.min(512, Math.floor(Math.min(rect.height - 80, rect.width * 0.5)))) : LARGE_PX;
-    const nav = (label: string, title: string, role: string, delta: number) =>
-      h(
-        "button",
-        { class: "pc-iconbtn", title, attrs: { type: "button", "data-role": role, disabled: this.sel + delta < 0 || this.sel + delta >= this.shown.length }, on: { click: () => this.select(this.sel + delta, false) } },
-        label,
-      );
-    const row = (k: string, v: Node | string, role: string, title?: string) =>
-      h("div", { class: "pc-large-row", attrs: { "data-role": role }, title }, h("span", { class: "pc-large-key" }, k), h("span", { class: "pc-large-value" }, v));
-    const ml = isMultilabel(task);
-    const size = smp.media === PNG ? displaySize(smp.width, smp.height, box) : null;
-    const info = h(
-      "div",
-      { class: "pc-large-info" },
-      ml ? row("Label", o.trueText, "large-true") : row(cap(words.trueWord), o.trueText, "large-true"),
-      ml ? row("Outcome", `${o.error === "fp" ? "false positive" : "false negative"}: predicted ${o.predText}`, "large-pred") : row(cap(words.predWord), o.predText, "large-pred"),
-      row(cap(words.scoreWord), formatScore(smp.score, task), "large-score", words.scoreTitle),
-      row("Loss", formatLoss(smp.loss), "large-loss", "Per-sample loss"),
-      row("Id", smp.id !== null ? formatId(smp.id) : "— (no sample_ids given)", "large-id"),
-      row("Step", String(data.step), "large-step"),
-      size ? row("Size", `${smp.width} × ${smp.height} px${size.scale !== 1 ? `, shown ×${Number(size.scale.toFixed(2))}${size.pixelated ? " (pixelated)" : ""}` : ""}`, "large-size") : null,
-      this.historyBlock(ctx, smp.id, names, task, data.step),
-    );
-    setChildren(
-      this.lightbox,
-      h(
-        "div",
-        { class: "pc-large-head" },
-        h("span", { class: "pc-large-title", attrs: { "data-role": "large-title" }, title: o.headline }, o.headline),
-        h("span", { class: "pc-status" }, `${this.sel + 1} of ${this.shown.length} · step ${data.step}`),
-        h("span", { class: "pc-spacer" }),
-        nav("‹", "Previous sample (←)", "large-prev", -1),
-        nav("›", "Next sample (→)", "large-next", 1),
-        h("button", { class: "pc-button", title: "Back to the gallery (Enter or Escape)", attrs: { type: "button", "data-role": "large-close" }, on: { click: () => this.openLarge(false) } }, "Close"),
-      ),
-      h("div", { class: "pc-large-body" }, this.media(smp, box, o.headline, true), info),
-    );
-    if (wasHidden || hadFocus) this.lightbox.focus({ preventScroll: true });
-  }
-
-  /** The loaded history of a sample id (kept while a refresh reloads it), or why there is none. */
-  private historyOf(ctx: GalleryContext, id: string | number | null): { data: SampleHistory | null; error: string | null } {
-    if (id === null) return { data: null, error: null };
-    const mine = keyStartsWith(this.history.key, ctx.run, ctx.name, String(id));
-    return mine ? { data: this.history.data, error: this.history.error } : { data: null, error: null };
-  }
-
-  private historySignature(ctx: GalleryContext, id: string | number | null): string {
-    const { data, error } = this.historyOf(ctx, id);
-    return data ? cacheKey(data.history, data.steps.length) : cacheKey(error);
-  }
-
-  /** The large view when the selected sample is not among the kept mistakes shown (the step
-   * moved): says so, with its history to go to a step where it was kept. */
-  private renderNotHere(ctx: GalleryContext, data: SamplesResponse): void {
-    const key = ctx.state.selected ?? "";
-    const id = key.startsWith("id:") ? key.slice(3) : null;
-    if (id !== null) this.history.load(cacheKey(ctx.run, ctx.name, id, ctx.refreshId), () => ctx.api.sampleHistory(ctx.run, ctx.name, id), () => this.renderLarge());
-    const sig = cacheKey("missing", key, data.step, scopeId(ctx.state.scope), this.historySignature(ctx, id));
-    const wasHidden = this.lightbox.hidden;
-    this.lightbox.hidden = false;
-    if (sig === this.largeKey) return;
-    this.largeKey = sig;
-    const names = data.class_names.length ? data.class_names : ctx.classNames;
-    const task = data.task || ctx.task;
-    const what = id !== null ? `Sample ${id}` : "The selected sample";
-    setChildren(
-      this.lightbox,
-      h(
-        "div",
-        { class: "pc-large-head" },
-        h("span", { class: "pc-large-title", attrs: { "data-role": "large-title" } }, `${what} at step ${data.step}`),
-        h("span", { class: "pc-spacer" }),
-        h("button", { class: "pc-button", attrs: { type: "button", "data-role": "large-close" }, on: { click: () => this.openLarge(false) } }, "Close"),
-      ),
-      h(
-        "div",
-        { class: "pc-large-info", attrs: { "data-role": "large-missing" } },
-        h("p", null, `${what} is not among the kept mistakes of ${scopeTitle(ctx.state.scope, names, task)} at step ${data.step}.`),
-        this.historyBlock(ctx, id, names, task, data.step),
-      ),
-    );
-    if (wasHidden) this.lightbox.focus({ preventScroll: true });
-  }
-
-  /** Shows a step of the sample's history, in a scope that holds the sample at that step. */
-  private goToHistory(ctx: GalleryContext, e: HistoryEntry): void {
-    const sc = ctx.state.scope;
-    let next: GalleryScope = sc;
-    const err = e.true === 0 && e.pred === 1 ? "fp" : "fn";
-    if (sc.kind === "cell" && (sc.true !== e.true || sc.pred !== e.pred)) next = { kind: "cell", true: e.true, pred: e.pred };
-    else if (sc.kind === "class" && sc.true !== e.true) next = { kind: "class", true: e.true };
-    else if (sc.kind === "label" && e.label !== null && (sc.label !== e.label || (sc.error !== "all" && sc.error !== err))) next = { kind: "label", label: e.label, error: sc.error === "all" ? "all" : err };
-    if (next !== sc) {
-      ctx.state = { ...ctx.state, scope: next };
-      ctx.setGallery(ctx.state, { rerender: false });
-    }
-    ctx.setStep(e.step);
-  }
-
-  private historyBlock(ctx: GalleryContext, id: string | number | null, names: readonly string[], task: string, step: number): HTMLElement {
-    const box = h("div", { class: "pc-history", attrs: { "data-role": "sample-history" } }, h("div", { class: "pc-focus-head" }, "Across steps"));
-    if (id === null) {
-      box.appendChild(h("div", { class: "pc-muted" }, "This sample has no id: pass sample_ids= to update() to follow samples across steps."));
-      return box;
-    }
-    const hist = this.historyOf(ctx, id);
-    if (!hist.data) {
-      box.appendChild(hist.error ? h("div", { class: "pc-error-text" }, `Could not load its history: ${hist.error}`) : h("div", { class: "pc-muted" }, "Loading its history…"));
-      return box;
-    }
-    const entries = hist.data.history;
-    const sum = historySummary(entries);
-    const words = wording(task);
-    box.appendChild(
-      h("div", { class: "pc-history-first", attrs: { "data-role": "history-first", "data-step": sum.first ?? "" } }, sum.first === null ? "Never kept as a mistake." : `First kept as a mistake at step ${sum.first}`),
-    );
-    if (sum.first !== null) {
-      const total = hist.data.steps.length;
-      const moved = sum.moved ? `moved between cells ${sum.moves.length} time${sum.moves.length === 1 ? "" : "s"} (at step ${sum.moves.join(", ")})` : "always in the same cell";
-      box.appendChild(h("div", { class: "pc-muted", attrs: { "data-role": "history-summary" } }, `Kept at ${sum.kept} of ${total} step${total === 1 ? "" : "s"} with samples; ${moved}.`));
-    }
-    const table = h(
-      "table",
-      { class: "pc-table pc-history-table", attrs: { "data-role": "history" } },
-      h("thead", null, h("tr", null, h("th", { class: "pc-num-col" }, "Step"), h("th", { class: "pc-name-col" }, isMultilabel(task) ? "Label: outcome" : `${cap(words.trueWord)} → ${words.predWord}`), h("th", { class: "pc-num-col" }, cap(words.scoreWord)), h("th", { class: "pc-num-col" }, "Loss"))),
-    );
-    const tbody = h("tbody");
-    let prev: HistoryEntry | null = null;
-    for (const e of entries) {
-      const o = outcome(e, names, task);
-      const movedHere = prev !== null && (prev.true !== e.true || prev.pred !== e.pred || prev.label !== e.label);
-      const tr = h(
-        "tr",
-        {
-          class: `${e.step === step ? "pc-current " : ""}${movedHere ? "pc-moved" : ""}`.trim() || undefined,
-          title: `Show step ${e.step}`,
-          attrs: { "data-role": "history-row", "data-step": e.step, tabindex: 0 },
-          on: {
-            click: () => this.goToHistory(ctx, e),
-            keydown: (ev) => {
-              if (ev.key === "Enter") {
-                ev.preventDefault();
-                ev.stopPropagation();
-                this.goToHistory(ctx, e);
-              }
-            },
-          },
-        },
-        h("td", { class: "pc-num-col" }, String(e.step)),
-        h("td", { class: "pc-name-col", title: o.headline }, o.headline, movedHere ? h("span", { class: "pc-moved-mark", title: "In another cell than at the previous kept step" }, " ↻") : null),
-        h("td", { class: "pc-num-col" }, formatScore(e.score, task)),
-        h("td", { class: "pc-num-col" }, formatLoss(e.loss)),
-      );
-      tbody.appendChild(tr);
-      prev = e;
-    }
-    table.appendChild(tbody);
-    if (entries.length) box.appendChild(table);
-    box.appendChild(
-      h(
-        "div",
-        { class: "pc-hint-small" },
-        "Only kept mistakes are recorded: at a step missing here the sample was predicted correctly, was not among the most confident mistakes kept, or was not logged. Click a step to show it.",
-      ),
-    );
-    return box;
+    this.large.render(ctx, { data, shown: this.shown, sel: this.sel });
   }
 
   /** Focuses the selected sample (or the panel). */
@@ -722,8 +439,4 @@ export class SamplesGallery {
   destroy(): void {
     this.lightbox.remove();
   }
-}
-
-function cap(s: string): string {
-  return s ? s[0].toUpperCase() + s.slice(1) : s;
 }
