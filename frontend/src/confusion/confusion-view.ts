@@ -9,7 +9,7 @@
 // is shown, matrix-panel.ts, side-panel.ts, label-table.ts and matrix-settings.ts draw it.
 import { cssEscape, h, setChildren } from "../ui/dom";
 import { themeColors, currentTheme } from "../ui/theme";
-import type { HeatHit } from "../ui/heat-canvas";
+import type { HeatHit } from "../ui/heat-layout";
 import type { HeatCanvas } from "../ui/heat-canvas";
 import { ClassFinder } from "../ui/class-finder";
 import { StepSlider } from "../ui/step-slider";

@@ -6,7 +6,7 @@ import type { ConfusionData, DiffData } from "../data/types";
 import { compactCount, compactShare, formatCount, formatShare, signed } from "../lib/format";
 import type { GalleryScope, Norm, Order } from "../state/view-state";
 import { ColorScale, type Rgb } from "../ui/color-scale";
-import type { HeatSpec } from "../ui/heat-canvas";
+import type { HeatSpec } from "../ui/heat-layout";
 import type { ThemeColors } from "../ui/theme";
 import type { Viewport } from "../ui/zoom";
 import { classOrder, positions, visibleOrder, type ConfusionModel } from "./matrix";

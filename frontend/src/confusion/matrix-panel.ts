@@ -2,7 +2,8 @@
 // place (loading, a refusal), the colour legend and the zoom readout under it.
 import { h, setChildren } from "../ui/dom";
 import { placeTooltip } from "../ui/tooltip";
-import { HeatCanvas, type HeatHandlers, type HeatHit } from "../ui/heat-canvas";
+import { HeatCanvas } from "../ui/heat-canvas";
+import type { HeatHandlers, HeatHit } from "../ui/heat-layout";
 import { Legend } from "../ui/legend";
 
 export class MatrixPanel {

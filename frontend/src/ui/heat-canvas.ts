@@ -7,129 +7,25 @@
 // Mouse: wheel zooms around the pointer, drag draws a rectangle to zoom into, shift+drag pans,
 // double-click resets. Keyboard (when focused): arrows pan, + and - zoom, 0 resets.
 import { h } from "./dom";
-import type { ColorScale } from "./color-scale";
-import { cellToPixel, pixelToCell, renderHeatmap, type CellSource } from "./heat-raster";
-import { clampView, fullView, isFull, pan, rectView, zoomAt, type Viewport } from "./zoom";
+import { cellToPixel, renderHeatmap } from "./heat-raster";
+import { clampView, fullView, isFull, rectView, type Viewport } from "./zoom";
+import { draggedViewport, keyViewport, wheelViewport } from "./heat-navigation";
 import { themeColors } from "./theme";
-
-export interface HeatSpec {
-  nRows: number;
-  nCols: number;
-  source: CellSource;
-  scale: ColorScale;
-  /** label of a display row / column */
-  rowLabel(r: number): string;
-  colLabel(c: number): string;
-  rowTitle: string;
-  colTitle: string;
-  /** "names": class names, rotated; "ticks": thinned numbers (steps) */
-  colLabelStyle: "names" | "ticks";
-  /** square cells (a confusion matrix) or fill the area */
-  square: boolean;
-  /** text drawn inside a cell when it is big enough (null = none) */
-  cellText?: (r: number, c: number) => string | null;
-}
-
-export interface Marks {
-  /** display positions of a highlighted row / column (the focused class) */
-  row?: number | null;
-  col?: number | null;
-  /** a highlighted cell (e.g. the pair under the pointer in the side list) */
-  cell?: [number, number] | null;
-}
-
-export interface HeatHit {
-  r: number;
-  c: number;
-  /** pointer position relative to the component, CSS px */
-  x: number;
-  y: number;
-}
-
-export interface HeatHandlers {
-  onViewport(vp: Viewport | null): void;
-  onHover(hit: HeatHit | null): void;
-  onClick?(r: number, c: number): void;
-  /** a click on a row's label (display row) */
-  onRowLabelClick?(r: number): void;
-}
-
-export interface Layout {
-  width: number;
-  height: number;
-  plot: { x: number; y: number; w: number; h: number };
-  rowLabels: boolean;
-  colLabels: boolean;
-  /** column names rotated 45 degrees (false: horizontal, they fit) */
-  colRotated: boolean;
-  labelWidth: number;
-}
-
-const FONT = "11px Roboto, sans-serif";
-const TITLE_FONT = "500 11px Roboto, sans-serif";
-const LABEL_MIN_PX = 11;
-const MAX_ROW_LABEL = 170;
-const MAX_COL_LABEL = 120;
-
-/** Text cut to `max` px with an ellipsis. */
-export function fitText(measure: (s: string) => number, text: string, max: number): string {
-  if (measure(text) <= max) return text;
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (measure(text.slice(0, mid) + "…") <= max) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo > 0 ? text.slice(0, lo) + "…" : "";
-}
-
-/** Where the plot goes and which labels fit, for a container of width x height CSS px. */
-export function computeLayout(
-  width: number,
-  height: number,
-  spec: Pick<HeatSpec, "square" | "colLabelStyle">,
-  rows: number,
-  cols: number,
-  longestRow: number,
-  longestCol: number,
-): Layout {
-  const titleW = 18;
-  const pad = 6;
-  const rowLabelW = Math.min(MAX_ROW_LABEL, Math.ceil(longestRow) + 8);
-  const rotatedH = Math.min(MAX_COL_LABEL, Math.ceil(longestCol * Math.SQRT1_2) + 14);
-  let colLabelH = spec.colLabelStyle === "ticks" ? 18 : rotatedH;
-  let rotated = spec.colLabelStyle === "names";
-  const place = (withRow: boolean, withCol: boolean) => {
-    const left = titleW + (withRow ? rowLabelW : 4);
-    const bottom = titleW + (withCol ? colLabelH : 4);
-    let w = Math.max(20, width - left - pad - (withCol && rotated ? 24 : 0));
-    let hh = Math.max(20, height - pad - bottom);
-    if (spec.square) {
-      // cells as square as the window allows
-      const side = Math.min(w / cols, hh / rows);
-      w = Math.max(20, Math.floor(side * cols));
-      hh = Math.max(20, Math.floor(side * rows));
-    }
-    return { x: left, y: pad, w: Math.floor(w), h: Math.floor(hh) };
-  };
-  let plot = place(true, true);
-  const rowLabels = plot.h / rows >= LABEL_MIN_PX;
-  const colLabels = spec.colLabelStyle === "ticks" || plot.w / cols >= LABEL_MIN_PX;
-  if (!rowLabels || !colLabels) plot = place(rowLabels, colLabels);
-  if (rotated && colLabels && plot.w / cols >= longestCol + 10) {
-    // the names fit side by side: horizontal labels, and the room they free goes to the cells
-    rotated = false;
-    colLabelH = 18;
-    const wider = place(rowLabels, colLabels);
-    if (wider.w / cols >= longestCol + 10) plot = wider;
-    else {
-      rotated = true;
-      colLabelH = rotatedH;
-    }
-  }
-  return { width, height, plot, rowLabels, colLabels, colRotated: rotated, labelWidth: rowLabelW - 8 };
-}
+import {
+  bandRect,
+  cellAt,
+  cellCenter,
+  computeLayout,
+  fitText,
+  FONT,
+  MAX_COL_LABEL,
+  rowLabelAt,
+  TITLE_FONT,
+  type HeatHandlers,
+  type HeatSpec,
+  type Layout,
+  type Marks,
+} from "./heat-layout";
 
 export class HeatCanvas {
   readonly element: HTMLElement;
@@ -198,12 +94,7 @@ export class HeatCanvas {
 
   /** Centre of a cell in CSS px relative to the component, or null when it is out of view. */
   cellCenter(r: number, c: number): { x: number; y: number } | null {
-    const L = this.layout;
-    const v = this.vp;
-    if (!L || r < v.r0 || r >= v.r1 || c < v.c0 || c >= v.c1) return null;
-    const cw = L.plot.w / (v.c1 - v.c0);
-    const ch = L.plot.h / (v.r1 - v.r0);
-    return { x: L.plot.x + (c - v.c0 + 0.5) * cw, y: L.plot.y + (r - v.r0 + 0.5) * ch };
+    return this.layout ? cellCenter(this.layout, this.vp, r, c) : null;
   }
 
   destroy(): void {
@@ -217,11 +108,7 @@ export class HeatCanvas {
 
   /** The display row whose label is under a point, or null (no labels drawn, or elsewhere). */
   rowLabelAt(x: number, y: number): number | null {
-    const L = this.layout;
-    if (!L || !L.rowLabels || x >= L.plot.x || x < L.plot.x - L.labelWidth - 8 || y < L.plot.y || y >= L.plot.y + L.plot.h) return null;
-    const v = this.vp;
-    const r = v.r0 + Math.floor(((y - L.plot.y) / L.plot.h) * (v.r1 - v.r0));
-    return r >= v.r0 && r < v.r1 ? r : null;
+    return this.layout ? rowLabelAt(this.layout, this.vp, x, y) : null;
   }
 
   private dpr(): number {
@@ -398,17 +285,6 @@ export class HeatCanvas {
     ctx.restore();
   }
 
-  private bandRect(L: Layout, r0: number, r1: number, c0: number, c1: number): [number, number, number, number] {
-    const v = this.vp;
-    const cw = L.plot.w / (v.c1 - v.c0);
-    const ch = L.plot.h / (v.r1 - v.r0);
-    const x0 = L.plot.x + (Math.max(c0, v.c0) - v.c0) * cw;
-    const x1 = L.plot.x + (Math.min(c1, v.c1) - v.c0) * cw;
-    const y0 = L.plot.y + (Math.max(r0, v.r0) - v.r0) * ch;
-    const y1 = L.plot.y + (Math.min(r1, v.r1) - v.r0) * ch;
-    return [x0, y0, x1 - x0, y1 - y0];
-  }
-
   private drawOverlay(): void {
     const L = this.layout;
     const ctx = this.overlay.getContext("2d");
@@ -425,20 +301,20 @@ export class HeatCanvas {
     ctx.lineWidth = 2;
     ctx.strokeStyle = colors.focus;
     if (row !== null && row !== undefined && inRows(row)) {
-      const [x, y, w, hh] = this.bandRect(L, row, row + 1, v.c0, v.c1);
+      const [x, y, w, hh] = bandRect(L, this.vp, row, row + 1, v.c0, v.c1);
       ctx.fillStyle = colors.focusFill;
       ctx.fillRect(x, y, w, hh);
       ctx.strokeRect(x, y, w, Math.max(hh, 1));
     }
     if (col !== null && col !== undefined && inCols(col)) {
-      const [x, y, w, hh] = this.bandRect(L, v.r0, v.r1, col, col + 1);
+      const [x, y, w, hh] = bandRect(L, this.vp, v.r0, v.r1, col, col + 1);
       ctx.fillStyle = colors.focusFill;
       ctx.fillRect(x, y, w, hh);
       ctx.strokeRect(x, y, Math.max(w, 1), hh);
     }
     const outline = (r: number, c: number, color: string) => {
       if (!inRows(r) || !inCols(c)) return;
-      const [x, y, w, hh] = this.bandRect(L, r, r + 1, c, c + 1);
+      const [x, y, w, hh] = bandRect(L, this.vp, r, r + 1, c, c + 1);
       const pad = w < 6 || hh < 6 ? 3 : 0;
       ctx.strokeStyle = colors.outlineHalo;
       ctx.lineWidth = 3;
@@ -463,22 +339,7 @@ export class HeatCanvas {
 
   /** The cell under a point (CSS px relative to the component), or null outside the plot. */
   cellAt(x: number, y: number, clampToPlot = false): { r: number; c: number } | null {
-    const L = this.layout;
-    if (!L) return null;
-    let px = x - L.plot.x;
-    let py = y - L.plot.y;
-    if (clampToPlot) {
-      px = Math.min(Math.max(px, 0), L.plot.w - 0.01);
-      py = Math.min(Math.max(py, 0), L.plot.h - 0.01);
-    } else if (px < 0 || py < 0 || px >= L.plot.w || py >= L.plot.h) return null;
-    const v = this.vp;
-    const dpr = this.dpr();
-    const pw = Math.max(1, Math.round(L.plot.w * dpr));
-    const ph = Math.max(1, Math.round(L.plot.h * dpr));
-    return {
-      r: pixelToCell(py * dpr, ph, v.r0, v.r1 - v.r0),
-      c: pixelToCell(px * dpr, pw, v.c0, v.c1 - v.c0),
-    };
+    return this.layout ? cellAt(this.layout, this.vp, x, y, this.dpr(), clampToPlot) : null;
   }
 
   private point(e: MouseEvent): { x: number; y: number } {
@@ -516,9 +377,7 @@ export class HeatCanvas {
     const L = this.layout;
     const spec = this.spec;
     if (!L || !spec) return;
-    const cw = L.plot.w / (d.vp.c1 - d.vp.c0);
-    const ch = L.plot.h / (d.vp.r1 - d.vp.r0);
-    const next = pan(d.vp, -Math.round((d.y1 - d.y0) / ch), -Math.round((d.x1 - d.x0) / cw), spec.nRows, spec.nCols);
+    const next = draggedViewport(d.vp, L.plot, d.x1 - d.x0, d.y1 - d.y0, spec.nRows, spec.nCols);
     if (next.r0 !== this.vp.r0 || next.c0 !== this.vp.c0) {
       this.vp = next;
       this.draw();
@@ -579,49 +438,15 @@ export class HeatCanvas {
     const cell = this.cellAt(p.x, p.y);
     if (!cell) return;
     e.preventDefault();
-    const v = this.vp;
-    // fractional anchor: the pointer's exact position in cells
-    const ar = v.r0 + ((p.y - L.plot.y) / L.plot.h) * (v.r1 - v.r0);
-    const ac = v.c0 + ((p.x - L.plot.x) / L.plot.w) * (v.c1 - v.c0);
-    const factor = e.deltaY > 0 ? 1.25 : 0.8;
-    this.commit(zoomAt(v, factor, ar, ac, spec.nRows, spec.nCols));
+    this.commit(wheelViewport(e.deltaY, L.plot, this.vp, p.x, p.y, spec.nRows, spec.nCols));
     this.setHover(this.cellAt(p.x, p.y), p);
   }
 
   private onKey(e: KeyboardEvent): void {
     const spec = this.spec;
     if (!spec) return;
-    const v = this.vp;
-    const stepR = Math.max(1, Math.round((v.r1 - v.r0) / 5));
-    const stepC = Math.max(1, Math.round((v.c1 - v.c0) / 5));
-    const mid = () => [(v.r0 + v.r1) / 2, (v.c0 + v.c1) / 2] as const;
-    let next: Viewport | null | undefined;
-    switch (e.key) {
-      case "ArrowUp":
-        next = pan(v, -stepR, 0, spec.nRows, spec.nCols);
-        break;
-      case "ArrowDown":
-        next = pan(v, stepR, 0, spec.nRows, spec.nCols);
-        break;
-      case "ArrowLeft":
-        next = pan(v, 0, -stepC, spec.nRows, spec.nCols);
-        break;
-      case "ArrowRight":
-        next = pan(v, 0, stepC, spec.nRows, spec.nCols);
-        break;
-      case "+":
-      case "=":
-        next = zoomAt(v, 0.8, ...mid(), spec.nRows, spec.nCols);
-        break;
-      case "-":
-        next = zoomAt(v, 1.25, ...mid(), spec.nRows, spec.nCols);
-        break;
-      case "0":
-        next = null;
-        break;
-      default:
-        return;
-    }
+    const next = keyViewport(e.key, this.vp, spec.nRows, spec.nCols);
+    if (next === undefined) return;
     e.preventDefault();
     this.commit(next);
   }
