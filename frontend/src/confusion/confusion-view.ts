@@ -11,8 +11,6 @@ import { cssEscape, h, setChildren } from "../ui/dom";
 import { themeColors, currentTheme } from "../ui/theme";
 import type { HeatHit } from "../ui/heat-layout";
 import type { HeatCanvas } from "../ui/heat-canvas";
-import { ClassFinder } from "../ui/class-finder";
-import { StepSlider } from "../ui/step-slider";
 import { centerOn, type Viewport } from "../ui/zoom";
 import { downloadCanvas, downloadText, safeFilename } from "../ui/download";
 import { compactShare } from "../lib/format";
@@ -32,6 +30,7 @@ import { MatrixPanel } from "./matrix-panel";
 import { SidePanel } from "./side-panel";
 import { LabelTable } from "./label-table";
 import { MatrixSettings } from "./matrix-settings";
+import { MatrixToolbar } from "./matrix-toolbar";
 
 /** How many cells a class search or a click on a pair zooms to. */
 export const FOCUS_SPAN = 21;
@@ -50,12 +49,7 @@ export class ConfusionView implements View {
   private ctx: ViewContext | null = null;
   private data: MatrixData;
   // controls
-  private slider: StepSlider;
-  private finder: ClassFinder;
-  private resetBtn: HTMLButtonElement;
-  private csvBtn: HTMLButtonElement;
-  private pngBtn: HTMLButtonElement;
-  private galleryBtn: HTMLButtonElement;
+  private toolbar: MatrixToolbar;
   private status: HTMLElement;
   /** how many of the step's elements the matrix leaves out (non-finite outputs, invalid targets, ignored) */
   private outside: HTMLElement;
@@ -75,43 +69,15 @@ export class ConfusionView implements View {
 
   constructor(opts: ConfusionViewOptions = {}) {
     this.data = new MatrixData(opts.debounceMs ?? 80);
-    this.slider = new StepSlider("cm", (step) => this.ctx?.setState({ step }));
-    this.finder = new ClassFinder("class-find", (i) => this.focusClass(i), "Find a class…");
-    this.resetBtn = h(
-      "button",
-      { class: "pc-button", title: "Show the whole matrix (double-click it, or press 0)", attrs: { type: "button", "data-role": "zoom-reset" }, on: { click: () => this.resetZoom() } },
-      "Reset zoom",
-    );
-    this.csvBtn = h(
-      "button",
-      { class: "pc-button", title: "Download the matrix as shown (values, order, classes) as CSV", attrs: { type: "button", "data-role": "matrix-csv" }, on: { click: () => this.downloadCsv() } },
-      "CSV",
-    );
-    this.pngBtn = h(
-      "button",
-      { class: "pc-button", title: "Download the picture as PNG", attrs: { type: "button", "data-role": "matrix-png" }, on: { click: () => this.downloadPng() } },
-      "PNG",
-    );
+    this.toolbar = new MatrixToolbar({
+      step: (step) => this.ctx?.setState({ step }),
+      findClass: (i) => this.focusClass(i),
+      resetZoom: () => this.resetZoom(),
+      toggleGallery: () => this.toggleGallery(),
+      downloadCsv: () => this.downloadCsv(),
+      downloadPng: () => this.downloadPng(),
+    });
     this.status = h("span", { class: "pc-status pc-view-status", attrs: { "data-role": "cm-status", "aria-live": "polite" } });
-    this.galleryBtn = h(
-      "button",
-      {
-        class: "pc-button",
-        title: "Browse the most confident mistakes of this step (click a cell for one cell's)",
-        attrs: { type: "button", "data-role": "open-gallery", "aria-pressed": "false" },
-        on: { click: () => this.toggleGallery() },
-      },
-      "Mistakes",
-    );
-    const toolbar = h(
-      "div",
-      { class: "pc-card-toolbar" },
-      this.slider.element,
-      this.finder.element,
-      this.resetBtn,
-      this.galleryBtn,
-      h("span", { class: "pc-downloads" }, h("span", { class: "pc-label-inline" }, "Download"), this.csvBtn, this.pngBtn),
-    );
     this.matrix = new MatrixPanel({
       onViewport: (vp) => this.onViewport(vp),
       onHover: (hit) => this.onHover(hit),
@@ -133,7 +99,7 @@ export class ConfusionView implements View {
     this.hint = h("span", { class: "pc-hint-text" }, MATRIX_HINT);
     const footer = h("div", { class: "pc-card-footer" }, this.matrix.legend.element, this.matrix.zoomInfo, h("span", { class: "pc-spacer" }), this.status);
     this.outside = h("div", { class: "pc-card-note", attrs: { "data-role": "outside-matrix", role: "note", hidden: true } });
-    this.element = h("div", { class: "pc-card pc-card-matrix", attrs: { "data-view": "confusion" } }, toolbar, this.outside, body, footer, h("div", { class: "pc-hint" }, this.hint));
+    this.element = h("div", { class: "pc-card pc-card-matrix", attrs: { "data-view": "confusion" } }, this.toolbar.element, this.outside, body, footer, h("div", { class: "pc-hint" }, this.hint));
     this.matrixSettings = new MatrixSettings({
       setState: (patch) => this.ctx?.setState(patch),
       order: (order) => this.setOrder(order),
@@ -230,7 +196,7 @@ export class ConfusionView implements View {
     this.renderOutside(ctx, cm);
     if (!ctx.run) return;
     if (!cm) {
-      this.slider.set([], null, s.step === null);
+      this.toolbar.slider.set([], null, s.step === null);
       this.side.element.replaceChildren();
       this.gallery.lightbox.hidden = true;
       if (this.data.cm.error) {
@@ -242,18 +208,16 @@ export class ConfusionView implements View {
       this.drawnKey = "";
       return;
     }
-    this.slider.set(cm.steps, cm.step, s.step === null);
+    this.toolbar.slider.set(cm.steps, cm.step, s.step === null);
     const names = cm.class_names;
-    this.finder.setNames(names, (i) => {
+    this.toolbar.finder.setNames(names, (i) => {
       if (cm.task === "multilabel") return null;
       const e = this.data.modelOfMatrix(cm).errorRate(i);
       return Number.isNaN(e) ? null : `${(e * 100).toFixed(0)}% wrong`;
     });
     const multilabel = cm.task === "multilabel";
     this.matrixSettings.setMultilabel(multilabel);
-    this.csvBtn.hidden = multilabel;
-    this.pngBtn.hidden = multilabel;
-    this.csvBtn.parentElement!.hidden = multilabel;
+    this.toolbar.setMultilabel(multilabel);
     if (multilabel) {
       this.renderLabels(ctx, cm);
       this.renderGallery(ctx, cm);
@@ -263,7 +227,7 @@ export class ConfusionView implements View {
     this.labels.element.hidden = true;
     this.matrix.box.hidden = false;
     this.side.element.hidden = false;
-    this.resetBtn.hidden = false;
+    this.toolbar.resetBtn.hidden = false;
     const model = this.data.modelOfMatrix(cm);
     const cluster = this.data.clusterOf(cm, ctx.name);
     const shown = matrixOrder(s.order, names, model, shownMask(ctx, names), cluster);
@@ -322,7 +286,7 @@ export class ConfusionView implements View {
     this.matrix.box.hidden = true;
     this.side.element.hidden = true;
     this.labels.element.hidden = false;
-    this.resetBtn.hidden = true;
+    this.toolbar.resetBtn.hidden = true;
     this.matrix.zoomInfo.textContent = `${cm.n} labels`;
     this.drawnKey = "";
     const scale = LabelTable.scale(themeColors());
@@ -369,7 +333,7 @@ export class ConfusionView implements View {
   private renderZoomInfo(): void {
     const z = zoomText(this.matrix.heat.viewport, this.order.length);
     this.matrix.zoomInfo.textContent = z.text;
-    this.resetBtn.disabled = z.full;
+    this.toolbar.resetBtn.disabled = z.full;
   }
 
   // ---- the samples gallery ------------------------------------------------------------------
@@ -384,8 +348,7 @@ export class ConfusionView implements View {
   private renderGallery(ctx: ViewContext, cm: ConfusionData): boolean {
     const g = this.galleryState(ctx, cm);
     const side = this.side.element;
-    this.galleryBtn.setAttribute("aria-pressed", String(g?.scope.kind === "overall"));
-    this.galleryBtn.classList.toggle("pc-active", g?.scope.kind === "overall");
+    this.toolbar.setGalleryOpen(g?.scope.kind === "overall");
     side.classList.toggle("pc-side-gallery", !!g);
     if (!g) {
       this.gallery.lightbox.hidden = true;
