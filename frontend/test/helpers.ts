@@ -6,7 +6,8 @@ import { ApiError } from "../src/data/api";
 import { parseConfusion, parseCurves, parseDiff, parseHistory, parseOrder, parsePairs, parseReport, parseSamples, parseTags } from "../src/data/answers";
 import { App } from "../src/app/app";
 import type { ChartFactory, ChartOptions } from "../src/curves/chart-model";
-import { DEFAULT_NAME, seriesKey, seriesLabel } from "../src/data/series";
+import { DEFAULT_NAME, seriesKey } from "../src/state/series-key";
+import { seriesLabel } from "../src/data/series";
 import type {
   RunCurves,
   ConfusionData,

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "../src/app/app";
 import { decodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
 import { defaultState } from "../src/state/view-state";
-import { seriesKey } from "../src/data/series";
+import { seriesKey } from "../src/state/series-key";
 import type { CurvesResponse, TagInfo } from "../src/data/types";
 import { confusionFixture, FakeApi, FakeWindow, flush, MemoryStorage, pairsFixture, reportFixture, startApp, synthCurves, type fakeChart } from "./helpers";
 

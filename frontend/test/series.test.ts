@@ -1,21 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  allSeries,
-  chooseGroup,
-  chooseRankSeries,
-  compactLabels,
-  counterpartSeries,
-  groupId,
-  groupLabel,
-  groupSeries,
-  groupTitle,
-  parseSeriesKey,
-  seriesKey,
-  seriesLabel,
-  shortRun,
-  splitOfSeries,
-  type Series,
-} from "../src/data/series";
+import { allSeries, chooseGroup, chooseRankSeries, compactLabels, counterpartSeries, groupId, groupLabel, groupSeries, groupTitle, seriesLabel, shortRun, splitOfSeries, type Series } from "../src/data/series";
+import { parseSeriesKey, seriesKey } from "../src/state/series-key";
 import { assignDashes } from "../src/ui/colors";
 import type { TagInfo, TagsResponse } from "../src/data/types";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { centerOn, clampView, fullView, isFull, pan, parseViewport, rectView, zoomAt } from "../src/ui/zoom";
+import { centerOn, clampView, fullView, isFull, pan, parseViewport, rectView, zoomAt } from "../src/lib/zoom";
 
 describe("zoom maths", () => {
   it("zooms in around the anchor and keeps it under the pointer", () => {

@@ -4,7 +4,8 @@
 // notice comes back with it. Pure.
 import type { Skip } from "../data/types";
 import { factNotices, type SeriesFactsOf } from "../data/facts";
-import { seriesKey, seriesLabel, type Series } from "../data/series";
+import { seriesKey } from "../state/series-key";
+import { seriesLabel, type Series } from "../data/series";
 import { skippedText, type SkipSource } from "../data/skipped";
 import type { ActiveView } from "./tabs";
 

@@ -1,16 +1,7 @@
 // Which series the tab shows and which it loads: the class set (group) shown, the series of the
 // one-series views (matrix, report, heatmap) and the series whose curves are needed. Pure.
 import type { TagsResponse } from "../data/types";
-import {
-  allSeries,
-  chooseGroup,
-  chooseRankSeries,
-  counterpartSeries,
-  groupId,
-  groupSeries,
-  type Series,
-  type SeriesGroup,
-} from "../data/series";
+import { allSeries, chooseGroup, chooseRankSeries, counterpartSeries, groupId, groupSeries, type Series, type SeriesGroup } from "../data/series";
 import { effectiveCurvesMode, type ViewState } from "../state/view-state";
 import { hasCurves, tabDef } from "./tabs";
 

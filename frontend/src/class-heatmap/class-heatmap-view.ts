@@ -13,10 +13,10 @@ import { HeatCanvas } from "../ui/heat-canvas";
 import type { HeatHit } from "../ui/heat-layout";
 import { ClassFinder } from "../ui/class-finder";
 import { Legend } from "../ui/legend";
-import { centerOn, type Viewport } from "../ui/zoom";
+import { centerOn, type Viewport } from "../lib/zoom";
 import { DASH } from "../lib/format";
 import type { MetricDef } from "../data/metrics";
-import type { View, ViewContext } from "../app/view-contract";
+import type { View, ViewContext } from "../view-contract";
 import { shownMask } from "../state/selection";
 import { cacheKey, orderHash } from "../lib/keys";
 

@@ -11,7 +11,7 @@ import { cssEscape, h, setChildren } from "../ui/dom";
 import { themeColors, currentTheme } from "../ui/theme";
 import type { HeatHit } from "../ui/heat-layout";
 import type { HeatCanvas } from "../ui/heat-canvas";
-import { centerOn, type Viewport } from "../ui/zoom";
+import { centerOn, type Viewport } from "../lib/zoom";
 import { downloadCanvas, downloadText, safeFilename } from "../ui/download";
 import { compactShare } from "../lib/format";
 import { cacheKey, orderHash } from "../lib/keys";
@@ -21,7 +21,7 @@ import type { GalleryScope, GalleryState, Order, ViewState } from "../state/view
 import { shownMask } from "../state/selection";
 import { scopeFits } from "../samples/scopes";
 import { SamplesGallery } from "../samples/gallery";
-import type { View, ViewContext } from "../app/view-contract";
+import type { View, ViewContext } from "../view-contract";
 import { matrixCsv, type ConfusionModel } from "./matrix";
 import { MatrixData } from "./matrix-data";
 import { cellTooltip, matrixLegend, matrixOrder, matrixShows, matrixSpec, mistakesIn, zoomText, type MatrixLook } from "./matrix-display";

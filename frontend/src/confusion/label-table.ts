@@ -2,7 +2,8 @@
 // and its precision, recall and F1, sortable by any column; a label's FP or FN count opens the
 // gallery of those kept mistakes.
 import { h, setChildren } from "../ui/dom";
-import { nextSort, sortHeader } from "../ui/sort-header";
+import { nextSort } from "../state/view-state";
+import { sortHeader } from "../ui/sort-header";
 import { ColorScale } from "../ui/color-scale";
 import type { ThemeColors } from "../ui/theme";
 import { formatCount, formatMetric, formatShare } from "../lib/format";

@@ -8,7 +8,7 @@ import type { GalleryScope, Norm, Order } from "../state/view-state";
 import { ColorScale, type Rgb } from "../ui/color-scale";
 import type { HeatSpec } from "../ui/heat-layout";
 import type { ThemeColors } from "../ui/theme";
-import type { Viewport } from "../ui/zoom";
+import type { Viewport } from "../lib/zoom";
 import { classOrder, positions, visibleOrder, type ConfusionModel } from "./matrix";
 
 /** The display order of the shown classes (display position -> class) and its inverse. The

@@ -10,7 +10,7 @@ import { DASHES, MEAN_COLOR_CSS } from "../ui/colors";
 import { currentTheme } from "../ui/theme";
 import { dashSample, nonfiniteBadge, swatch } from "../ui/widgets";
 import { compactLabels } from "../data/series";
-import type { View, ViewContext } from "../app/view-contract";
+import type { View, ViewContext } from "../view-contract";
 import { cacheKey } from "../lib/keys";
 
 export function formatStep(v: number): string {

@@ -6,6 +6,7 @@
 import type { TagInfo, TagsResponse } from "./types";
 import { compareNatural } from "../lib/sorting";
 import { cacheKey } from "../lib/keys";
+import { DEFAULT_NAME, seriesKey } from "../state/series-key";
 
 export type Split = "train" | "validation" | "test";
 
@@ -19,9 +20,6 @@ export function splitOf(run: string): Split | null {
   return null;
 }
 
-/** The writer's default name (tag prefix): left out of labels. */
-export const DEFAULT_NAME = "perclass";
-
 export interface SeriesRef {
   run: string;
   name: string;
@@ -33,19 +31,6 @@ export interface Series extends SeriesRef {
   info: TagInfo;
 }
 
-// NUL occurs neither in run names (paths) nor in tag names.
-const SEP = "\u0000";
-
-/** A series' key: the run itself for the default name (so the view state of a logdir of
- * Keras-style runs reads as before), `run NUL name` otherwise. */
-export function seriesKey(run: string, name: string): string {
-  return name === DEFAULT_NAME ? run : `${run}${SEP}${name}`;
-}
-
-export function parseSeriesKey(key: string): SeriesRef {
-  const at = key.indexOf(SEP);
-  return at < 0 ? { run: key, name: DEFAULT_NAME } : { run: key.slice(0, at), name: key.slice(at + 1) };
-}
 
 /** Every (run, name) of the tags route, by run (natural order), then name (default first). */
 export function allSeries(tags: TagsResponse): Series[] {

@@ -10,8 +10,9 @@ import { formatCount, formatMetric, formatNumber } from "../lib/format";
 import { IN_RANGE_LABEL, IN_RANGE_TITLE } from "../data/metrics";
 import { sortIndices } from "../lib/sorting";
 import type { TableKey } from "../state/view-state";
-import { nextSort, sortHeader } from "../ui/sort-header";
-import type { View, ViewContext } from "../app/view-contract";
+import { nextSort } from "../state/view-state";
+import { sortHeader } from "../ui/sort-header";
+import type { View, ViewContext } from "../view-contract";
 import { shownMask } from "../state/selection";
 import { outsideMatrixAt, outsideText } from "../data/facts";
 

@@ -10,7 +10,7 @@ import type { GalleryState } from "../state/view-state";
 import { classScope, noConfusionNote, scopeClass, scopeFits } from "./scopes";
 import { wording } from "./sample-info";
 import { SamplesGallery } from "./gallery";
-import type { View, ViewContext } from "../app/view-contract";
+import type { View, ViewContext } from "../view-contract";
 import { cacheKey } from "../lib/keys";
 
 const lastOf = (steps: readonly number[]): number | null => (steps.length ? steps[steps.length - 1] : null);

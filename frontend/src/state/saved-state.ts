@@ -1,8 +1,8 @@
 // The view state read from untrusted JSON (localStorage, a link: every invalid field falls back
 // to its default, so a stale or hand-edited entry never breaks the tab) and saved to localStorage.
 import { clampSmoothing } from "../lib/smoothing";
-import { parseViewport } from "../ui/zoom";
-import { DEFAULT_NAME, seriesKey } from "../data/series";
+import { parseViewport } from "../lib/zoom";
+import { DEFAULT_NAME, seriesKey } from "./series-key";
 import { defaultState, HEAT_SORTS, LABEL_ERRORS, METRIC_IDS, NORMS, ORDERS, TABLE_KEYS, VIEW_IDS, type GalleryScope, type GalleryState, type Sort, type ViewState } from "./view-state";
 
 export const STORAGE_KEY = "tb-perclass.viewState.v1";

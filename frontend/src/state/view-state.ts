@@ -2,7 +2,7 @@
 // localStorage and mirrored into TensorBoard's URL hash for links (saved-state.ts reads it back
 // from either, url-state.ts writes the links), kept across self-refreshes.
 import type { ClassSelection } from "./selection";
-import type { Viewport } from "../ui/zoom";
+import type { Viewport } from "../lib/zoom";
 
 export type XAxis = "step" | "relative";
 export type ColorBy = "class" | "run";
@@ -32,6 +32,13 @@ export interface Sort<K extends string> {
   desc: boolean;
 }
 
+/** Clicking the sorted column flips it; another column sorts by it (metrics worst first). */
+export function nextSort(cur: Sort<TableKey>, key: TableKey): Sort<TableKey> {
+  if (cur.key === key) return { key, desc: !cur.desc };
+  const ascFirst: TableKey[] = ["index", "name", "precision", "recall", "f1", "tn", "tp"];
+  return { key, desc: !ascFirst.includes(key) };
+}
+
 export interface DiffState {
   on: boolean;
   /** series (key) to compare with, of the same name; null = the matrix's own series */
@@ -54,7 +61,7 @@ export type GallerySort = "score" | "loss";
 export interface GalleryState {
   scope: GalleryScope;
   sort: GallerySort;
-  /** the selected sample (samples.ts sampleKey: its id, else its position); null = the first */
+  /** the selected sample (samples/sample-info.ts sampleKey: its id, else its position); null = the first */
   selected: string | null;
   /** the large view of the selected sample is open */
   large: boolean;

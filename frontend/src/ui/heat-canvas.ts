@@ -1,14 +1,15 @@
 // A canvas heatmap with class labels, zoom and hover, shared by the confusion matrix and the
-// class-by-step heatmap. One canvas holds the cells (rasterised by heatmap.ts into ImageData,
+// class-by-step heatmap. One canvas holds the cells (rasterised by heat-raster.ts into ImageData,
 // never one DOM node per cell), the grid, the cell values when cells are big, the labels and
 // the axis titles; an overlay canvas holds the hover outline, the focused row/column and the
 // drag rectangle. Text is drawn with fillText: data never becomes HTML.
 //
 // Mouse: wheel zooms around the pointer, drag draws a rectangle to zoom into, shift+drag pans,
-// double-click resets. Keyboard (when focused): arrows pan, + and - zoom, 0 resets.
+// double-click resets. Keyboard (when focused): arrows pan, + and - zoom, 0 resets. Where things
+// go: heat-layout.ts; how the view moves: heat-navigation.ts.
 import { h } from "./dom";
 import { cellToPixel, renderHeatmap } from "./heat-raster";
-import { clampView, fullView, isFull, rectView, type Viewport } from "./zoom";
+import { clampView, fullView, isFull, rectView, type Viewport } from "../lib/zoom";
 import { draggedViewport, keyViewport, wheelViewport } from "./heat-navigation";
 import { themeColors } from "./theme";
 import {

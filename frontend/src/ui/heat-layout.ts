@@ -2,7 +2,7 @@
 // box of a given size, and which cell or label is under a point. Pure: no DOM.
 import { pixelToCell, type CellSource } from "./heat-raster";
 import type { ColorScale } from "./color-scale";
-import type { Viewport } from "./zoom";
+import type { Viewport } from "../lib/zoom";
 
 export interface HeatSpec {
   nRows: number;

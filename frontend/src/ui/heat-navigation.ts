@@ -1,5 +1,5 @@
 // How the wheel, the keys and a shift+drag move a heatmap's viewport. Pure.
-import { pan, zoomAt, type Viewport } from "./zoom";
+import { pan, zoomAt, type Viewport } from "../lib/zoom";
 
 /** The plot area in CSS px (heat-layout.ts Layout.plot). */
 type Plot = { x: number; y: number; w: number; h: number };

@@ -1,11 +1,12 @@
-// A view of the main area: curves (lines or class-by-step heatmap), confusion matrix, report.
-// The app owns the tags, the curves, the sidebar and the state; a view renders what it is
-// given and loads its own per-step data through ctx.api.
-import type { ViewState } from "../state/view-state";
-import type { CurvesResponse, RunCurves, TagInfo, TagsResponse } from "../data/types";
-import type { MetricDef } from "../data/metrics";
-import type { Api } from "../data/api";
-import type { Series } from "../data/series";
+// What a view of the main area implements (View) and what the app gives it at each render
+// (ViewContext): lines, class-by-step heatmap, confusion matrix, samples, report. The app owns
+// the tags, the curves, the sidebar and the state; a view renders what it is given, loads its
+// own per-step data through ctx.api and changes the state through ctx.setState.
+import type { ViewState } from "./state/view-state";
+import type { CurvesResponse, RunCurves, TagInfo, TagsResponse } from "./data/types";
+import type { MetricDef } from "./data/metrics";
+import type { Api } from "./data/api";
+import type { Series } from "./data/series";
 
 export interface ViewContext {
   state: ViewState;
