@@ -31,6 +31,12 @@ export function render(): void {
   document.head.appendChild(style);
   // TensorBoard's light/dark mode, set before the first draw and followed live
   followTheme(window, () => app?.retheme());
-  app = new App(document.body, { api: httpApi(), storage: storage(), chartFactory: uplotChart, linkWindow: tensorBoardWindow(), linkDelayMs: 300 });
+  app = new App(document.body, {
+    api: httpApi(),
+    storage: storage(),
+    chartFactory: uplotChart,
+    linkWindow: tensorBoardWindow(),
+    linkDelayMs: 300,
+  });
   void app.start();
 }

@@ -23,7 +23,10 @@ function input(over: Partial<ShapeInput> = {}): ShapeInput {
     colorBy: "class",
     classColors: classColors(names.length, over.highlighted ?? []),
     seriesColors: new Map(runs.map((r, i) => [r.key, ["#111111", "#222222"][i] ?? "#333333"])),
-    seriesDashes: assignDashes(runs.map((r) => r.key), splitOf),
+    seriesDashes: assignDashes(
+      runs.map((r) => r.key),
+      splitOf,
+    ),
     showMean: true,
     ...over,
   };
@@ -44,7 +47,9 @@ describe("buildChartModel", () => {
     inp.selected = [true, false, true];
     const m = buildChartModel(inp);
     expect(m.lines.filter((l) => l.kind === "class").length).toBe(4);
-    expect(m.lines.filter((l) => l.kind === "class").some((l) => l.label === "class_1")).toBe(false);
+    expect(m.lines.filter((l) => l.kind === "class").some((l) => l.label === "class_1")).toBe(
+      false,
+    );
     const means = m.lines.filter((l) => l.kind === "mean");
     expect(means.map((l) => l.run)).toEqual(["exp/train", "exp/validation"]);
     // mean over ALL classes (a stable reference), not only the shown ones
@@ -63,7 +68,12 @@ describe("buildChartModel", () => {
     const m = buildChartModel(input({ highlighted: [2, 0] }));
     const cls = m.lines.filter((l) => l.kind === "class");
     expect(cls.filter((l) => l.grey).every((l) => l.classIndex === 1)).toBe(true);
-    expect(cls.filter((l) => l.highlighted).map((l) => l.classIndex).sort()).toEqual([0, 0, 2, 2]);
+    expect(
+      cls
+        .filter((l) => l.highlighted)
+        .map((l) => l.classIndex)
+        .sort(),
+    ).toEqual([0, 0, 2, 2]);
     const lastClass = cls[cls.length - 1];
     expect(lastClass.classIndex).toBe(2);
     const grey = cls.find((l) => l.grey)!;
@@ -89,7 +99,9 @@ describe("buildChartModel", () => {
   });
 
   it("smooths each line and keeps the raw values", () => {
-    const m = buildChartModel(input({ smoothing: 0.9, runs: [seriesCurves("r", synthCurves(1, 5))] }));
+    const m = buildChartModel(
+      input({ smoothing: 0.9, runs: [seriesCurves("r", synthCurves(1, 5))] }),
+    );
     const l = m.lines.find((x) => x.kind === "class")!;
     expect(l.raw).toEqual([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5]);
     expect(l.values[0]).toBeCloseTo(1, 12);
@@ -97,7 +109,9 @@ describe("buildChartModel", () => {
   });
 
   it("uses relative wall time in a readable unit", () => {
-    const m = buildChartModel(input({ xAxis: "relative", runs: [seriesCurves("r", synthCurves(1, 4))] }));
+    const m = buildChartModel(
+      input({ xAxis: "relative", runs: [seriesCurves("r", synthCurves(1, 4))] }),
+    );
     // wall times 60 s apart: 3 minutes in total -> minutes
     expect(m.xLabel).toMatch(/minutes/);
     expect(m.xs).toEqual([0, 1, 2, 3]);
@@ -106,7 +120,9 @@ describe("buildChartModel", () => {
   });
 
   it("reads accuracy from the accuracy matrix", () => {
-    const m = buildChartModel(input({ metric: metricById("accuracy"), runs: [seriesCurves("r", synthCurves(1, 2))] }));
+    const m = buildChartModel(
+      input({ metric: metricById("accuracy"), runs: [seriesCurves("r", synthCurves(1, 2))] }),
+    );
     expect(m.lines[0].raw).toEqual([0.5, 1]);
   });
 

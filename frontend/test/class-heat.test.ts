@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { classHeat, defaultDesc, gapOf, heatOrder, summarize } from "../src/class-heatmap/class-heat";
+import {
+  classHeat,
+  defaultDesc,
+  gapOf,
+  heatOrder,
+  summarize,
+} from "../src/class-heatmap/class-heat";
 import { sortIndices } from "../src/lib/sorting";
 
 describe("class-by-step heatmap data", () => {
@@ -14,7 +20,9 @@ describe("class-by-step heatmap data", () => {
     const h = classHeat(matrix, 2);
     expect(h.classes).toBe(2);
     expect(h.steps).toBe(3);
-    expect([...h.values.slice(0, 3)].map((v) => (Number.isNaN(v) ? null : Number(v.toFixed(3))))).toEqual([0.5, null, 0.7]);
+    expect(
+      [...h.values.slice(0, 3)].map((v) => (Number.isNaN(v) ? null : Number(v.toFixed(3)))),
+    ).toEqual([0.5, null, 0.7]);
     expect(Number(h.values[5].toFixed(3))).toBe(0.4);
     expect(h.min).toBeCloseTo(0.4, 6);
     expect(h.max).toBeCloseTo(0.9, 6);
@@ -49,13 +57,67 @@ describe("class-by-step heatmap data", () => {
     const cls = [0, 1, 2, 3];
     const names = ["d", "c", "b", "a"];
     // recall: lowest final first
-    expect(heatOrder("final", defaultDesc("final", true), cls, names, (c) => stats[c], () => null)).toEqual([1, 3, 0, 2]);
+    expect(
+      heatOrder(
+        "final",
+        defaultDesc("final", true),
+        cls,
+        names,
+        (c) => stats[c],
+        () => null,
+      ),
+    ).toEqual([1, 3, 0, 2]);
     // loss: highest final first
-    expect(heatOrder("final", defaultDesc("final", false), cls, names, (c) => stats[c], () => null)).toEqual([0, 3, 1, 2]);
-    expect(heatOrder("trend", defaultDesc("trend", true), cls, names, (c) => stats[c], () => null)).toEqual([1, 0, 3, 2]);
-    expect(heatOrder("name", false, cls, names, (c) => stats[c], () => null)).toEqual([3, 2, 1, 0]);
-    expect(heatOrder("gap", true, cls, names, (c) => stats[c], (c) => [0.1, null, 0.3, -0.2][c])).toEqual([2, 0, 3, 1]);
-    expect(heatOrder("index", false, [3, 1], names, (c) => stats[c], () => null)).toEqual([1, 3]);
+    expect(
+      heatOrder(
+        "final",
+        defaultDesc("final", false),
+        cls,
+        names,
+        (c) => stats[c],
+        () => null,
+      ),
+    ).toEqual([0, 3, 1, 2]);
+    expect(
+      heatOrder(
+        "trend",
+        defaultDesc("trend", true),
+        cls,
+        names,
+        (c) => stats[c],
+        () => null,
+      ),
+    ).toEqual([1, 0, 3, 2]);
+    expect(
+      heatOrder(
+        "name",
+        false,
+        cls,
+        names,
+        (c) => stats[c],
+        () => null,
+      ),
+    ).toEqual([3, 2, 1, 0]);
+    expect(
+      heatOrder(
+        "gap",
+        true,
+        cls,
+        names,
+        (c) => stats[c],
+        (c) => [0.1, null, 0.3, -0.2][c],
+      ),
+    ).toEqual([2, 0, 3, 1]);
+    expect(
+      heatOrder(
+        "index",
+        false,
+        [3, 1],
+        names,
+        (c) => stats[c],
+        () => null,
+      ),
+    ).toEqual([1, 3]);
   });
 });
 

@@ -5,7 +5,12 @@ import { formatNumber } from "../src/lib/format";
 
 describe("runs", () => {
   it("unions class names in order and disambiguates repeats", () => {
-    expect(unionClassNames([["a", "b"], ["b", "c"]])).toEqual(["a", "b", "c"]);
+    expect(
+      unionClassNames([
+        ["a", "b"],
+        ["b", "c"],
+      ]),
+    ).toEqual(["a", "b", "c"]);
     expect(uniqueClassNames(["x", "y", "x"])).toEqual(["x #0", "y", "x #2"]);
   });
 });

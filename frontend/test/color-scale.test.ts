@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { BLUE_RED, BLUES, buildLut, ColorScale, hexToRgb, logTicks, niceTicks } from "../src/ui/color-scale";
+import {
+  BLUE_RED,
+  BLUES,
+  buildLut,
+  ColorScale,
+  hexToRgb,
+  logTicks,
+  niceTicks,
+} from "../src/ui/color-scale";
 
 describe("colour scales", () => {
   it("LUT ends at the first and last stops", () => {
@@ -10,7 +18,14 @@ describe("colour scales", () => {
   });
 
   it("linear sequential: 0 -> 0, max -> 255, clamped, NaN -> -1", () => {
-    const s = new ColorScale({ kind: "sequential", min: 0, max: 10, log: false, eps: 1, stops: BLUES });
+    const s = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 10,
+      log: false,
+      eps: 1,
+      stops: BLUES,
+    });
     expect(s.index(0)).toBe(0);
     expect(s.index(10)).toBe(255);
     expect(s.index(5)).toBe(128);
@@ -20,8 +35,22 @@ describe("colour scales", () => {
   });
 
   it("symlog keeps small counts visible next to a large diagonal", () => {
-    const lin = new ColorScale({ kind: "sequential", min: 0, max: 1000, log: false, eps: 1, stops: BLUES });
-    const log = new ColorScale({ kind: "sequential", min: 0, max: 1000, log: true, eps: 1, stops: BLUES });
+    const lin = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 1000,
+      log: false,
+      eps: 1,
+      stops: BLUES,
+    });
+    const log = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 1000,
+      log: true,
+      eps: 1,
+      stops: BLUES,
+    });
     expect(lin.t(1)).toBeCloseTo(0.001, 6);
     expect(log.t(1)).toBeCloseTo(Math.log(2) / Math.log(1001), 9);
     expect(log.t(1)).toBeGreaterThan(0.09);
@@ -30,7 +59,14 @@ describe("colour scales", () => {
   });
 
   it("diverging: 0 in the middle, symmetric", () => {
-    const d = new ColorScale({ kind: "diverging", min: -4, max: 4, log: false, eps: 1, stops: BLUE_RED });
+    const d = new ColorScale({
+      kind: "diverging",
+      min: -4,
+      max: 4,
+      log: false,
+      eps: 1,
+      stops: BLUE_RED,
+    });
     expect(d.t(0)).toBe(0.5);
     expect(d.t(4)).toBe(1);
     expect(d.t(-4)).toBe(0);
@@ -45,12 +81,26 @@ describe("colour scales", () => {
     expect(niceTicks(0, 59, 5)).toEqual([0, 20, 40]);
     expect(logTicks(5000, 1, 5)).toEqual([0, 1, 10, 100, 1000]);
     expect(logTicks(0.9, 1e-3, 5)).toEqual([0, 0.001, 0.01, 0.1]);
-    const d = new ColorScale({ kind: "diverging", min: -50, max: 50, log: true, eps: 1, stops: BLUE_RED });
+    const d = new ColorScale({
+      kind: "diverging",
+      min: -50,
+      max: 50,
+      log: true,
+      eps: 1,
+      stops: BLUE_RED,
+    });
     expect(d.ticks().map((t) => t.value)).toEqual([-10, -1, 0, 1, 10]);
   });
 
   it("text colour contrasts with the cell", () => {
-    const s = new ColorScale({ kind: "sequential", min: 0, max: 1, log: false, eps: 1, stops: BLUES });
+    const s = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 1,
+      log: false,
+      eps: 1,
+      stops: BLUES,
+    });
     expect(s.textColor(0)).toMatch(/rgba\(0, 0, 0/);
     expect(s.textColor(1)).toBe("#fff");
   });

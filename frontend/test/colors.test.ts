@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { assignDashes, classColor, classColors, CLASS_COLORS_10, withAlpha } from "../src/ui/colors";
+import {
+  assignDashes,
+  classColor,
+  classColors,
+  CLASS_COLORS_10,
+  withAlpha,
+} from "../src/ui/colors";
 import { splitOf } from "../src/data/series";
 
 describe("colours and dashes", () => {

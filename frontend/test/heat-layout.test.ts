@@ -12,7 +12,15 @@ describe("heatmap geometry", () => {
     const L = computeLayout(600, 400, { square: true, colLabelStyle: "names" }, 10, 10, 40, 40);
     expect(L.rowLabels && L.colLabels).toBe(true);
     expect(L.plot.w).toBe(L.plot.h); // square
-    const dense = computeLayout(600, 400, { square: true, colLabelStyle: "names" }, 1000, 1000, 40, 40);
+    const dense = computeLayout(
+      600,
+      400,
+      { square: true, colLabelStyle: "names" },
+      1000,
+      1000,
+      40,
+      40,
+    );
     expect([dense.rowLabels, dense.colLabels]).toEqual([false, false]);
     expect(dense.plot.w).toBeGreaterThan(L.plot.w); // the labels' room goes to the cells
   });
@@ -52,6 +60,11 @@ describe("heatmap navigation", () => {
     expect(zoomed.r0).toBe(0); // the pointer's corner stays put
     const out = wheelViewport(1, plot, { r0: 2, r1: 6, c0: 2, c1: 6 }, 50, 50, 10, 10);
     expect(out.r1 - out.r0).toBe(5); // out by a quarter, at least a cell
-    expect(draggedViewport({ r0: 4, r1: 6, c0: 4, c1: 6 }, plot, -100, 0, 10, 10)).toEqual({ r0: 4, r1: 6, c0: 6, c1: 8 });
+    expect(draggedViewport({ r0: 4, r1: 6, c0: 4, c1: 6 }, plot, -100, 0, 10, 10)).toEqual({
+      r0: 4,
+      r1: 6,
+      c0: 6,
+      c1: 8,
+    });
   });
 });

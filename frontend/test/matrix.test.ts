@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { classOrder, ConfusionModel, csvCell, matrixCsv, positions, topCells, visibleOrder } from "../src/confusion/matrix";
+import {
+  classOrder,
+  ConfusionModel,
+  csvCell,
+  matrixCsv,
+  positions,
+  topCells,
+  visibleOrder,
+} from "../src/confusion/matrix";
 import { labelStats } from "../src/confusion/label-stats";
 
 // rows = true, cols = predicted
@@ -41,7 +49,13 @@ describe("ConfusionModel", () => {
   });
 
   it("cell details for the tooltip", () => {
-    expect(m.cell(0, 1)).toEqual({ count: 3, rowTotal: 8, colTotal: 11, ofRow: 3 / 8, ofCol: 3 / 11 });
+    expect(m.cell(0, 1)).toEqual({
+      count: 3,
+      rowTotal: 8,
+      colTotal: 11,
+      ofRow: 3 / 8,
+      ofCol: 3 / 11,
+    });
     expect(m.cell(2, 0).ofRow).toBeNaN();
   });
 
@@ -63,9 +77,17 @@ describe("ConfusionModel", () => {
     const n = 300;
     const vals = new Float64Array(n * n);
     for (let k = 0; k < vals.length; k++) vals[k] = (k * 7919) % 1013;
-    const top = topCells(vals, n, 25, (i, j) => i !== j, (v) => v);
+    const top = topCells(
+      vals,
+      n,
+      25,
+      (i, j) => i !== j,
+      (v) => v,
+    );
     const all: { true: number; pred: number; count: number }[] = [];
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j && vals[i * n + j] > 0) all.push({ true: i, pred: j, count: vals[i * n + j] });
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++)
+        if (i !== j && vals[i * n + j] > 0) all.push({ true: i, pred: j, count: vals[i * n + j] });
     all.sort((a, b) => b.count - a.count || a.true - b.true || a.pred - b.pred);
     expect(top).toEqual(all.slice(0, 25));
     expect(topCells(new Float64Array([0, -5, 2, 0]), 2, 3, () => true, Math.abs)).toEqual([

@@ -42,10 +42,13 @@ describe("nearestLine", () => {
   });
 
   it("prefers the line drawn last on a tie", () => {
-    const i2 = new LineIndex([0, 1], [
-      [5, 5],
-      [5, 5],
-    ]);
+    const i2 = new LineIndex(
+      [0, 1],
+      [
+        [5, 5],
+        [5, 5],
+      ],
+    );
     expect(nearestLine(i2, 0.5, 0.5, 5, id)!.line).toBe(1);
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { decodeLink, encodeLink, hashWith, LINK_KEY, LinkSync, linkFields, MAX_CLASSES_CHARS, parseHash } from "../src/state/url-state";
+import {
+  decodeLink,
+  encodeLink,
+  hashWith,
+  LINK_KEY,
+  LinkSync,
+  linkFields,
+  MAX_CLASSES_CHARS,
+  parseHash,
+} from "../src/state/url-state";
 import { defaultState } from "../src/state/view-state";
 import { FakeWindow } from "./helpers";
 
@@ -14,7 +23,9 @@ describe("TensorBoard's hash format", () => {
   });
 
   it("sets one key and keeps TensorBoard's own", () => {
-    expect(hashWith("#perclass&tagFilter=x", LINK_KEY, "abc")).toBe("#perclass&tagFilter=x&pcv=abc");
+    expect(hashWith("#perclass&tagFilter=x", LINK_KEY, "abc")).toBe(
+      "#perclass&tagFilter=x&pcv=abc",
+    );
     expect(hashWith("#perclass&pcv=old&x=1", LINK_KEY, "new")).toBe("#perclass&pcv=new&x=1");
     expect(hashWith("#perclass&pcv=old", LINK_KEY, null)).toBe("#perclass");
   });
@@ -139,7 +150,9 @@ describe("LinkSync with a delay", () => {
     expect(win.replaced.length).toBe(0);
     await new Promise((r) => setTimeout(r, 60));
     expect(win.replaced.length).toBe(1);
-    expect(decodeLink(parseHash(win.location.hash).params.get(LINK_KEY)!, defaultState())!.step).toBe(49);
+    expect(
+      decodeLink(parseHash(win.location.hash).params.get(LINK_KEY)!, defaultState())!.step,
+    ).toBe(49);
     sync.stop();
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { defaultState, effectiveCurvesMode, effectiveWorstN } from "../src/state/view-state";
-import { deserializeState, loadState, parseState, saveState, serializeState, STORAGE_KEY } from "../src/state/saved-state";
+import {
+  deserializeState,
+  loadState,
+  parseState,
+  saveState,
+  serializeState,
+  STORAGE_KEY,
+} from "../src/state/saved-state";
 import { MemoryStorage } from "./helpers";
 
 describe("view state (de)serialization", () => {
@@ -39,7 +46,13 @@ describe("view state (de)serialization", () => {
   });
 
   it("reads states and links saved before series: runs of one name become that name's series", () => {
-    const old = parseState({ name: "head", run: "exp/val", deselectedRuns: ["exp/train"], rankRun: "exp/val", diff: { on: true, baseRun: "exp/train", baseStep: 2 } });
+    const old = parseState({
+      name: "head",
+      run: "exp/val",
+      deselectedRuns: ["exp/train"],
+      rankRun: "exp/val",
+      diff: { on: true, baseRun: "exp/train", baseStep: 2 },
+    });
     expect(old.series).toBe("exp/val\u0000head");
     expect(old.deselectedSeries).toEqual(["exp/train\u0000head"]);
     expect(old.rankSeries).toBe("exp/val\u0000head");

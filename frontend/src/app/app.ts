@@ -12,7 +12,14 @@ import { reportingSkipped, SkippedLog, type SkipSource } from "../data/skipped";
 import type { ViewState } from "../state/view-state";
 import { loadState, saveState, type KeyValueStore } from "../state/saved-state";
 import { decodeLink, LinkSync } from "../state/url-state";
-import { matchesFilter, normalize, selectAll, selectNone, selectOnly, setSelected } from "../state/selection";
+import {
+  matchesFilter,
+  normalize,
+  selectAll,
+  selectNone,
+  selectOnly,
+  setSelected,
+} from "../state/selection";
 import { cacheKey } from "../lib/keys";
 import type { ChartFactory } from "../curves/chart-model";
 import { CurvesSettings } from "../curves/curves-settings";
@@ -99,19 +106,30 @@ export class App {
       this.renderNotices();
     });
     this.viewBox = h("div", { class: "pc-view" });
-    const main = h("main", { class: "pc-main" }, this.toolbar.element, this.notices.element, this.viewBox);
+    const main = h(
+      "main",
+      { class: "pc-main" },
+      this.toolbar.element,
+      this.notices.element,
+      this.viewBox,
+    );
 
     this.curvesSettings = new CurvesSettings((patch) => this.setState(patch));
     this.settingsBox = h("div", { class: "pc-settings-box" }, this.curvesSettings.element);
     this.seriesPanel = new SeriesPanel({
       group: (id) => this.setState({ group: id, zoom: null }),
       toggleAll: (keys, allOn) =>
-        this.setState({ deselectedSeries: allOn ? [...keys] : this.state.deselectedSeries.filter((k) => !keys.includes(k)) }),
+        this.setState({
+          deselectedSeries: allOn
+            ? [...keys]
+            : this.state.deselectedSeries.filter((k) => !keys.includes(k)),
+        }),
       toggle: (key, on) => {
         const rest = this.state.deselectedSeries.filter((k) => k !== key);
         this.setState({ deselectedSeries: on ? rest : [...rest, key] });
       },
-      choose: (x) => this.setState({ series: x.key, group: groupId(x.info.task, x.info.class_names) }),
+      choose: (x) =>
+        this.setState({ series: x.key, group: groupId(x.info.task, x.info.class_names) }),
     });
     this.classPanel = new ClassPanel({
       filter: (text) => {
@@ -123,7 +141,9 @@ export class App {
       none: () => this.setClasses(selectNone()),
       onlyMatching: () => {
         const d = this.derived;
-        this.setClasses(selectOnly(d ? d.classNames.filter((n) => matchesFilter(n, this.state.classFilter)) : []));
+        this.setClasses(
+          selectOnly(d ? d.classNames.filter((n) => matchesFilter(n, this.state.classFilter)) : []),
+        );
       },
       onlyWorst: () => {
         const d = this.derived;
@@ -139,7 +159,13 @@ export class App {
       { class: "pc-sidebar", attrs: { "data-role": "sidebar" } },
       // what is shown first (class set, series), then how: with several series and class sets the
       // list would otherwise scroll out of view below the settings
-      h("div", { class: "pc-sidebar-top" }, this.seriesPanel.groupSection, this.seriesPanel.runsSection, this.settingsBox),
+      h(
+        "div",
+        { class: "pc-sidebar-top" },
+        this.seriesPanel.groupSection,
+        this.seriesPanel.runsSection,
+        this.settingsBox,
+      ),
       this.classPanel.element,
     );
     this.root = h("div", { class: "pc-root" }, this.sidebar, main);
@@ -206,7 +232,14 @@ export class App {
     Object.assign(this.state, patch);
     this.persist();
     if (opts.rerender === false) return;
-    if ("group" in patch || "deselectedSeries" in patch || "series" in patch || "view" in patch || "curvesMode" in patch) void this.loadMissing();
+    if (
+      "group" in patch ||
+      "deselectedSeries" in patch ||
+      "series" in patch ||
+      "view" in patch ||
+      "curvesMode" in patch
+    )
+      void this.loadMissing();
     this.render();
   }
 
@@ -229,7 +262,9 @@ export class App {
   /** Re-renders everything from the state and the loaded data. */
   render(): void {
     const tags = this.data.tags;
-    this.derived = tags ? deriveTab({ tags, curves: this.data.curves, state: this.state, theme: currentTheme() }) : null;
+    this.derived = tags
+      ? deriveTab({ tags, curves: this.data.curves, state: this.state, theme: currentTheme() })
+      : null;
     this.syncControls();
     this.renderStatus();
     this.renderNotices();
@@ -237,7 +272,11 @@ export class App {
     if (!d) {
       // nothing loaded yet (first load failed): the notice says why
       this.sidebar.hidden = true;
-      if (this.data.loadError) setChildren(this.viewBox, h("div", { class: "pc-message" }, "The per-class data could not be loaded."));
+      if (this.data.loadError)
+        setChildren(
+          this.viewBox,
+          h("div", { class: "pc-message" }, "The per-class data could not be loaded."),
+        );
       return;
     }
     if (d.group === null) {
@@ -251,13 +290,18 @@ export class App {
     const title = tabTitle(d);
     this.toolbar.setTitle(title.main, title.sub);
     this.seriesPanel.renderGroups(d.groups, d.group);
-    if (d.active === "lines") this.seriesPanel.renderToggles(seriesToggles(d, this.data.curvesErrors));
+    if (d.active === "lines")
+      this.seriesPanel.renderToggles(seriesToggles(d, this.data.curvesErrors));
     else this.seriesPanel.renderChoices(seriesChoices(d));
     this.renderClassList();
     this.view = this.views[d.active];
-    const settings = d.active === "lines" || d.active === "heatmap" ? this.curvesSettings.element : this.view.settings;
+    const settings =
+      d.active === "lines" || d.active === "heatmap"
+        ? this.curvesSettings.element
+        : this.view.settings;
     this.settingsBox.hidden = settings === null;
-    if (settings && settings.parentNode !== this.settingsBox) setChildren(this.settingsBox, settings);
+    if (settings && settings.parentNode !== this.settingsBox)
+      setChildren(this.settingsBox, settings);
     if (this.view.element.parentNode !== this.viewBox) setChildren(this.viewBox, this.view.element);
     this.view.update(this.viewContext(d));
   }
@@ -300,7 +344,9 @@ export class App {
   }
 
   private renderNotices(): void {
-    this.notices.render(noticeList(this.derived, this.data.loadError, this.data.curvesErrors, this.skipped.pending()));
+    this.notices.render(
+      noticeList(this.derived, this.data.loadError, this.data.curvesErrors, this.skipped.pending()),
+    );
   }
 
   private renderClassList(): void {

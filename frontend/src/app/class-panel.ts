@@ -24,21 +24,42 @@ export class ClassPanel {
   constructor(private readonly on: ClassActions) {
     this.search = h("input", {
       class: "pc-search",
-      attrs: { type: "search", placeholder: "Filter classes", "data-control": "class-search", "aria-label": "Filter classes" },
+      attrs: {
+        type: "search",
+        placeholder: "Filter classes",
+        "data-control": "class-search",
+        "aria-label": "Filter classes",
+      },
       on: { input: () => on.filter(this.search.value) },
     });
     this.count = h("span", { class: "pc-count", attrs: { "data-role": "class-count" } });
     const linkBtn = (label: string, role: string, title: string, fn: () => void) =>
-      h("button", { class: "pc-linkbtn", title, attrs: { type: "button", "data-role": role }, on: { click: fn } }, label);
+      h(
+        "button",
+        {
+          class: "pc-linkbtn",
+          title,
+          attrs: { type: "button", "data-role": role },
+          on: { click: fn },
+        },
+        label,
+      );
     const actions = h(
       "div",
       { class: "pc-class-actions" },
       linkBtn("All", "select-all", "Show every class", () => on.all()),
       linkBtn("None", "select-none", "Hide every class", () => on.none()),
-      linkBtn("Only matching", "select-filtered", "Show only the classes matching the filter", () => on.onlyMatching()),
-      linkBtn("Only worst", "select-worst", "Show only the highlighted worst classes", () => on.onlyWorst()),
+      linkBtn("Only matching", "select-filtered", "Show only the classes matching the filter", () =>
+        on.onlyMatching(),
+      ),
+      linkBtn("Only worst", "select-worst", "Show only the highlighted worst classes", () =>
+        on.onlyWorst(),
+      ),
     );
-    this.list = h("div", { class: "pc-class-list", attrs: { "data-role": "classes", role: "list" } });
+    this.list = h("div", {
+      class: "pc-class-list",
+      attrs: { "data-role": "classes", role: "list" },
+    });
     this.element = h(
       "section",
       { class: "pc-section pc-classes" },
@@ -70,7 +91,11 @@ export class ClassPanel {
       frag.appendChild(
         h(
           "label",
-          { class: r.rank !== undefined ? "pc-class pc-worst" : "pc-class", title: n, attrs: { "data-class": n, role: "listitem" } },
+          {
+            class: r.rank !== undefined ? "pc-class pc-worst" : "pc-class",
+            title: n,
+            attrs: { "data-class": n, role: "listitem" },
+          },
           box,
           swatch(r.swatch),
           h("span", { class: "pc-class-name" }, n),
@@ -86,11 +111,19 @@ export class ClassPanel {
                 flag.bySeries.filter((b) => b.outputs).map((b) => `${b.label}: ${b.outputs}`),
               )
             : null,
-          r.rank !== undefined ? h("span", { class: "pc-rank", title: `#${r.rank + 1} worst` }, `#${r.rank + 1}`) : null,
-          r.value !== null ? h("span", { class: "pc-class-value", title: c.valueTitle }, r.value) : null,
+          r.rank !== undefined
+            ? h("span", { class: "pc-rank", title: `#${r.rank + 1} worst` }, `#${r.rank + 1}`)
+            : null,
+          r.value !== null
+            ? h("span", { class: "pc-class-value", title: c.valueTitle }, r.value)
+            : null,
         ),
       );
     }
-    setChildren(this.list, frag, !c.rows.length ? h("div", { class: "pc-empty-list" }, c.empty) : null);
+    setChildren(
+      this.list,
+      frag,
+      !c.rows.length ? h("div", { class: "pc-empty-list" }, c.empty) : null,
+    );
   }
 }

@@ -21,13 +21,20 @@ export interface Notice {
 }
 
 export function noticeList(
-  d: { selectedSeries: readonly Series[]; shownFacts: readonly SeriesFactsOf[]; series: readonly Series[]; active: ActiveView; focus: Series | null } | null,
+  d: {
+    selectedSeries: readonly Series[];
+    shownFacts: readonly SeriesFactsOf[];
+    series: readonly Series[];
+    active: ActiveView;
+    focus: Series | null;
+  } | null,
   loadError: string | null,
   curvesErrors: ReadonlyMap<string, string>,
   skipped: readonly { id: string; source: SkipSource; entries: Skip[] }[],
 ): Notice[] {
   const items: Notice[] = [];
-  if (loadError) items.push({ kind: "error", text: `Could not load the per-class data: ${loadError}` });
+  if (loadError)
+    items.push({ kind: "error", text: `Could not load the per-class data: ${loadError}` });
   if (d) {
     for (const x of d.selectedSeries) {
       const err = curvesErrors.get(x.key);
@@ -35,12 +42,25 @@ export function noticeList(
     }
     for (const f of factNotices(d.shownFacts)) {
       const x = d.series.find((y) => y.key === f.series);
-      items.push({ kind: f.kind, text: f.text, role: f.role, series: x ? { run: x.run, name: x.name } : undefined });
+      items.push({
+        kind: f.kind,
+        text: f.text,
+        role: f.role,
+        series: x ? { run: x.run, name: x.name } : undefined,
+      });
     }
   }
-  const shown = new Set(d ? (d.active === "lines" ? d.selectedSeries : d.focus ? [d.focus] : []).map((x) => x.key) : []);
+  const shown = new Set(
+    d ? (d.active === "lines" ? d.selectedSeries : d.focus ? [d.focus] : []).map((x) => x.key) : [],
+  );
   for (const p of skipped.filter((q) => shown.has(seriesKey(q.source.run, q.source.name)))) {
-    items.push({ kind: "warn", text: skippedText(p.source, p.entries), role: "skipped-notice", series: { run: p.source.run, name: p.source.name }, dismiss: p.id });
+    items.push({
+      kind: "warn",
+      text: skippedText(p.source, p.entries),
+      role: "skipped-notice",
+      series: { run: p.source.run, name: p.source.name },
+      dismiss: p.id,
+    });
   }
   return items;
 }

@@ -13,7 +13,17 @@ export class NoticesPanel {
   }
 
   private notice(n: Notice): HTMLElement {
-    const el = h("div", { class: `pc-notice pc-notice-${n.kind}`, attrs: { role: n.kind === "error" ? "alert" : "status", "data-role": n.role ?? `notice-${n.kind}` } }, n.text);
+    const el = h(
+      "div",
+      {
+        class: `pc-notice pc-notice-${n.kind}`,
+        attrs: {
+          role: n.kind === "error" ? "alert" : "status",
+          "data-role": n.role ?? `notice-${n.kind}`,
+        },
+      },
+      n.text,
+    );
     if (n.series) {
       el.setAttribute("data-run", n.series.run);
       el.setAttribute("data-name", n.series.name);

@@ -31,7 +31,8 @@ export class SeriesPanel {
       "section",
       {
         class: "pc-section",
-        title: "Series (run and name) with the same task and classes are overlaid; the others are another class set",
+        title:
+          "Series (run and name) with the same task and classes are overlaid; the others are another class set",
         attrs: { "data-role": "groups" },
       },
       h("div", { class: "pc-section-title" }, "Class set"),
@@ -39,7 +40,12 @@ export class SeriesPanel {
     );
     this.count = h("span", { class: "pc-count" });
     this.list = h("div", { class: "pc-run-list", attrs: { "data-role": "runs" } });
-    this.runsSection = h("section", { class: "pc-section" }, h("div", { class: "pc-section-title" }, "Runs", this.count), this.list);
+    this.runsSection = h(
+      "section",
+      { class: "pc-section" },
+      h("div", { class: "pc-section-title" }, "Runs", this.count),
+      this.list,
+    );
   }
 
   renderGroups(groups: readonly SeriesGroup[], shown: SeriesGroup | null): void {
@@ -47,7 +53,11 @@ export class SeriesPanel {
     setChildren(
       this.groupSelect,
       ...groups.map((g) => {
-        const o = h("option", { title: g.classNames.slice(0, 50).join(", "), attrs: { value: g.id } }, groupLabel(g));
+        const o = h(
+          "option",
+          { title: g.classNames.slice(0, 50).join(", "), attrs: { value: g.id } },
+          groupLabel(g),
+        );
         o.selected = g === shown;
         return o;
       }),
@@ -65,7 +75,11 @@ export class SeriesPanel {
           { class: "pc-class-actions", style: { margin: "0 0 4px" } },
           h(
             "button",
-            { class: "pc-linkbtn", attrs: { type: "button", "data-role": "toggle-runs" }, on: { click: () => this.on.toggleAll(t.keys, t.allOn) } },
+            {
+              class: "pc-linkbtn",
+              attrs: { type: "button", "data-role": "toggle-runs" },
+              on: { click: () => this.on.toggleAll(t.keys, t.allOn) },
+            },
             t.allOn ? "Hide all runs" : "Show all runs",
           ),
         ),
@@ -74,7 +88,12 @@ export class SeriesPanel {
     for (const r of t.rows) {
       const x = r.series;
       const box = h("input", {
-        attrs: { type: "checkbox", "data-run": x.run, "data-name": x.name, "aria-label": `Show ${r.label}` },
+        attrs: {
+          type: "checkbox",
+          "data-run": x.run,
+          "data-name": x.name,
+          "aria-label": `Show ${r.label}`,
+        },
         style: { "accent-color": r.color },
         on: { change: () => this.on.toggle(x.key, box.checked) },
       });
@@ -82,7 +101,11 @@ export class SeriesPanel {
       rows.push(
         h(
           "label",
-          { class: "pc-run", title: `${r.label} (${r.dash.label} lines)`, attrs: { "data-series-row": "", "data-dash": r.dash.label } },
+          {
+            class: "pc-run",
+            title: `${r.label} (${r.dash.label} lines)`,
+            attrs: { "data-series-row": "", "data-dash": r.dash.label },
+          },
           box,
           swatch(r.color),
           dashSample("var(--pc-run-line)", r.dash.dash, 2, 24),
@@ -96,15 +119,31 @@ export class SeriesPanel {
 
   /** The one-series views: a radio button per series, under their class sets when there are
    * several; the ones the tab cannot show are disabled. */
-  renderChoices(groups: readonly { title: string | null; label: string; rows: SeriesChoice[] }[]): void {
+  renderChoices(
+    groups: readonly { title: string | null; label: string; rows: SeriesChoice[] }[],
+  ): void {
     this.count.textContent = "one run";
     const rows: Node[] = [];
     for (const g of groups) {
-      if (g.title !== null) rows.push(h("div", { class: "pc-run-group", title: g.label, attrs: { "data-role": "run-group" } }, g.title));
+      if (g.title !== null)
+        rows.push(
+          h(
+            "div",
+            { class: "pc-run-group", title: g.label, attrs: { "data-role": "run-group" } },
+            g.title,
+          ),
+        );
       for (const r of g.rows) {
         const x = r.series;
         const radio = h("input", {
-          attrs: { type: "radio", name: "pc-run-choice", "data-run-choice": x.run, "data-name": x.name, "aria-label": `Show ${r.label}`, disabled: !r.ok },
+          attrs: {
+            type: "radio",
+            name: "pc-run-choice",
+            "data-run-choice": x.run,
+            "data-name": x.name,
+            "aria-label": `Show ${r.label}`,
+            disabled: !r.ok,
+          },
           style: { "accent-color": r.color },
           on: { change: () => radio.checked && this.on.choose(x) },
         });
@@ -116,7 +155,13 @@ export class SeriesPanel {
             radio,
             swatch(r.color),
             h("span", { class: "pc-run-name" }, r.label),
-            r.samplesOnly ? h("span", { class: "pc-run-note", attrs: { "data-role": "samples-only" } }, "samples") : null,
+            r.samplesOnly
+              ? h(
+                  "span",
+                  { class: "pc-run-note", attrs: { "data-role": "samples-only" } },
+                  "samples",
+                )
+              : null,
           ),
         );
       }

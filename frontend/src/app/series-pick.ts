@@ -1,7 +1,16 @@
 // Which series the tab shows and which it loads: the class set (group) shown, the series of the
 // one-series views (matrix, report, heatmap) and the series whose curves are needed. Pure.
 import type { TagsResponse } from "../data/types";
-import { allSeries, chooseGroup, chooseRankSeries, counterpartSeries, groupId, groupSeries, type Series, type SeriesGroup } from "../data/series";
+import {
+  allSeries,
+  chooseGroup,
+  chooseRankSeries,
+  counterpartSeries,
+  groupId,
+  groupSeries,
+  type Series,
+  type SeriesGroup,
+} from "../data/series";
 import { effectiveCurvesMode, type ViewState } from "../state/view-state";
 import { hasCurves, tabDef } from "./tabs";
 
@@ -23,7 +32,10 @@ export function pickSeries(tags: TagsResponse, state: ViewState): SeriesPick {
   const groups = groupSeries(everySeries);
   // no group picked yet: the one of the series picked (a link, or a state from before groups)
   const focused = everySeries.find((x) => x.key === state.series);
-  const group = chooseGroup(groups, state.group ?? (focused ? groupId(focused.info.task, focused.info.class_names) : null));
+  const group = chooseGroup(
+    groups,
+    state.group ?? (focused ? groupId(focused.info.task, focused.info.class_names) : null),
+  );
   const series = group?.series ?? [];
   return { everySeries, groups, group, series, focus: chooseFocus(series, state) };
 }
@@ -45,8 +57,12 @@ function chooseFocus(series: Series[], state: ViewState): Series | null {
  * series may keep samples alone). */
 export function seriesToLoad(tags: TagsResponse, state: ViewState): Series[] {
   const { group, series, focus } = pickSeries(tags, state);
-  const want = new Set(series.filter((s) => !state.deselectedSeries.includes(s.key)).map((s) => s.key));
-  const lines = state.view === "curves" && effectiveCurvesMode(state, group?.classNames.length ?? 0) === "lines";
+  const want = new Set(
+    series.filter((s) => !state.deselectedSeries.includes(s.key)).map((s) => s.key),
+  );
+  const lines =
+    state.view === "curves" &&
+    effectiveCurvesMode(state, group?.classNames.length ?? 0) === "lines";
   if (focus && !lines) {
     want.add(focus.key);
     const other = state.view === "curves" ? counterpartSeries(focus, series) : null;

@@ -89,7 +89,11 @@ export function seriesChoices(d: {
         color: d.seriesColors.get(x.key) ?? NO_COLOR,
         ok,
         samplesOnly,
-        title: !ok ? `${label}: ${def.cannotShow}` : samplesOnly ? `${label}: kept samples only (confusion=False)` : label,
+        title: !ok
+          ? `${label}: ${def.cannotShow}`
+          : samplesOnly
+            ? `${label}: kept samples only (confusion=False)`
+            : label,
         checked: x === d.focus,
       };
     }),
@@ -139,7 +143,9 @@ export function classRows(
   const worstRank = new Map(d.worst.map((g, r) => [g, r]));
   const rankLabel = d.loaded.find((rc) => rc.key === d.rankSeries)?.label ?? d.rankSeries;
   return {
-    count: `${numSelected} of ${d.classNames.length} shown` + (query.trim() ? ` · ${shown.length} match` : ""),
+    count:
+      `${numSelected} of ${d.classNames.length} shown` +
+      (query.trim() ? ` · ${shown.length} match` : ""),
     rows: shown.map(({ n, i }) => {
       const rank = worstRank.get(i);
       const v = d.latest[i];
@@ -147,7 +153,12 @@ export function classRows(
         name: n,
         index: i,
         selected: d.selected[i],
-        swatch: d.worst.length && rank === undefined ? "var(--pc-faded-swatch)" : colorBy === "run" ? "var(--pc-class-swatch)" : d.classColors[i],
+        swatch:
+          d.worst.length && rank === undefined
+            ? "var(--pc-faded-swatch)"
+            : colorBy === "run"
+              ? "var(--pc-class-swatch)"
+              : d.classColors[i],
         flag: d.flags.get(n),
         rank,
         value: v !== null && v !== undefined ? metric.format(v) : null,

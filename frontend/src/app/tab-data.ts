@@ -46,7 +46,8 @@ export class TabData {
       const series = wanted(tags);
       const keep = new Set(series.map((s) => s.key));
       for (const key of [...this.curves.keys()]) if (!keep.has(key)) this.curves.delete(key);
-      for (const key of [...this.curvesErrors.keys()]) if (!keep.has(key)) this.curvesErrors.delete(key);
+      for (const key of [...this.curvesErrors.keys()])
+        if (!keep.has(key)) this.curvesErrors.delete(key);
       await this.fetchCurves(series, token);
       if (token !== this.token) return false;
       this.lastLoaded = this.now();

@@ -2,7 +2,13 @@
 // set and its series, the view in the main area, the classes and which are ticked, the metric,
 // the worst classes and everyone's colours, the facts of the series shown. Pure.
 import type { CurvesResponse, RunCurves, TagsResponse } from "../data/types";
-import { seriesLabel, chooseRankSeries, splitOfSeries, type Series, type SeriesGroup } from "../data/series";
+import {
+  seriesLabel,
+  chooseRankSeries,
+  splitOfSeries,
+  type Series,
+  type SeriesGroup,
+} from "../data/series";
 import { unionClassNames } from "../data/class-names";
 import { metricById, metricForTask, type MetricDef } from "../data/metrics";
 import { classFlags, seriesFacts, type ClassFlag, type SeriesFactsOf } from "../data/facts";
@@ -68,8 +74,17 @@ export function deriveTab({ tags, curves, state: s, theme }: TabInput): TabModel
   const selectedSeries = series.filter((x) => !s.deselectedSeries.includes(x.key));
   const loaded: RunCurves[] = selectedSeries
     .filter((x) => curves.has(x.key))
-    .map((x) => ({ key: x.key, run: x.run, name: x.name, label: seriesLabel(x), curves: curves.get(x.key)! }));
-  const union = unionClassNames([group?.classNames ?? [], ...loaded.map((rc) => rc.curves.class_names)]);
+    .map((x) => ({
+      key: x.key,
+      run: x.run,
+      name: x.name,
+      label: seriesLabel(x),
+      curves: curves.get(x.key)!,
+    }));
+  const union = unionClassNames([
+    group?.classNames ?? [],
+    ...loaded.map((rc) => rc.curves.class_names),
+  ]);
   const confusionSeries = series.filter((x) => hasConfusion(x.info)).map((x) => x.key);
   const gallerySeries = series.filter((x) => showsInConfusionTab(x.info)).map((x) => x.key);
   const active = activeView(s, union.length, focus);
@@ -84,17 +99,34 @@ export function deriveTab({ tags, curves, state: s, theme }: TabInput): TabModel
   const selected = classNames.map(pred);
   // precision/recall/F1 need tp/fp/fn: without them in any loaded series, show the loss
   let metric = metricById(s.metric);
-  if (loaded.length && !loaded.some((rc) => metric.available(rc.curves))) metric = metricById("loss");
+  if (loaded.length && !loaded.some((rc) => metric.available(rc.curves)))
+    metric = metricById("loss");
   const task = group?.task ?? null;
   metric = metricForTask(metric, task);
-  const rankSeries = active !== "lines" && focus !== null && focusCurves ? focus.key : (chooseRankSeries(loaded, s.rankSeries)?.key ?? null);
-  const latest = latestOf(rankSeries !== null ? curves.get(rankSeries) : undefined, classNames, metric);
+  const rankSeries =
+    active !== "lines" && focus !== null && focusCurves
+      ? focus.key
+      : (chooseRankSeries(loaded, s.rankSeries)?.key ?? null);
+  const latest = latestOf(
+    rankSeries !== null ? curves.get(rankSeries) : undefined,
+    classNames,
+    metric,
+  );
   const n = effectiveWorstN(s, classNames.length);
   const worst = worstN(latest, n, metric.higherIsBetter, (i) => selected[i]);
   // facts are the series' own: the one-series views show only their series' facts
   const shownFacts: SeriesFactsOf[] = (
-    active === "lines" ? loaded : focus && focusCurves ? [{ key: focus.key, label: seriesLabel(focus), curves: focusCurves }] : []
-  ).map((x) => ({ key: x.key, label: x.label, classNames: x.curves.class_names, facts: seriesFacts(x.curves) }));
+    active === "lines"
+      ? loaded
+      : focus && focusCurves
+        ? [{ key: focus.key, label: seriesLabel(focus), curves: focusCurves }]
+        : []
+  ).map((x) => ({
+    key: x.key,
+    label: x.label,
+    classNames: x.curves.class_names,
+    facts: seriesFacts(x.curves),
+  }));
   return {
     everySeries,
     groups,
@@ -123,7 +155,11 @@ export function deriveTab({ tags, curves, state: s, theme }: TabInput): TabModel
 
 /** Each class's latest value of the metric in the series that ranks the classes (by name: the
  * series may list the classes in another order). */
-function latestOf(rankCurves: CurvesResponse | undefined, classNames: readonly string[], metric: MetricDef): (number | null)[] {
+function latestOf(
+  rankCurves: CurvesResponse | undefined,
+  classNames: readonly string[],
+  metric: MetricDef,
+): (number | null)[] {
   if (!rankCurves) return classNames.map(() => null);
   const perSeries = latestValues(metric.extract(rankCurves), rankCurves.class_names.length);
   const at = new Map(rankCurves.class_names.map((n, k) => [n, k]));

@@ -8,7 +8,8 @@ import { effectiveCurvesMode, type ViewId, type ViewState } from "../state/view-
 export const hasCurves = (info: TagInfo | undefined) => !!info?.kinds.includes("stats");
 export const hasConfusion = (info: TagInfo | undefined) => !!info?.kinds.includes("confusion");
 /** The Confusion tab shows a series' matrix, or its kept samples alone when it has no matrix. */
-export const showsInConfusionTab = (info: TagInfo | undefined) => hasConfusion(info) || !!info?.kinds.includes("samples");
+export const showsInConfusionTab = (info: TagInfo | undefined) =>
+  hasConfusion(info) || !!info?.kinds.includes("samples");
 
 const MATRICES = "confusion matrices (written by PerClassWriter.write() by default)";
 
@@ -67,15 +68,24 @@ export function tabDef(id: ViewId): TabDef {
  * (confusion=False) its samples alone ("mistakes"). Only "lines" overlays several series. */
 export type ActiveView = Exclude<ViewId, "curves"> | "lines" | "heatmap" | "mistakes";
 
-export function activeView(state: ViewState, numClasses: number, focus: { info: TagInfo } | null): ActiveView {
+export function activeView(
+  state: ViewState,
+  numClasses: number,
+  focus: { info: TagInfo } | null,
+): ActiveView {
   if (state.view === "curves") return effectiveCurvesMode(state, numClasses);
-  if (state.view === "confusion") return focus !== null && !hasConfusion(focus.info) ? "mistakes" : "confusion";
+  if (state.view === "confusion")
+    return focus !== null && !hasConfusion(focus.info) ? "mistakes" : "confusion";
   return state.view;
 }
 
 /** The tab a view belongs to. */
 export function tabOf(active: ActiveView): ViewId {
-  return active === "lines" || active === "heatmap" ? "curves" : active === "mistakes" ? "confusion" : active;
+  return active === "lines" || active === "heatmap"
+    ? "curves"
+    : active === "mistakes"
+      ? "confusion"
+      : active;
 }
 
 /** The title's first words: what the view shows. */

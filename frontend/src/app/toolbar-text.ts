@@ -14,10 +14,17 @@ export interface TabButton {
 }
 
 /** The tab buttons: a tab none of the class set's series can be shown in is disabled. */
-export function tabButtons(d: { series: readonly { info: TagInfo }[]; confusionSeries: readonly string[] }, view: ViewId): TabButton[] {
+export function tabButtons(
+  d: { series: readonly { info: TagInfo }[]; confusionSeries: readonly string[] },
+  view: ViewId,
+): TabButton[] {
   return TABS.map((t) => {
     const disabled = !d.series.some((x) => t.shows(x.info));
-    const title = disabled ? t.disabledTitle : t.withoutMatrixTitle !== null && d.confusionSeries.length === 0 ? t.withoutMatrixTitle : t.title;
+    const title = disabled
+      ? t.disabledTitle
+      : t.withoutMatrixTitle !== null && d.confusionSeries.length === 0
+        ? t.withoutMatrixTitle
+        : t.title;
     return { id: t.id, label: t.label, title, disabled, active: view === t.id };
   });
 }
@@ -34,7 +41,10 @@ export function tabTitle(d: {
 }): { main: string; sub: string } {
   const n = d.classNames.length;
   const classes = `${n} class${n === 1 ? "" : "es"}`;
-  const parts = d.active !== "lines" && d.focus ? [seriesLabel(d.focus), classes] : [d.groups.length > 1 && d.group ? groupTitle(d.group) : classes];
+  const parts =
+    d.active !== "lines" && d.focus
+      ? [seriesLabel(d.focus), classes]
+      : [d.groups.length > 1 && d.group ? groupTitle(d.group) : classes];
   return { main: viewHeading(d.active, d.metric), sub: ` · ${parts.join(" · ")}` };
 }
 

@@ -21,10 +21,19 @@ export class Toolbar {
 
   constructor(private readonly on: ToolbarActions) {
     this.title = h("div", { class: "pc-title", attrs: { "data-role": "title" } }, "Per-Class");
-    this.status = h("span", { class: "pc-status", attrs: { "data-role": "status", "aria-live": "polite" } }, "Loading…");
+    this.status = h(
+      "span",
+      { class: "pc-status", attrs: { "data-role": "status", "aria-live": "polite" } },
+      "Loading…",
+    );
     this.reloadBtn = h(
       "button",
-      { class: "pc-button", title: "Reload data now", attrs: { type: "button", "data-role": "reload" }, on: { click: () => on.reload() } },
+      {
+        class: "pc-button",
+        title: "Reload data now",
+        attrs: { type: "button", "data-role": "reload" },
+        on: { click: () => on.reload() },
+      },
       "⟳ Reload",
     );
     this.autoBox = h("input", {
@@ -33,12 +42,27 @@ export class Toolbar {
     });
     const autoLabel = h(
       "label",
-      { class: "pc-check pc-status", title: `Reload every ${REFRESH_SECONDS} s while this tab is visible` },
+      {
+        class: "pc-check pc-status",
+        title: `Reload every ${REFRESH_SECONDS} s while this tab is visible`,
+      },
       this.autoBox,
       `Auto-refresh (${REFRESH_SECONDS} s)`,
     );
-    this.tabs = h("nav", { class: "pc-tabs", attrs: { role: "tablist", "data-role": "view-tabs" } });
-    this.element = h("div", { class: "pc-toolbar" }, this.tabs, this.title, h("div", { class: "pc-spacer" }), this.status, autoLabel, this.reloadBtn);
+    this.tabs = h("nav", {
+      class: "pc-tabs",
+      attrs: { role: "tablist", "data-role": "view-tabs" },
+    });
+    this.element = h(
+      "div",
+      { class: "pc-toolbar" },
+      this.tabs,
+      this.title,
+      h("div", { class: "pc-spacer" }),
+      this.status,
+      autoLabel,
+      this.reloadBtn,
+    );
   }
 
   setTabs(buttons: readonly TabButton[]): void {
@@ -50,7 +74,14 @@ export class Toolbar {
           {
             class: t.active ? "pc-tab pc-active" : "pc-tab",
             title: t.title,
-            attrs: { type: "button", role: "tab", "aria-selected": String(t.active), "data-role": "view-tab", "data-value": t.id, disabled: t.disabled },
+            attrs: {
+              type: "button",
+              role: "tab",
+              "aria-selected": String(t.active),
+              "data-role": "view-tab",
+              "data-value": t.id,
+              disabled: t.disabled,
+            },
             on: { click: () => this.on.tab(t.id) },
           },
           t.label,

@@ -75,14 +75,23 @@ export function summarize(values: Float32Array, c: number, steps: readonly numbe
   }
   const den = n * sxx - sx * sx;
   const slope = n >= 2 && den !== 0 ? (n * sxy - sx * sy) / den : null;
-  return { first, final, trend: first !== null && final !== null && n >= 2 ? final - first : null, slope };
+  return {
+    first,
+    final,
+    trend: first !== null && final !== null && n >= 2 ? final - first : null,
+    slope,
+  };
 }
 
 /**
  * How much worse held-out data does than training data for a class, at the latest value of
  * each: positive = validation is worse (overfitting). `train` and `held` are final values.
  */
-export function gapOf(train: number | null, held: number | null, higherIsBetter: boolean): number | null {
+export function gapOf(
+  train: number | null,
+  held: number | null,
+  higherIsBetter: boolean,
+): number | null {
   if (train === null || held === null) return null;
   return higherIsBetter ? train - held : held - train;
 }

@@ -4,7 +4,15 @@
 import { h, setChildren } from "../ui/dom";
 import { placeTooltip } from "../ui/tooltip";
 import type { CurvesResponse } from "../data/types";
-import { classHeat, defaultDesc, gapOf, heatOrder, summarize, type ClassHeat, type ClassSummary } from "./class-heat";
+import {
+  classHeat,
+  defaultDesc,
+  gapOf,
+  heatOrder,
+  summarize,
+  type ClassHeat,
+  type ClassSummary,
+} from "./class-heat";
 import type { HeatSortKey } from "../state/view-state";
 import { counterpartSeries, seriesLabel, splitOfSeries, type Series } from "../data/series";
 import { ColorScale, VIRIDIS } from "../ui/color-scale";
@@ -24,7 +32,11 @@ const SORTS: { key: HeatSortKey; label: string; title: string }[] = [
   { key: "final", label: "Final value", title: "The class's latest value" },
   { key: "trend", label: "Trend (last − first)", title: "Latest value minus first value" },
   { key: "slope", label: "Slope", title: "Least-squares slope of the value over the steps" },
-  { key: "gap", label: "Train/validation gap", title: "How much worse the held-out run is than the training run at the latest step" },
+  {
+    key: "gap",
+    label: "Train/validation gap",
+    title: "How much worse the held-out run is than the training run at the latest step",
+  },
   { key: "index", label: "Class index", title: "The classes' own order" },
   { key: "name", label: "Class name", title: "Alphabetical" },
 ];
@@ -68,17 +80,42 @@ export class ClassHeatmapView implements View {
       attrs: { "data-control": "heat-sort", "aria-label": "Sort rows by" },
       on: { change: () => this.setSort(this.sortSelect.value as HeatSortKey) },
     });
-    for (const s of SORTS) this.sortSelect.appendChild(h("option", { attrs: { value: s.key }, title: s.title }, s.label));
+    for (const s of SORTS)
+      this.sortSelect.appendChild(
+        h("option", { attrs: { value: s.key }, title: s.title }, s.label),
+      );
     this.dirBtn = h("button", {
       class: "pc-button",
       attrs: { type: "button", "data-control": "heat-sort-dir" },
-      on: { click: () => this.ctx && this.ctx.setState({ heatSort: { ...this.ctx.state.heatSort, reverse: !this.ctx.state.heatSort.reverse }, heatZoom: null }) },
+      on: {
+        click: () =>
+          this.ctx &&
+          this.ctx.setState({
+            heatSort: { ...this.ctx.state.heatSort, reverse: !this.ctx.state.heatSort.reverse },
+            heatZoom: null,
+          }),
+      },
     });
     this.finder = new ClassFinder("heat-find", (i) => this.focusClass(i), "Find a class…");
-    this.resetBtn = h("button", { class: "pc-button", title: "Show all classes and steps", attrs: { type: "button", "data-role": "heat-zoom-reset" }, on: { click: () => this.resetZoom() } }, "Reset zoom");
+    this.resetBtn = h(
+      "button",
+      {
+        class: "pc-button",
+        title: "Show all classes and steps",
+        attrs: { type: "button", "data-role": "heat-zoom-reset" },
+        on: { click: () => this.resetZoom() },
+      },
+      "Reset zoom",
+    );
     this.runLabel = h("span", { class: "pc-run-label", attrs: { "data-role": "heat-run" } });
-    this.tooltip = h("div", { class: "pc-tooltip", attrs: { hidden: true, "data-role": "heat-tooltip", role: "tooltip" } });
-    this.message = h("div", { class: "pc-message pc-overlay-message", attrs: { "data-role": "heat-message", hidden: true } });
+    this.tooltip = h("div", {
+      class: "pc-tooltip",
+      attrs: { hidden: true, "data-role": "heat-tooltip", role: "tooltip" },
+    });
+    this.message = h("div", {
+      class: "pc-message pc-overlay-message",
+      attrs: { "data-role": "heat-message", hidden: true },
+    });
     this.heat = new HeatCanvas({
       onViewport: (vp) => {
         this.ctx?.setState({ heatZoom: vp }, { rerender: false });
@@ -91,7 +128,13 @@ export class ClassHeatmapView implements View {
         if (c !== undefined && this.ctx) this.ctx.setState({ focus: this.names[c] });
       },
     });
-    this.heatBox = h("div", { class: "pc-heat-box", attrs: { "data-role": "class-heatmap" } }, this.heat.element, this.tooltip, this.message);
+    this.heatBox = h(
+      "div",
+      { class: "pc-heat-box", attrs: { "data-role": "class-heatmap" } },
+      this.heat.element,
+      this.tooltip,
+      this.message,
+    );
     this.legend = new Legend("heat-legend");
     this.info = h("span", { class: "pc-status", attrs: { "data-role": "heat-info" } });
     this.element = h(
@@ -109,12 +152,27 @@ export class ClassHeatmapView implements View {
       ),
       h("div", { class: "pc-card-body" }, this.heatBox),
       h("div", { class: "pc-card-footer" }, this.legend.element, this.info),
-      h("div", { class: "pc-hint" }, "One row per class, one column per step. Wheel to zoom, drag a rectangle to zoom in, double-click to reset; hover for values."),
+      h(
+        "div",
+        { class: "pc-hint" },
+        "One row per class, one column per step. Wheel to zoom, drag a rectangle to zoom in, double-click to reset; hover for values.",
+      ),
     );
   }
 
-  private prepare(curves: CurvesResponse, metric: MetricDef, smoothing: number, cached: Prepared | null): Prepared {
-    if (cached && cached.curves === curves && cached.metric === metric && cached.smoothing === smoothing) return cached;
+  private prepare(
+    curves: CurvesResponse,
+    metric: MetricDef,
+    smoothing: number,
+    cached: Prepared | null,
+  ): Prepared {
+    if (
+      cached &&
+      cached.curves === curves &&
+      cached.metric === metric &&
+      cached.smoothing === smoothing
+    )
+      return cached;
     const C = curves.class_names.length;
     const heat = classHeat(metric.extract(curves), C, smoothing);
     const stats = Array.from({ length: C }, (_, c) => summarize(heat.values, c, curves.steps));
@@ -136,7 +194,13 @@ export class ClassHeatmapView implements View {
     const run = series ? seriesLabel(series) : null;
     this.sortSelect.value = s.heatSort.key;
     const textual = s.heatSort.key === "index" || s.heatSort.key === "name";
-    this.dirBtn.textContent = textual ? (s.heatSort.reverse ? "Z → A" : "A → Z") : s.heatSort.reverse ? "Best first" : "Worst first";
+    this.dirBtn.textContent = textual
+      ? s.heatSort.reverse
+        ? "Z → A"
+        : "A → Z"
+      : s.heatSort.reverse
+        ? "Best first"
+        : "Worst first";
     this.dirBtn.title = "Reverse the order";
     this.runLabel.textContent = run ?? "";
     this.runLabel.title = run ? `${run} (pick another on the left)` : "";
@@ -145,9 +209,14 @@ export class ClassHeatmapView implements View {
     if (!curves) return this.showMessage("Loading the run's curves…");
     const metric = ctx.metric;
     if (!metric.available(curves)) {
-      return this.showMessage(`${metric.label} needs the run's confusion data (true/false positives); this run has none. Pick loss or accuracy.`);
+      return this.showMessage(
+        `${metric.label} needs the run's confusion data (true/false positives); this run has none. Pick loss or accuracy.`,
+      );
     }
-    if (!curves.steps.length) return this.showMessage("The run has no steps yet. This tab refreshes itself; new steps appear as they are written.");
+    if (!curves.steps.length)
+      return this.showMessage(
+        "The run has no steps yet. This tab refreshes itself; new steps appear as they are written.",
+      );
     const smoothing = s.smoothing;
     this.prepared = this.prepare(curves, metric, smoothing, this.prepared);
     const p = this.prepared;
@@ -156,7 +225,10 @@ export class ClassHeatmapView implements View {
     // the train/validation counterpart for the gap
     const otherSeries = counterpartSeries(series, ctx.group);
     const otherCurves = otherSeries ? ctx.curvesOf(otherSeries.key) : undefined;
-    this.other = otherCurves && metric.available(otherCurves) ? this.prepare(otherCurves, metric, smoothing, this.other) : null;
+    this.other =
+      otherCurves && metric.available(otherCurves)
+        ? this.prepare(otherCurves, metric, smoothing, this.other)
+        : null;
     this.otherSeries = this.other ? otherSeries : null;
     const other = otherSeries ? seriesLabel(otherSeries) : "";
     const isTrain = splitOfSeries(series) === "train";
@@ -168,10 +240,18 @@ export class ClassHeatmapView implements View {
     const gaps = this.gaps(isTrain, names, metric);
     const shown = shownMask(ctx, names);
     const classes = names.map((_, i) => i).filter((i) => shown[i]);
-    if (!classes.length) return this.showMessage("No class selected. Tick classes on the left, or use “All”.");
+    if (!classes.length)
+      return this.showMessage("No class selected. Tick classes on the left, or use “All”.");
     const sortKey = s.heatSort.key === "gap" && !this.other ? "final" : s.heatSort.key;
     const desc = defaultDesc(sortKey, metric.higherIsBetter) !== s.heatSort.reverse;
-    this.order = heatOrder(sortKey, desc, classes, names, (c) => p.stats[c], (c) => gaps[c]);
+    this.order = heatOrder(
+      sortKey,
+      desc,
+      classes,
+      names,
+      (c) => p.stats[c],
+      (c) => gaps[c],
+    );
     this.finder.setNames(names, (i) => {
       const v = p.stats[i].final;
       return v === null ? null : metric.format(v);
@@ -193,7 +273,19 @@ export class ClassHeatmapView implements View {
       missing: themeColors().missing,
     });
     const steps = curves.steps;
-    const key = cacheKey(series.key, metric.id, smoothing, log, steps.length, steps[steps.length - 1], orderHash(this.order), sortKey, desc, ctx.refreshId, currentTheme());
+    const key = cacheKey(
+      series.key,
+      metric.id,
+      smoothing,
+      log,
+      steps.length,
+      steps[steps.length - 1],
+      orderHash(this.order),
+      sortKey,
+      desc,
+      ctx.refreshId,
+      currentTheme(),
+    );
     if (key !== this.drawnKey) {
       this.drawnKey = key;
       const identity = Int32Array.from({ length: steps.length }, (_, i) => i);
@@ -201,18 +293,32 @@ export class ClassHeatmapView implements View {
         {
           nRows: this.order.length,
           nCols: steps.length,
-          source: { values: p.heat.values, stride: steps.length, rowIdx: this.order, colIdx: identity, maskDiagonal: false, pool: metric.higherIsBetter ? "min" : "max" },
+          source: {
+            values: p.heat.values,
+            stride: steps.length,
+            rowIdx: this.order,
+            colIdx: identity,
+            maskDiagonal: false,
+            pool: metric.higherIsBetter ? "min" : "max",
+          },
           scale,
           rowLabel: (r) => names[this.order[r]],
           colLabel: (c) => String(steps[c]),
-          rowTitle: this.order.length > 40 ? `Class (${this.order.length}, by ${SORTS.find((x) => x.key === sortKey)?.label.toLowerCase()}${textual ? "" : desc === defaultDesc(sortKey, metric.higherIsBetter) ? ", worst first" : ", best first"})` : "Class",
+          rowTitle:
+            this.order.length > 40
+              ? `Class (${this.order.length}, by ${SORTS.find((x) => x.key === sortKey)?.label.toLowerCase()}${textual ? "" : desc === defaultDesc(sortKey, metric.higherIsBetter) ? ", worst first" : ", best first"})`
+              : "Class",
           colTitle: "Step",
           colLabelStyle: "ticks",
           square: false,
         },
         s.heatZoom,
       );
-      this.legend.set(scale, `${metric.label}${smoothing > 0 ? " (smoothed)" : ""}${log ? " · log scale" : ""}`, (v) => metric.format(v));
+      this.legend.set(
+        scale,
+        `${metric.label}${smoothing > 0 ? " (smoothed)" : ""}${log ? " · log scale" : ""}`,
+        (v) => metric.format(v),
+      );
     }
     const f = s.focus !== null ? names.indexOf(s.focus) : -1;
     const fr = f >= 0 ? this.order.indexOf(f) : -1;
@@ -231,7 +337,9 @@ export class ClassHeatmapView implements View {
       if (k === undefined) return null;
       const mine = p.stats[c].final;
       const theirs = o.stats[k].final;
-      return isTrain ? gapOf(mine, theirs, metric.higherIsBetter) : gapOf(theirs, mine, metric.higherIsBetter);
+      return isTrain
+        ? gapOf(mine, theirs, metric.higherIsBetter)
+        : gapOf(theirs, mine, metric.higherIsBetter);
     });
   }
 
@@ -246,7 +354,9 @@ export class ClassHeatmapView implements View {
     const n = this.order.length;
     const S = this.prepared?.curves.steps.length ?? 0;
     const full = v.r0 === 0 && v.r1 === n && v.c0 === 0 && v.c1 === S;
-    this.info.textContent = full ? `${n} classes × ${S} steps` : `classes ${v.r0 + 1}–${v.r1} of ${n}, steps ${this.prepared?.curves.steps[v.c0] ?? ""}–${this.prepared?.curves.steps[v.c1 - 1] ?? ""}`;
+    this.info.textContent = full
+      ? `${n} classes × ${S} steps`
+      : `classes ${v.r0 + 1}–${v.r1} of ${n}, steps ${this.prepared?.curves.steps[v.c0] ?? ""}–${this.prepared?.curves.steps[v.c1 - 1] ?? ""}`;
     this.resetBtn.disabled = full;
   }
 
@@ -289,12 +399,26 @@ export class ClassHeatmapView implements View {
     const metric = p.metric;
     const v = p.heat.values[c * S + hit.c];
     const step = p.curves.steps[hit.c];
-    const fmt = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? DASH : metric.format(x));
+    const fmt = (x: number | null | undefined) =>
+      x === null || x === undefined || !Number.isFinite(x) ? DASH : metric.format(x);
     const st = p.stats[c];
     const rows: Node[] = [
-      h("div", { class: "pc-tooltip-title", attrs: { "data-role": "heat-tooltip-class" } }, p.curves.class_names[c]),
-      h("div", { class: "pc-tooltip-row" }, h("span", { class: "pc-run-name" }, ctx.series ? seriesLabel(ctx.series) : ""), `· step ${step}`),
-      h("div", { class: "pc-tooltip-row", attrs: { "data-role": "heat-tooltip-value" } }, `${metric.label}: ${fmt(v)}`),
+      h(
+        "div",
+        { class: "pc-tooltip-title", attrs: { "data-role": "heat-tooltip-class" } },
+        p.curves.class_names[c],
+      ),
+      h(
+        "div",
+        { class: "pc-tooltip-row" },
+        h("span", { class: "pc-run-name" }, ctx.series ? seriesLabel(ctx.series) : ""),
+        `· step ${step}`,
+      ),
+      h(
+        "div",
+        { class: "pc-tooltip-row", attrs: { "data-role": "heat-tooltip-value" } },
+        `${metric.label}: ${fmt(v)}`,
+      ),
     ];
     const o = this.other;
     if (o) {
@@ -302,11 +426,34 @@ export class ClassHeatmapView implements View {
       const s2 = o.curves.steps.indexOf(step);
       if (k >= 0 && s2 >= 0) {
         const ov = o.heat.values[k * o.curves.steps.length + s2];
-        rows.push(h("div", { class: "pc-tooltip-row pc-tooltip-other" }, h("span", { class: "pc-run-name" }, this.otherSeries ? seriesLabel(this.otherSeries) : ""), h("span", { class: "pc-tooltip-other-value" }, fmt(ov))));
+        rows.push(
+          h(
+            "div",
+            { class: "pc-tooltip-row pc-tooltip-other" },
+            h(
+              "span",
+              { class: "pc-run-name" },
+              this.otherSeries ? seriesLabel(this.otherSeries) : "",
+            ),
+            h("span", { class: "pc-tooltip-other-value" }, fmt(ov)),
+          ),
+        );
       }
     }
-    rows.push(h("div", { class: "pc-tooltip-row pc-tooltip-other" }, `final ${fmt(st.final)} · trend ${st.trend === null ? DASH : (st.trend > 0 ? "+" : "") + metric.format(st.trend)}`));
-    rows.push(h("div", { class: "pc-tooltip-row pc-tooltip-other" }, `row ${hit.r + 1} of ${this.order.length}`));
+    rows.push(
+      h(
+        "div",
+        { class: "pc-tooltip-row pc-tooltip-other" },
+        `final ${fmt(st.final)} · trend ${st.trend === null ? DASH : (st.trend > 0 ? "+" : "") + metric.format(st.trend)}`,
+      ),
+    );
+    rows.push(
+      h(
+        "div",
+        { class: "pc-tooltip-row pc-tooltip-other" },
+        `row ${hit.r + 1} of ${this.order.length}`,
+      ),
+    );
     setChildren(this.tooltip, ...rows);
     placeTooltip(this.tooltip, this.heatBox, hit.x, hit.y, 16, { width: 220, height: 100 });
   }

@@ -24,7 +24,16 @@ import { SamplesGallery } from "../samples/gallery";
 import type { View, ViewContext } from "../view-contract";
 import { matrixCsv, type ConfusionModel } from "./matrix";
 import { MatrixData } from "./matrix-data";
-import { cellTooltip, matrixLegend, matrixOrder, matrixShows, matrixSpec, mistakesIn, zoomText, type MatrixLook } from "./matrix-display";
+import {
+  cellTooltip,
+  matrixLegend,
+  matrixOrder,
+  matrixShows,
+  matrixSpec,
+  mistakesIn,
+  zoomText,
+  type MatrixLook,
+} from "./matrix-display";
 import { baseRunOf, baseStepOptions, diffBases, diffLabels, otherNamesNote } from "./compare";
 import { MatrixPanel } from "./matrix-panel";
 import { SidePanel } from "./side-panel";
@@ -34,7 +43,8 @@ import { MatrixToolbar } from "./matrix-toolbar";
 
 /** How many cells a class search or a click on a pair zooms to. */
 export const FOCUS_SPAN = 21;
-const MATRIX_HINT = "Wheel to zoom, drag a rectangle to zoom in, shift+drag to pan, double-click to reset. Hover a cell for its counts; click it (or a row's class name) for its misclassified samples.";
+const MATRIX_HINT =
+  "Wheel to zoom, drag a rectangle to zoom in, shift+drag to pan, double-click to reset. Hover a cell for its counts; click it (or a row's class name) for its misclassified samples.";
 
 export interface ConfusionViewOptions {
   /** wait this long after the last slider move before loading a step (ms) */
@@ -77,7 +87,10 @@ export class ConfusionView implements View {
       downloadCsv: () => this.downloadCsv(),
       downloadPng: () => this.downloadPng(),
     });
-    this.status = h("span", { class: "pc-status pc-view-status", attrs: { "data-role": "cm-status", "aria-live": "polite" } });
+    this.status = h("span", {
+      class: "pc-status pc-view-status",
+      attrs: { "data-role": "cm-status", "aria-live": "polite" },
+    });
     this.matrix = new MatrixPanel({
       onViewport: (vp) => this.onViewport(vp),
       onHover: (hit) => this.onHover(hit),
@@ -95,11 +108,36 @@ export class ConfusionView implements View {
       openGallery: (scope) => this.openGallery(scope),
     });
     this.gallery = new SamplesGallery();
-    const body = h("div", { class: "pc-card-body" }, this.matrix.box, this.labels.element, this.side.element, this.gallery.lightbox);
+    const body = h(
+      "div",
+      { class: "pc-card-body" },
+      this.matrix.box,
+      this.labels.element,
+      this.side.element,
+      this.gallery.lightbox,
+    );
     this.hint = h("span", { class: "pc-hint-text" }, MATRIX_HINT);
-    const footer = h("div", { class: "pc-card-footer" }, this.matrix.legend.element, this.matrix.zoomInfo, h("span", { class: "pc-spacer" }), this.status);
-    this.outside = h("div", { class: "pc-card-note", attrs: { "data-role": "outside-matrix", role: "note", hidden: true } });
-    this.element = h("div", { class: "pc-card pc-card-matrix", attrs: { "data-view": "confusion" } }, this.toolbar.element, this.outside, body, footer, h("div", { class: "pc-hint" }, this.hint));
+    const footer = h(
+      "div",
+      { class: "pc-card-footer" },
+      this.matrix.legend.element,
+      this.matrix.zoomInfo,
+      h("span", { class: "pc-spacer" }),
+      this.status,
+    );
+    this.outside = h("div", {
+      class: "pc-card-note",
+      attrs: { "data-role": "outside-matrix", role: "note", hidden: true },
+    });
+    this.element = h(
+      "div",
+      { class: "pc-card pc-card-matrix", attrs: { "data-view": "confusion" } },
+      this.toolbar.element,
+      this.outside,
+      body,
+      footer,
+      h("div", { class: "pc-hint" }, this.hint),
+    );
     this.matrixSettings = new MatrixSettings({
       setState: (patch) => this.ctx?.setState(patch),
       order: (order) => this.setOrder(order),
@@ -164,7 +202,8 @@ export class ConfusionView implements View {
     const bases = ctx.run ? diffBases(ctx.group, ctx.name) : [];
     const baseRun = ctx.run ? this.baseRun(ctx) : "";
     const cm = this.data.cm.data;
-    const steps = baseRun === ctx.run ? (cm?.steps ?? []) : (this.data.baseStepsOf(baseRun, ctx.name) ?? []);
+    const steps =
+      baseRun === ctx.run ? (cm?.steps ?? []) : (this.data.baseStepsOf(baseRun, ctx.name) ?? []);
     this.matrixSettings.sync({
       state: ctx.state,
       clusterUnavailable: this.data.clusterUnavailable,
@@ -202,7 +241,9 @@ export class ConfusionView implements View {
       if (this.data.cm.error) {
         this.matrix.showMessage(
           `Could not load the confusion matrix: ${this.data.cm.error}`,
-          s.step !== null ? { label: "Show the latest step", run: () => ctx.setState({ step: null }) } : undefined,
+          s.step !== null
+            ? { label: "Show the latest step", run: () => ctx.setState({ step: null }) }
+            : undefined,
         );
       } else this.matrix.showMessage("Loading the confusion matrix…");
       this.drawnKey = "";
@@ -235,7 +276,11 @@ export class ConfusionView implements View {
     this.pos = shown.pos;
     let note = "";
     if (s.order === "cluster" && !shown.clusterOk) {
-      note = this.data.cluster.loading ? "Clustering…" : this.data.clusterUnavailable ? `Clustered order unavailable: ${this.data.clusterUnavailable}` : "";
+      note = this.data.cluster.loading
+        ? "Clustering…"
+        : this.data.clusterUnavailable
+          ? `Clustered order unavailable: ${this.data.clusterUnavailable}`
+          : "";
     }
     if (note) this.status.textContent = [this.status.textContent, note].filter(Boolean).join(" · ");
     const baseRun = this.baseRun(ctx);
@@ -251,7 +296,8 @@ export class ConfusionView implements View {
     if (!shows.draw) {
       this.matrix.showMessage(shows.message);
       if (shows.side === "panel") this.renderSide(ctx, cm, model, null);
-      else if (!this.renderGallery(ctx, cm) && shows.side === "galleryOrNothing") this.side.element.replaceChildren();
+      else if (!this.renderGallery(ctx, cm) && shows.side === "galleryOrNothing")
+        this.side.element.replaceChildren();
       this.drawnKey = "";
       return;
     }
@@ -259,7 +305,18 @@ export class ConfusionView implements View {
     this.showingDiff = !!diff;
     this.matrix.hideMessage();
     const look: MatrixLook = { norm: s.norm, log: s.logColor, errorsOnly: s.errorsOnly };
-    const key = cacheKey(cm.run, cm.step, cm.n, look, s.order, diff ? [diff.base_run, diff.base_step] : null, orderHash(this.order), shown.clusterOk, ctx.refreshId, currentTheme());
+    const key = cacheKey(
+      cm.run,
+      cm.step,
+      cm.n,
+      look,
+      s.order,
+      diff ? [diff.base_run, diff.base_step] : null,
+      orderHash(this.order),
+      shown.clusterOk,
+      ctx.refreshId,
+      currentTheme(),
+    );
     if (key !== this.drawnKey) {
       this.drawnKey = key;
       const spec = matrixSpec(cm, model, diff, this.order, look, themeColors());
@@ -290,13 +347,27 @@ export class ConfusionView implements View {
     this.matrix.zoomInfo.textContent = `${cm.n} labels`;
     this.drawnKey = "";
     const scale = LabelTable.scale(themeColors());
-    this.matrix.legend.set(scale, "Matrix cells: share of their row (true no / true yes)", (v) => compactShare(v));
-    this.hint.textContent = "Each label's 2×2 matrix: rows = true (no, yes), columns = predicted (no, yes). Click a column header to sort.";
-    this.labels.render(cm, shownMask(ctx, cm.class_names), ctx.state.labelSort, ctx.state.gallery, scale);
+    this.matrix.legend.set(scale, "Matrix cells: share of their row (true no / true yes)", (v) =>
+      compactShare(v),
+    );
+    this.hint.textContent =
+      "Each label's 2×2 matrix: rows = true (no, yes), columns = predicted (no, yes). Click a column header to sort.";
+    this.labels.render(
+      cm,
+      shownMask(ctx, cm.class_names),
+      ctx.state.labelSort,
+      ctx.state.gallery,
+      scale,
+    );
   }
 
   /** The side panel (unless the gallery takes it): the focused class, then pairs or changes. */
-  private renderSide(ctx: ViewContext, cm: ConfusionData, model: ConfusionModel, diff: DiffData | null): void {
+  private renderSide(
+    ctx: ViewContext,
+    cm: ConfusionData,
+    model: ConfusionModel,
+    diff: DiffData | null,
+  ): void {
     if (this.renderGallery(ctx, cm)) return;
     const s = ctx.state;
     this.side.render({
@@ -305,8 +376,18 @@ export class ConfusionView implements View {
       model,
       focus: s.focus !== null ? cm.class_names.indexOf(s.focus) : -1,
       errorsOnly: s.errorsOnly,
-      diff: s.diff.on ? { data: diff, error: this.data.diff.error, labels: diff ? diffLabels(diff, ctx.name) : null } : null,
-      pairs: { data: this.data.pairs.data, error: this.data.pairs.error, fresh: this.data.pairsFresh(cm, ctx.name) },
+      diff: s.diff.on
+        ? {
+            data: diff,
+            error: this.data.diff.error,
+            labels: diff ? diffLabels(diff, ctx.name) : null,
+          }
+        : null,
+      pairs: {
+        data: this.data.pairs.data,
+        error: this.data.pairs.error,
+        fresh: this.data.pairsFresh(cm, ctx.name),
+      },
     });
   }
 
@@ -355,7 +436,8 @@ export class ConfusionView implements View {
       return false;
     }
     side.hidden = false;
-    if (side.childNodes.length !== 1 || side.firstChild !== this.gallery.element) setChildren(side, this.gallery.element);
+    if (side.childNodes.length !== 1 || side.firstChild !== this.gallery.element)
+      setChildren(side, this.gallery.element);
     const info = ctx.tags[cm.run]?.[ctx.name];
     const last = cm.steps[cm.steps.length - 1];
     this.gallery.update({
@@ -368,7 +450,11 @@ export class ConfusionView implements View {
       hasSamples: !!info?.kinds.includes("samples"),
       refreshId: this.data.refreshId,
       state: g,
-      mistakes: mistakesIn(cm, cm.task === "multilabel" ? null : this.data.modelOfMatrix(cm), g.scope),
+      mistakes: mistakesIn(
+        cm,
+        cm.task === "multilabel" ? null : this.data.modelOfMatrix(cm),
+        g.scope,
+      ),
       setGallery: (next, opts) => {
         ctx.setState({ gallery: next }, opts);
         if (next === null) this.matrix.heat.focus();
@@ -417,7 +503,9 @@ export class ConfusionView implements View {
     const name = cm.class_names[i];
     if (cm.task === "multilabel") {
       ctx.setState({ focus: name });
-      this.labels.element.querySelector(`tr[data-label="${cssEscape(name)}"]`)?.scrollIntoView({ block: "center" });
+      this.labels.element
+        .querySelector(`tr[data-label="${cssEscape(name)}"]`)
+        ?.scrollIntoView({ block: "center" });
       return;
     }
     const p = this.pos[i];
@@ -448,7 +536,8 @@ export class ConfusionView implements View {
     const r = this.pos[t];
     const c = this.pos[p];
     if (r === undefined || c === undefined || r < 0 || c < 0) {
-      this.status.textContent = "That cell's classes are hidden by the class selection on the left.";
+      this.status.textContent =
+        "That cell's classes are hidden by the class selection on the left.";
       return;
     }
     const n = this.order.length;
@@ -478,7 +567,9 @@ export class ConfusionView implements View {
     const j = this.order[c];
     if (i === undefined || j === undefined) return;
     this.pinned = [r, c];
-    this.openGallery(i === j ? { kind: "class", true: i } : { kind: "cell", true: i, pred: j }, { focus: cm.class_names[i] });
+    this.openGallery(i === j ? { kind: "class", true: i } : { kind: "cell", true: i, pred: j }, {
+      focus: cm.class_names[i],
+    });
   }
 
   private onClickRowLabel(r: number): void {
@@ -508,7 +599,14 @@ export class ConfusionView implements View {
       return;
     }
     const diff = this.showingDiff ? this.data.diff.data : null;
-    const lines = cellTooltip(model, cm.class_names, i, j, diff, diff ? diffLabels(diff, ctx.name)[1] : "");
+    const lines = cellTooltip(
+      model,
+      cm.class_names,
+      i,
+      j,
+      diff,
+      diff ? diffLabels(diff, ctx.name)[1] : "",
+    );
     this.matrix.showTooltip(`Step ${cm.step}`, lines, hit);
   }
 
@@ -531,9 +629,13 @@ export class ConfusionView implements View {
     const model = this.data.currentModel;
     if (!ctx || !cm || !model) return null;
     const diff = this.data.diff.data;
-    if (this.showingDiff && diff) return { values: diff.deltas, what: `diff_vs_${diff.base_run}_step${diff.base_step}` };
+    if (this.showingDiff && diff)
+      return { values: diff.deltas, what: `diff_vs_${diff.base_run}_step${diff.base_step}` };
     const norm = ctx.state.norm;
-    return { values: norm === "counts" ? cm.counts : model.values(norm), what: norm === "counts" ? "counts" : norm === "row" ? "row_share" : "column_share" };
+    return {
+      values: norm === "counts" ? cm.counts : model.values(norm),
+      what: norm === "counts" ? "counts" : norm === "row" ? "row_share" : "column_share",
+    };
   }
 
   /** The CSV text of the matrix as shown (tests use it). */
@@ -549,13 +651,19 @@ export class ConfusionView implements View {
     const cur = this.currentValues();
     const text = this.csvText();
     if (!cm || !cur || text === null) return;
-    downloadText(text, `${safeFilename("confusion", cm.run, this.ctx?.name ?? "", `step${cm.step}`, cur.what)}.csv`);
+    downloadText(
+      text,
+      `${safeFilename("confusion", cm.run, this.ctx?.name ?? "", `step${cm.step}`, cur.what)}.csv`,
+    );
   }
 
   private downloadPng(): void {
     const cm = this.data.cm.data;
     if (!cm) return;
-    downloadCanvas(this.matrix.heat.canvas, `${safeFilename("confusion", cm.run, this.ctx?.name ?? "", `step${cm.step}`)}.png`);
+    downloadCanvas(
+      this.matrix.heat.canvas,
+      `${safeFilename("confusion", cm.run, this.ctx?.name ?? "", `step${cm.step}`)}.png`,
+    );
   }
 
   flush(): void {

@@ -21,7 +21,17 @@ export function labelStats(labels: Float64Array): LabelStats[] {
     const fp = labels[k * 4 + 1];
     const fn = labels[k * 4 + 2];
     const tp = labels[k * 4 + 3];
-    out.push({ label: k, tn, fp, fn, tp, precision: precisionOf({ tp, fp, fn }), recall: recallOf({ tp, fp, fn }), f1: f1Of({ tp, fp, fn }), support: tp + fn });
+    out.push({
+      label: k,
+      tn,
+      fp,
+      fn,
+      tp,
+      precision: precisionOf({ tp, fp, fn }),
+      recall: recallOf({ tp, fp, fn }),
+      f1: f1Of({ tp, fp, fn }),
+      support: tp + fn,
+    });
   }
   return out;
 }

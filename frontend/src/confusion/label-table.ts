@@ -34,16 +34,33 @@ export class LabelTable {
   readonly element: HTMLElement;
 
   constructor(private readonly on: LabelTableActions) {
-    this.element = h("div", { class: "pc-table-box", attrs: { "data-role": "label-table", hidden: true } });
+    this.element = h("div", {
+      class: "pc-table-box",
+      attrs: { "data-role": "label-table", hidden: true },
+    });
   }
 
   /** The shares' colour scale (the view's legend shows it). */
   static scale(colors: ThemeColors): ColorScale {
-    return new ColorScale({ kind: "sequential", min: 0, max: 1, log: false, eps: 1, stops: colors.blues, missing: colors.missing });
+    return new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 1,
+      log: false,
+      eps: 1,
+      stops: colors.blues,
+      missing: colors.missing,
+    });
   }
 
   /** The table of the labels `shown` (by label index), sorted; `gallery`: the open gallery. */
-  render(cm: ConfusionData, shown: readonly boolean[], sort: Sort<TableKey>, gallery: GalleryState | null, scale: ColorScale): void {
+  render(
+    cm: ConfusionData,
+    shown: readonly boolean[],
+    sort: Sort<TableKey>,
+    gallery: GalleryState | null,
+    scale: ColorScale,
+  ): void {
     const stats = labelStats(cm.labels!);
     const rows = stats.filter((st) => shown[st.label]);
     const key = (st: LabelStats): number | string | null => {
@@ -64,7 +81,15 @@ export class LabelTable {
       "tr",
       null,
       ...COLUMNS.slice(0, 2).map((c) => sortHeader(c, sort, onSort)),
-      h("th", { class: "pc-center-col", title: "The 2x2 matrix, rows = true (no, yes), columns = predicted (no, yes); colour = share of the row" }, "Matrix"),
+      h(
+        "th",
+        {
+          class: "pc-center-col",
+          title:
+            "The 2x2 matrix, rows = true (no, yes), columns = predicted (no, yes); colour = share of the row",
+        },
+        "Matrix",
+      ),
       ...COLUMNS.slice(2).map((c) => sortHeader(c, sort, onSort)),
     );
     const body = h("tbody");
@@ -80,14 +105,24 @@ export class LabelTable {
       const labels = ["TN", "FP", "FN", "TP"];
       cells.forEach(([v, tot], k) => {
         const share = tot > 0 ? v / tot : NaN;
-        mini.appendChild(h("span", { class: "pc-mini-cell", title: `${labels[k]} ${formatCount(v)} (${formatShare(share)} of the row)`, style: { background: scale.css(share) } }));
+        mini.appendChild(
+          h("span", {
+            class: "pc-mini-cell",
+            title: `${labels[k]} ${formatCount(v)} (${formatShare(share)} of the row)`,
+            style: { background: scale.css(share) },
+          }),
+        );
       });
       frag.appendChild(
         h(
           "tr",
           { attrs: { "data-label": cm.class_names[st.label] } },
           h("td", { class: "pc-num-col pc-muted" }, String(st.label)),
-          h("td", { class: "pc-name-col", title: cm.class_names[st.label] }, cm.class_names[st.label]),
+          h(
+            "td",
+            { class: "pc-name-col", title: cm.class_names[st.label] },
+            cm.class_names[st.label],
+          ),
           h("td", { class: "pc-center-col" }, mini),
           h("td", { class: "pc-num-col" }, formatCount(st.tp)),
           h("td", { class: "pc-num-col" }, this.errorButton(cm, gallery, st.label, "fp", st.fp)),
@@ -101,11 +136,25 @@ export class LabelTable {
       );
     }
     body.appendChild(frag);
-    setChildren(this.element, h("table", { class: "pc-table", attrs: { "data-role": "labels" } }, h("thead", null, head), body));
+    setChildren(
+      this.element,
+      h(
+        "table",
+        { class: "pc-table", attrs: { "data-role": "labels" } },
+        h("thead", null, head),
+        body,
+      ),
+    );
   }
 
   /** A label's FP or FN count that opens the gallery of those kept mistakes. */
-  private errorButton(cm: ConfusionData, g: GalleryState | null, label: number, error: "fp" | "fn", count: number): HTMLElement {
+  private errorButton(
+    cm: ConfusionData,
+    g: GalleryState | null,
+    label: number,
+    error: "fp" | "fn",
+    count: number,
+  ): HTMLElement {
     const what = error === "fp" ? "false positives" : "false negatives";
     const open = g?.scope.kind === "label" && g.scope.label === label && g.scope.error === error;
     return h(
@@ -113,7 +162,12 @@ export class LabelTable {
       {
         class: open ? "pc-count-btn pc-active" : "pc-count-btn",
         title: `Show the kept ${what} of ${cm.class_names[label]} at step ${cm.step}`,
-        attrs: { type: "button", "data-role": `label-${error}`, "data-label": label, "aria-pressed": String(open) },
+        attrs: {
+          type: "button",
+          "data-role": `label-${error}`,
+          "data-label": label,
+          "aria-pressed": String(open),
+        },
         on: { click: () => this.on.openGallery({ kind: "label", label, error }) },
       },
       formatCount(count),

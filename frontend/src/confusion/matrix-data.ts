@@ -51,7 +51,13 @@ export class MatrixData {
 
   /** Loads the matrix of a run's step (null: the latest): at once, from the cache, or after a
    * pause in a slider drag. `changed` runs when loading starts, `loaded` when the answer is in. */
-  requestMatrix(api: Api, run: string, name: string, step: number | null, on: { changed(): void; loaded(): void }): void {
+  requestMatrix(
+    api: Api,
+    run: string,
+    name: string,
+    step: number | null,
+    on: { changed(): void; loaded(): void },
+  ): void {
     const key = cacheKey(run, name, step);
     if (key === this.cm.pending || (key === this.cm.key && !this.cm.pending)) return;
     const cached = step !== null ? this.cmCache.get(key) : undefined;
@@ -91,30 +97,58 @@ export class MatrixData {
    * a probe of the route so that the option can say why it is unavailable before anyone picks
    * it) and, comparing, the base run's steps and the diff. `changed` runs with each answer;
    * `again` with the base run's steps, which unlock the diff. */
-  requestDependents(api: Api, cm: ConfusionData, name: string, s: ViewState, baseRun: string, on: { changed(): void; again(): void }): void {
+  requestDependents(
+    api: Api,
+    cm: ConfusionData,
+    name: string,
+    s: ViewState,
+    baseRun: string,
+    on: { changed(): void; again(): void },
+  ): void {
     const run = cm.run;
     const refresh = this.refreshId;
-    this.pairs.load(cacheKey(run, name, cm.step, refresh), () => api.pairs(run, name, cm.step, PAIRS_LIMIT), on.changed);
+    this.pairs.load(
+      cacheKey(run, name, cm.step, refresh),
+      () => api.pairs(run, name, cm.step, PAIRS_LIMIT),
+      on.changed,
+    );
     const onCluster = () => {
       this.clusterUnavailable = this.cluster.error;
       on.changed();
     };
-    if (s.order === "cluster") this.cluster.load(cacheKey(run, name, cm.step), () => api.order(run, name, cm.step, "cluster"), onCluster);
+    if (s.order === "cluster")
+      this.cluster.load(
+        cacheKey(run, name, cm.step),
+        () => api.order(run, name, cm.step, "cluster"),
+        onCluster,
+      );
     else if (this.clusterProbed !== cacheKey(run, name)) {
       this.clusterProbed = cacheKey(run, name);
-      this.cluster.load(cacheKey(run, name, "probe"), () => api.order(run, name, null, "cluster"), onCluster);
+      this.cluster.load(
+        cacheKey(run, name, "probe"),
+        () => api.order(run, name, null, "cluster"),
+        onCluster,
+      );
     }
     if (!s.diff.on) return;
     let steps: number[] | null = null;
     if (baseRun === run) steps = cm.steps;
     else {
-      this.baseSteps.load(cacheKey(baseRun, name, refresh), () => api.steps(baseRun, name, "confusion"), on.again);
+      this.baseSteps.load(
+        cacheKey(baseRun, name, refresh),
+        () => api.steps(baseRun, name, "confusion"),
+        on.again,
+      );
       steps = this.baseStepsOf(baseRun, name);
     }
     if (!steps) return;
     const baseStep = s.diff.baseStep ?? steps[0];
     if (baseStep !== undefined) {
-      this.diff.load(cacheKey(run, name, cm.step, baseRun, baseStep, refresh), () => api.diff(run, name, cm.step, baseRun, baseStep, 2 * PAIRS_LIMIT), on.changed);
+      this.diff.load(
+        cacheKey(run, name, cm.step, baseRun, baseStep, refresh),
+        () => api.diff(run, name, cm.step, baseRun, baseStep, 2 * PAIRS_LIMIT),
+        on.changed,
+      );
     }
   }
 
@@ -126,7 +160,9 @@ export class MatrixData {
   /** The clustered order of the matrix `cm`, when it is in and fits. */
   clusterOf(cm: ConfusionData, name: string): number[] | null {
     const c = this.cluster.data;
-    return c && this.cluster.key === cacheKey(cm.run, name, cm.step) && c.length === cm.n ? c : null;
+    return c && this.cluster.key === cacheKey(cm.run, name, cm.step) && c.length === cm.n
+      ? c
+      : null;
   }
 
   /** The answers of the pairs and diff routes are for the matrix `cm` (any refresh). */

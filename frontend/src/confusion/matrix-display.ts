@@ -21,7 +21,12 @@ export function matrixOrder(
   cluster: readonly number[] | null,
 ): { order: Int32Array; pos: Int32Array; clusterOk: boolean } {
   const clusterOk = order === "cluster" && cluster !== null;
-  const base = classOrder(order === "cluster" && !clusterOk ? "index" : order, names, model, clusterOk ? cluster : null);
+  const base = classOrder(
+    order === "cluster" && !clusterOk ? "index" : order,
+    names,
+    model,
+    clusterOk ? cluster : null,
+  );
   const shownOrder = visibleOrder(base, shown);
   return { order: shownOrder, pos: positions(shownOrder, names.length), clusterOk };
 }
@@ -39,15 +44,34 @@ export interface DiffStatus {
 /** What the matrix area shows: the matrix (with a difference, or null), or a message; with a
  * message the side panel shows the gallery alone ("gallery"), its usual content ("panel") or,
  * without an open gallery, nothing ("galleryOrNothing"). A refusal is never drawn as a picture. */
-export type MatrixShows = { draw: true; diff: DiffData | null } | { draw: false; message: string; side: "gallery" | "galleryOrNothing" | "panel" };
+export type MatrixShows =
+  | { draw: true; diff: DiffData | null }
+  | { draw: false; message: string; side: "gallery" | "galleryOrNothing" | "panel" };
 
-export function matrixShows(shownClasses: number, n: number, diffOn: boolean, d: DiffStatus): MatrixShows {
-  if (shownClasses === 0) return { draw: false, message: "No class selected. Tick classes on the left, or use “All”.", side: "galleryOrNothing" };
+export function matrixShows(
+  shownClasses: number,
+  n: number,
+  diffOn: boolean,
+  d: DiffStatus,
+): MatrixShows {
+  if (shownClasses === 0)
+    return {
+      draw: false,
+      message: "No class selected. Tick classes on the left, or use “All”.",
+      side: "galleryOrNothing",
+    };
   if (!diffOn) return { draw: true, diff: null };
-  if (d.answered && d.error) return { draw: false, message: `Cannot compare: ${d.error}`, side: "panel" };
-  if (!d.answered && d.baseStepsError) return { draw: false, message: `Cannot compare: ${d.baseStepsError}`, side: "gallery" };
+  if (d.answered && d.error)
+    return { draw: false, message: `Cannot compare: ${d.error}`, side: "panel" };
+  if (!d.answered && d.baseStepsError)
+    return { draw: false, message: `Cannot compare: ${d.baseStepsError}`, side: "gallery" };
   if (!d.answered) return { draw: false, message: "Computing the difference…", side: "gallery" };
-  if (d.data && d.data.n !== n) return { draw: false, message: "Cannot compare: the two matrices have different classes.", side: "gallery" };
+  if (d.data && d.data.n !== n)
+    return {
+      draw: false,
+      message: "Cannot compare: the two matrices have different classes.",
+      side: "gallery",
+    };
   return { draw: true, diff: d.data };
 }
 
@@ -58,7 +82,14 @@ export interface MatrixLook {
 }
 
 /** The heatmap of the matrix (or of its difference) in the display order. */
-export function matrixSpec(cm: ConfusionData, model: ConfusionModel, diff: DiffData | null, order: Int32Array, look: MatrixLook, colors: ThemeColors): HeatSpec {
+export function matrixSpec(
+  cm: ConfusionData,
+  model: ConfusionModel,
+  diff: DiffData | null,
+  order: Int32Array,
+  look: MatrixLook,
+  colors: ThemeColors,
+): HeatSpec {
   const { norm, log, errorsOnly } = look;
   const names = cm.class_names;
   // a regression run's classes are target ranges
@@ -73,9 +104,18 @@ export function matrixSpec(cm: ConfusionData, model: ConfusionModel, diff: DiffD
     values = diff.deltas;
     let m = 0;
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) if (!errorsOnly || i !== j) m = Math.max(m, Math.abs(diff.deltas[i * n + j]));
+      for (let j = 0; j < n; j++)
+        if (!errorsOnly || i !== j) m = Math.max(m, Math.abs(diff.deltas[i * n + j]));
     }
-    scale = new ColorScale({ kind: "diverging", min: -Math.max(m, 1), max: Math.max(m, 1), log, eps: 1, stops: colors.blueRed, ...cellColors });
+    scale = new ColorScale({
+      kind: "diverging",
+      min: -Math.max(m, 1),
+      max: Math.max(m, 1),
+      log,
+      eps: 1,
+      stops: colors.blueRed,
+      ...cellColors,
+    });
     cellText = (r, c) => {
       const v = diff.deltas[order[r] * n + order[c]];
       return v ? signed(v) : null; // unchanged cells stay blank
@@ -85,7 +125,15 @@ export function matrixSpec(cm: ConfusionData, model: ConfusionModel, diff: DiffD
     values = vals;
     const max = model.maxValue(norm, errorsOnly);
     const top = norm === "counts" ? Math.max(max, 1) : errorsOnly ? Math.max(max, 1e-6) : 1;
-    scale = new ColorScale({ kind: "sequential", min: 0, max: top, log, eps: norm === "counts" ? 1 : 1e-3, stops: colors.blues, ...cellColors });
+    scale = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: top,
+      log,
+      eps: norm === "counts" ? 1 : 1e-3,
+      stops: colors.blues,
+      ...cellColors,
+    });
     cellText = (r, c) => {
       const v = vals[order[r] * n + order[c]];
       if (!Number.isFinite(v) || v === 0) return null; // empty cells stay blank
@@ -95,11 +143,19 @@ export function matrixSpec(cm: ConfusionData, model: ConfusionModel, diff: DiffD
   return {
     nRows: order.length,
     nCols: order.length,
-    source: { values, stride: n, rowIdx: order, colIdx: order, maskDiagonal: errorsOnly, pool: diff ? "maxabs" : "max" },
+    source: {
+      values,
+      stride: n,
+      rowIdx: order,
+      colIdx: order,
+      maskDiagonal: errorsOnly,
+      pool: diff ? "maxabs" : "max",
+    },
     scale,
     rowLabel: (r) => names[order[r]],
     colLabel: (c) => names[order[c]],
-    rowTitle: order.length > 40 ? `${rowWord} (${order.length}: hover, or find one above)` : rowWord,
+    rowTitle:
+      order.length > 40 ? `${rowWord} (${order.length}: hover, or find one above)` : rowWord,
     colTitle: order.length > 40 ? `${colWord} (${order.length})` : colWord,
     colLabelStyle: "names",
     square: true,
@@ -125,7 +181,10 @@ export function matrixLegend(
     title = "Samples";
     format = (v) => compactCount(v);
   } else {
-    title = look.norm === "row" ? "Share of the true class (row)" : "Share of the predicted class (column)";
+    title =
+      look.norm === "row"
+        ? "Share of the true class (row)"
+        : "Share of the predicted class (column)";
     format = (v) => compactShare(v);
     extras.push({ label: "no samples", rgb: scale.missingRgb });
   }
@@ -144,14 +203,33 @@ export interface TooltipLine {
 
 /** The tooltip of cell (true i, predicted j): the classes, the count and its shares, and with a
  * difference the change since the base. */
-export function cellTooltip(model: ConfusionModel, names: readonly string[], i: number, j: number, diff: DiffData | null, baseLabel: string): TooltipLine[] {
+export function cellTooltip(
+  model: ConfusionModel,
+  names: readonly string[],
+  i: number,
+  j: number,
+  diff: DiffData | null,
+  baseLabel: string,
+): TooltipLine[] {
   const info = model.cell(i, j);
   const lines: TooltipLine[] = [
     { key: "True", value: names[i], nameRole: "tooltip-true" },
     { key: "Predicted", value: names[j], nameRole: "tooltip-pred" },
-    { key: "Count", value: `${formatCount(info.count)}${i === j ? " (correct)" : ""}`, role: "tooltip-count" },
-    { key: "Of row", value: `${formatShare(info.ofRow)} of ${formatCount(info.rowTotal)} true`, role: "tooltip-row-share" },
-    { key: "Of column", value: `${formatShare(info.ofCol)} of ${formatCount(info.colTotal)} predicted`, role: "tooltip-col-share" },
+    {
+      key: "Count",
+      value: `${formatCount(info.count)}${i === j ? " (correct)" : ""}`,
+      role: "tooltip-count",
+    },
+    {
+      key: "Of row",
+      value: `${formatShare(info.ofRow)} of ${formatCount(info.rowTotal)} true`,
+      role: "tooltip-row-share",
+    },
+    {
+      key: "Of column",
+      value: `${formatShare(info.ofCol)} of ${formatCount(info.colTotal)} predicted`,
+      role: "tooltip-col-share",
+    },
   ];
   if (diff) {
     const d = diff.deltas[i * diff.n + j];
@@ -167,12 +245,19 @@ export function cellTooltip(model: ConfusionModel, names: readonly string[], i: 
 /** The zoom readout: the whole matrix, or the rows and columns in view. */
 export function zoomText(v: Viewport, n: number): { text: string; full: boolean } {
   const full = v.r0 === 0 && v.c0 === 0 && v.r1 === n && v.c1 === n;
-  return { full, text: full ? `${n} × ${n}` : `rows ${v.r0 + 1}–${v.r1}, columns ${v.c0 + 1}–${v.c1} of ${n}` };
+  return {
+    full,
+    text: full ? `${n} × ${n}` : `rows ${v.r0 + 1}–${v.r1}, columns ${v.c0 + 1}–${v.c1} of ${n}`,
+  };
 }
 
 /** The matrix's count of mistakes in a gallery's scope (what the gallery's empty states say);
  * null when the matrix cannot tell. */
-export function mistakesIn(cm: ConfusionData, model: ConfusionModel | null, scope: GalleryScope): number | null {
+export function mistakesIn(
+  cm: ConfusionData,
+  model: ConfusionModel | null,
+  scope: GalleryScope,
+): number | null {
   if (cm.task === "multilabel") {
     const L = cm.labels;
     if (!L) return null;

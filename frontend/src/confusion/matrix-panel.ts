@@ -17,10 +17,22 @@ export class MatrixPanel {
 
   constructor(handlers: HeatHandlers) {
     this.zoomInfo = h("span", { class: "pc-status", attrs: { "data-role": "zoom-info" } });
-    this.tooltip = h("div", { class: "pc-tooltip", attrs: { hidden: true, "data-role": "cm-tooltip", role: "tooltip" } });
-    this.message = h("div", { class: "pc-message pc-overlay-message", attrs: { "data-role": "cm-message", hidden: true } });
+    this.tooltip = h("div", {
+      class: "pc-tooltip",
+      attrs: { hidden: true, "data-role": "cm-tooltip", role: "tooltip" },
+    });
+    this.message = h("div", {
+      class: "pc-message pc-overlay-message",
+      attrs: { "data-role": "cm-message", hidden: true },
+    });
     this.heat = new HeatCanvas(handlers);
-    this.box = h("div", { class: "pc-heat-box", attrs: { "data-role": "matrix" } }, this.heat.element, this.tooltip, this.message);
+    this.box = h(
+      "div",
+      { class: "pc-heat-box", attrs: { "data-role": "matrix" } },
+      this.heat.element,
+      this.tooltip,
+      this.message,
+    );
   }
 
   /** A message instead of the picture (and no legend or zoom readout that could describe
@@ -29,7 +41,17 @@ export class MatrixPanel {
     setChildren(
       this.message,
       h("div", null, text),
-      action ? h("button", { class: "pc-button pc-row-gap", attrs: { type: "button", "data-role": "cm-message-action" }, on: { click: action.run } }, action.label) : null,
+      action
+        ? h(
+            "button",
+            {
+              class: "pc-button pc-row-gap",
+              attrs: { type: "button", "data-role": "cm-message-action" },
+              on: { click: action.run },
+            },
+            action.label,
+          )
+        : null,
     );
     this.message.hidden = false;
     this.heat.element.style.visibility = "hidden";
@@ -46,13 +68,19 @@ export class MatrixPanel {
   }
 
   /** The tooltip of a hovered cell: a title, then key-value lines (matrix-display.ts cellTooltip). */
-  showTooltip(title: string, lines: readonly { key: string; value: string; role?: string; nameRole?: string }[], hit: HeatHit): void {
+  showTooltip(
+    title: string,
+    lines: readonly { key: string; value: string; role?: string; nameRole?: string }[],
+    hit: HeatHit,
+  ): void {
     const row = (l: (typeof lines)[number]) =>
       h(
         "div",
         { class: "pc-tooltip-row", attrs: l.role ? { "data-role": l.role } : undefined },
         h("span", { class: "pc-tooltip-key" }, l.key),
-        l.nameRole ? h("span", { class: "pc-tooltip-name", attrs: { "data-role": l.nameRole } }, l.value) : l.value,
+        l.nameRole
+          ? h("span", { class: "pc-tooltip-name", attrs: { "data-role": l.nameRole } }, l.value)
+          : l.value,
       );
     setChildren(this.tooltip, h("div", { class: "pc-tooltip-title" }, title), ...lines.map(row));
     placeTooltip(this.tooltip, this.box, hit.x, hit.y, 16, { width: 240, height: 120 });

@@ -48,8 +48,16 @@ export class MatrixSettings {
       "normalization",
       [
         { value: "counts", label: "Counts", title: "Number of samples in each cell" },
-        { value: "row", label: "Row %", title: "Share of each true class (row-normalised: the diagonal is the recall)" },
-        { value: "col", label: "Column %", title: "Share of each predicted class (column-normalised: the diagonal is the precision)" },
+        {
+          value: "row",
+          label: "Row %",
+          title: "Share of each true class (row-normalised: the diagonal is the recall)",
+        },
+        {
+          value: "col",
+          label: "Column %",
+          title: "Share of each predicted class (column-normalised: the diagonal is the precision)",
+        },
       ],
       (v) => on.setState({ norm: v }),
     );
@@ -67,8 +75,14 @@ export class MatrixSettings {
       this.orderSelect.appendChild(h("option", { attrs: { value: v } }, label));
     }
     this.orderHint = h("div", { class: "pc-hint-small", attrs: { "data-role": "order-hint" } });
-    this.logBox = h("input", { attrs: { type: "checkbox", "data-control": "cm-log" }, on: { change: () => on.setState({ logColor: this.logBox.checked }) } });
-    this.errorsBox = h("input", { attrs: { type: "checkbox", "data-control": "cm-errors-only" }, on: { change: () => on.setState({ errorsOnly: this.errorsBox.checked }) } });
+    this.logBox = h("input", {
+      attrs: { type: "checkbox", "data-control": "cm-log" },
+      on: { change: () => on.setState({ logColor: this.logBox.checked }) },
+    });
+    this.errorsBox = h("input", {
+      attrs: { type: "checkbox", "data-control": "cm-errors-only" },
+      on: { change: () => on.setState({ errorsOnly: this.errorsBox.checked }) },
+    });
     this.compareBox = h("input", {
       attrs: { type: "checkbox", "data-control": "compare" },
       on: { change: () => on.setState({ diff: { ...this.diff, on: this.compareBox.checked } }) },
@@ -76,19 +90,40 @@ export class MatrixSettings {
     this.baseRunSelect = h("select", {
       class: "pc-select",
       attrs: { "data-control": "compare-run", "aria-label": "Run to compare with" },
-      on: { change: () => on.setState({ diff: { on: true, baseSeries: this.baseRunSelect.value, baseStep: null } }) },
+      on: {
+        change: () =>
+          on.setState({ diff: { on: true, baseSeries: this.baseRunSelect.value, baseStep: null } }),
+      },
     });
-    this.compareNote = h("div", { class: "pc-hint-small", attrs: { "data-role": "compare-note", hidden: true } });
+    this.compareNote = h("div", {
+      class: "pc-hint-small",
+      attrs: { "data-role": "compare-note", hidden: true },
+    });
     this.baseStepSelect = h("select", {
       class: "pc-select",
       attrs: { "data-control": "compare-step", "aria-label": "Step to compare with" },
-      on: { change: () => on.setState({ diff: { ...this.diff, on: true, baseStep: Number(this.baseStepSelect.value) } }) },
+      on: {
+        change: () =>
+          on.setState({
+            diff: { ...this.diff, on: true, baseStep: Number(this.baseStepSelect.value) },
+          }),
+      },
     });
     this.compareFields = h(
       "div",
       { class: "pc-compare" },
-      h("div", { class: "pc-row" }, h("span", { class: "pc-hint-inline pc-fixed" }, "run"), this.baseRunSelect),
-      h("div", { class: "pc-row pc-row-gap" }, h("span", { class: "pc-hint-inline pc-fixed" }, "step"), this.baseStepSelect),
+      h(
+        "div",
+        { class: "pc-row" },
+        h("span", { class: "pc-hint-inline pc-fixed" }, "run"),
+        this.baseRunSelect,
+      ),
+      h(
+        "div",
+        { class: "pc-row pc-row-gap" },
+        h("span", { class: "pc-hint-inline pc-fixed" }, "step"),
+        this.baseStepSelect,
+      ),
       this.compareNote,
     );
     this.labelNote = h(
@@ -103,12 +138,33 @@ export class MatrixSettings {
       field("Order classes by", this.orderSelect, this.orderHint),
       field(
         "Colour scale",
-        h("label", { class: "pc-check", title: "Logarithmic colours: small counts stay visible next to a large diagonal" }, this.logBox, "Log scale"),
-        h("label", { class: "pc-check pc-row-gap", title: "Colours span the off-diagonal cells only; the diagonal is grey" }, this.errorsBox, "Errors only (grey diagonal)"),
+        h(
+          "label",
+          {
+            class: "pc-check",
+            title: "Logarithmic colours: small counts stay visible next to a large diagonal",
+          },
+          this.logBox,
+          "Log scale",
+        ),
+        h(
+          "label",
+          {
+            class: "pc-check pc-row-gap",
+            title: "Colours span the off-diagonal cells only; the diagonal is grey",
+          },
+          this.errorsBox,
+          "Errors only (grey diagonal)",
+        ),
       ),
       field(
         "Compare",
-        h("label", { class: "pc-check", title: "Show this step minus another step or run, in counts" }, this.compareBox, "Difference to another step or run"),
+        h(
+          "label",
+          { class: "pc-check", title: "Show this step minus another step or run, in counts" },
+          this.compareBox,
+          "Difference to another step or run",
+        ),
         this.compareFields,
       ),
     );
@@ -130,9 +186,13 @@ export class MatrixSettings {
     this.orderSelect.value = s.order;
     const clusterOpt = this.orderSelect.querySelector<HTMLOptionElement>("option[value=cluster]")!;
     clusterOpt.disabled = x.clusterUnavailable !== null;
-    clusterOpt.title = x.clusterUnavailable ?? "Reverse Cuthill-McKee on the symmetrised off-diagonal counts: classes confused with each other sit together";
+    clusterOpt.title =
+      x.clusterUnavailable ??
+      "Reverse Cuthill-McKee on the symmetrised off-diagonal counts: classes confused with each other sit together";
     this.orderSelect.title = "";
-    this.orderHint.textContent = x.clusterUnavailable ? `Clustered order unavailable: ${x.clusterUnavailable}` : "";
+    this.orderHint.textContent = x.clusterUnavailable
+      ? `Clustered order unavailable: ${x.clusterUnavailable}`
+      : "";
     this.logBox.checked = s.logColor;
     this.errorsBox.checked = s.errorsOnly;
     this.compareBox.checked = diffOn;
@@ -141,7 +201,11 @@ export class MatrixSettings {
       this.baseRunSelect,
       ...x.bases.map((b) => {
         const label = seriesLabel(b);
-        const o = h("option", { attrs: { value: b.key } }, b.run === x.run ? `${label} (same run)` : label);
+        const o = h(
+          "option",
+          { attrs: { value: b.key } },
+          b.run === x.run ? `${label} (same run)` : label,
+        );
         o.selected = b.run === x.baseRun;
         return o;
       }),

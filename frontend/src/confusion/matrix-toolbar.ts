@@ -26,17 +26,32 @@ export class MatrixToolbar {
     this.finder = new ClassFinder("class-find", (i) => on.findClass(i), "Find a class…");
     this.resetBtn = h(
       "button",
-      { class: "pc-button", title: "Show the whole matrix (double-click it, or press 0)", attrs: { type: "button", "data-role": "zoom-reset" }, on: { click: () => on.resetZoom() } },
+      {
+        class: "pc-button",
+        title: "Show the whole matrix (double-click it, or press 0)",
+        attrs: { type: "button", "data-role": "zoom-reset" },
+        on: { click: () => on.resetZoom() },
+      },
       "Reset zoom",
     );
     const csvBtn = h(
       "button",
-      { class: "pc-button", title: "Download the matrix as shown (values, order, classes) as CSV", attrs: { type: "button", "data-role": "matrix-csv" }, on: { click: () => on.downloadCsv() } },
+      {
+        class: "pc-button",
+        title: "Download the matrix as shown (values, order, classes) as CSV",
+        attrs: { type: "button", "data-role": "matrix-csv" },
+        on: { click: () => on.downloadCsv() },
+      },
       "CSV",
     );
     const pngBtn = h(
       "button",
-      { class: "pc-button", title: "Download the picture as PNG", attrs: { type: "button", "data-role": "matrix-png" }, on: { click: () => on.downloadPng() } },
+      {
+        class: "pc-button",
+        title: "Download the picture as PNG",
+        attrs: { type: "button", "data-role": "matrix-png" },
+        on: { click: () => on.downloadPng() },
+      },
       "PNG",
     );
     this.galleryBtn = h(
@@ -49,8 +64,22 @@ export class MatrixToolbar {
       },
       "Mistakes",
     );
-    this.downloads = h("span", { class: "pc-downloads" }, h("span", { class: "pc-label-inline" }, "Download"), csvBtn, pngBtn);
-    this.element = h("div", { class: "pc-card-toolbar" }, this.slider.element, this.finder.element, this.resetBtn, this.galleryBtn, this.downloads);
+    this.downloads = h(
+      "span",
+      { class: "pc-downloads" },
+      h("span", { class: "pc-label-inline" }, "Download"),
+      csvBtn,
+      pngBtn,
+    );
+    this.element = h(
+      "div",
+      { class: "pc-card-toolbar" },
+      this.slider.element,
+      this.finder.element,
+      this.resetBtn,
+      this.galleryBtn,
+      this.downloads,
+    );
   }
 
   /** The gallery of the step's mistakes (the "overall" scope) is open. */

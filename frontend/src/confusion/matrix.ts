@@ -106,7 +106,13 @@ export class ConfusionModel {
     const count = this.count(i, j);
     const rowTotal = this.rowSums[i];
     const colTotal = this.colSums[j];
-    return { count, rowTotal, colTotal, ofRow: rowTotal > 0 ? count / rowTotal : NaN, ofCol: colTotal > 0 ? count / colTotal : NaN };
+    return {
+      count,
+      rowTotal,
+      colTotal,
+      ofRow: rowTotal > 0 ? count / rowTotal : NaN,
+      ofCol: colTotal > 0 ? count / colTotal : NaN,
+    };
   }
 
   /** 1 - recall of class i: the share of its samples predicted as something else (NaN if none). */
@@ -116,8 +122,17 @@ export class ConfusionModel {
   }
 
   /** The k largest off-diagonal cells, descending (ties by position). */
-  topOffDiagonal(k: number, filter?: (i: number, j: number) => boolean): { true: number; pred: number; count: number }[] {
-    return topCells(this.counts, this.n, k, (i, j) => i !== j && (!filter || filter(i, j)), (v) => v);
+  topOffDiagonal(
+    k: number,
+    filter?: (i: number, j: number) => boolean,
+  ): { true: number; pred: number; count: number }[] {
+    return topCells(
+      this.counts,
+      this.n,
+      k,
+      (i, j) => i !== j && (!filter || filter(i, j)),
+      (v) => v,
+    );
   }
 
   /** Where class i's samples went (its row, off the diagonal), largest first. */
@@ -131,7 +146,11 @@ export class ConfusionModel {
   }
 }
 
-function topInLine(n: number, k: number, at: (x: number) => number): { cls: number; count: number }[] {
+function topInLine(
+  n: number,
+  k: number,
+  at: (x: number) => number,
+): { cls: number; count: number }[] {
   const out: { cls: number; count: number }[] = [];
   for (let x = 0; x < n; x++) {
     const v = at(x);
@@ -191,7 +210,8 @@ export function classOrder(
       if (Number.isNaN(ea) !== Number.isNaN(eb)) return Number.isNaN(ea) ? 1 : -1;
       return (Number.isNaN(ea) ? 0 : eb - ea) || a - b;
     });
-  } else if (order === "cluster" && cluster && cluster.length === n) return Int32Array.from(cluster);
+  } else if (order === "cluster" && cluster && cluster.length === n)
+    return Int32Array.from(cluster);
   return Int32Array.from(idx);
 }
 
@@ -218,7 +238,12 @@ export function csvCell(v: string | number): string {
 }
 
 /** The matrix as CSV: a header of predicted classes, one row per true class (in `order`). */
-export function matrixCsv(names: readonly string[], values: ArrayLike<number>, n: number, order?: ArrayLike<number>): string {
+export function matrixCsv(
+  names: readonly string[],
+  values: ArrayLike<number>,
+  n: number,
+  order?: ArrayLike<number>,
+): string {
   const ord = order ?? Array.from({ length: n }, (_, i) => i);
   const lines: string[] = [];
   const head = ["true \\ predicted"];

@@ -48,16 +48,37 @@ export class SidePanel {
   }
 
   private changes(x: SideInput, diff: NonNullable<SideInput["diff"]>): Node[] {
-    const parts: Node[] = [h("div", { class: "pc-side-title" }, x.errorsOnly ? "Biggest changes in mistakes" : "Biggest changes")];
+    const parts: Node[] = [
+      h(
+        "div",
+        { class: "pc-side-title" },
+        x.errorsOnly ? "Biggest changes in mistakes" : "Biggest changes",
+      ),
+    ];
     const d = diff.data;
     if (!d || !diff.labels) {
-      parts.push(h("div", { class: "pc-side-empty" }, diff.error ? "No comparison: see the message." : "Loading…"));
+      parts.push(
+        h(
+          "div",
+          { class: "pc-side-empty" },
+          diff.error ? "No comparison: see the message." : "Loading…",
+        ),
+      );
       return parts;
     }
     const [a, b] = diff.labels;
     parts.push(h("div", { class: "pc-side-sub" }, `${a} @ ${d.step} vs ${b} @ ${d.base_step}`));
-    const changes = d.changes.filter((c) => !x.errorsOnly || c.true !== c.pred).slice(0, PAIRS_LIMIT);
-    if (!changes.length) parts.push(h("div", { class: "pc-side-empty", attrs: { "data-role": "no-changes" } }, x.errorsOnly ? "No mistake changed." : "No cell changed."));
+    const changes = d.changes
+      .filter((c) => !x.errorsOnly || c.true !== c.pred)
+      .slice(0, PAIRS_LIMIT);
+    if (!changes.length)
+      parts.push(
+        h(
+          "div",
+          { class: "pc-side-empty", attrs: { "data-role": "no-changes" } },
+          x.errorsOnly ? "No mistake changed." : "No cell changed.",
+        ),
+      );
     const list = h("ol", { class: "pc-pairs", attrs: { "data-role": "changes" } });
     for (const c of changes) {
       list.appendChild(
@@ -66,8 +87,16 @@ export class SidePanel {
           c.true,
           c.pred,
           [
-            h("span", { class: "pc-pair-count" }, `${formatCount(c.before)} → ${formatCount(c.after)}`),
-            h("span", { class: c.delta > 0 ? "pc-delta pc-up" : "pc-delta pc-down" }, signed(c.delta)),
+            h(
+              "span",
+              { class: "pc-pair-count" },
+              `${formatCount(c.before)} → ${formatCount(c.after)}`,
+            ),
+            h(
+              "span",
+              { class: c.delta > 0 ? "pc-delta pc-up" : "pc-delta pc-down" },
+              signed(c.delta),
+            ),
           ],
           "change",
         ),
@@ -83,9 +112,22 @@ export class SidePanel {
     const parts: Node[] = [h("div", { class: "pc-side-title" }, `Most confused at step ${x.step}`)];
     if (error && fresh) parts.push(h("div", { class: "pc-side-empty pc-error-text" }, error));
     else if (!data || !fresh) parts.push(h("div", { class: "pc-side-empty" }, "Loading…"));
-    else if (!data.pairs.length) parts.push(h("div", { class: "pc-side-empty", attrs: { "data-role": "no-pairs" } }, "No mistakes at this step."));
+    else if (!data.pairs.length)
+      parts.push(
+        h(
+          "div",
+          { class: "pc-side-empty", attrs: { "data-role": "no-pairs" } },
+          "No mistakes at this step.",
+        ),
+      );
     else {
-      parts.push(h("div", { class: "pc-side-sub" }, `true → predicted · count · trend over ${data.steps.length} steps`));
+      parts.push(
+        h(
+          "div",
+          { class: "pc-side-sub" },
+          `true → predicted · count · trend over ${data.steps.length} steps`,
+        ),
+      );
       const mark = data.steps.indexOf(x.step);
       const list = h("ol", { class: "pc-pairs", attrs: { "data-role": "pairs" } });
       for (const p of data.pairs) {
@@ -96,8 +138,19 @@ export class SidePanel {
             p.true,
             p.pred,
             [
-              h("span", { class: "pc-pair-count", title: `${formatShare(share)} of true ${names[p.true] ?? p.true}` }, formatCount(p.count)),
-              sparkBox(p.history, mark, `count of ${names[p.true] ?? p.true} → ${names[p.pred] ?? p.pred} at each step (dot: step ${x.step})`),
+              h(
+                "span",
+                {
+                  class: "pc-pair-count",
+                  title: `${formatShare(share)} of true ${names[p.true] ?? p.true}`,
+                },
+                formatCount(p.count),
+              ),
+              sparkBox(
+                p.history,
+                mark,
+                `count of ${names[p.true] ?? p.true} → ${names[p.pred] ?? p.pred} at each step (dot: step ${x.step})`,
+              ),
             ],
             "pair",
           ),
@@ -108,7 +161,13 @@ export class SidePanel {
     return parts;
   }
 
-  private pairRow(names: readonly string[], t: number, p: number, extra: Node[], role: string): HTMLElement {
+  private pairRow(
+    names: readonly string[],
+    t: number,
+    p: number,
+    extra: Node[],
+    role: string,
+  ): HTMLElement {
     const tn = names[t] ?? String(t);
     const pn = names[p] ?? String(p);
     return h(
@@ -131,7 +190,12 @@ export class SidePanel {
         { class: "pc-pair-names" },
         h("span", { class: "pc-pair-true" }, tn),
         " ",
-        h("span", { class: "pc-pair-then" }, h("span", { class: "pc-pair-arrow" }, "→ "), h("span", { class: "pc-pair-pred" }, pn)),
+        h(
+          "span",
+          { class: "pc-pair-then" },
+          h("span", { class: "pc-pair-arrow" }, "→ "),
+          h("span", { class: "pc-pair-pred" }, pn),
+        ),
       ),
       ...extra,
     );
@@ -148,10 +212,18 @@ export class SidePanel {
         {
           class: "pc-pair",
           attrs: { "data-true": t, "data-pred": p, tabindex: 0 },
-          on: { click: () => this.on.zoomToCell(t, p), mouseenter: () => this.on.pinCell(t, p), mouseleave: () => this.on.pinCell(null, null) },
+          on: {
+            click: () => this.on.zoomToCell(t, p),
+            mouseenter: () => this.on.pinCell(t, p),
+            mouseleave: () => this.on.pinCell(null, null),
+          },
         },
         h("span", { class: "pc-pair-names" }, names[cls]),
-        h("span", { class: "pc-pair-count", title: `${formatShare(total > 0 ? count / total : NaN)}` }, formatCount(count)),
+        h(
+          "span",
+          { class: "pc-pair-count", title: `${formatShare(total > 0 ? count / total : NaN)}` },
+          formatCount(count),
+        ),
       );
     const rowTop = model.rowTop(f, 5);
     const colTop = model.colTop(f, 5);
@@ -164,7 +236,12 @@ export class SidePanel {
         h("span", { class: "pc-focus-name", attrs: { "data-role": "focus-name" } }, names[f]),
         h(
           "button",
-          { class: "pc-linkbtn pc-focus-clear", title: "Clear the highlight", attrs: { type: "button", "data-role": "focus-clear" }, on: { click: () => this.on.clearFocus() } },
+          {
+            class: "pc-linkbtn pc-focus-clear",
+            title: "Clear the highlight",
+            attrs: { type: "button", "data-role": "focus-clear" },
+            on: { click: () => this.on.clearFocus() },
+          },
           "✕",
         ),
       ),
@@ -174,9 +251,21 @@ export class SidePanel {
         `recall ${formatShare(row > 0 ? diag / row : NaN)} (${formatCount(diag)} of ${formatCount(row)}) · precision ${formatShare(col > 0 ? diag / col : NaN)}`,
       ),
       h("div", { class: "pc-focus-head" }, "Predicted as"),
-      rowTop.length ? h("ol", { class: "pc-pairs pc-pairs-small" }, ...rowTop.map((t) => item(t.cls, t.count, f, t.cls, row))) : h("div", { class: "pc-side-empty" }, "never wrong"),
+      rowTop.length
+        ? h(
+            "ol",
+            { class: "pc-pairs pc-pairs-small" },
+            ...rowTop.map((t) => item(t.cls, t.count, f, t.cls, row)),
+          )
+        : h("div", { class: "pc-side-empty" }, "never wrong"),
       h("div", { class: "pc-focus-head" }, "Mistaken for it"),
-      colTop.length ? h("ol", { class: "pc-pairs pc-pairs-small" }, ...colTop.map((t) => item(t.cls, t.count, t.cls, f, col))) : h("div", { class: "pc-side-empty" }, "never"),
+      colTop.length
+        ? h(
+            "ol",
+            { class: "pc-pairs pc-pairs-small" },
+            ...colTop.map((t) => item(t.cls, t.count, t.cls, f, col)),
+          )
+        : h("div", { class: "pc-side-empty" }, "never"),
       h(
         "button",
         {

@@ -107,7 +107,12 @@ export function rowMean(row: readonly Value[] | undefined): Value {
   return n ? sum / n : null;
 }
 
-export function lineWidths(numShown: number): { normal: number; highlighted: number; grey: number; mean: number } {
+export function lineWidths(numShown: number): {
+  normal: number;
+  highlighted: number;
+  grey: number;
+  mean: number;
+} {
   return {
     normal: numShown <= 12 ? 1.6 : numShown <= 40 ? 1.25 : 1,
     highlighted: 2.25,
@@ -194,7 +199,7 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
       }
       const isHigh = rank.has(g);
       const isGrey = anyHighlight && !isHigh;
-      const base = inp.colorBy === "run" ? runColor : inp.classColors[g] ?? "#425066";
+      const base = inp.colorBy === "run" ? runColor : (inp.classColors[g] ?? "#425066");
       const line: LineModel = {
         kind: "class",
         series: rc.key,
@@ -246,7 +251,13 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
 
   // the worst class is drawn last, on top
   high.sort((a, b) => (rank.get(b.classIndex) ?? 0) - (rank.get(a.classIndex) ?? 0));
-  return { xs, xLabel: unit.label, xUnitSeconds: unit.seconds, runs, lines: [...greyLines, ...normal, ...high, ...means] };
+  return {
+    xs,
+    xLabel: unit.label,
+    xUnitSeconds: unit.seconds,
+    runs,
+    lines: [...greyLines, ...normal, ...high, ...means],
+  };
 }
 
 /** Overall x extent of a model (for "is this zoom the full range?"). */
@@ -284,4 +295,9 @@ export interface LineChart {
   destroy(): void;
 }
 
-export type ChartFactory = (container: HTMLElement, opts: ChartOptions, width: number, height: number) => LineChart;
+export type ChartFactory = (
+  container: HTMLElement,
+  opts: ChartOptions,
+  width: number,
+  height: number,
+) => LineChart;

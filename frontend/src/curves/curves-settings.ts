@@ -3,10 +3,21 @@
 // ranks them, colour by class or run.
 import { h, setChildren } from "../ui/dom";
 import { field, segmented } from "../ui/widgets";
-import { IN_RANGE_TITLE, METRICS, metricById, metricForTask, type MetricDef } from "../data/metrics";
+import {
+  IN_RANGE_TITLE,
+  METRICS,
+  metricById,
+  metricForTask,
+  type MetricDef,
+} from "../data/metrics";
 import type { RunCurves } from "../data/types";
 import { clampSmoothing } from "../lib/smoothing";
-import { effectiveCurvesMode, effectiveWorstN, HEATMAP_THRESHOLD, type ViewState } from "../state/view-state";
+import {
+  effectiveCurvesMode,
+  effectiveWorstN,
+  HEATMAP_THRESHOLD,
+  type ViewState,
+} from "../state/view-state";
 
 /** What the settings show besides the state: the tab's metric, task, classes and loaded series. */
 export interface CurvesSettingsInput {
@@ -43,7 +54,14 @@ export class CurvesSettings {
     this.metricSeg.el.classList.add("pc-seg-compact");
     this.smoothRange = h("input", {
       class: "pc-slider",
-      attrs: { type: "range", min: 0, max: 0.999, step: 0.001, "data-control": "smoothing", "aria-label": "Smoothing" },
+      attrs: {
+        type: "range",
+        min: 0,
+        max: 0.999,
+        step: 0.001,
+        "data-control": "smoothing",
+        "aria-label": "Smoothing",
+      },
       on: { input: () => setSmoothing(Number(this.smoothRange.value)) },
     });
     this.smoothNum = h("input", {
@@ -66,7 +84,14 @@ export class CurvesSettings {
     this.logLabel = h("label", { class: "pc-check" }, this.logBox, "Log scale (loss)");
     this.worstNum = h("input", {
       class: "pc-num",
-      attrs: { type: "number", min: 0, max: 100, step: 1, "data-control": "worst-n", "aria-label": "Number of worst classes to highlight" },
+      attrs: {
+        type: "number",
+        min: 0,
+        max: 100,
+        step: 1,
+        "data-control": "worst-n",
+        "aria-label": "Number of worst classes to highlight",
+      },
       on: {
         change: () => {
           const n = Math.max(0, Math.min(100, Math.floor(Number(this.worstNum.value) || 0)));
@@ -91,14 +116,23 @@ export class CurvesSettings {
       "curves-mode",
       [
         { value: "lines", label: "Lines", title: "One line per class and run" },
-        { value: "heatmap", label: "Heatmap", title: `One row per class, one column per step (the default above ${HEATMAP_THRESHOLD} classes)` },
+        {
+          value: "heatmap",
+          label: "Heatmap",
+          title: `One row per class, one column per step (the default above ${HEATMAP_THRESHOLD} classes)`,
+        },
       ],
       (v) => setState({ curvesMode: v }),
     );
     const xField = field("Horizontal axis", this.xSeg.el);
     const worstField = field(
       "Highlight worst classes",
-      h("div", { class: "pc-row" }, this.worstNum, h("span", { class: "pc-hint-inline" }, "ranked by their latest value in")),
+      h(
+        "div",
+        { class: "pc-row" },
+        this.worstNum,
+        h("span", { class: "pc-hint-inline" }, "ranked by their latest value in"),
+      ),
       h("div", { class: "pc-row pc-row-gap" }, this.rankSelect),
     );
     const colorField = field("Colour lines by", this.colorSeg.el);
@@ -144,7 +178,8 @@ export class CurvesSettings {
         ? "Logarithmic colour scale"
         : "Logarithmic y axis"
       : `Log scale applies to the loss, not to ${metric.label.toLowerCase()}`;
-    if (document.activeElement !== this.worstNum) this.worstNum.value = String(effectiveWorstN(s, d?.classNames.length ?? 0));
+    if (document.activeElement !== this.worstNum)
+      this.worstNum.value = String(effectiveWorstN(s, d?.classNames.length ?? 0));
     if (d) {
       setChildren(
         this.rankSelect,

@@ -39,10 +39,23 @@ export class CurvesView implements View {
 
   constructor(private readonly chartFactory: ChartFactory) {
     this.legend = h("div", { class: "pc-legend", attrs: { "data-role": "legend" } });
-    this.tooltip = h("div", { class: "pc-tooltip", attrs: { hidden: true, "data-role": "tooltip", role: "tooltip" } });
+    this.tooltip = h("div", {
+      class: "pc-tooltip",
+      attrs: { hidden: true, "data-role": "tooltip", role: "tooltip" },
+    });
     this.chartBox = h("div", { class: "pc-chart", attrs: { "data-role": "chart" } });
-    this.hint = h("div", { class: "pc-hint" }, "Drag across the chart to zoom in, double-click to zoom out. Hover a line for its class and value.");
-    this.element = h("div", { class: "pc-card", attrs: { "data-view": "curves" } }, this.legend, this.chartBox, this.hint);
+    this.hint = h(
+      "div",
+      { class: "pc-hint" },
+      "Drag across the chart to zoom in, double-click to zoom out. Hover a line for its class and value.",
+    );
+    this.element = h(
+      "div",
+      { class: "pc-card", attrs: { "data-view": "curves" } },
+      this.legend,
+      this.chartBox,
+      this.hint,
+    );
     if (typeof ResizeObserver !== "undefined") {
       this.resizeObs = new ResizeObserver(() => this.onResize());
       this.resizeObs.observe(this.chartBox);
@@ -79,7 +92,9 @@ export class CurvesView implements View {
       theme: currentTheme(),
     });
     if (this.model.xs.length === 0) {
-      this.showMessage("The selected runs have no steps yet. This tab refreshes itself; new steps appear as they are written.");
+      this.showMessage(
+        "The selected runs have no steps yet. This tab refreshes itself; new steps appear as they are written.",
+      );
       return;
     }
     const key = drawKey(ctx);
@@ -92,7 +107,11 @@ export class CurvesView implements View {
     this.destroyChart();
     this.drawnKey = "";
     this.model = null;
-    setChildren(this.chartBox, h("div", { class: "pc-message", attrs: { "data-role": "message" } }, text), this.tooltip);
+    setChildren(
+      this.chartBox,
+      h("div", { class: "pc-message", attrs: { "data-role": "message" } }, text),
+      this.tooltip,
+    );
     this.hideTooltip();
   }
 
@@ -145,7 +164,9 @@ export class CurvesView implements View {
         },
         onZoom: (zoom) => {
           const cur = ctx.state.zoom;
-          const same = (zoom === null && cur === null) || (zoom && cur && zoom[0] === cur[0] && zoom[1] === cur[1]);
+          const same =
+            (zoom === null && cur === null) ||
+            (zoom && cur && zoom[0] === cur[0] && zoom[1] === cur[1]);
           if (!same) ctx.setState({ zoom }, { rerender: false });
         },
         onHover: (hit) => this.onHover(hit),
@@ -210,7 +231,10 @@ export class CurvesView implements View {
     const nodes: Node[] = [];
     const title = h("div", { class: "pc-tooltip-title", attrs: { "data-role": "tooltip-class" } });
     if (line.kind === "mean") {
-      title.append(dashSample(MEAN_COLOR_CSS, line.dash, 3, 22), h("span", null, "Mean over classes"));
+      title.append(
+        dashSample(MEAN_COLOR_CSS, line.dash, 3, 22),
+        h("span", null, "Mean over classes"),
+      );
     } else {
       title.append(swatch(line.baseColor), h("span", null, line.label));
       if (line.nonfiniteTotal > 0) title.append(nonfiniteBadge(line.nonfiniteTotal));
@@ -218,7 +242,12 @@ export class CurvesView implements View {
     nodes.push(title);
     const runColor = ctx.seriesColors.get(line.series) ?? "#425066";
     nodes.push(
-      h("div", { class: "pc-tooltip-row" }, dashSample(runColor, line.dash, 2, 22), h("span", { class: "pc-run-name" }, line.seriesLabel)),
+      h(
+        "div",
+        { class: "pc-tooltip-row" },
+        dashSample(runColor, line.dash, 2, 22),
+        h("span", { class: "pc-run-name" }, line.seriesLabel),
+      ),
     );
     const xText =
       model.xUnitSeconds > 0
@@ -228,18 +257,33 @@ export class CurvesView implements View {
     const v = line.values[i];
     const raw = line.raw[i];
     const valueText =
-      ctx.state.smoothing > 0 ? `${metric.label}: ${fmt(v)} (raw ${fmt(raw)})` : `${metric.label}: ${fmt(raw)}`;
-    nodes.push(h("div", { class: "pc-tooltip-row", attrs: { "data-role": "tooltip-value" } }, valueText));
+      ctx.state.smoothing > 0
+        ? `${metric.label}: ${fmt(v)} (raw ${fmt(raw)})`
+        : `${metric.label}: ${fmt(raw)}`;
+    nodes.push(
+      h("div", { class: "pc-tooltip-row", attrs: { "data-role": "tooltip-value" } }, valueText),
+    );
     if (line.kind === "class") {
       const latest = ctx.latest[line.classIndex];
       const rank = ctx.worst.indexOf(line.classIndex);
       if (rank >= 0 && ctx.rankLabel) {
-        nodes.push(h("div", { class: "pc-tooltip-row" }, `#${rank + 1} worst by latest ${metric.label.toLowerCase()} in ${ctx.rankLabel}${latest !== null && latest !== undefined ? ` (${fmt(latest)})` : ""}`));
+        nodes.push(
+          h(
+            "div",
+            { class: "pc-tooltip-row" },
+            `#${rank + 1} worst by latest ${metric.label.toLowerCase()} in ${ctx.rankLabel}${latest !== null && latest !== undefined ? ` (${fmt(latest)})` : ""}`,
+          ),
+        );
       }
       // the same class in the other series at this step (train/validation gap at a glance)
       if (model.xUnitSeconds === 0) {
         for (const other of model.lines) {
-          if (other.kind !== "class" || other.classIndex !== line.classIndex || other.series === line.series) continue;
+          if (
+            other.kind !== "class" ||
+            other.classIndex !== line.classIndex ||
+            other.series === line.series
+          )
+            continue;
           const ov = other.values[i];
           if (ov === null) continue;
           const oc = ctx.seriesColors.get(other.series) ?? "#425066";
@@ -256,14 +300,33 @@ export class CurvesView implements View {
       }
       const nf = line.nonfinite?.[i];
       if (nf) {
-        nodes.push(h("div", { class: "pc-tooltip-row pc-tooltip-warn" }, `⚠ ${nf} non-finite loss${nf === 1 ? "" : "es"} at this step (kept out of the mean)`));
+        nodes.push(
+          h(
+            "div",
+            { class: "pc-tooltip-row pc-tooltip-warn" },
+            `⚠ ${nf} non-finite loss${nf === 1 ? "" : "es"} at this step (kept out of the mean)`,
+          ),
+        );
       } else if (line.nonfiniteTotal > 0) {
-        nodes.push(h("div", { class: "pc-tooltip-row pc-tooltip-warn" }, `⚠ ${line.nonfiniteTotal} non-finite loss${line.nonfiniteTotal === 1 ? "" : "es"} at other steps`));
+        nodes.push(
+          h(
+            "div",
+            { class: "pc-tooltip-row pc-tooltip-warn" },
+            `⚠ ${line.nonfiniteTotal} non-finite loss${line.nonfiniteTotal === 1 ? "" : "es"} at other steps`,
+          ),
+        );
       }
       const nfOut = line.nonfiniteOutputs?.[i];
       if (nfOut) {
         nodes.push(
-          h("div", { class: "pc-tooltip-row pc-tooltip-warn", attrs: { "data-role": "tooltip-nonfinite-outputs" } }, `⚠ ${nfOut} sample${nfOut === 1 ? "" : "s"} with non-finite outputs at this step (not in the confusion matrix)`),
+          h(
+            "div",
+            {
+              class: "pc-tooltip-row pc-tooltip-warn",
+              attrs: { "data-role": "tooltip-nonfinite-outputs" },
+            },
+            `⚠ ${nfOut} sample${nfOut === 1 ? "" : "s"} with non-finite outputs at this step (not in the confusion matrix)`,
+          ),
         );
       }
     }
@@ -277,7 +340,11 @@ export class CurvesView implements View {
       items.push(
         h(
           "span",
-          { class: "pc-legend-item", title: `Lines of ${rc.label} (${dash.label})`, attrs: { "data-run": rc.run, "data-name": rc.name, "data-dash": dash.label } },
+          {
+            class: "pc-legend-item",
+            title: `Lines of ${rc.label} (${dash.label})`,
+            attrs: { "data-run": rc.run, "data-name": rc.name, "data-dash": dash.label },
+          },
           dashSample("var(--pc-legend-line)", dash.dash, 2),
           h("span", { class: "pc-run-name" }, rc.label),
         ),
@@ -287,7 +354,10 @@ export class CurvesView implements View {
       items.push(
         h(
           "span",
-          { class: "pc-legend-item", title: "Mean of the per-class values over all classes (macro average), one per series" },
+          {
+            class: "pc-legend-item",
+            title: "Mean of the per-class values over all classes (macro average), one per series",
+          },
           dashSample(MEAN_COLOR_CSS, [], 3),
           h("span", null, "mean of classes"),
         ),
@@ -295,7 +365,11 @@ export class CurvesView implements View {
     }
     if (ctx.worst.length && ctx.rankLabel) {
       const chips: Node[] = [
-        h("span", { class: "pc-legend-label" }, `Worst ${ctx.worst.length} by latest ${ctx.metric.label.toLowerCase()} in ${ctx.rankLabel}:`),
+        h(
+          "span",
+          { class: "pc-legend-label" },
+          `Worst ${ctx.worst.length} by latest ${ctx.metric.label.toLowerCase()} in ${ctx.rankLabel}:`,
+        ),
       ];
       for (const g of ctx.worst) {
         const v = ctx.latest[g];
@@ -305,7 +379,9 @@ export class CurvesView implements View {
             { class: "pc-chip", attrs: { "data-role": "worst" }, title: ctx.classNames[g] },
             swatch(ctx.state.colorBy === "run" ? "var(--pc-class-swatch)" : ctx.classColors[g]),
             h("span", null, ctx.classNames[g]),
-            v !== null && v !== undefined ? h("span", { class: "pc-chip-value" }, ctx.metric.format(v)) : null,
+            v !== null && v !== undefined
+              ? h("span", { class: "pc-chip-value" }, ctx.metric.format(v))
+              : null,
           ),
         );
       }

@@ -155,7 +155,8 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
         : {
             distr: 1,
             range: (_u, min, max) => {
-              if (min == null || max == null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
+              if (min == null || max == null || !Number.isFinite(min) || !Number.isFinite(max))
+                return [0, 1];
               const span = max - min || Math.abs(max) || 1;
               let lo = min - span * 0.05;
               let hi = max + span * 0.05;
@@ -194,16 +195,14 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     ],
     series: [
       {},
-      ...m.lines.map(
-        (l): uPlot.Series => ({
-          label: l.label,
-          stroke: l.color,
-          width: l.width,
-          dash: l.dash.length ? l.dash : undefined,
-          spanGaps: true,
-          points: { show: false },
-        }),
-      ),
+      ...m.lines.map((l): uPlot.Series => ({
+        label: l.label,
+        stroke: l.color,
+        width: l.width,
+        dash: l.dash.length ? l.dash : undefined,
+        spanGaps: true,
+        points: { show: false },
+      })),
     ],
     hooks: {
       ready: [
@@ -246,12 +245,23 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
           }
           const changed =
             (hit === null) !== (hovered === null) ||
-            (hit !== null && hovered !== null && (hit.line !== hovered.line || hit.index !== hovered.index));
+            (hit !== null &&
+              hovered !== null &&
+              (hit.line !== hovered.line || hit.index !== hovered.index));
           hovered = hit ? { line: hit.line, index: hit.index } : null;
           if (changed) drawOverlay(u);
           const ob = u.over.getBoundingClientRect();
           const cb = container.getBoundingClientRect();
-          opts.onHover(hit ? { line: hit.line, index: hit.index, left: left + ob.left - cb.left, top: top + ob.top - cb.top } : null);
+          opts.onHover(
+            hit
+              ? {
+                  line: hit.line,
+                  index: hit.index,
+                  left: left + ob.left - cb.left,
+                  top: top + ob.top - cb.top,
+                }
+              : null,
+          );
         },
       ],
     },
@@ -261,7 +271,8 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
   if (opts.zoom && full) {
     const [a, b] = opts.zoom;
     // a zoom outside the data (e.g. saved for another logdir) is dropped
-    if (b > full[0] && a < full[1]) u.setScale("x", { min: Math.max(a, full[0]), max: Math.min(b, full[1]) });
+    if (b > full[0] && a < full[1])
+      u.setScale("x", { min: Math.max(a, full[0]), max: Math.min(b, full[1]) });
     else opts.onZoom(null);
   }
 

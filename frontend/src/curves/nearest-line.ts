@@ -88,7 +88,8 @@ export function nearestLine(
       dist = Math.abs(y0 + t * (y1 - y0) - yPx);
       index = t < 0.5 ? i0 : i1;
     }
-    if (dist <= maxDistance && (best === null || dist <= best.distance)) best = { line: l, index, distance: dist };
+    if (dist <= maxDistance && (best === null || dist <= best.distance))
+      best = { line: l, index, distance: dist };
   }
   return best;
 }

@@ -33,7 +33,8 @@ export function decodeBinaryAnswer(buffer: ArrayBuffer, route: string): Record<s
   const fail = (what: string) => bad(route, what);
   if (buffer.byteLength < 4) throw fail("too short");
   const headerLength = new DataView(buffer).getUint32(0, true);
-  if (4 + headerLength > buffer.byteLength || headerLength % 4 !== 0) throw fail("bad header length");
+  if (4 + headerLength > buffer.byteLength || headerLength % 4 !== 0)
+    throw fail("bad header length");
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
@@ -47,11 +48,20 @@ export function decodeBinaryAnswer(buffer: ArrayBuffer, route: string): Record<s
   for (const entry of header.arrays) {
     if (!Array.isArray(entry) || entry.length !== 3) throw fail("bad array entry");
     const [key, rows, columns] = entry;
-    if (typeof key !== "string" || !Number.isInteger(rows) || !Number.isInteger(columns) || rows < 0 || columns < 0) throw fail("bad array entry");
+    if (
+      typeof key !== "string" ||
+      !Number.isInteger(rows) ||
+      !Number.isInteger(columns) ||
+      rows < 0 ||
+      columns < 0
+    )
+      throw fail("bad array entry");
     const end = offset + rows * columns * 4;
     if (end > buffer.byteLength) throw fail(`array ${key} runs past the end`);
     const data = new Float32Array(buffer, offset, rows * columns);
-    answer[key] = Array.from({ length: rows }, (_, r) => Array.from(data.subarray(r * columns, (r + 1) * columns)));
+    answer[key] = Array.from({ length: rows }, (_, r) =>
+      Array.from(data.subarray(r * columns, (r + 1) * columns)),
+    );
     offset = end;
   }
   return answer;
@@ -83,7 +93,9 @@ export function parseTags(raw: unknown): TagsResponse {
     if (!isObj(names)) continue;
     for (const [name, info] of Object.entries(names)) {
       if (!isObj(info)) continue;
-      const classNames = Array.isArray(info.class_names) ? info.class_names.map((c) => String(c)) : [];
+      const classNames = Array.isArray(info.class_names)
+        ? info.class_names.map((c) => String(c))
+        : [];
       (out[run] ??= {})[name] = {
         kinds: Array.isArray(info.kinds) ? info.kinds.map(String) : [],
         task: typeof info.task === "string" ? info.task : "multiclass",
@@ -98,25 +110,33 @@ export function parseTags(raw: unknown): TagsResponse {
 
 function matrix(v: unknown, steps: number, what: string): Matrix {
   if (v === undefined) return Array.from({ length: steps }, () => []);
-  if (!Array.isArray(v) || v.length !== steps) throw new ApiError(`Malformed curves: "${what}" does not have one row per step.`, 200);
+  if (!Array.isArray(v) || v.length !== steps)
+    throw new ApiError(`Malformed curves: "${what}" does not have one row per step.`, 200);
   return v.map((row) =>
-    Array.isArray(row) ? row.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : null)) : [],
+    Array.isArray(row)
+      ? row.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : null))
+      : [],
   );
 }
 
 /** A per-step count ([S]; zeros when the answer has none: an older plugin). */
 function perStep(v: unknown, steps: number, what: string): number[] {
   if (v === undefined) return new Array<number>(steps).fill(0);
-  if (!Array.isArray(v) || v.length !== steps) throw new ApiError(`Malformed curves: "${what}" does not have one value per step.`, 200);
+  if (!Array.isArray(v) || v.length !== steps)
+    throw new ApiError(`Malformed curves: "${what}" does not have one value per step.`, 200);
   return v.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : 0));
 }
 
 /** Validates the `curves` answer; class names made unique per run. */
 export function parseCurves(raw: unknown): CurvesResponse {
-  if (!isObj(raw) || !Array.isArray(raw.steps)) throw new ApiError("Malformed answer from the curves route.", 200);
+  if (!isObj(raw) || !Array.isArray(raw.steps))
+    throw new ApiError("Malformed answer from the curves route.", 200);
   const steps = raw.steps.map(Number);
   const S = steps.length;
-  const wall = Array.isArray(raw.wall_times) && raw.wall_times.length === S ? raw.wall_times.map(Number) : steps.map(() => 0);
+  const wall =
+    Array.isArray(raw.wall_times) && raw.wall_times.length === S
+      ? raw.wall_times.map(Number)
+      : steps.map(() => 0);
   const names = Array.isArray(raw.class_names) ? raw.class_names.map((c) => String(c)) : [];
   return {
     steps,
@@ -138,16 +158,30 @@ export function parseCurves(raw: unknown): CurvesResponse {
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const numList = (v: unknown): (number | null)[] => (Array.isArray(v) ? v.map(num) : []);
-const intList = (v: unknown): number[] => (Array.isArray(v) ? v.map((x) => Number(x)).filter((x) => Number.isFinite(x)) : []);
-const names = (v: unknown): string[] => uniqueClassNames(Array.isArray(v) ? v.map((c) => String(c)) : []);
+const intList = (v: unknown): number[] =>
+  Array.isArray(v) ? v.map((x) => Number(x)).filter((x) => Number.isFinite(x)) : [];
+const names = (v: unknown): string[] =>
+  uniqueClassNames(Array.isArray(v) ? v.map((c) => String(c)) : []);
 
 function bad(route: string, what: string): ApiError {
   return new ApiError(`Malformed answer from the ${route} route: ${what}.`, 200);
 }
 
 /** Fills a dense n x n row-major array from sparse COO triplets (cells outside [0, n) are an error). */
-function fromCoo(route: string, n: number, rows: unknown, cols: unknown, vals: unknown): Float64Array {
-  if (!Array.isArray(rows) || !Array.isArray(cols) || !Array.isArray(vals) || rows.length !== cols.length || rows.length !== vals.length) {
+function fromCoo(
+  route: string,
+  n: number,
+  rows: unknown,
+  cols: unknown,
+  vals: unknown,
+): Float64Array {
+  if (
+    !Array.isArray(rows) ||
+    !Array.isArray(cols) ||
+    !Array.isArray(vals) ||
+    rows.length !== cols.length ||
+    rows.length !== vals.length
+  ) {
     throw bad(route, "sparse rows, cols and values differ in length");
   }
   const out = new Float64Array(n * n);
@@ -155,7 +189,8 @@ function fromCoo(route: string, n: number, rows: unknown, cols: unknown, vals: u
     const i = rows[k];
     const j = cols[k];
     const v = vals[k];
-    if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || j < 0 || i >= n || j >= n) throw bad(route, `cell (${i}, ${j}) outside the ${n} classes`);
+    if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || j < 0 || i >= n || j >= n)
+      throw bad(route, `cell (${i}, ${j}) outside the ${n} classes`);
     out[i * n + j] += typeof v === "number" && Number.isFinite(v) ? v : 0;
   }
   return out;
@@ -185,7 +220,8 @@ export function parseConfusion(raw: unknown): ConfusionData {
     if (raw.matrices.length !== n) throw bad("confusion", "one 2x2 matrix per label expected");
     const labels = new Float64Array(n * 4);
     raw.matrices.forEach((m, k) => {
-      const ok = Array.isArray(m) && m.length === 2 && m.every((r) => Array.isArray(r) && r.length === 2);
+      const ok =
+        Array.isArray(m) && m.length === 2 && m.every((r) => Array.isArray(r) && r.length === 2);
       if (!ok) throw bad("confusion", `label ${k} is not a 2x2 matrix`);
       const mm = m as unknown[][];
       labels[k * 4] = num(mm[0][0]) ?? 0; // tn
@@ -197,10 +233,12 @@ export function parseConfusion(raw: unknown): ConfusionData {
   }
   let counts: Float64Array;
   if (Array.isArray(raw.matrix)) {
-    if (raw.matrix.length !== n) throw bad("confusion", `the matrix has ${raw.matrix.length} rows for ${n} classes`);
+    if (raw.matrix.length !== n)
+      throw bad("confusion", `the matrix has ${raw.matrix.length} rows for ${n} classes`);
     counts = new Float64Array(n * n);
     raw.matrix.forEach((row, i) => {
-      if (!Array.isArray(row) || row.length !== n) throw bad("confusion", `row ${i} does not have ${n} columns`);
+      if (!Array.isArray(row) || row.length !== n)
+        throw bad("confusion", `row ${i} does not have ${n} columns`);
       for (let j = 0; j < n; j++) {
         const v = row[j];
         counts[i * n + j] = typeof v === "number" && Number.isFinite(v) ? v : 0;
@@ -239,7 +277,13 @@ export function parseDiff(raw: unknown): DiffData {
       const t = num(c.true);
       const q = num(c.pred);
       if (t === null || q === null) continue;
-      changes.push({ true: t, pred: q, before: num(c.before) ?? 0, after: num(c.after) ?? 0, delta: num(c.delta) ?? 0 });
+      changes.push({
+        true: t,
+        pred: q,
+        before: num(c.before) ?? 0,
+        after: num(c.after) ?? 0,
+        delta: num(c.delta) ?? 0,
+      });
     }
   }
   return {
@@ -257,7 +301,12 @@ export function parseDiff(raw: unknown): DiffData {
 
 function averages(v: unknown): Averages {
   const o = isObj(v) ? v : {};
-  return { precision: num(o.precision), recall: num(o.recall), f1: num(o.f1), support: num(o.support) };
+  return {
+    precision: num(o.precision),
+    recall: num(o.recall),
+    f1: num(o.f1),
+    support: num(o.support),
+  };
 }
 
 export function parseReport(raw: unknown): ReportResponse {
@@ -293,7 +342,8 @@ export function parseOrder(raw: unknown, n?: number): number[] {
   const seen = new Uint8Array(size);
   if (order.length !== size) throw bad("order", `${order.length} entries for ${size} classes`);
   for (const i of order) {
-    if (!Number.isInteger(i) || i < 0 || i >= size || seen[i]) throw bad("order", "not a permutation");
+    if (!Number.isInteger(i) || i < 0 || i >= size || seen[i])
+      throw bad("order", "not a permutation");
     seen[i] = 1;
   }
   return order;
@@ -304,12 +354,14 @@ export function parseSteps(raw: unknown): number[] {
   return intList(raw.steps);
 }
 
-const int = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : null);
+const int = (v: unknown): number | null =>
+  typeof v === "number" && Number.isInteger(v) ? v : null;
 const positiveInt = (v: unknown): number | null => {
   const i = int(v);
   return i !== null && i > 0 ? i : null;
 };
-const sampleId = (v: unknown): string | number | null => (typeof v === "string" || (typeof v === "number" && Number.isFinite(v)) ? v : null);
+const sampleId = (v: unknown): string | number | null =>
+  typeof v === "string" || (typeof v === "number" && Number.isFinite(v)) ? v : null;
 
 /** Validates the `samples` answer: malformed entries are dropped, never shown half-read. */
 export function parseSamples(raw: unknown): SamplesResponse {
@@ -362,7 +414,14 @@ export function parseHistory(raw: unknown): SampleHistory {
     const t = int(e.true);
     const p = int(e.pred);
     if (step === null || t === null || p === null) continue;
-    history.push({ step, true: t, pred: p, label: int(e.label), score: num(e.score), loss: num(e.loss) });
+    history.push({
+      step,
+      true: t,
+      pred: p,
+      label: int(e.label),
+      score: num(e.score),
+      loss: num(e.loss),
+    });
   }
   history.sort((a, b) => a.step - b.step);
   return {

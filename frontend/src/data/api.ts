@@ -29,14 +29,27 @@ export interface Api {
   /** the latest step when `step` is null */
   confusion(run: string, name: string, step: number | null): Promise<ConfusionData>;
   pairs(run: string, name: string, step: number | null, limit?: number): Promise<PairsResponse>;
-  diff(run: string, name: string, step: number, baseRun: string, baseStep: number, limit?: number): Promise<DiffData>;
+  diff(
+    run: string,
+    name: string,
+    step: number,
+    baseRun: string,
+    baseStep: number,
+    limit?: number,
+  ): Promise<DiffData>;
   report(run: string, name: string, step: number | null): Promise<ReportResponse>;
   /** a permutation of the class indices (`by` = "cluster") */
   order(run: string, name: string, step: number | null, by: string): Promise<number[]>;
   /** the steps that have data of one kind ("stats", "confusion" or "samples") */
   steps(run: string, name: string, kind: string): Promise<number[]>;
   /** the kept mistakes at a step (the latest with kept samples when `step` is null) */
-  samples(run: string, name: string, step: number | null, filter: SampleFilter, order: SampleOrder): Promise<SamplesResponse>;
+  samples(
+    run: string,
+    name: string,
+    step: number | null,
+    filter: SampleFilter,
+    order: SampleOrder,
+  ): Promise<SamplesResponse>;
   /** where a sample (by id) was kept as a mistake, step by step */
   sampleHistory(run: string, name: string, id: string): Promise<SampleHistory>;
   /** a text sample's content, from its (relative) blob URL */

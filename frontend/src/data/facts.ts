@@ -93,15 +93,20 @@ export interface FactNotice {
   text: string;
 }
 
-const plural = (n: number, one: string, many: string) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+const plural = (n: number, one: string, many: string) =>
+  `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 
 /** "cat", "cat and dog", "cat, dog, bird and 4 more" */
 function someNames(names: readonly string[], max = 3): string {
-  if (names.length <= max) return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  if (names.length <= max)
+    return names.length <= 1
+      ? names.join("")
+      : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
   return `${names.slice(0, max).join(", ")} and ${names.length - max} more`;
 }
 
-const withAny = (c: ClassCounts, names: readonly string[]) => names.filter((_, k) => c.byClass[k] > 0);
+const withAny = (c: ClassCounts, names: readonly string[]) =>
+  names.filter((_, k) => c.byClass[k] > 0);
 
 /** The notices of each series, in the order given: non-finite losses, non-finite outputs,
  * elements counted for no class (a warning for invalid targets; ignore_index alone is what the
@@ -138,8 +143,14 @@ export function factNotices(items: readonly SeriesFactsOf[]): FactNotice[] {
     const ignored = facts.ignored;
     if (invalid.total > 0 || ignored.total > 0) {
       const parts: string[] = [];
-      if (invalid.total > 0) parts.push(`${plural(invalid.total, "element", "elements")} with an invalid target (at ${stepList(invalid.steps)})`);
-      if (ignored.total > 0) parts.push(`${plural(ignored.total, "element", "elements")} skipped by ignore_index (at ${stepList(ignored.steps)})`);
+      if (invalid.total > 0)
+        parts.push(
+          `${plural(invalid.total, "element", "elements")} with an invalid target (at ${stepList(invalid.steps)})`,
+        );
+      if (ignored.total > 0)
+        parts.push(
+          `${plural(ignored.total, "element", "elements")} skipped by ignore_index (at ${stepList(ignored.steps)})`,
+        );
       out.push({
         role: "no-class-notice",
         kind: invalid.total > 0 ? "warn" : "info",
@@ -193,17 +204,34 @@ export function outsideMatrixAt(c: CurvesResponse | undefined, step: number): Ou
   for (const v of c.nonfinite_outputs[s] ?? []) nonfiniteOutputs += v ?? 0;
   const invalidTargets = c.invalid_targets[s] ?? 0;
   const ignored = c.ignored[s] ?? 0;
-  return { nonfiniteOutputs, invalidTargets, ignored, total: nonfiniteOutputs + invalidTargets + ignored };
+  return {
+    nonfiniteOutputs,
+    invalidTargets,
+    ignored,
+    total: nonfiniteOutputs + invalidTargets + ignored,
+  };
 }
 
 /** The line under a matrix or report: how many of the step's elements it leaves out, and why. */
-export function outsideText(o: OutsideMatrix | null, step: number, where: "matrix" | "report"): string | null {
+export function outsideText(
+  o: OutsideMatrix | null,
+  step: number,
+  where: "matrix" | "report",
+): string | null {
   if (!o || o.total <= 0) return null;
   const parts: string[] = [];
-  if (o.nonfiniteOutputs) parts.push(`${o.nonfiniteOutputs.toLocaleString("en-US")} with non-finite (NaN/Inf) outputs`);
-  if (o.invalidTargets) parts.push(`${o.invalidTargets.toLocaleString("en-US")} with an invalid target`);
+  if (o.nonfiniteOutputs)
+    parts.push(`${o.nonfiniteOutputs.toLocaleString("en-US")} with non-finite (NaN/Inf) outputs`);
+  if (o.invalidTargets)
+    parts.push(`${o.invalidTargets.toLocaleString("en-US")} with an invalid target`);
   if (o.ignored) parts.push(`${o.ignored.toLocaleString("en-US")} skipped by ignore_index`);
-  const list = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
-  const what = where === "matrix" ? "are not in this matrix" : "are not in this report (its counts come from the confusion matrix)";
+  const list =
+    parts.length === 1
+      ? parts[0]
+      : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`;
+  const what =
+    where === "matrix"
+      ? "are not in this matrix"
+      : "are not in this report (its counts come from the confusion matrix)";
   return `${plural(o.total, "element", "elements")} of step ${step} ${o.total === 1 ? what.replace("are not", "is not") : what}: ${list}.`;
 }

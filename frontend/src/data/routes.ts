@@ -3,7 +3,10 @@
 import type { SampleFilter, SampleOrder } from "./types";
 
 /** A relative route URL with its query (null/undefined parameters are left out). */
-export function routeUrl(route: string, params: Record<string, string | number | null | undefined>): string {
+export function routeUrl(
+  route: string,
+  params: Record<string, string | number | null | undefined>,
+): string {
   const q = Object.entries(params)
     .filter(([, v]) => v !== null && v !== undefined)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
@@ -26,13 +29,33 @@ export function reportCsvUrl(run: string, name: string, step: number | null): st
   return routeUrl("report", { run, name, step, format: "csv" });
 }
 
-export function samplesUrl(run: string, name: string, step: number | null, filter: SampleFilter, order: SampleOrder): string {
-  return routeUrl("samples", { run, name, step, true: filter.true, pred: filter.pred, label: filter.label, order: order === "score" ? null : order });
+export function samplesUrl(
+  run: string,
+  name: string,
+  step: number | null,
+  filter: SampleFilter,
+  order: SampleOrder,
+): string {
+  return routeUrl("samples", {
+    run,
+    name,
+    step,
+    true: filter.true,
+    pred: filter.pred,
+    label: filter.label,
+    order: order === "score" ? null : order,
+  });
 }
 
 /** The blob URL of a manifest entry when it is what the server makes (a relative URL of the
  * blob route); otherwise one built from the entry. Nothing else ever becomes an image source. */
-export function safeBlobUrl(raw: unknown, run: string, name: string, step: number, index: number): string {
+export function safeBlobUrl(
+  raw: unknown,
+  run: string,
+  name: string,
+  step: number,
+  index: number,
+): string {
   if (typeof raw === "string" && /^blob\?[A-Za-z0-9_.~%&=+\-]*$/.test(raw)) return raw;
   return routeUrl("blob", { run, name, step, index });
 }

@@ -31,18 +31,21 @@ export interface Series extends SeriesRef {
   info: TagInfo;
 }
 
-
 /** Every (run, name) of the tags route, by run (natural order), then name (default first). */
 export function allSeries(tags: TagsResponse): Series[] {
   const out: Series[] = [];
   for (const run of Object.keys(tags).sort(compareNatural)) {
-    const names = Object.keys(tags[run] ?? {}).sort((a, b) => (a === DEFAULT_NAME ? -1 : b === DEFAULT_NAME ? 1 : compareNatural(a, b)));
-    for (const name of names) out.push({ key: seriesKey(run, name), run, name, info: tags[run][name] });
+    const names = Object.keys(tags[run] ?? {}).sort((a, b) =>
+      a === DEFAULT_NAME ? -1 : b === DEFAULT_NAME ? 1 : compareNatural(a, b),
+    );
+    for (const name of names)
+      out.push({ key: seriesKey(run, name), run, name, info: tags[run][name] });
   }
   return out;
 }
 
-const parentPath = (path: string): string => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "");
+const parentPath = (path: string): string =>
+  path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
 
 /** The split of a series, from the last path part of its name (when not the default), else of
  * its run: `exp · validation` and `exp/validation` are both validation. */
@@ -78,7 +81,9 @@ export function shortRun(run: string, all: readonly string[]): string {
 /** Short labels for series shown together (chart annotations): the name alone when they share
  * one run, the shortened run when they share one name (with that name when there is one run);
  * the full labels when both differ or the short ones collide. */
-export function compactLabels(series: readonly (SeriesRef & { key: string })[]): Map<string, string> {
+export function compactLabels(
+  series: readonly (SeriesRef & { key: string })[],
+): Map<string, string> {
   const runs = [...new Set(series.map((s) => s.run))];
   const names = new Set(series.map((s) => s.name));
   const out = new Map<string, string>();
@@ -121,7 +126,8 @@ export function groupSeries(series: readonly Series[]): SeriesGroup[] {
   for (const s of series) {
     const id = groupId(s.info.task, s.info.class_names);
     let g = groups.get(id);
-    if (!g) groups.set(id, (g = { id, task: s.info.task, classNames: s.info.class_names, series: [] }));
+    if (!g)
+      groups.set(id, (g = { id, task: s.info.task, classNames: s.info.class_names, series: [] }));
     g.series.push(s);
   }
   return [...groups.values()];
@@ -129,26 +135,42 @@ export function groupSeries(series: readonly Series[]): SeriesGroup[] {
 
 /** The group shown: the user's pick while it exists, else the one with the most series (most to
  * overlay), then the most classes (a model's main head), then the first. */
-export function chooseGroup(groups: readonly SeriesGroup[], wanted: string | null): SeriesGroup | null {
+export function chooseGroup(
+  groups: readonly SeriesGroup[],
+  wanted: string | null,
+): SeriesGroup | null {
   const picked = groups.find((g) => g.id === wanted);
   if (picked) return picked;
   let best: SeriesGroup | null = null;
   for (const g of groups) {
-    if (!best || g.series.length > best.series.length || (g.series.length === best.series.length && g.classNames.length > best.classNames.length)) best = g;
+    if (
+      !best ||
+      g.series.length > best.series.length ||
+      (g.series.length === best.series.length && g.classNames.length > best.classNames.length)
+    )
+      best = g;
   }
   return best;
 }
 
-const unitWord = (task: string, n: number) => (task === "regression" ? "range" : task === "multilabel" ? "label" : "class") + (n === 1 ? "" : task === "regression" || task === "multilabel" ? "s" : "es");
+const unitWord = (task: string, n: number) =>
+  (task === "regression" ? "range" : task === "multilabel" ? "label" : "class") +
+  (n === 1 ? "" : task === "regression" || task === "multilabel" ? "s" : "es");
 
 /** A group in short: the names that tell it apart (not the default, not a split), the task when
  * it is not multiclass, the class count ("head_b · 3 classes", "binary · 2 classes"). */
 export function groupTitle(g: SeriesGroup): string {
-  const names = [...new Set(g.series.map((s) => (s.name !== DEFAULT_NAME && splitOf(s.name) ? parentPath(s.name) : s.name)))].filter(
-    (n) => n !== "" && n !== DEFAULT_NAME,
-  );
+  const names = [
+    ...new Set(
+      g.series.map((s) =>
+        s.name !== DEFAULT_NAME && splitOf(s.name) ? parentPath(s.name) : s.name,
+      ),
+    ),
+  ].filter((n) => n !== "" && n !== DEFAULT_NAME);
   const n = g.classNames.length;
-  return [...names, g.task !== "multiclass" ? g.task : null, `${n} ${unitWord(g.task, n)}`].filter((p): p is string => !!p).join(" · ");
+  return [...names, g.task !== "multiclass" ? g.task : null, `${n} ${unitWord(g.task, n)}`]
+    .filter((p): p is string => !!p)
+    .join(" · ");
 }
 
 /** The group's entry in the group picker: its title and its first class names. */
@@ -168,7 +190,10 @@ export function groupLabel(g: SeriesGroup): string {
 
 /** The series that ranks the classes (and the one-series views' default): the user's pick,
  * else a validation series, else a test one, else the first. */
-export function chooseRankSeries<T extends SeriesRef & { key: string }>(series: readonly T[], wanted: string | null): T | null {
+export function chooseRankSeries<T extends SeriesRef & { key: string }>(
+  series: readonly T[],
+  wanted: string | null,
+): T | null {
   return (
     series.find((s) => s.key === wanted) ??
     series.find((s) => splitOfSeries(s) === "validation") ??
@@ -180,13 +205,18 @@ export function chooseRankSeries<T extends SeriesRef & { key: string }>(series: 
 
 /** The series to compare a series with for the train/validation gap: the same experiment, the
  * other split (validation or test for train, train otherwise). Null when there is none. */
-export function counterpartSeries<T extends SeriesRef & { key: string }>(s: T, candidates: readonly T[]): T | null {
+export function counterpartSeries<T extends SeriesRef & { key: string }>(
+  s: T,
+  candidates: readonly T[],
+): T | null {
   const split = splitOfSeries(s);
   if (split === null) return null;
   const base = experimentOf(s);
   const want = split === "train" ? ["validation", "test"] : ["train"];
   for (const w of want) {
-    const hit = candidates.find((c) => c.key !== s.key && splitOfSeries(c) === w && experimentOf(c) === base);
+    const hit = candidates.find(
+      (c) => c.key !== s.key && splitOfSeries(c) === w && experimentOf(c) === base,
+    );
     if (hit) return hit;
   }
   return null;

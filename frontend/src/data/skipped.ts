@@ -11,7 +11,6 @@ import { cacheKey } from "../lib/keys";
 /** Groups of (kind, reason) a notice lists before "and N more". */
 const MAX_GROUPS = 3;
 
-
 export interface SkippedGroup {
   kind: string;
   reason: string;
@@ -41,13 +40,17 @@ export interface SkipSource {
 
 export function sourceLabel(source: SkipSource): string {
   const label = seriesLabel(source);
-  return source.baseRun !== undefined && source.baseRun !== source.run ? `${label} (compared with ${seriesLabel({ run: source.baseRun, name: source.name })})` : label;
+  return source.baseRun !== undefined && source.baseRun !== source.run
+    ? `${label} (compared with ${seriesLabel({ run: source.baseRun, name: source.name })})`
+    : label;
 }
 
 /** The notice's text: which series, which steps of which kind, and why. */
 export function skippedText(source: SkipSource, list: readonly Skip[]): string {
   const groups = summarizeSkipped(list);
-  const parts = groups.slice(0, MAX_GROUPS).map((g) => `${g.kind} at ${stepList(g.steps)}${g.reason ? ` (${g.reason})` : ""}`);
+  const parts = groups
+    .slice(0, MAX_GROUPS)
+    .map((g) => `${g.kind} at ${stepList(g.steps)}${g.reason ? ` (${g.reason})` : ""}`);
   const more = groups.length - MAX_GROUPS;
   if (more > 0) parts.push(`${more} more`);
   return `Skipped malformed data of ${sourceLabel(source)}: ${parts.join("; ")}. The other steps are shown.`;
@@ -83,7 +86,9 @@ export class SkippedLog {
   pending(): { id: string; source: SkipSource; entries: Skip[] }[] {
     const out: { id: string; source: SkipSource; entries: Skip[] }[] = [];
     for (const [id, rec] of this.sources) {
-      const entries = [...rec.entries.values()].filter((e) => !this.dismissed.has(cacheKey(id, entryId(e))));
+      const entries = [...rec.entries.values()].filter(
+        (e) => !this.dismissed.has(cacheKey(id, entryId(e))),
+      );
       if (entries.length) out.push({ id, source: rec.source, entries });
     }
     return out;
@@ -97,7 +102,10 @@ export class SkippedLog {
 }
 
 /** The same Api, telling `report` the skipped steps of every answer that lists some. */
-export function reportingSkipped(api: Api, report: (source: SkipSource, list: Skip[]) => void): Api {
+export function reportingSkipped(
+  api: Api,
+  report: (source: SkipSource, list: Skip[]) => void,
+): Api {
   const tell = <T extends { skipped?: Skip[] }>(source: SkipSource, answer: T): T => {
     if (answer.skipped?.length) report(source, answer.skipped);
     return answer;
@@ -106,13 +114,17 @@ export function reportingSkipped(api: Api, report: (source: SkipSource, list: Sk
     tags: () => api.tags(),
     curves: async (run, name) => tell({ run, name }, await api.curves(run, name)),
     confusion: async (run, name, step) => tell({ run, name }, await api.confusion(run, name, step)),
-    pairs: async (run, name, step, limit) => tell({ run, name }, await api.pairs(run, name, step, limit)),
-    diff: async (run, name, step, baseRun, baseStep, limit) => tell({ run, name, baseRun }, await api.diff(run, name, step, baseRun, baseStep, limit)),
+    pairs: async (run, name, step, limit) =>
+      tell({ run, name }, await api.pairs(run, name, step, limit)),
+    diff: async (run, name, step, baseRun, baseStep, limit) =>
+      tell({ run, name, baseRun }, await api.diff(run, name, step, baseRun, baseStep, limit)),
     report: async (run, name, step) => tell({ run, name }, await api.report(run, name, step)),
     order: (run, name, step, by) => api.order(run, name, step, by),
     steps: (run, name, kind) => api.steps(run, name, kind),
-    samples: async (run, name, step, filter, order) => tell({ run, name }, await api.samples(run, name, step, filter, order)),
-    sampleHistory: async (run, name, id) => tell({ run, name }, await api.sampleHistory(run, name, id)),
+    samples: async (run, name, step, filter, order) =>
+      tell({ run, name }, await api.samples(run, name, step, filter, order)),
+    sampleHistory: async (run, name, id) =>
+      tell({ run, name }, await api.sampleHistory(run, name, id)),
     text: (url) => api.text(url),
   };
 }

@@ -12,7 +12,8 @@ export function formatNumber(v: number): string {
 }
 
 /** A 0..1 rate as a percentage with one decimal. */
-export const formatPercent = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : String(v));
+export const formatPercent = (v: number): string =>
+  Number.isFinite(v) ? `${(v * 100).toFixed(1)}%` : String(v);
 
 export function formatCount(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
@@ -60,7 +61,14 @@ export function stepList(steps: readonly number[], maxRanges = 4): string {
   const ranges: string[] = [];
   let start = steps[0];
   let prev = steps[0];
-  const close = () => ranges.push(start === prev ? String(start) : prev === start + 1 ? `${start}, ${prev}` : `${start}–${prev}`);
+  const close = () =>
+    ranges.push(
+      start === prev
+        ? String(start)
+        : prev === start + 1
+          ? `${start}, ${prev}`
+          : `${start}–${prev}`,
+    );
   for (const s of steps.slice(1)) {
     if (s === prev + 1) prev = s;
     else {
@@ -69,6 +77,7 @@ export function stepList(steps: readonly number[], maxRanges = 4): string {
     }
   }
   close();
-  if (ranges.length > maxRanges) return `steps ${ranges.slice(0, maxRanges).join(", ")}, … (${steps.length} steps)`;
+  if (ranges.length > maxRanges)
+    return `steps ${ranges.slice(0, maxRanges).join(", ")}, … (${steps.length} steps)`;
   return `steps ${ranges.length === 1 ? ranges[0] : `${ranges.slice(0, -1).join(", ")} and ${ranges[ranges.length - 1]}`}`;
 }

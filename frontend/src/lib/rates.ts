@@ -1,7 +1,11 @@
 // Precision, recall and F1 from true/false positive and false negative counts: the one place
 // the tab computes them (the curves' metrics, the multilabel table). 0/0 is undefined (null). Pure.
 
-export type Counts = { tp: number | null | undefined; fp: number | null | undefined; fn: number | null | undefined };
+export type Counts = {
+  tp: number | null | undefined;
+  fp: number | null | undefined;
+  fn: number | null | undefined;
+};
 
 /** tp / (tp + fp); null when undefined (0/0 or missing counts), never 0 for 0/0. */
 export function precisionOf({ tp, fp }: Counts): number | null {

@@ -36,7 +36,13 @@ export function clampView(v: Viewport, nr: number, nc: number): Viewport {
   return { r0, r1, c0, c1 };
 }
 
-function zoomAxis(lo: number, hi: number, factor: number, anchor: number, n: number): [number, number] {
+function zoomAxis(
+  lo: number,
+  hi: number,
+  factor: number,
+  anchor: number,
+  n: number,
+): [number, number] {
   const span = hi - lo;
   let next = Math.round(span * factor);
   if (factor < 1) next = Math.max(1, Math.min(span - 1, next));
@@ -52,16 +58,33 @@ function zoomAxis(lo: number, hi: number, factor: number, anchor: number, n: num
  * Zooms by `factor` (< 1 in, > 1 out) keeping the cell under the anchor (fractional display
  * positions) where it is. Each step changes the span by at least one cell.
  */
-export function zoomAt(v: Viewport, factor: number, anchorR: number, anchorC: number, nr: number, nc: number): Viewport {
+export function zoomAt(
+  v: Viewport,
+  factor: number,
+  anchorR: number,
+  anchorC: number,
+  nr: number,
+  nc: number,
+): Viewport {
   const [r0, r1] = zoomAxis(v.r0, v.r1, factor, anchorR, nr);
   const [c0, c1] = zoomAxis(v.c0, v.c1, factor, anchorC, nc);
   return { r0, r1, c0, c1 };
 }
 
 /** The viewport spanning the cells of a drag rectangle (corner cells included). */
-export function rectView(a: { r: number; c: number }, b: { r: number; c: number }, nr: number, nc: number): Viewport {
+export function rectView(
+  a: { r: number; c: number },
+  b: { r: number; c: number },
+  nr: number,
+  nc: number,
+): Viewport {
   return clampView(
-    { r0: Math.min(a.r, b.r), r1: Math.max(a.r, b.r) + 1, c0: Math.min(a.c, b.c), c1: Math.max(a.c, b.c) + 1 },
+    {
+      r0: Math.min(a.r, b.r),
+      r1: Math.max(a.r, b.r) + 1,
+      c0: Math.min(a.c, b.c),
+      c1: Math.max(a.c, b.c) + 1,
+    },
     nr,
     nc,
   );

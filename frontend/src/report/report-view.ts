@@ -21,11 +21,36 @@ type Col = { key: TableKey; label: string; title: string; num: boolean };
 const COLUMNS: Col[] = [
   { key: "index", label: "#", title: "Class index", num: true },
   { key: "name", label: "Class", title: "Class name", num: false },
-  { key: "precision", label: "Precision", title: "Of the samples predicted as this class, the share that is this class: TP / (TP + FP)", num: true },
-  { key: "recall", label: "Recall", title: "Of this class's samples, the share predicted as this class: TP / (TP + FN)", num: true },
-  { key: "f1", label: "F1", title: "Harmonic mean of precision and recall: 2TP / (2TP + FP + FN)", num: true },
-  { key: "support", label: "Support", title: "Number of samples of this class at this step", num: true },
-  { key: "loss", label: "Loss", title: "Mean per-sample loss of this class at this step", num: true },
+  {
+    key: "precision",
+    label: "Precision",
+    title: "Of the samples predicted as this class, the share that is this class: TP / (TP + FP)",
+    num: true,
+  },
+  {
+    key: "recall",
+    label: "Recall",
+    title: "Of this class's samples, the share predicted as this class: TP / (TP + FN)",
+    num: true,
+  },
+  {
+    key: "f1",
+    label: "F1",
+    title: "Harmonic mean of precision and recall: 2TP / (2TP + FP + FN)",
+    num: true,
+  },
+  {
+    key: "support",
+    label: "Support",
+    title: "Number of samples of this class at this step",
+    num: true,
+  },
+  {
+    key: "loss",
+    label: "Loss",
+    title: "Mean per-sample loss of this class at this step",
+    num: true,
+  },
 ];
 
 export class ReportView implements View {
@@ -47,19 +72,47 @@ export class ReportView implements View {
 
   constructor() {
     this.slider = new StepSlider("report", (step) => this.ctx?.setState({ step }));
-    this.csv = h("a", { class: "pc-button pc-link-button", title: "Download this report (this step, all classes) as CSV", attrs: { "data-role": "report-csv", download: "" } }, "Download CSV");
-    this.status = h("span", { class: "pc-status pc-view-status", attrs: { "data-role": "report-status", "aria-live": "polite" } });
-    this.summary = h("div", { class: "pc-report-summary", attrs: { "data-role": "report-summary" } });
+    this.csv = h(
+      "a",
+      {
+        class: "pc-button pc-link-button",
+        title: "Download this report (this step, all classes) as CSV",
+        attrs: { "data-role": "report-csv", download: "" },
+      },
+      "Download CSV",
+    );
+    this.status = h("span", {
+      class: "pc-status pc-view-status",
+      attrs: { "data-role": "report-status", "aria-live": "polite" },
+    });
+    this.summary = h("div", {
+      class: "pc-report-summary",
+      attrs: { "data-role": "report-summary" },
+    });
     this.tableBox = h("div", { class: "pc-table-box", attrs: { "data-role": "report-table" } });
-    this.outside = h("div", { class: "pc-card-note", attrs: { "data-role": "outside-matrix", role: "note", hidden: true } });
+    this.outside = h("div", {
+      class: "pc-card-note",
+      attrs: { "data-role": "outside-matrix", role: "note", hidden: true },
+    });
     this.element = h(
       "div",
       { class: "pc-card pc-card-table", attrs: { "data-view": "report" } },
-      h("div", { class: "pc-card-toolbar" }, this.slider.element, h("span", { class: "pc-spacer" }), this.status, this.csv),
+      h(
+        "div",
+        { class: "pc-card-toolbar" },
+        this.slider.element,
+        h("span", { class: "pc-spacer" }),
+        this.status,
+        this.csv,
+      ),
       this.outside,
       this.summary,
       this.tableBox,
-      h("div", { class: "pc-hint" }, "Click a column to sort by it (again to reverse). “—”: undefined (no samples, or nothing predicted as the class)."),
+      h(
+        "div",
+        { class: "pc-hint" },
+        "Click a column to sort by it (again to reverse). “—”: undefined (no samples, or nothing predicted as the class).",
+      ),
     );
   }
 
@@ -72,7 +125,14 @@ export class ReportView implements View {
     const run = ctx.run;
     if (!run) {
       this.data.reset();
-      setChildren(this.tableBox, h("div", { class: "pc-message", attrs: { "data-role": "report-message" } }, "No run of this class set has confusion matrices, so there is no report: the report's precision and recall come from them."));
+      setChildren(
+        this.tableBox,
+        h(
+          "div",
+          { class: "pc-message", attrs: { "data-role": "report-message" } },
+          "No run of this class set has confusion matrices, so there is no report: the report's precision and recall come from them.",
+        ),
+      );
       this.summary.replaceChildren();
       this.outside.hidden = true;
       this.slider.set([], null, true);
@@ -111,7 +171,10 @@ export class ReportView implements View {
     this.status.textContent = this.data.loading ? `Loading step ${s.step ?? "(latest)"}…` : "";
     const r = this.data.data;
     this.csv.href = reportCsvUrl(ctx.run, ctx.name, r?.step ?? s.step);
-    const text = r && ctx.series ? outsideText(outsideMatrixAt(ctx.curvesOf(ctx.series.key), r.step), r.step, "report") : null;
+    const text =
+      r && ctx.series
+        ? outsideText(outsideMatrixAt(ctx.curvesOf(ctx.series.key), r.step), r.step, "report")
+        : null;
     this.outside.textContent = text ?? "";
     this.outside.hidden = text === null;
     if (!r) {
@@ -126,7 +189,19 @@ export class ReportView implements View {
           { class: "pc-message", attrs: { "data-role": "report-message" } },
           err ? `Could not load the report: ${err}` : "Loading the report…",
           err && s.step !== null
-            ? h("div", null, h("button", { class: "pc-button pc-row-gap", attrs: { type: "button" }, on: { click: () => ctx.setState({ step: null }) } }, "Show the latest step"))
+            ? h(
+                "div",
+                null,
+                h(
+                  "button",
+                  {
+                    class: "pc-button pc-row-gap",
+                    attrs: { type: "button" },
+                    on: { click: () => ctx.setState({ step: null }) },
+                  },
+                  "Show the latest step",
+                ),
+              )
             : null,
         ),
       );
@@ -134,7 +209,15 @@ export class ReportView implements View {
     }
     this.slider.set(r.steps, r.step, s.step === null);
     const shown = shownMask(ctx, r.class_names);
-    const key = cacheKey(r.step, r.class_names.length, s.reportSort, shown, ctx.run, this.data.key, this.regression);
+    const key = cacheKey(
+      r.step,
+      r.class_names.length,
+      s.reportSort,
+      shown,
+      ctx.run,
+      this.data.key,
+      this.regression,
+    );
     if (key === this.drawnKey) return;
     this.drawnKey = key;
     this.renderSummary(r, shown);
@@ -145,18 +228,50 @@ export class ReportView implements View {
     const numShown = shown.filter(Boolean).length;
     const C = r.class_names.length;
     const item = (label: string, value: string, title: string, role: string) =>
-      h("span", { class: "pc-stat", title, attrs: { "data-role": role } }, h("span", { class: "pc-stat-label" }, label), h("span", { class: "pc-stat-value" }, value));
-    const avg = (a: ReportResponse["macro"]) => `P ${formatMetric(a.precision)} · R ${formatMetric(a.recall)} · F1 ${formatMetric(a.f1)}`;
+      h(
+        "span",
+        { class: "pc-stat", title, attrs: { "data-role": role } },
+        h("span", { class: "pc-stat-label" }, label),
+        h("span", { class: "pc-stat-value" }, value),
+      );
+    const avg = (a: ReportResponse["macro"]) =>
+      `P ${formatMetric(a.precision)} · R ${formatMetric(a.recall)} · F1 ${formatMetric(a.f1)}`;
     setChildren(
       this.summary,
       item("Step", String(r.step), "The step of this report", "report-step"),
       this.regression
         ? item(IN_RANGE_LABEL, formatMetric(r.accuracy), IN_RANGE_TITLE, "report-accuracy")
-        : item("Accuracy", formatMetric(r.accuracy), "Share of all samples predicted correctly", "report-accuracy"),
-      item("Macro average", avg(r.macro), "Unweighted mean over classes (classes with an undefined value are left out)", "report-macro"),
-      item("Weighted average", avg(r.weighted), "Mean over classes weighted by their support", "report-weighted"),
-      item("Samples", formatCount(r.macro.support ?? r.weighted.support), "Total support", "report-support"),
-      numShown < C ? h("span", { class: "pc-stat pc-muted", attrs: { "data-role": "report-filtered" } }, `Showing ${numShown} of ${C} classes (selection on the left); averages are over all classes.`) : null,
+        : item(
+            "Accuracy",
+            formatMetric(r.accuracy),
+            "Share of all samples predicted correctly",
+            "report-accuracy",
+          ),
+      item(
+        "Macro average",
+        avg(r.macro),
+        "Unweighted mean over classes (classes with an undefined value are left out)",
+        "report-macro",
+      ),
+      item(
+        "Weighted average",
+        avg(r.weighted),
+        "Mean over classes weighted by their support",
+        "report-weighted",
+      ),
+      item(
+        "Samples",
+        formatCount(r.macro.support ?? r.weighted.support),
+        "Total support",
+        "report-support",
+      ),
+      numShown < C
+        ? h(
+            "span",
+            { class: "pc-stat pc-muted", attrs: { "data-role": "report-filtered" } },
+            `Showing ${numShown} of ${C} classes (selection on the left); averages are over all classes.`,
+          )
+        : null,
     );
   }
 
@@ -180,7 +295,13 @@ export class ReportView implements View {
       }
     };
     const order = sortIndices(rows.length, (k) => key(rows[k]), sort.desc).map((k) => rows[k]);
-    const head = h("tr", null, ...COLUMNS.map((c) => sortHeader(c, sort, (k) => ctx.setState({ reportSort: nextSort(sort, k) }))));
+    const head = h(
+      "tr",
+      null,
+      ...COLUMNS.map((c) =>
+        sortHeader(c, sort, (k) => ctx.setState({ reportSort: nextSort(sort, k) })),
+      ),
+    );
     const avgRow = (label: string, a: ReportResponse["macro"], role: string) =>
       h(
         "tr",
@@ -217,7 +338,13 @@ export class ReportView implements View {
       h(
         "table",
         { class: "pc-table", attrs: { "data-role": "report" } },
-        h("thead", null, head, avgRow("Macro average", r.macro, "macro-row"), avgRow("Weighted average", r.weighted, "weighted-row")),
+        h(
+          "thead",
+          null,
+          head,
+          avgRow("Macro average", r.macro, "macro-row"),
+          avgRow("Weighted average", r.weighted, "weighted-row"),
+        ),
         body,
       ),
     );

@@ -13,8 +13,31 @@ import type { Sample, SamplesResponse } from "../data/types";
 import type { GalleryScope, GallerySort, GalleryState } from "../state/view-state";
 import { cacheKey, keyStartsWith, type KeyPart } from "../lib/keys";
 import type { GalleryContext } from "./gallery-context";
-import { crumbText, emptyMessage, KEPT_RULE, scopeFilter, scopeId, scopeTitle, widerScopes } from "./scopes";
-import { describeSteps, formatId, formatLoss, formatScore, GRID_COLUMNS, gridColumns, isMultilabel, moveIndex, nearestStep, outcome, SAMPLES_SNIPPET, sampleKey, THUMB_PX, wording } from "./sample-info";
+import {
+  crumbText,
+  emptyMessage,
+  KEPT_RULE,
+  scopeFilter,
+  scopeId,
+  scopeTitle,
+  widerScopes,
+} from "./scopes";
+import {
+  describeSteps,
+  formatId,
+  formatLoss,
+  formatScore,
+  GRID_COLUMNS,
+  gridColumns,
+  isMultilabel,
+  moveIndex,
+  nearestStep,
+  outcome,
+  SAMPLES_SNIPPET,
+  sampleKey,
+  THUMB_PX,
+  wording,
+} from "./sample-info";
 import { SampleMedia } from "./sample-media";
 import { SampleLarge } from "./sample-large";
 
@@ -46,15 +69,31 @@ export class SamplesGallery {
   private sel = 0;
 
   constructor() {
-    this.crumbs = h("nav", { class: "pc-crumbs", attrs: { "data-role": "gallery-scopes", "aria-label": "Scope" } });
+    this.crumbs = h("nav", {
+      class: "pc-crumbs",
+      attrs: { "data-role": "gallery-scopes", "aria-label": "Scope" },
+    });
     const close = h(
       "button",
-      { class: "pc-linkbtn pc-gallery-close", title: "Close the samples (Escape)", attrs: { type: "button", "data-role": "gallery-close", "aria-label": "Close the samples" }, on: { click: () => this.close() } },
+      {
+        class: "pc-linkbtn pc-gallery-close",
+        title: "Close the samples (Escape)",
+        attrs: { type: "button", "data-role": "gallery-close", "aria-label": "Close the samples" },
+        on: { click: () => this.close() },
+      },
       "✕",
     );
-    this.head = h("div", { class: "pc-side-title pc-gallery-head" }, h("span", null, "Misclassified samples"), close);
+    this.head = h(
+      "div",
+      { class: "pc-side-title pc-gallery-head" },
+      h("span", null, "Misclassified samples"),
+      close,
+    );
     this.title = h("div", { class: "pc-gallery-title", attrs: { "data-role": "gallery-title" } });
-    this.sub = h("div", { class: "pc-side-sub", attrs: { "data-role": "gallery-step", "aria-live": "polite" } });
+    this.sub = h("div", {
+      class: "pc-side-sub",
+      attrs: { "data-role": "gallery-step", "aria-live": "polite" },
+    });
     this.sortSeg = segmented<GallerySort>(
       "gallery-sort",
       [
@@ -64,12 +103,21 @@ export class SamplesGallery {
       (v) => this.set({ sort: v, selected: null }, true),
     );
     this.sortSeg.el.classList.add("pc-seg-compact");
-    this.sortRow = h("div", { class: "pc-row pc-gallery-sort" }, h("span", { class: "pc-label-inline" }, "Sort"), this.sortSeg.el);
+    this.sortRow = h(
+      "div",
+      { class: "pc-row pc-gallery-sort" },
+      h("span", { class: "pc-label-inline" }, "Sort"),
+      this.sortSeg.el,
+    );
     this.body = h("div", { class: "pc-gallery-body" });
     this.hint = h("div", { class: "pc-hint-small pc-gallery-hint" }, `${HINT} · Escape closes`);
     this.element = h(
       "section",
-      { class: "pc-gallery", attrs: { "data-role": "gallery", "aria-label": "Misclassified samples", tabindex: -1 }, on: { keydown: (e) => this.onKey(e) } },
+      {
+        class: "pc-gallery",
+        attrs: { "data-role": "gallery", "aria-label": "Misclassified samples", tabindex: -1 },
+        on: { keydown: (e) => this.onKey(e) },
+      },
       this.head,
       this.crumbs,
       this.title,
@@ -80,7 +128,11 @@ export class SamplesGallery {
     );
     this.large = new SampleLarge(
       this.media,
-      { select: (k, focus) => this.select(k, focus), close: () => this.openLarge(false), changed: () => this.renderLarge() },
+      {
+        select: (k, focus) => this.select(k, focus),
+        close: () => this.openLarge(false),
+        changed: () => this.renderLarge(),
+      },
       (e) => this.onLargeKey(e),
     );
     this.lightbox = this.large.element;
@@ -123,7 +175,14 @@ export class SamplesGallery {
     if (ctx.hasSamples) {
       this.list.load(
         this.listKey(ctx),
-        () => ctx.api.samples(ctx.run, ctx.name, ctx.step, scopeFilter(ctx.state.scope), ctx.state.sort),
+        () =>
+          ctx.api.samples(
+            ctx.run,
+            ctx.name,
+            ctx.step,
+            scopeFilter(ctx.state.scope),
+            ctx.state.sort,
+          ),
         () => {
           const data = this.list.data;
           if (data) ctx.onSteps?.(ctx.run, ctx.name, data.steps);
@@ -158,10 +217,22 @@ export class SamplesGallery {
       setChildren(
         this.crumbs,
         ...widerScopes(s.scope).flatMap((w) => [
-          h("button", { class: "pc-linkbtn pc-crumb", attrs: { type: "button", "data-role": "gallery-scope", "data-scope": w.kind }, on: { click: () => this.setScope(w) } }, crumbText(w, names, ctx.task)),
+          h(
+            "button",
+            {
+              class: "pc-linkbtn pc-crumb",
+              attrs: { type: "button", "data-role": "gallery-scope", "data-scope": w.kind },
+              on: { click: () => this.setScope(w) },
+            },
+            crumbText(w, names, ctx.task),
+          ),
           h("span", { class: "pc-crumb-sep", attrs: { "aria-hidden": "true" } }, "›"),
         ]),
-        h("span", { class: "pc-crumb pc-crumb-current", attrs: { "aria-current": "true" } }, crumbText(s.scope, names, ctx.task)),
+        h(
+          "span",
+          { class: "pc-crumb pc-crumb-current", attrs: { "aria-current": "true" } },
+          crumbText(s.scope, names, ctx.task),
+        ),
       );
     }
     this.title.textContent = scopeTitle(s.scope, names, ctx.task, s.sort);
@@ -179,10 +250,21 @@ export class SamplesGallery {
         cacheKey("nosamples"),
         h(
           "div",
-          { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": "no-samples" } },
-          h("p", null, "This run keeps no samples. Pass inputs= to update() to keep misclassified samples:"),
+          {
+            class: "pc-gallery-empty",
+            attrs: { "data-role": "gallery-empty", "data-reason": "no-samples" },
+          },
+          h(
+            "p",
+            null,
+            "This run keeps no samples. Pass inputs= to update() to keep misclassified samples:",
+          ),
           h("pre", { class: "pc-code pc-code-small" }, SAMPLES_SNIPPET),
-          h("p", { class: "pc-muted" }, `Each step then keeps the most confident mistakes (images as PNG, or texts), with their ids if you pass sample_ids=. ${KEPT_RULE}`),
+          h(
+            "p",
+            { class: "pc-muted" },
+            `Each step then keeps the most confident mistakes (images as PNG, or texts), with their ids if you pass sample_ids=. ${KEPT_RULE}`,
+          ),
         ),
       );
       this.renderLarge();
@@ -196,11 +278,16 @@ export class SamplesGallery {
     const fresh = this.list.key === wantKey;
     const shownStep = data ? data.step : ctx.step;
     const parts = [shownStep === null ? "Latest step" : `Step ${shownStep}`];
-    if (loading && !fresh) parts.push(ctx.step === null ? "loading the latest step…" : `loading step ${ctx.step}…`);
+    if (loading && !fresh)
+      parts.push(ctx.step === null ? "loading the latest step…" : `loading step ${ctx.step}…`);
     else if (data) {
       const n = data.samples.length;
       const kept = `${n} kept`;
-      parts.push(ctx.mistakes !== null && ctx.mistakes > n ? `${kept} of ${ctx.mistakes.toLocaleString("en-US")} mistakes` : kept);
+      parts.push(
+        ctx.mistakes !== null && ctx.mistakes > n
+          ? `${kept} of ${ctx.mistakes.toLocaleString("en-US")} mistakes`
+          : kept,
+      );
     }
     parts.push("follows the step slider");
     this.sub.textContent = parts.join(" · ");
@@ -208,7 +295,10 @@ export class SamplesGallery {
     if (!sameBase || (!fresh && !data)) {
       if (this.list.error && fresh) this.renderError(ctx, this.list.error);
       else {
-        this.showBody(cacheKey("loading"), h("div", { class: "pc-side-empty" }, "Loading samples…"));
+        this.showBody(
+          cacheKey("loading"),
+          h("div", { class: "pc-side-empty" }, "Loading samples…"),
+        );
         this.renderLarge();
       }
       return;
@@ -222,13 +312,26 @@ export class SamplesGallery {
     if (!data.samples.length) {
       this.showBody(
         cacheKey("empty", this.list.key, ctx.mistakes),
-        h("div", { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": "none-kept" } }, h("p", null, emptyMessage(s.scope, names, ctx.task, data.step, ctx.mistakes, data))),
+        h(
+          "div",
+          {
+            class: "pc-gallery-empty",
+            attrs: { "data-role": "gallery-empty", "data-reason": "none-kept" },
+          },
+          h("p", null, emptyMessage(s.scope, names, ctx.task, data.step, ctx.mistakes, data)),
+        ),
       );
       this.renderLarge();
       return;
     }
     // the grid is rebuilt only for another answer; the selection moves without a rebuild
-    const gridKey = cacheKey("grid", data.step, data.task, names, data.samples.map((x) => [x.blob, x.id]));
+    const gridKey = cacheKey(
+      "grid",
+      data.step,
+      data.task,
+      names,
+      data.samples.map((x) => [x.blob, x.id]),
+    );
     if (gridKey !== this.drawnKey) this.showBody(gridKey, this.grid(ctx, data));
     this.applySelection(false);
     this.renderLarge();
@@ -255,19 +358,40 @@ export class SamplesGallery {
     if (missing) {
       children.push(
         h("p", null, `No samples were kept at step ${ctx.step}.`),
-        h("p", { class: "pc-muted" }, steps.length ? `This run kept samples at ${describeSteps(steps)}: update() got inputs= at those steps only.` : "This run has not kept any samples yet."),
+        h(
+          "p",
+          { class: "pc-muted" },
+          steps.length
+            ? `This run kept samples at ${describeSteps(steps)}: update() got inputs= at those steps only.`
+            : "This run has not kept any samples yet.",
+        ),
       );
       if (nearest !== null) {
         children.push(
           h(
             "button",
-            { class: "pc-button", attrs: { type: "button", "data-role": "gallery-goto-step", "data-step": nearest }, on: { click: () => ctx.setStep(nearest) } },
+            {
+              class: "pc-button",
+              attrs: { type: "button", "data-role": "gallery-goto-step", "data-step": nearest },
+              on: { click: () => ctx.setStep(nearest) },
+            },
             `Show step ${nearest}`,
           ),
         );
       }
-    } else children.push(h("p", { class: "pc-error-text" }, `Could not load the samples: ${error}`));
-    this.showBody(cacheKey("error", this.list.key, error, steps), h("div", { class: "pc-gallery-empty", attrs: { "data-role": "gallery-empty", "data-reason": missing ? "no-step" : "error" } }, ...children));
+    } else
+      children.push(h("p", { class: "pc-error-text" }, `Could not load the samples: ${error}`));
+    this.showBody(
+      cacheKey("error", this.list.key, error, steps),
+      h(
+        "div",
+        {
+          class: "pc-gallery-empty",
+          attrs: { "data-role": "gallery-empty", "data-reason": missing ? "no-step" : "error" },
+        },
+        ...children,
+      ),
+    );
     this.renderLarge();
   }
 
@@ -285,30 +409,80 @@ export class SamplesGallery {
         isMultilabel(task)
           ? h(
               "div",
-              { class: "pc-sample-classes pc-sample-ml", attrs: { "data-role": "sample-classes" }, title: o.headline },
-              h("span", { class: "pc-sample-label", attrs: { "data-role": "sample-label" } }, `label ${o.trueText}:`),
-              h("span", { class: "pc-sample-outcome", attrs: { "data-role": "sample-outcome" } }, o.error === "fp" ? "false positive" : "false negative"),
+              {
+                class: "pc-sample-classes pc-sample-ml",
+                attrs: { "data-role": "sample-classes" },
+                title: o.headline,
+              },
+              h(
+                "span",
+                { class: "pc-sample-label", attrs: { "data-role": "sample-label" } },
+                `label ${o.trueText}:`,
+              ),
+              h(
+                "span",
+                { class: "pc-sample-outcome", attrs: { "data-role": "sample-outcome" } },
+                o.error === "fp" ? "false positive" : "false negative",
+              ),
             )
           : h(
               "div",
-              { class: "pc-sample-classes", attrs: { "data-role": "sample-classes" }, title: `${words.trueWord} ${o.trueText}, ${words.predWord} ${o.predText}` },
-              h("span", { class: "pc-sample-true", attrs: { "data-role": "sample-true" } }, o.trueText),
+              {
+                class: "pc-sample-classes",
+                attrs: { "data-role": "sample-classes" },
+                title: `${words.trueWord} ${o.trueText}, ${words.predWord} ${o.predText}`,
+              },
+              h(
+                "span",
+                { class: "pc-sample-true", attrs: { "data-role": "sample-true" } },
+                o.trueText,
+              ),
               h("span", { class: "pc-pair-arrow" }, " → "),
-              h("span", { class: "pc-sample-pred", attrs: { "data-role": "sample-pred" } }, o.predText),
+              h(
+                "span",
+                { class: "pc-sample-pred", attrs: { "data-role": "sample-pred" } },
+                o.predText,
+              ),
             ),
         h(
           "div",
           { class: "pc-sample-nums" },
-          h("span", { attrs: { "data-role": "sample-score" }, title: words.scoreTitle }, `${words.scoreWord === "error" ? "err" : "p"} ${formatScore(smp.score, task)}`),
-          h("span", { attrs: { "data-role": "sample-loss" }, title: "Per-sample loss" }, `loss ${formatLoss(smp.loss)}`),
+          h(
+            "span",
+            { attrs: { "data-role": "sample-score" }, title: words.scoreTitle },
+            `${words.scoreWord === "error" ? "err" : "p"} ${formatScore(smp.score, task)}`,
+          ),
+          h(
+            "span",
+            { attrs: { "data-role": "sample-loss" }, title: "Per-sample loss" },
+            `loss ${formatLoss(smp.loss)}`,
+          ),
         ),
-        smp.id !== null ? h("div", { class: "pc-sample-id", attrs: { "data-role": "sample-id" }, title: `id ${formatId(smp.id)}` }, `id ${formatId(smp.id)}`) : null,
+        smp.id !== null
+          ? h(
+              "div",
+              {
+                class: "pc-sample-id",
+                attrs: { "data-role": "sample-id" },
+                title: `id ${formatId(smp.id)}`,
+              },
+              `id ${formatId(smp.id)}`,
+            )
+          : null,
       );
       const item = h(
         "div",
         {
           class: "pc-sample",
-          attrs: { role: "option", "aria-selected": "false", tabindex: -1, "data-role": "sample", "data-index": smp.index, "data-key": sampleKey(smp), "aria-label": `${o.headline}${smp.id !== null ? `, id ${formatId(smp.id)}` : ""}` },
+          attrs: {
+            role: "option",
+            "aria-selected": "false",
+            tabindex: -1,
+            "data-role": "sample",
+            "data-index": smp.index,
+            "data-key": sampleKey(smp),
+            "aria-label": `${o.headline}${smp.id !== null ? `, id ${formatId(smp.id)}` : ""}`,
+          },
           on: {
             click: () => {
               this.select(k, true);
@@ -323,7 +497,14 @@ export class SamplesGallery {
     });
     return h(
       "div",
-      { class: allText ? "pc-gallery-grid pc-gallery-texts" : "pc-gallery-grid", attrs: { role: "listbox", "data-role": "gallery-grid", "aria-label": scopeTitle(ctx.state.scope, names, task, ctx.state.sort) } },
+      {
+        class: allText ? "pc-gallery-grid pc-gallery-texts" : "pc-gallery-grid",
+        attrs: {
+          role: "listbox",
+          "data-role": "gallery-grid",
+          "aria-label": scopeTitle(ctx.state.scope, names, task, ctx.state.sort),
+        },
+      },
       ...this.items,
     );
   }
@@ -364,7 +545,10 @@ export class SamplesGallery {
 
   private columns(): number {
     const fallback = this.body.querySelector(".pc-gallery-texts") ? 1 : GRID_COLUMNS;
-    return gridColumns(this.items.map((el) => el.offsetTop), fallback);
+    return gridColumns(
+      this.items.map((el) => el.offsetTop),
+      fallback,
+    );
   }
 
   private onKey(e: KeyboardEvent): void {
@@ -389,13 +573,23 @@ export class SamplesGallery {
 
   private onLargeKey(e: KeyboardEvent): void {
     const target = e.target as HTMLElement | null;
-    if (e.key === "Escape" || (e.key === "Enter" && !(target instanceof HTMLButtonElement) && !target?.closest("[data-role=history-row]"))) {
+    if (
+      e.key === "Escape" ||
+      (e.key === "Enter" &&
+        !(target instanceof HTMLButtonElement) &&
+        !target?.closest("[data-role=history-row]"))
+    ) {
       e.preventDefault();
       e.stopPropagation();
       this.openLarge(false);
       return;
     }
-    const next = moveIndex(this.sel, e.key, this.items.length, e.key === "ArrowUp" || e.key === "ArrowDown" ? this.columns() : 1);
+    const next = moveIndex(
+      this.sel,
+      e.key,
+      this.items.length,
+      e.key === "ArrowUp" || e.key === "ArrowDown" ? this.columns() : 1,
+    );
     if (next === null) return;
     e.preventDefault();
     this.select(next, false);
@@ -407,7 +601,11 @@ export class SamplesGallery {
     const ctx = this.ctx;
     if (!ctx || (on && !this.shown.length)) return;
     const current = this.shown[this.sel];
-    ctx.state = { ...ctx.state, large: on, selected: on && current ? sampleKey(current) : ctx.state.selected };
+    ctx.state = {
+      ...ctx.state,
+      large: on,
+      selected: on && current ? sampleKey(current) : ctx.state.selected,
+    };
     ctx.setGallery(ctx.state, { rerender: false });
     this.renderLarge();
     if (on) this.lightbox.focus({ preventScroll: true });
@@ -425,7 +623,11 @@ export class SamplesGallery {
     }
     if (this.selectedIndex() < 0) {
       const names = data.class_names.length ? data.class_names : ctx.classNames;
-      this.large.renderNotHere(ctx, data, scopeTitle(ctx.state.scope, names, data.task || ctx.task));
+      this.large.renderNotHere(
+        ctx,
+        data,
+        scopeTitle(ctx.state.scope, names, data.task || ctx.task),
+      );
       return;
     }
     this.large.render(ctx, { data, shown: this.shown, sel: this.sel });

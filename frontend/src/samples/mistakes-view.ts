@@ -13,7 +13,8 @@ import { SamplesGallery } from "./gallery";
 import type { View, ViewContext } from "../view-contract";
 import { cacheKey } from "../lib/keys";
 
-const lastOf = (steps: readonly number[]): number | null => (steps.length ? steps[steps.length - 1] : null);
+const lastOf = (steps: readonly number[]): number | null =>
+  steps.length ? steps[steps.length - 1] : null;
 
 export class MistakesView implements View {
   readonly id = "mistakes";
@@ -32,13 +33,27 @@ export class MistakesView implements View {
 
   constructor() {
     this.slider = new StepSlider("samples", (step) => this.ctx?.setState({ step }));
-    this.finder = new ClassFinder("samples-class-find", (i) => this.pickClass(i), "Find a true class…");
+    this.finder = new ClassFinder(
+      "samples-class-find",
+      (i) => this.pickClass(i),
+      "Find a true class…",
+    );
     this.classLabel = h("span", { class: "pc-label-inline" }, "True class");
-    this.note = h("div", { class: "pc-card-note", attrs: { "data-role": "no-confusion-note", role: "note" } });
-    this.message = h("div", { class: "pc-message", attrs: { "data-role": "mistakes-message", hidden: true } });
+    this.note = h("div", {
+      class: "pc-card-note",
+      attrs: { "data-role": "no-confusion-note", role: "note" },
+    });
+    this.message = h("div", {
+      class: "pc-message",
+      attrs: { "data-role": "mistakes-message", hidden: true },
+    });
     this.gallery = new SamplesGallery();
     // emptying the box (its ✕, or deleting the name) goes back to every mistake
-    for (const ev of ["search", "change"]) this.finder.input.addEventListener(ev, () => this.finder.input.value.trim() || this.showAll());
+    for (const ev of ["search", "change"])
+      this.finder.input.addEventListener(
+        ev,
+        () => this.finder.input.value.trim() || this.showAll(),
+      );
     const classField = h("span", { class: "pc-row" }, this.classLabel, this.finder.element);
     const toolbar = h("div", { class: "pc-card-toolbar" }, this.slider.element, classField);
     const box = h("div", { class: "pc-mistakes-box" }, this.gallery.element, this.message);
@@ -111,7 +126,10 @@ export class MistakesView implements View {
     if (!ctx || !info) return;
     const sort = ctx.state.gallery?.sort ?? "score";
     const names = info.class_names.length ? info.class_names : ctx.classNames;
-    ctx.setState({ focus: names[i] ?? null, gallery: { scope: classScope(info.task, i), sort, selected: null, large: false } });
+    ctx.setState({
+      focus: names[i] ?? null,
+      gallery: { scope: classScope(info.task, i), sort, selected: null, large: false },
+    });
     this.gallery.focus();
   }
 
@@ -126,7 +144,7 @@ export class MistakesView implements View {
   private syncFinder(state: GalleryState, names: readonly string[]): void {
     if (document.activeElement === this.finder.input) return;
     const i = scopeClass(state.scope);
-    this.finder.input.value = i === null ? "" : names[i] ?? "";
+    this.finder.input.value = i === null ? "" : (names[i] ?? "");
   }
 
   private stepsOf(ctx: ViewContext, run: string): number[] {

@@ -48,7 +48,8 @@ export function wording(task: string): Wording {
       trueWord: "label",
       predWord: "prediction",
       scoreWord: "confidence",
-      scoreTitle: "Predicted probability of the wrong outcome (present for a false positive, absent for a false negative)",
+      scoreTitle:
+        "Predicted probability of the wrong outcome (present for a false positive, absent for a false negative)",
       sortScore: "Most confident",
     };
   }
@@ -82,7 +83,11 @@ export interface Outcome {
 }
 
 /** A sample's outcome in words, for its task. */
-export function outcome(s: Pick<Sample, "true" | "pred" | "label">, names: readonly string[], task: string): Outcome {
+export function outcome(
+  s: Pick<Sample, "true" | "pred" | "label">,
+  names: readonly string[],
+  task: string,
+): Outcome {
   if (isMultilabel(task) || s.label !== null) {
     const label = nameOf(names, s.label ?? 0);
     const error = s.pred === 1 && s.true === 0 ? "fp" : "fn";
@@ -90,7 +95,8 @@ export function outcome(s: Pick<Sample, "true" | "pred" | "label">, names: reado
     return {
       headline: `label ${label}: ${what}`,
       trueText: label,
-      predText: error === "fp" ? "present, but the label is absent" : "absent, but the label is present",
+      predText:
+        error === "fp" ? "present, but the label is absent" : "absent, but the label is present",
       error,
     };
   }
@@ -114,7 +120,12 @@ export function formatId(id: string | number | null): string {
 }
 
 /** The selection after a key in a grid of `count` items, `columns` wide; null for other keys. */
-export function moveIndex(index: number, key: string, count: number, columns: number): number | null {
+export function moveIndex(
+  index: number,
+  key: string,
+  count: number,
+  columns: number,
+): number | null {
   if (count <= 0) return null;
   const cols = Math.max(1, Math.floor(columns));
   const i = Math.min(Math.max(index, 0), count - 1);
@@ -164,14 +175,22 @@ export interface HistorySummary {
   moves: number[];
 }
 
-const cellOf = (e: Pick<HistoryEntry, "true" | "pred" | "label">) => `${e.label ?? ""}:${e.true}:${e.pred}`;
+const cellOf = (e: Pick<HistoryEntry, "true" | "pred" | "label">) =>
+  `${e.label ?? ""}:${e.true}:${e.pred}`;
 
 export function historySummary(history: readonly HistoryEntry[]): HistorySummary {
   const sorted = [...history].sort((a, b) => a.step - b.step);
   const cells = new Set(sorted.map(cellOf));
   const moves: number[] = [];
-  for (let k = 1; k < sorted.length; k++) if (cellOf(sorted[k]) !== cellOf(sorted[k - 1])) moves.push(sorted[k].step);
-  return { first: sorted.length ? sorted[0].step : null, kept: sorted.length, cells: cells.size, moved: moves.length > 0, moves };
+  for (let k = 1; k < sorted.length; k++)
+    if (cellOf(sorted[k]) !== cellOf(sorted[k - 1])) moves.push(sorted[k].step);
+  return {
+    first: sorted.length ? sorted[0].step : null,
+    kept: sorted.length,
+    cells: cells.size,
+    moved: moves.length > 0,
+    moves,
+  };
 }
 
 /** The step of `steps` nearest to `step` (the later one on a tie); null when there is none. */
@@ -179,7 +198,12 @@ export function nearestStep(steps: readonly number[], step: number | null): numb
   if (!steps.length) return null;
   if (step === null) return steps[steps.length - 1];
   let best = steps[0];
-  for (const s of steps) if (Math.abs(s - step) < Math.abs(best - step) || (Math.abs(s - step) === Math.abs(best - step) && s > best)) best = s;
+  for (const s of steps)
+    if (
+      Math.abs(s - step) < Math.abs(best - step) ||
+      (Math.abs(s - step) === Math.abs(best - step) && s > best)
+    )
+      best = s;
   return best;
 }
 

@@ -7,7 +7,17 @@ import type { HistoryEntry, Sample, SampleHistory, SamplesResponse } from "../da
 import type { Api } from "../data/api";
 import type { GalleryScope, GalleryState } from "../state/view-state";
 import { cacheKey, keyStartsWith } from "../lib/keys";
-import { formatId, formatLoss, formatScore, historySummary, isMultilabel, LARGE_PX, outcome, sampleKey, wording } from "./sample-info";
+import {
+  formatId,
+  formatLoss,
+  formatScore,
+  historySummary,
+  isMultilabel,
+  LARGE_PX,
+  outcome,
+  sampleKey,
+  wording,
+} from "./sample-info";
 import { displaySize, type SampleMedia } from "./sample-media";
 
 const PNG = "image/png";
@@ -54,7 +64,13 @@ export class SampleLarge {
   ) {
     this.element = h("div", {
       class: "pc-lightbox",
-      attrs: { "data-role": "sample-large", role: "dialog", "aria-label": "Sample", tabindex: -1, hidden: true },
+      attrs: {
+        "data-role": "sample-large",
+        role: "dialog",
+        "aria-label": "Sample",
+        tabindex: -1,
+        hidden: true,
+      },
       on: { keydown: onKey },
     });
   }
@@ -74,9 +90,20 @@ export class SampleLarge {
     const o = outcome(smp, names, task);
     if (smp.id !== null) {
       const id = String(smp.id);
-      this.history.load(cacheKey(ctx.run, ctx.name, id, ctx.refreshId), () => ctx.api.sampleHistory(ctx.run, ctx.name, id), this.on.changed);
+      this.history.load(
+        cacheKey(ctx.run, ctx.name, id, ctx.refreshId),
+        () => ctx.api.sampleHistory(ctx.run, ctx.name, id),
+        this.on.changed,
+      );
     }
-    const key = cacheKey("sample", smp.blob, sampleKey(smp), v.sel, v.shown.length, this.historySignature(ctx, smp.id));
+    const key = cacheKey(
+      "sample",
+      smp.blob,
+      sampleKey(smp),
+      v.sel,
+      v.shown.length,
+      this.historySignature(ctx, smp.id),
+    );
     const wasHidden = this.element.hidden;
     this.element.hidden = false;
     if (key === this.drawnKey) return;
@@ -84,27 +111,58 @@ export class SampleLarge {
     this.drawnKey = key;
     this.element.setAttribute("aria-label", `Sample: ${o.headline}`);
     const rect = this.element.getBoundingClientRect();
-    const box = rect.width > 0 && rect.height > 0 ? Math.max(128, Math.min(512, Math.floor(Math.min(rect.height - 80, rect.width * 0.5)))) : LARGE_PX;
+    const box =
+      rect.width > 0 && rect.height > 0
+        ? Math.max(128, Math.min(512, Math.floor(Math.min(rect.height - 80, rect.width * 0.5))))
+        : LARGE_PX;
     const nav = (label: string, title: string, role: string, delta: number) =>
       h(
         "button",
-        { class: "pc-iconbtn", title, attrs: { type: "button", "data-role": role, disabled: v.sel + delta < 0 || v.sel + delta >= v.shown.length }, on: { click: () => this.on.select(v.sel + delta, false) } },
+        {
+          class: "pc-iconbtn",
+          title,
+          attrs: {
+            type: "button",
+            "data-role": role,
+            disabled: v.sel + delta < 0 || v.sel + delta >= v.shown.length,
+          },
+          on: { click: () => this.on.select(v.sel + delta, false) },
+        },
         label,
       );
     const row = (k: string, v: Node | string, role: string, title?: string) =>
-      h("div", { class: "pc-large-row", attrs: { "data-role": role }, title }, h("span", { class: "pc-large-key" }, k), h("span", { class: "pc-large-value" }, v));
+      h(
+        "div",
+        { class: "pc-large-row", attrs: { "data-role": role }, title },
+        h("span", { class: "pc-large-key" }, k),
+        h("span", { class: "pc-large-value" }, v),
+      );
     const ml = isMultilabel(task);
     const size = smp.media === PNG ? displaySize(smp.width, smp.height, box) : null;
     const info = h(
       "div",
       { class: "pc-large-info" },
-      ml ? row("Label", o.trueText, "large-true") : row(cap(words.trueWord), o.trueText, "large-true"),
-      ml ? row("Outcome", `${o.error === "fp" ? "false positive" : "false negative"}: predicted ${o.predText}`, "large-pred") : row(cap(words.predWord), o.predText, "large-pred"),
+      ml
+        ? row("Label", o.trueText, "large-true")
+        : row(cap(words.trueWord), o.trueText, "large-true"),
+      ml
+        ? row(
+            "Outcome",
+            `${o.error === "fp" ? "false positive" : "false negative"}: predicted ${o.predText}`,
+            "large-pred",
+          )
+        : row(cap(words.predWord), o.predText, "large-pred"),
       row(cap(words.scoreWord), formatScore(smp.score, task), "large-score", words.scoreTitle),
       row("Loss", formatLoss(smp.loss), "large-loss", "Per-sample loss"),
       row("Id", smp.id !== null ? formatId(smp.id) : "— (no sample_ids given)", "large-id"),
       row("Step", String(data.step), "large-step"),
-      size ? row("Size", `${smp.width} × ${smp.height} px${size.scale !== 1 ? `, shown ×${Number(size.scale.toFixed(2))}${size.pixelated ? " (pixelated)" : ""}` : ""}`, "large-size") : null,
+      size
+        ? row(
+            "Size",
+            `${smp.width} × ${smp.height} px${size.scale !== 1 ? `, shown ×${Number(size.scale.toFixed(2))}${size.pixelated ? " (pixelated)" : ""}` : ""}`,
+            "large-size",
+          )
+        : null,
       this.historyBlock(ctx, smp.id, names, task, data.step),
     );
     setChildren(
@@ -112,23 +170,46 @@ export class SampleLarge {
       h(
         "div",
         { class: "pc-large-head" },
-        h("span", { class: "pc-large-title", attrs: { "data-role": "large-title" }, title: o.headline }, o.headline),
+        h(
+          "span",
+          { class: "pc-large-title", attrs: { "data-role": "large-title" }, title: o.headline },
+          o.headline,
+        ),
         h("span", { class: "pc-status" }, `${v.sel + 1} of ${v.shown.length} · step ${data.step}`),
         h("span", { class: "pc-spacer" }),
         nav("‹", "Previous sample (←)", "large-prev", -1),
         nav("›", "Next sample (→)", "large-next", 1),
-        h("button", { class: "pc-button", title: "Back to the gallery (Enter or Escape)", attrs: { type: "button", "data-role": "large-close" }, on: { click: () => this.on.close() } }, "Close"),
+        h(
+          "button",
+          {
+            class: "pc-button",
+            title: "Back to the gallery (Enter or Escape)",
+            attrs: { type: "button", "data-role": "large-close" },
+            on: { click: () => this.on.close() },
+          },
+          "Close",
+        ),
       ),
-      h("div", { class: "pc-large-body" }, this.media.element((url) => ctx.api.text(url), smp, box, o.headline, true), info),
+      h(
+        "div",
+        { class: "pc-large-body" },
+        this.media.element((url) => ctx.api.text(url), smp, box, o.headline, true),
+        info,
+      ),
     );
     if (wasHidden || hadFocus) this.element.focus({ preventScroll: true });
   }
 
   /** The loaded history of a sample id (kept while a refresh reloads it), or why there is none. */
-  private historyOf(ctx: LargeContext, id: string | number | null): { data: SampleHistory | null; error: string | null } {
+  private historyOf(
+    ctx: LargeContext,
+    id: string | number | null,
+  ): { data: SampleHistory | null; error: string | null } {
     if (id === null) return { data: null, error: null };
     const mine = keyStartsWith(this.history.key, ctx.run, ctx.name, String(id));
-    return mine ? { data: this.history.data, error: this.history.error } : { data: null, error: null };
+    return mine
+      ? { data: this.history.data, error: this.history.error }
+      : { data: null, error: null };
   }
 
   private historySignature(ctx: LargeContext, id: string | number | null): string {
@@ -142,8 +223,19 @@ export class SampleLarge {
   renderNotHere(ctx: LargeContext, data: SamplesResponse, scope: string): void {
     const key = ctx.state.selected ?? "";
     const id = key.startsWith("id:") ? key.slice(3) : null;
-    if (id !== null) this.history.load(cacheKey(ctx.run, ctx.name, id, ctx.refreshId), () => ctx.api.sampleHistory(ctx.run, ctx.name, id), this.on.changed);
-    const sig = cacheKey("missing", key, data.step, ctx.state.scope, this.historySignature(ctx, id));
+    if (id !== null)
+      this.history.load(
+        cacheKey(ctx.run, ctx.name, id, ctx.refreshId),
+        () => ctx.api.sampleHistory(ctx.run, ctx.name, id),
+        this.on.changed,
+      );
+    const sig = cacheKey(
+      "missing",
+      key,
+      data.step,
+      ctx.state.scope,
+      this.historySignature(ctx, id),
+    );
     const wasHidden = this.element.hidden;
     this.element.hidden = false;
     if (sig === this.drawnKey) return;
@@ -156,9 +248,21 @@ export class SampleLarge {
       h(
         "div",
         { class: "pc-large-head" },
-        h("span", { class: "pc-large-title", attrs: { "data-role": "large-title" } }, `${what} at step ${data.step}`),
+        h(
+          "span",
+          { class: "pc-large-title", attrs: { "data-role": "large-title" } },
+          `${what} at step ${data.step}`,
+        ),
         h("span", { class: "pc-spacer" }),
-        h("button", { class: "pc-button", attrs: { type: "button", "data-role": "large-close" }, on: { click: () => this.on.close() } }, "Close"),
+        h(
+          "button",
+          {
+            class: "pc-button",
+            attrs: { type: "button", "data-role": "large-close" },
+            on: { click: () => this.on.close() },
+          },
+          "Close",
+        ),
       ),
       h(
         "div",
@@ -175,9 +279,15 @@ export class SampleLarge {
     const sc = ctx.state.scope;
     let next: GalleryScope = sc;
     const err = e.true === 0 && e.pred === 1 ? "fp" : "fn";
-    if (sc.kind === "cell" && (sc.true !== e.true || sc.pred !== e.pred)) next = { kind: "cell", true: e.true, pred: e.pred };
+    if (sc.kind === "cell" && (sc.true !== e.true || sc.pred !== e.pred))
+      next = { kind: "cell", true: e.true, pred: e.pred };
     else if (sc.kind === "class" && sc.true !== e.true) next = { kind: "class", true: e.true };
-    else if (sc.kind === "label" && e.label !== null && (sc.label !== e.label || (sc.error !== "all" && sc.error !== err))) next = { kind: "label", label: e.label, error: sc.error === "all" ? "all" : err };
+    else if (
+      sc.kind === "label" &&
+      e.label !== null &&
+      (sc.label !== e.label || (sc.error !== "all" && sc.error !== err))
+    )
+      next = { kind: "label", label: e.label, error: sc.error === "all" ? "all" : err };
     if (next !== sc) {
       ctx.state = { ...ctx.state, scope: next };
       ctx.setGallery(ctx.state, { rerender: false });
@@ -185,42 +295,97 @@ export class SampleLarge {
     ctx.setStep(e.step);
   }
 
-  private historyBlock(ctx: LargeContext, id: string | number | null, names: readonly string[], task: string, step: number): HTMLElement {
-    const box = h("div", { class: "pc-history", attrs: { "data-role": "sample-history" } }, h("div", { class: "pc-focus-head" }, "Across steps"));
+  private historyBlock(
+    ctx: LargeContext,
+    id: string | number | null,
+    names: readonly string[],
+    task: string,
+    step: number,
+  ): HTMLElement {
+    const box = h(
+      "div",
+      { class: "pc-history", attrs: { "data-role": "sample-history" } },
+      h("div", { class: "pc-focus-head" }, "Across steps"),
+    );
     if (id === null) {
-      box.appendChild(h("div", { class: "pc-muted" }, "This sample has no id: pass sample_ids= to update() to follow samples across steps."));
+      box.appendChild(
+        h(
+          "div",
+          { class: "pc-muted" },
+          "This sample has no id: pass sample_ids= to update() to follow samples across steps.",
+        ),
+      );
       return box;
     }
     const hist = this.historyOf(ctx, id);
     if (!hist.data) {
-      box.appendChild(hist.error ? h("div", { class: "pc-error-text" }, `Could not load its history: ${hist.error}`) : h("div", { class: "pc-muted" }, "Loading its history…"));
+      box.appendChild(
+        hist.error
+          ? h("div", { class: "pc-error-text" }, `Could not load its history: ${hist.error}`)
+          : h("div", { class: "pc-muted" }, "Loading its history…"),
+      );
       return box;
     }
     const entries = hist.data.history;
     const sum = historySummary(entries);
     const words = wording(task);
     box.appendChild(
-      h("div", { class: "pc-history-first", attrs: { "data-role": "history-first", "data-step": sum.first ?? "" } }, sum.first === null ? "Never kept as a mistake." : `First kept as a mistake at step ${sum.first}`),
+      h(
+        "div",
+        {
+          class: "pc-history-first",
+          attrs: { "data-role": "history-first", "data-step": sum.first ?? "" },
+        },
+        sum.first === null
+          ? "Never kept as a mistake."
+          : `First kept as a mistake at step ${sum.first}`,
+      ),
     );
     if (sum.first !== null) {
       const total = hist.data.steps.length;
-      const moved = sum.moved ? `moved between cells ${sum.moves.length} time${sum.moves.length === 1 ? "" : "s"} (at step ${sum.moves.join(", ")})` : "always in the same cell";
-      box.appendChild(h("div", { class: "pc-muted", attrs: { "data-role": "history-summary" } }, `Kept at ${sum.kept} of ${total} step${total === 1 ? "" : "s"} with samples; ${moved}.`));
+      const moved = sum.moved
+        ? `moved between cells ${sum.moves.length} time${sum.moves.length === 1 ? "" : "s"} (at step ${sum.moves.join(", ")})`
+        : "always in the same cell";
+      box.appendChild(
+        h(
+          "div",
+          { class: "pc-muted", attrs: { "data-role": "history-summary" } },
+          `Kept at ${sum.kept} of ${total} step${total === 1 ? "" : "s"} with samples; ${moved}.`,
+        ),
+      );
     }
     const table = h(
       "table",
       { class: "pc-table pc-history-table", attrs: { "data-role": "history" } },
-      h("thead", null, h("tr", null, h("th", { class: "pc-num-col" }, "Step"), h("th", { class: "pc-name-col" }, isMultilabel(task) ? "Label: outcome" : `${cap(words.trueWord)} → ${words.predWord}`), h("th", { class: "pc-num-col" }, cap(words.scoreWord)), h("th", { class: "pc-num-col" }, "Loss"))),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          h("th", { class: "pc-num-col" }, "Step"),
+          h(
+            "th",
+            { class: "pc-name-col" },
+            isMultilabel(task) ? "Label: outcome" : `${cap(words.trueWord)} → ${words.predWord}`,
+          ),
+          h("th", { class: "pc-num-col" }, cap(words.scoreWord)),
+          h("th", { class: "pc-num-col" }, "Loss"),
+        ),
+      ),
     );
     const tbody = h("tbody");
     let prev: HistoryEntry | null = null;
     for (const e of entries) {
       const o = outcome(e, names, task);
-      const movedHere = prev !== null && (prev.true !== e.true || prev.pred !== e.pred || prev.label !== e.label);
+      const movedHere =
+        prev !== null && (prev.true !== e.true || prev.pred !== e.pred || prev.label !== e.label);
       const tr = h(
         "tr",
         {
-          class: `${e.step === step ? "pc-current " : ""}${movedHere ? "pc-moved" : ""}`.trim() || undefined,
+          class:
+            `${e.step === step ? "pc-current " : ""}${movedHere ? "pc-moved" : ""}`.trim() ||
+            undefined,
           title: `Show step ${e.step}`,
           attrs: { "data-role": "history-row", "data-step": e.step, tabindex: 0 },
           on: {
@@ -235,7 +400,18 @@ export class SampleLarge {
           },
         },
         h("td", { class: "pc-num-col" }, String(e.step)),
-        h("td", { class: "pc-name-col", title: o.headline }, o.headline, movedHere ? h("span", { class: "pc-moved-mark", title: "In another cell than at the previous kept step" }, " ↻") : null),
+        h(
+          "td",
+          { class: "pc-name-col", title: o.headline },
+          o.headline,
+          movedHere
+            ? h(
+                "span",
+                { class: "pc-moved-mark", title: "In another cell than at the previous kept step" },
+                " ↻",
+              )
+            : null,
+        ),
         h("td", { class: "pc-num-col" }, formatScore(e.score, task)),
         h("td", { class: "pc-num-col" }, formatLoss(e.loss)),
       );

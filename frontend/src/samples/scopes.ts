@@ -39,12 +39,19 @@ export function scopeFits(scope: GalleryScope, task: string, n: number): boolean
 export const scopeId = (scope: GalleryScope): string => JSON.stringify(scope);
 
 /** A scope in words, e.g. "zero → one", "All mistakes of true zero". */
-export function scopeTitle(scope: GalleryScope, names: readonly string[], task: string, sort: GallerySort = "score"): string {
+export function scopeTitle(
+  scope: GalleryScope,
+  names: readonly string[],
+  task: string,
+  sort: GallerySort = "score",
+): string {
   switch (scope.kind) {
     case "cell":
       return `${nameOf(names, scope.true)} → ${nameOf(names, scope.pred)}`;
     case "class":
-      return isRegression(task) ? `All mistakes with target in ${nameOf(names, scope.true)}` : `All mistakes of true ${nameOf(names, scope.true)}`;
+      return isRegression(task)
+        ? `All mistakes with target in ${nameOf(names, scope.true)}`
+        : `All mistakes of true ${nameOf(names, scope.true)}`;
     case "overall":
       if (sort === "loss") return "Highest-loss mistakes";
       return isRegression(task) ? "Largest errors" : "Most confident mistakes";
@@ -63,7 +70,9 @@ export function widerScopes(scope: GalleryScope): GalleryScope[] {
     case "cell":
       return [{ kind: "overall" }, { kind: "class", true: scope.true }];
     case "label":
-      return scope.error === "all" ? [{ kind: "overall" }] : [{ kind: "overall" }, { kind: "label", label: scope.label, error: "all" }];
+      return scope.error === "all"
+        ? [{ kind: "overall" }]
+        : [{ kind: "overall" }, { kind: "label", label: scope.label, error: "all" }];
   }
 }
 
@@ -73,11 +82,15 @@ export function crumbText(scope: GalleryScope, names: readonly string[], task: s
     case "overall":
       return "All mistakes";
     case "class":
-      return isRegression(task) ? `target ${nameOf(names, scope.true)}` : `true ${nameOf(names, scope.true)}`;
+      return isRegression(task)
+        ? `target ${nameOf(names, scope.true)}`
+        : `true ${nameOf(names, scope.true)}`;
     case "cell":
       return `${nameOf(names, scope.true)} → ${nameOf(names, scope.pred)}`;
     case "label":
-      return scope.error === "all" ? `label ${nameOf(names, scope.label)}` : labelErrorText(scope.error);
+      return scope.error === "all"
+        ? `label ${nameOf(names, scope.label)}`
+        : labelErrorText(scope.error);
   }
 }
 
@@ -90,11 +103,14 @@ export const KEPT_RULE =
   `and at most max_samples (${DEFAULT_MAX_SAMPLES} by default) at each step.`;
 
 /** The selection rule with the run's own caps when the run recorded them. */
-export function keptRule(caps: { samples_per_cell: number | null; max_samples: number | null } | null): string {
+export function keptRule(
+  caps: { samples_per_cell: number | null; max_samples: number | null } | null,
+): string {
   const perCell = caps?.samples_per_cell;
   const total = caps?.max_samples;
   if (!perCell || !total) return KEPT_RULE;
-  const mistakes = (n: number) => `${n.toLocaleString("en-US")} most confident mistake${n === 1 ? "" : "s"}`;
+  const mistakes = (n: number) =>
+    `${n.toLocaleString("en-US")} most confident mistake${n === 1 ? "" : "s"}`;
   return `This run keeps only the ${mistakes(perCell)} of each cell (samples_per_cell=${perCell}) and at most ${total.toLocaleString("en-US")} in all at each step (max_samples=${total}).`;
 }
 
@@ -120,7 +136,9 @@ export function emptyMessage(
           ? `No target in ${n(scope.true)} was predicted in ${n(scope.pred)} at step ${step}.`
           : `No true ${n(scope.true)} was predicted as ${n(scope.pred)} at step ${step}.`;
       case "class":
-        return isRegression(task) ? `No target in ${n(scope.true)} was mispredicted at step ${step}.` : `No sample of true ${n(scope.true)} was misclassified at step ${step}.`;
+        return isRegression(task)
+          ? `No target in ${n(scope.true)} was mispredicted at step ${step}.`
+          : `No sample of true ${n(scope.true)} was misclassified at step ${step}.`;
       case "overall":
         return `No mistakes at step ${step}.`;
       case "label":
@@ -135,7 +153,9 @@ export function emptyMessage(
 /** The scope of one class's kept mistakes: those of a true class (target range), or of a
  * label (multilabel). */
 export function classScope(task: string, i: number): GalleryScope {
-  return isMultilabel(task) ? { kind: "label", label: i, error: "all" } : { kind: "class", true: i };
+  return isMultilabel(task)
+    ? { kind: "label", label: i, error: "all" }
+    : { kind: "class", true: i };
 }
 
 /** The class (label) a scope narrows to; null for the overall scope. */

@@ -3,14 +3,28 @@
 import { clampSmoothing } from "../lib/smoothing";
 import { parseViewport } from "../lib/zoom";
 import { DEFAULT_NAME, seriesKey } from "./series-key";
-import { defaultState, HEAT_SORTS, LABEL_ERRORS, METRIC_IDS, NORMS, ORDERS, TABLE_KEYS, VIEW_IDS, type GalleryScope, type GalleryState, type Sort, type ViewState } from "./view-state";
+import {
+  defaultState,
+  HEAT_SORTS,
+  LABEL_ERRORS,
+  METRIC_IDS,
+  NORMS,
+  ORDERS,
+  TABLE_KEYS,
+  VIEW_IDS,
+  type GalleryScope,
+  type GalleryState,
+  type Sort,
+  type ViewState,
+} from "./view-state";
 
 export const STORAGE_KEY = "tb-perclass.viewState.v1";
 
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
-const oneOf = <T extends string>(v: unknown, options: readonly T[]): v is T => isStr(v) && (options as readonly string[]).includes(v);
+const oneOf = <T extends string>(v: unknown, options: readonly T[]): v is T =>
+  isStr(v) && (options as readonly string[]).includes(v);
 const isStep = (v: unknown): v is number => isNum(v) && Number.isInteger(v);
 
 const isIndex = (v: unknown): v is number => isStep(v) && v >= 0;
@@ -22,10 +36,12 @@ export function parseGallery(v: unknown): GalleryState | null {
   const sc = o.scope as Record<string, unknown> | null;
   if (!sc || typeof sc !== "object") return null;
   let scope: GalleryScope;
-  if (sc.kind === "cell" && isIndex(sc.true) && isIndex(sc.pred)) scope = { kind: "cell", true: sc.true, pred: sc.pred };
+  if (sc.kind === "cell" && isIndex(sc.true) && isIndex(sc.pred))
+    scope = { kind: "cell", true: sc.true, pred: sc.pred };
   else if (sc.kind === "class" && isIndex(sc.true)) scope = { kind: "class", true: sc.true };
   else if (sc.kind === "overall") scope = { kind: "overall" };
-  else if (sc.kind === "label" && isIndex(sc.label) && oneOf(sc.error, LABEL_ERRORS)) scope = { kind: "label", label: sc.label, error: sc.error };
+  else if (sc.kind === "label" && isIndex(sc.label) && oneOf(sc.error, LABEL_ERRORS))
+    scope = { kind: "label", label: sc.label, error: sc.error };
   else return null;
   return {
     scope,
@@ -37,7 +53,8 @@ export function parseGallery(v: unknown): GalleryState | null {
 
 function parseSort<K extends string>(v: unknown, keys: readonly K[], fallback: Sort<K>): Sort<K> {
   const o = v as Record<string, unknown> | null;
-  if (o && typeof o === "object" && oneOf(o.key, keys) && typeof o.desc === "boolean") return { key: o.key, desc: o.desc };
+  if (o && typeof o === "object" && oneOf(o.key, keys) && typeof o.desc === "boolean")
+    return { key: o.key, desc: o.desc };
   return fallback;
 }
 
@@ -50,9 +67,11 @@ export function parseState(raw: unknown): ViewState {
   if (o.group === null || isStr(o.group)) s.group = o.group;
   // states saved before series named runs, with one name for all of them
   const legacyName = isStr(o.name) ? o.name : DEFAULT_NAME;
-  const legacy = (run: unknown): string | null | undefined => (isStr(run) ? seriesKey(run, legacyName) : run === null ? null : undefined);
+  const legacy = (run: unknown): string | null | undefined =>
+    isStr(run) ? seriesKey(run, legacyName) : run === null ? null : undefined;
   if (isStrArray(o.deselectedSeries)) s.deselectedSeries = o.deselectedSeries;
-  else if (isStrArray(o.deselectedRuns)) s.deselectedSeries = o.deselectedRuns.map((r) => seriesKey(r, legacyName));
+  else if (isStrArray(o.deselectedRuns))
+    s.deselectedSeries = o.deselectedRuns.map((r) => seriesKey(r, legacyName));
   if (oneOf(o.metric, METRIC_IDS)) s.metric = o.metric;
   if (o.xAxis === "step" || o.xAxis === "relative") s.xAxis = o.xAxis;
   if (typeof o.logScale === "boolean") s.logScale = o.logScale;
@@ -68,7 +87,13 @@ export function parseState(raw: unknown): ViewState {
   if (c && (c.mode === "include" || c.mode === "exclude") && isStrArray(c.names)) {
     s.classes = { mode: c.mode, names: c.names };
   }
-  if (Array.isArray(o.zoom) && o.zoom.length === 2 && isNum(o.zoom[0]) && isNum(o.zoom[1]) && o.zoom[0] < o.zoom[1]) {
+  if (
+    Array.isArray(o.zoom) &&
+    o.zoom.length === 2 &&
+    isNum(o.zoom[0]) &&
+    isNum(o.zoom[1]) &&
+    o.zoom[0] < o.zoom[1]
+  ) {
     s.zoom = [o.zoom[0], o.zoom[1]];
   }
   if (typeof o.autoRefresh === "boolean") s.autoRefresh = o.autoRefresh;
@@ -86,14 +111,19 @@ export function parseState(raw: unknown): ViewState {
   if (d && typeof d === "object") {
     s.diff = {
       on: typeof d.on === "boolean" ? d.on : false,
-      baseSeries: isStr(d.baseSeries) ? d.baseSeries : isStr(d.baseRun) ? seriesKey(d.baseRun, legacyName) : null,
+      baseSeries: isStr(d.baseSeries)
+        ? d.baseSeries
+        : isStr(d.baseRun)
+          ? seriesKey(d.baseRun, legacyName)
+          : null,
       baseStep: isStep(d.baseStep) ? d.baseStep : null,
     };
   }
   s.reportSort = parseSort(o.reportSort, TABLE_KEYS, s.reportSort);
   s.labelSort = parseSort(o.labelSort, TABLE_KEYS, s.labelSort);
   const hs = o.heatSort as Record<string, unknown> | null;
-  if (hs && typeof hs === "object" && oneOf(hs.key, HEAT_SORTS) && typeof hs.reverse === "boolean") s.heatSort = { key: hs.key, reverse: hs.reverse };
+  if (hs && typeof hs === "object" && oneOf(hs.key, HEAT_SORTS) && typeof hs.reverse === "boolean")
+    s.heatSort = { key: hs.key, reverse: hs.reverse };
   s.heatZoom = parseViewport(o.heatZoom);
   s.gallery = parseGallery(o.gallery);
   return s;

@@ -58,7 +58,10 @@ export function matchesFilter(name: string, query: string): boolean {
 }
 
 /** Shown / hidden classes by name (the sidebar's selection), for a run's own class list. */
-export function shownMask(ctx: { classNames: readonly string[]; selected: readonly boolean[] }, names: readonly string[]): boolean[] {
+export function shownMask(
+  ctx: { classNames: readonly string[]; selected: readonly boolean[] },
+  names: readonly string[],
+): boolean[] {
   const sel = new Map<string, boolean>();
   ctx.classNames.forEach((n, i) => sel.set(n, ctx.selected[i]));
   return names.map((n) => sel.get(n) ?? true);

@@ -14,5 +14,7 @@ export function seriesKey(run: string, name: string): string {
 
 export function parseSeriesKey(key: string): { run: string; name: string } {
   const at = key.indexOf(SEP);
-  return at < 0 ? { run: key, name: DEFAULT_NAME } : { run: key.slice(0, at), name: key.slice(at + 1) };
+  return at < 0
+    ? { run: key, name: DEFAULT_NAME }
+    : { run: key.slice(0, at), name: key.slice(at + 1) };
 }

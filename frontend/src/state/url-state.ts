@@ -38,7 +38,9 @@ export function hashWith(hash: string, key: string, value: string | null): strin
   const { tab, params } = parseHash(hash);
   if (value === null) params.delete(key);
   else params.set(key, value);
-  const rest = [...params.entries()].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+  const rest = [...params.entries()]
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join("&");
   const head = tab ?? ""; // as TensorBoard writes it
   return "#" + (rest ? `${head}&${rest}` : head);
 }

@@ -16,14 +16,34 @@ export type Norm = "counts" | "row" | "col";
 export type Order = "index" | "name" | "error" | "cluster";
 /** What the class-by-step heatmap's rows are sorted by. */
 export type HeatSortKey = "index" | "name" | "final" | "trend" | "slope" | "gap";
-export type TableKey = "index" | "name" | "precision" | "recall" | "f1" | "support" | "loss" | "tp" | "fp" | "fn" | "tn";
+export type TableKey =
+  "index" | "name" | "precision" | "recall" | "f1" | "support" | "loss" | "tp" | "fp" | "fn" | "tn";
 
 export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report"];
 export const METRIC_IDS: readonly MetricId[] = ["loss", "accuracy", "precision", "recall", "f1"];
 export const NORMS: readonly Norm[] = ["counts", "row", "col"];
 export const ORDERS: readonly Order[] = ["index", "name", "error", "cluster"];
-export const HEAT_SORTS: readonly HeatSortKey[] = ["index", "name", "final", "trend", "slope", "gap"];
-export const TABLE_KEYS: readonly TableKey[] = ["index", "name", "precision", "recall", "f1", "support", "loss", "tp", "fp", "fn", "tn"];
+export const HEAT_SORTS: readonly HeatSortKey[] = [
+  "index",
+  "name",
+  "final",
+  "trend",
+  "slope",
+  "gap",
+];
+export const TABLE_KEYS: readonly TableKey[] = [
+  "index",
+  "name",
+  "precision",
+  "recall",
+  "f1",
+  "support",
+  "loss",
+  "tp",
+  "fp",
+  "fn",
+  "tn",
+];
 /** Above this many classes the curves area shows the class-by-step heatmap by default. */
 export const HEATMAP_THRESHOLD = 50;
 

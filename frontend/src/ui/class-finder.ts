@@ -2,7 +2,11 @@
 import { h, setChildren } from "./dom";
 
 /** Matches for a class search: names starting with the query first, then containing it. */
-export function findClasses(names: readonly string[], query: string, limit = 50): { matches: number[]; total: number } {
+export function findClasses(
+  names: readonly string[],
+  query: string,
+  limit = 50,
+): { matches: number[]; total: number } {
   const q = query.trim().toLowerCase();
   if (!q) return { matches: [], total: 0 };
   const starts: number[] = [];
@@ -34,7 +38,15 @@ export class ClassFinder {
   ) {
     this.input = h("input", {
       class: "pc-search pc-finder-input",
-      attrs: { type: "search", placeholder, autocomplete: "off", "data-control": role, "aria-label": placeholder, role: "combobox", "aria-expanded": "false" },
+      attrs: {
+        type: "search",
+        placeholder,
+        autocomplete: "off",
+        "data-control": role,
+        "aria-label": placeholder,
+        role: "combobox",
+        "aria-expanded": "false",
+      },
       on: {
         input: () => this.update(),
         focus: () => this.update(),
@@ -42,7 +54,10 @@ export class ClassFinder {
         blur: () => setTimeout(() => this.close(), 150),
       },
     });
-    this.list = h("div", { class: "pc-finder-list", attrs: { role: "listbox", "data-role": `${role}-list`, hidden: true } });
+    this.list = h("div", {
+      class: "pc-finder-list",
+      attrs: { role: "listbox", "data-role": `${role}-list`, hidden: true },
+    });
     this.element = h("div", { class: "pc-finder" }, this.input, this.list);
   }
 
@@ -85,7 +100,14 @@ export class ClassFinder {
       );
     });
     if (!matches.length) rows.push(h("div", { class: "pc-finder-empty" }, "No class matches."));
-    else if (total > matches.length) rows.push(h("div", { class: "pc-finder-empty" }, `${total - matches.length} more: type more of the name`));
+    else if (total > matches.length)
+      rows.push(
+        h(
+          "div",
+          { class: "pc-finder-empty" },
+          `${total - matches.length} more: type more of the name`,
+        ),
+      );
     setChildren(this.list, ...rows);
     this.list.hidden = false;
     this.input.setAttribute("aria-expanded", "true");
@@ -104,8 +126,11 @@ export class ClassFinder {
     if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
     e.preventDefault();
     if (!this.matches.length) return;
-    this.active = (this.active + (e.key === "ArrowDown" ? 1 : -1) + this.matches.length) % this.matches.length;
-    [...this.list.querySelectorAll(".pc-finder-item")].forEach((el, k) => el.classList.toggle("pc-active", k === this.active));
+    this.active =
+      (this.active + (e.key === "ArrowDown" ? 1 : -1) + this.matches.length) % this.matches.length;
+    [...this.list.querySelectorAll(".pc-finder-item")].forEach((el, k) =>
+      el.classList.toggle("pc-active", k === this.active),
+    );
   }
 
   private pick(i: number): void {

@@ -6,16 +6,71 @@
 export type Rgb = [number, number, number];
 
 /** ColorBrewer Blues: the classic confusion-matrix ramp, white for 0. */
-export const BLUES = ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"];
+export const BLUES = [
+  "#f7fbff",
+  "#deebf7",
+  "#c6dbef",
+  "#9ecae1",
+  "#6baed6",
+  "#4292c6",
+  "#2171b5",
+  "#08519c",
+  "#08306b",
+];
 /** ColorBrewer RdBu reversed: blue = decrease, white = 0, red = increase. */
-export const BLUE_RED = ["#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"];
+export const BLUE_RED = [
+  "#053061",
+  "#2166ac",
+  "#4393c3",
+  "#92c5de",
+  "#d1e5f0",
+  "#f7f7f7",
+  "#fddbc7",
+  "#f4a582",
+  "#d6604d",
+  "#b2182b",
+  "#67001f",
+];
 /** Blues for a dark page: 0 sits just off the background and bigger values get lighter, so
  * empty cells do not glare and the busy cells still stand out. */
-export const DARK_BLUES = ["#2c333d", "#0d3a6b", "#0f4f8e", "#1866ab", "#2f80c4", "#4f9bd6", "#7db8e3", "#b0d4ee", "#e3f0fa"];
+export const DARK_BLUES = [
+  "#2c333d",
+  "#0d3a6b",
+  "#0f4f8e",
+  "#1866ab",
+  "#2f80c4",
+  "#4f9bd6",
+  "#7db8e3",
+  "#b0d4ee",
+  "#e3f0fa",
+];
 /** RdBu for a dark page: a dark middle (0 near the background), changes light up either way. */
-export const DARK_BLUE_RED = ["#d1e5f0", "#92c5de", "#4f9bd6", "#2b72b0", "#1d4a75", "#363636", "#7a2e25", "#b8392b", "#d6604d", "#f4a582", "#fddbc7"];
+export const DARK_BLUE_RED = [
+  "#d1e5f0",
+  "#92c5de",
+  "#4f9bd6",
+  "#2b72b0",
+  "#1d4a75",
+  "#363636",
+  "#7a2e25",
+  "#b8392b",
+  "#d6604d",
+  "#f4a582",
+  "#fddbc7",
+];
 /** viridis (perceptually uniform), for the class-by-step heatmap. */
-export const VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"];
+export const VIRIDIS = [
+  "#440154",
+  "#482878",
+  "#3e4989",
+  "#31688e",
+  "#26828e",
+  "#1f9e89",
+  "#35b779",
+  "#6ece58",
+  "#b5de2b",
+  "#fde725",
+];
 
 /** Cells without a value (e.g. a row-normalised row with no samples). */
 export const MISSING_RGB: Rgb = [236, 236, 236];
@@ -38,7 +93,8 @@ export function buildLut(stops: readonly string[], size = 256): Uint8ClampedArra
     const t = (i / (size - 1)) * (rgb.length - 1);
     const k = Math.min(Math.floor(t), rgb.length - 2);
     const f = t - k;
-    for (let ch = 0; ch < 3; ch++) out[i * 4 + ch] = Math.round(rgb[k][ch] + (rgb[k + 1][ch] - rgb[k][ch]) * f);
+    for (let ch = 0; ch < 3; ch++)
+      out[i * 4 + ch] = Math.round(rgb[k][ch] + (rgb[k + 1][ch] - rgb[k][ch]) * f);
     out[i * 4 + 3] = 255;
   }
   return out;
@@ -121,11 +177,22 @@ export class ColorScale {
     if (s.kind === "diverging") {
       const m = Math.abs(s.max);
       const half = s.log ? logTicks(m, s.eps, 3) : niceTicks(0, m, 3);
-      values = [...half.filter((v) => v > 0).map((v) => -v).reverse(), 0, ...half.filter((v) => v > 0)];
+      values = [
+        ...half
+          .filter((v) => v > 0)
+          .map((v) => -v)
+          .reverse(),
+        0,
+        ...half.filter((v) => v > 0),
+      ];
     } else {
-      values = s.log ? logTicks(s.max - s.min, s.eps, count).map((v) => v + s.min) : niceTicks(s.min, s.max, count);
+      values = s.log
+        ? logTicks(s.max - s.min, s.eps, count).map((v) => v + s.min)
+        : niceTicks(s.min, s.max, count);
     }
-    return values.map((value) => ({ value, pos: this.t(value) })).filter((x) => x.pos >= -1e-9 && x.pos <= 1 + 1e-9);
+    return values
+      .map((value) => ({ value, pos: this.t(value) }))
+      .filter((x) => x.pos >= -1e-9 && x.pos <= 1 + 1e-9);
   }
 
   /** Black or white text, whichever reads better on the colour of `v`. */
@@ -157,6 +224,7 @@ export function logTicks(max: number, eps: number, count = 5): number[] {
   const pows: number[] = [];
   for (let e = lo; e <= hi; e++) pows.push(Math.pow(10, e));
   const every = Math.max(1, Math.ceil(pows.length / Math.max(1, count - 1)));
-  for (let k = pows.length - 1; k >= 0; k -= every) out.splice(1, 0, Number(pows[k].toPrecision(12)));
+  for (let k = pows.length - 1; k >= 0; k -= every)
+    out.splice(1, 0, Number(pows[k].toPrecision(12)));
   return out;
 }

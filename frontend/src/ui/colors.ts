@@ -4,14 +4,34 @@ import { themeColors, type Theme } from "./theme";
 
 /** TensorBoard's run palette. */
 export const RUN_COLORS = [
-  "#ff7043", "#0077bb", "#cc3311", "#33bbee", "#ee3377", "#009988", "#bbbbbb",
-  "#425066", "#12b5cb", "#e52592", "#f9ab00", "#9334e6", "#7cb342", "#e8710a",
+  "#ff7043",
+  "#0077bb",
+  "#cc3311",
+  "#33bbee",
+  "#ee3377",
+  "#009988",
+  "#bbbbbb",
+  "#425066",
+  "#12b5cb",
+  "#e52592",
+  "#f9ab00",
+  "#9334e6",
+  "#7cb342",
+  "#e8710a",
 ];
 
 /** A categorical palette for up to 10 classes (Tableau 10, readable on white). */
 export const CLASS_COLORS_10 = [
-  "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-  "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#79706e",
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#79706e",
 ];
 
 /** TensorBoard's dark-mode variants of its run colours (its palette's darkHex): only slate
@@ -20,7 +40,16 @@ const DARK_RUN_COLORS: Record<string, string> = { "#425066": "#8e98a3" };
 
 /** Grey for lines outside the highlight: fainter the more lines there are (white on dark). */
 export function greyFor(numLines: number, theme: Theme = "light"): string {
-  const alpha = numLines <= 20 ? 0.2 : numLines <= 60 ? 0.13 : numLines <= 250 ? 0.085 : numLines <= 800 ? 0.05 : 0.03;
+  const alpha =
+    numLines <= 20
+      ? 0.2
+      : numLines <= 60
+        ? 0.13
+        : numLines <= 250
+          ? 0.085
+          : numLines <= 800
+            ? 0.05
+            : 0.03;
   return `rgba(${themeColors(theme).fadedLine}, ${alpha})`;
 }
 export const MEAN_COLOR = "rgba(0, 0, 0, 0.87)";
@@ -45,7 +74,11 @@ export function classColor(index: number, numClasses: number, theme: Theme = "li
  * golden-angle hues, except that the highlighted (worst) classes take the categorical
  * palette by rank so that the few coloured lines are clearly different.
  */
-export function classColors(numClasses: number, worst: readonly number[], theme: Theme = "light"): string[] {
+export function classColors(
+  numClasses: number,
+  worst: readonly number[],
+  theme: Theme = "light",
+): string[] {
   const out = Array.from({ length: numClasses }, (_, i) => classColor(i, numClasses, theme));
   if (numClasses > CLASS_COLORS_10.length) {
     worst.forEach((g, r) => {
@@ -57,7 +90,7 @@ export function classColors(numClasses: number, worst: readonly number[], theme:
 
 export function runColor(index: number, theme: Theme = "light"): string {
   const color = RUN_COLORS[index % RUN_COLORS.length];
-  return theme === "dark" ? DARK_RUN_COLORS[color] ?? color : color;
+  return theme === "dark" ? (DARK_RUN_COLORS[color] ?? color) : color;
 }
 
 export interface DashStyle {
@@ -80,7 +113,10 @@ export const DASHES: readonly DashStyle[] = [
  * validation dashed, test dotted; clashes (two train series of two experiments) and other series
  * take the next free pattern.
  */
-export function assignDashes(runs: readonly string[], split: (key: string) => "train" | "validation" | "test" | null): Map<string, number> {
+export function assignDashes(
+  runs: readonly string[],
+  split: (key: string) => "train" | "validation" | "test" | null,
+): Map<string, number> {
   const preferred = (r: string) => {
     const s = split(r);
     return s === "train" ? 0 : s === "validation" ? 1 : s === "test" ? 2 : -1;

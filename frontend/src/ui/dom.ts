@@ -44,7 +44,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 export function append(el: Node, ...children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
-    el.appendChild(typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c);
+    el.appendChild(
+      typeof c === "string" || typeof c === "number" ? document.createTextNode(String(c)) : c,
+    );
   }
 }
 

@@ -13,7 +13,11 @@ export function downloadBlob(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
-export function downloadText(text: string, filename: string, type = "text/csv;charset=utf-8"): void {
+export function downloadText(
+  text: string,
+  filename: string,
+  type = "text/csv;charset=utf-8",
+): void {
   downloadBlob(new Blob([text], { type }), filename);
 }
 
@@ -26,7 +30,11 @@ export function downloadCanvas(canvas: HTMLCanvasElement, filename: string): voi
 /** A file name from parts: anything outside [A-Za-z0-9._-] becomes "_". */
 export function safeFilename(...parts: (string | number)[]): string {
   return parts
-    .map((p) => String(p).replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+|_+$/g, ""))
+    .map((p) =>
+      String(p)
+        .replace(/[^A-Za-z0-9._-]+/g, "_")
+        .replace(/^_+|_+$/g, ""),
+    )
     .filter(Boolean)
     .join("_");
 }

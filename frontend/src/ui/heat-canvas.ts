@@ -37,7 +37,14 @@ export class HeatCanvas {
   private marks: Marks = {};
   private layout: Layout | null = null;
   private hover: { r: number; c: number } | null = null;
-  private drag: { x0: number; y0: number; x1: number; y1: number; pan: boolean; vp: Viewport } | null = null;
+  private drag: {
+    x0: number;
+    y0: number;
+    x1: number;
+    y1: number;
+    pan: boolean;
+    vp: Viewport;
+  } | null = null;
   private resizeObs: ResizeObserver | null = null;
   private image: ImageData | null = null;
   /** how long the last draw took (cells + labels), ms */
@@ -49,12 +56,20 @@ export class HeatCanvas {
     this.canvas = h("canvas", { class: "pc-heat-canvas", attrs: { "data-role": "heat-canvas" } });
     this.overlay = h("canvas", {
       class: "pc-heat-overlay",
-      attrs: { "data-role": "heat-overlay", tabindex: 0, "aria-label": "Heatmap: wheel to zoom, drag a rectangle to zoom in, double-click to reset" },
+      attrs: {
+        "data-role": "heat-overlay",
+        tabindex: 0,
+        "aria-label": "Heatmap: wheel to zoom, drag a rectangle to zoom in, double-click to reset",
+      },
     });
     // sized by its box, never by its canvases (no resize feedback loop, whatever the CSS)
     this.element = h(
       "div",
-      { class: "pc-heat", attrs: { "data-role": "heat" }, style: { position: "absolute", inset: "0", overflow: "hidden" } },
+      {
+        class: "pc-heat",
+        attrs: { "data-role": "heat" },
+        style: { position: "absolute", inset: "0", overflow: "hidden" },
+      },
       this.canvas,
       this.overlay,
     );
@@ -75,7 +90,9 @@ export class HeatCanvas {
   /** Shows `spec` through `viewport` (null = everything). */
   set(spec: HeatSpec, viewport: Viewport | null): void {
     this.spec = spec;
-    this.vp = viewport ? clampView(viewport, spec.nRows, spec.nCols) : fullView(spec.nRows, spec.nCols);
+    this.vp = viewport
+      ? clampView(viewport, spec.nRows, spec.nCols)
+      : fullView(spec.nRows, spec.nCols);
     this.draw();
   }
 
@@ -141,8 +158,12 @@ export class HeatCanvas {
     // the longest labels in view (only measured when few enough to be drawn)
     let longestRow = 0;
     let longestCol = 0;
-    if (rows <= 200) for (let r = v.r0; r < v.r1; r++) longestRow = Math.max(longestRow, measure(spec.rowLabel(r)));
-    if (cols <= 200 && spec.colLabelStyle === "names") for (let c = v.c0; c < v.c1; c++) longestCol = Math.max(longestCol, measure(spec.colLabel(c)));
+    if (rows <= 200)
+      for (let r = v.r0; r < v.r1; r++)
+        longestRow = Math.max(longestRow, measure(spec.rowLabel(r)));
+    if (cols <= 200 && spec.colLabelStyle === "names")
+      for (let c = v.c0; c < v.c1; c++)
+        longestCol = Math.max(longestCol, measure(spec.colLabel(c)));
     const L = computeLayout(width, height, spec, rows, cols, longestRow, longestCol);
     this.layout = L;
     for (const cv of [this.canvas, this.overlay]) {
@@ -167,7 +188,8 @@ export class HeatCanvas {
     const py = Math.round(L.plot.y * dpr);
     const pw = Math.max(1, Math.round(L.plot.w * dpr));
     const ph = Math.max(1, Math.round(L.plot.h * dpr));
-    if (!this.image || this.image.width !== pw || this.image.height !== ph) this.image = ctx.createImageData(pw, ph);
+    if (!this.image || this.image.width !== pw || this.image.height !== ph)
+      this.image = ctx.createImageData(pw, ph);
     const tr = now();
     renderHeatmap(this.image.data, pw, ph, spec.source, v, spec.scale);
     this.lastRasterMs = now() - tr;
@@ -201,7 +223,8 @@ export class HeatCanvas {
           const x1 = L.plot.x + cellToPixel(c + 1, pw, v.c0, cols) / dpr;
           const y0 = L.plot.y + cellToPixel(r, ph, v.r0, rows) / dpr;
           const y1 = L.plot.y + cellToPixel(r + 1, ph, v.r0, rows) / dpr;
-          const val = spec.source.values[spec.source.rowIdx[r] * spec.source.stride + spec.source.colIdx[c]];
+          const val =
+            spec.source.values[spec.source.rowIdx[r] * spec.source.stride + spec.source.colIdx[c]];
           const diag = spec.source.maskDiagonal && spec.source.rowIdx[r] === spec.source.colIdx[c];
           ctx.fillStyle = diag ? colors.diagonalText : spec.scale.textColor(val);
           ctx.fillText(text, (x0 + x1) / 2, (y0 + y1) / 2 + 0.5);
@@ -217,7 +240,12 @@ export class HeatCanvas {
     this.drawOverlay();
   }
 
-  private drawLabels(ctx: CanvasRenderingContext2D, spec: HeatSpec, L: Layout, measure: (s: string) => number): void {
+  private drawLabels(
+    ctx: CanvasRenderingContext2D,
+    spec: HeatSpec,
+    L: Layout,
+    measure: (s: string) => number,
+  ): void {
     const v = this.vp;
     const rows = v.r1 - v.r0;
     const cols = v.c1 - v.c0;
@@ -350,7 +378,9 @@ export class HeatCanvas {
 
   /** Hover a cell by display position (tests and the side lists use it too). */
   setHover(cell: { r: number; c: number } | null, at?: { x: number; y: number }): void {
-    const same = (cell === null && this.hover === null) || (cell && this.hover && cell.r === this.hover.r && cell.c === this.hover.c);
+    const same =
+      (cell === null && this.hover === null) ||
+      (cell && this.hover && cell.r === this.hover.r && cell.c === this.hover.c);
     this.hover = cell;
     if (!same) this.drawOverlay();
     if (!cell) {
@@ -371,7 +401,8 @@ export class HeatCanvas {
       return;
     }
     this.setHover(this.cellAt(p.x, p.y), p);
-    if (this.handlers.onRowLabelClick) this.overlay.style.cursor = this.rowLabelAt(p.x, p.y) !== null ? "pointer" : "";
+    if (this.handlers.onRowLabelClick)
+      this.overlay.style.cursor = this.rowLabelAt(p.x, p.y) !== null ? "pointer" : "";
   }
 
   private panBy(d: { x0: number; y0: number; x1: number; y1: number; vp: Viewport }): void {
@@ -457,7 +488,11 @@ export class HeatCanvas {
     const spec = this.spec;
     if (!spec) return;
     const next = vp ? clampView(vp, spec.nRows, spec.nCols) : fullView(spec.nRows, spec.nCols);
-    const changed = next.r0 !== this.vp.r0 || next.r1 !== this.vp.r1 || next.c0 !== this.vp.c0 || next.c1 !== this.vp.c1;
+    const changed =
+      next.r0 !== this.vp.r0 ||
+      next.r1 !== this.vp.r1 ||
+      next.c0 !== this.vp.c0 ||
+      next.c1 !== this.vp.c1;
     this.vp = next;
     if (changed) this.draw();
     this.handlers.onViewport(isFull(next, spec.nRows, spec.nCols) ? null : next);

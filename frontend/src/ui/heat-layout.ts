@@ -122,11 +122,24 @@ export function computeLayout(
       colLabelH = rotatedH;
     }
   }
-  return { width, height, plot, rowLabels, colLabels, colRotated: rotated, labelWidth: rowLabelW - 8 };
+  return {
+    width,
+    height,
+    plot,
+    rowLabels,
+    colLabels,
+    colRotated: rotated,
+    labelWidth: rowLabelW - 8,
+  };
 }
 
 /** Centre of a cell in CSS px relative to the component, or null when it is out of view. */
-export function cellCenter(L: Layout, v: Viewport, r: number, c: number): { x: number; y: number } | null {
+export function cellCenter(
+  L: Layout,
+  v: Viewport,
+  r: number,
+  c: number,
+): { x: number; y: number } | null {
   if (r < v.r0 || r >= v.r1 || c < v.c0 || c >= v.c1) return null;
   const cw = L.plot.w / (v.c1 - v.c0);
   const ch = L.plot.h / (v.r1 - v.r0);
@@ -135,13 +148,27 @@ export function cellCenter(L: Layout, v: Viewport, r: number, c: number): { x: n
 
 /** The display row whose label is under a point, or null (no labels drawn, or elsewhere). */
 export function rowLabelAt(L: Layout, v: Viewport, x: number, y: number): number | null {
-  if (!L.rowLabels || x >= L.plot.x || x < L.plot.x - L.labelWidth - 8 || y < L.plot.y || y >= L.plot.y + L.plot.h) return null;
+  if (
+    !L.rowLabels ||
+    x >= L.plot.x ||
+    x < L.plot.x - L.labelWidth - 8 ||
+    y < L.plot.y ||
+    y >= L.plot.y + L.plot.h
+  )
+    return null;
   const r = v.r0 + Math.floor(((y - L.plot.y) / L.plot.h) * (v.r1 - v.r0));
   return r >= v.r0 && r < v.r1 ? r : null;
 }
 
 /** The rectangle (x, y, width, height in CSS px) of the cells [r0, r1) x [c0, c1), cut to the view. */
-export function bandRect(L: Layout, v: Viewport, r0: number, r1: number, c0: number, c1: number): [number, number, number, number] {
+export function bandRect(
+  L: Layout,
+  v: Viewport,
+  r0: number,
+  r1: number,
+  c0: number,
+  c1: number,
+): [number, number, number, number] {
   const cw = L.plot.w / (v.c1 - v.c0);
   const ch = L.plot.h / (v.r1 - v.r0);
   const x0 = L.plot.x + (Math.max(c0, v.c0) - v.c0) * cw;
@@ -153,7 +180,14 @@ export function bandRect(L: Layout, v: Viewport, r0: number, r1: number, c0: num
 
 /** The cell under a point (CSS px relative to the component; `dpr` device pixels per CSS px, as
  * the cells are drawn), or null outside the plot; `clampToPlot` takes the nearest cell instead. */
-export function cellAt(L: Layout, v: Viewport, x: number, y: number, dpr: number, clampToPlot = false): { r: number; c: number } | null {
+export function cellAt(
+  L: Layout,
+  v: Viewport,
+  x: number,
+  y: number,
+  dpr: number,
+  clampToPlot = false,
+): { r: number; c: number } | null {
   let px = x - L.plot.x;
   let py = y - L.plot.y;
   if (clampToPlot) {

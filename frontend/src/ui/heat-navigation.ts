@@ -6,7 +6,12 @@ type Plot = { x: number; y: number; w: number; h: number };
 
 /** The viewport after a key: arrows pan by a fifth of the view, + and - zoom around its middle,
  * 0 shows everything (null); undefined for any other key. */
-export function keyViewport(key: string, v: Viewport, nRows: number, nCols: number): Viewport | null | undefined {
+export function keyViewport(
+  key: string,
+  v: Viewport,
+  nRows: number,
+  nCols: number,
+): Viewport | null | undefined {
   const stepR = Math.max(1, Math.round((v.r1 - v.r0) / 5));
   const stepC = Math.max(1, Math.round((v.c1 - v.c0) / 5));
   const mid = () => [(v.r0 + v.r1) / 2, (v.c0 + v.c1) / 2] as const;
@@ -33,7 +38,15 @@ export function keyViewport(key: string, v: Viewport, nRows: number, nCols: numb
 
 /** The viewport after a wheel step (deltaY > 0: out) with the pointer at (x, y) in the plot:
  * the cell under the pointer stays where it is. */
-export function wheelViewport(deltaY: number, plot: Plot, v: Viewport, x: number, y: number, nRows: number, nCols: number): Viewport {
+export function wheelViewport(
+  deltaY: number,
+  plot: Plot,
+  v: Viewport,
+  x: number,
+  y: number,
+  nRows: number,
+  nCols: number,
+): Viewport {
   // fractional anchor: the pointer's exact position in cells
   const ar = v.r0 + ((y - plot.y) / plot.h) * (v.r1 - v.r0);
   const ac = v.c0 + ((x - plot.x) / plot.w) * (v.c1 - v.c0);
@@ -41,7 +54,14 @@ export function wheelViewport(deltaY: number, plot: Plot, v: Viewport, x: number
 }
 
 /** The viewport of a pan by drag: `start` moved by whole cells, as far as the pointer went. */
-export function draggedViewport(start: Viewport, plot: Plot, dx: number, dy: number, nRows: number, nCols: number): Viewport {
+export function draggedViewport(
+  start: Viewport,
+  plot: Plot,
+  dx: number,
+  dy: number,
+  nRows: number,
+  nCols: number,
+): Viewport {
   const cw = plot.w / (start.c1 - start.c0);
   const ch = plot.h / (start.r1 - start.r0);
   return pan(start, -Math.round(dy / ch), -Math.round(dx / cw), nRows, nCols);

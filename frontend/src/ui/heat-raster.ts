@@ -73,7 +73,14 @@ export interface Window {
  * Writes the window `win` (display positions, half-open) of `src` into `out`, a W x H RGBA
  * buffer (ImageData.data). Returns the number of cells read.
  */
-export function renderHeatmap(out: Uint8ClampedArray, W: number, H: number, src: CellSource, win: Window, scale: LutScale): number {
+export function renderHeatmap(
+  out: Uint8ClampedArray,
+  W: number,
+  H: number,
+  src: CellSource,
+  win: Window,
+  scale: LutScale,
+): number {
   const xm = axisMap(W, win.c0, win.c1 - win.c0);
   const ym = axisMap(H, win.r0, win.r1 - win.r0);
   const { values, stride, rowIdx, colIdx, maskDiagonal, pool } = src;

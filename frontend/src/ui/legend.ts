@@ -17,7 +17,8 @@ export function legendTicks(
     const text = format(t.value);
     const w = text.length * 6 + 6;
     const x = t.pos * width;
-    const align: "start" | "center" | "end" = k === 0 ? "start" : k === ticks.length - 1 ? "end" : "center";
+    const align: "start" | "center" | "end" =
+      k === 0 ? "start" : k === ticks.length - 1 ? "end" : "center";
     const left = align === "start" ? x : align === "end" ? x - w : x - w / 2;
     return { pos: t.pos, text, align, left, right: left + w };
   });
@@ -53,7 +54,12 @@ export class Legend {
     );
   }
 
-  set(scale: ColorScale, title: string, format: (v: number) => string, extras: { label: string; rgb: Rgb }[] = []): void {
+  set(
+    scale: ColorScale,
+    title: string,
+    format: (v: number) => string,
+    extras: { label: string; rgb: Rgb }[] = [],
+  ): void {
     this.title.textContent = title;
     const ctx = this.bar.getContext("2d");
     if (ctx) {
@@ -63,12 +69,26 @@ export class Legend {
     }
     setChildren(
       this.ticks,
-      ...legendTicks(scale, format, LEGEND_WIDTH).map((t) => h("span", { class: `pc-legend-tick pc-tick-${t.align}`, style: { left: `${(t.pos * 100).toFixed(2)}%` } }, t.text)),
+      ...legendTicks(scale, format, LEGEND_WIDTH).map((t) =>
+        h(
+          "span",
+          {
+            class: `pc-legend-tick pc-tick-${t.align}`,
+            style: { left: `${(t.pos * 100).toFixed(2)}%` },
+          },
+          t.text,
+        ),
+      ),
     );
     setChildren(
       this.extras,
       ...extras.map((e) =>
-        h("span", { class: "pc-legend-extra" }, h("span", { class: "pc-swatch", style: { background: `rgb(${e.rgb.join(", ")})` } }), e.label),
+        h(
+          "span",
+          { class: "pc-legend-extra" },
+          h("span", { class: "pc-swatch", style: { background: `rgb(${e.rgb.join(", ")})` } }),
+          e.label,
+        ),
       ),
     );
   }

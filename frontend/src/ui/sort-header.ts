@@ -15,8 +15,15 @@ export function sortHeader<K extends string>(
     {
       class: `${col.num ? "pc-num-col" : "pc-name-col"}${active ? " pc-sorted" : ""}`,
       title: `${col.title}. Click to sort.`,
-      attrs: { "data-sort": col.key, "aria-sort": active ? (sort.desc ? "descending" : "ascending") : "none" },
+      attrs: {
+        "data-sort": col.key,
+        "aria-sort": active ? (sort.desc ? "descending" : "ascending") : "none",
+      },
     },
-    h("button", { class: "pc-th-btn", attrs: { type: "button" }, on: { click: () => onSort(col.key) } }, col.label + arrow),
+    h(
+      "button",
+      { class: "pc-th-btn", attrs: { type: "button" }, on: { click: () => onSort(col.key) } },
+      col.label + arrow,
+    ),
   );
 }

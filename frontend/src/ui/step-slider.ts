@@ -18,20 +18,64 @@ export class StepSlider {
   ) {
     this.range = h("input", {
       class: "pc-slider pc-step-range",
-      attrs: { type: "range", min: 0, max: 0, step: 1, value: 0, "data-control": `${role}-step`, "aria-label": "Step" },
+      attrs: {
+        type: "range",
+        min: 0,
+        max: 0,
+        step: 1,
+        value: 0,
+        "data-control": `${role}-step`,
+        "aria-label": "Step",
+      },
       on: { input: () => this.pick(Number(this.range.value)) },
     });
-    this.label = h("span", { class: "pc-step-label", attrs: { "data-role": `${role}-step-label`, "aria-live": "polite" } });
+    this.label = h("span", {
+      class: "pc-step-label",
+      attrs: { "data-role": `${role}-step-label`, "aria-live": "polite" },
+    });
     const btn = (text: string, title: string, fn: () => void, role2: string) =>
-      h("button", { class: "pc-iconbtn", title, attrs: { type: "button", "data-role": role2 }, on: { click: fn } }, text);
-    this.prev = btn("‹", "Previous step", () => this.pick(Number(this.range.value) - 1), `${role}-step-prev`);
-    this.next = btn("›", "Next step", () => this.pick(Number(this.range.value) + 1), `${role}-step-next`);
+      h(
+        "button",
+        {
+          class: "pc-iconbtn",
+          title,
+          attrs: { type: "button", "data-role": role2 },
+          on: { click: fn },
+        },
+        text,
+      );
+    this.prev = btn(
+      "‹",
+      "Previous step",
+      () => this.pick(Number(this.range.value) - 1),
+      `${role}-step-prev`,
+    );
+    this.next = btn(
+      "›",
+      "Next step",
+      () => this.pick(Number(this.range.value) + 1),
+      `${role}-step-next`,
+    );
     this.latest = h(
       "button",
-      { class: "pc-linkbtn", title: "Show the latest step and follow new ones", attrs: { type: "button", "data-role": `${role}-step-latest` }, on: { click: () => this.onChange(null) } },
+      {
+        class: "pc-linkbtn",
+        title: "Show the latest step and follow new ones",
+        attrs: { type: "button", "data-role": `${role}-step-latest` },
+        on: { click: () => this.onChange(null) },
+      },
       "Latest",
     );
-    this.element = h("div", { class: "pc-step" }, h("span", { class: "pc-label-inline" }, "Step"), this.prev, this.range, this.next, this.label, this.latest);
+    this.element = h(
+      "div",
+      { class: "pc-step" },
+      h("span", { class: "pc-label-inline" }, "Step"),
+      this.prev,
+      this.range,
+      this.next,
+      this.label,
+      this.latest,
+    );
   }
 
   private pick(i: number): void {

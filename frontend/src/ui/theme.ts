@@ -5,7 +5,17 @@
 // one class, `pc-dark`, on its own <html>: styles.css switches its custom properties on that
 // class, and canvas code asks themeColors() each time it draws. Opened outside TensorBoard (no
 // reachable parent), the tab follows the OS's prefers-color-scheme instead.
-import { BLUE_RED, BLUES, DARK_BLUE_RED, DARK_BLUES, DARK_DIAGONAL_RGB, DARK_MISSING_RGB, DIAGONAL_RGB, MISSING_RGB, type Rgb } from "./color-scale";
+import {
+  BLUE_RED,
+  BLUES,
+  DARK_BLUE_RED,
+  DARK_BLUES,
+  DARK_DIAGONAL_RGB,
+  DARK_MISSING_RGB,
+  DIAGONAL_RGB,
+  MISSING_RGB,
+  type Rgb,
+} from "./color-scale";
 
 export type Theme = "light" | "dark";
 
@@ -113,7 +123,9 @@ export function parentBody(win: Window): HTMLElement | null {
 
 function prefersDark(win: Window): MediaQueryList | null {
   try {
-    return typeof win.matchMedia === "function" ? win.matchMedia("(prefers-color-scheme: dark)") : null;
+    return typeof win.matchMedia === "function"
+      ? win.matchMedia("(prefers-color-scheme: dark)")
+      : null;
   } catch {
     return null;
   }

@@ -4,7 +4,12 @@ import { h } from "./dom";
 const SVG = "http://www.w3.org/2000/svg";
 
 /** A short line sample with a dash pattern, as drawn in the chart. */
-export function dashSample(color: string, dash: readonly number[], width = 2, length = 28): SVGSVGElement {
+export function dashSample(
+  color: string,
+  dash: readonly number[],
+  width = 2,
+  length = 28,
+): SVGSVGElement {
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("width", String(length));
   svg.setAttribute("height", "10");
@@ -29,7 +34,8 @@ export function swatch(color: string): HTMLSpanElement {
 }
 
 /** `bySeries`: "series label: count" per series with any (the badge's title names them). */
-const perSeries = (bySeries: readonly string[]) => (bySeries.length ? ` (${bySeries.join(", ")})` : "");
+const perSeries = (bySeries: readonly string[]) =>
+  bySeries.length ? ` (${bySeries.join(", ")})` : "";
 
 export function nonfiniteBadge(count: number, bySeries: readonly string[] = []): HTMLSpanElement {
   return h(
@@ -43,7 +49,10 @@ export function nonfiniteBadge(count: number, bySeries: readonly string[] = []):
   );
 }
 
-export function nonfiniteOutputsBadge(count: number, bySeries: readonly string[] = []): HTMLSpanElement {
+export function nonfiniteOutputsBadge(
+  count: number,
+  bySeries: readonly string[] = [],
+): HTMLSpanElement {
   return h(
     "span",
     {
@@ -79,7 +88,11 @@ export function segmented<T extends string>(
       o.label,
     ),
   );
-  const el = h("div", { class: "pc-seg", attrs: { role: "group", "aria-label": name, "data-control": name } }, ...buttons);
+  const el = h(
+    "div",
+    { class: "pc-seg", attrs: { role: "group", "aria-label": name, "data-control": name } },
+    ...buttons,
+  );
   return {
     el,
     set(v, disabled) {
@@ -95,5 +108,10 @@ export function segmented<T extends string>(
 
 /** A labelled group of controls in a settings section. */
 export function field(label: string | null, ...controls: Node[]): HTMLElement {
-  return h("div", { class: "pc-field" }, label ? h("span", { class: "pc-label" }, label) : null, ...controls);
+  return h(
+    "div",
+    { class: "pc-field" },
+    label ? h("span", { class: "pc-label" }, label) : null,
+    ...controls,
+  );
 }
