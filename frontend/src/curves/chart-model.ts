@@ -260,11 +260,6 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
   };
 }
 
-/** Overall x extent of a model (for "is this zoom the full range?"). */
-export function xExtent(m: ChartModel): [number, number] | null {
-  return m.xs.length ? [m.xs[0], m.xs[m.xs.length - 1]] : null;
-}
-
 export interface HoverHit {
   /** index into model.lines */
   line: number;

@@ -52,14 +52,12 @@ export function greyFor(numLines: number, theme: Theme = "light"): string {
             : 0.03;
   return `rgba(${themeColors(theme).fadedLine}, ${alpha})`;
 }
-export const MEAN_COLOR = "rgba(0, 0, 0, 0.87)";
 /** The mean line in a theme (near-black on light, near-white on dark). */
 export function meanColor(theme: Theme = "light"): string {
   return themeColors(theme).meanLine;
 }
 /** The mean line's colour in DOM samples (legend, tooltip): follows the theme by itself. */
 export const MEAN_COLOR_CSS = "var(--pc-mean-line)";
-export const ACCENT = "#f57c00";
 
 export function classColor(index: number, numClasses: number, theme: Theme = "light"): string {
   if (numClasses <= CLASS_COLORS_10.length) return CLASS_COLORS_10[index % CLASS_COLORS_10.length];

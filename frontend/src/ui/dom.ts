@@ -56,10 +56,6 @@ export function setChildren(el: Element, ...children: Child[]): void {
   append(el, ...children);
 }
 
-export function text(s: string): Text {
-  return document.createTextNode(s);
-}
-
 /** `s` escaped for use inside a CSS attribute selector. */
 export function cssEscape(s: string): string {
   return typeof CSS !== "undefined" && CSS.escape ? CSS.escape(s) : s.replace(/["\\]/g, "\\$&");
