@@ -308,12 +308,10 @@ describe("class sets", () => {
   it("never mixes series of other class sets; the picker switches between them", async () => {
     const { api, chart } = await mount(multiHeadApi());
     expect($("[data-role=groups]")!.hidden).toBe(false);
-    const options = [...$<HTMLSelectElement>("[data-control=group]")!.options].map(
-      (o) => o.textContent,
-    );
-    expect(options).toEqual([
-      "4 classes: cat, dog, bird, fish",
-      "aux · binary · 2 classes: no, yes",
+    const options = $$("[data-control=group] [data-role=group-option]");
+    expect(options.map((o) => [o.title, o.getAttribute("aria-checked")])).toEqual([
+      ["4 classes: cat, dog, bird, fish (2 runs)", "true"],
+      ["aux · binary · 2 classes: no, yes (2 runs)", "false"],
     ]);
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(CLASSES);
     expect(
@@ -325,9 +323,7 @@ describe("class sets", () => {
       "curves:exp/train:perclass",
       "curves:exp/validation:perclass",
     ]);
-    const sel = $<HTMLSelectElement>("[data-control=group]")!;
-    sel.value = sel.options[1].value;
-    sel.dispatchEvent(new Event("change"));
+    options[1].click(); // one click
     await flush();
     (apps[0] as unknown as { view: { flush?: () => void } }).view.flush?.();
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual([
@@ -370,9 +366,7 @@ describe("class sets", () => {
       "no",
       "yes",
     ]);
-    expect($<HTMLSelectElement>("[data-control=group]")!.selectedOptions[0].textContent).toMatch(
-      /^aux · binary/,
-    );
+    expect($("[data-control=group] [aria-checked=true]")!.textContent).toMatch(/^aux · binary/);
     expect($("[data-role=title]")!.textContent).toContain("exp/validation · aux");
   });
 

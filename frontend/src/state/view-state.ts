@@ -94,6 +94,10 @@ export interface ViewState {
   group: string | null;
   /** series the user unticked (new series appear ticked, as runs in TensorBoard) */
   deselectedSeries: string[];
+  /** the series list's filter text */
+  seriesFilter: string;
+  /** the sidebar's settings section open; null = automatic (closed when the series list is long) */
+  settingsOpen: boolean | null;
   metric: MetricId;
   xAxis: XAxis;
   logScale: boolean;
@@ -141,6 +145,8 @@ export function defaultState(): ViewState {
     view: "curves",
     group: null,
     deselectedSeries: [],
+    seriesFilter: "",
+    settingsOpen: null,
     metric: "loss",
     xAxis: "step",
     logScale: false,
@@ -174,6 +180,15 @@ export function defaultState(): ViewState {
 export function effectiveWorstN(s: ViewState, numClasses: number): number {
   if (s.worstN !== null) return s.worstN;
   return numClasses > 10 ? 5 : 0;
+}
+
+/** Past this many rows in the series list the settings section starts closed (auto). */
+export const LONG_SERIES_LIST = 8;
+
+/** Whether the sidebar's settings section is open, with "auto" resolved for the series list's
+ * length: closed when the list is long, so that its rows stay in view. */
+export function effectiveSettingsOpen(s: ViewState, seriesRows: number): boolean {
+  return s.settingsOpen ?? seriesRows <= LONG_SERIES_LIST;
 }
 
 /** Lines or heatmap, with "auto" resolved for a class count. */
