@@ -207,15 +207,34 @@ describe("the Per-Class tab", () => {
     expect(tip.hidden).toBe(true);
   });
 
-  it("highlights the worst N classes of the rank run", async () => {
+  it("highlights the worst N classes, over the runs shown or in one run", async () => {
     const { app, chart } = await mount();
     const n = $<HTMLInputElement>("[data-control=worst-n]")!;
     expect(n.value).toBe("0"); // automatic: off at 4 classes
     n.value = "1";
     n.dispatchEvent(new Event("change"));
     flushView(app);
-    // rank run defaults to the validation run; cat has the highest latest validation loss
-    expect($<HTMLSelectElement>("[data-control=rank-run]")!.value).toBe("validation");
+    // ranked by the mean of the runs shown, unless one is picked
+    const rank = $<HTMLSelectElement>("[data-control=rank-run]")!;
+    expect([...rank.options].map((o) => [o.value, o.textContent])).toEqual([
+      ["", "mean of the runs shown"],
+      ["train", "in train"],
+      ["validation", "in validation"],
+    ]);
+    expect(rank.value).toBe("");
+    expect($("[data-role=legend-worst]")!.textContent).toMatch(
+      /^Worst 1 by latest loss, mean of the 2 runs shown:/,
+    );
+    expect($("[data-role=class-value-heading]")!.textContent).toBe(
+      "latest loss, mean of the 2 runs shown",
+    );
+    rank.value = "validation";
+    rank.dispatchEvent(new Event("change"));
+    flushView(app);
+    // cat has the highest latest validation loss
+    expect($("[data-role=legend-worst]")!.textContent).toMatch(
+      /^Worst 1 by latest loss in validation:/,
+    );
     const worst = $$("[data-role=worst]").map((e) => e.textContent);
     expect(worst.length).toBe(1);
     expect(worst[0]).toContain("cat");
@@ -448,6 +467,37 @@ describe("the Per-Class tab", () => {
     expect($$("[data-role=legend] .pc-legend-item[data-run]").map((e) => e.dataset.run)).toEqual(
       runs.filter((r) => r.endsWith("/validation")).sort(),
     );
+  });
+
+  it("says why a ticked series that keeps samples alone draws no lines", async () => {
+    const names = ["a", "b"];
+    const info = (kinds: string[]) => ({
+      kinds,
+      task: "multiclass",
+      class_names: names,
+      num_classes: 2,
+      loss: "",
+    });
+    const api = new FakeApi(
+      { "exp/train": { perclass: info(["stats"]) }, "exp/kept": { perclass: info(["samples"]) } },
+      { "exp/train": synthCurves(2, 3, names) },
+    );
+    const { app } = await mount(api);
+    const note = $("[data-role=samples-only-note]")!;
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toBe(
+      "exp/kept keeps misclassified samples but no per-class stats, so no lines here: see the Confusion tab.",
+    );
+    expect($("[data-series-row] [data-role=samples-only]")!.textContent).toBe("samples");
+    // alone, it says so instead of "no run selected"
+    app.setState({ deselectedSeries: ["exp/train"] });
+    await flush();
+    flushView(app);
+    expect($("[data-role=message]")!.textContent).toMatch(/^exp\/kept keeps misclassified samples/);
+    app.setState({ deselectedSeries: ["exp/kept"] });
+    await flush();
+    flushView(app);
+    expect(note.hidden).toBe(true);
   });
 
   it("says so when no run is ticked", async () => {

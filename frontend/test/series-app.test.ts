@@ -140,7 +140,7 @@ describe("series are (run, name) pairs", () => {
       classLines: 8,
       meanDashes: [false, true],
       meanLabels: ["mean · train", "mean · validation"],
-      rankedBy: "exp/validation",
+      rankedBy: "mean of the runs shown",
       groupsShown: false,
       curvesCalls: ["curves:exp/train:perclass", "curves:exp/validation:perclass"],
     });
@@ -154,7 +154,7 @@ describe("series are (run, name) pairs", () => {
       classLines: 8,
       meanDashes: [false, true],
       meanLabels: ["mean · train", "mean · validation"],
-      rankedBy: "exp · validation",
+      rankedBy: "mean of the runs shown",
       groupsShown: false,
       curvesCalls: ["curves:exp:train", "curves:exp:validation"],
     });

@@ -105,12 +105,32 @@ describe("what the tab shows", () => {
     ).toEqual(["curves", "curves", "confusion", "confusion", "report"]);
   });
 
-  it("the worst classes by their latest value in the ranking series, and their colours", () => {
-    const d = deriveTab(input({ worstN: 2 }));
-    // synthCurves: loss of class c at step s = (c + 1) / (s + 1): the last classes are the worst
-    expect(d.rankSeries).toBe("exp/validation");
-    expect(d.latest).toEqual([1 / 5, 2 / 5, 3 / 5, 4 / 5]);
+  it("the worst classes by their latest value, mean over the series shown, and their colours", () => {
+    // synthCurves: loss of class c at step s = (c + 1) / (s + 1): the last classes are the worst;
+    // the train series ends two steps later, lower
+    const d = deriveTab(
+      input(
+        { worstN: 2 },
+        {
+          "exp/train": synthCurves(4, 7, CLASSES),
+          "exp/validation": synthCurves(4, 5, CLASSES),
+        },
+      ),
+    );
+    expect(d.rankSeries).toBeNull();
+    expect(d.rankText).toBe("mean of the 2 runs shown");
+    const mean = (c: number) => ((c + 1) / 7 + (c + 1) / 5) / 2;
+    expect(d.latest.map((v) => v!.toFixed(6))).toEqual([0, 1, 2, 3].map((c) => mean(c).toFixed(6)));
     expect(d.worst).toEqual([3, 2]);
+    // one series picked to rank; the one-series views rank by their series
+    const picked = deriveTab(input({ worstN: 2, rankSeries: "exp/validation" }));
+    expect([picked.rankSeries, picked.rankText]).toEqual(["exp/validation", "in exp/validation"]);
+    expect(picked.latest).toEqual([1 / 5, 2 / 5, 3 / 5, 4 / 5]);
+    const gone = deriveTab(input({ rankSeries: "exp/gone" }));
+    expect([gone.rankSeries, gone.rankText]).toEqual([null, "mean of the 2 runs shown"]);
+    const heat = deriveTab(input({ curvesMode: "heatmap", series: "exp/train" }));
+    expect([heat.rankSeries, heat.rankText]).toEqual(["exp/train", "in exp/train"]);
+    expect(d.classColors).toHaveLength(4);
     expect(d.classColors).toHaveLength(4);
     const acc = deriveTab(
       input({ worstN: 1, metric: "accuracy", classes: { mode: "exclude", names: ["fish"] } }),
@@ -166,6 +186,9 @@ describe("what the toolbar and the sidebar say", () => {
 
   it("the title names the view, then the class set or the series shown", () => {
     expect(tabTitle(deriveTab(input()))).toEqual({ main: "Per-class loss", sub: " · 4 classes" });
+    // the class count says how many the selection on the left shows
+    const some = deriveTab(input({ classes: { mode: "include", names: ["cat", "dog"] } }));
+    expect(tabTitle(some).sub).toBe(" · 4 classes · 2 shown");
     expect(tabTitle(deriveTab(input({ view: "report" })))).toEqual({
       main: "Per-class report",
       sub: " · exp/validation · 4 classes",
@@ -251,7 +274,8 @@ describe("what the toolbar and the sidebar say", () => {
     ]);
     expect(all.rows[0].swatch).toBe("var(--pc-faded-swatch)");
     expect(all.rows[3].swatch).toBe(d.classColors[3]);
-    expect(all.valueTitle).toBe("latest loss in exp/validation");
+    expect(all.valueTitle).toBe("latest loss, mean of the 2 runs shown");
+    expect(all.valueHeading).toBe("latest loss, mean of the 2 runs shown");
     const filtered = classRows(d, "i", "run");
     expect(filtered.count).toBe("4 of 4 shown · 2 match");
     expect(filtered.rows.map((r) => r.name)).toEqual(["bird", "fish"]);

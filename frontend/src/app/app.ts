@@ -7,7 +7,7 @@ import { currentTheme } from "../ui/theme";
 import type { Api } from "../data/api";
 import type { Skip } from "../data/types";
 import { DEFAULT_NAME } from "../state/series-key";
-import { groupId, seriesLabel } from "../data/series";
+import { groupId } from "../data/series";
 import { reportingSkipped, SkippedLog, type SkipSource } from "../data/skipped";
 import { effectiveSettingsOpen, type ViewState } from "../state/view-state";
 import { loadState, saveState, type KeyValueStore } from "../state/saved-state";
@@ -353,7 +353,6 @@ export class App {
   }
 
   private viewContext(d: TabModel): ViewContext {
-    const rank = d.rankSeries !== null ? d.series.find((x) => x.key === d.rankSeries) : undefined;
     return {
       state: this.state,
       api: this.api,
@@ -372,7 +371,7 @@ export class App {
       worst: d.worst,
       classColors: d.classColors,
       latest: d.latest,
-      rankLabel: rank ? seriesLabel(rank) : null,
+      rankLabel: d.rankText,
       seriesColors: d.seriesColors,
       seriesDashes: d.seriesDashes,
       setState: (patch, opts) => this.setState(patch, opts),

@@ -3,17 +3,18 @@
 import {
   groupLabel,
   groupTitle,
+  hasCurves,
   seriesLabel,
   splitOfSeries,
   type Series,
   type SeriesGroup,
 } from "../data/series";
 import type { ClassFlag } from "../data/facts";
-import type { RunCurves } from "../data/types";
 import { matchesFilter } from "../state/selection";
 import type { ColorBy } from "../state/view-state";
 import { DASHES, type DashStyle } from "../ui/colors";
-import { hasConfusion, hasCurves, tabDef, tabOf, type ActiveView } from "./tabs";
+import { rankPhrase } from "../curves/ranking";
+import { hasConfusion, tabDef, tabOf, type ActiveView } from "./tabs";
 
 /** A series' swatch when it has no colour of its own. */
 const NO_COLOR = "#425066";
@@ -220,6 +221,8 @@ export interface ClassRows {
   empty: string;
   /** what a value is (the rows' value title) */
   valueTitle: string;
+  /** the heading over the values (null: no class has one) */
+  valueHeading: string | null;
 }
 
 export function classRows(
@@ -231,8 +234,7 @@ export function classRows(
     flags: ReadonlyMap<string, ClassFlag>;
     classColors: readonly string[];
     metric: { label: string; format(v: number): string };
-    loaded: readonly RunCurves[];
-    rankSeries: string | null;
+    rankText: string | null;
   },
   query: string,
   colorBy: ColorBy,
@@ -241,7 +243,6 @@ export function classRows(
   const shown = d.classNames.map((n, i) => ({ n, i })).filter(({ n }) => matchesFilter(n, query));
   const numSelected = d.selected.filter(Boolean).length;
   const worstRank = new Map(d.worst.map((g, r) => [g, r]));
-  const rankLabel = d.loaded.find((rc) => rc.key === d.rankSeries)?.label ?? d.rankSeries;
   return {
     count:
       `${numSelected} of ${d.classNames.length} shown` +
@@ -265,6 +266,9 @@ export function classRows(
       };
     }),
     empty: d.classNames.length ? "No class matches the filter." : "No classes yet.",
-    valueTitle: `latest ${metric.label.toLowerCase()} in ${rankLabel}`,
+    valueTitle: d.rankText ? rankPhrase(metric, d.rankText) : "",
+    valueHeading: d.latest.some((v) => v !== null)
+      ? `latest ${metric.label.toLowerCase()}${d.rankText ? `, ${d.rankText.replace(/^in /, "")}` : ""}`
+      : null,
   };
 }

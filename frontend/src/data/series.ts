@@ -10,6 +10,9 @@ import { DEFAULT_NAME, seriesKey } from "../state/series-key";
 
 export type Split = "train" | "validation" | "test";
 
+/** A series has curves when it logged per-class stats (it may keep samples alone). */
+export const hasCurves = (info: TagInfo | undefined) => !!info?.kinds.includes("stats");
+
 /** The split a run name (or a writer's name) ends with, by the Keras convention (`exp1/train`,
  * `exp1/validation`). */
 export function splitOf(run: string): Split | null {

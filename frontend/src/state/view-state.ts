@@ -102,9 +102,9 @@ export interface ViewState {
   xAxis: XAxis;
   logScale: boolean;
   smoothing: number;
-  /** how many worst classes to colour; null = automatic (0 up to 10 classes, else 5) */
+  /** how many worst classes to colour; null = automatic (autoWorstN) */
   worstN: number | null;
-  /** series whose latest values rank the classes; null = automatic (a validation series) */
+  /** series whose latest values rank the classes; null = the mean over the series shown */
   rankSeries: string | null;
   colorBy: ColorBy;
   classFilter: string;
@@ -176,10 +176,15 @@ export function defaultState(): ViewState {
   };
 }
 
+/** How many worst classes the tab highlights by default: none of a handful (every line stays
+ * in colour), 3 of 6 to 10 (the few that lag stand out from the greyed rest), 5 of more. */
+export function autoWorstN(numClasses: number): number {
+  return numClasses > 10 ? 5 : numClasses >= 6 ? 3 : 0;
+}
+
 /** The worst-N count actually used. */
 export function effectiveWorstN(s: ViewState, numClasses: number): number {
-  if (s.worstN !== null) return s.worstN;
-  return numClasses > 10 ? 5 : 0;
+  return s.worstN ?? autoWorstN(numClasses);
 }
 
 /** Past this many rows in the series list the settings section starts closed (auto). */
