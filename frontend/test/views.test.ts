@@ -173,7 +173,18 @@ describe("the Confusion view", () => {
     const changes = $$("[data-role=changes] [data-role=change]");
     expect(changes.length).toBeGreaterThan(0);
     expect(changes[0].textContent).toMatch(/→.*\+\d/);
-    expect($("[data-role=cm-legend]")!.textContent).toContain("Δ count");
+    expect($("[data-role=cm-legend]")!.textContent).toContain(
+      "better (more correct, fewer mistakes)",
+    );
+    // each change says whether it is better or worse: more on the diagonal, fewer off it
+    for (const row of changes) {
+      const delta = row.querySelector<HTMLElement>(".pc-delta")!;
+      const gain = delta.textContent!.startsWith("+");
+      const onDiagonal = row.dataset.true === row.dataset.pred;
+      const better = onDiagonal ? gain : !gain;
+      expect(delta.className).toContain(better ? "pc-better" : "pc-worse");
+      expect(delta.title).toMatch(better ? /better$/ : /worse$/);
+    }
     cmView(app).hoverClasses(3, 3);
     expect($("[data-role=tooltip-delta]")!.textContent).toContain("since validation @ 0");
     // the normalisations do not apply to a diff of counts
@@ -183,17 +194,28 @@ describe("the Confusion view", () => {
     expect($<HTMLSelectElement>("[data-control=compare-step]")!.value).toBe("0");
   });
 
-  it("compares with another run's step, listed by the steps route", async () => {
-    const { app, api } = await mount();
+  it("compares with another run at the same step by default, listed by the steps route", async () => {
+    const { api } = await mount();
     await openTab("confusion");
-    app.setState({ diff: { on: true, baseSeries: "train", baseStep: null } });
+    $<HTMLInputElement>("[data-control=compare]")!.click();
+    await flush();
+    // picking the other run keeps no step of this one: both at step 7, the shown step
+    const run = $<HTMLSelectElement>("[data-control=compare-run]")!;
+    run.value = "train";
+    run.dispatchEvent(new Event("change"));
     await flush();
     expect(api.calls).toContain("steps:train:perclass:confusion");
     expect(api.calls.some((c) => c.startsWith("pairs:train:"))).toBe(false);
-    expect(api.calls).toContain("diff:validation:perclass:7:train:0");
-    expect(
-      [...$<HTMLSelectElement>("[data-control=compare-step]")!.options].map((o) => o.value),
-    ).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
+    expect(api.calls).toContain("diff:validation:perclass:7:train:7");
+    expect(api.calls).not.toContain("diff:validation:perclass:7:train:0");
+    const step = $<HTMLSelectElement>("[data-control=compare-step]")!;
+    expect([...step.options].map((o) => o.value)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
+    expect(step.value).toBe("7");
+    // a step picked by hand stays
+    step.value = "2";
+    step.dispatchEvent(new Event("change"));
+    await flush();
+    expect(api.calls).toContain("diff:validation:perclass:7:train:2");
   });
 
   it("shows the server's refusal of a diff, never a picture", async () => {

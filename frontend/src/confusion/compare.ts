@@ -37,13 +37,26 @@ export function otherNamesNote(
   };
 }
 
-/** The steps the base step picker offers, the one picked first (the user's, else the first),
- * and the picked step again when the base run does not have it. */
+/** The step compared with when the user picked none: in the matrix's own run, its first step
+ * (what changed since the start); in another run, the step shown if that run has it (the two
+ * runs at the same point of training), else that run's latest. Undefined without steps. */
+export function defaultBaseStep(
+  steps: readonly number[],
+  shownStep: number,
+  sameRun: boolean,
+): number | undefined {
+  if (sameRun) return steps[0];
+  return steps.includes(shownStep) ? shownStep : steps[steps.length - 1];
+}
+
+/** The steps the base step picker offers, the one picked first (the user's, else `fallback`:
+ * defaultBaseStep), and the picked step again when the base run does not have it. */
 export function baseStepOptions(
   steps: readonly number[],
   picked: number | null,
+  fallback: number | undefined = steps[0],
 ): { step: number; label: string; selected: boolean }[] {
-  const baseStep = picked ?? steps[0];
+  const baseStep = picked ?? fallback;
   const out = steps.map((st) => ({ step: st, label: String(st), selected: st === baseStep }));
   if (baseStep !== undefined && !steps.includes(baseStep))
     out.push({ step: baseStep, label: `${baseStep} (not in run)`, selected: true });

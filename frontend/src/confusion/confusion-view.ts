@@ -34,7 +34,14 @@ import {
   zoomText,
   type MatrixLook,
 } from "./matrix-display";
-import { baseRunOf, baseStepOptions, diffBases, diffLabels, otherNamesNote } from "./compare";
+import {
+  baseRunOf,
+  baseStepOptions,
+  defaultBaseStep,
+  diffBases,
+  diffLabels,
+  otherNamesNote,
+} from "./compare";
 import { MatrixPanel } from "./matrix-panel";
 import { SidePanel } from "./side-panel";
 import { LabelTable } from "./label-table";
@@ -210,7 +217,11 @@ export class ConfusionView implements View {
       bases,
       run: ctx.run,
       baseRun,
-      baseSteps: baseStepOptions(steps, ctx.state.diff.baseStep),
+      baseSteps: baseStepOptions(
+        steps,
+        ctx.state.diff.baseStep,
+        cm ? defaultBaseStep(steps, cm.step, baseRun === ctx.run) : steps[0],
+      ),
       otherNames: otherNamesNote(ctx.group, ctx.name),
     });
   }

@@ -8,6 +8,7 @@ import type { ConfusionData, DiffData, PairsResponse } from "../data/types";
 import { cacheKey, keyStartsWith } from "../lib/keys";
 import type { ViewState } from "../state/view-state";
 import { ConfusionModel, PAIRS_LIMIT } from "./matrix";
+import { defaultBaseStep } from "./compare";
 
 export class MatrixData {
   readonly cm = new Keyed<ConfusionData>();
@@ -142,7 +143,7 @@ export class MatrixData {
       steps = this.baseStepsOf(baseRun, name);
     }
     if (!steps) return;
-    const baseStep = s.diff.baseStep ?? steps[0];
+    const baseStep = s.diff.baseStep ?? defaultBaseStep(steps, cm.step, baseRun === run);
     if (baseStep !== undefined) {
       this.diff.load(
         cacheKey(run, name, cm.step, baseRun, baseStep, refresh),

@@ -215,12 +215,11 @@ export class MatrixSettings {
     this.compareNote.hidden = !x.otherNames;
     setChildren(
       this.baseStepSelect,
-      ...x.baseSteps.map((b) => {
-        const o = h("option", { attrs: { value: b.step } }, b.label);
-        o.selected = b.selected;
-        return o;
-      }),
+      ...x.baseSteps.map((b) => h("option", { attrs: { value: b.step } }, b.label)),
     );
+    // the value, not each option's flag: an option flagged before it is in the list can lose it
+    const picked = x.baseSteps.find((b) => b.selected);
+    if (picked) this.baseStepSelect.value = String(picked.step);
   }
 
   /** A multilabel run has no matrix to set: a note instead. */

@@ -63,7 +63,8 @@ export interface DiffState {
   on: boolean;
   /** series (key) to compare with, of the same name; null = the matrix's own series */
   baseSeries: string | null;
-  /** step to compare with; null = the base series' first step */
+  /** step to compare with; null = automatic (compare.ts defaultBaseStep: the first step of the
+   * matrix's own series; of another series the step shown, else its latest) */
   baseStep: number | null;
 }
 
