@@ -83,6 +83,9 @@ export class ConfusionView implements View {
   private drawnKey = "";
   private showingDiff = false;
   private pinned: [number, number] | null = null;
+  /** the cell just clicked: its tooltip stays hidden until the pointer leaves it (the gallery
+   * opens beside it and the tooltip would cover the matrix's axis) */
+  private clickedCell: string | null = null;
 
   constructor(opts: ConfusionViewOptions = {}) {
     this.data = new MatrixData(opts.debounceMs ?? 80);
@@ -476,10 +479,12 @@ export class ConfusionView implements View {
     return true;
   }
 
-  /** Opens the gallery on a scope (keeping the sort the user chose last). */
+  /** Opens the gallery on a scope (keeping the sort the user chose last); its samples take the
+   * keyboard focus once shown. */
   openGallery(scope: GalleryScope, patch: Partial<ViewState> = {}): void {
     const ctx = this.ctx;
     if (!ctx) return;
+    this.gallery.focusWhenShown();
     const sort = ctx.state.gallery?.sort ?? "score";
     ctx.setState({ ...patch, gallery: { scope, sort, selected: null, large: false } });
   }
@@ -578,6 +583,8 @@ export class ConfusionView implements View {
     const j = this.order[c];
     if (i === undefined || j === undefined) return;
     this.pinned = [r, c];
+    this.clickedCell = `${r},${c}`;
+    this.matrix.hideTooltip();
     this.openGallery(i === j ? { kind: "class", true: i } : { kind: "cell", true: i, pred: j }, {
       focus: cm.class_names[i],
     });
@@ -605,7 +612,9 @@ export class ConfusionView implements View {
     const model = this.data.currentModel;
     const i = hit ? this.order[hit.r] : undefined;
     const j = hit ? this.order[hit.c] : undefined;
-    if (!hit || !ctx || !cm || !model || i === undefined || j === undefined) {
+    const cell = hit ? `${hit.r},${hit.c}` : null;
+    if (cell !== this.clickedCell) this.clickedCell = null;
+    if (!hit || !ctx || !cm || !model || i === undefined || j === undefined || this.clickedCell) {
       this.matrix.hideTooltip();
       return;
     }
