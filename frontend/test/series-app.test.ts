@@ -178,6 +178,9 @@ describe("series are (run, name) pairs", () => {
     expect($("[data-role=report-csv]")!.getAttribute("href")).toBe(
       "report?run=exp&name=train&step=7&format=csv",
     );
+    expect($("[data-role=report-csv]")!.getAttribute("download")).toBe(
+      "report_exp_train_step7.csv",
+    );
     const token = parseHash(win.location.hash).params.get(LINK_KEY)!;
     expect(decodeLink(token, defaultState())).toMatchObject({
       view: "report",

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "../src/app/app";
 import { STORAGE_KEY } from "../src/state/saved-state";
-import { parseConfusion } from "../src/data/answers";
+import { parseConfusion, parseReport } from "../src/data/answers";
 import { decodeLink, encodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
 import { defaultState } from "../src/state/view-state";
 import type { ConfusionView } from "../src/confusion/confusion-view";
@@ -402,7 +402,36 @@ describe("the Report view", () => {
     );
     const csv = $<HTMLAnchorElement>("[data-role=report-csv]")!;
     expect(csv.getAttribute("href")).toBe("report?run=validation&name=perclass&step=7&format=csv");
-    expect(csv.hasAttribute("download")).toBe(true);
+    expect(csv.getAttribute("download")).toBe("report_validation_perclass_step7.csv");
+  });
+
+  it("counts a multilabel run's samples once and its labels' positives apart", async () => {
+    const labels = ["even", "at least five", "round"];
+    const info = {
+      kinds: ["stats", "confusion"],
+      task: "multilabel",
+      class_names: labels,
+      num_classes: 3,
+      loss: "",
+    };
+    const api = new FakeApi({ ml: { perclass: info } }, { ml: synthCurves(3, 3, labels) });
+    const raw = {
+      ...(fixture("report_validation.json") as object),
+      class_names: labels,
+      support: [200, 224, 200],
+      macro: { precision: 0.9, recall: 0.88, f1: 0.89, support: 624 },
+      weighted: { precision: 0.9, recall: 0.88, f1: 0.89, support: 624 },
+      accuracy: 0.891,
+      samples: 450,
+    };
+    api.reportData = { ml: parseReport(raw) };
+    await mount(api);
+    await openTab("report");
+    const text = (role: string) => $(`[data-role=${role}]`)!.textContent;
+    expect(text("report-accuracy")).toBe("Label accuracy0.891");
+    expect(text("report-support")).toBe("Samples450");
+    expect(text("report-positives")).toBe("Positives624");
+    expect($("[data-role=report] th[data-sort=support]")!.textContent).toContain("Positives");
   });
 
   it("shares the step with the matrix and shows route errors", async () => {
@@ -463,6 +492,21 @@ describe("the class-by-step heatmap", () => {
     await flush();
     expect(app.state.curvesMode).toBe("lines");
     expect($("[data-view=curves]")).not.toBeNull();
+  });
+
+  it("says in its legend what a cell without a value is", async () => {
+    const api = bigApi();
+    const val = api.curvesData["exp/validation"];
+    // class 3 had no samples at step 4: no loss there
+    val.loss = val.loss.map((row, s) => row.map((v, c) => (s === 4 && c === 3 ? null : v)));
+    await mount(api);
+    expect($("[data-role=heat-legend]")!.textContent).toContain(
+      "no value (no samples at that step)",
+    );
+    const full = bigApi();
+    document.body.replaceChildren();
+    await mount(full);
+    expect($("[data-role=heat-legend]")!.textContent).not.toContain("no value");
   });
 
   it("sorts by final value worst first, reversible", async () => {

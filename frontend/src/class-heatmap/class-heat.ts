@@ -13,6 +13,15 @@ export interface ClassHeat {
   steps: number;
   min: number;
   max: number;
+  /** how many cells have no value (drawn in the scale's "missing" colour) */
+  missing: number;
+}
+
+/** What a cell without a value means for a metric, for the legend. */
+export function missingLabel(metricId: string): string {
+  if (metricId === "precision") return "no value (nothing predicted as the class)";
+  if (metricId === "f1") return "no value (no samples, nothing predicted)";
+  return "no value (no samples at that step)";
 }
 
 /** Transposes a [steps][classes] matrix into a classes x steps grid (optionally smoothed per class). */
@@ -21,6 +30,7 @@ export function classHeat(matrix: Matrix, numClasses: number, smoothing = 0): Cl
   const values = new Float32Array(numClasses * S).fill(NaN);
   let min = Infinity;
   let max = -Infinity;
+  let missing = numClasses * S;
   for (let c = 0; c < numClasses; c++) {
     let series: (number | null)[] = new Array(S);
     for (let s = 0; s < S; s++) {
@@ -32,6 +42,7 @@ export function classHeat(matrix: Matrix, numClasses: number, smoothing = 0): Cl
       const v = series[s];
       if (v === null) continue;
       values[c * S + s] = v;
+      missing--;
       if (v < min) min = v;
       if (v > max) max = v;
     }
@@ -40,7 +51,7 @@ export function classHeat(matrix: Matrix, numClasses: number, smoothing = 0): Cl
     min = 0;
     max = 1;
   }
-  return { values, classes: numClasses, steps: S, min, max };
+  return { values, classes: numClasses, steps: S, min, max, missing };
 }
 
 export interface ClassSummary {

@@ -47,6 +47,9 @@ import { SidePanel } from "./side-panel";
 import { LabelTable } from "./label-table";
 import { MatrixSettings } from "./matrix-settings";
 import { MatrixToolbar } from "./matrix-toolbar";
+import { composeMatrixPng, pngText } from "./matrix-png";
+import { seriesLabel } from "../data/series";
+import type { ColorScale } from "../ui/color-scale";
 
 /** How many cells a class search or a click on a pair zooms to. */
 export const FOCUS_SPAN = 21;
@@ -86,6 +89,9 @@ export class ConfusionView implements View {
   /** the cell just clicked: its tooltip stays hidden until the pointer leaves it (the gallery
    * opens beside it and the tooltip would cover the matrix's axis) */
   private clickedCell: string | null = null;
+  /** the colour scale and legend of the picture drawn: the PNG download draws them too */
+  private drawnLegend:
+    (ReturnType<typeof matrixLegend> & { scale: ColorScale; look: MatrixLook }) | null = null;
 
   constructor(opts: ConfusionViewOptions = {}) {
     this.data = new MatrixData(opts.debounceMs ?? 80);
@@ -337,6 +343,7 @@ export class ConfusionView implements View {
       this.matrix.heat.set(spec, s.cmZoom);
       const legend = matrixLegend(spec.scale, diff, diff ? diffLabels(diff, ctx.name) : null, look);
       this.matrix.legend.set(spec.scale, legend.title, legend.format, legend.extras);
+      this.drawnLegend = { scale: spec.scale, look, ...legend };
     }
     this.updateMarks();
     this.renderZoomInfo();
@@ -677,12 +684,41 @@ export class ConfusionView implements View {
     );
   }
 
+  /** The matrix as drawn, with a title (series, step, what the cells are) and its colour bar. */
+  pngCanvas(): HTMLCanvasElement | null {
+    const cm = this.data.cm.data;
+    const ctx = this.ctx;
+    const legend = this.drawnLegend;
+    if (!cm || !ctx || !legend) return null;
+    const diff = this.showingDiff ? this.data.diff.data : null;
+    const base = diff ? `${diffLabels(diff, ctx.name)[1]} @ ${diff.base_step}` : null;
+    const zoom = zoomText(this.matrix.heat.viewport, this.order.length);
+    const text = pngText({
+      series: seriesLabel({ run: cm.run, name: ctx.name }),
+      step: cm.step,
+      classes: this.order.length,
+      look: legend.look,
+      base,
+      zoom: zoom.full ? null : zoom.text,
+      legendTitle: legend.title,
+    });
+    return composeMatrixPng(
+      this.matrix.heat.canvas,
+      legend.scale,
+      legend.format,
+      legend.extras,
+      text,
+      themeColors(),
+    );
+  }
+
   private downloadPng(): void {
     const cm = this.data.cm.data;
-    if (!cm) return;
+    const cur = this.currentValues();
+    if (!cm || !cur) return;
     downloadCanvas(
-      this.matrix.heat.canvas,
-      `${safeFilename("confusion", cm.run, this.ctx?.name ?? "", `step${cm.step}`)}.png`,
+      this.pngCanvas() ?? this.matrix.heat.canvas,
+      `${safeFilename("confusion", cm.run, this.ctx?.name ?? "", `step${cm.step}`, cur.what)}.png`,
     );
   }
 

@@ -330,6 +330,7 @@ export function parseReport(raw: unknown): ReportResponse {
     macro: averages(raw.macro),
     weighted: averages(raw.weighted),
     accuracy: num(raw.accuracy),
+    samples: num(raw.samples),
     skipped: parseSkipped(raw.skipped),
   };
 }

@@ -137,7 +137,11 @@ export interface ReportResponse {
   loss: (number | null)[];
   macro: Averages;
   weighted: Averages;
+  /** share of correct predictions (multilabel: of correct yes/no decisions over all labels) */
   accuracy: number | null;
+  /** the samples counted at the step (null from an older plugin); multilabel: each sample
+   * once, however many labels it has (the support is per label: its positives) */
+  samples: number | null;
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
   skipped?: Skip[];
 }
