@@ -4,9 +4,10 @@ Event files store a step as a signed 64-bit integer; a value outside fails deep 
 A step at or below the previous one is worse: TensorBoard's default data server takes it as a
 restart of the run and drops every value written before from that step up (measured with
 tensorboard 2.21: steps 0-4, then 1, then 5 are served as [0, 1, 5], the later step 1 kept),
-while `--load_fast=false` keeps every value in the order written. Negative steps are refused
-(no training loop means one; they come from an uninitialised counter), and a step that does not
-go up is written with a warning that says what TensorBoard will show.
+while `--load_fast=false` hands every value to the plugin in the order written, and the plugin
+shows the last value written at each step (`plugin.series.last_write_per_step`). Negative steps
+are refused (no training loop means one; they come from an uninitialised counter), and a step
+that does not go up is written with a warning that says what the Per-Class tab will show.
 """
 
 from __future__ import annotations
@@ -55,16 +56,19 @@ class StepOrder:
             return None
         if step == last:
             return (
-                f"step {step} was already written to {tags}; TensorBoard's default data server "
-                "shows only the later one (with --load_fast=false both are kept, at the same "
-                "step). Call write() once per step, e.g. at the end of each epoch"
+                f"step {step} was already written to {tags}; the Per-Class tab shows only the "
+                "later one (so does TensorBoard's default data server; with --load_fast=false "
+                "TensorBoard's own dashboards keep both, at the same step). Call write() once "
+                "per step, e.g. at the end of each epoch"
             )
         return (
             f"step {step} is lower than step {last}, written before to {tags}. TensorBoard's "
             "default data server takes a step that is not above the previous one as a restart "
             f"of the run: it drops every value written before from step {step} up (here steps "
-            f"{step} to {last}) and shows the new ones (with --load_fast=false it keeps every "
-            "value, in the order written). The usual cause is a run resumed from a checkpoint "
+            f"{step} to {last}) and shows the new ones (with --load_fast=false the Per-Class "
+            "tab shows the last value written at each step: the new ones, and the earlier ones "
+            "above the new step until the run writes those steps again). The usual cause is a "
+            "run resumed from a checkpoint "
             "(or a step counter that restarts, e.g. the batch index within an epoch): pass the "
             "step the run had reached, e.g. the checkpoint's epoch + 1 or a global step, or "
             "write the resumed run to a new directory"

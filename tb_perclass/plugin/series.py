@@ -5,8 +5,10 @@ whole series per request would make the confusion route cost O(steps x nonzeros)
 each series is decoded once into compact arrays and reused until the data provider reports a
 newer last step or wall time for it (new data arriving while a run trains).
 
-Every step is checked as it is decoded (`validation`): a step that breaks the data contract is
-left out of the series and listed in its `skipped`, with the reason, and the others are served.
+Every series holds one value per step, in step order: the last one written at that step (see
+`last_write_per_step`). Every step is checked as it is decoded (`validation`): a step that breaks
+the data contract is left out of the series and listed in its `skipped`, with the reason, and the
+others are served.
 """
 
 from __future__ import annotations
@@ -25,15 +27,34 @@ from tb_perclass.metadata import PerClassMetadata
 from tb_perclass.plugin import validation
 
 
+def last_write_per_step(data: Sequence[Any]) -> list[Any]:
+    """The data points of a tag in step order, one per step: the last one written at that step.
+
+    The two loading paths differ in what they hand over when a run writes a step again or goes
+    back to a lower step (a run resumed from an earlier checkpoint). The data server keeps the last
+    value of a repeated step and takes a lower step as a restart, dropping the values above it;
+    the Python multiplexer (`--load_fast=false`) passes every value on, in file order. Without
+    this, that path would draw curves backwards and count a step twice. With it both paths agree
+    on a repeated step; after a restart the multiplexer path still shows the earlier values
+    above the restart step until the run writes those steps again. Blob sequences (samples)
+    arrive one per step on both paths already: the multiplexer keeps the first write there, as
+    its `read_blob` finds a blob by step.
+    """
+    if all(a.step < b.step for a, b in zip(data, data[1:])):
+        return list(data)  # the usual case, and always on the data server
+    latest = {int(datum.step): datum for datum in data}  # later writes replace earlier ones
+    return [latest[step] for step in sorted(latest)]
+
+
 def position_of(steps: np.ndarray, step: int | None) -> int | None:
-    """Index of `step` in a series' steps (the latest when None; the last write of a step
-    written twice), or None if the series has no such step."""
+    """Index of `step` in a series' steps (the latest when None), or None if the series has no
+    such step."""
     if len(steps) == 0:
         return None
     if step is None:
         return len(steps) - 1
     found = np.flatnonzero(steps == step)
-    return int(found[-1]) if len(found) else None
+    return int(found[0]) if len(found) else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +106,7 @@ class StatsSeries:
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
     ) -> "StatsSeries":
         num_classes = meta.num_classes
+        data = last_write_per_step(data)
         values, problems = validation.stats_table([d.numpy for d in data], num_classes)
         bad = [Skipped(int(data[i].step), metadata.KIND_STATS, problems[i]) for i in sorted(problems)]
         points = data
@@ -129,7 +151,7 @@ class ConfusionSeries:
         width = 4 if meta.task == metadata.TASK_MULTILABEL else meta.num_classes
         points, cells, bad = _checked(
             metadata.KIND_CONFUSION,
-            data,
+            last_write_per_step(data),
             lambda d: validation.confusion_cells(d.numpy, meta, width),
         )
         return cls(
@@ -215,7 +237,7 @@ class SamplesSeries:
                 raise validation.Malformed("samples record has no manifest (an empty blob sequence)")
             return tuple(ref.blob_key for ref in datum.values)
 
-        points, blob_keys, bad = _checked(metadata.KIND_SAMPLES, data, keys)
+        points, blob_keys, bad = _checked(metadata.KIND_SAMPLES, last_write_per_step(data), keys)
         return cls(
             meta=meta,
             steps=np.array([d.step for d in points], dtype=np.int64),
