@@ -130,11 +130,13 @@ def create_summary_metadata(
         raise ValueError(f"kind={kind!r} is not one of {KINDS}")
     if task not in TASKS:
         raise ValueError(f"task={task!r} is not one of {TASKS}")
+    class_names = [str(c) for c in class_names]
+    check_class_names(class_names, "class_names")
     content = {
         "version": PROTOCOL_VERSION,
         "kind": kind,
         "task": task,
-        "class_names": [str(c) for c in class_names],
+        "class_names": class_names,
         "loss": loss,
         **extra,
     }
@@ -185,19 +187,29 @@ def parse_plugin_content(content: bytes) -> PerClassMetadata:
 def _check_class_names(class_names: Any) -> None:
     if not isinstance(class_names, list) or not all(isinstance(c, str) for c in class_names):
         raise ValueError("plugin content's class_names is not a list of strings")
+    check_class_names(class_names, "plugin content")
+
+
+def check_class_names(class_names: Sequence[str], where: str) -> None:
+    """What a reader accepts as the classes of a summary: 1 to `MAX_CLASSES` unique strings of at
+    most `MAX_CLASS_NAME_LENGTH` characters. The writer, the summary builders and the reader all
+    check with this, so that nothing is written that the reader would refuse. Raises ValueError
+    naming `where` (the argument or the data checked)."""
     if not 1 <= len(class_names) <= MAX_CLASSES:
         raise ValueError(
-            f"plugin content has {len(class_names)} class names; a summary has 1 to {MAX_CLASSES}"
+            f"{where} has {len(class_names)} class names; a summary has 1 to {MAX_CLASSES}"
         )
     longest = max(class_names, key=len)
     if len(longest) > MAX_CLASS_NAME_LENGTH:
         raise ValueError(
-            f"plugin content has a class name of {len(longest)} characters (starting "
+            f"{where} has a class name of {len(longest)} characters (starting "
             f"{longest[:40]!r}); names have at most {MAX_CLASS_NAME_LENGTH}"
         )
     if len(set(class_names)) != len(class_names):
         repeated = collections.Counter(class_names).most_common(1)[0][0]
-        raise ValueError(f"plugin content's class_names has {repeated[:80]!r} more than once; names are unique")
+        raise ValueError(
+            f"{where} has the class name {repeated[:80]!r} more than once; names are unique"
+        )
 
 
 def _check_extra(kind: str, fields: Mapping[str, Any]) -> None:

@@ -339,7 +339,9 @@ class PerClassWriter:
                 mistake.content = media.downscale(image, self._max_image_side)
 
     def _new_spec(self, ops: arrays.ArrayOps, outputs: Any) -> batches.TaskSpec:
-        num_classes = self.num_classes or batches.infer_num_classes(ops, outputs, self._task)
+        num_classes = self.num_classes or check_num_classes(
+            batches.infer_num_classes(ops, outputs, self._task), "the outputs' width"
+        )
         if self._ignore_index is not None:
             batches.check_ignore_index(self._ignore_index, self._task, num_classes)
         return batches.TaskSpec(
@@ -582,9 +584,7 @@ def check_class_names(
     class_names: Sequence[str] | None, num_classes: int | None
 ) -> tuple[str, ...] | None:
     if num_classes is not None:
-        num_classes = operator.index(num_classes)
-        if num_classes < 2:
-            raise ValueError(f"num_classes={num_classes}; a classifier has at least 2 classes")
+        num_classes = check_num_classes(operator.index(num_classes), "num_classes")
     if class_names is None:
         return None if num_classes is None else tuple(str(i) for i in range(num_classes))
     if isinstance(class_names, (str, bytes)):
@@ -605,4 +605,17 @@ def check_class_names(
                 "names must be unique"
             )
         seen[class_name] = index
+    metadata.check_class_names(names, "class_names")  # what the reader accepts
     return names
+
+
+def check_num_classes(num_classes: int, source: str) -> int:
+    """A class count a summary can hold (`source` says where it came from)."""
+    if num_classes < 2:
+        raise ValueError(f"{source}={num_classes}; a classifier has at least 2 classes")
+    if num_classes > metadata.MAX_CLASSES:
+        raise ValueError(
+            f"{source}={num_classes}; a summary holds at most {metadata.MAX_CLASSES} classes "
+            "(what TensorBoard's Per-Class tab reads)"
+        )
+    return num_classes

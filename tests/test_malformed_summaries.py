@@ -307,7 +307,7 @@ def test_metadata_this_version_cannot_read_is_named(client):
     assert not {"no_classes", "same_names", "long_name", "csr", "number_names"} & set(tags)
     for run, problem in [
         ("no_classes", "plugin content has 0 class names; a summary has 1 to 1048576"),
-        ("same_names", "plugin content's class_names has 'a' more than once; names are unique"),
+        ("same_names", "plugin content has the class name 'a' more than once; names are unique"),
         ("long_name", "plugin content has a class name of 4097 characters"),
         ("csr", "plugin content has confusion encoding 'csr'"),
     ]:

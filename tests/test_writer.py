@@ -403,6 +403,36 @@ def test_summary_metadata_round_trip():
         summary.stats_pb("h", class_names=["x", "y"], **{**stats, "count": np.zeros(3)})
 
 
+def test_nothing_is_written_that_the_reader_refuses(logdir, monkeypatch):
+    """The reader refuses more than MAX_CLASSES class names, longer names than
+    MAX_CLASS_NAME_LENGTH and repeated names: the writer refuses them when it is made (or at
+    the first batch, for a class count taken from it), the summary builders when called."""
+    from tb_perclass import summary
+
+    long_name = "x" * (metadata.MAX_CLASS_NAME_LENGTH + 1)
+    with pytest.raises(ValueError, match="class name of 4097 characters.*at most 4096"):
+        PerClassWriter(logdir, class_names=[long_name, "b"])
+    monkeypatch.setattr(metadata, "MAX_CLASSES", 5)
+    with pytest.raises(ValueError, match="class_names has 6 class names; a summary has 1 to 5"):
+        PerClassWriter(logdir, class_names=list("abcdef"))
+    with pytest.raises(ValueError, match="num_classes=6; a summary holds at most 5 classes"):
+        PerClassWriter(logdir, num_classes=6)
+    with PerClassWriter(logdir) as writer:
+        with pytest.raises(ValueError, match="the outputs' width=6; a summary holds at most 5"):
+            writer.update(np.zeros((2, 6), np.float32), np.array([0, 1]))
+        assert writer.num_classes is None  # a refused first batch fixes nothing
+        writer.update(np.zeros((2, 5), np.float32), np.array([0, 4]))
+        assert writer.write(0).count.tolist() == [1, 0, 0, 0, 1]
+    rows = dict(loss=np.zeros(2), count=np.ones(2), correct=np.ones(2), nonfinite=np.zeros(2))
+    with pytest.raises(ValueError, match="class_names has the class name 'a' more than once"):
+        summary.stats_pb("h", class_names=["a", "a"], **rows)
+    with pytest.raises(ValueError, match="class name of 4097 characters"):
+        summary.confusion_pb("h", np.eye(2, dtype=np.int64), class_names=[long_name, "b"])
+    with pytest.raises(ValueError, match="class_names has 6 class names"):
+        summary.samples_pb("h", [], [], class_names=list("abcdef"), samples_per_cell=1,
+                           max_samples=1)  # fmt: skip
+
+
 def test_metadata_from_a_newer_version_is_refused_with_advice():
     content = b'{"version": 99, "kind": "stats", "task": "multiclass", "class_names": []}'
     with pytest.raises(ValueError, match="upgrade tb-perclass"):
