@@ -201,6 +201,36 @@ def test_diff_refuses_runs_with_other_classes(logdir, runs):
     assert status == 400 and "3 classes against 5" in body
 
 
+def test_diff_of_two_names_with_the_same_classes(logdir):
+    """Two series of one run (e.g. name='train' and name='validation' on one SummaryWriter):
+    base_name picks the other one (by default the same name)."""
+    run_dir = os.path.join(logdir, "one")
+    train = write_predictions(run_dir, 2, seed=1, name="train")
+    validation = write_predictions(run_dir, 2, seed=2, name="validation")
+    write_predictions(run_dir, 1, class_names=["a", "b"], name="other")
+    from sklearn.metrics import confusion_matrix
+
+    client = wsgi_client(logdir)
+    status, body, _ = get(client, "diff", run="one", name="train", base_run="one",
+                          base_name="validation", base_step=0)  # fmt: skip
+    assert status == 200 and (body["step"], body["base_step"]) == (1, 0)
+    assert body["base_name"] == "validation" and body["base_run"] == "one"
+    rebuilt = np.zeros((5, 5), dtype=np.int64)
+    rebuilt[body["rows"], body["cols"]] = body["deltas"]
+    after = confusion_matrix(*train[1], labels=range(5))
+    np.testing.assert_array_equal(rebuilt, after - confusion_matrix(*validation[0], labels=range(5)))
+    status, body, _ = get(client, "diff", run="one", name="train", base_run="one", step=1,
+                          base_step=0)  # fmt: skip
+    assert status == 200 and body["base_name"] == "train"
+    status, body, _ = get(client, "diff", run="one", name="train", base_run="one",
+                          base_name="other")  # fmt: skip
+    assert status == 400
+    assert "run 'one' name 'train' and run 'one' name 'other' have different classes" in body
+    status, body, _ = get(client, "diff", run="one", name="train", base_run="one",
+                          base_name="nope")  # fmt: skip
+    assert status == 404 and "name 'nope'" in body
+
+
 def test_clustered_order_puts_confused_classes_together(logdir):
     names = [f"c{i}" for i in range(8)]
     confused = {0: 5, 5: 0, 1: 7, 7: 1, 2: 6, 6: 2}  # three pairs that the model mixes up

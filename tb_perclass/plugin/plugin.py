@@ -7,7 +7,7 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   curves?run&name[&format=binary] per-class loss / count / accuracy / non-finite (and TP/FP/FN)
   confusion?run&name[&step]      one step's confusion counts (latest step by default)
   pairs?run&name[&step][&limit]  most-confused pairs and their counts over the steps
-  diff?run&name&step&base_run&base_step[&limit]   difference of two steps or runs
+  diff?run&name[&step]&base_run[&base_name][&base_step][&limit]   difference of two series or steps
   report?run&name[&step][&format=csv]             precision, recall, F1, support, loss
   order?run&name[&step]&by=cluster                classes ordered by confusion clusters
   samples?run&name[&step][&true][&pred][&label][&order=score|loss]   kept mistakes
@@ -135,6 +135,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             base_run=_required(request, "base_run"),
             base_step=_step(request, "base_step"),
             limit=_limit(request),
+            base_name=request.args.get("base_name") or None,
         )
         return _respond_json(request, body)
 

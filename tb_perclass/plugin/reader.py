@@ -225,12 +225,16 @@ class PerClassReader:
         base_run: str,
         base_step: int | None,
         limit: int,
+        base_name: str | None = None,
     ) -> dict[str, Any]:
-        """Counts of run@step minus base_run@base_step, nonzero cells only, and the cells that
-        changed most. Both runs must have the same task and classes."""
+        """Counts of (run, name)@step minus (base_run, base_name)@base_step, nonzero cells only,
+        and the cells that changed most. `base_name` defaults to `name`; both series must have
+        the same task and classes."""
+        base_name = name if base_name is None else base_name
         after = self._series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
-        before = self._series(ctx, experiment_id, base_run, name, metadata.KIND_CONFUSION)
-        _check_comparable(run, after.meta, base_run, before.meta)
+        before = self._series(ctx, experiment_id, base_run, base_name, metadata.KIND_CONFUSION)
+        label, base_label = _series_label(run, name, base_name), _series_label(base_run, base_name, name)
+        _check_comparable(label, after.meta, base_label, before.meta)
         a, b = _position(after, run, step), _position(before, base_run, base_step)
         cells = np.union1d(after.cells[a], before.cells[b])
         count_after, count_before = after.counts_of(a, cells), before.counts_of(b, cells)
@@ -246,6 +250,7 @@ class PerClassReader:
             "run": run,
             "step": int(after.steps[a]),
             "base_run": base_run,
+            "base_name": base_name,
             "base_step": int(before.steps[b]),
             "class_names": list(after.meta.class_names),
             "rows": rows,
@@ -253,8 +258,8 @@ class PerClassReader:
             "deltas": delta,
             "skipped": _listed(
                 after.skipped
-                if base_run == run
-                else _of_run(run, after.skipped) + _of_run(base_run, before.skipped)
+                if (base_run, base_name) == (run, name)
+                else _of_series(label, after.skipped) + _of_series(base_label, before.skipped)
             ),
             "changes": [
                 {"true": int(rows[i]), "pred": int(cols[i]), "before": int(count_before[i]),
@@ -525,9 +530,14 @@ def _listed(skipped: Iterable[Skipped]) -> list[dict[str, Any]]:
     return [entry.as_dict() for entry in skipped]
 
 
-def _of_run(run: str, skipped: Iterable[Skipped]) -> tuple[Skipped, ...]:
-    """`skipped` of one of two runs in an answer, the run named in each reason."""
-    return tuple(dataclasses.replace(s, reason=f"run {run!r}: {s.reason}") for s in skipped)
+def _series_label(run: str, name: str, other_name: str) -> str:
+    """How an answer about two series names one: by its run, and its name where they differ."""
+    return f"run {run!r}" if name == other_name else f"run {run!r} name {name!r}"
+
+
+def _of_series(label: str, skipped: Iterable[Skipped]) -> tuple[Skipped, ...]:
+    """`skipped` of one of two series in an answer, the series named in each reason."""
+    return tuple(dataclasses.replace(s, reason=f"{label}: {s.reason}") for s in skipped)
 
 
 def _position(series: ConfusionSeries, run: str, step: int | None) -> int:
@@ -561,12 +571,12 @@ def _missing(series: Any, run: str, step: int | None, what: str) -> str:
 
 
 def _check_comparable(
-    run: str, meta: metadata.PerClassMetadata, base_run: str, base: metadata.PerClassMetadata
+    label: str, meta: metadata.PerClassMetadata, base_label: str, base: metadata.PerClassMetadata
 ) -> None:
     if meta.task != base.task:
         raise errors.InvalidArgumentError(
-            f"run {run!r} is {meta.task} and run {base_run!r} is {base.task}; a diff needs two "
-            "runs of one task"
+            f"{label} is {meta.task} and {base_label} is {base.task}; a diff needs two "
+            "series of one task"
         )
     if meta.class_names != base.class_names:
         if meta.num_classes != base.num_classes:
@@ -575,7 +585,7 @@ def _check_comparable(
             i = next(i for i, (x, y) in enumerate(zip(meta.class_names, base.class_names)) if x != y)
             detail = f"class {i} is {meta.class_names[i]!r} in one and {base.class_names[i]!r} in the other"
         raise errors.InvalidArgumentError(
-            f"runs {run!r} and {base_run!r} have different classes ({detail}); a diff needs the "
+            f"{label} and {base_label} have different classes ({detail}); a diff needs the "
             "same classes in the same order"
         )
 
