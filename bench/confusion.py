@@ -23,8 +23,9 @@ import numpy as np
 from common import interleaved  # noqa: E402
 from helpers import ROUTE_PREFIX, TensorBoardProcess  # noqa: E402
 
-from tb_perclass import PerClassWriter, summary  # noqa: E402
-from tb_perclass.sinks import EventFileSink  # noqa: E402
+from tb_perclass import PerClassWriter  # noqa: E402
+from tb_perclass.format import summary  # noqa: E402
+from tb_perclass.logger.sinks import EventFileSink  # noqa: E402
 
 BATCH = 256
 

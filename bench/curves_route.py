@@ -28,8 +28,8 @@ from tensorboard.plugins.scalar import metadata as scalar_metadata
 from common import ROOT  # noqa: E402,F401  (puts tests/ on the path)
 from helpers import ROUTE_PREFIX, TensorBoardProcess  # noqa: E402
 
-from tb_perclass import summary  # noqa: E402
-from tb_perclass.sinks import EventFileSink  # noqa: E402
+from tb_perclass.format import summary  # noqa: E402
+from tb_perclass.logger.sinks import EventFileSink  # noqa: E402
 
 SCALARS = "/data/plugin/scalars/scalars"
 

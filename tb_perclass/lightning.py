@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 
 import lightning
 
-from tb_perclass.writer import PerClassWriter
+from tb_perclass import PerClassWriter
 
 
 class PerClassCallback(lightning.pytorch.Callback):

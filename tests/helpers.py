@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tb_perclass import metadata
+from tb_perclass.format import metadata
 
 ROUTE_PREFIX = f"/data/plugin/{metadata.PLUGIN_NAME}"
 

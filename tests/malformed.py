@@ -15,7 +15,8 @@ import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.util import tensor_util
 
-from tb_perclass import metadata, sinks, summary
+from tb_perclass.format import metadata, summary
+from tb_perclass.logger import sinks
 
 NAME = "perclass"
 

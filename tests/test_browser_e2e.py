@@ -262,7 +262,8 @@ def write_facts_runs(logdir, steps=4):
     """Runs `exp/train` (clean) and `exp/validation`, whose every step has non-finite losses of
     "bird", samples of "cat" with non-finite outputs, invalid targets and ignored elements. Written
     with the summary builders and an EventFileSink, as a writer of this version would."""
-    from tb_perclass import sinks, summary
+    from tb_perclass.format import summary
+    from tb_perclass.logger import sinks
 
     for split in ("train", "validation"):
         sink = sinks.EventFileSink(os.path.join(os.fspath(logdir), "exp", split))

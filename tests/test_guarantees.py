@@ -135,7 +135,7 @@ def test_a_failed_write_keeps_the_state_and_a_retry_writes_it(logdir):
     images = np.random.default_rng(3).random((20, 4, 4, 1)).astype(np.float32)
     with PerClassWriter(logdir, class_names=CLASSES, layout="NHWC") as writer:
         writer.update(outputs, targets, inputs=images)
-        sink_write = writer._sink.write
+        sink_write = writer._steps.sink.write
         calls = []
 
         def full_disk_once(*args):
@@ -144,7 +144,7 @@ def test_a_failed_write_keeps_the_state_and_a_retry_writes_it(logdir):
                 raise OSError(28, "No space left on device")
             sink_write(*args)
 
-        writer._sink.write = full_disk_once
+        writer._steps.sink.write = full_disk_once
         with pytest.raises(OSError, match="No space left"):
             writer.write(0)
         stats = writer.write(0)  # the retry
@@ -210,7 +210,7 @@ def test_steps_that_do_not_go_up_are_warned_as_tensorboard_serves_them(tmp_path)
 def targets_checked_on_the_device(monkeypatch):
     """CPU tensors treated as accelerator data: target values are then checked at write(),
     exactly as on a GPU (update() never reads values back there)."""
-    from tb_perclass.stats.torch_ops import TorchOps
+    from tb_perclass.logger.arrays.torch_ops import TorchOps
 
     monkeypatch.setattr(TorchOps, "is_on_host", lambda self, x: False)
 
@@ -352,14 +352,14 @@ def test_a_few_logits_that_look_like_probabilities_are_not_enough(logdir):
     with less evidence than MIN_CHECKED, no warning; one clear logit ends the checks."""
     import torch
 
-    from tb_perclass.stats import output_kind
+    from tb_perclass.logger import output_kind
 
     with PerClassWriter(logdir, task="binary") as writer:
         writer.update(torch.rand(output_kind.MIN_CHECKED - 1), torch.randint(0, 2, (15,)))
         assert caught_messages(writer.write, 0)[1] == []
         writer.update(torch.tensor([2.5]), torch.tensor([1]))
         assert caught_messages(writer.write, 1)[1] == []
-        assert writer._output_kind.done  # settled: no more checks
+        assert writer._accumulator.output_kind.done  # settled: no more checks
         writer.update(torch.rand(100), torch.randint(0, 2, (100,)))
         assert caught_messages(writer.write, 2)[1] == []
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from tb_perclass import PerClassWriter
-from tb_perclass.stats import arrays
-from tb_perclass.stats import batches as batching
+from tb_perclass.logger import arrays, tasks
+from tb_perclass.logger.spec import task_spec
 from test_stats import LIBRARIES, to_library
 
 rng = np.random.default_rng(0)
@@ -23,12 +23,12 @@ VALUES = rng.gamma(2.0, size=B).astype(np.float32)
 PREDICTED = (VALUES + rng.normal(size=B)).astype(np.float32)
 
 
-def computed_losses(library, task, outputs, targets, **spec):
-    spec = batching.TaskSpec(task=task, **{"num_classes": C, **spec})
+def computed_losses(library, task, outputs, targets, **fields):
+    spec = task_spec(task=task, **{"num_classes": C, **fields})
     ops, _, outputs, targets, _ = arrays.as_batch(
         to_library(library, outputs), to_library(library, targets)
     )
-    return np.asarray(ops.to_numpy(batching.format_batch(ops, outputs, targets, None, spec).losses))
+    return np.asarray(ops.to_numpy(tasks.format_batch(ops, outputs, targets, None, spec).losses))
 
 
 def torch_reference(name):

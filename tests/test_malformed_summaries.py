@@ -31,7 +31,8 @@ from malformed import (
     with_tensor,
     write_events,
 )
-from tb_perclass import PerClassWriter, metadata
+from tb_perclass import PerClassWriter
+from tb_perclass.format import metadata
 
 C3 = ["a", "b", "c"]
 C100 = [f"c{i}" for i in range(100)]

@@ -18,7 +18,8 @@ from helpers import (
     read_summaries,
     wsgi_client,
 )
-from tb_perclass import PerClassWriter, metadata
+from tb_perclass import PerClassWriter
+from tb_perclass.format import metadata
 
 STEPS = 150  # more than either loader keeps by default for an unknown plugin (100 and 10)
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -242,7 +243,8 @@ def test_curves_reads_both_stats_layouts_and_the_step_totals(logdir):
     there."""
     from tensorboard.util import tensor_util
 
-    from tb_perclass import sinks, summary
+    from tb_perclass.format import summary
+    from tb_perclass.logger import sinks
 
     names = ["x", "y"]
     v2 = summary.stats_pb(

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from helpers import read_summaries
-from tb_perclass import PerClassWriter, media
+from tb_perclass import PerClassWriter
+from tb_perclass.logger.samples import media
 from test_stats import LIBRARIES, to_library
 
 
@@ -86,19 +87,19 @@ def test_no_inputs_no_samples_and_no_extra_work(logdir):
 
 def test_once_full_only_better_mistakes_are_fetched(logdir, monkeypatch):
     """The device-side floor means later batches copy (almost) no inputs to the host."""
-    from tb_perclass import samples
-    from tb_perclass.stats import arrays
+    from tb_perclass.logger import arrays
+    from tb_perclass.logger.samples import buffer
 
     fetched, offers = [], []
     numpy_ops = type(arrays.ops_for_library("numpy"))
-    original_fetch, original_offer = numpy_ops.fetch_images, samples.MistakeBuffer.offer
+    original_fetch, original_offer = numpy_ops.fetch_images, buffer.MistakeBuffer.offer
     monkeypatch.setattr(
         numpy_ops,
         "fetch_images",
         lambda self, v, rows, *a: fetched.append(len(rows)) or original_fetch(self, v, rows, *a),
     )
     monkeypatch.setattr(
-        samples.MistakeBuffer, "offer", lambda self, m: offers.append(m) or original_offer(self, m)
+        buffer.MistakeBuffer, "offer", lambda self, m: offers.append(m) or original_offer(self, m)
     )
     rng = np.random.default_rng(1)
     with PerClassWriter(logdir, num_classes=2, max_samples=8, samples_per_cell=8) as writer:

@@ -14,7 +14,8 @@ import pytest
 from helpers import device_transfer_recorder, read_summaries
 from tensorboard.compat.proto import summary_pb2
 
-from tb_perclass import PerClassWriter, metadata
+from tb_perclass import PerClassWriter
+from tb_perclass.format import metadata
 
 CLASSES = ["cat", "dog", "bird"]
 
@@ -378,7 +379,7 @@ def test_targets_a_tf_summary_writer_given_or_default(tmp_path):
 
 
 def test_summary_metadata_round_trip():
-    from tb_perclass import summary
+    from tb_perclass.format import summary
 
     stats = dict(
         loss=np.array([0.5, np.nan]), count=np.array([3, 0]), correct=np.array([2, 0]),
@@ -407,7 +408,7 @@ def test_nothing_is_written_that_the_reader_refuses(logdir, monkeypatch):
     """The reader refuses more than MAX_CLASSES class names, longer names than
     MAX_CLASS_NAME_LENGTH and repeated names: the writer refuses them when it is made (or at
     the first batch, for a class count taken from it), the summary builders when called."""
-    from tb_perclass import summary
+    from tb_perclass.format import summary
 
     long_name = "x" * (metadata.MAX_CLASS_NAME_LENGTH + 1)
     with pytest.raises(ValueError, match="class name of 4097 characters.*at most 4096"):
@@ -602,7 +603,7 @@ def test_event_records_carry_tensorflows_checksums(tmp_path):
     from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as reference
     from tensorboard.summary.writer.record_writer import RecordWriter
 
-    from tb_perclass.sinks import masked_crc32c, tfrecord
+    from tb_perclass.logger.sinks import masked_crc32c, tfrecord
 
     payload = bytes(range(256)) * 37
     assert masked_crc32c(payload) == reference(payload)

@@ -28,8 +28,8 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_perclass import metadata, report
-from tb_perclass.plugin import binary_encoding, json_encoding
+from tb_perclass.format import metadata
+from tb_perclass.plugin import binary_encoding, csv_encoding, json_encoding
 from tb_perclass.plugin.reader import PerClassReader
 
 _JSON = "application/json"
@@ -152,7 +152,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             filename = f"perclass-report-step{found.step}.csv"
             return http_util.Respond(
                 request,
-                report.report_csv(result),
+                csv_encoding.report_csv(result),
                 "text/csv",
                 headers=[("Content-Disposition", f'attachment; filename="{filename}"')],
             )

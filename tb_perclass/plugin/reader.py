@@ -20,7 +20,7 @@ import numpy as np
 from tensorboard import errors
 from tensorboard.data import provider
 
-from tb_perclass import metadata, report
+from tb_perclass.format import metadata, metrics
 from tb_perclass.plugin.series import (
     ConfusionSeries,
     SamplesSeries,
@@ -29,7 +29,6 @@ from tb_perclass.plugin.series import (
     StatsSeries,
     position_of,
 )
-from tb_perclass.stats import perclass
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +129,7 @@ class PerClassReader:
             "wall_times": stats.wall_times,
             "loss": values[:, 0, :],
             "count": values[:, 1, :].astype(np.int64),
-            "accuracy": perclass.accuracy(values[:, 2, :], values[:, 1, :]),
+            "accuracy": metrics.accuracy(values[:, 2, :], values[:, 1, :]),
             "nonfinite": values[:, 3, :].astype(np.int64),
             "nonfinite_outputs": values[:, 4, :].astype(np.int64),
             "invalid_targets": stats.invalid_targets.astype(np.int64),
@@ -520,7 +519,7 @@ class PerClassReader:
 class ReportAt:
     """The classification report of one step, and what the report route lists with it."""
 
-    report: report.ClassificationReport
+    report: metrics.ClassificationReport
     step: int
     steps: np.ndarray
     skipped: list[dict[str, Any]]

@@ -22,8 +22,8 @@ from typing import Any, Callable, Hashable, Iterable, Sequence
 import numpy as np
 from tensorboard import errors
 
-from tb_perclass import metadata, report
-from tb_perclass.metadata import PerClassMetadata
+from tb_perclass.format import metadata, metrics
+from tb_perclass.format.metadata import PerClassMetadata
 from tb_perclass.plugin import validation
 
 
@@ -148,7 +148,7 @@ class ConfusionSeries:
     def decode(
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
     ) -> "ConfusionSeries":
-        width = 4 if meta.task == metadata.TASK_MULTILABEL else meta.num_classes
+        width = metrics.confusion_width(meta.task, meta.num_classes)
         points, cells, bad = _checked(
             metadata.KIND_CONFUSION,
             last_write_per_step(data),
@@ -182,26 +182,21 @@ class ConfusionSeries:
 
     @functools.cached_property
     def true_false_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(TP, FP, FN), each [S, C], for precision / recall / F1 curves."""
-        num_classes = self.meta.num_classes
-        shape = (len(self.steps), num_classes)
-        tp, fp, fn = (np.zeros(shape, dtype=np.int64) for _ in range(3))
-        for s, (cells, counts) in enumerate(zip(self.cells, self.counts)):
-            rows, cols = np.divmod(cells, self.width)
-            if self.meta.task == metadata.TASK_MULTILABEL:
-                for target, code in ((tp, 3), (fp, 1), (fn, 2)):
-                    chosen = cols == code
-                    target[s] = np.bincount(rows[chosen], counts[chosen], num_classes)
-            else:
-                diagonal = rows == cols
-                tp[s] = np.bincount(rows[diagonal], counts[diagonal], num_classes)
-                fp[s] = np.bincount(cols, counts, num_classes) - tp[s]
-                fn[s] = np.bincount(rows, counts, num_classes) - tp[s]
+        """(TP, FP, FN), each int64 [S, C], for precision / recall / F1 curves."""
+        task, num_classes = self.meta.task, self.meta.num_classes
+        per_step = [
+            metrics.true_false_counts(cells, counts, task, num_classes)
+            for cells, counts in zip(self.cells, self.counts)
+        ]
+        if not per_step:
+            empty = np.zeros((0, num_classes), dtype=np.int64)
+            return empty, empty, empty
+        tp, fp, fn = (np.stack(counts) for counts in zip(*per_step))
         return tp, fp, fn
 
-    def report(self, position: int, loss: np.ndarray | None) -> report.ClassificationReport:
-        return report.classification_report(
-            self.matrix(position), self.meta.task, self.meta.class_names, loss
+    def report(self, position: int, loss: np.ndarray | None) -> metrics.ClassificationReport:
+        return metrics.classification_report(
+            self.cells[position], self.counts[position], self.meta.task, self.meta.class_names, loss
         )
 
 

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tb_perclass import metadata
+from tb_perclass.format import metadata
 
 MAX_COUNT = 2**53  # integers up to here are exact in float64, and sums of them fit int64
 _COUNT_ROW = metadata.STATS_ROWS.index("count")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tb_perclass.stats.arrays import ArrayOps
-from tb_perclass.stats.batches import Batch, TaskSpec
+from tb_perclass.logger.arrays import ArrayOps
+from tb_perclass.logger.spec import TaskSpec
+from tb_perclass.logger.tasks import Batch
 
 # Columns of the candidate block.
 SCORE, ROW, CELL, LOSS, ELEMENT = range(5)

@@ -1,31 +1,57 @@
-"""Per-class precision, recall, F1 and support from confusion counts, as pure NumPy functions.
+"""Per-class metrics from counts, as pure NumPy functions: one definition for the writer's
+results and the plugin's answers.
 
 Semantics are scikit-learn's `precision_recall_fscore_support(..., zero_division=np.nan)`: a
 ratio whose denominator is zero is undefined (NaN, shown as "—" and serialised as null) rather
 than silently 0, F1 is 2 TP / (2 TP + FP + FN), and undefined values are left out of the macro
-and weighted averages.
+and weighted averages. Accuracy is likewise NaN for a class without samples.
+
+Confusion counts come as the nonzero cells of one step: linear indices `true * width + cell`
+and their counts, `width` being the class count (the cell is the predicted class) or, for
+multilabel, 4 (the cell is TN, FP, FN, TP of the row's label), as the plugin decodes them.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 from typing import Sequence
 
 import numpy as np
 
-from tb_perclass import metadata
+from tb_perclass.format import metadata
+
+# The cell codes of a multilabel row: 2 * target + prediction.
+_TN, _FP, _FN, _TP = range(4)
 
 
-def true_false_counts(matrix: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(TP, FP, FN) per class from a [C, C] matrix (rows true) or, multilabel, per label from
-    [L, 2, 2] = [label][true][predicted]. Works on stacks of matrices ([S, ...]) too."""
-    matrix = np.asarray(matrix)
+def accuracy(correct: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Top-1 accuracy, elementwise for arrays of any shape; NaN where a class had no samples."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, correct / np.maximum(count, 1), np.nan)
+
+
+def confusion_width(task: str, num_classes: int) -> int:
+    """Cells per row of a confusion step: the predicted classes, or TN/FP/FN/TP per label."""
+    return 4 if task == metadata.TASK_MULTILABEL else num_classes
+
+
+def true_false_counts(
+    cells: np.ndarray, counts: np.ndarray, task: str, num_classes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(TP, FP, FN), int64 [C] each, from one step's nonzero confusion cells."""
+    rows, cols = np.divmod(cells, confusion_width(task, num_classes))
     if task == metadata.TASK_MULTILABEL:
-        return matrix[..., 1, 1], matrix[..., 0, 1], matrix[..., 1, 0]
-    tp = np.diagonal(matrix, axis1=-2, axis2=-1)
-    return tp, matrix.sum(axis=-2) - tp, matrix.sum(axis=-1) - tp
+        return tuple(  # type: ignore[return-value]
+            _per_class(rows[cols == code], counts[cols == code], num_classes)
+            for code in (_TP, _FP, _FN)
+        )
+    diagonal = rows == cols
+    tp = _per_class(rows[diagonal], counts[diagonal], num_classes)
+    return tp, _per_class(cols, counts, num_classes) - tp, _per_class(rows, counts, num_classes) - tp
+
+
+def _per_class(classes: np.ndarray, counts: np.ndarray, num_classes: int) -> np.ndarray:
+    return np.bincount(classes, counts, num_classes).astype(np.int64)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -70,15 +96,15 @@ class ClassificationReport:
 
 
 def classification_report(
-    matrix: np.ndarray, task: str, class_names: Sequence[str], loss: np.ndarray | None = None
+    cells: np.ndarray,
+    counts: np.ndarray,
+    task: str,
+    class_names: Sequence[str],
+    loss: np.ndarray | None = None,
 ) -> ClassificationReport:
-    tp, fp, fn = true_false_counts(matrix, task)
-    total = np.asarray(matrix).sum()
-    accuracy = (
-        float("nan")
-        if task == metadata.TASK_MULTILABEL or total == 0
-        else float(tp.sum() / total)
-    )
+    """Precision, recall, F1 and support per class from one step's nonzero confusion cells."""
+    tp, fp, fn = true_false_counts(cells, counts, task, len(class_names))
+    total = np.asarray(counts).sum()
     return ClassificationReport(
         class_names=tuple(class_names),
         precision=_ratio(tp, tp + fp),
@@ -86,38 +112,9 @@ def classification_report(
         f1=_ratio(2 * tp, 2 * tp + fp + fn),
         support=(tp + fn).astype(np.int64),
         loss=np.full(len(tp), np.nan) if loss is None else np.asarray(loss, dtype=np.float64),
-        accuracy=accuracy,
+        accuracy=(
+            float("nan")
+            if task == metadata.TASK_MULTILABEL or total == 0
+            else float(tp.sum() / total)
+        ),
     )
-
-
-def report_csv(report: ClassificationReport) -> str:
-    """The report as CSV: one row per class, then the macro and weighted averages."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["class", "precision", "recall", "f1", "support", "loss"])
-    for i, name in enumerate(report.class_names):
-        writer.writerow(
-            [
-                _spreadsheet_safe(name),
-                _number(report.precision[i]),
-                _number(report.recall[i]),
-                _number(report.f1[i]),
-                int(report.support[i]),
-                _number(report.loss[i]),
-            ]
-        )
-    for average, row in report.averages().items():
-        writer.writerow(
-            [f"{average} avg", *(_number(row[m]) for m in ("precision", "recall", "f1")),
-             row["support"], ""]
-        )  # fmt: skip
-    return out.getvalue()
-
-
-def _number(value: float) -> str:
-    return "" if np.isnan(value) else f"{value:.6g}"
-
-
-def _spreadsheet_safe(text: str) -> str:
-    # A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheet programs.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from tb_perclass import metadata
-from tb_perclass.stats.arrays import ArrayOps
+from tb_perclass.format import metadata
+from tb_perclass.logger.arrays import ArrayOps
 
 PROBABILITY_EPSILON = 1e-7
 

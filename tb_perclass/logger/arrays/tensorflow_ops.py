@@ -1,5 +1,6 @@
-"""`ArrayOps` for TensorFlow tensors (eager). State tables are `tf.Variable`s placed on the data's
-device and updated in place, so a step's accumulation never copies the table."""
+"""`ArrayOps` for TensorFlow tensors: eager (`OPS`), and inside graph functions and replica
+contexts (`GRAPH_OPS`, for the Keras metric). Eager state tables are `tf.Variable`s placed on the
+data's device and updated in place, so a step's accumulation never copies the table."""
 
 from __future__ import annotations
 
@@ -244,4 +245,29 @@ class TensorFlowOps:
         return tf.searchsorted(boundaries, x, side="right", out_type=tf.int64)
 
 
+class TensorFlowGraphOps(TensorFlowOps):
+    """TensorFlow ops for use inside `tf.function` and replica contexts: values are never
+    read back (checks on values are deferred, as on any accelerator), and the state variables
+    are Keras metric variables updated with `assign_add` of a dense per-batch sum, which
+    distributed (sync-on-read) variables support."""
+
+    def is_on_host(self, x: Any) -> bool:
+        return False
+
+    def shape(self, x: Any) -> tuple[int, ...]:
+        return tuple(x.shape)
+
+    def scatter_add_rows(self, table: Any, rows: Any, values: Any) -> Any:
+        table.assign_add(
+            tf.math.unsorted_segment_sum(tf.cast(values, table.dtype), rows, table.shape[0])
+        )
+        return table
+
+    def count_into(self, table: Any, row: int, flags: Sequence[Any]) -> Any:
+        indices = [[row, i] for i in range(len(flags))]
+        table.assign_add(tf.scatter_nd(indices, self._counts(flags), table.shape))
+        return table
+
+
 OPS = TensorFlowOps()
+GRAPH_OPS = TensorFlowGraphOps()

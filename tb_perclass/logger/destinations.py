@@ -14,9 +14,10 @@ import threading
 import weakref
 from typing import Any
 
-from tb_perclass.sinks import Destination
+from tb_perclass.logger.sinks import Destination
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# tb_perclass/, whose frames are skipped when naming where a writer was made.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 # Reentrant: a writer collected while a claim is made runs `_forget` in the same thread.
 _lock = threading.RLock()
 # (destination key, name) -> (the writer, where it was created)

@@ -7,13 +7,57 @@ them too. Nothing here touches a framework or a file.
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.util import tensor_util
 
-from tb_perclass import metadata
+from tb_perclass.format import metadata
+
+
+def stats_tensor(
+    *,
+    loss: np.ndarray,
+    count: np.ndarray,
+    correct: np.ndarray,
+    nonfinite: np.ndarray,
+    nonfinite_outputs: np.ndarray | None = None,
+    invalid_targets: int = 0,
+    ignored: int = 0,
+    num_classes: int | None = None,
+) -> np.ndarray:
+    """The float64 [5, C + 2] tensor of a `stats` summary (`metadata.stats_shape`).
+
+    Rows (`metadata.STATS_ROWS`), per class: `loss` the mean finite per-sample loss (NaN where
+    there was none), `count` the samples, `correct` the correct top-1 predictions, `nonfinite`
+    the per-sample losses that were NaN or infinite (kept out of `loss`) and `nonfinite_outputs`
+    the samples whose outputs were NaN or infinite (kept out of `correct` and of the confusion
+    counts; zeros when not given). The two last columns (`metadata.STATS_EXTRA_COLUMNS`) hold,
+    in the `count` row, the step's elements with an invalid target and those skipped by
+    `ignore_index`; every other row is 0 there. Every row must have `num_classes` entries
+    (default: as many as `count`).
+    """
+    if num_classes is None:
+        num_classes = len(np.asarray(count))
+    if nonfinite_outputs is None:
+        nonfinite_outputs = np.zeros(num_classes)
+    rows = [
+        np.asarray(r, dtype=np.float64)
+        for r in (loss, count, correct, nonfinite, nonfinite_outputs)
+    ]
+    for row_name, row in zip(metadata.STATS_ROWS, rows):
+        if row.shape != (num_classes,):
+            raise ValueError(
+                f"{row_name} has shape {row.shape}; expected ({num_classes},), one value per "
+                "class name"
+            )
+    extra = np.zeros((len(rows), len(metadata.STATS_EXTRA_COLUMNS)))
+    extra[metadata.STATS_ROWS.index("count")] = [
+        _count(invalid_targets, "invalid_targets"),
+        _count(ignored, "ignored"),
+    ]
+    return np.concatenate([np.stack(rows), extra], axis=1)
 
 
 def stats_pb(
@@ -30,43 +74,29 @@ def stats_pb(
     task: str = metadata.TASK_MULTICLASS,
     loss_name: str = "cross_entropy",
 ) -> summary_pb2.Summary:
-    """A `stats` summary under `<name>/stats`: a float64 tensor [5, C + 2] (`metadata.stats_shape`).
-
-    Rows (`metadata.STATS_ROWS`), per class: `loss` the mean finite per-sample loss (NaN where
-    there was none), `count` the samples, `correct` the correct top-1 predictions, `nonfinite`
-    the per-sample losses that were NaN or infinite (kept out of `loss`) and `nonfinite_outputs`
-    the samples whose outputs were NaN or infinite (kept out of `correct` and of the confusion
-    counts; zeros when not given). The two last columns (`metadata.STATS_EXTRA_COLUMNS`) hold,
-    in the `count` row, the step's elements with an invalid target and those skipped by
-    `ignore_index`; every other row is 0 there.
-    """
+    """A `stats` summary under `<name>/stats`: the tensor of `stats_tensor`, one column per
+    class name (and the two of the step's elements counted for no class)."""
     metadata.validate_name(name)
-    num_classes = len(class_names)
-    if nonfinite_outputs is None:
-        nonfinite_outputs = np.zeros(num_classes)
-    rows = [
-        np.asarray(r, dtype=np.float64)
-        for r in (loss, count, correct, nonfinite, nonfinite_outputs)
-    ]
-    for row_name, row in zip(metadata.STATS_ROWS, rows):
-        if row.shape != (num_classes,):
-            raise ValueError(
-                f"{row_name} has shape {row.shape}; expected ({num_classes},), one value per "
-                "class name"
-            )
-    extra = np.zeros((len(rows), len(metadata.STATS_EXTRA_COLUMNS)))
-    extra[metadata.STATS_ROWS.index("count")] = [_count(invalid_targets, "invalid_targets"),
-                                                 _count(ignored, "ignored")]  # fmt: skip
-    tensor = np.concatenate([np.stack(rows), extra], axis=1)
-    summary_metadata = metadata.create_summary_metadata(
-        kind=metadata.KIND_STATS,
+    tensor = stats_tensor(
+        loss=loss,
+        count=count,
+        correct=correct,
+        nonfinite=nonfinite,
+        nonfinite_outputs=nonfinite_outputs,
+        invalid_targets=invalid_targets,
+        ignored=ignored,
+        num_classes=len(class_names),
+    )
+    return _summary(
+        name,
+        metadata.KIND_STATS,
+        tensor_util.make_tensor_proto(tensor),
         task=task,
         class_names=class_names,
-        loss=loss_name,
+        loss_name=loss_name,
         description="Per-class statistics [loss, count, correct, nonfinite, nonfinite_outputs] "
         "x [classes..., invalid_targets, ignored]",
     )
-    return _summary(name, metadata.KIND_STATS, summary_metadata, tensor_util.make_tensor_proto(tensor))
 
 
 def _count(value: int, argument: str) -> float:
@@ -108,15 +138,16 @@ def confusion_pb(
         tensor = _int64_tensor(np.stack([true, predicted, matrix[true, predicted]], axis=1))
     else:
         tensor = _int64_tensor(matrix)
-    summary_metadata = metadata.create_summary_metadata(
-        kind=metadata.KIND_CONFUSION,
+    return _summary(
+        name,
+        metadata.KIND_CONFUSION,
+        tensor,
         task=task,
         class_names=class_names,
-        loss=loss_name,
+        loss_name=loss_name,
         description="Confusion counts (rows: true class, columns: predicted class)",
         encoding=encoding,
     )
-    return _summary(name, metadata.KIND_CONFUSION, summary_metadata, tensor)
 
 
 def samples_pb(
@@ -145,16 +176,17 @@ def samples_pb(
         ),
         string_val=[header, *blobs],
     )
-    summary_metadata = metadata.create_summary_metadata(
-        kind=metadata.KIND_SAMPLES,
+    return _summary(
+        name,
+        metadata.KIND_SAMPLES,
+        tensor,
         task=task,
         class_names=class_names,
-        loss=loss_name,
+        loss_name=loss_name,
         description="Misclassified samples: a JSON manifest, then one encoded sample each",
         samples_per_cell=int(samples_per_cell),
         max_samples=int(max_samples),
     )
-    return _summary(name, metadata.KIND_SAMPLES, summary_metadata, tensor)
 
 
 def _int64_tensor(array: np.ndarray) -> tensor_pb2.TensorProto:
@@ -172,9 +204,22 @@ def _int64_tensor(array: np.ndarray) -> tensor_pb2.TensorProto:
 def _summary(
     name: str,
     kind: str,
-    summary_metadata: summary_pb2.SummaryMetadata,
     tensor: tensor_pb2.TensorProto,
+    *,
+    task: str,
+    class_names: Sequence[str],
+    loss_name: str,
+    description: str,
+    **extra: Any,
 ) -> summary_pb2.Summary:
+    summary_metadata = metadata.create_summary_metadata(
+        kind=kind,
+        task=task,
+        class_names=class_names,
+        loss=loss_name,
+        description=description,
+        **extra,
+    )
     summary = summary_pb2.Summary()
     summary.value.add(tag=metadata.tag_for(name, kind), metadata=summary_metadata, tensor=tensor)
     return summary

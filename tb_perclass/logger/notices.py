@@ -1,6 +1,6 @@
-"""What `write()` tells the user about a step, as `RuntimeWarning`s: problems in the data that
-were written anyway (invalid targets, non-finite outputs), never dropped in silence. Shared by
-`PerClassWriter` and the Keras callback."""
+"""What the end of a step tells the user, as `RuntimeWarning`s: problems in the data that were
+written anyway (invalid targets, non-finite outputs), never dropped in silence. Used by
+`step_writer`, for `PerClassWriter` and the Keras callback alike."""
 
 from __future__ import annotations
 
@@ -9,23 +9,21 @@ from typing import Sequence
 
 import numpy as np
 
-from tb_perclass import metadata
-from tb_perclass.stats import batches
-from tb_perclass.stats import losses as losses_module
-from tb_perclass.stats.perclass import PerClassStats
+from tb_perclass.format import metadata
+from tb_perclass.logger import losses as losses_module
+from tb_perclass.logger.spec import TaskSpec
+from tb_perclass.logger.state import PerClassStats
 
 
 def warn(where: str, messages: Sequence[str | None]) -> None:
     """One warning per message, each prefixed with `where` (e.g. the writer and step); points
-    at the caller of the public method that calls this."""
+    at the caller of the public method that called `StepWriter.write`."""
     for message in messages:
         if message is not None:
-            warnings.warn(f"{where}: {message}", RuntimeWarning, stacklevel=3)
+            warnings.warn(f"{where}: {message}", RuntimeWarning, stacklevel=4)
 
 
-def data_problems(
-    stats: PerClassStats, spec: batches.TaskSpec, class_names: Sequence[str]
-) -> list[str]:
+def data_problems(stats: PerClassStats, spec: TaskSpec) -> list[str]:
     """What a step's statistics show that the user must hear about: invalid targets (written
     apart, not dropped) and elements with non-finite outputs."""
     found = []
@@ -48,7 +46,7 @@ def data_problems(
         unit, of = ("sample-label pair", "label") if multilabel else ("sample", "true class")
         worst = np.argsort(-nonfinite, kind="stable")[:3]
         per_class = ", ".join(
-            f"{class_names[c]!r}: {int(nonfinite[c])}" for c in worst if nonfinite[c] > 0
+            f"{spec.class_names[c]!r}: {int(nonfinite[c])}" for c in worst if nonfinite[c] > 0
         )
         more = ", ..." if np.count_nonzero(nonfinite) > 3 else ""
         found.append(

@@ -1,7 +1,7 @@
 """The plugin's name and the versioned metadata every tb-perclass summary carries.
 
-This module is the single owner of the data contract's header (DESIGN.md section 3): the plugin
-name, the kinds of summary, the tag layout `<name>/<kind>` and the JSON `content` stored in
+This module is the single owner of the data contract's header (docs/data-contract.md): the
+plugin name, the kinds of summary, the tag layout `<name>/<kind>` and the JSON `content` stored in
 `SummaryMetadata.plugin_data`. Both the logger (to write) and the plugin (to read) go through it.
 It imports only protobuf classes so that TensorBoard's start-up stays cheap.
 """

@@ -96,9 +96,7 @@ def inspect_inputs(
             f"inputs has dtype {dtype_name}; images must be unsigned 8-bit, integer, boolean or "
             "floating-point, texts a list of str"
         )
-    if layout is not None:
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout={layout!r}; pass one of {', '.join(LAYOUTS)}")
+    if layout is not None:  # one of LAYOUTS (`spec.sample_options` checked it)
         if len(shape) != len(layout):
             raise ValueError(
                 f"layout={layout!r} needs inputs of rank {len(layout)}; got shape {shape}"

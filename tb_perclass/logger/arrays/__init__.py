@@ -1,8 +1,9 @@
 """Which array library a batch comes from, and the small set of operations the math needs from it.
 
-The per-class math (`batches`, `losses`, `perclass`, `confusion`, `mistakes`) is written once against `ArrayOps`; each
-supported library (NumPy, PyTorch, TensorFlow) implements it in its own module, imported only when
-a batch of that library arrives, so a PyTorch user never imports TensorFlow and vice versa.
+The per-class math (`tasks`, `losses`, `state`, `output_kind`, `samples.candidates`) is written
+once against `ArrayOps`; each supported library (NumPy, PyTorch, TensorFlow) implements it in
+its own module, imported only when a batch of that library arrives, so a PyTorch user never
+imports TensorFlow and vice versa.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any, Protocol, Sequence
 
 # type(x).__module__ prefix -> module implementing ArrayOps for that library.
 _LIBRARIES = {
-    "numpy": "tb_perclass.stats.numpy_ops",
-    "torch": "tb_perclass.stats.torch_ops",
-    "tensorflow": "tb_perclass.stats.tensorflow_ops",
+    "numpy": "tb_perclass.logger.arrays.numpy_ops",
+    "torch": "tb_perclass.logger.arrays.torch_ops",
+    "tensorflow": "tb_perclass.logger.arrays.tensorflow_ops",
 }
 _LOADED: dict[str, "ArrayOps"] = {}
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from tb_perclass import media, metadata
+from tb_perclass.format import metadata
+from tb_perclass.logger.samples import media
 
 
 @dataclasses.dataclass(eq=False)

@@ -1,4 +1,4 @@
-"""Summing a writer's state across the processes of a `torch.distributed` run.
+"""The rank merge: a writer's state summed across the processes of a `torch.distributed` run.
 
 With data parallel training every rank calls `update()` on its own batches; `write()` then has
 every rank agree on the classes, sums the state tables with `all_reduce` (the framework's own
@@ -11,6 +11,10 @@ from __future__ import annotations
 import dataclasses
 import sys
 from typing import Any
+
+from tb_perclass.logger import arrays
+from tb_perclass.logger.accumulator import Accumulator
+from tb_perclass.logger.spec import TaskSpec
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,21 +63,44 @@ def torch_world() -> World | None:
     return World(rank=dist.get_rank(), size=dist.get_world_size(), backend=dist.get_backend())
 
 
-def agreed_setup(setups: list[tuple[Any, tuple[str, ...] | None]]) -> tuple[Any, tuple]:
-    """The (spec, class names) every rank that saw data agrees on; raises naming the ranks that
-    disagree. Ranks that saw no data (spec None) adopt it."""
-    known = [(rank, spec, names) for rank, (spec, names) in enumerate(setups) if spec is not None]
-    first_rank, spec, names = known[0]
-    for rank, other_spec, other_names in known[1:]:
-        if other_names != names or other_spec.task != spec.task:
+def combine_ranks(world: World, accumulator: Accumulator) -> bool:
+    """Collective: every rank's state summed into every rank's, kept samples merged on rank 0.
+    Returns whether any rank had data. Every rank must call it (from `write()`) together."""
+    specs = world.all_gather_object(accumulator.spec if accumulator.pending else None)
+    if all(spec is None for spec in specs):
+        return False
+    spec = agreed_spec(specs)
+    if not accumulator.started:  # this rank saw no batch yet: join with zeros
+        import torch
+
+        ops = arrays.ops_for_library("torch")
+        like = torch.zeros(1, device=world.state_device())
+        accumulator.start(ops, ops.device(like), spec, like)
+    world.sum_in_place(accumulator.table)
+    if accumulator.confusion is not None:
+        world.sum_in_place(accumulator.confusion)
+    gathered = world.gather_object(accumulator.samples.take())
+    accumulator.samples.merge(gathered or [])
+    accumulator.pending = True
+    return True
+
+
+def agreed_spec(specs: list[TaskSpec | None]) -> TaskSpec:
+    """The spec every rank that saw data agrees on (task and class names); raises naming the
+    ranks that disagree. Ranks that saw no data (None) adopt it."""
+    known = [(rank, spec) for rank, spec in enumerate(specs) if spec is not None]
+    first_rank, spec = known[0]
+    names = spec.class_names
+    for rank, other in known[1:]:
+        if other.class_names != names or other.task != spec.task:
             raise ValueError(
                 f"ranks disagree on what they log: rank {first_rank} has task={spec.task!r} "
                 f"with {len(names)} classes {_preview(names)}, rank {rank} has "
-                f"task={other_spec.task!r} with {len(other_names)} classes "
-                f"{_preview(other_names)}; create the writer with the same class_names (and "
-                "task) on every rank"
+                f"task={other.task!r} with {len(other.class_names)} classes "
+                f"{_preview(other.class_names)}; create the writer with the same class_names "
+                "(and task) on every rank"
             )
-    return spec, names
+    return spec
 
 
 def _preview(names: tuple[str, ...]) -> str:

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tb_perclass import metadata
-from tb_perclass.stats.arrays import ArrayOps
-from tb_perclass.stats.batches import TaskSpec
+from tb_perclass.format import metadata
+from tb_perclass.logger.arrays import ArrayOps
+from tb_perclass.logger.spec import TaskSpec
 
 # Softmax sums to 1 within a few float32 ulps; the slack covers float16 and bfloat16 outputs.
 SUM_TOLERANCE = 0.01
