@@ -1,4 +1,4 @@
-"""The Per-Class TensorBoard plugin: routes that parse a request, call the reader, serialise.
+"""The Per-Class TensorBoard plugin: routes that parse a request, call an answer, serialise.
 
 Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   index.js                       the frontend bundle TensorBoard loads into the tab's iframe
@@ -14,6 +14,8 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   blob?run&name&step&index       one kept sample's bytes (PNG or text)
   sample_history?run&name&id     where one sample was kept, step by step
 
+Each route's answer comes from the module of its view (`curves`, `confusion`, `report`,
+`samples`) over the series `reader` decodes; `tags` and `steps` from the reader itself.
 Bad parameters raise TensorBoard's public errors, which TensorBoard answers with 400 or 404 and a
 plain-text message; nothing from a request is used as a file path.
 """
@@ -29,7 +31,7 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_perclass.format import metadata
-from tb_perclass.plugin import binary_encoding, csv_encoding, json_encoding
+from tb_perclass.plugin import binary_encoding, confusion, curves, json_encoding, report, samples
 from tb_perclass.plugin.reader import PerClassReader
 
 _JSON = "application/json"
@@ -104,29 +106,33 @@ class PerClassPlugin(base_plugin.TBPlugin):
         output = request.args.get("format", "json")
         if output not in ("json", "binary"):
             raise errors.InvalidArgumentError(f"format={output!r}; use json or binary")
-        curves = self._reader.curves(ctx, experiment, run, name)
+        body = curves.answer(self._reader, ctx, experiment, run, name)
         if output == "binary":  # what the tab fetches: milliseconds instead of ~1 s at C=1000
-            return http_util.Respond(request, binary_encoding.encode(curves), binary_encoding.MEDIA_TYPE)
-        return _respond_json(request, curves)
+            return http_util.Respond(
+                request, binary_encoding.encode(body), binary_encoding.MEDIA_TYPE
+            )
+        return _respond_json(request, body)
 
 
     @wrappers.Request.application
     def _serve_confusion(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
-        return _respond_json(request, self._reader.confusion(ctx, experiment, run, name, step))
+        body = confusion.matrix(self._reader, ctx, experiment, run, name, step)
+        return _respond_json(request, body)
 
     @wrappers.Request.application
     def _serve_pairs(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
-        body = self._reader.pairs(ctx, experiment, run, name, step, _limit(request))
+        body = confusion.pairs(self._reader, ctx, experiment, run, name, step, _limit(request))
         return _respond_json(request, body)
 
     @wrappers.Request.application
     def _serve_diff(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
-        body = self._reader.diff(
+        body = confusion.diff(
+            self._reader,
             ctx,
             experiment,
             name=_required(request, "name"),
@@ -146,32 +152,16 @@ class PerClassPlugin(base_plugin.TBPlugin):
         output = request.args.get("format", "json")
         if output not in ("json", "csv"):
             raise errors.InvalidArgumentError(f"format={output!r}; use json or csv")
-        found = self._reader.report(ctx, experiment, run, name, step)
-        result = found.report
+        found = report.at_step(self._reader, ctx, experiment, run, name, step)
         if output == "csv":
             filename = f"perclass-report-step{found.step}.csv"
             return http_util.Respond(
                 request,
-                csv_encoding.report_csv(result),
+                report.as_csv(found.report),
                 "text/csv",
                 headers=[("Content-Disposition", f'attachment; filename="{filename}"')],
             )
-        body = {
-            "run": run,
-            "name": name,
-            "step": found.step,
-            "steps": found.steps,
-            "class_names": list(result.class_names),
-            "precision": result.precision,
-            "recall": result.recall,
-            "f1": result.f1,
-            "support": result.support,
-            "loss": result.loss,
-            "accuracy": result.accuracy,
-            **result.averages(),
-            "skipped": found.skipped,
-        }
-        return _respond_json(request, body)
+        return _respond_json(request, report.as_json(found, run, name))
 
     @wrappers.Request.application
     def _serve_order(self, request: wrappers.Request) -> wrappers.Response:
@@ -181,7 +171,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             raise errors.InvalidArgumentError(
                 "by must be 'cluster' (orders by index, name or error are computed by the tab)"
             )
-        return _respond_json(request, self._reader.order(ctx, experiment, run, name, step))
+        return _respond_json(request, confusion.order(self._reader, ctx, experiment, run, name, step))
 
 
     @wrappers.Request.application
@@ -196,7 +186,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
         order = request.args.get("order", "score")
         if order not in ("score", "loss"):
             raise errors.InvalidArgumentError(f"order={order!r}; use score or loss")
-        body = self._reader.samples(ctx, experiment, run, name, step, filters, order)
+        body = samples.kept(self._reader, ctx, experiment, run, name, step, filters, order)
         return _respond_json(request, body)
 
     @wrappers.Request.application
@@ -206,7 +196,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
         step, index = _integer(request, "step"), _integer(request, "index")
         if step is None or index is None:
             raise errors.InvalidArgumentError("blob needs step and index (from the samples route)")
-        data, media_type = self._reader.blob(ctx, experiment, run, name, step, index)
+        data, media_type = samples.blob(self._reader, ctx, experiment, run, name, step, index)
         # The URL names the step's wall time (v=...), so the bytes behind it never change.
         return http_util.Respond(request, data, media_type, expires=BLOB_CACHE_SECONDS)
 
@@ -214,7 +204,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
     def _serve_sample_history(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name = _required(request, "run"), _required(request, "name")
-        body = self._reader.sample_history(ctx, experiment, run, name, _required(request, "id"))
+        body = samples.history(self._reader, ctx, experiment, run, name, _required(request, "id"))
         return _respond_json(request, body)
 
 
