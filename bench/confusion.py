@@ -6,7 +6,7 @@
 3. `confusion` route latency at C=1000 over 200 steps, against a real `tensorboard` process
    (data server): the first (cold) request and the p50 of warm requests for random steps.
 
-    python bench/confusion.py [--repeats 500] [--skip-route]
+    python -m bench.confusion [--repeats 500] [--skip-route]
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import time
 
 import numpy as np
 
-from common import interleaved  # noqa: E402
-from helpers import ROUTE_PREFIX, TensorBoardProcess  # noqa: E402
+from bench.common import interleaved
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess
 
-from tb_perclass import PerClassWriter  # noqa: E402
-from tb_perclass.format import summary  # noqa: E402
-from tb_perclass.logger.sinks import EventFileSink  # noqa: E402
+from tb_perclass import PerClassWriter
+from tb_perclass.format import summary
+from tb_perclass.logger.sinks import EventFileSink
 
 BATCH = 256
 

@@ -8,7 +8,7 @@ binary layout the tab fetches (both as a browser asks: gzip accepted), against f
 class's scalar series through the Scalars plugin, one request per tag (what the Scalars
 dashboard does), and reports the ratios.
 
-    python bench/curves_route.py [--classes 1000] [--steps 500] [--load-fast false]
+    python -m bench.curves_route [--classes 1000] [--steps 500] [--load-fast false]
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, types_pb2
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
-from common import ROOT  # noqa: E402,F401  (puts tests/ on the path)
-from helpers import ROUTE_PREFIX, TensorBoardProcess  # noqa: E402
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess
 
-from tb_perclass.format import summary  # noqa: E402
-from tb_perclass.logger.sinks import EventFileSink  # noqa: E402
+from tb_perclass.format import summary
+from tb_perclass.logger.sinks import EventFileSink
 
 SCALARS = "/data/plugin/scalars/scalars"
 

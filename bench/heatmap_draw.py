@@ -13,7 +13,7 @@ Two measurements (medians over --repeats runs; reported, not asserted; target: d
    written by PerClassWriter: time from clicking the Confusion tab to the drawn matrix (route
    fetch + JSON decode + model + draw), and the draw time of switching the normalisation.
 
-    python bench/heatmap_draw.py [--classes 1000] [--repeats 15] [--no-tensorboard]
+    python -m bench.heatmap_draw [--classes 1000] [--repeats 15] [--no-tensorboard]
 
 Needs Node with `npm ci --prefix frontend` done, and Chromium (/usr/bin/chromium, or CHROMIUM).
 """
@@ -31,9 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FRONTEND = ROOT / "frontend"
-sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests"), str(ROOT / "demo")]
 
-import screenshot as shot  # noqa: E402
+from scripts import screenshot as shot  # noqa: E402
 
 ENTRY = r"""
 import { HeatCanvas } from "./heatcanvas";
@@ -173,8 +172,8 @@ def module_bench(browser, classes: int, repeats: int) -> dict:
 
 
 def tab_bench(browser, classes: int, repeats: int) -> dict:
-    from helpers import TensorBoardProcess
-    from synthetic_runs import write_runs
+    from tests.helpers import TensorBoardProcess
+    from demo.synthetic_runs import write_runs
 
     with tempfile.TemporaryDirectory(prefix="perclass-bench-") as tmp:
         write_runs(tmp, num_classes=classes, steps=4, samples_per_class=8)

@@ -7,7 +7,7 @@ the statistics of the batches `fit()` computes anyway. For 10 and 100 classes, t
 alternate the three (median time of the epochs after each fit()'s first, which traces), and the
 overheads are reported as ratios.
 
-    python bench/keras_callback.py [--rounds 3]
+    python -m bench.keras_callback [--rounds 3]
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from tb_perclass.keras import PerClassCallback  # noqa: E402
+from tb_perclass.keras import PerClassCallback
 
 SAMPLES, FEATURES, BATCH = 20_000, 64, 256
 

@@ -8,7 +8,7 @@
    of mistakes, for 8x8 digits, 224x224 RGB and 1024x1024 RGB inputs (downscaled to 256 px), and
    the peak Python allocation during that epoch (tracemalloc).
 
-    python bench/samples.py [--epochs 5]
+    python -m bench.samples [--epochs 5]
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import tracemalloc
 
 import torch
 
-from common import make_model, training_step  # noqa: E402
+from bench.common import make_model, training_step
 
-from tb_perclass import PerClassWriter  # noqa: E402
+from tb_perclass import PerClassWriter
 
 BATCH = 256
 

@@ -6,7 +6,7 @@ are then set aside and this tree's package is imported, so both run in the same 
 interleaved call by call (machines are noisy: never one after the other). Reports the median
 time of each and the median of the per-repeat ratios (this tree / the other).
 
-    python bench/update_ab.py [--against main] [--repeats 2000]
+    python -m bench.update_ab [--against main] [--repeats 2000]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def main() -> None:
           f"this tree / {args.against}")  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         other_class, this_class = import_both(args.against, scratch)
-        from common import interleaved  # imports this tree's package (the demo's model)
+        from bench.common import interleaved  # imports this tree's package (the demo's model)
 
         for num_classes in (10, 1000):
             logits = torch.randn(BATCH, num_classes)

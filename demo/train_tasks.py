@@ -1,7 +1,7 @@
 """Two other tasks on the digits, with PyTorch: binary ("is it a seven?", rare positives)
 and multilabel (three yes/no properties of a digit per image).
 
-    python demo/train_tasks.py runs/digits --epochs 15
+    python -m demo.train_tasks runs/digits --epochs 15
 
 writes `runs/digits/binary/{train,validation}` and `runs/digits/multilabel/{train,validation}`.
 """
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from digits import load_split
+from demo.digits import load_split
 from tb_perclass import PerClassWriter
 
 # Multilabel: properties of the digit shown. "round" digits have a closed loop.

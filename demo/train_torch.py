@@ -1,6 +1,6 @@
 """Trains a small CNN on the digits with a plain PyTorch loop and logs per-class curves.
 
-    python demo/train_torch.py runs/digits/torch --epochs 15
+    python -m demo.train_torch runs/digits/torch --epochs 15
 
 writes the runs `runs/digits/torch/train` and `runs/digits/torch/validation`.
 """
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from digits import CLASS_NAMES, load_split
+from demo.digits import CLASS_NAMES, load_split
 from tb_perclass import PerClassWriter
 
 

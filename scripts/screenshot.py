@@ -6,12 +6,12 @@ real `tb_perclass.PerClassWriter`; for `--view samples`, a run that keeps its mi
 8x8 digit images (scikit-learn's digits, with their dataset indices as ids), and the shot shows
 the gallery of one confusion cell.
 
-    python scripts/screenshot.py                         # demo runs, 10 classes
-    python scripts/screenshot.py --classes 100 --out /tmp/perclass-100.png
-    python scripts/screenshot.py --logdir runs           # an existing logdir
-    python scripts/screenshot.py --view confusion --out docs/perclass-confusion.png
-    python scripts/screenshot.py --view heatmap --classes 200 --out docs/perclass-heatmap.png
-    python scripts/screenshot.py --view samples --out docs/perclass-samples.png
+    python -m scripts.screenshot                         # demo runs, 10 classes
+    python -m scripts.screenshot --classes 100 --out /tmp/perclass-100.png
+    python -m scripts.screenshot --logdir runs           # an existing logdir
+    python -m scripts.screenshot --view confusion --out docs/perclass-confusion.png
+    python -m scripts.screenshot --view heatmap --classes 200 --out docs/perclass-heatmap.png
+    python -m scripts.screenshot --view samples --out docs/perclass-samples.png
 
 Chromium: /usr/bin/chromium by default (CHROMIUM env var or --chromium to change it); nothing
 is downloaded. The browser helpers here are also used by tests/test_browser_e2e.py.
@@ -27,11 +27,10 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "demo"), str(ROOT / "tests")]
+from demo.synthetic_runs import write_runs
+from tests.helpers import TensorBoardProcess
 
-from helpers import TensorBoardProcess  # noqa: E402
-from synthetic_runs import write_runs  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_OUT = ROOT / "docs" / "perclass-tab.png"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -7,7 +7,6 @@ One tensorboard process per logdir, shared by the tests of this module.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
@@ -17,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import TensorBoardProcess
-from synthetic_runs import class_names_for, write_runs
+from scripts import screenshot
+from tests.helpers import TensorBoardProcess
+from demo.synthetic_runs import class_names_for, write_runs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,14 +30,7 @@ HEATMAP_CANVAS = "[data-view=heatmap] [data-role=heat-canvas]"
 HOSTILE_EXPERIMENT = "x<b>evil</b>"  # the "/" in it makes a nested run directory: run "x<b>evil</b>/train"
 
 
-def _load_screenshot_helpers():
-    spec = importlib.util.spec_from_file_location("perclass_screenshot", ROOT / "scripts" / "screenshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-shot = _load_screenshot_helpers()
+shot = screenshot  # the browser helpers of the screenshot script
 
 
 # --- fixtures -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from helpers import ROUTE_PREFIX, read_summaries, wsgi_client
+from tests.helpers import ROUTE_PREFIX, read_summaries, wsgi_client
 from tb_perclass import PerClassWriter
 
 CLASSES = ["cat", "dog", "bird", "=cmd|' /C calc'!A0", "frog"]  # absent class 4, formula name

@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from helpers import free_port, read_summaries
+from tests.helpers import free_port, read_summaries
 
 pytestmark = pytest.mark.slow
 

@@ -18,9 +18,9 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import TensorBoardProcess, read_summaries
-from test_stats import LIBRARIES, to_library
-from test_writer import CLASSES, batch
+from tests.helpers import TensorBoardProcess, read_summaries
+from tests.test_stats import LIBRARIES, to_library
+from tests.test_writer import CLASSES, batch
 
 from tb_perclass import PerClassWriter
 
@@ -366,7 +366,7 @@ def test_a_few_logits_that_look_like_probabilities_are_not_enough(logdir):
 
 def test_only_the_first_batch_after_a_write_is_checked(logdir):
     """The check's reductions run once per step, so update()'s cost stays the same."""
-    from helpers import device_transfer_recorder
+    from tests.helpers import device_transfer_recorder
 
     logits, targets = model_outputs("multiclass")
     probabilities = activation("multiclass", logits)  # checked at every step: never settled
@@ -418,7 +418,7 @@ def test_a_read_only_directory_is_refused_at_once():
                 os.setgid(65534)
                 os.setuid(65534)
             PerClassWriter(logdir, num_classes=3)
-        except BaseException as error:  # noqa: BLE001 - reported to the parent
+        except BaseException as error:
             message = f"{type(error).__name__}: {error}"
         os.write(write, message.encode())
         os._exit(0)

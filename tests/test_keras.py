@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import read_summaries
+from tests.helpers import read_summaries
 
 pytestmark = pytest.mark.slow
 
@@ -174,8 +174,7 @@ MIRRORED = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
-    sys.path.insert(0, {tests!r})
-    from helpers import read_summaries
+    from tests.helpers import read_summaries
     from tb_perclass.keras import PerClassCallback
 
     rng = np.random.default_rng(0)
@@ -200,10 +199,11 @@ MIRRORED = textwrap.dedent(
 
 
 def test_mirrored_strategy_gives_the_numbers_of_one_device(tmp_path):
-    script = MIRRORED.format(
-        tests=os.path.dirname(__file__), one=str(tmp_path / "one"), two=str(tmp_path / "two")
+    script = MIRRORED.format(one=str(tmp_path / "one"), two=str(tmp_path / "two"))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=root
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
     for split in ("train", "validation"):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import read_summaries
+from tests.helpers import read_summaries
 
 pytestmark = pytest.mark.slow
 lightning = pytest.importorskip("lightning")

@@ -9,7 +9,7 @@ import pytest
 from tb_perclass import PerClassWriter
 from tb_perclass.logger import arrays, tasks
 from tb_perclass.logger.spec import task_spec
-from test_stats import LIBRARIES, to_library
+from tests.test_stats import LIBRARIES, to_library
 
 rng = np.random.default_rng(0)
 B, C = 24, 5

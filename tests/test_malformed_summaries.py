@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from tensorboard.util import tensor_util
 
-from helpers import ROUTE_PREFIX, TensorBoardProcess, decode_binary_curves, wsgi_client
-from malformed import (
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess, decode_binary_curves, wsgi_client
+from tests.malformed import (
     NAME,
     confusion_tensor,
     coo,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from helpers import (
+from tests.helpers import (
     ROUTE_PREFIX,
     TensorBoardProcess,
     decode_binary_curves,

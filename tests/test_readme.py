@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import free_port, read_summaries
+from tests.helpers import free_port, read_summaries
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import read_summaries
+from tests.helpers import read_summaries
 from tb_perclass import PerClassWriter
 from tb_perclass.logger.samples import media
-from test_stats import LIBRARIES, to_library
+from tests.test_stats import LIBRARIES, to_library
 
 
 def kept_samples(run_dir, name="perclass"):
@@ -72,7 +72,7 @@ def test_keeps_exactly_the_most_confident_mistakes(logdir, library):
 def test_no_inputs_no_samples_and_no_extra_work(logdir):
     import torch
 
-    from helpers import device_transfer_recorder
+    from tests.helpers import device_transfer_recorder
 
     writer = PerClassWriter(logdir, num_classes=3)
     logits, targets = torch.randn(16, 3), torch.randint(0, 3, (16,))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import ROUTE_PREFIX, TensorBoardProcess, wsgi_client
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess, wsgi_client
 from tb_perclass import PerClassWriter
 
 CLASSES = ["zero", "one", "two"]

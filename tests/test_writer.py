@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import device_transfer_recorder, read_summaries
+from tests.helpers import device_transfer_recorder, read_summaries
 from tensorboard.compat.proto import summary_pb2
 
 from tb_perclass import PerClassWriter
@@ -30,7 +30,7 @@ def batch(size=8, num_classes=3, seed=0):
 
 @pytest.mark.parametrize("library", ["numpy", "torch", "tensorflow"])
 def test_writes_one_stats_summary_per_step(logdir, library):
-    from test_stats import to_library
+    from tests.test_stats import to_library
 
     expected = []
     with PerClassWriter(logdir, class_names=CLASSES) as writer:
