@@ -4,7 +4,7 @@ Two measurements (medians over --repeats runs; reported, not asserted; target: d
 
 1. The heatmap module alone: frontend/src's HeatCanvas, rasteriser and ConfusionModel, bundled
    on the fly with the locked esbuild, drawing a 1000-class matrix into an 800 x 800 px canvas:
-   - raster: the cells into ImageData (heatmap.ts), one pass over every cell
+   - raster: the cells into ImageData (ui/heat-raster.ts), one pass over every cell
    - draw: raster + putImageData + labels + overlay (what a redraw costs on zoom or hover-free
      state changes)
    - decode: the route's JSON text -> parsed -> dense counts -> row-normalised values
@@ -35,11 +35,11 @@ FRONTEND = ROOT / "frontend"
 from scripts import screenshot as shot  # noqa: E402
 
 ENTRY = r"""
-import { HeatCanvas } from "./heatcanvas";
-import { renderHeatmap } from "./heatmap";
-import { BLUES, ColorScale } from "./colorscale";
-import { ConfusionModel } from "./confusion";
-import { parseConfusion } from "./api";
+import { HeatCanvas } from "./ui/heat-canvas";
+import { renderHeatmap } from "./ui/heat-raster";
+import { BLUES, ColorScale } from "./ui/color-scale";
+import { ConfusionModel } from "./confusion/matrix";
+import { parseConfusion } from "./data/answers";
 
 function synth(n) {
   // like a trained 1000-class model: a strong diagonal, ~30 confusions per class
