@@ -57,7 +57,7 @@ def reference_cross_entropy(outputs: np.ndarray, label: int, from_logits: bool) 
 
 
 def reference_stats(batches, num_classes, from_logits=True, nonfinite_outputs=None):
-    """Sample-by-sample definition of DESIGN.md's `stats` kind. A sample whose outputs' maximum
+    """Sample-by-sample definition of the `stats` kind (docs/data-contract.md). A sample whose outputs' maximum
     is not finite (a NaN or +inf output, or all -inf) is never correct; `nonfinite_outputs`, a
     list, receives the count of those per class."""
     loss_sum = [0.0] * num_classes
