@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tb_perclass.logger import arrays
-from tb_perclass.logger.accumulator import Accumulator
 from tb_perclass.logger.spec import TaskSpec
+
+if TYPE_CHECKING:  # the writer hands its accumulator over; nothing here makes one
+    from tb_perclass.logger.accumulator import Accumulator
 
 
 @dataclasses.dataclass(frozen=True)

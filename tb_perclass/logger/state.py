@@ -27,7 +27,7 @@ from tb_perclass.format import metadata, metrics, summary
 from tb_perclass.logger import output_kind
 from tb_perclass.logger.arrays import ArrayOps
 from tb_perclass.logger.spec import TaskSpec
-from tb_perclass.logger.tasks import Batch
+from tb_perclass.logger.tasks.batch import Batch
 
 _LOSS_SUM, _COUNT, _CORRECT, _NONFINITE, _FINITE_OUTPUTS = range(5)
 COLUMNS = 5

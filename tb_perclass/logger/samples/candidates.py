@@ -13,7 +13,7 @@ from typing import Any
 
 from tb_perclass.logger.arrays import ArrayOps
 from tb_perclass.logger.spec import TaskSpec
-from tb_perclass.logger.tasks import Batch
+from tb_perclass.logger.tasks.batch import Batch
 
 # Columns of the candidate block.
 SCORE, ROW, CELL, LOSS, ELEMENT = range(5)

@@ -20,7 +20,7 @@ from tb_perclass.logger.arrays import ArrayOps
 from tb_perclass.logger.samples import candidates, media
 from tb_perclass.logger.samples.buffer import Mistake, MistakeBuffer
 from tb_perclass.logger.spec import SampleOptions, TaskSpec
-from tb_perclass.logger.tasks import Batch
+from tb_perclass.logger.tasks.batch import Batch
 
 
 @dataclasses.dataclass(frozen=True)
