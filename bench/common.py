@@ -10,7 +10,7 @@ import os
 import random
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch.nn.functional as F
 

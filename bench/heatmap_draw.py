@@ -172,8 +172,8 @@ def module_bench(browser, classes: int, repeats: int) -> dict:
 
 
 def tab_bench(browser, classes: int, repeats: int) -> dict:
-    from tests.helpers import TensorBoardProcess
     from demo.synthetic_runs import write_runs
+    from tests.helpers import TensorBoardProcess
 
     with tempfile.TemporaryDirectory(prefix="perclass-bench-") as tmp:
         write_runs(tmp, num_classes=classes, steps=4, samples_per_class=8)
@@ -190,12 +190,12 @@ def tab_bench(browser, classes: int, repeats: int) -> dict:
             frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=60_000)
             # time from the click to the drawn matrix, measured inside the page
             frame.evaluate(
-                """() => {
+                """(classes) => {
                     window.__drawn = new Promise((resolve) => {
                         const t0 = performance.now();
                         const obs = new MutationObserver(() => {
                             const heat = document.querySelector('[data-view=confusion] [data-role=heat]');
-                            if (heat && heat.getAttribute('data-draw-ms') && heat.getAttribute('data-rows') === '0,' + %d) {
+                            if (heat && heat.getAttribute('data-draw-ms') && heat.getAttribute('data-rows') === '0,' + classes) {
                                 obs.disconnect();
                                 resolve({ total: performance.now() - t0, draw: Number(heat.getAttribute('data-draw-ms')) });
                             }
@@ -203,8 +203,8 @@ def tab_bench(browser, classes: int, repeats: int) -> dict:
                         obs.observe(document.body, { subtree: true, attributes: true, childList: true });
                     });
                     document.querySelector('[data-role=view-tab][data-value=confusion]').click();
-                }"""
-                % classes
+                }""",
+                classes,
             )
             first = frame.evaluate("() => window.__drawn")
             # redraws: switching the normalisation recomputes the values and redraws
@@ -213,7 +213,13 @@ def tab_bench(browser, classes: int, repeats: int) -> dict:
                 norm = ["row", "col", "counts"][k % 3]
                 frame.click(f"[data-control=normalization] [data-value={norm}]")
                 frame.wait_for_timeout(30)
-                redraw.append(float(frame.locator("[data-view=confusion] [data-role=heat]").get_attribute("data-draw-ms")))
+                redraw.append(
+                    float(
+                        frame.locator("[data-view=confusion] [data-role=heat]").get_attribute(
+                            "data-draw-ms"
+                        )
+                    )
+                )
             context.close()
             return {
                 "route_fetch_ms": round(fetch_ms, 1),
@@ -237,23 +243,41 @@ def main(argv=None) -> int:
         browser = shot.launch_browser(p)
         try:
             module = module_bench(browser, args.classes, args.repeats)
-            print(f"heatmap module, {args.classes} x {args.classes} matrix ({module['nonzero']} nonzero cells), "
-                  f"canvas {module['canvas_px']}, median of {args.repeats}:")  # fmt: skip
+            print(
+                f"heatmap module, {args.classes} x {args.classes} matrix ({module['nonzero']} nonzero cells), "
+                f"canvas {module['canvas_px']}, median of {args.repeats}:"
+            )
             print(f"  raster (cells -> ImageData, 800x800 px)   {module['raster_ms']:7.1f} ms")
-            print(f"  draw (raster + putImageData + labels)      {module['draw_ms']:7.1f} ms   (target <= 100 ms)")
-            print(f"  draw zoomed to 21 x 21 cells with values   {module['draw_zoomed_21_ms']:7.1f} ms")
-            print(f"  decode a step, sparse JSON ({module['sparse_json_bytes'] / 1e6:.2f} MB)     "
-                  f"{module['decode_sparse_ms']:7.1f} ms")  # fmt: skip
-            print(f"  decode a step, dense JSON ({module['dense_json_bytes'] / 1e6:.2f} MB)      "
-                  f"{module['decode_dense_ms']:7.1f} ms")  # fmt: skip
+            print(
+                f"  draw (raster + putImageData + labels)      {module['draw_ms']:7.1f} ms   (target <= 100 ms)"
+            )
+            print(
+                f"  draw zoomed to 21 x 21 cells with values   {module['draw_zoomed_21_ms']:7.1f} ms"
+            )
+            print(
+                f"  decode a step, sparse JSON ({module['sparse_json_bytes'] / 1e6:.2f} MB)     "
+                f"{module['decode_sparse_ms']:7.1f} ms"
+            )
+            print(
+                f"  decode a step, dense JSON ({module['dense_json_bytes'] / 1e6:.2f} MB)      "
+                f"{module['decode_dense_ms']:7.1f} ms"
+            )
             if not args.no_tensorboard:
                 tab = tab_bench(browser, args.classes, args.repeats)
                 print(f"real tab (committed bundle, real tensorboard, {args.classes} classes):")
-                print(f"  confusion route: {tab['route_bytes'] / 1e3:.0f} kB {tab['route_encoding']}, "
-                      f"{tab['route_fetch_ms']:.0f} ms from Python")  # fmt: skip
-                print(f"  click on Confusion -> matrix drawn         {tab['click_to_drawn_ms']:7.1f} ms (fetch + decode + draw)")
-                print(f"  of which the draw                           {tab['first_draw_ms']:7.1f} ms")
-                print(f"  redraw on a normalisation switch (median)  {tab['redraw_median_ms']:7.1f} ms")
+                print(
+                    f"  confusion route: {tab['route_bytes'] / 1e3:.0f} kB {tab['route_encoding']}, "
+                    f"{tab['route_fetch_ms']:.0f} ms from Python"
+                )
+                print(
+                    f"  click on Confusion -> matrix drawn         {tab['click_to_drawn_ms']:7.1f} ms (fetch + decode + draw)"
+                )
+                print(
+                    f"  of which the draw                           {tab['first_draw_ms']:7.1f} ms"
+                )
+                print(
+                    f"  redraw on a normalisation switch (median)  {tab['redraw_median_ms']:7.1f} ms"
+                )
         finally:
             browser.close()
     return 0

@@ -88,9 +88,14 @@ def measure(num_classes: int, rounds: int, logdir: str) -> dict[str, float]:
             timer = EpochTimer()
             first = 4 * round_index  # each fit() continues the epochs (steps) of the last
             models[name].fit(
-                x, y, initial_epoch=first, epochs=first + 4, batch_size=BATCH, verbose=0,
+                x,
+                y,
+                initial_epoch=first,
+                epochs=first + 4,
+                batch_size=BATCH,
+                verbose=0,
                 callbacks=[*extra[name], timer],
-            )  # fmt: skip
+            )
             if round_index:
                 # The first epoch of a fit() traces the train function (PerClassCallback makes
                 # each fit() trace it afresh, as the first fit() of any model does): left out.
@@ -102,7 +107,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(f"fit() epochs of {SAMPLES} samples, batch {BATCH}, MLP 64-256-256-C, CPU (median epoch time)")
+    print(
+        f"fit() epochs of {SAMPLES} samples, batch {BATCH}, MLP 64-256-256-C, "
+        "CPU (median epoch time)"
+    )
     with tempfile.TemporaryDirectory() as logdir:
         for num_classes in (10, 100):
             r = measure(num_classes, args.rounds, logdir)

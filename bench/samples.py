@@ -24,7 +24,6 @@ import tracemalloc
 import torch
 
 from bench.common import make_model, training_step
-
 from tb_perclass import PerClassWriter
 
 BATCH = 256
@@ -74,7 +73,8 @@ def bench_overhead(epochs: int, logdir: str) -> dict[str, float]:
         "step_us": step_time * 1e6,
         "without": statistics.mean(times["without"]) / step_time - 1,
         "with": statistics.mean(times["with"]) / step_time - 1,
-        "inputs_extra_us": (statistics.mean(times["with"]) - statistics.mean(times["without"])) * 1e6,
+        "inputs_extra_us": (statistics.mean(times["with"]) - statistics.mean(times["without"]))
+        * 1e6,
         "write_without_ms": statistics.median(writes["without"]) * 1e3,
         "write_with_ms": statistics.median(writes["with"]) * 1e3,
     }

@@ -19,9 +19,8 @@ import tempfile
 import torch
 
 from bench.common import interleaved, make_model, paired_overhead, training_step
-from tests.helpers import device_transfer_recorder
-
 from tb_perclass import PerClassWriter
+from tests.helpers import device_transfer_recorder
 
 BATCH = 256
 

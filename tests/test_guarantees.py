@@ -18,11 +18,10 @@ import warnings
 import numpy as np
 import pytest
 
+from tb_perclass import PerClassWriter
 from tests.helpers import TensorBoardProcess, read_summaries
 from tests.test_stats import LIBRARIES, to_library
 from tests.test_writer import CLASSES, batch
-
-from tb_perclass import PerClassWriter
 
 
 def caught_messages(function, *args, **kwargs):
@@ -149,9 +148,9 @@ def test_a_failed_write_keeps_the_state_and_a_retry_writes_it(logdir):
             writer.write(0)
         stats = writer.write(0)  # the retry
     assert calls == [0, 0] and stats.total == 20
-    (step, matrix, _), = read_summaries(logdir)
+    ((step, matrix, _),) = read_summaries(logdir)
     np.testing.assert_array_equal(matrix[1], np.bincount(targets, minlength=3))
-    (_, blobs, _), = read_summaries(logdir, kind="samples")
+    ((_, blobs, _),) = read_summaries(logdir, kind="samples")
     assert len(json.loads(blobs[0])) == int((outputs.argmax(1) != targets).sum())
 
 
@@ -175,7 +174,9 @@ def test_steps_that_do_not_go_up_are_warned_as_tensorboard_serves_them(tmp_path)
     (message,) = down[5]
     assert "step 1 is lower than step 4" in message
     assert "drops every value written before from step 1 up (here steps 1 to 4)" in message
-    assert "--load_fast=false the Per-Class tab shows the last value written at each step" in message
+    assert (
+        "--load_fast=false the Per-Class tab shows the last value written at each step" in message
+    )
     assert "resumed from a checkpoint" in message
     twice = write_steps(str(tmp_path / "twice"), [0, 1, 2, 2, 3])
     assert [len(m) for m in twice] == [0, 0, 0, 1, 0]
@@ -218,8 +219,12 @@ def targets_checked_on_the_device(monkeypatch):
 @pytest.mark.parametrize(
     "task,outputs,targets,valid",
     [
-        ("multiclass", np.zeros((6, 3), np.float32), [0, 3, -1, 2, 7, 1],
-         r"class indices in \[0, 3\)"),
+        (
+            "multiclass",
+            np.zeros((6, 3), np.float32),
+            [0, 3, -1, 2, 7, 1],
+            r"class indices in \[0, 3\)",
+        ),
         ("binary", np.zeros(6, np.float32), [0, 1, 2, 1, -1, 3], r"0 or 1"),
     ],
 )
@@ -237,7 +242,7 @@ def test_invalid_targets_found_at_write_are_written_apart(
     assert "write(step=0): 3 targets since the last write were not " in message
     assert "the 3 valid ones were written" in message and "ignore_index" in message
     assert re.search(valid, message)
-    (_, matrix, parsed), = read_summaries(logdir, raw=True)
+    ((_, matrix, parsed),) = read_summaries(logdir, raw=True)
     assert matrix[1, parsed.num_classes] == 3  # the invalid_targets column
     assert matrix[1, : parsed.num_classes].sum() == 3
 
@@ -250,8 +255,12 @@ def test_non_finite_outputs_are_written_apart_and_warned(logdir, library):
     logits[7, 0] = -np.inf  # a masked class: a usable row
     images = np.random.default_rng(4).random((12, 4, 4, 1)).astype(np.float32)
     with PerClassWriter(logdir, class_names=CLASSES, layout="NHWC") as writer:
-        writer.update(to_library(library, logits), to_library(library, targets),
-                      inputs=to_library(library, images), sample_ids=list(range(12)))  # fmt: skip
+        writer.update(
+            to_library(library, logits),
+            to_library(library, targets),
+            inputs=to_library(library, images),
+            sample_ids=list(range(12)),
+        )
         stats, messages = caught_messages(writer.write, 0)
     unusable = np.zeros(12, bool)
     unusable[[0, 3, 5]] = True
@@ -260,13 +269,13 @@ def test_non_finite_outputs_are_written_apart_and_warned(logdir, library):
     (message,) = messages
     assert "3 samples had NaN or infinite outputs (true class " in message
     assert "never as correct" in message and "left out of the confusion counts" in message
-    (_, matrix, _), = read_summaries(logdir)
+    ((_, matrix, _),) = read_summaries(logdir)
     np.testing.assert_array_equal(matrix[4], expected)  # the nonfinite_outputs row
     np.testing.assert_array_equal(matrix[1], np.bincount(targets, minlength=3))
-    (_, confusion, _), = read_summaries(logdir, kind="confusion")
+    ((_, confusion, _),) = read_summaries(logdir, kind="confusion")
     predicted = logits[~unusable].argmax(1)
     assert confusion.sum() == 9 and np.trace(confusion) == (predicted == targets[~unusable]).sum()
-    (_, blobs, _), = read_summaries(logdir, kind="samples")
+    ((_, blobs, _),) = read_summaries(logdir, kind="samples")
     kept_ids = {entry["id"] for entry in json.loads(blobs[0])}
     assert kept_ids and not kept_ids & {0, 3, 5}
 
@@ -435,8 +444,11 @@ def test_a_read_only_directory_is_refused_at_once():
 @pytest.mark.parametrize("url", ["gs://bucket/runs/exp1", "s3://bucket/run", "hdfs://host/x"])
 def test_a_url_logdir_is_refused_not_written_to_a_local_folder(tmp_path, monkeypatch, url):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ValueError, match=r"logdir='\w+://.*' is a \w+:// URL; PerClassWriter "
-                                         r"writes to local directories only"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"logdir='\w+://.*' is a \w+:// URL; PerClassWriter "
+        r"writes to local directories only",
+    ):
         PerClassWriter(url, class_names=CLASSES)
     assert os.listdir(tmp_path) == []  # no folder named "gs:"
 
@@ -456,7 +468,7 @@ def test_the_default_name_pattern_in_a_script(tmp_path):
         import torch
         from torch.utils.tensorboard import SummaryWriter
         from tb_perclass import PerClassWriter
-        summary_writer = SummaryWriter({str(tmp_path / 'run')!r})
+        summary_writer = SummaryWriter({str(tmp_path / "run")!r})
         train = PerClassWriter(summary_writer, class_names=["a", "b"])
         validation = PerClassWriter(summary_writer, class_names=["a", "b"])
         """

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
+from tb_perclass import PerClassWriter
+from tb_perclass.format import metadata
 from tests.helpers import (
     ROUTE_PREFIX,
     TensorBoardProcess,
@@ -18,8 +20,6 @@ from tests.helpers import (
     read_summaries,
     wsgi_client,
 )
-from tb_perclass import PerClassWriter
-from tb_perclass.format import metadata
 
 STEPS = 150  # more than either loader keeps by default for an unknown plugin (100 and 10)
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -248,10 +248,16 @@ def test_curves_reads_both_stats_layouts_and_the_step_totals(logdir):
 
     names = ["x", "y"]
     v2 = summary.stats_pb(
-        "perclass", loss=np.array([0.5, 0.25]), count=np.array([4, 3]),
-        correct=np.array([2, 3]), nonfinite=np.array([1, 0]),
-        nonfinite_outputs=np.array([1, 0]), invalid_targets=5, ignored=2, class_names=names,
-    )  # fmt: skip
+        "perclass",
+        loss=np.array([0.5, 0.25]),
+        count=np.array([4, 3]),
+        correct=np.array([2, 3]),
+        nonfinite=np.array([1, 0]),
+        nonfinite_outputs=np.array([1, 0]),
+        invalid_targets=5,
+        ignored=2,
+        class_names=names,
+    )
     v1 = summary_pb2.Summary()
     v1.CopyFrom(v2)
     v1.value[0].tensor.CopyFrom(

@@ -57,9 +57,9 @@ def reference_cross_entropy(outputs: np.ndarray, label: int, from_logits: bool) 
 
 
 def reference_stats(batches, num_classes, from_logits=True, nonfinite_outputs=None):
-    """Sample-by-sample definition of the `stats` kind (docs/data-contract.md). A sample whose outputs' maximum
-    is not finite (a NaN or +inf output, or all -inf) is never correct; `nonfinite_outputs`, a
-    list, receives the count of those per class."""
+    """Sample-by-sample definition of the `stats` kind (docs/data-contract.md). A sample whose
+    outputs' maximum is not finite (a NaN or +inf output, or all -inf) is never correct;
+    `nonfinite_outputs`, a list, receives the count of those per class."""
     loss_sum = [0.0] * num_classes
     count = [0] * num_classes
     correct = [0] * num_classes
@@ -302,12 +302,18 @@ def test_binary_task_matches_reference(library, from_logits):
         scores = sigmoid(scores).astype(np.float32)
     targets = (rng.random(50) < 0.4).astype(np.float32)  # float 0/1 targets are common
     stats, _ = accumulate(
-        library, [(scores[:, None], targets, None)], 2, from_logits=from_logits,
-        task="binary", threshold=(0.3,),
-    )  # fmt: skip
+        library,
+        [(scores[:, None], targets, None)],
+        2,
+        from_logits=from_logits,
+        task="binary",
+        threshold=(0.3,),
+    )
     loss, predicted = reference_binary(scores, targets, from_logits, 0.3)
     labels = targets.astype(int)
-    np.testing.assert_array_equal(stats.confusion, confusion_matrix(labels, predicted, labels=[0, 1]))
+    np.testing.assert_array_equal(
+        stats.confusion, confusion_matrix(labels, predicted, labels=[0, 1])
+    )
     for c in (0, 1):
         np.testing.assert_allclose(stats.loss[c], loss[labels == c].mean(), rtol=1e-5)
         assert stats.correct[c] == (predicted[labels == c] == c).sum()
@@ -326,9 +332,7 @@ def test_multilabel_task_matches_reference(library):
     )
     loss, _ = reference_binary(logits, targets, True, 0.5)
     predicted = (sigmoid(logits.astype(np.float64)) > np.array(thresholds)).astype(int)
-    np.testing.assert_array_equal(
-        stats.confusion, multilabel_confusion_matrix(targets, predicted)
-    )
+    np.testing.assert_array_equal(stats.confusion, multilabel_confusion_matrix(targets, predicted))
     np.testing.assert_allclose(stats.loss, loss.mean(axis=0), rtol=1e-5)
     np.testing.assert_array_equal(stats.count, [30] * 4)
     np.testing.assert_array_equal(stats.correct, (predicted == targets).sum(axis=0))
@@ -370,19 +374,26 @@ def test_binary_cross_entropy_equals_the_frameworks():
     targets = (rng.random(40) < 0.5).astype(np.float32)
     task_spec = spec.task_spec(task="binary")
     batch = tasks.format_batch(
-        arrays.ops_for_library("torch"), torch.as_tensor(logits), torch.as_tensor(targets),
-        None, task_spec,
-    )  # fmt: skip
+        arrays.ops_for_library("torch"),
+        torch.as_tensor(logits),
+        torch.as_tensor(targets),
+        None,
+        task_spec,
+    )
     torch.testing.assert_close(
         batch.losses,
-        F.binary_cross_entropy_with_logits(torch.as_tensor(logits), torch.as_tensor(targets),
-                                           reduction="none"),
-    )  # fmt: skip
+        F.binary_cross_entropy_with_logits(
+            torch.as_tensor(logits), torch.as_tensor(targets), reduction="none"
+        ),
+    )
     probabilities = sigmoid(logits).astype(np.float32)
     batch = tasks.format_batch(
-        arrays.ops_for_library("tensorflow"), tf.constant(probabilities), tf.constant(targets),
-        None, spec.task_spec(task="binary", from_logits=False),
-    )  # fmt: skip
+        arrays.ops_for_library("tensorflow"),
+        tf.constant(probabilities),
+        tf.constant(targets),
+        None,
+        spec.task_spec(task="binary", from_logits=False),
+    )
     expected = keras.losses.BinaryCrossentropy(reduction=None)(
         targets[:, None], probabilities[:, None]
     )

@@ -38,6 +38,7 @@ def check_run(run_dir, expected_counts):
 def test_pytorch_loop(tmp_path):
     import torch
     import torch.nn.functional as F
+
     from demo import train_torch
 
     model = train_torch.train(str(tmp_path), epochs=EPOCHS)
@@ -55,6 +56,7 @@ def test_pytorch_loop(tmp_path):
 
 def test_keras_fit(tmp_path):
     import keras
+
     from demo import train_keras
 
     model = train_keras.train(str(tmp_path), epochs=EPOCHS)
@@ -72,8 +74,9 @@ def test_keras_fit(tmp_path):
 
 def test_binary_and_multilabel_demo_tasks(tmp_path):
     import torch
-    from demo import train_tasks
     from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix
+
+    from demo import train_tasks
 
     _, _, x_val, _ = load_split(0)
     for task in ("binary", "multilabel"):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tensorboard.compat.proto import summary_pb2
 
@@ -55,6 +56,7 @@ def stats_shape(num_classes: int) -> tuple[int, int]:
     """The shape of a `stats` tensor this version writes for `num_classes` classes."""
     return (len(STATS_ROWS), num_classes + len(STATS_EXTRA_COLUMNS))
 
+
 # How a `confusion` tensor is laid out. TensorBoard keeps the first metadata of a tag only, so
 # the encoding must be the same at every step: it is chosen from the class count, which is
 # fixed for a tag. Up to 64 classes a dense C x C matrix is small whatever the counts; beyond,
@@ -68,6 +70,7 @@ def confusion_encoding(task: str, num_classes: int) -> str:
     if task == TASK_MULTILABEL or num_classes <= DENSE_MAX_CLASSES:
         return ENCODING_DENSE
     return ENCODING_COO
+
 
 _DATA_CLASS = {
     KIND_STATS: summary_pb2.DATA_CLASS_TENSOR,
@@ -222,7 +225,5 @@ def _check_extra(kind: str, fields: Mapping[str, Any]) -> None:
         )
     for cap in ("samples_per_cell", "max_samples"):
         value = fields.get(cap)
-        if kind == KIND_SAMPLES and value is not None and (
-            type(value) is not int or value < 1
-        ):
+        if kind == KIND_SAMPLES and value is not None and (type(value) is not int or value < 1):
             raise ValueError(f"plugin content has {cap}={value!r:.80}; a cap is a positive integer")

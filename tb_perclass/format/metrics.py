@@ -14,7 +14,7 @@ multilabel, 4 (the cell is TN, FP, FN, TP of the row's label), as the plugin dec
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -47,7 +47,11 @@ def true_false_counts(
         )
     diagonal = rows == cols
     tp = _per_class(rows[diagonal], counts[diagonal], num_classes)
-    return tp, _per_class(cols, counts, num_classes) - tp, _per_class(rows, counts, num_classes) - tp
+    return (
+        tp,
+        _per_class(cols, counts, num_classes) - tp,
+        _per_class(rows, counts, num_classes) - tp,
+    )
 
 
 def _per_class(classes: np.ndarray, counts: np.ndarray, num_classes: int) -> np.ndarray:

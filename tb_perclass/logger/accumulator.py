@@ -36,9 +36,7 @@ class Accumulator:
     def started(self) -> bool:
         return self.table is not None
 
-    def update(
-        self, outputs: Any, targets: Any, losses: Any, inputs: Any, sample_ids: Any
-    ) -> None:
+    def update(self, outputs: Any, targets: Any, losses: Any, inputs: Any, sample_ids: Any) -> None:
         """Adds one batch (see `PerClassWriter.update`); a refused batch leaves no trace."""
         ops, device, outputs, targets, losses = arrays.as_batch(outputs, targets, losses)
         if self.ops is not None and (ops is not self.ops or device != self.device):

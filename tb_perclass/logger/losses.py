@@ -21,7 +21,8 @@ A user's own loss is any callable `loss(outputs, targets)` returning one value p
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tb_perclass.format import metadata
 from tb_perclass.logger.arrays import ArrayOps

@@ -5,7 +5,7 @@ written anyway (invalid targets, non-finite outputs), never dropped in silence. 
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

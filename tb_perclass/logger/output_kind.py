@@ -73,8 +73,11 @@ def verdict(task: str, from_logits: bool, checked: int, suspicious: int) -> str 
         return (
             f"{seen}, but the writer takes them as logits (from_logits=True, the default), "
             "which gives wrong per-class losses"
-            + ("" if task == metadata.TASK_MULTICLASS
-               else " and a positive prediction for every sample")  # fmt: skip
+            + (
+                ""
+                if task == metadata.TASK_MULTICLASS
+                else " and a positive prediction for every sample"
+            )
             + ". If the model ends with a softmax or sigmoid, pass from_logits=False; if these "
             "really are logits, ignore this warning"
         )

@@ -15,7 +15,8 @@ import socket
 import struct
 import tempfile
 import time
-from typing import Any, BinaryIO, Hashable, Protocol
+from collections.abc import Hashable
+from typing import Any, BinaryIO, Protocol
 
 import google_crc32c
 from tensorboard.compat.proto import event_pb2, summary_pb2
@@ -78,11 +79,9 @@ class EventFileSink:
 
     def _open(self) -> BinaryIO:
         os.makedirs(self.logdir, exist_ok=True)
-        filename = "events.out.tfevents.%010d.%s.%d.%d.perclass" % (
-            time.time(),
-            socket.gethostname(),
-            os.getpid(),
-            next(_file_counter),
+        filename = (
+            f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}."
+            f"{os.getpid()}.{next(_file_counter)}.perclass"
         )
         handle = open(os.path.join(self.logdir, filename), "wb")
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tb_perclass.format import metadata
 from tb_perclass.logger import losses

@@ -8,7 +8,7 @@ accumulated stays, and a retry writes it.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from tensorboard.compat.proto import summary_pb2
 

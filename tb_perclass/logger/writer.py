@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 import warnings
 import weakref
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tb_perclass.format import metadata
 from tb_perclass.logger import destinations, distributed, spec, state, steps

@@ -5,7 +5,8 @@ clustered class order (`order`), all from the cached `confusion` series."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from tensorboard import errors
@@ -47,7 +48,13 @@ def matrix(
 
 
 def pairs(
-    reader: PerClassReader, ctx: Any, experiment_id: str, run: str, name: str, step: int | None, limit: int
+    reader: PerClassReader,
+    ctx: Any,
+    experiment_id: str,
+    run: str,
+    name: str,
+    step: int | None,
+    limit: int,
 ) -> dict[str, Any]:
     """The largest off-diagonal cells at `step`, each with its count at every step."""
     series = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
@@ -97,7 +104,10 @@ def diff(
     base_name = name if base_name is None else base_name
     after = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
     before = reader.series(ctx, experiment_id, base_run, base_name, metadata.KIND_CONFUSION)
-    label, base_label = _series_label(run, name, base_name), _series_label(base_run, base_name, name)
+    label, base_label = (
+        _series_label(run, name, base_name),
+        _series_label(base_run, base_name, name),
+    )
     _check_comparable(label, after.meta, base_label, before.meta)
     a, b = _position(after, run, step), _position(before, base_run, base_step)
     cells = np.union1d(after.cells[a], before.cells[b])
@@ -126,10 +136,15 @@ def diff(
             else _of_series(label, after.skipped) + _of_series(base_label, before.skipped)
         ),
         "changes": [
-            {"true": int(rows[i]), "pred": int(cols[i]), "before": int(count_before[i]),
-             "after": int(count_after[i]), "delta": int(delta[i])}
+            {
+                "true": int(rows[i]),
+                "pred": int(cols[i]),
+                "before": int(count_before[i]),
+                "after": int(count_after[i]),
+                "delta": int(delta[i]),
+            }
             for i in top
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -143,8 +158,7 @@ def order(
         from scipy.sparse.csgraph import reverse_cuthill_mckee
     except ImportError:
         raise errors.InvalidArgumentError(
-            "the clustered class order needs SciPy in TensorBoard's environment: "
-            "pip install scipy"
+            "the clustered class order needs SciPy in TensorBoard's environment: pip install scipy"
         ) from None
     series = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
     if series.meta.task == metadata.TASK_MULTILABEL:
@@ -184,8 +198,13 @@ def _check_comparable(
         if meta.num_classes != base.num_classes:
             detail = f"{meta.num_classes} classes against {base.num_classes}"
         else:
-            i = next(i for i, (x, y) in enumerate(zip(meta.class_names, base.class_names)) if x != y)
-            detail = f"class {i} is {meta.class_names[i]!r} in one and {base.class_names[i]!r} in the other"
+            i = next(
+                i for i, (x, y) in enumerate(zip(meta.class_names, base.class_names)) if x != y
+            )
+            detail = (
+                f"class {i} is {meta.class_names[i]!r} in one and {base.class_names[i]!r} in the "
+                "other"
+            )
         raise errors.InvalidArgumentError(
             f"{label} and {base_label} have different classes ({detail}); a diff needs the "
             "same classes in the same order"

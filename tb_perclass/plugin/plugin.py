@@ -23,7 +23,8 @@ plain-text message; nothing from a request is used as a file path.
 from __future__ import annotations
 
 import importlib.resources
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
@@ -113,7 +114,6 @@ class PerClassPlugin(base_plugin.TBPlugin):
             )
         return _respond_json(request, body)
 
-
     @wrappers.Request.application
     def _serve_confusion(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
@@ -171,8 +171,9 @@ class PerClassPlugin(base_plugin.TBPlugin):
             raise errors.InvalidArgumentError(
                 "by must be 'cluster' (orders by index, name or error are computed by the tab)"
             )
-        return _respond_json(request, confusion.order(self._reader, ctx, experiment, run, name, step))
-
+        return _respond_json(
+            request, confusion.order(self._reader, ctx, experiment, run, name, step)
+        )
 
     @wrappers.Request.application
     def _serve_samples(self, request: wrappers.Request) -> wrappers.Response:
@@ -226,9 +227,7 @@ def _integer(request: wrappers.Request, parameter: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise errors.InvalidArgumentError(
-            f"{parameter}={value!r} is not an integer"
-        ) from None
+        raise errors.InvalidArgumentError(f"{parameter}={value!r} is not an integer") from None
 
 
 def _step(request: wrappers.Request, parameter: str = "step") -> int | None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from tensorboard import errors
 from tensorboard.data import provider
@@ -103,12 +104,12 @@ class PerClassReader:
             )
         return result
 
-    def steps(
-        self, ctx: Any, experiment_id: str, run: str, name: str, kind: str
-    ) -> dict[str, Any]:
+    def steps(self, ctx: Any, experiment_id: str, run: str, name: str, kind: str) -> dict[str, Any]:
         """The steps at which (run, name) has data of `kind` (from the cached series)."""
         if kind not in metadata.KINDS:
-            raise errors.InvalidArgumentError(f"kind={kind!r}; use one of {', '.join(metadata.KINDS)}")
+            raise errors.InvalidArgumentError(
+                f"kind={kind!r}; use one of {', '.join(metadata.KINDS)}"
+            )
         series = self.series(ctx, experiment_id, run, name, kind)
         return {"steps": series.steps, "skipped": listed(series.skipped)}
 
@@ -133,7 +134,10 @@ class PerClassReader:
         other = self._optional_series(ctx, experiment_id, run, name, kind)
         if other is None:
             return None, ()
-        if (other.meta.task, other.meta.class_names) == (primary.meta.task, primary.meta.class_names):
+        if (other.meta.task, other.meta.class_names) == (
+            primary.meta.task,
+            primary.meta.class_names,
+        ):
             return other, other.skipped
         named = " named differently" if other.meta.num_classes == primary.meta.num_classes else ""
         reason = (
@@ -241,9 +245,16 @@ def missing(series: Any, run: str, step: int | None, what: str) -> str:
         )
     reasons = [s.reason for s in skipped if s.step == step]
     if reasons:
-        return f"run {run!r} has no readable {what} at step {step}: it was skipped because {reasons[-1]}"
+        return (
+            f"run {run!r} has no readable {what} at step {step}: it was skipped because "
+            f"{reasons[-1]}"
+        )
     steps = series.steps
-    available = f"it has {len(steps)} steps from {steps.min()} to {steps.max()}" if len(steps) else "it has none"
+    available = (
+        f"it has {len(steps)} steps from {steps.min()} to {steps.max()}"
+        if len(steps)
+        else "it has none"
+    )
     return f"run {run!r} has no {what} at step {step}; {available}"
 
 

@@ -36,9 +36,7 @@ def at_step(
     position = step_position(series, run, step, "confusion matrix")
     found_step = int(series.steps[position])
     loss = None
-    stats, skipped = reader.companion(
-        ctx, experiment_id, run, name, series, metadata.KIND_STATS
-    )
+    stats, skipped = reader.companion(ctx, experiment_id, run, name, series, metadata.KIND_STATS)
     at = None if stats is None else position_of(stats.steps, found_step)
     if at is not None:
         loss = stats.values[at, 0, :]

@@ -17,7 +17,8 @@ import collections
 import dataclasses
 import functools
 import threading
-from typing import Any, Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from tensorboard import errors
@@ -104,11 +105,13 @@ class StatsSeries:
     @classmethod
     def decode(
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
-    ) -> "StatsSeries":
+    ) -> StatsSeries:
         num_classes = meta.num_classes
         data = last_write_per_step(data)
         values, problems = validation.stats_table([d.numpy for d in data], num_classes)
-        bad = [Skipped(int(data[i].step), metadata.KIND_STATS, problems[i]) for i in sorted(problems)]
+        bad = [
+            Skipped(int(data[i].step), metadata.KIND_STATS, problems[i]) for i in sorted(problems)
+        ]
         points = data
         if problems:
             kept = [i for i in range(len(data)) if i not in problems]
@@ -147,7 +150,7 @@ class ConfusionSeries:
     @classmethod
     def decode(
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
-    ) -> "ConfusionSeries":
+    ) -> ConfusionSeries:
         width = metrics.confusion_width(meta.task, meta.num_classes)
         points, cells, bad = _checked(
             metadata.KIND_CONFUSION,
@@ -226,10 +229,12 @@ class SamplesSeries:
     @classmethod
     def decode(
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
-    ) -> "SamplesSeries":
+    ) -> SamplesSeries:
         def keys(datum: Any) -> tuple[str, ...]:
             if not datum.values:
-                raise validation.Malformed("samples record has no manifest (an empty blob sequence)")
+                raise validation.Malformed(
+                    "samples record has no manifest (an empty blob sequence)"
+                )
             return tuple(ref.blob_key for ref in datum.values)
 
         points, blob_keys, bad = _checked(metadata.KIND_SAMPLES, last_write_per_step(data), keys)
@@ -248,7 +253,9 @@ class SamplesSeries:
         if position not in self.manifests:
             keys = self.keys[position]
             try:
-                entries: Any = validation.manifest_entries(read_blob(keys[0]), self.meta, len(keys) - 1)
+                entries: Any = validation.manifest_entries(
+                    read_blob(keys[0]), self.meta, len(keys) - 1
+                )
             except validation.Malformed as error:
                 entries = Skipped(int(self.steps[position]), metadata.KIND_SAMPLES, str(error))
             except errors.NotFoundError as error:

@@ -9,7 +9,8 @@ imports TensorFlow and vice versa.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Protocol, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 # type(x).__module__ prefix -> module implementing ArrayOps for that library.
 _LIBRARIES = {
@@ -17,7 +18,7 @@ _LIBRARIES = {
     "torch": "tb_perclass.logger.arrays.torch_ops",
     "tensorflow": "tb_perclass.logger.arrays.tensorflow_ops",
 }
-_LOADED: dict[str, "ArrayOps"] = {}
+_LOADED: dict[str, ArrayOps] = {}
 
 
 class ArrayOps(Protocol):

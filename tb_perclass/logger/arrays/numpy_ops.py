@@ -1,8 +1,10 @@
-"""`ArrayOps` for NumPy arrays: the reference implementation the other libraries are tested against."""
+"""`ArrayOps` for NumPy arrays: the reference implementation the other libraries are tested
+against."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,10 +67,8 @@ class NumpyOps:
     def finite_or_zero(self, x: Any) -> np.ndarray:
         return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
-
     def equal(self, x: Any, y: Any) -> np.ndarray:
         return np.equal(x, y)
-
 
     def stack_columns(self, columns: Sequence[Any]) -> np.ndarray:
         return np.stack(columns, axis=1).astype(np.float64)
@@ -78,9 +78,14 @@ class NumpyOps:
         finite_loss = self.finite_or_zero(losses)
         # A loss differs from its zeroed copy exactly when it was NaN or infinite.
         block = self.stack_columns(
-            [finite_loss, np.ones_like(finite_loss), np.logical_and(correct, finite),
-             finite_loss != losses, finite]
-        )  # fmt: skip
+            [
+                finite_loss,
+                np.ones_like(finite_loss),
+                np.logical_and(correct, finite),
+                finite_loss != losses,
+                finite,
+            ]
+        )
         return block, block[:, 4]
 
     def count_into(self, table: np.ndarray, row: int, flags: Sequence[Any]) -> np.ndarray:

@@ -5,7 +5,8 @@ data's device and updated in place, so a step's accumulation never copies the ta
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import tensorflow as tf
 
@@ -78,10 +79,8 @@ class TensorFlowOps:
     def finite_or_zero(self, x: Any) -> tf.Tensor:
         return tf.where(tf.math.is_finite(x), x, tf.zeros_like(x))
 
-
     def equal(self, x: Any, y: Any) -> tf.Tensor:
         return tf.equal(x, y)
-
 
     def stack_columns(self, columns: Sequence[Any]) -> tf.Tensor:
         return tf.stack([tf.cast(c, tf.float64) for c in columns], axis=1)
@@ -91,9 +90,14 @@ class TensorFlowOps:
         finite_loss = tf.math.is_finite(losses)
         finite_outputs = tf.cast(finite, tf.float64)
         block = self.stack_columns(
-            [tf.where(finite_loss, losses, tf.zeros_like(losses)), tf.ones_like(losses),
-             tf.logical_and(correct, finite), tf.logical_not(finite_loss), finite_outputs]
-        )  # fmt: skip
+            [
+                tf.where(finite_loss, losses, tf.zeros_like(losses)),
+                tf.ones_like(losses),
+                tf.logical_and(correct, finite),
+                tf.logical_not(finite_loss),
+                finite_outputs,
+            ]
+        )
         return block, finite_outputs
 
     def count_into(self, table: tf.Variable, row: int, flags: Sequence[Any]) -> tf.Variable:

@@ -7,9 +7,11 @@ microseconds on CPU (cold caches), so `update()`'s cost is mostly its op count.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
+
 
 def _state_dtype(device: torch.device) -> torch.dtype:
     # MPS has no float64; there counts stay exact in float32 up to 2**24 per cell and step.
@@ -76,10 +78,8 @@ class TorchOps:
     def finite_or_zero(self, x: torch.Tensor) -> torch.Tensor:
         return torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
-
     def equal(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return x == y
-
 
     def stack_columns(self, columns: Sequence[torch.Tensor]) -> torch.Tensor:
         # Copies into a reused scratch block (half the cost of a dtype-promoting stack). Safe to
@@ -90,7 +90,9 @@ class TorchOps:
         block = self._cache.get(key)
         if block is None:
             block = self._cache[key] = torch.empty(
-                (first.shape[0], len(columns)), dtype=_state_dtype(first.device), device=first.device
+                (first.shape[0], len(columns)),
+                dtype=_state_dtype(first.device),
+                device=first.device,
             )
         for target, column in zip(block.unbind(1), columns):
             target.copy_(column)
@@ -249,7 +251,9 @@ class TorchOps:
             pooled = torch.nn.functional.avg_pool2d(
                 as_nchw[layout], factor, ceil_mode=True, count_include_pad=False
             )
-            images = {"NCHW": pooled, "NHWC": pooled.permute(0, 2, 3, 1), "NHW": pooled[:, 0]}[layout]
+            images = {"NCHW": pooled, "NHWC": pooled.permute(0, 2, 3, 1), "NHW": pooled[:, 0]}[
+                layout
+            ]
         if images.dtype == torch.bfloat16:  # NumPy has no bfloat16
             images = images.float()
         return images.cpu().numpy()
@@ -266,7 +270,9 @@ class TorchOps:
     def mean_rows(self, x: torch.Tensor) -> torch.Tensor:
         return x.mean(dim=1)
 
-    def bucketize(self, x: torch.Tensor, edges: tuple[float, ...], like: torch.Tensor) -> torch.Tensor:
+    def bucketize(
+        self, x: torch.Tensor, edges: tuple[float, ...], like: torch.Tensor
+    ) -> torch.Tensor:
         # right=True: a value equal to an edge goes to the bin that starts there, as searchsorted
         # with side="right" does.
         return torch.bucketize(x, self.constant(edges, like=x), right=True)

@@ -70,9 +70,7 @@ class SampleKeeper:
             )
         if sample_ids is not None:
             count = (
-                len(sample_ids)
-                if isinstance(sample_ids, (list, tuple))
-                else _first_dim(sample_ids)
+                len(sample_ids) if isinstance(sample_ids, (list, tuple)) else _first_dim(sample_ids)
             )
             if count != batch_size:
                 raise ValueError(

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -162,7 +163,9 @@ def to_pixels(
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if denormalize is not None:
-        mapped = np.stack([np.asarray(denormalize(np.asarray(i, dtype=np.float32))) for i in images])
+        mapped = np.stack(
+            [np.asarray(denormalize(np.asarray(i, dtype=np.float32))) for i in images]
+        )
         if mapped.dtype != np.uint8:
             mapped = np.clip(np.nan_to_num(mapped.astype(np.float64)), 0.0, 1.0) * 255.0
         return np.rint(mapped).astype(np.uint8)
@@ -176,10 +179,14 @@ def to_pixels(
     # One scale and offset per image, from its own range; then a single multiply-add.
     flat = values.reshape(len(values), -1)
     integer = bool(np.issubdtype(images.dtype, np.integer))
-    mappings = [
-        _scale_offset(low, high, integer)
-        for low, high in zip(flat.min(axis=1).tolist(), flat.max(axis=1).tolist())
-    ] if flat.size else [(0.0, 0.0)] * len(flat)  # fmt: skip
+    mappings = (
+        [
+            _scale_offset(low, high, integer)
+            for low, high in zip(flat.min(axis=1).tolist(), flat.max(axis=1).tolist())
+        ]
+        if flat.size
+        else [(0.0, 0.0)] * len(flat)
+    )
     shape = (-1,) + (1,) * (values.ndim - 1)
     scale = np.array([m[0] for m in mappings], dtype=np.float32).reshape(shape)
     offset = np.array([m[1] for m in mappings], dtype=np.float32).reshape(shape)

@@ -9,7 +9,8 @@ was made from, so one state update serves all tasks.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tb_perclass.logger import losses as loss_functions
 from tb_perclass.logger.arrays import ArrayOps

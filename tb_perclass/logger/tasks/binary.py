@@ -17,8 +17,8 @@ from tb_perclass.logger.tasks.batch import (
     check_batch_sizes,
     check_losses,
     check_scores,
-    shape_text,
     computed_losses,
+    shape_text,
 )
 
 LOSS_EXAMPLE = "F.binary_cross_entropy_with_logits(..., reduction='none')"
@@ -75,11 +75,15 @@ def to_batch(
     rows = route(ops, ops.to_index(targets_seen.positive), targets_seen, spec)
     if losses is None:
         losses = computed_losses(
-            ops, outputs, targets, (size,), spec,
+            ops,
+            outputs,
+            targets,
+            (size,),
+            spec,
             lambda: loss_functions.binary_loss(
                 spec.loss, ops, scores, targets_seen.positive, from_logits=spec.from_logits
             ),
-        )  # fmt: skip
+        )
     predicted = predict_positive(ops, scores, spec)
     return Batch(
         size=size,

@@ -14,8 +14,8 @@ from tb_perclass.logger.tasks.batch import (
     check_columns,
     check_losses,
     check_scores,
-    shape_text,
     computed_losses,
+    shape_text,
 )
 
 LOSS_EXAMPLE = "F.cross_entropy(logits, targets, reduction='none')"
@@ -109,11 +109,15 @@ def to_batch(
 
     if losses is None:
         losses = computed_losses(
-            ops, outputs, targets, (size,), spec,
+            ops,
+            outputs,
+            targets,
+            (size,),
+            spec,
             lambda: loss_functions.multiclass_loss(
                 spec.loss, ops, outputs, gather_index, distributions, from_logits=spec.from_logits
             ),
-        )  # fmt: skip
+        )
     top, predictions = ops.max_rows(outputs)
     confidence = None
     if with_confidence:

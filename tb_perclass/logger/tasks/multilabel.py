@@ -14,14 +14,12 @@ from tb_perclass.logger.tasks.batch import (
     check_columns,
     check_losses,
     check_scores,
-    shape_text,
     computed_losses,
+    shape_text,
 )
 from tb_perclass.logger.tasks.binary import binary_targets, confidence, predict_positive, route
 
-LOSS_EXAMPLE = (
-    "F.binary_cross_entropy_with_logits(..., reduction='none'), one per sample and label"
-)
+LOSS_EXAMPLE = "F.binary_cross_entropy_with_logits(..., reduction='none'), one per sample and label"
 
 
 def check_outputs(ops: ArrayOps, outputs: Any, num_labels: int | None) -> tuple[int, ...]:
@@ -73,11 +71,15 @@ def to_batch(
     flat_scores = ops.reshape(outputs, (-1,))
     if losses is None:
         losses = computed_losses(
-            ops, outputs, targets, out_shape, spec,
+            ops,
+            outputs,
+            targets,
+            out_shape,
+            spec,
             lambda: loss_functions.binary_loss(
                 spec.loss, ops, flat_scores, targets_seen.positive, from_logits=spec.from_logits
             ),
-        )  # fmt: skip
+        )
     if len(ops.shape(losses)) != 1:  # given, or the user's: one per sample and label
         losses = ops.reshape(losses, (-1,))
     predicted = ops.reshape(predict_positive(ops, outputs, spec), (-1,))

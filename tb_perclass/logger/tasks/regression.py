@@ -14,8 +14,8 @@ from tb_perclass.logger.tasks.batch import (
     check_batch_sizes,
     check_losses,
     check_scores,
-    shape_text,
     computed_losses,
+    shape_text,
 )
 
 LOSS_EXAMPLE = "F.mse_loss(outputs, targets, reduction='none')"
@@ -57,9 +57,13 @@ def to_batch(
     values = ops.reshape(targets, (-1,))
     if losses is None:
         losses = computed_losses(
-            ops, outputs, targets, (size,), spec,
+            ops,
+            outputs,
+            targets,
+            (size,),
+            spec,
             lambda: loss_functions.regression_loss(spec.loss, ops, predicted, values),
-        )  # fmt: skip
+        )
     rows = ops.bucketize(values, spec.bins, like=outputs)
     finite = ops.equal(ops.finite_or_zero(values), values)
     if ops.is_on_host(values) and size and not ops.all_true(finite):
