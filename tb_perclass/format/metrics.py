@@ -73,7 +73,12 @@ class ClassificationReport:
     f1: np.ndarray
     support: np.ndarray  # samples whose true class is c (multilabel: positives of label c)
     loss: np.ndarray  # mean loss per class at the same step; NaN where unknown
-    accuracy: float  # top-1 accuracy over all samples; NaN for multilabel
+    # Top-1 accuracy over all samples; multilabel: the share of right yes/no decisions (one per
+    # sample and label: 1 - Hamming loss); NaN without samples.
+    accuracy: float
+    # The samples counted at the step: each once (a multilabel sample has a decision per label,
+    # so the labels' support, its positives, may sum to more or less).
+    samples: int
 
     def averages(self) -> dict[str, dict[str, float]]:
         support = self.support.astype(np.float64)
@@ -108,7 +113,9 @@ def classification_report(
 ) -> ClassificationReport:
     """Precision, recall, F1 and support per class from one step's nonzero confusion cells."""
     tp, fp, fn = true_false_counts(cells, counts, task, len(class_names))
-    total = np.asarray(counts).sum()
+    decisions = int(np.asarray(counts).sum())  # multilabel: one per sample and label
+    right = decisions - int(fp.sum() + fn.sum()) if task == metadata.TASK_MULTILABEL else tp.sum()
+    samples = decisions // len(class_names) if task == metadata.TASK_MULTILABEL else decisions
     return ClassificationReport(
         class_names=tuple(class_names),
         precision=_ratio(tp, tp + fp),
@@ -116,9 +123,6 @@ def classification_report(
         f1=_ratio(2 * tp, 2 * tp + fp + fn),
         support=(tp + fn).astype(np.int64),
         loss=np.full(len(tp), np.nan) if loss is None else np.asarray(loss, dtype=np.float64),
-        accuracy=(
-            float("nan")
-            if task == metadata.TASK_MULTILABEL or total == 0
-            else float(tp.sum() / total)
-        ),
+        accuracy=float(right / decisions) if decisions else float("nan"),
+        samples=samples,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ class ReportAt:
     """The classification report of one step, and what the report route lists with it."""
 
     report: metrics.ClassificationReport
+    task: str
     step: int
     steps: np.ndarray
     skipped: list[dict[str, Any]]
@@ -42,6 +44,7 @@ def at_step(
         loss = stats.values[at, 0, :]
     return ReportAt(
         report=series.report(position, loss),
+        task=series.meta.task,
         step=found_step,
         steps=series.steps,
         skipped=listed(series.skipped + skipped),
@@ -63,13 +66,26 @@ def as_json(found: ReportAt, run: str, name: str) -> dict[str, Any]:
         "support": result.support,
         "loss": result.loss,
         "accuracy": result.accuracy,
+        "samples": result.samples,
         **result.averages(),
         "skipped": found.skipped,
     }
 
 
-def as_csv(report: metrics.ClassificationReport) -> str:
-    """The report as CSV: one row per class, then the macro and weighted averages."""
+def csv_filename(run: str, name: str, step: int) -> str:
+    """What a downloaded report is called: the run, the name and the step, in characters any
+    file system takes (as the tab names its other downloads)."""
+    parts = ("report", run, name, f"step{step}")
+    return (
+        "_".join(p for p in (re.sub(r"[^A-Za-z0-9._-]+", "_", x).strip("_") for x in parts) if p)
+        + ".csv"
+    )
+
+
+def as_csv(report: metrics.ClassificationReport, task: str) -> str:
+    """The report as CSV: one row per class, the macro and weighted averages, then the
+    accuracy (scikit-learn's layout: in the f1 column, with the samples as its support;
+    multilabel: the label accuracy, per yes/no decision)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["class", "precision", "recall", "f1", "support", "loss"])
@@ -93,6 +109,8 @@ def as_csv(report: metrics.ClassificationReport) -> str:
                 "",
             ]
         )
+    accuracy = "label accuracy" if task == metadata.TASK_MULTILABEL else "accuracy"
+    writer.writerow([accuracy, "", "", _number(report.accuracy), report.samples, ""])
     return out.getvalue()
 
 
