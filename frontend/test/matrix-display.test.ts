@@ -17,14 +17,13 @@ import {
   type DiffStatus,
 } from "../src/confusion/matrix-display";
 import {
-  baseRunOf,
+  baseSeriesOf,
   baseStepOptions,
   defaultBaseStep,
   diffBases,
   diffLabels,
-  otherNamesNote,
 } from "../src/confusion/compare";
-import type { Series } from "../src/data/series";
+import { seriesLabel, type Series } from "../src/data/series";
 import type { ConfusionData, DiffData } from "../src/data/types";
 import { DARK_COLORS, LIGHT_COLORS } from "../src/ui/theme";
 
@@ -50,6 +49,7 @@ const diff = (over: Partial<DiffData> = {}): DiffData => ({
   run: "exp/validation",
   step: 7,
   base_run: "exp/train",
+  base_name: "perclass",
   base_step: 0,
   class_names: NAMES,
   n: 3,
@@ -302,17 +302,22 @@ describe("comparing with another step or run", () => {
     s("exp", "head_b"),
   ];
 
-  it("offers the series of the shown name with matrices; says why the others are not offered", () => {
-    expect(diffBases(group, "perclass").map((x) => x.run)).toEqual(["exp/train", "exp/validation"]);
-    const bases = diffBases(group, "perclass");
-    expect(baseRunOf(bases, "exp/train", "exp/validation")).toBe("exp/train");
-    expect(baseRunOf(bases, null, "exp/validation")).toBe("exp/validation");
-    expect(baseRunOf(bases, "gone", "exp/validation")).toBe("exp/validation");
-    expect(otherNamesNote(group, "perclass")).toEqual({
-      text: "A difference compares series of one name (“perclass”); exp · head_b has another name.",
-      title: "exp · head_b",
-    });
-    expect(otherNamesNote(group.slice(0, 2), "perclass")).toBeNull();
+  it("offers every series of the class set with matrices, whatever its name", () => {
+    expect(diffBases(group).map((x) => seriesLabel(x))).toEqual([
+      "exp/train",
+      "exp/validation",
+      "exp · head_b",
+    ]);
+    const bases = diffBases(group);
+    const shown = { run: "exp/validation", name: "perclass" };
+    expect(baseSeriesOf(bases, "exp\u0000head_b", shown)).toEqual({ run: "exp", name: "head_b" });
+    expect(baseSeriesOf(bases, "exp/train", shown)).toEqual({ run: "exp/train", name: "perclass" });
+    expect(baseSeriesOf(bases, null, shown)).toEqual(shown);
+    expect(baseSeriesOf(bases, "gone", shown)).toEqual(shown);
+    // the labels take the base's name from the answer
+    expect(
+      diffLabels({ run: "exp/validation", base_run: "exp", base_name: "head_b" }, "perclass"),
+    ).toEqual(["exp/validation", "exp · head_b"]);
   });
 
   it("the base steps: the first by default, a picked step the run does not have is kept and marked", () => {

@@ -9,6 +9,7 @@ import { seriesKey } from "../src/state/series-key";
 import type { CurvesResponse, TagInfo } from "../src/data/types";
 import {
   confusionFixture,
+  diffFixture,
   FakeApi,
   FakeWindow,
   flush,
@@ -373,33 +374,41 @@ describe("class sets", () => {
     expect($("[data-role=title]")!.textContent).toContain("exp/validation · aux");
   });
 
-  it("compares a matrix with series of its own name only (the diff route takes one name)", async () => {
+  it("compares a matrix with any series of its class set, of another name too", async () => {
     const api = experimentApi("names");
     api.tagsData.exp2 = { train: info(), validation: info() };
     api.curvesData["exp2|validation"] = curves();
     api.curvesData["exp2|train"] = curves();
     api.confusionData.exp2 = () => confusionFixture();
+    api.stepsData.exp = { confusion: pairsFixture().steps };
     api.stepsData.exp2 = { confusion: pairsFixture().steps };
+    api.diffData.exp = diffFixture();
     const { app } = await mount(api);
     await openTab("confusion");
     await pickSeries(VALIDATION.names);
     app.setState({ diff: { on: true, baseSeries: null, baseStep: null } });
     await flush();
-    const bases = [...$<HTMLSelectElement>("[data-control=compare-run]")!.options].map(
-      (o) => o.textContent,
-    );
-    expect(bases).toEqual(["exp · validation (same run)", "exp2 · validation"]);
-    const note = $("[data-role=compare-note]")!;
-    expect(note.hidden).toBe(false);
-    expect(note.textContent).toBe(
-      "A difference compares series of one name (“validation”); 2 series of this class set have another name.",
-    );
-    expect(note.title).toBe("exp · train, exp2 · train");
     const sel = $<HTMLSelectElement>("[data-control=compare-run]")!;
-    sel.value = seriesKey("exp2", "validation");
+    expect([...sel.options].map((o) => o.textContent)).toEqual([
+      "exp · train",
+      "exp · validation (itself)",
+      "exp2 · train",
+      "exp2 · validation",
+    ]);
+    expect($("[data-role=compare-note]")).toBeNull();
+    // the train series of the same run: another name, its steps and the diff ask for it
+    sel.value = seriesKey("exp", "train");
     sel.dispatchEvent(new Event("change"));
     await flush();
-    expect(api.calls).toContain("steps:exp2:validation:confusion");
+    expect(api.calls).toContain("steps:exp:train:confusion");
+    expect(api.calls).toContain("diff:exp:validation:7:exp:7:train");
+    expect($("[data-role=changes]")!.closest("section, div")!.textContent).toContain(
+      "exp · validation @ 7 vs exp · train @ 7",
+    );
+    expect($("[data-role=cm-message]")!.hidden).toBe(true);
+    expect($("[data-role=cm-legend]")!.textContent).toContain(
+      "Change: exp · validation @ 7 minus exp · train @ 7",
+    );
   });
 });
 

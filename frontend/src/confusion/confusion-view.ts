@@ -35,12 +35,12 @@ import {
   type MatrixLook,
 } from "./matrix-display";
 import {
-  baseRunOf,
+  baseSeriesOf,
   baseStepOptions,
   defaultBaseStep,
   diffBases,
   diffLabels,
-  otherNamesNote,
+  sameSeries,
 } from "./compare";
 import { MatrixPanel } from "./matrix-panel";
 import { SidePanel } from "./side-panel";
@@ -48,7 +48,7 @@ import { LabelTable } from "./label-table";
 import { MatrixSettings } from "./matrix-settings";
 import { MatrixToolbar } from "./matrix-toolbar";
 import { composeMatrixPng, pngText } from "./matrix-png";
-import { seriesLabel } from "../data/series";
+import { seriesLabel, type SeriesRef } from "../data/series";
 import type { ColorScale } from "../ui/color-scale";
 
 /** How many cells a class search or a click on a pair zooms to. */
@@ -197,7 +197,7 @@ export class ConfusionView implements View {
     const ctx = this.ctx;
     const cm = this.data.cm.data;
     if (!ctx || !cm || cm.task === "multilabel") return;
-    this.data.requestDependents(ctx.api, cm, ctx.name, ctx.state, this.baseRun(ctx), {
+    this.data.requestDependents(ctx.api, cm, ctx.name, ctx.state, this.baseSeries(ctx), {
       changed: () => this.render(),
       // an answer may unlock the next request (the base run's steps -> the diff)
       again: () => {
@@ -207,31 +207,34 @@ export class ConfusionView implements View {
     });
   }
 
-  /** The run of the series to compare with: the diff route compares two runs of one name. */
-  private baseRun(ctx: ViewContext): string {
-    return baseRunOf(diffBases(ctx.group, ctx.name), ctx.state.diff.baseSeries, ctx.run!);
+  /** The series to compare with (any of the class set's series with matrices). */
+  private baseSeries(ctx: ViewContext): SeriesRef {
+    return baseSeriesOf(diffBases(ctx.group), ctx.state.diff.baseSeries, {
+      run: ctx.run!,
+      name: ctx.name,
+    });
   }
 
   // ---- settings ---------------------------------------------------------------------------
 
   private syncSettings(ctx: ViewContext): void {
-    const bases = ctx.run ? diffBases(ctx.group, ctx.name) : [];
-    const baseRun = ctx.run ? this.baseRun(ctx) : "";
+    const bases = ctx.run ? diffBases(ctx.group) : [];
+    const shown = ctx.run ? { run: ctx.run, name: ctx.name } : null;
+    const base = shown ? this.baseSeries(ctx) : null;
+    const own = !shown || !base || sameSeries(shown, base);
     const cm = this.data.cm.data;
-    const steps =
-      baseRun === ctx.run ? (cm?.steps ?? []) : (this.data.baseStepsOf(baseRun, ctx.name) ?? []);
+    const steps = own ? (cm?.steps ?? []) : (this.data.baseStepsOf(base!) ?? []);
     this.matrixSettings.sync({
       state: ctx.state,
       clusterUnavailable: this.data.clusterUnavailable,
       bases,
-      run: ctx.run,
-      baseRun,
+      shown,
+      base,
       baseSteps: baseStepOptions(
         steps,
         ctx.state.diff.baseStep,
-        cm ? defaultBaseStep(steps, cm.step, baseRun === ctx.run) : steps[0],
+        cm ? defaultBaseStep(steps, cm.step, own) : steps[0],
       ),
-      otherNames: otherNamesNote(ctx.group, ctx.name),
     });
   }
 
@@ -303,13 +306,15 @@ export class ConfusionView implements View {
           : "";
     }
     if (note) this.status.textContent = [this.status.textContent, note].filter(Boolean).join(" · ");
-    const baseRun = this.baseRun(ctx);
+    const base = this.baseSeries(ctx);
     const diffAnswered = this.data.diffFresh(cm, ctx.name) && !this.data.diff.loading;
     const shows = matrixShows(this.order.length, cm.n, s.diff.on, {
       answered: diffAnswered,
       data: this.data.diff.data,
       error: this.data.diff.error,
-      baseStepsError: baseRun !== ctx.run ? this.data.baseSteps.error : null,
+      baseStepsError: !sameSeries(base, { run: ctx.run, name: ctx.name })
+        ? this.data.baseSteps.error
+        : null,
     });
     // the diff: a refusal is shown as such, never as a picture
     if (this.order.length) this.showingDiff = false;

@@ -290,6 +290,7 @@ export function parseDiff(raw: unknown): DiffData {
     run: String(raw.run ?? ""),
     step: num(raw.step) ?? NaN,
     base_run: String(raw.base_run ?? ""),
+    base_name: String(raw.base_name ?? raw.name ?? ""),
     base_step: num(raw.base_step) ?? NaN,
     class_names: classNames,
     n,

@@ -29,6 +29,7 @@ export interface Api {
   /** the latest step when `step` is null */
   confusion(run: string, name: string, step: number | null): Promise<ConfusionData>;
   pairs(run: string, name: string, step: number | null, limit?: number): Promise<PairsResponse>;
+  /** (run, name)@step minus (baseRun, baseName)@baseStep; baseName defaults to name */
   diff(
     run: string,
     name: string,
@@ -36,6 +37,7 @@ export interface Api {
     baseRun: string,
     baseStep: number,
     limit?: number,
+    baseName?: string,
   ): Promise<DiffData>;
   report(run: string, name: string, step: number | null): Promise<ReportResponse>;
   /** a permutation of the class indices (`by` = "cluster") */

@@ -108,6 +108,8 @@ export interface DiffData {
   run: string;
   step: number;
   base_run: string;
+  /** the base series' name (the shown series' from an older plugin) */
+  base_name: string;
   base_step: number;
   class_names: string[];
   n: number;
