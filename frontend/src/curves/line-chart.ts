@@ -183,7 +183,12 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     },
     select: { show: true, left: 0, top: 0, width: 0, height: 0 },
     scales: {
-      x: { time: false },
+      // one step alone sits in the middle of a short axis (uPlot would span 0 to 100 from it)
+      x: {
+        time: false,
+        range: (_u, min, max) =>
+          min == null || max == null ? [0, 1] : min === max ? [min - 1, max + 1] : [min, max],
+      },
       y: opts.logScale
         ? { distr: 3, log: 10 }
         : {
