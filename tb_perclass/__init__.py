@@ -15,9 +15,10 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "PerClassWriter": "tb_perclass.writer",
     "PerClassStats": "tb_perclass.stats.perclass",
+    "read_logdir": "tb_perclass.analysis.frames",
 }
 
-__all__ = ["PerClassWriter", "PerClassStats", "__version__"]
+__all__ = ["PerClassWriter", "PerClassStats", "read_logdir", "__version__"]
 
 
 def __getattr__(attribute: str) -> Any:

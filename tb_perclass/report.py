@@ -35,6 +35,19 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
 
 
+RATIOS = ("precision", "recall", "f1")
+
+
+def ratios_from_counts(tp, fp, fn) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 from TP, FP and FN (arrays of any matching shape, e.g. [S, C];
+    NaN counts, for a step without confusion counts, give NaN)."""
+    return {
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class ClassificationReport:
     class_names: tuple[str, ...]
@@ -44,6 +57,20 @@ class ClassificationReport:
     support: np.ndarray  # samples whose true class is c (multilabel: positives of label c)
     loss: np.ndarray  # mean loss per class at the same step; NaN where unknown
     accuracy: float  # top-1 accuracy over all samples; NaN for multilabel
+
+    def as_dict(self) -> dict[str, object]:
+        """What the report route answers (and `tb-perclass report --format json` prints) for
+        the report: per-class arrays, accuracy, then the macro and weighted averages."""
+        return {
+            "class_names": list(self.class_names),
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "support": self.support,
+            "loss": self.loss,
+            "accuracy": self.accuracy,
+            **self.averages(),
+        }
 
     def averages(self) -> dict[str, dict[str, float]]:
         support = self.support.astype(np.float64)
@@ -81,24 +108,24 @@ def classification_report(
     )
     return ClassificationReport(
         class_names=tuple(class_names),
-        precision=_ratio(tp, tp + fp),
-        recall=_ratio(tp, tp + fn),
-        f1=_ratio(2 * tp, 2 * tp + fp + fn),
+        **ratios_from_counts(tp, fp, fn),
         support=(tp + fn).astype(np.int64),
         loss=np.full(len(tp), np.nan) if loss is None else np.asarray(loss, dtype=np.float64),
         accuracy=accuracy,
     )
 
 
-def report_csv(report: ClassificationReport) -> str:
-    """The report as CSV: one row per class, then the macro and weighted averages."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["class", "precision", "recall", "f1", "support", "loss"])
+REPORT_COLUMNS = ("class", "precision", "recall", "f1", "support", "loss")
+
+
+def report_rows(report: ClassificationReport) -> list[list[str | int]]:
+    """The report as rows of REPORT_COLUMNS: one per class, then the macro and weighted
+    averages; numbers as text ("" where undefined), class names safe for spreadsheets."""
+    rows: list[list[str | int]] = []
     for i, name in enumerate(report.class_names):
-        writer.writerow(
+        rows.append(
             [
-                _spreadsheet_safe(name),
+                spreadsheet_safe(name),
                 _number(report.precision[i]),
                 _number(report.recall[i]),
                 _number(report.f1[i]),
@@ -107,10 +134,19 @@ def report_csv(report: ClassificationReport) -> str:
             ]
         )
     for average, row in report.averages().items():
-        writer.writerow(
+        rows.append(
             [f"{average} avg", *(_number(row[m]) for m in ("precision", "recall", "f1")),
              row["support"], ""]
         )  # fmt: skip
+    return rows
+
+
+def report_csv(report: ClassificationReport) -> str:
+    """The report as CSV: one row per class, then the macro and weighted averages."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    writer.writerows(report_rows(report))
     return out.getvalue()
 
 
@@ -118,6 +154,6 @@ def _number(value: float) -> str:
     return "" if np.isnan(value) else f"{value:.6g}"
 
 
-def _spreadsheet_safe(text: str) -> str:
+def spreadsheet_safe(text: str) -> str:
     # A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheet programs.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

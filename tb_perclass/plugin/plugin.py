@@ -159,14 +159,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             "name": name,
             "step": found_step,
             "steps": steps,
-            "class_names": list(result.class_names),
-            "precision": result.precision,
-            "recall": result.recall,
-            "f1": result.f1,
-            "support": result.support,
-            "loss": result.loss,
-            "accuracy": result.accuracy,
-            **result.averages(),
+            **result.as_dict(),
         }
         return _respond_json(request, body)
 
