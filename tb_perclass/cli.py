@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import types
 from typing import Any, Sequence
 
 EXIT_OK = 0
@@ -44,7 +43,6 @@ _EXIT_CODES = """exit codes:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _read_without_tensorflow()
     from tb_perclass.analysis.loading import (
         AmbiguousSelectionError,
         DataNotFoundError,
@@ -67,14 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(error: Exception, code: int) -> int:
     print(f"tb-perclass: error: {error}", file=sys.stderr)
     return code
-
-
-def _read_without_tensorflow() -> None:
-    """Reads event files with TensorBoard's TensorFlow-free file layer, as a TensorBoard
-    installed without TensorFlow does: importing TensorFlow only to open files costs seconds.
-    `tensorboard.compat.notf` is TensorBoard's own switch for that (its no-TensorFlow build);
-    it only takes effect before TensorBoard first resolves its `tf` module."""
-    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
 
 
 # --- arguments -------------------------------------------------------------------------------
