@@ -248,26 +248,40 @@ def _report(args: argparse.Namespace) -> int:
             "precision, recall and F1 are unknown; `tb-perclass export` writes its per-class "
             "loss and accuracy"
         )
-    reports = [(s, *logdir.report(s, args.step)) for s in with_counts]
+    reports = []
+    for s in with_counts:
+        result, step, skipped = logdir.report(s, args.step)
+        _note_skipped(s, skipped)
+        reports.append((s, result, step, skipped))
     if args.format == "json":
-        sys.stdout.write(output.json_text([_report_json(s, r, step) for s, r, step in reports]))
+        sys.stdout.write(output.json_text([_report_json(*found) for found in reports]))
     elif args.format == "csv":
         from tb_perclass import report as report_module
 
         rows = [
             [s.run, s.name, step, *row]
-            for s, r, step in reports
+            for s, r, step, _ in reports
             for row in report_module.report_rows(r)
         ]
         headers = ["run", "name", "step", *report_module.REPORT_COLUMNS]
         sys.stdout.write(output.csv_table(headers, rows))
     else:
-        blocks = [_report_block(s, r, step, args.format, args.digits) for s, r, step in reports]
+        blocks = [_report_block(s, r, step, args.format, args.digits) for s, r, step, _ in reports]
         sys.stdout.write("\n".join(blocks))
     return EXIT_OK
 
 
-def _report_json(series, result, step: int) -> dict[str, Any]:
+def _note_skipped(series, skipped: Sequence[dict[str, Any]]) -> None:
+    """Names on stderr the malformed steps left out of what was read (a damaged event file)."""
+    for entry in skipped[:5]:
+        print(f"tb-perclass: note: {series.label}: step {entry['step']} ({entry['kind']}) left "
+              f"out: {entry['reason']}", file=sys.stderr)  # fmt: skip
+    if len(skipped) > 5:
+        print(f"tb-perclass: note: {series.label}: {len(skipped) - 5} more steps left out",
+              file=sys.stderr)  # fmt: skip
+
+
+def _report_json(series, result, step: int, skipped) -> dict[str, Any]:
     """The report route's answer (without its `steps`), plus task and loss name."""
     return {
         "run": series.run,
@@ -276,6 +290,7 @@ def _report_json(series, result, step: int) -> dict[str, Any]:
         "loss_name": series.loss_name,
         "step": step,
         **result.as_dict(),
+        "skipped": skipped,
     }
 
 
@@ -335,6 +350,9 @@ def _compare(args: argparse.Namespace) -> int:
             )
     baseline = comparing.class_counts(base_logdir, base_series, metric, args.baseline_step)
     candidate = comparing.class_counts(cand_logdir, cand_series, metric, args.candidate_step)
+    _note_skipped(base_series, baseline.skipped)
+    if cand_series != base_series or cand_logdir is not base_logdir:
+        _note_skipped(cand_series, candidate.skipped)
     result = comparing.compare(
         metric,
         baseline,
@@ -349,9 +367,9 @@ def _compare(args: argparse.Namespace) -> int:
         raise IncompatibleDataError("the two runs have no class name in common")
     sides = {
         "baseline": {"path": args.baseline, "run": base_series.run, "name": base_series.name,
-                     "step": baseline.step},
+                     "step": baseline.step, "skipped": list(baseline.skipped)},
         "candidate": {"path": args.candidate, "run": cand_series.run, "name": cand_series.name,
-                      "step": candidate.step},
+                      "step": candidate.step, "skipped": list(candidate.skipped)},
     }  # fmt: skip
     sys.stdout.write(_compare_output(result, sides, args))
     return EXIT_OK if result.passed else EXIT_REGRESSION

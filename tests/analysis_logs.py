@@ -8,6 +8,7 @@ known predictions (kept, so tests can check the numbers against scikit-learn):
   tags/validation             multilabel, 3 labels, 3 steps, texts of mistakes kept
   noconf/validation           multiclass written with confusion=False
   heads/validation            two writers in one run: name="head_a" and name="head_b"
+  damaged/validation          stats of 3 classes at steps 0, 1 and a malformed one at step 2
 """
 
 from __future__ import annotations
@@ -80,4 +81,13 @@ def write_logdir(root: str) -> Written:
             writer.update(logits, targets, inputs=texts, sample_ids=np.arange(40))
             writer.write(step)
             batches[key][step] = (targets, (logits > 0).astype(np.int64), None)
+
+    import malformed
+
+    damaged = ["a", "b", "c"]
+    malformed.write_events(os.path.join(root, "damaged/validation"), [
+        (0, malformed.good_stats(damaged)),
+        (1, malformed.good_stats(damaged, seed=1)),
+        (2, malformed.stats_array(damaged, np.zeros((2, 2)))),
+    ])  # fmt: skip
     return Written(root, batches, names)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,8 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any, Sequence
+
+import numpy as np
 
 from tb_perclass import metadata
 
@@ -140,6 +143,20 @@ class TensorBoardProcess:
             time.sleep(0.3)
         raise TimeoutError(f"{path} never satisfied the condition; last body: {body!r:.300}\n"
                            f"{self.log_text()[-3000:]}")
+
+
+def decode_binary_curves(body: bytes) -> dict:
+    """The layout documented in tb_perclass/plugin/binary_encoding.py, read independently."""
+    (header_length,) = struct.unpack_from("<I", body)
+    answer = json.loads(body[4 : 4 + header_length])
+    offset = 4 + header_length
+    assert offset % 4 == 0
+    for key, rows, columns in answer.pop("arrays"):
+        size = rows * columns * 4
+        answer[key] = np.frombuffer(body[offset : offset + size], "<f4").reshape(rows, columns)
+        offset += size
+    assert offset == len(body)
+    return answer
 
 
 def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass", raw: bool = False):

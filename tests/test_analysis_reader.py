@@ -55,12 +55,12 @@ def nan_to_none(values):
 def test_series_lists_every_run_and_name_with_its_split(logs):
     series = logs.series
     assert list(zip(series["run"], series["name"])) == [
-        ("exp/train", "perclass"), ("exp/validation", "perclass"),
+        ("damaged/validation", "perclass"), ("exp/train", "perclass"), ("exp/validation", "perclass"),
         ("heads/validation", "head_a"), ("heads/validation", "head_b"),
         ("noconf/validation", "perclass"), ("tags/validation", "perclass"),
         ("wide/validation", "perclass"),
     ]  # fmt: skip
-    assert list(series["split"]) == ["train"] + ["validation"] * 6
+    assert list(series["split"]) == ["validation", "train"] + ["validation"] * 6
     row = series.set_index(["run", "name"]).loc[("exp/validation", "perclass")]
     assert (row["task"], row["num_classes"], row["kinds"]) == ("multiclass", 5, "stats,confusion,samples")
     assert (row["first_step"], row["last_step"], row["num_steps"]) == (0, 50, 6)
@@ -69,7 +69,7 @@ def test_series_lists_every_run_and_name_with_its_split(logs):
 def test_per_class_frame_is_what_the_curves_route_serves(logs, client):
     frame = logs.per_class()
     assert len(frame) == sum(
-        n * s for n, s in [(5, 6), (5, 6), (2, 2), (3, 2), (5, 3), (3, 3), (80, 3)]
+        n * s for n, s in [(3, 2), (5, 6), (5, 6), (2, 2), (3, 2), (5, 3), (3, 3), (80, 3)]
     )
     for (run, name), rows in frame.groupby(["run", "name"], observed=True):
         curves = route(client, "curves", run=run, name=name)
@@ -178,6 +178,17 @@ def test_steps_table_averages_match_the_report(logs):
         assert steps.loc[step, "macro_f1"] == pytest.approx(report.loc["macro avg", "f1"])
         assert steps.loc[step, "weighted_recall"] == pytest.approx(report.loc["weighted avg", "recall"])
         assert steps.loc[step, "accuracy"] == pytest.approx(report.attrs["accuracy"])
+
+
+def test_malformed_steps_are_left_out_and_listed(logs, client):
+    frame = logs.per_class(run="damaged/validation")
+    assert sorted(set(frame["step"])) == [0, 1]
+    skipped = logs.table("skipped")
+    assert list(zip(skipped["run"], skipped["step"], skipped["kind"])) == [("damaged/validation", 2, "stats")]
+    served = route(client, "curves", run="damaged/validation", name="perclass")["skipped"]
+    assert [(s["step"], s["kind"], s["reason"]) for s in served] == [
+        (2, "stats", skipped["reason"].iloc[0])
+    ]
 
 
 def test_class_names_are_data_not_markup(logs):

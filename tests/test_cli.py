@@ -62,7 +62,7 @@ def test_report_formats_carry_the_routes_numbers(written):
                                     check=0).stdout)  # fmt: skip
     route = json.loads(client.get(f"{ROUTE_PREFIX}/report?run=exp%2Fvalidation&name=perclass").get_data())
     assert len(answer) == 1 and answer[0]["step"] == route["step"] == 50
-    for key in ("class_names", "precision", "recall", "f1", "support", "loss", "macro", "weighted"):
+    for key in ("class_names", "precision", "recall", "f1", "support", "loss", "macro", "weighted", "skipped"):
         assert answer[0][key] == pytest.approx(route[key], nan_ok=True), key
     assert answer[0]["accuracy"] == pytest.approx(route["accuracy"])
 
@@ -161,11 +161,20 @@ def test_compare_two_steps_of_one_run(written):
     assert rare["candidate_trials"] == int((targets == 4).sum())
 
 
+def test_malformed_steps_are_named_on_stderr(written):
+    result = tb_perclass("compare", written.logdir, written.logdir, "--run", "damaged/validation",
+                         "--metric", "accuracy", "--baseline-step", 0, "--format", "json", check=0)  # fmt: skip
+    assert "damaged/validation: step 2 (stats) left out:" in result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["candidate"]["step"] == 1  # the latest readable step
+    assert [s["step"] for s in answer["candidate"]["skipped"]] == [2]
+
+
 def test_export_writes_every_table_and_the_samples(written, tmp_path):
     out = tmp_path / "export"
     result = tb_perclass("export", written.logdir, "--to", out, check=0)
     assert "per_class:" in result.stdout
-    for name in ("series", "per_class", "steps", "confusion", "multilabel_confusion", "samples"):
+    for name in ("series", "per_class", "steps", "confusion", "multilabel_confusion", "samples", "skipped"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists(), name
     from tb_perclass import read_logdir
 

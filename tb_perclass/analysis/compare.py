@@ -63,6 +63,7 @@ class ClassCounts:
     count: np.ndarray | None = None  # stats
     correct: np.ndarray | None = None
     loss: np.ndarray | None = None
+    skipped: tuple[dict, ...] = ()  # malformed steps left out of the data read (routes' `skipped`)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,15 +243,16 @@ def class_counts(logdir, series, metric: Metric, step: int | None) -> ClassCount
         tp, fp, fn = report.true_false_counts(
             answer["matrices"] if multilabel else answer["matrix"], series.task
         )
-        return ClassCounts(series.class_names, int(answer["step"]), tp=tp, fp=fp, fn=fn)
+        return ClassCounts(
+            series.class_names, int(answer["step"]), tp=tp, fp=fp, fn=fn,
+            skipped=tuple(answer.get("skipped", ())),
+        )  # fmt: skip
     curves = logdir.curves(series)
     position = position_of(curves["steps"], step)
     if position is None:
         steps = curves["steps"]
-        raise DataNotFoundError(
-            f"run {series.run!r} has no per-class stats at step {step}; it has {len(steps)} "
-            f"steps from {steps.min()} to {steps.max()}"
-        )
+        have = f"{len(steps)} steps from {steps.min()} to {steps.max()}" if len(steps) else "none"
+        raise DataNotFoundError(f"run {series.run!r} has no per-class stats at step {step}; it has {have}")
     count = curves["count"][position]
     correct = np.rint(np.nan_to_num(curves["accuracy"][position]) * count).astype(np.int64)
     return ClassCounts(
@@ -259,4 +261,5 @@ def class_counts(logdir, series, metric: Metric, step: int | None) -> ClassCount
         count=count,
         correct=correct,
         loss=curves["loss"][position],
+        skipped=tuple(curves.get("skipped", ())),
     )

@@ -145,9 +145,9 @@ class PerClassLogs:
     ) -> pd.DataFrame:
         """Precision, recall, F1, support and loss per class at `step` (the latest by default),
         then the macro and weighted averages, as the Report view and `report` route give them;
-        `.attrs` holds run, name, step and accuracy."""
+        `.attrs` holds run, name, step, accuracy and the malformed steps left out (`skipped`)."""
         series = self.logdir.one(run, name)
-        result, found_step = self.logdir.report(series, step)
+        result, found_step, skipped = self.logdir.report(series, step)
         frame = pd.DataFrame(
             {
                 "precision": result.precision,
@@ -163,7 +163,9 @@ class PerClassLogs:
             index=pd.Index([f"{a} avg" for a in result.averages()], name="class"),
         )
         frame = pd.concat([frame, averages])
-        frame.attrs.update(run=series.run, name=series.name, step=found_step, accuracy=result.accuracy)
+        frame.attrs.update(
+            run=series.run, name=series.name, step=found_step, accuracy=result.accuracy, skipped=skipped
+        )
         return frame
 
     def samples(

@@ -160,7 +160,26 @@ class Logdir:
         return {**curves, **metrics}
 
     def steps(self, series: Series, kind: str) -> np.ndarray:
-        return np.asarray(self._read(series, self._reader.steps, series.run, series.name, kind))
+        """The steps with readable data of `kind` (a samples step whose manifest turns out bad
+        when read is listed here, then in `skipped`)."""
+        answer = self._read(series, self._reader.steps, series.run, series.name, kind)
+        return np.asarray(answer["steps"])
+
+    def skipped(self, series: Series) -> list[dict[str, Any]]:
+        """Every step of the series left out as malformed, with its kind and the reason, as the
+        routes' `skipped` lists give them (every samples manifest is read to know)."""
+        found: dict[tuple[int, str, str], dict[str, Any]] = {}
+        for kind in series.kinds:
+            if kind == metadata.KIND_SAMPLES:
+                for step in self.steps(series, kind):
+                    try:
+                        self.samples(series, int(step))
+                    except DataNotFoundError:
+                        pass  # a bad manifest: now in the series' skipped steps
+            answer = self._read(series, self._reader.steps, series.run, series.name, kind)
+            for entry in answer["skipped"]:
+                found.setdefault((entry["step"], entry["kind"], entry["reason"]), entry)
+        return sorted(found.values(), key=lambda e: (e["step"], e["kind"]))
 
     def confusion(self, series: Series, step: int | None, dense: bool = True) -> dict[str, Any]:
         """One step's counts (the latest step's by default), as the confusion route serves them:
@@ -175,13 +194,14 @@ class Logdir:
             answer["matrix"] = matrix
         return answer
 
-    def report(self, series: Series, step: int | None) -> tuple[report.ClassificationReport, int]:
-        """The classification report at `step` (the latest by default) and the step it is of."""
+    def report(
+        self, series: Series, step: int | None
+    ) -> tuple[report.ClassificationReport, int, list[dict[str, Any]]]:
+        """The classification report at `step` (the latest by default), the step it is of, and
+        the steps of its data left out as malformed (the report route's `skipped`)."""
         self._require(series, metadata.KIND_CONFUSION)
-        result, found_step, _ = self._read(
-            series, self._reader.report, series.run, series.name, step
-        )
-        return result, found_step
+        found = self._read(series, self._reader.report, series.run, series.name, step)
+        return found.report, found.step, found.skipped
 
     def samples(self, series: Series, step: int | None) -> dict[str, Any]:
         """The kept mistakes at `step` (latest by default), as the samples route serves them."""

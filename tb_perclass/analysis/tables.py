@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from tb_perclass import metadata, report
-from tb_perclass.analysis.loading import Logdir, Series
+from tb_perclass.analysis.loading import DataNotFoundError, Logdir, Series
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,7 +238,10 @@ def _multilabel_confusion_table(logdir: Logdir, series: Series) -> Table:
 def _samples_table(logdir: Logdir, series: Series) -> Table:
     entries = []
     for step in _unique(logdir.steps(series, metadata.KIND_SAMPLES)):
-        answer = logdir.samples(series, int(step))
+        try:
+            answer = logdir.samples(series, int(step))
+        except DataNotFoundError:  # a malformed manifest: in the skipped table instead
+            continue
         entries.extend({"step": answer["step"], **entry} for entry in answer["samples"])
     multilabel = series.task == metadata.TASK_MULTILABEL
     names = tuple(series.class_names)
@@ -278,6 +281,17 @@ def _samples_table(logdir: Logdir, series: Series) -> Table:
         height=numbers("height"),
     )
     return Table(columns, nullable=frozenset({"width", "height", "target", "prediction"}))
+
+
+def _skipped_table(logdir: Logdir, series: Series) -> Table:
+    entries = logdir.skipped(series)
+    return Table(
+        {
+            "step": np.array([e["step"] for e in entries], dtype=np.int64),
+            "kind": np.array([e["kind"] for e in entries], dtype=object),
+            "reason": np.array([e["reason"] for e in entries], dtype=object),
+        }
+    )
 
 
 TABLES: dict[str, TableSpec] = {
@@ -334,6 +348,13 @@ TABLES: dict[str, TableSpec] = {
              "width", "height"),
             _samples_table,
         ),  # fmt: skip
+        TableSpec(
+            "skipped",
+            None,
+            "one row per step left out as malformed (kind and reason), as the routes list them",
+            ("step", "kind", "reason"),
+            _skipped_table,
+        ),
     )
 }
 
