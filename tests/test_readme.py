@@ -30,7 +30,7 @@ def test_the_readme_has_a_snippet_per_setup():
 
 
 def run_snippet(tmp_path, name: str) -> subprocess.CompletedProcess:
-    script = tmp_path / f"{name}.py"
+    script = tmp_path / f"snippet_{name}.py"  # not {name}.py: keras.py would shadow keras
     script.write_text(snippets()[name])
     if name == "ddp":
         command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
