@@ -9,20 +9,15 @@ binomials enumerated with its probability, no sampling noise):
    classes, with the Bonferroni adjustment and without;
 3. its power: P(exit 1) when one class of 100 truly loses 0.05, 0.10 or 0.20 of recall.
 
-    python bench/compare_intervals.py
+    python -m bench.compare_intervals
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 from scipy.stats import binom
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from tb_perclass.analysis import intervals  # noqa: E402
+from tb_perclass.analysis import intervals
 
 GRID = [(0.5, 0.5), (0.8, 0.7), (0.9, 0.9), (0.95, 0.85), (0.98, 0.98), (0.99, 0.9), (0.999, 0.99)]
 SIZES = [5, 10, 20, 50, 200, 1000]
@@ -58,8 +53,11 @@ def main() -> None:
     for method in ("newcombe", "wald"):
         for n in SIZES:
             values = [coverage(n, a, b, method, z95) for a, b in GRID]
-            print(f"{n:>5} | " + " ".join(f"{v:10.3f}" for v in values)
-                  + f" | {min(values):.3f} {np.mean(values):.3f}  {method}")  # fmt: skip
+            print(
+                f"{n:>5} | "
+                + " ".join(f"{v:10.3f}" for v in values)
+                + f" | {min(values):.3f} {np.mean(values):.3f}  {method}"
+            )
     print("\n2. P(gate fails) with no class worse than allowed (all drop exactly 0.02), p = 0.9")
     print(f"{'n':>5} | {'10 cls bonf':>11} {'10 cls none':>11} {'1000 bonf':>10} {'1000 none':>10}")
     for n in (10, 50, 200, 1000):
@@ -70,7 +68,9 @@ def main() -> None:
                 one = fail_probability(n, 0.9, 0.02, 0.02, z)
                 cells.append(1 - (1 - one) ** classes)
         print(f"{n:>5} | {cells[0]:11.4f} {cells[1]:11.4f} {cells[2]:10.4f} {cells[3]:10.4f}")
-    print("\n3. P(gate fails) when one class of 100 truly drops from 0.9 (Bonferroni, max-drop 0.02)")
+    print(
+        "\n3. P(gate fails) when one class of 100 truly drops from 0.9 (Bonferroni, max-drop 0.02)"
+    )
     z100 = intervals.z_value(1 - 0.05 / 100)
     print(f"{'n':>5} | {'-0.05':>7} {'-0.10':>7} {'-0.20':>7}")
     for n in (10, 50, 200, 1000, 5000):

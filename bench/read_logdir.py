@@ -17,7 +17,7 @@ files) is read in a fresh process per measurement, so imports count as a user pa
 Variants run interleaved (each repeat runs every variant once, shuffled); the figures are
 medians, with each variant's ratio to "frame, no TensorFlow" taken repeat by repeat.
 
-    python bench/read_logdir.py [--logdir DIR] [--classes 1000] [--steps 1000] [--repeats 3]
+    python -m bench.read_logdir [--logdir DIR] [--classes 1000] [--steps 1000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ logs = read_logdir(sys.argv[1])
 loaded = time.perf_counter()
 frame = logs.per_class()
 done = time.perf_counter()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({{"seconds": done - start, "load": loaded - start, "frame": done - loaded,
-                  "rows": len(frame), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "tensorflow": "tensorflow" in sys.modules and sys.modules["tensorflow"] is not None}}))
+                  "rows": len(frame), "peak_mib": peak}}))
 """
 
 VARIANTS = {
@@ -65,7 +65,6 @@ BASE = "frame, no TensorFlow"
 def write_run(run_dir: str, classes: int, steps: int, per_class: int = 50, seed: int = 0) -> None:
     """A classifier that learns: each class's accuracy rises to its own ceiling, its mistakes go
     mostly to a few neighbouring classes; one update of its validation set per step."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     from tb_perclass import PerClassWriter
 
     rng = np.random.default_rng(seed)
@@ -100,7 +99,9 @@ def measure(name: str, logdir: str) -> dict:
         assert result.returncode == 0, result.stderr[-2000:]
         return {"seconds": time.perf_counter() - start}
     code = _FRAME.format(prelude=VARIANTS[name])
-    result = subprocess.run([sys.executable, "-c", code, logdir], capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", code, logdir], capture_output=True, text=True, env=env
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -117,7 +118,8 @@ def main() -> None:
         logdir = tempfile.mkdtemp(prefix="tb-perclass-bench-")
         start = time.perf_counter()
         write_run(os.path.join(logdir, "run"), args.classes, args.steps)
-        print(f"wrote {args.classes} classes x {args.steps} steps in {time.perf_counter() - start:.0f} s")
+        seconds = time.perf_counter() - start
+        print(f"wrote {args.classes} classes x {args.steps} steps in {seconds:.0f} s")
     size = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(logdir) for f in fs)
     print(f"{logdir}: {size / 2**20:.0f} MiB of event files")
     names = [*VARIANTS, "tb-perclass report"]
@@ -129,12 +131,18 @@ def main() -> None:
         for name in order:
             results[name].append(measure(name, logdir))
     base = [r["seconds"] for r in results[BASE]]
-    print(f"\n{'variant':30} {'seconds':>8} {'load':>6} {'frame':>6} {'peak MiB':>9} {'x no-TF':>8}")
+    print(
+        f"\n{'variant':30} {'seconds':>8} {'load':>6} {'frame':>6} {'peak MiB':>9} {'x no-TF':>8}"
+    )
     for name in names:
         runs = results[name]
         ratio = statistics.median(r["seconds"] / b for r, b in zip(runs, base))
-        cells = [statistics.median(r.get(key, float("nan")) for r in runs) for key in ("seconds", "load", "frame", "peak_mib")]
-        print(f"{name:30} {cells[0]:8.2f} {cells[1]:6.2f} {cells[2]:6.2f} {cells[3]:9.0f} {ratio:8.2f}")
+        cells = [
+            statistics.median(r.get(key, float("nan")) for r in runs)
+            for key in ("seconds", "load", "frame", "peak_mib")
+        ]
+        figures = f"{cells[0]:8.2f} {cells[1]:6.2f} {cells[2]:6.2f} {cells[3]:9.0f}"
+        print(f"{name:30} {figures} {ratio:8.2f}")
     rows = results[BASE][0]["rows"]
     print(f"\nframe rows: {rows} ({args.classes} classes x {rows // max(args.classes, 1)} steps)")
     if args.logdir is None:

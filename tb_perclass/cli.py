@@ -21,7 +21,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 EXIT_OK = 0
 EXIT_REGRESSION = 1
@@ -109,7 +110,9 @@ def _parser() -> argparse.ArgumentParser:
         "Bonferroni-adjusted over the classes compared, and a class fails only when its whole "
         "interval lies below -max-drop.",
     )
-    compare.add_argument("baseline", metavar="BASELINE", help="logdir or run directory of the reference")
+    compare.add_argument(
+        "baseline", metavar="BASELINE", help="logdir or run directory of the reference"
+    )
     compare.add_argument("candidate", metavar="CANDIDATE", help="logdir or run directory to check")
     _add_selection(compare)
     compare.add_argument("--baseline-step", type=int, help="default: the baseline's latest step")
@@ -163,7 +166,9 @@ def _parser() -> argparse.ArgumentParser:
         "installed; the kept samples' images and texts under DIR/samples.",
     )
     export.add_argument("logdir", metavar="LOGDIR", help="a logdir or run directory (or URL)")
-    export.add_argument("--to", required=True, metavar="DIR", help="directory to write (new or empty)")
+    export.add_argument(
+        "--to", required=True, metavar="DIR", help="directory to write (new or empty)"
+    )
     _add_selection(export)
     export.add_argument(
         "--parquet",
@@ -198,14 +203,19 @@ def _add_output(parser: argparse.ArgumentParser, digits: int) -> None:
         "--format", choices=FORMATS, default="text", help="text (default), csv, json or markdown"
     )
     parser.add_argument(
-        "--digits", type=int, default=digits, help=f"decimals in text and markdown (default {digits})"
+        "--digits",
+        type=int,
+        default=digits,
+        help=f"decimals in text and markdown (default {digits})",
     )
 
 
 def _non_negative(text: str) -> float:
     value = _float(text)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is negative; pass an allowed drop >= 0, e.g. 0.02")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is negative; pass an allowed drop >= 0, e.g. 0.02"
+        )
     return value
 
 
@@ -230,17 +240,19 @@ def _float(text: str) -> float:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tb_perclass import metadata
     from tb_perclass.analysis import output
     from tb_perclass.analysis.loading import IncompatibleDataError, Logdir
+    from tb_perclass.format import metadata
 
     logdir = Logdir(args.logdir)
     chosen = logdir.select(args.run, args.name)
     with_counts = [s for s in chosen if metadata.KIND_CONFUSION in s.kinds]
     for s in chosen:
         if s not in with_counts and len(chosen) > 1:
-            print(f"tb-perclass: note: {s.label} has no confusion counts (confusion=False); "
-                  "left out", file=sys.stderr)  # fmt: skip
+            print(
+                f"tb-perclass: note: {s.label} has no confusion counts (confusion=False); left out",
+                file=sys.stderr,
+            )
     if not with_counts:
         only = chosen[0]
         raise IncompatibleDataError(
@@ -248,25 +260,31 @@ def _report(args: argparse.Namespace) -> int:
             "precision, recall and F1 are unknown; `tb-perclass export` writes its per-class "
             "loss and accuracy"
         )
-    reports = []
-    for s in with_counts:
-        result, step, skipped = logdir.report(s, args.step)
-        _note_skipped(s, skipped)
-        reports.append((s, result, step, skipped))
-    if args.format == "json":
-        sys.stdout.write(output.json_text([_report_json(*found) for found in reports]))
-    elif args.format == "csv":
-        from tb_perclass import report as report_module
+    from tb_perclass.plugin import report as report_answers
 
-        rows = [
-            [s.run, s.name, step, *row]
-            for s, r, step, _ in reports
-            for row in report_module.report_rows(r)
+    reports = [(s, logdir.report(s, args.step)) for s in with_counts]
+    for s, found in reports:
+        _note_skipped(s, found.skipped)
+    if args.format == "json":
+        answers = [
+            {k: v for k, v in report_answers.as_json(found, s.run, s.name).items() if k != "steps"}
+            | {"task": s.task, "loss_name": s.loss_name}
+            for s, found in reports
         ]
-        headers = ["run", "name", "step", *report_module.REPORT_COLUMNS]
+        sys.stdout.write(output.json_text(answers))
+    elif args.format == "csv":
+        rows = [
+            [s.run, s.name, found.step, *row]
+            for s, found in reports
+            for row in report_answers.csv_rows(found.report)
+        ]
+        headers = ["run", "name", "step", *report_answers.CSV_COLUMNS]
         sys.stdout.write(output.csv_table(headers, rows))
     else:
-        blocks = [_report_block(s, r, step, args.format, args.digits) for s, r, step, _ in reports]
+        blocks = [
+            _report_block(s, found.report, found.step, args.format, args.digits)
+            for s, found in reports
+        ]
         sys.stdout.write("\n".join(blocks))
     return EXIT_OK
 
@@ -274,24 +292,16 @@ def _report(args: argparse.Namespace) -> int:
 def _note_skipped(series, skipped: Sequence[dict[str, Any]]) -> None:
     """Names on stderr the malformed steps left out of what was read (a damaged event file)."""
     for entry in skipped[:5]:
-        print(f"tb-perclass: note: {series.label}: step {entry['step']} ({entry['kind']}) left "
-              f"out: {entry['reason']}", file=sys.stderr)  # fmt: skip
+        print(
+            f"tb-perclass: note: {series.label}: step {entry['step']} ({entry['kind']}) left "
+            f"out: {entry['reason']}",
+            file=sys.stderr,
+        )
     if len(skipped) > 5:
-        print(f"tb-perclass: note: {series.label}: {len(skipped) - 5} more steps left out",
-              file=sys.stderr)  # fmt: skip
-
-
-def _report_json(series, result, step: int, skipped) -> dict[str, Any]:
-    """The report route's answer (without its `steps`), plus task and loss name."""
-    return {
-        "run": series.run,
-        "name": series.name,
-        "task": series.task,
-        "loss_name": series.loss_name,
-        "step": step,
-        **result.as_dict(),
-        "skipped": skipped,
-    }
+        print(
+            f"tb-perclass: note: {series.label}: {len(skipped) - 5} more steps left out",
+            file=sys.stderr,
+        )
 
 
 def _report_block(series, result, step: int, fmt: str, digits: int) -> str:
@@ -300,10 +310,16 @@ def _report_block(series, result, step: int, fmt: str, digits: int) -> str:
     loss_header = f"loss ({series.loss_name})" if series.loss_name else "loss"
     headers = ["", "precision", "recall", "f1-score", "support", loss_header]
     rows: list[list[Any]] = [
-        [name, result.precision[i], result.recall[i], result.f1[i], int(result.support[i]),
-         result.loss[i]]
+        [
+            name,
+            result.precision[i],
+            result.recall[i],
+            result.f1[i],
+            int(result.support[i]),
+            result.loss[i],
+        ]
         for i, name in enumerate(result.class_names)
-    ]  # fmt: skip
+    ]
     averages = result.averages()
     total = averages["macro"]["support"]
     footer: list[list[Any]] = []
@@ -312,15 +328,18 @@ def _report_block(series, result, step: int, fmt: str, digits: int) -> str:
     for average, row in averages.items():
         footer.append([f"{average} avg", row["precision"], row["recall"], row["f1"], total, ""])
     title = (
-        f"run {series.run}" + (f", name {series.name}" if series.name != "perclass" else "")
+        f"run {series.run}"
+        + (f", name {series.name}" if series.name != "perclass" else "")
         + f", step {step}: {series.task}, {len(result.class_names)} classes"
-    )  # fmt: skip
+    )
     if fmt == "markdown":
         bold = [[f"**{r[0]}**", *r[1:]] for r in footer]
         return f"{output.markdown_escape(title)}\n\n" + output.markdown_table(
             ["class", *headers[1:]], rows + bold, digits
         ).replace("\\*\\*", "**")
-    return f"{output.printable(title)}\n\n" + output.text_table(headers, rows + [[""] * 6] + footer, digits)
+    return f"{output.printable(title)}\n\n" + output.text_table(
+        headers, rows + [[""] * 6] + footer, digits
+    )
 
 
 # --- compare ---------------------------------------------------------------------------------
@@ -366,11 +385,21 @@ def _compare(args: argparse.Namespace) -> int:
     if result.tested == 0 and not result.class_names:
         raise IncompatibleDataError("the two runs have no class name in common")
     sides = {
-        "baseline": {"path": args.baseline, "run": base_series.run, "name": base_series.name,
-                     "step": baseline.step, "skipped": list(baseline.skipped)},
-        "candidate": {"path": args.candidate, "run": cand_series.run, "name": cand_series.name,
-                      "step": candidate.step, "skipped": list(candidate.skipped)},
-    }  # fmt: skip
+        "baseline": {
+            "path": args.baseline,
+            "run": base_series.run,
+            "name": base_series.name,
+            "step": baseline.step,
+            "skipped": list(baseline.skipped),
+        },
+        "candidate": {
+            "path": args.candidate,
+            "run": cand_series.run,
+            "name": cand_series.name,
+            "step": candidate.step,
+            "skipped": list(candidate.skipped),
+        },
+    }
     sys.stdout.write(_compare_output(result, sides, args))
     return EXIT_OK if result.passed else EXIT_REGRESSION
 
@@ -399,24 +428,36 @@ def _compare_output(result, sides: dict[str, dict[str, Any]], args: argparse.Nam
         )
     if args.format == "csv":
         return output.csv_table(_COMPARE_FIELDS, rows)
-    shown = rows if args.all else [r for r in rows if _listed_by_default(r, result.higher_is_better)]
+    shown = (
+        rows if args.all else [r for r in rows if _listed_by_default(r, result.higher_is_better)]
+    )
     order = {"worse": 0, "inconclusive": 1, "better": 2, "same": 3, "undefined": 4}
     shown = sorted(shown, key=lambda r: (order[r[-1]], _sort_change(r, result.higher_is_better)))
     headers = ["class", "baseline", "candidate", "change", "interval", "verdict"]
     digits = args.digits
     counts_shown = result.metric in ("recall", "precision", "accuracy")  # the value is k / n
     table_rows = [
-        [r[0], _value_with_counts(r[1], r[2], r[3], digits, counts_shown),
-         _value_with_counts(r[4], r[5], r[6], digits, counts_shown), _signed(r[7], digits),
-         _interval(r[8], r[9], digits) if result.interval != "none" else "-", r[10]]
+        [
+            r[0],
+            _value_with_counts(r[1], r[2], r[3], digits, counts_shown),
+            _value_with_counts(r[4], r[5], r[6], digits, counts_shown),
+            _signed(r[7], digits),
+            _interval(r[8], r[9], digits) if result.interval != "none" else "-",
+            r[10],
+        ]
         for r in shown
-    ]  # fmt: skip
+    ]
     summary = _compare_summary(result)
     title = _compare_title(result, sides)
     if args.format == "markdown":
         body = output.markdown_table(headers, table_rows, digits, left=(0, 5)) if table_rows else ""
         lines = [output.markdown_escape(line) for line in title.splitlines()]
-        return "  \n".join(lines) + f"\n\n{body}\n" + output.markdown_escape(summary).replace("\n", "  \n") + "\n"
+        return (
+            "  \n".join(lines)
+            + f"\n\n{body}\n"
+            + output.markdown_escape(summary).replace("\n", "  \n")
+            + "\n"
+        )
     body = output.text_table(headers, table_rows, digits, left=(0, 5)) + "\n" if table_rows else ""
     title = "\n".join(output.printable(line) for line in title.splitlines())
     summary = "\n".join(output.printable(line) for line in summary.splitlines())
@@ -432,9 +473,18 @@ def _listed_by_default(row: list[Any], higher_is_better: bool) -> bool:
 
 
 _COMPARE_FIELDS = (
-    "class", "baseline", "baseline_successes", "baseline_trials", "candidate",
-    "candidate_successes", "candidate_trials", "change", "low", "high", "verdict",
-)  # fmt: skip
+    "class",
+    "baseline",
+    "baseline_successes",
+    "baseline_trials",
+    "candidate",
+    "candidate_successes",
+    "candidate_trials",
+    "change",
+    "low",
+    "high",
+    "verdict",
+)
 
 
 def _compare_rows(result) -> list[list[Any]]:
@@ -442,11 +492,21 @@ def _compare_rows(result) -> list[list[Any]]:
     base_k, base_n = result.baseline_counts or ([nan] * len(result.class_names),) * 2
     cand_k, cand_n = result.candidate_counts or ([nan] * len(result.class_names),) * 2
     return [
-        [name, result.baseline[i], _count(base_k[i]), _count(base_n[i]), result.candidate[i],
-         _count(cand_k[i]), _count(cand_n[i]), result.change[i], result.low[i], result.high[i],
-         result.verdict[i]]
+        [
+            name,
+            result.baseline[i],
+            _count(base_k[i]),
+            _count(base_n[i]),
+            result.candidate[i],
+            _count(cand_k[i]),
+            _count(cand_n[i]),
+            result.change[i],
+            result.low[i],
+            result.high[i],
+            result.verdict[i],
+        ]
         for i, name in enumerate(result.class_names)
-    ]  # fmt: skip
+    ]
 
 
 def _count(value: float) -> int | None:
@@ -488,10 +548,13 @@ def _compare_title(result, sides: dict[str, dict[str, Any]]) -> str:
     if result.interval == "newcombe":
         how = (
             f"{result.confidence:.0%} intervals "
-            + (f"holding jointly over {result.tested} classes (Bonferroni)"
-               if result.adjust == "bonferroni" and result.tested > 1 else "per class")
+            + (
+                f"holding jointly over {result.tested} classes (Bonferroni)"
+                if result.adjust == "bonferroni" and result.tested > 1
+                else "per class"
+            )
             + (", Newcombe's hybrid score" if result.metric != "f1" else ", MOVER from Wilson")
-        )  # fmt: skip
+        )
     else:
         how = "values alone, no interval"
     return (
@@ -502,13 +565,18 @@ def _compare_title(result, sides: dict[str, dict[str, Any]]) -> str:
 
 def _compare_summary(result) -> str:
     counts = result.counts()
-    parts = [f"{counts['inconclusive']} inconclusive", f"{counts['better']} better",
-             f"{counts['same']} same"]  # fmt: skip
+    parts = [
+        f"{counts['inconclusive']} inconclusive",
+        f"{counts['better']} better",
+        f"{counts['same']} same",
+    ]
     if counts["undefined"]:
         parts.append(f"{counts['undefined']} without samples in a run")
     lines = []
     if result.passed:
-        lines.append(f"PASSED: no class worse by more than {result.max_drop:g}; " + ", ".join(parts))
+        lines.append(
+            f"PASSED: no class worse by more than {result.max_drop:g}; " + ", ".join(parts)
+        )
     else:
         worse = result.worse
         shown = ", ".join(worse[:10]) + (" ..." if len(worse) > 10 else "")
@@ -516,10 +584,15 @@ def _compare_summary(result) -> str:
             f"FAILED: {len(worse)} class{'es' if len(worse) > 1 else ''} worse by more than "
             f"{result.max_drop:g} ({shown}); " + ", ".join(parts)
         )
-    for side, names in (("baseline", result.only_in_baseline), ("candidate", result.only_in_candidate)):
+    for side, names in (
+        ("baseline", result.only_in_baseline),
+        ("candidate", result.only_in_candidate),
+    ):
         if names:
-            lines.append(f"only in the {side}, not compared: {', '.join(names[:10])}"
-                         + (" ..." if len(names) > 10 else ""))  # fmt: skip
+            lines.append(
+                f"only in the {side}, not compared: {', '.join(names[:10])}"
+                + (" ..." if len(names) > 10 else "")
+            )
     return "\n".join(lines)
 
 
@@ -550,7 +623,8 @@ def _export(args: argparse.Namespace) -> int:
     chosen = logdir.select(args.run, args.name)
     written = export.export(logdir, chosen, args.to, parquet=parquet)
     for item in written:
-        print(f"{item.table}: {item.rows} rows -> {', '.join(os.path.join(args.to, f) for f in item.files)}")
+        files = ", ".join(os.path.join(args.to, f) for f in item.files)
+        print(f"{item.table}: {item.rows} rows -> {files}")
     if not parquet:
         print("(no Parquet: pyarrow is not installed)" if args.parquet is None else "(no Parquet)")
     return EXIT_OK

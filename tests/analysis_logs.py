@@ -37,15 +37,30 @@ def write_logdir(root: str) -> Written:
     batches: dict = {}
     names: dict = {}
 
-    def multiclass(run: str, classes: list[str], steps: int, seed: int, *, samples: bool,
-                   confusion: bool = True, name: str = "perclass", skew: float = 0.6) -> None:  # fmt: skip
+    def multiclass(
+        run: str,
+        classes: list[str],
+        steps: int,
+        seed: int,
+        *,
+        samples: bool,
+        confusion: bool = True,
+        name: str = "perclass",
+        skew: float = 0.6,
+    ) -> None:
         rng = np.random.default_rng(seed)
         size = len(classes)
         key = (run, name)
         names[key] = classes
         batches[key] = {}
-        with PerClassWriter(os.path.join(root, run), class_names=classes, name=name,
-                            confusion=confusion, samples_per_cell=3, max_samples=12) as writer:  # fmt: skip
+        with PerClassWriter(
+            os.path.join(root, run),
+            class_names=classes,
+            name=name,
+            confusion=confusion,
+            samples_per_cell=3,
+            max_samples=12,
+        ) as writer:
             for step in range(steps):
                 count = 12 * size
                 targets = rng.integers(0, size, count)
@@ -55,9 +70,16 @@ def write_logdir(root: str) -> Written:
                 logits[np.arange(count), targets] += skew + 0.3 * step  # learns over the steps
                 losses = rng.gamma(2.0, 0.5, count).astype(np.float32)
                 ids = np.arange(count) + 1000 * step
-                inputs = np.stack([np.full((4, 4), i % 251, np.uint8) for i in ids]) if samples else None
-                writer.update(logits, targets, losses=losses, inputs=inputs,
-                              sample_ids=ids if samples else None)  # fmt: skip
+                inputs = (
+                    np.stack([np.full((4, 4), i % 251, np.uint8) for i in ids]) if samples else None
+                )
+                writer.update(
+                    logits,
+                    targets,
+                    losses=losses,
+                    inputs=inputs,
+                    sample_ids=ids if samples else None,
+                )
                 writer.write(step * 10)
                 batches[key][step * 10] = (targets, logits.argmax(axis=1), losses)
 
@@ -72,8 +94,9 @@ def write_logdir(root: str) -> Written:
     labels = ["red", "round", "sweet"]
     key = ("tags/validation", "perclass")
     names[key], batches[key] = labels, {}
-    with PerClassWriter(os.path.join(root, "tags/validation"), task="multilabel",
-                        class_names=labels) as writer:  # fmt: skip
+    with PerClassWriter(
+        os.path.join(root, "tags/validation"), task="multilabel", class_names=labels
+    ) as writer:
         for step in range(3):
             targets = rng.integers(0, 2, (40, 3))
             logits = rng.normal(size=(40, 3)).astype(np.float32) + (targets - 0.5) * step
@@ -82,12 +105,15 @@ def write_logdir(root: str) -> Written:
             writer.write(step)
             batches[key][step] = (targets, (logits > 0).astype(np.int64), None)
 
-    import malformed
+    from tests import malformed
 
     damaged = ["a", "b", "c"]
-    malformed.write_events(os.path.join(root, "damaged/validation"), [
-        (0, malformed.good_stats(damaged)),
-        (1, malformed.good_stats(damaged, seed=1)),
-        (2, malformed.stats_array(damaged, np.zeros((2, 2)))),
-    ])  # fmt: skip
+    malformed.write_events(
+        os.path.join(root, "damaged/validation"),
+        [
+            (0, malformed.good_stats(damaged)),
+            (1, malformed.good_stats(damaged, seed=1)),
+            (2, malformed.stats_array(damaged, np.zeros((2, 2)))),
+        ],
+    )
     return Written(root, batches, names)

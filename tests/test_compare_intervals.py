@@ -44,8 +44,9 @@ def test_wilson_and_newcombe_equal_statsmodels():
         low, high = intervals.newcombe(k2, n2, k1, n1, z)
         w_low, w_high = intervals.wilson(k1, n1, z)
         for i in range(len(n1)):
-            ref = confint_proportions_2indep(k1[i], n1[i], k2[i], n2[i], method="newcomb",
-                                             compare="diff", alpha=1 - confidence)  # fmt: skip
+            ref = confint_proportions_2indep(
+                k1[i], n1[i], k2[i], n2[i], method="newcomb", compare="diff", alpha=1 - confidence
+            )
             # statsmodels gives k1/n1 - k2/n2; ours is second - first = k1/n1 - k2/n2.
             np.testing.assert_allclose([low[i], high[i]], ref, atol=1e-10)
             ref_w = proportion_confint(k1[i], n1[i], alpha=1 - confidence, method="wilson")
@@ -71,8 +72,15 @@ def exact_coverage(n1, p1, n2, p2, method, z=Z95):
 def test_newcombe_covers_where_the_z_interval_does_not(n):
     """Recall near 1 with few samples is the usual case of a good class: there the z-test's
     interval collapses (0 width at 8/8) and misses, Newcombe's stays near its level."""
-    grid = [(0.5, 0.5), (0.8, 0.7), (0.9, 0.9), (0.95, 0.85), (0.98, 0.98), (0.99, 0.9),
-            (0.999, 0.99)]  # fmt: skip
+    grid = [
+        (0.5, 0.5),
+        (0.8, 0.7),
+        (0.9, 0.9),
+        (0.95, 0.85),
+        (0.98, 0.98),
+        (0.99, 0.9),
+        (0.999, 0.99),
+    ]
     newcombe = [exact_coverage(n, a, n, b, "newcombe") for a, b in grid]
     wald = [exact_coverage(n, a, n, b, "wald") for a, b in grid]
     assert min(newcombe) >= 0.92, newcombe  # measured: 0.923 at n=8, p=0.5; else >= 0.94
@@ -112,7 +120,9 @@ def test_the_gate_catches_a_real_drop_given_enough_samples():
 
 def counts(names, tp, fn, fp=None):
     tp, fn = np.asarray(tp), np.asarray(fn)
-    return compare.ClassCounts(tuple(names), 0, tp=tp, fn=fn, fp=np.zeros_like(tp) if fp is None else np.asarray(fp))
+    return compare.ClassCounts(
+        tuple(names), 0, tp=tp, fn=fn, fp=np.zeros_like(tp) if fp is None else np.asarray(fp)
+    )
 
 
 def test_verdicts():
@@ -129,8 +139,13 @@ def test_verdicts():
     plain = compare.compare(compare.METRICS["recall"], base, cand, max_drop=0.02, interval="none")
     assert list(plain.verdict[:2]) == ["worse", "worse"]
     # A drop of exactly the allowed amount passes despite floating point (0.8 - 0.78).
-    edge = compare.compare(compare.METRICS["recall"], counts(["a"], [80], [20]), counts(["a"], [78], [22]),
-                           max_drop=0.02, interval="none")  # fmt: skip
+    edge = compare.compare(
+        compare.METRICS["recall"],
+        counts(["a"], [80], [20]),
+        counts(["a"], [78], [22]),
+        max_drop=0.02,
+        interval="none",
+    )
     assert edge.passed
 
 
@@ -147,16 +162,21 @@ def test_classes_are_matched_by_name_and_filtered():
 
 
 def test_loss_is_worse_when_it_rises_and_f1_interval_brackets_the_change():
-    base = compare.ClassCounts(("a", "b"), 0, count=np.array([10, 10]), correct=np.array([5, 5]),
-                               loss=np.array([0.5, 0.5]))  # fmt: skip
+    base = compare.ClassCounts(
+        ("a", "b"), 0, count=np.array([10, 10]), correct=np.array([5, 5]), loss=np.array([0.5, 0.5])
+    )
     cand = dataclasses_replace(base, loss=np.array([0.6, 0.4]))
     result = compare.compare(compare.METRICS["loss"], base, cand, max_drop=0.05)
     assert list(result.verdict) == ["worse", "better"] and result.interval == "none"
     f1 = compare.compare(
-        compare.METRICS["f1"], counts(["a"], [80], [10], [10]), counts(["a"], [60], [20], [25]),
+        compare.METRICS["f1"],
+        counts(["a"], [80], [10], [10]),
+        counts(["a"], [60], [20], [25]),
         max_drop=0.0,
-    )  # fmt: skip
-    assert f1.baseline[0] == pytest.approx(160 / 180) and f1.candidate[0] == pytest.approx(120 / 165)
+    )
+    assert f1.baseline[0] == pytest.approx(160 / 180) and f1.candidate[0] == pytest.approx(
+        120 / 165
+    )
     assert f1.low[0] < f1.change[0] < f1.high[0] < 0 and f1.worse == ["a"]
 
 
@@ -171,15 +191,22 @@ def test_f1_interval_coverage_by_simulation():
     counts of two runs."""
     rng = np.random.default_rng(1)
     hits = trials = 0
-    for probabilities, n in (((0.6, 0.2, 0.2), 40), ((0.85, 0.05, 0.1), 100), ((0.3, 0.4, 0.3), 15)):
+    for probabilities, n in (
+        ((0.6, 0.2, 0.2), 40),
+        ((0.85, 0.05, 0.1), 100),
+        ((0.3, 0.4, 0.3), 15),
+    ):
         other = (probabilities[0] - 0.1, probabilities[1] + 0.05, probabilities[2] + 0.05)
         f1 = [2 * p[0] / (2 * p[0] + p[1] + p[2]) for p in (probabilities, other)]
         a = rng.multinomial(n, probabilities, size=4000)
         b = rng.multinomial(n, other, size=4000)
         result = compare.compare(
-            compare.METRICS["f1"], counts(range(4000), a[:, 0], a[:, 2], a[:, 1]),
-            counts(range(4000), b[:, 0], b[:, 2], b[:, 1]), max_drop=0, adjust="none",
-        )  # fmt: skip
+            compare.METRICS["f1"],
+            counts(range(4000), a[:, 0], a[:, 2], a[:, 1]),
+            counts(range(4000), b[:, 0], b[:, 2], b[:, 1]),
+            max_drop=0,
+            adjust="none",
+        )
         truth = f1[1] - f1[0]
         hits += int(np.sum((result.low <= truth) & (truth <= result.high)))
         trials += 4000

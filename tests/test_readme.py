@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import free_port, read_summaries
+from tests.helpers import free_port, read_summaries
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,14 @@ def snippets() -> dict[str, str]:
 
 def test_the_readme_has_a_snippet_per_setup():
     assert set(snippets()) == {
-        "pytorch", "keras", "lightning", "ddp", "tasks", "sinks", "one-summary-writer", "notebook"
+        "pytorch",
+        "keras",
+        "lightning",
+        "ddp",
+        "tasks",
+        "sinks",
+        "one-summary-writer",
+        "notebook",
     }
 
 
@@ -35,12 +42,20 @@ def run_snippet(tmp_path, name: str) -> subprocess.CompletedProcess:
     script = tmp_path / f"snippet_{name}.py"  # not {name}.py: keras.py would shadow keras
     script.write_text(snippets()[name])
     if name == "ddp":
-        command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                   f"--master-port={free_port()}", str(script)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            f"--master-port={free_port()}",
+            str(script),
+        ]
     else:
         command = [sys.executable, str(script)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -53,7 +68,9 @@ def test_snippet_runs_and_writes_per_class_data(tmp_path, name):
     if name == "notebook":
         assert "macro avg" in result.stdout and "validation" in result.stdout
         assert "weighted_f1" in (tmp_path / "history.csv").read_text().splitlines()[0]
-    run_dirs = [root for root, _, files in os.walk(tmp_path / "runs") if any("tfevents" in f for f in files)]
+    run_dirs = [
+        root for root, _, files in os.walk(tmp_path / "runs") if any("tfevents" in f for f in files)
+    ]
     assert run_dirs, "no event files written"
     written = [summary for run in run_dirs for summary in read_summaries(run, name=None)]
     assert written and all(matrix.shape[0] == 5 for _, matrix, _ in written)
@@ -71,10 +88,19 @@ def test_the_ci_step_runs_the_installed_command(tmp_path):
     run_snippet(tmp_path, "pytorch")
     shutil.copytree(tmp_path / "runs", tmp_path / "baseline")
     summary = tmp_path / "summary.md"
-    env = dict(os.environ, GITHUB_STEP_SUMMARY=str(summary),
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])  # fmt: skip
-    result = subprocess.run(["bash", "-e", "-c", commands], cwd=tmp_path, capture_output=True,
-                            text=True, env=env, timeout=300)  # fmt: skip
+    env = dict(
+        os.environ,
+        GITHUB_STEP_SUMMARY=str(summary),
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"],
+    )
+    result = subprocess.run(
+        ["bash", "-e", "-c", commands],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| **macro avg** |" in summary.read_text()
     assert "PASSED: no class worse by more than 0.02" in result.stdout

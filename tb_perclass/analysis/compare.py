@@ -35,13 +35,12 @@ errs on the side of not failing.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tb_perclass import metadata, report
 from tb_perclass.analysis import intervals
-from tb_perclass.stats import perclass
+from tb_perclass.format import metadata, metrics
 
 # Changes smaller than this are rounding, not a regression (0.8 - 0.78 > 0.02 in floats).
 _TOLERANCE = 1e-9
@@ -79,25 +78,41 @@ class Metric:
 
 
 def _ratios(c: ClassCounts) -> dict[str, np.ndarray]:
-    return report.ratios_from_counts(c.tp, c.fp, c.fn)
+    return metrics.ratios_from_counts(c.tp, c.fp, c.fn)
 
 
 def _accuracy(c: ClassCounts) -> np.ndarray:
-    return perclass.accuracy(c.correct, c.count)
+    return metrics.accuracy(c.correct, c.count)
 
 
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("recall", metadata.KIND_CONFUSION, True, lambda c: _ratios(c)["recall"],
-               lambda c: (c.tp, c.tp + c.fn)),
-        Metric("precision", metadata.KIND_CONFUSION, True, lambda c: _ratios(c)["precision"],
-               lambda c: (c.tp, c.tp + c.fp)),
-        Metric("f1", metadata.KIND_CONFUSION, True, lambda c: _ratios(c)["f1"],
-               lambda c: (c.tp, c.tp + c.fp + c.fn), lambda j: 2.0 * j / (1.0 + j)),
+        Metric(
+            "recall",
+            metadata.KIND_CONFUSION,
+            True,
+            lambda c: _ratios(c)["recall"],
+            lambda c: (c.tp, c.tp + c.fn),
+        ),
+        Metric(
+            "precision",
+            metadata.KIND_CONFUSION,
+            True,
+            lambda c: _ratios(c)["precision"],
+            lambda c: (c.tp, c.tp + c.fp),
+        ),
+        Metric(
+            "f1",
+            metadata.KIND_CONFUSION,
+            True,
+            lambda c: _ratios(c)["f1"],
+            lambda c: (c.tp, c.tp + c.fp + c.fn),
+            lambda j: 2.0 * j / (1.0 + j),
+        ),
         Metric("accuracy", metadata.KIND_STATS, True, _accuracy, lambda c: (c.correct, c.count)),
         Metric("loss", metadata.KIND_STATS, False, lambda c: np.asarray(c.loss, dtype=np.float64)),
-    )  # fmt: skip
+    )
 }
 
 
@@ -150,7 +165,9 @@ def compare(
     if not max_drop >= 0:
         raise ValueError(f"max_drop={max_drop!r}; pass an allowed drop >= 0, e.g. 0.02")
     if interval not in INTERVALS or adjust not in ADJUSTMENTS:
-        raise ValueError(f"interval={interval!r}, adjust={adjust!r}; use {INTERVALS} and {ADJUSTMENTS}")
+        raise ValueError(
+            f"interval={interval!r}, adjust={adjust!r}; use {INTERVALS} and {ADJUSTMENTS}"
+        )
     intervals.z_value(confidence)  # checks the level
     names, in_base, in_cand = _matched(baseline.class_names, candidate.class_names, classes)
     base_value = metric.value(baseline)[in_base]
@@ -164,16 +181,26 @@ def compare(
     z = intervals.z_value(level)
     base_counts = cand_counts = None
     if metric.proportion is not None and interval == "newcombe":
-        base_counts = tuple(np.asarray(a, dtype=np.float64)[in_base] for a in metric.proportion(baseline))
-        cand_counts = tuple(np.asarray(a, dtype=np.float64)[in_cand] for a in metric.proportion(candidate))
+        base_counts = tuple(
+            np.asarray(a, dtype=np.float64)[in_base] for a in metric.proportion(baseline)
+        )
+        cand_counts = tuple(
+            np.asarray(a, dtype=np.float64)[in_cand] for a in metric.proportion(candidate)
+        )
         base_low, base_high = (metric.from_proportion(x) for x in intervals.wilson(*base_counts, z))
         cand_low, cand_high = (metric.from_proportion(x) for x in intervals.wilson(*cand_counts, z))
-        low, high = intervals.difference(base_value, base_low, base_high, cand_value, cand_low, cand_high)
+        low, high = intervals.difference(
+            base_value, base_low, base_high, cand_value, cand_low, cand_high
+        )
     else:
         low, high = change.copy(), change.copy()
     # In "better is positive" terms, so that one rule serves loss (lower is better) too.
     sign = 1.0 if metric.higher_is_better else -1.0
-    gain, gain_low, gain_high = sign * change, np.minimum(sign * low, sign * high), np.maximum(sign * low, sign * high)
+    gain, gain_low, gain_high = (
+        sign * change,
+        np.minimum(sign * low, sign * high),
+        np.maximum(sign * low, sign * high),
+    )
     allowed = max_drop + _TOLERANCE
     verdict = np.full(len(names), "same", dtype=object)
     verdict[np.abs(gain) > allowed] = "inconclusive"
@@ -198,8 +225,12 @@ def compare(
         low=np.where(defined, low, np.nan),
         high=np.where(defined, high, np.nan),
         verdict=verdict.astype(str),
-        only_in_baseline=tuple(n for n in baseline.class_names if n not in set(candidate.class_names)),
-        only_in_candidate=tuple(n for n in candidate.class_names if n not in set(baseline.class_names)),
+        only_in_baseline=tuple(
+            n for n in baseline.class_names if n not in set(candidate.class_names)
+        ),
+        only_in_candidate=tuple(
+            n for n in candidate.class_names if n not in set(baseline.class_names)
+        ),
     )
 
 
@@ -238,21 +269,26 @@ def class_counts(logdir, series, metric: Metric, step: int | None) -> ClassCount
     from tb_perclass.plugin.series import position_of
 
     if metric.kind == metadata.KIND_CONFUSION:
-        answer = logdir.confusion(series, step)
-        multilabel = series.task == metadata.TASK_MULTILABEL
-        tp, fp, fn = report.true_false_counts(
-            answer["matrices"] if multilabel else answer["matrix"], series.task
+        answer = logdir.cells(series, step)
+        tp, fp, fn = metrics.true_false_counts(
+            answer["cells"], answer["counts"], series.task, len(series.class_names)
         )
         return ClassCounts(
-            series.class_names, int(answer["step"]), tp=tp, fp=fp, fn=fn,
+            series.class_names,
+            int(answer["step"]),
+            tp=tp,
+            fp=fp,
+            fn=fn,
             skipped=tuple(answer.get("skipped", ())),
-        )  # fmt: skip
+        )
     curves = logdir.curves(series)
     position = position_of(curves["steps"], step)
     if position is None:
         steps = curves["steps"]
         have = f"{len(steps)} steps from {steps.min()} to {steps.max()}" if len(steps) else "none"
-        raise DataNotFoundError(f"run {series.run!r} has no per-class stats at step {step}; it has {have}")
+        raise DataNotFoundError(
+            f"run {series.run!r} has no per-class stats at step {step}; it has {have}"
+        )
     count = curves["count"][position]
     correct = np.rint(np.nan_to_num(curves["accuracy"][position]) * count).astype(np.int64)
     return ClassCounts(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from tb_perclass import metadata
 from tb_perclass.analysis import tables
 from tb_perclass.analysis.loading import Logdir, Series
+from tb_perclass.format import metadata
 
 try:
     import pandas as pd
@@ -33,7 +33,7 @@ except ImportError as error:  # pragma: no cover - exercised in a pandas-free su
     ) from error
 
 
-def read_logdir(logdir: str | os.PathLike) -> "PerClassLogs":
+def read_logdir(logdir: str | os.PathLike) -> PerClassLogs:
     """Loads every run with tb-perclass data under `logdir` (a directory, or a URL that
     TensorBoard reads in this environment, e.g. s3://bucket/runs)."""
     return PerClassLogs(Logdir(logdir))
@@ -107,13 +107,14 @@ class PerClassLogs:
     def series(self) -> pd.DataFrame:
         return self.table("series")
 
-    def table(self, name: str, run: str | None = None, names: str | None = None) -> pd.DataFrame:
-        """Any table of `tables.TABLES` (per_class, steps, confusion, multilabel_confusion,
-        samples, ...) over the series of `run` and name `names` (None: all)."""
-        spec = tables.TABLES.get(name)
+    def table(self, table: str, run: str | None = None, name: str | None = None) -> pd.DataFrame:
+        """Any table of `tables.TABLES` (series, per_class, steps, confusion,
+        multilabel_confusion, samples, skipped) over the series of `run` and `name` (None:
+        all)."""
+        spec = tables.TABLES.get(table)
         if spec is None:
-            raise ValueError(f"no table {name!r}; tables are {', '.join(tables.TABLES)}")
-        return _frame(tables.build(self.logdir, spec, self.logdir.select(run, names)))
+            raise ValueError(f"no table {table!r}; tables are {', '.join(tables.TABLES)}")
+        return _frame(tables.build(self.logdir, spec, self.logdir.select(run, name)))
 
     def per_class(self, run: str | None = None, name: str | None = None) -> pd.DataFrame:
         """One row per run, name, step and class: loss, count, accuracy, precision, recall, F1,
@@ -147,7 +148,8 @@ class PerClassLogs:
         then the macro and weighted averages, as the Report view and `report` route give them;
         `.attrs` holds run, name, step, accuracy and the malformed steps left out (`skipped`)."""
         series = self.logdir.one(run, name)
-        result, found_step, skipped = self.logdir.report(series, step)
+        found = self.logdir.report(series, step)
+        result, found_step, skipped = found.report, found.step, found.skipped
         frame = pd.DataFrame(
             {
                 "precision": result.precision,
@@ -164,7 +166,11 @@ class PerClassLogs:
         )
         frame = pd.concat([frame, averages])
         frame.attrs.update(
-            run=series.run, name=series.name, step=found_step, accuracy=result.accuracy, skipped=skipped
+            run=series.run,
+            name=series.name,
+            step=found_step,
+            accuracy=result.accuracy,
+            skipped=skipped,
         )
         return frame
 
@@ -175,7 +181,9 @@ class PerClassLogs:
         manifest), most confident first; `sample(step=..., index=...)` gives one's content."""
         series = self.logdir.one(run, name)
         answer = self.logdir.samples(series, step)
-        frame = pd.DataFrame([{k: v for k, v in e.items() if k != "blob"} for e in answer["samples"]])
+        frame = pd.DataFrame(
+            [{k: v for k, v in e.items() if k != "blob"} for e in answer["samples"]]
+        )
         frame.attrs.update(run=series.run, name=series.name, step=answer["step"])
         return frame
 
@@ -203,7 +211,9 @@ def _frame(table: tables.Table) -> pd.DataFrame:
             columns[name] = pd.Categorical.from_codes(column.codes, categories=list(column.labels))
         elif name in table.nullable:
             missing = np.isnan(column)
-            columns[name] = pd.arrays.IntegerArray(np.where(missing, 0, column).astype(np.int64), missing)
+            columns[name] = pd.arrays.IntegerArray(
+                np.where(missing, 0, column).astype(np.int64), missing
+            )
         else:
             columns[name] = column
     return pd.DataFrame(columns)

@@ -72,9 +72,11 @@ def newcombe(
     first = _ratio(first_successes, first_trials)
     second = _ratio(second_successes, second_trials)
     return difference(
-        first, *wilson(first_successes, first_trials, z),
-        second, *wilson(second_successes, second_trials, z),
-    )  # fmt: skip
+        first,
+        *wilson(first_successes, first_trials, z),
+        second,
+        *wilson(second_successes, second_trials, z),
+    )
 
 
 def _ratio(successes, trials) -> np.ndarray:

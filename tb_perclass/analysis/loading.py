@@ -2,8 +2,9 @@
 
 `Logdir` loads every run under a directory (or a URL TensorBoard's file layer reads) once with
 TensorBoard's own event multiplexer, wraps it in TensorBoard's `MultiplexerDataProvider` and asks
-the plugin's reader (`tb_perclass.plugin.reader`) for its data: the numbers are the ones the
-Per-Class tab's routes serve, by construction, and the record format is never parsed here.
+the plugin's reader and answer modules (`tb_perclass.plugin`: reader, curves, confusion, report,
+samples) for its data: the numbers are the ones the Per-Class tab's routes serve, by
+construction, and the record format is never parsed here.
 
 Everything returned is NumPy or plain Python; pandas lives in `frames` only.
 """
@@ -17,11 +18,16 @@ import re
 import sys
 import threading
 import types
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-from tb_perclass import metadata, report
+from tb_perclass.format import metadata, metrics
+from tb_perclass.plugin import confusion as confusion_answers
+from tb_perclass.plugin import curves as curves_answers
+from tb_perclass.plugin import report as report_answers
+from tb_perclass.plugin import samples as samples_answers
 from tb_perclass.plugin.reader import Head, PerClassReader
 
 # Every step of the plugin's tags is kept (0 = no reservoir sampling), as the tab asks of a
@@ -109,7 +115,8 @@ class Logdir:
         if not self.series:
             raise DataNotFoundError(
                 f"{self.path} has no tb-perclass data: no event file under it holds per-class "
-                "summaries (write them with PerClassWriter, or point at the directory above the runs)"
+                "summaries (write them with PerClassWriter, or point at the directory above the "
+                "runs)"
             )
 
     # --- choosing series -------------------------------------------------------------------
@@ -144,25 +151,26 @@ class Logdir:
             return f"{self.path} has no run {run!r} with per-class data; its runs are {shown}"
         names = sorted({s.name for s in self.series if run is None or s.run == run})
         where = f"run {run!r}" if run is not None else self.path
-        return f"{where} has no per-class name {name!r}; its names are {', '.join(map(repr, names))}"
+        return (
+            f"{where} has no per-class name {name!r}; its names are {', '.join(map(repr, names))}"
+        )
 
     # --- data of one series ----------------------------------------------------------------
 
     def curves(self, series: Series) -> dict[str, Any]:
         """Every step's per-class values, as the curves route serves them ([S, C] arrays), plus
         precision, recall and F1 from TP/FP/FN (NaN where undefined or without counts)."""
-        curves = self._read(series, self._reader.curves, series.run, series.name)
+        curves = self._answer(curves_answers.answer, series.run, series.name)
         if "tp" in curves:
-            tp, fp, fn = curves["tp"], curves["fp"], curves["fn"]
-            metrics = report.ratios_from_counts(tp, fp, fn)
+            ratios = metrics.ratios_from_counts(curves["tp"], curves["fp"], curves["fn"])
         else:
-            metrics = {m: np.full(curves["loss"].shape, np.nan) for m in report.RATIOS}
-        return {**curves, **metrics}
+            ratios = {m: np.full(curves["loss"].shape, np.nan) for m in metrics.RATIOS}
+        return {**curves, **ratios}
 
     def steps(self, series: Series, kind: str) -> np.ndarray:
         """The steps with readable data of `kind` (a samples step whose manifest turns out bad
         when read is listed here, then in `skipped`)."""
-        answer = self._read(series, self._reader.steps, series.run, series.name, kind)
+        answer = self._answer(PerClassReader.steps, series.run, series.name, kind)
         return np.asarray(answer["steps"])
 
     def skipped(self, series: Series) -> list[dict[str, Any]]:
@@ -176,7 +184,7 @@ class Logdir:
                         self.samples(series, int(step))
                     except DataNotFoundError:
                         pass  # a bad manifest: now in the series' skipped steps
-            answer = self._read(series, self._reader.steps, series.run, series.name, kind)
+            answer = self._answer(PerClassReader.steps, series.run, series.name, kind)
             for entry in answer["skipped"]:
                 found.setdefault((entry["step"], entry["kind"], entry["reason"]), entry)
         return sorted(found.values(), key=lambda e: (e["step"], e["kind"]))
@@ -186,7 +194,7 @@ class Logdir:
         a `matrix` ([C, C], rows true) or, multilabel, `matrices` ([L, 2, 2]); with
         `dense=False` the nonzero cells `rows`, `cols`, `counts` of a sparse run are left so."""
         self._require(series, metadata.KIND_CONFUSION)
-        answer = self._read(series, self._reader.confusion, series.run, series.name, step)
+        answer = self._answer(confusion_answers.matrix, series.run, series.name, step)
         if answer["encoding"] == "sparse" and dense:
             size = len(answer["class_names"])
             matrix = np.zeros((size, size), dtype=np.int64)
@@ -194,28 +202,40 @@ class Logdir:
             answer["matrix"] = matrix
         return answer
 
-    def report(
-        self, series: Series, step: int | None
-    ) -> tuple[report.ClassificationReport, int, list[dict[str, Any]]]:
-        """The classification report at `step` (the latest by default), the step it is of, and
-        the steps of its data left out as malformed (the report route's `skipped`)."""
+    def cells(self, series: Series, step: int | None) -> dict[str, Any]:
+        """One step's nonzero confusion cells as linear indices (`metrics`' convention: true x
+        width + predicted, or + TN/FP/FN/TP code for multilabel) with `counts`, `step` and
+        `skipped`."""
+        answer = self.confusion(series, step, dense=False)
+        if answer["encoding"] == "sparse":
+            cells = answer["rows"] * len(series.class_names) + answer["cols"]
+            counts = answer["counts"]
+        else:
+            flat = np.asarray(answer.get("matrix", answer.get("matrices"))).reshape(-1)
+            cells = np.flatnonzero(flat)
+            counts = flat[cells]
+        return {
+            "cells": cells,
+            "counts": counts,
+            "step": answer["step"],
+            "skipped": answer["skipped"],
+        }
+
+    def report(self, series: Series, step: int | None) -> report_answers.ReportAt:
+        """The classification report at `step` (the latest by default), as the report route
+        builds it: `.report`, `.step`, `.steps` and `.skipped` (malformed steps left out)."""
         self._require(series, metadata.KIND_CONFUSION)
-        found = self._read(series, self._reader.report, series.run, series.name, step)
-        return found.report, found.step, found.skipped
+        return self._answer(report_answers.at_step, series.run, series.name, step)
 
     def samples(self, series: Series, step: int | None) -> dict[str, Any]:
         """The kept mistakes at `step` (latest by default), as the samples route serves them."""
         self._require(series, metadata.KIND_SAMPLES)
-        return self._read(
-            series, self._reader.samples, series.run, series.name, step, {}, "score"
-        )
+        return self._answer(samples_answers.kept, series.run, series.name, step, {}, "score")
 
     def sample_bytes(self, series: Series, step: int, index: int) -> tuple[bytes, str]:
         """One kept sample's bytes and media type (image/png or text/plain)."""
         self._require(series, metadata.KIND_SAMPLES)
-        data, media_type = self._read(
-            series, self._reader.blob, series.run, series.name, step, index
-        )
+        data, media_type = self._answer(samples_answers.blob, series.run, series.name, step, index)
         return data, media_type.split(";")[0]
 
     def _require(self, series: Series, kind: str) -> None:
@@ -229,11 +249,13 @@ class Logdir:
                 f"{', '.join(series.kinds)}"
             )
 
-    def _read(self, series: Series, method, *args) -> Any:
+    def _answer(self, answer, *args) -> Any:
+        """`answer(reader, ctx, experiment, *args)`: a plugin answer function (or a reader
+        method), with TensorBoard's errors turned into this module's."""
         from tensorboard import errors
 
         try:
-            return method(self._ctx, _EXPERIMENT, *args)
+            return answer(self._reader, self._ctx, _EXPERIMENT, *args)
         except errors.NotFoundError as error:
             raise DataNotFoundError(_details(error)) from None
         except errors.InvalidArgumentError as error:
@@ -263,7 +285,9 @@ def _read_without_importing_tensorflow() -> None:
     switch for that (its no-TensorFlow build). It holds for the process, and only if TensorBoard
     has not resolved its `tf` module yet; either way TensorBoard's reader reads the records."""
     if "tensorflow" not in sys.modules:
-        sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+        sys.modules.setdefault(
+            "tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf")
+        )
 
 
 def _check_is_directory(path: str) -> None:

@@ -15,17 +15,21 @@ import json
 import math
 import os
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from tb_perclass.report import spreadsheet_safe
+from tb_perclass.plugin.report import spreadsheet_safe
 
 Cell = Any  # str, int, float (NaN: undefined) or None
 
 
 def text_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Cell]], digits: int = 2, left: Sequence[int] = (0,)
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    digits: int = 2,
+    left: Sequence[int] = (0,),
 ) -> str:
     """Columns padded to their widest cell: those in `left` left-aligned, the others
     right-aligned (scikit-learn's classification_report layout)."""
@@ -42,7 +46,10 @@ def text_table(
 
 
 def markdown_table(
-    headers: Sequence[str], rows: Sequence[Sequence[Cell]], digits: int = 2, left: Sequence[int] = (0,)
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    digits: int = 2,
+    left: Sequence[int] = (0,),
 ) -> str:
     lines = [
         "| " + " | ".join(markdown_escape(str(h)) for h in headers) + " |",
@@ -79,7 +86,9 @@ def printable(text: str) -> str:
     """`text` with control characters (newlines, escapes) shown as escapes, not acted on."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 def _text(cell: Cell, digits: int) -> str:
@@ -141,7 +150,11 @@ def write_csv(table, path: str | os.PathLike) -> None:
         column = table.columns[name]
         if isinstance(column, Labels):
             labels = [*column.labels, ""]
-            columns.append(np.array(labels, dtype=object)[np.where(column.codes < 0, len(column.labels), column.codes)])
+            columns.append(
+                np.array(labels, dtype=object)[
+                    np.where(column.codes < 0, len(column.labels), column.codes)
+                ]
+            )
         elif name in table.nullable or np.issubdtype(column.dtype, np.integer):
             columns.append(_integers_text(column))
         elif np.issubdtype(column.dtype, np.floating):
@@ -171,7 +184,9 @@ def write_parquet(table, path: str | os.PathLike) -> None:
             missing = np.isnan(column)
             arrays[name] = pa.array(np.where(missing, 0, column).astype(np.int64), mask=missing)
         elif column.dtype == object:
-            arrays[name] = pa.array([None if v is None else str(v) for v in column], type=pa.string())
+            arrays[name] = pa.array(
+                [None if v is None else str(v) for v in column], type=pa.string()
+            )
         else:
             arrays[name] = pa.array(column)
     pq.write_table(pa.table(arrays), path)

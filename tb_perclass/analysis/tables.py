@@ -12,12 +12,12 @@ through: a new summary kind plugs in by adding one builder and one `TableSpec` h
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from tb_perclass import metadata, report
 from tb_perclass.analysis.loading import DataNotFoundError, Logdir, Series
+from tb_perclass.format import metadata, metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Labels:
         return lookup[np.where(self.codes < 0, len(self.labels), self.codes)]
 
     @classmethod
-    def constant(cls, value: str | None, length: int) -> "Labels":
+    def constant(cls, value: str | None, length: int) -> Labels:
         if value is None:
             return cls(np.full(length, -1, dtype=np.int32), ())
         return cls(np.zeros(length, dtype=np.int32), (value,))
@@ -55,7 +55,7 @@ class Table:
         return len(next(iter(self.columns.values()))) if self.columns else 0
 
     @classmethod
-    def concat(cls, tables: Sequence["Table"], names: Sequence[str]) -> "Table":
+    def concat(cls, tables: Sequence[Table], names: Sequence[str]) -> Table:
         """Rows of `tables` one after another, with the columns `names` (missing ones empty)."""
         columns: dict[str, np.ndarray | Labels] = {}
         for column in names:
@@ -63,11 +63,17 @@ class Table:
             sample = next((p for p in parts if p is not None), None)
             if isinstance(sample, Labels) or sample is None:
                 columns[column] = _concat_labels(
-                    [p if p is not None else Labels.constant(None, t.num_rows) for p, t in zip(parts, tables)]
+                    [
+                        p if p is not None else Labels.constant(None, t.num_rows)
+                        for p, t in zip(parts, tables)
+                    ]
                 )
             else:
                 columns[column] = np.concatenate(
-                    [p if p is not None else _missing(sample.dtype, t.num_rows) for p, t in zip(parts, tables)]
+                    [
+                        p if p is not None else _missing(sample.dtype, t.num_rows)
+                        for p, t in zip(parts, tables)
+                    ]
                 )
         nullable = frozenset().union(*(t.nullable for t in tables)) if tables else frozenset()
         return cls(columns, nullable)
@@ -158,10 +164,10 @@ def _steps_table(logdir: Logdir, series: Series) -> Table:
     count = curves["count"]
     correct = np.rint(np.nan_to_num(curves["accuracy"]) * count)
     total = count.sum(axis=1)
-    averages = {f"{a}_{m}": [] for a in ("macro", "weighted") for m in report.RATIOS}
+    averages = {f"{a}_{m}": [] for a in ("macro", "weighted") for m in metrics.RATIOS}
     support = curves["tp"] + curves["fn"] if "tp" in curves else np.full(count.shape, np.nan)
     for s in range(len(curves["steps"])):
-        step_report = report.ClassificationReport(
+        step_report = metrics.ClassificationReport(
             class_names=tuple(curves["class_names"]),
             precision=curves["precision"][s],
             recall=curves["recall"][s],
@@ -171,7 +177,7 @@ def _steps_table(logdir: Logdir, series: Series) -> Table:
             accuracy=float("nan"),
         )
         for average, row in step_report.averages().items():
-            for metric in report.RATIOS:
+            for metric in metrics.RATIOS:
                 averages[f"{average}_{metric}"].append(row[metric])
     with np.errstate(invalid="ignore", divide="ignore"):
         accuracy = np.where(total > 0, correct.sum(axis=1) / np.maximum(total, 1), np.nan)
@@ -309,20 +315,48 @@ TABLES: dict[str, TableSpec] = {
             metadata.KIND_STATS,
             "one row per step and class: loss, count, accuracy, precision, recall, F1, TP/FP/FN "
             "and non-finite counts",
-            ("step", "wall_time", "class_index", "class", "loss", "count", "accuracy",
-             "precision", "recall", "f1", "tp", "fp", "fn", "nonfinite", "nonfinite_outputs"),
+            (
+                "step",
+                "wall_time",
+                "class_index",
+                "class",
+                "loss",
+                "count",
+                "accuracy",
+                "precision",
+                "recall",
+                "f1",
+                "tp",
+                "fp",
+                "fn",
+                "nonfinite",
+                "nonfinite_outputs",
+            ),
             _per_class_table,
-        ),  # fmt: skip
+        ),
         TableSpec(
             "steps",
             metadata.KIND_STATS,
             "one row per step: samples, accuracy, macro and weighted precision / recall / F1, "
             "non-finite, invalid and ignored elements",
-            ("step", "wall_time", "count", "accuracy", "macro_precision", "macro_recall",
-             "macro_f1", "weighted_precision", "weighted_recall", "weighted_f1", "nonfinite",
-             "nonfinite_outputs", "invalid_targets", "ignored"),
+            (
+                "step",
+                "wall_time",
+                "count",
+                "accuracy",
+                "macro_precision",
+                "macro_recall",
+                "macro_f1",
+                "weighted_precision",
+                "weighted_recall",
+                "weighted_f1",
+                "nonfinite",
+                "nonfinite_outputs",
+                "invalid_targets",
+                "ignored",
+            ),
             _steps_table,
-        ),  # fmt: skip
+        ),
         TableSpec(
             "confusion",
             metadata.KIND_CONFUSION,
@@ -343,11 +377,26 @@ TABLES: dict[str, TableSpec] = {
             "samples",
             metadata.KIND_SAMPLES,
             "one row per kept misclassified sample and step (the manifest)",
-            ("step", "index", "true_index", "true_class", "pred_index", "pred_class",
-             "label_index", "label", "target", "prediction", "score", "loss", "id", "media",
-             "width", "height"),
+            (
+                "step",
+                "index",
+                "true_index",
+                "true_class",
+                "pred_index",
+                "pred_class",
+                "label_index",
+                "label",
+                "target",
+                "prediction",
+                "score",
+                "loss",
+                "id",
+                "media",
+                "width",
+                "height",
+            ),
             _samples_table,
-        ),  # fmt: skip
+        ),
         TableSpec(
             "skipped",
             None,
@@ -373,7 +422,9 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _number(value) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else np.nan
+    return (
+        float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else np.nan
+    )
 
 
 def _index(value) -> int:
@@ -400,6 +451,8 @@ def _concat_labels(parts: list[Labels]) -> Labels:
     labels: dict[str, int] = {}
     codes = []
     for part in parts:
-        remap = np.array([labels.setdefault(l, len(labels)) for l in part.labels] + [-1], dtype=np.int32)
+        remap = np.array(
+            [labels.setdefault(label, len(labels)) for label in part.labels] + [-1], dtype=np.int32
+        )
         codes.append(remap[np.where(part.codes < 0, len(part.labels), part.codes)])
     return Labels(np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32), tuple(labels))
