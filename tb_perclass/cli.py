@@ -243,6 +243,7 @@ def _report(args: argparse.Namespace) -> int:
     from tb_perclass.analysis import output
     from tb_perclass.analysis.loading import IncompatibleDataError, Logdir
     from tb_perclass.format import metadata
+    from tb_perclass.plugin import report as report_answers
 
     logdir = Logdir(args.logdir)
     chosen = logdir.select(args.run, args.name)
@@ -260,8 +261,6 @@ def _report(args: argparse.Namespace) -> int:
             "precision, recall and F1 are unknown; `tb-perclass export` writes its per-class "
             "loss and accuracy"
         )
-    from tb_perclass.plugin import report as report_answers
-
     reports = [(s, logdir.report(s, args.step)) for s in with_counts]
     for s, found in reports:
         _note_skipped(s, found.skipped)
