@@ -82,17 +82,28 @@ def csv_filename(run: str, name: str, step: int) -> str:
     )
 
 
+CSV_COLUMNS = ("class", "precision", "recall", "f1", "support", "loss")
+
+
 def as_csv(report: metrics.ClassificationReport, task: str) -> str:
     """The report as CSV: one row per class, the macro and weighted averages, then the
-    accuracy (scikit-learn's layout: in the f1 column, with the samples as its support;
-    multilabel: the label accuracy, per yes/no decision)."""
+    accuracy row (accuracy_row)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["class", "precision", "recall", "f1", "support", "loss"])
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(report))
+    writer.writerow(accuracy_row(report, task))
+    return out.getvalue()
+
+
+def csv_rows(report: metrics.ClassificationReport) -> list[list[str | int]]:
+    """The CSV rows (of CSV_COLUMNS) of a report: numbers as text ("" where undefined), class
+    names safe for spreadsheets; `tb-perclass report --format csv` writes the same rows."""
+    rows: list[list[str | int]] = []
     for i, name in enumerate(report.class_names):
-        writer.writerow(
+        rows.append(
             [
-                _spreadsheet_safe(name),
+                spreadsheet_safe(name),
                 _number(report.precision[i]),
                 _number(report.recall[i]),
                 _number(report.f1[i]),
@@ -101,7 +112,7 @@ def as_csv(report: metrics.ClassificationReport, task: str) -> str:
             ]
         )
     for average, row in report.averages().items():
-        writer.writerow(
+        rows.append(
             [
                 f"{average} avg",
                 *(_number(row[m]) for m in ("precision", "recall", "f1")),
@@ -109,15 +120,21 @@ def as_csv(report: metrics.ClassificationReport, task: str) -> str:
                 "",
             ]
         )
-    accuracy = "label accuracy" if task == metadata.TASK_MULTILABEL else "accuracy"
-    writer.writerow([accuracy, "", "", _number(report.accuracy), report.samples, ""])
-    return out.getvalue()
+    return rows
+
+
+def accuracy_row(report: metrics.ClassificationReport, task: str) -> list[str | int]:
+    """The accuracy as scikit-learn's report lays it out: the value in the f1 column, the
+    samples as its support; multilabel: the label accuracy, per yes/no decision."""
+    label = "label accuracy" if task == metadata.TASK_MULTILABEL else "accuracy"
+    return [label, "", "", _number(report.accuracy), report.samples, ""]
 
 
 def _number(value: float) -> str:
     return "" if np.isnan(value) else f"{value:.6g}"
 
 
-def _spreadsheet_safe(text: str) -> str:
-    # A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheet programs.
+def spreadsheet_safe(text: str) -> str:
+    """`text` as a spreadsheet shows it: a cell starting with = + - @ (or a tab/CR) would be
+    run as a formula, so it gets a leading quote."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
