@@ -272,3 +272,26 @@ def test_downloads_say_what_they_are(tab, tb_demo):
     text = Path(download.value.path()).read_text(encoding="utf-8")
     assert text.splitlines()[-1].startswith("accuracy,,,0.")
     tab.assert_clean()
+
+
+def test_the_diff_compares_another_run_at_the_shown_step(tab, tb_demo):
+    """Switching the base to another run compares at the step shown (not its first step), and
+    the colours say better or worse, as the legend names them."""
+    tab.open(tb_demo, chart=False)
+    tab.view_tab("confusion")
+    tab.heat("confusion")
+    shot.unfold_settings(tab.frame)  # folded beside the demo's six series under three sets
+    tab.frame.check("[data-control=compare]")
+    tab.frame.wait_for_selector("[data-role=changes] [data-role=change]", timeout=15_000)
+    tab.frame.select_option("[data-control=compare-run]", label="torch/train")
+    tab.frame.wait_for_function(
+        "() => document.querySelector('[data-control=compare-step]').value === '14'",
+        timeout=15_000,
+    )
+    tab.frame.wait_for_selector("[data-role=changes] [data-role=change]", timeout=15_000)
+    legend = tab.frame.locator("[data-role=cm-legend]").text_content()
+    assert "better (more correct, fewer mistakes)" in legend and "worse" in legend, legend
+    _assert_drawn(tab, min_hues=2, selector=MATRIX_CANVAS)
+    tab.page.mouse.move(5, 5)
+    tab.screenshot("newcomer-diff.png")
+    tab.assert_clean()
