@@ -275,7 +275,7 @@ def _report(args: argparse.Namespace) -> int:
         rows = [
             [s.run, s.name, found.step, *row]
             for s, found in reports
-            for row in report_answers.csv_rows(found.report)
+            for row in report_answers.csv_rows(found.report, s.task)
         ]
         headers = ["run", "name", "step", *report_answers.CSV_COLUMNS]
         sys.stdout.write(output.csv_table(headers, rows))

@@ -712,7 +712,10 @@ def test_confusion_report_and_diff_ten_classes(tab, tb10):
     assert tab.frame.locator("[data-role=order-hint]").text_content() == ""
     _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
 
-    # diff: step 0 against the latest step, diverging colours (red and blue), biggest changes
+    # diff: step 0 against the latest step, diverging colours (red and blue), biggest changes;
+    # in class order with the diagonal shown, so that a change's cell is at (true, pred)
+    tab.frame.select_option("[data-control=order]", "index")
+    tab.frame.uncheck("[data-control=cm-errors-only]")
     tab.frame.click("[data-role=cm-step-latest]")
     tab.frame.check("[data-control=compare]")
     tab.frame.wait_for_selector("[data-role=changes] [data-role=change]", timeout=15_000)
@@ -735,6 +738,8 @@ def test_confusion_report_and_diff_ten_classes(tab, tb10):
     tab.page.mouse.move(5, 5)
     tab.screenshot("perclass-10-diff.png")
     tab.frame.uncheck("[data-control=compare]")
+    tab.frame.select_option("[data-control=order]", "cluster")
+    tab.frame.check("[data-control=cm-errors-only]")
 
     # the report: sort by recall, download the CSV from the server
     tab.view_tab("report")
@@ -902,7 +907,7 @@ def test_hostile_names_in_matrix_and_report(tab, tb_hostile):
     bases = tab.texts("[data-control=compare-run] option")
     assert (
         f"{HOSTILE_EXPERIMENT}/train" in bases
-        and f"{HOSTILE_EXPERIMENT}/validation (same run)" in bases
+        and f"{HOSTILE_EXPERIMENT}/validation (itself)" in bases
     ), bases
     assert not any(b.startswith("other/") for b in bases), bases
     tab.frame.select_option("[data-control=compare-run]", f"{HOSTILE_EXPERIMENT}/train")

@@ -91,14 +91,14 @@ def as_csv(report: metrics.ClassificationReport, task: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(report))
-    writer.writerow(accuracy_row(report, task))
+    writer.writerows(csv_rows(report, task))
     return out.getvalue()
 
 
-def csv_rows(report: metrics.ClassificationReport) -> list[list[str | int]]:
+def csv_rows(report: metrics.ClassificationReport, task: str) -> list[list[str | int]]:
     """The CSV rows (of CSV_COLUMNS) of a report: numbers as text ("" where undefined), class
-    names safe for spreadsheets; `tb-perclass report --format csv` writes the same rows."""
+    names safe for spreadsheets, the averages, then the accuracy row (accuracy_row);
+    `tb-perclass report --format csv` writes the same rows."""
     rows: list[list[str | int]] = []
     for i, name in enumerate(report.class_names):
         rows.append(
@@ -120,6 +120,7 @@ def csv_rows(report: metrics.ClassificationReport) -> list[list[str | int]]:
                 "",
             ]
         )
+    rows.append(accuracy_row(report, task))
     return rows
 
 
