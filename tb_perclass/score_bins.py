@@ -6,14 +6,16 @@ from the bits of the probability as a float32, which costs one shift per score o
 
 - below 1/2, a probability p falls in bin `key(p) - LOW_KEY`, where `key(p)` is the float32
   bit pattern of p shifted right by `SHIFT`: its exponent and the top `SUB_BITS` bits of its
-  mantissa. Each octave [2^-e, 2^-e+1) is split into `2**SUB_BITS` equal bins; everything below
-  `FLOOR` (2^-24) shares the lowest bin;
+  mantissa. Each octave [2^-e, 2^-e+1) is split into `2**SUB_BITS` = 32 equal bins; everything
+  below 2^`FLOOR_EXPONENT` (2^-20, about 1e-6) shares the lowest bin;
 - at and above 1/2 the same bins are mirrored on q = 1 - p, so the bins get finer towards 1
   exactly as they do towards 0 (1 - p is exact in float32 for p >= 1/2).
 
-That is `NUM_BINS` = 370 bins, ascending in p. A bin's width relative to the distance from the
-nearer end (p, or 1 - p) is between 1/16 and 1/8: about 0.06 to 0.12 in log-odds. Every multiple
-of 1/16 is an edge, so reliability diagrams use `CALIBRATION_BINS` = 16 equal-width bins exactly.
+That is `NUM_BINS` = 1218 bins, ascending in p. A bin's width relative to the distance from the
+nearer end (p, or 1 - p) is between 1/64 and 1/32 (0.016 to 0.03 in log-odds); the widest bins,
+next to 1/2, are 1/128 wide. `bench/score_bins_accuracy.py` compares this family with uniform and
+log-odds bins. Every multiple of 1/16 is an edge, so reliability diagrams use
+`CALIBRATION_BINS` = 16 equal-width bins exactly.
 
 This module is plain Python and NumPy: the logger computes keys on the device with the same
 constants; readers turn bin indices back into probability intervals with `edges()`.
@@ -25,9 +27,9 @@ import functools
 
 import numpy as np
 
-SUB_BITS = 3  # 8 bins per octave
+SUB_BITS = 5  # 32 bins per octave
 SHIFT = 23 - SUB_BITS  # float32 has 23 mantissa bits
-FLOOR_EXPONENT = -24  # 2^-24: float32's resolution of 1 - p next to 1
+FLOOR_EXPONENT = -20
 # Keys: the float32 bits of p >> SHIFT. LOW_KEY collects everything below FLOOR (and 0).
 LOW_KEY = ((127 + FLOOR_EXPONENT) << SUB_BITS) - 1
 HALF_KEY = 126 << SUB_BITS  # key of 1/2

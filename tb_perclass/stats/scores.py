@@ -115,7 +115,8 @@ def _update_multiclass(
     state["top"] = ops.scatter_add_rows(state["top"], reliability_row, values)
     if top_k is not None:
         hits = kernels.top_k_hits(outputs, labels, top_k, like=state["top_k"])
-        state["top_k"] = ops.scatter_add_rows(state["top_k"], batch.rows, hits)
+        rows = batch.rows if excluded is None else ops.where(excluded, spec.invalid_row, batch.rows)
+        state["top_k"] = ops.scatter_add_rows(state["top_k"], rows, hits)
     return state
 
 
