@@ -43,13 +43,24 @@ def top_bin_from_keys(p_key: Any, q_key: Any) -> Any:
 class NumpyKernels:
     def __init__(self, ops: Any):
         self.ops = ops
+        self._buffers: dict[tuple, np.ndarray] = {}
+
+    def _buffer(self, name: str, shape: tuple, dtype: Any) -> np.ndarray:
+        """Scratch arrays reused across batches: fresh megabyte-sized ones page-fault."""
+        key = (name, shape, np.dtype(dtype))
+        if key not in self._buffers:
+            self._buffers[key] = np.empty(shape, dtype=dtype)
+        return self._buffers[key]
 
     def probabilities(self, outputs: Any, from_logits: bool) -> np.ndarray:
-        x = np.asarray(outputs, dtype=np.float32)
+        x = np.asarray(outputs)
+        e = self._buffer("p", x.shape, np.float32)
         if not from_logits:
-            return np.array(x, dtype=np.float32, copy=True)
+            e[...] = x
+            return e
         with np.errstate(over="ignore", invalid="ignore"):
-            e = np.exp(x - x.max(axis=1, keepdims=True))
+            np.subtract(x, x.max(axis=1, keepdims=True), out=e, casting="same_kind")
+            np.exp(e, out=e)
             e /= e.sum(axis=1, keepdims=True)
         return e
 
@@ -61,10 +72,12 @@ class NumpyKernels:
         """(B, W) -> bin * W + column, bin-major: a row's scores that share a bin are
         neighbours. Scores at or above 1/2 get the bin of 1/2 here (only a row's top score can
         be there; `top_bins` gives its real bin)."""
-        keys = probabilities.view(np.int32) >> score_bins.SHIFT
+        keys = probabilities.view(np.int32)
+        keys >>= score_bins.SHIFT
         np.clip(keys, score_bins.LOW_KEY, score_bins.EXCLUDED_KEY, out=keys)
-        base = np.arange(width, dtype=np.int64) - score_bins.LOW_KEY * width
-        return keys.astype(np.int64) * width + base
+        keys *= width
+        keys += np.arange(width, dtype=np.int32) - score_bins.LOW_KEY * width
+        return keys  # int32 is enough: (NUM_BINS + 1) * width stays far below 2^31
 
     def top_bins(self, top: Any) -> np.ndarray:
         p = np.asarray(top, dtype=np.float32)
@@ -99,8 +112,11 @@ class NumpyKernels:
 
     def add_counts(self, state: np.ndarray, flat: Any, weights: Any = None) -> np.ndarray:
         flat = np.ravel(flat)
-        # bincount over the touched range: ~20x faster than np.add.at.
         low, high = int(flat.min()), int(flat.max()) + 1
+        if len(flat) * 8 < high - low:  # a few scattered cells: bincount would sweep them all
+            np.add.at(state, flat, 1 if weights is None else np.ravel(weights))
+            return state
+        # Many: bincount over the touched range, ~20x faster than np.add.at.
         counts = np.bincount(
             flat - low, weights=None if weights is None else np.ravel(weights),
             minlength=high - low,
@@ -134,11 +150,23 @@ class TorchKernels:
             self._cache[key] = make()
         return self._cache[key]
 
+    def _buffer(self, name: str, shape: tuple, dtype: Any, device: Any) -> Any:
+        """A scratch tensor reused across batches. Fresh megabyte-sized buffers would cost a
+        page fault per 4 KiB on every batch (the allocator hands large blocks back to the
+        system); reuse is safe because each batch's ops run in stream order."""
+        return self._cached(
+            ("buffer", name, shape, dtype, device),
+            lambda: self.torch.empty(shape, dtype=dtype, device=device),
+        )
+
     def probabilities(self, outputs: Any, from_logits: bool) -> Any:
         torch = self.torch
+        out = self._buffer("p", tuple(outputs.shape), torch.float32, outputs.device)
         if not from_logits:
-            return outputs.to(torch.float32, copy=True)
-        return torch.softmax(outputs, dim=1, dtype=torch.float32)
+            return out.copy_(outputs)
+        if outputs.dtype != torch.float32:
+            outputs = outputs.float()
+        return torch.softmax(outputs, dim=1, out=out)
 
     def exclude_rows(self, probabilities: Any, excluded: Any) -> Any:
         return probabilities.masked_fill_(excluded[:, None], score_bins.EXCLUDED_VALUE)
@@ -154,7 +182,9 @@ class TorchKernels:
             - score_bins.LOW_KEY * width,
         )
         # int32 alpha-add then widen: an int64 alpha-add is ~10x slower on CPU.
-        return torch.add(base, keys, alpha=width).long()
+        narrow = self._buffer("index32", tuple(keys.shape), torch.int32, keys.device)
+        wide = self._buffer("index64", tuple(keys.shape), torch.int64, keys.device)
+        return wide.copy_(torch.add(base, keys, alpha=width, out=narrow))
 
     def top_bins(self, top: Any) -> Any:
         torch = self.torch
@@ -184,7 +214,9 @@ class TorchKernels:
     def top_k_hits(self, outputs: Any, labels: Any, k: int, like: Any) -> Any:
         torch = self.torch
         target = outputs.gather(1, labels[:, None])
-        rank = torch.gt(outputs, target).view(torch.uint8).sum(1, dtype=torch.int32)
+        greater = self._buffer("greater", tuple(outputs.shape), torch.bool, outputs.device)
+        torch.gt(outputs, target, out=greater)
+        rank = greater.view(torch.uint8).sum(1, dtype=torch.int32)
         return torch.lt(rank, k, out=torch.empty(rank.shape, dtype=like.dtype, device=like.device))
 
     def label_bins(self, scores: Any, from_logits: bool) -> tuple[Any, Any]:
