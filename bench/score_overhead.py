@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import interleaved, make_model, paired_overhead, training_step  # noqa: E402
+from common import interleaved  # noqa: E402
 
 from tb_perclass import PerClassWriter  # noqa: E402
 from tb_perclass.stats import arrays, batches, scores  # noqa: E402
@@ -91,46 +91,6 @@ def measure(library: str, task: str, classes: int, batch: int, repeats: int, log
     return {name: statistics.median(values) * 1e6 for name, values in times.items()}
 
 
-def training_step_overhead(classes: int, batch: int, repeats: int) -> dict[str, float]:
-    """The demo CNN's training step alone, with update(), and with update() plus scores."""
-    import torch
-
-    torch.manual_seed(0)
-    model = make_model(classes)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    x = torch.randn(batch, 1, 8, 8)
-    y = torch.randint(0, classes, (batch,))
-    with tempfile.TemporaryDirectory() as logdir:
-        writer = PerClassWriter(logdir, num_classes=classes)
-        ops = arrays.ops_for_library("torch")
-        logits, losses = training_step(model, optimizer, x, y)
-        writer.update(logits, y, losses=losses)
-        spec = writer._spec
-        state = scores.new_state(ops, spec, like=logits, top_k=TOP_K)
-
-        def with_update():
-            logits, losses = training_step(model, optimizer, x, y)
-            writer.update(logits, y, losses=losses)
-            return logits, losses
-
-        def with_scores():
-            logits, losses = with_update()
-            formatted = batches.format_batch(ops, logits.detach(), y, losses.detach(), spec)
-            scores.update_state(ops, state, logits.detach(), formatted, spec, TOP_K)
-
-        times = interleaved(
-            {"step": lambda: training_step(model, optimizer, x, y), "update": with_update,
-             "scores": with_scores},
-            repeats,
-        )  # fmt: skip
-        writer.close()
-    return {
-        "step_us": statistics.median(times["step"]) * 1e6,
-        "update": paired_overhead(times, "update", "step"),
-        "update+scores": paired_overhead(times, "scores", "step"),
-    }
-
-
 def torch_breakdown(classes: int, batch: int, repeats: int) -> dict[str, float]:
     """Median microseconds of each step of the multiclass torch path, timed one by one."""
     import torch
@@ -188,13 +148,6 @@ def main() -> None:
                     f"x{r['given+scores'] / r['given']:.2f} given, "
                     f"x{r['computed+scores'] / r['computed']:.2f} computed"
                 )
-    for classes in (10, 1000):
-        r = training_step_overhead(classes, 256, args.repeats)
-        print(
-            f"demo CNN training step, C={classes}, B=256: {r['step_us']:.0f} us; overhead of "
-            f"update() {100 * r['update']:.1f}%, of update() + scores {100 * r['update+scores']:.1f}%"
-            " (the scores row re-formats the batch, so it slightly overstates)"
-        )
     print("multiclass torch C=1000 B=256, step by step:")
     for name, value in torch_breakdown(1000, 256, args.repeats).items():
         print(f"  {name:30s} {value:6.0f}")
