@@ -188,3 +188,67 @@ def decode(
     if position != len(values):
         raise ValueError(f"scores tensor has {len(values) - position} values too many")
     return ScoreCounts(**result)
+
+
+@dataclasses.dataclass(frozen=True)
+class RankingMetrics:
+    """Per class: AUROC, AP and their bounds, positives and negatives (NaN where undefined)."""
+
+    auroc: np.ndarray
+    auroc_bound: np.ndarray
+    average_precision: np.ndarray
+    average_precision_bound: np.ndarray
+    positives: np.ndarray
+    negatives: np.ndarray
+
+
+def _suffix(values: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Sums over the later entries of the same class (rows grouped by class), inclusive."""
+    total = np.cumsum(values[::-1])[::-1]
+    after_class = np.r_[total, 0][last + 1]  # the sum from the next class on
+    return total - np.repeat(after_class, last - first + 1)
+
+
+def ranking_metrics(values: np.ndarray, labels: int, *, ranking: bool) -> RankingMetrics:
+    """AUROC, AP and bounds per class straight from a `scores` tensor's columns, without
+    expanding to [labels, NUM_BINS] (O(stored bins): about a millisecond a step at C=1000).
+
+    Rows are the stored bins of a class, ascending: P positives and N negatives in the bin, R
+    negatives below it down to the previous row (ranking form; 0 in the full form), and A
+    negatives above the class's top row."""
+    values = np.asarray(values, dtype=np.int64).ravel()
+    per_row = values[:labels]
+    cells = int(per_row.sum())
+    start = labels + cells  # after the gaps
+    if ranking:
+        pos, neg, below = (values[start + i * cells : start + (i + 1) * cells] for i in range(3))
+        above = values[start + 3 * cells : start + 3 * cells + labels].astype(np.float64)
+    else:
+        neg, pos = (values[start + i * cells : start + (i + 1) * cells] for i in range(2))
+        below = np.zeros(cells, dtype=np.int64)
+        above = np.zeros(labels)
+    pos, neg, below = (a.astype(np.float64) for a in (pos, neg, below))
+    rows = np.repeat(np.arange(labels), per_row)
+    ends = np.cumsum(per_row)
+    nonempty = per_row > 0
+    first, last = (ends - per_row)[nonempty], ends[nonempty] - 1
+    tp_at = _suffix(pos, first, last)  # positives in this row or above
+    tp_above = tp_at - pos
+    neg_above_runs = _suffix(neg + below, first, last) - neg - below  # rows above this one
+    fp_at = above[rows] + neg_above_runs + neg  # negatives at or above this row's bin
+    total_pos = np.bincount(rows, weights=pos, minlength=labels)
+    total_neg = np.bincount(rows, weights=neg + below, minlength=labels) + above
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pairs = total_pos * total_neg
+        wins = np.bincount(rows, weights=neg * (tp_above + pos / 2) + below * tp_at, minlength=labels)
+        ties = np.bincount(rows, weights=pos * neg, minlength=labels)
+        has = pos > 0
+        precision = np.where(has, tp_at / np.maximum(tp_at + fp_at, 1), 0.0)
+        best = np.where(has, tp_at / np.maximum(tp_at + fp_at - neg, 1), 0.0)
+        worst = np.where(has, (tp_above + 1) / (tp_above + 1 + fp_at), 0.0)
+        ap = np.bincount(rows, weights=pos * precision, minlength=labels) / total_pos
+        spread = np.bincount(rows, weights=pos * (best - worst), minlength=labels) / total_pos
+        return RankingMetrics(
+            auroc=wins / pairs, auroc_bound=ties / (2 * pairs), average_precision=ap,
+            average_precision_bound=spread, positives=total_pos, negatives=total_neg,
+        )  # fmt: skip

@@ -366,3 +366,21 @@ def test_tensorflow_graph_update_matches_eager():
     np.testing.assert_array_equal(graph.positives, eager.positives)
     np.testing.assert_array_equal(graph.negatives, eager.negatives)
     np.testing.assert_allclose(graph.top, eager.top)
+
+
+@pytest.mark.parametrize("ranking", [True, False])
+def test_metrics_straight_from_the_tensor_equal_the_histogram_metrics(ranking):
+    rng = np.random.default_rng(11)
+    shape = (9, score_bins.NUM_BINS)
+    pos = rng.poisson(0.02, shape).astype(float)
+    neg = rng.poisson(1.0, shape).astype(float)
+    pos[0] = 0  # undefined metrics stay NaN
+    neg[1] = 0
+    encoded = score_summary.encode(score_summary.ScoreCounts(pos, neg), ranking=ranking)
+    got = score_summary.ranking_metrics(encoded, 9, ranking=ranking)
+    for name, metric in (("auroc", score_metrics.auroc), ("auroc_bound", score_metrics.auroc_bound),
+                         ("average_precision", score_metrics.average_precision),
+                         ("average_precision_bound", score_metrics.average_precision_bound)):  # fmt: skip
+        np.testing.assert_allclose(getattr(got, name), metric(pos, neg), equal_nan=True)
+    np.testing.assert_array_equal(got.positives, pos.sum(1))
+    np.testing.assert_array_equal(got.negatives, neg.sum(1))
