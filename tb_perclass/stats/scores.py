@@ -102,7 +102,7 @@ def _update_multiclass(
     top_bin = kernels.top_bins(top)
     if excluded is not None:
         top_bin = ops.where(excluded, score_bins.EXCLUDED_BIN, top_bin)
-    index = kernels.set_at(index, predicted, top_bin * classes + predicted)
+    index = kernels.set_at(index, predicted, ops.combine_index(top_bin, predicted, classes))
     counts = kernels.add_counts(state["counts"], index)
     labels = batch.rows if excluded is None else ops.clip(batch.rows, 0, classes - 1)
     positive = ops.take_rows(index, labels) + _REGION * classes
@@ -110,7 +110,9 @@ def _update_multiclass(
     # Top-label reliability per predicted class; left-out rows go to the spare class row C.
     if excluded is not None:
         predicted = ops.where(excluded, classes, predicted)
-    reliability_row = predicted * _CAL + kernels.lookup(_CALIBRATION_OF_BIN, top_bin)
+    reliability_row = ops.combine_index(
+        predicted, kernels.lookup(_CALIBRATION_OF_BIN, top_bin), _CAL
+    )
     values = ops.stack_columns([ops.ones_like(top), batch.correct, top])
     state["top"] = ops.scatter_add_rows(state["top"], reliability_row, values)
     if top_k is not None:
