@@ -7,22 +7,18 @@ with scikit-learn's `roc_auc_score` / `average_precision_score` on the float64 p
 the median and largest error over classes, and the median of the bound the histogram itself
 gives (the metric's possible error from ties inside bins).
 
-    python bench/score_bins_accuracy.py [--samples 2560]
+    python -m bench.score_bins_accuracy [--samples 2560]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-sys.path.insert(0, os.path.dirname(__file__))
-from score_bytes import _batches  # noqa: E402
-
-from tb_perclass import score_bins, score_metrics  # noqa: E402
+from bench.score_bytes import batches
+from tb_perclass.format import score_bins, score_metrics
 
 
 def uniform(count):
@@ -68,7 +64,7 @@ FAMILIES = {
 def _tasks(samples: int):
     rng = np.random.default_rng(0)
     for stage in ("early", "mid", "late"):
-        xs, ys = zip(*_batches(stage, samples, rng))
+        xs, ys = zip(*batches(stage, samples, rng))
         x = np.concatenate(xs).astype(np.float64)
         y = np.concatenate(ys)
         e = np.exp(x - x.max(1, keepdims=True))
@@ -86,13 +82,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=2560)
     args = parser.parse_args()
-    assert np.array_equal(float_bits(5, 20)[0](np.linspace(0, 1, 1001)), score_bins.bin_of(np.linspace(0, 1, 1001)))
+    assert np.array_equal(
+        float_bits(5, 20)[0](np.linspace(0, 1, 1001)), score_bins.bin_of(np.linspace(0, 1, 1001))
+    )
     for name, p, y in _tasks(args.samples):
         usable = [c for c in range(y.shape[1]) if 0 < y[:, c].sum() < len(y)]
         exact_auc = np.array([roc_auc_score(y[:, c], p[:, c]) for c in usable])
         exact_ap = np.array([average_precision_score(y[:, c], p[:, c]) for c in usable])
         print(f"{name} ({len(usable)} classes with both outcomes, {len(y)} samples)")
-        print(f"  {'bins':46s} {'AUROC err med/max':>20s} {'bound med':>10s} {'AP err med/max':>18s} {'bound med':>10s}")
+        head = ("AUROC err med/max", "bound med", "AP err med/max", "bound med")
+        print(f"  {'bins':46s} {head[0]:>20s} {head[1]:>10s} {head[2]:>18s} {head[3]:>10s}")
         for family, (binner, count) in FAMILIES.items():
             pos = np.zeros((len(usable), count))
             neg = np.zeros((len(usable), count))

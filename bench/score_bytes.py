@@ -1,38 +1,35 @@
-"""Event bytes per step of the `scores` summary at C = 1000, against today's summaries.
+"""Event bytes per step with `scores=True` at C = 1000, against the same run without.
 
 A synthetic 1000-class run at three stages (early: near-uniform probabilities; mid; late: most
-samples confidently right) writes steps of N samples through `PerClassWriter` (stats and
-confusion, as today) and measures the event file's growth per step; the same batches feed the
-score state, whose summary is serialised in several layouts:
+samples confidently right) writes one step of N samples through two `PerClassWriter`s, one with
+`scores=True`, one without, and measures each event file's growth for that step. For the
+`scores` summary, the bytes of the other layouts considered are shown too:
 
 - dense: every (class, bin) count as a varint (NUM_BINS x C x 2 values)
-- sparse: nonempty bins only (columns of varints, `score_summary` without merging)
-- merged: the chosen layout; multiclass negatives merged over runs of bins without positives
+- full: every nonempty bin (the layout of binary and multilabel tags)
+- ranking: the chosen multiclass layout (bins with positives and the negatives between them)
 
-    python bench/score_bytes.py [--samples 2560]
+    python -m bench.score_bytes [--samples 2560]
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
-import json
 import os
 import tempfile
 
 import numpy as np
 
-from tb_perclass import PerClassWriter, score_bins, score_summary
-from tb_perclass.stats import arrays, batches, scores
-
-from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+from tb_perclass import PerClassWriter
+from tb_perclass.format import metadata, score_bins, score_tensor, summary
 
 CLASSES = 1000
 BATCH = 256
 STAGES = {"early": (0.3, 0.5), "mid": (2.0, 4.0), "late": (2.0, 9.0)}  # (logit noise, margin)
 
 
-def _batches(stage: str, samples: int, rng: np.random.Generator):
+def batches(stage: str, samples: int, rng: np.random.Generator):
     noise, margin = STAGES[stage]
     difficulty = np.linspace(0.2, 1.5, CLASSES)  # some classes are learnt, some not
     for start in range(0, samples, BATCH):
@@ -42,56 +39,48 @@ def _batches(stage: str, samples: int, rng: np.random.Generator):
         yield x.astype(np.float32), y
 
 
-def _tensor_bytes(values: np.ndarray, names: list[str]) -> int:
-    """Bytes of one event holding `values` as an int64_val tensor with our metadata."""
-    content = json.dumps({"version": 1, "kind": "scores", "task": "multiclass",
-                          "class_names": names, "loss": "cross_entropy"}).encode()
-    summary = summary_pb2.Summary()
-    summary.value.add(
-        tag="perclass/scores",
-        metadata=summary_pb2.SummaryMetadata(
-            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="perclass", content=content)
-        ),
-        tensor=tensor_pb2.TensorProto(
-            dtype=types_pb2.DT_INT64,
-            tensor_shape=tensor_shape_pb2.TensorShapeProto(
-                dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(values))]
-            ),
-            int64_val=values.tolist(),
-        ),
-    )  # fmt: skip
-    return len(summary.SerializeToString()) + 16 + 20  # TFRecord framing, event step/time
+def step_bytes(writer: PerClassWriter, path: str, stage: str, samples: int):
+    for x, y in batches(stage, samples, np.random.default_rng(0)):
+        writer.update(x, y)
+    (events,) = glob.glob(os.path.join(path, "events.*"))
+    before = os.path.getsize(events)
+    stats = writer.write(1)
+    return os.path.getsize(events) - before, stats
+
+
+def layout_bytes(counts: score_tensor.ScoreCounts, form: str) -> int:
+    """The serialised `scores` value of `counts` in another layout (same metadata)."""
+    names = [str(i) for i in range(CLASSES)]
+    built = summary.scores_pb("perclass", counts, class_names=names, top_k=5)
+    value = built.value[0]
+    if form == "dense":
+        dense = np.concatenate([counts.negatives.ravel(), counts.positives.ravel()])
+        value.tensor.int64_val[:] = dense.astype(np.int64).tolist()
+    elif form == "full":
+        full = score_tensor.encode(
+            score_tensor.ScoreCounts(counts.positives, counts.negatives, sums=counts.negatives * 0),
+            rows=CLASSES,
+            task=metadata.TASK_MULTILABEL,
+        )
+        value.tensor.int64_val[:] = full.tolist()
+    return len(built.SerializeToString()) + 16 + 20  # TFRecord framing, event step and time
 
 
 def measure(stage: str, samples: int, logdir: str) -> dict[str, int]:
-    writer = PerClassWriter(os.path.join(logdir, stage), num_classes=CLASSES)
-    for x, y in _batches(stage, BATCH, np.random.default_rng(1)):
-        writer.update(x, y)
-    writer.write(0)  # opens the file; the next step is measured
-    spec = batches.TaskSpec(task="multiclass", num_classes=CLASSES)
-    ops = arrays.ops_for_library("numpy")
-    state = None
-    for x, y in _batches(stage, samples, np.random.default_rng(0)):
-        writer.update(x, y)
-        formatted = batches.format_batch(ops, x, y, None, spec)
-        state = state or scores.new_state(ops, spec, like=x, top_k=5)
-        scores.update_state(ops, state, x, formatted, spec, 5)
-    (path,) = glob.glob(os.path.join(logdir, stage, "events.*"))
-    before = os.path.getsize(path)
-    writer.write(1)
-    writer.close()
-    today = os.path.getsize(path) - before
-    counts = scores.compute_counts(ops, state, spec)
-    names = [str(i) for i in range(CLASSES)]
-    dense = np.concatenate([counts.negatives.ravel(), counts.positives.ravel()]).astype(np.int64)
+    sizes = {}
+    for scores in (False, True):
+        path = os.path.join(logdir, f"{stage}-{scores}")
+        with PerClassWriter(path, num_classes=CLASSES, scores=scores) as writer:
+            for x, y in batches(stage, BATCH, np.random.default_rng(1)):
+                writer.update(x, y)
+            writer.write(0)  # opens the file; the next step is measured
+            sizes[scores], stats = step_bytes(writer, path, stage, samples)
     return {
-        "today (stats + confusion)": today,
-        "dense histograms": _tensor_bytes(dense, names),
-        "sparse, unmerged": _tensor_bytes(score_summary.encode(counts, ranking=False), names),
-        "ranking form (chosen)": _tensor_bytes(
-            score_summary.encode(counts, ranking=True), names
-        ),
-        "nonempty bins": int(((counts.negatives + counts.positives) > 0).sum()),
+        "today (stats + confusion)": sizes[False],
+        "with scores=True": sizes[True],
+        "scores, dense layout": layout_bytes(stats.scores, "dense"),
+        "scores, full layout": layout_bytes(stats.scores, "full"),
+        "scores, ranking layout (chosen)": sizes[True] - sizes[False],
     }
 
 
@@ -99,15 +88,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=2560, help="samples per step")
     args = parser.parse_args()
-    print(f"C={CLASSES}, {args.samples} samples per step, {score_bins.NUM_BINS} bins; bytes per step")
+    print(f"C={CLASSES}, {args.samples} samples per step, {score_bins.NUM_BINS} bins; bytes")
     with tempfile.TemporaryDirectory() as logdir:
         for stage in STAGES:
             r = measure(stage, args.samples, logdir)
             today = r["today (stats + confusion)"]
-            print(f"{stage}:")
+            print(f"{stage}: x{r['with scores=True'] / today:.2f} today's bytes with scores")
             for name, value in r.items():
-                ratio = "" if name == "nonempty bins" else f"  ({(today + value) / today:.2f}x today with it)"
-                print(f"  {name:28s} {value:9d}{ratio if 'today' not in name else ''}")
+                print(f"  {name:34s} {value:9d}")
 
 
 if __name__ == "__main__":

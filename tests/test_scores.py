@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from tb_perclass import score_bins, score_metrics, score_summary
-from tb_perclass.stats import arrays, batches, scores
+from tb_perclass.format import score_bins, score_metrics, score_tensor
+from tb_perclass.logger import arrays, score_state, spec, tasks
 
 LIBRARIES = ("numpy", "torch", "tensorflow")
 TOP_K = 3
@@ -40,18 +40,22 @@ def _task_data(task: str, classes: int, samples: int, rng: np.random.Generator):
     return (rng.normal(size=(samples, classes)) * 2 + 2 * y - 2).astype(np.float32), y
 
 
-def _accumulate(library: str, task: str, classes: int, chunks, spec_kwargs=None, top_k=TOP_K):
-    spec = batches.TaskSpec(
-        task=task, num_classes=2 if task == "binary" else classes, **(spec_kwargs or {})
-    )
+def _spec(task: str, classes: int, **options):
+    count = None if task == "binary" else classes
+    top_k = options.pop("top_k", TOP_K if task == "multiclass" else None)
+    return spec.task_spec(task=task, num_classes=count, scores=True, top_k=top_k, **options)
+
+
+def _accumulate(library: str, task: str, classes: int, chunks, spec_kwargs=None):
+    task_spec = _spec(task, classes, **(spec_kwargs or {}))
     state = ops = None
     for x, y in chunks:
         ops, _, x, y, _ = arrays.as_batch(*_to_library(library, x, y))
-        formatted = batches.format_batch(ops, x, y, None, spec)
+        batch = tasks.format_batch(ops, x, y, None, task_spec)
         if state is None:
-            state = scores.new_state(ops, spec, like=x, top_k=top_k)
-        state = scores.update_state(ops, state, x, formatted, spec, top_k)
-    return scores.compute_counts(ops, state, spec)
+            state = score_state.new(ops, task_spec, like=x)
+        state = score_state.update(ops, state, x, batch, task_spec)
+    return score_state.read(ops, state, task_spec)
 
 
 def _probabilities(task: str, x: np.ndarray) -> np.ndarray:
@@ -99,8 +103,10 @@ def test_every_probability_lies_in_its_bin():
 
 def _histograms(p: np.ndarray, y: np.ndarray):
     b = score_bins.bin_of(p)
-    return (np.bincount(b[y], minlength=score_bins.NUM_BINS),
-            np.bincount(b[~y], minlength=score_bins.NUM_BINS))  # fmt: skip
+    return (
+        np.bincount(b[y], minlength=score_bins.NUM_BINS),
+        np.bincount(b[~y], minlength=score_bins.NUM_BINS),
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -172,10 +178,16 @@ def test_ranking_form_keeps_curves_and_metrics():
     pos = rng.poisson(0.01, shape).astype(float)
     neg = rng.poisson(2.0, shape).astype(float)
     pos[0] = 0  # a class without positives
-    encoded = score_summary.encode(score_summary.ScoreCounts(pos, neg), ranking=True)
-    decoded = score_summary.decode(encoded, 6, ranking=True, sums=False, top=False, top_k=False)
-    for metric in (score_metrics.auroc, score_metrics.auroc_bound,
-                   score_metrics.average_precision, score_metrics.average_precision_bound):  # fmt: skip
+    top = np.zeros((6, score_bins.CALIBRATION_BINS, 3))
+    counts = score_tensor.ScoreCounts(pos, neg, top=top)
+    encoded = score_tensor.encode(counts, rows=6, task="multiclass")
+    decoded = score_tensor.parse(encoded, rows=6, task="multiclass").counts()
+    for metric in (
+        score_metrics.auroc,
+        score_metrics.auroc_bound,
+        score_metrics.average_precision,
+        score_metrics.average_precision_bound,
+    ):
         np.testing.assert_allclose(metric(decoded.positives, decoded.negatives), metric(pos, neg))
     full = score_metrics.sweep(pos, neg, score_bins.edges())
     kept = score_metrics.sweep(decoded.positives, decoded.negatives, score_bins.edges())
@@ -188,14 +200,22 @@ def test_ranking_form_keeps_curves_and_metrics():
     assert len(encoded) < 0.2 * np.count_nonzero(pos + neg) * 3
 
 
-def test_decode_refuses_malformed_tensors():
+def test_parse_refuses_malformed_tensors():
     pos = np.zeros((2, score_bins.NUM_BINS))
     pos[1, 5] = 1
-    good = score_summary.encode(score_summary.ScoreCounts(pos, pos * 3), ranking=False)
-    kwargs = dict(ranking=False, sums=False, top=False, top_k=False)
-    for bad in (good[:-1], np.r_[good, 0], np.r_[-1, good[1:]], np.r_[good[:2], 5000, good[3:]]):
+    counts = score_tensor.ScoreCounts(pos, pos * 3, sums=pos * 0.6)
+    good = score_tensor.encode(counts, rows=2, task="multilabel")
+    score_tensor.parse(good, rows=2, task="multilabel")
+    for bad in (
+        good[:-1],
+        np.r_[good, 0],
+        np.r_[-1, good[1:]],
+        np.r_[good[:2], 5000, good[3:]],
+        np.r_[good[:-1], 10**6],
+        good.astype(float),
+    ):
         with pytest.raises(ValueError):
-            score_summary.decode(bad, 2, **kwargs)
+            score_tensor.parse(bad, rows=2, task="multilabel")
 
 
 # --- state updates, every library --------------------------------------------------------
@@ -246,7 +266,7 @@ def test_top_k_and_top_label_reliability(library):
     counts = _accumulate(library, "multiclass", 10, [(x[:200], y[:200]), (x[200:], y[200:])])
     rank = (x > x[np.arange(len(y)), y][:, None]).sum(1)
     np.testing.assert_array_equal(counts.top_k, np.bincount(y[rank < TOP_K], minlength=10))
-    calibration = score_metrics.Calibration(*np.moveaxis(counts.top, -1, 0))
+    calibration = counts.calibration()
     p = _probabilities("multiclass", x)
     expected = multiclass_calibration_error(
         torch.from_numpy(p), torch.from_numpy(y), num_classes=10, n_bins=16, norm="l1"
@@ -268,11 +288,7 @@ def test_per_label_reliability_matches_torchmetrics(library):
     rng = np.random.default_rng(7)
     x, y = _task_data("multilabel", 4, 500, rng)
     counts = _accumulate(library, "multilabel", 4, [(x, y)])
-    cal_bin = score_bins.calibration_bin_of_bin()
-    table = np.zeros((3, 4, score_bins.CALIBRATION_BINS))
-    for i, part in enumerate((counts.positives + counts.negatives, counts.positives, counts.sums)):
-        np.add.at(table[i], (slice(None), cal_bin), part)
-    calibration = score_metrics.Calibration(*table)
+    calibration = counts.calibration()
     p = _probabilities("multilabel", x)
     for label in range(4):
         expected = binary_calibration_error(
@@ -295,11 +311,11 @@ def test_rows_left_out_do_not_count(library, monkeypatch):
     clean = np.ones(60, bool)
     clean[[3, 4, 7]] = False
     expected = _accumulate("numpy", "multiclass", 5, [(x[clean], y[clean])])
-    spec = {"ignore_index": -100}
-    on_host = _accumulate(library, "multiclass", 5, [(x, y)], spec)
+    options = {"ignore_index": -100}
+    on_host = _accumulate(library, "multiclass", 5, [(x, y)], options)
     ops = arrays.ops_for_library(library)
     monkeypatch.setattr(type(ops), "is_on_host", lambda self, value: False)
-    on_device = _accumulate(library, "multiclass", 5, [(x, y)], spec)
+    on_device = _accumulate(library, "multiclass", 5, [(x, y)], options)
     for got in (on_host, on_device):
         np.testing.assert_array_equal(got.positives, expected.positives)
         np.testing.assert_array_equal(got.negatives, expected.negatives)
@@ -315,11 +331,11 @@ def test_per_label_rows_left_out_do_not_count(task, monkeypatch):
     y.reshape(50, -1)[6, -1] = -1
     keep = np.ones(y.shape, bool)
     keep.reshape(50, -1)[5, 0] = keep.reshape(50, -1)[6, -1] = False
-    spec = {"ignore_index": -1}
-    counts = [_accumulate("torch", task, 3, [(x, y)], spec)]
+    options = {"ignore_index": -1}
+    counts = [_accumulate("torch", task, 3, [(x, y)], options)]
     ops = arrays.ops_for_library("torch")
     monkeypatch.setattr(type(ops), "is_on_host", lambda self, value: False)
-    counts.append(_accumulate("torch", task, 3, [(x, y)], spec))
+    counts.append(_accumulate("torch", task, 3, [(x, y)], options))
     p, truth = _probabilities(task, x), _one_vs_rest(task, y, 3)
     keep = keep.reshape(p.shape)
     for got in counts:
@@ -331,38 +347,39 @@ def test_per_label_rows_left_out_do_not_count(task, monkeypatch):
 
 def test_update_never_reads_back_from_the_device():
     import torch
-    from helpers import device_transfer_recorder
 
-    spec = batches.TaskSpec(task="multiclass", num_classes=7)
+    from tests.helpers import device_transfer_recorder
+
+    task_spec = _spec("multiclass", 7)
     ops = arrays.ops_for_library("torch")
     x = torch.randn(16, 7, device="meta")
     y = torch.randint(0, 7, (16,), device="meta")
-    formatted = batches.format_batch(ops, x, y, None, spec)
-    state = scores.new_state(ops, spec, like=x, top_k=TOP_K)
-    scores.update_state(ops, state, x, formatted, spec, TOP_K)  # caches constants
+    batch = tasks.format_batch(ops, x, y, None, task_spec)
+    state = score_state.new(ops, task_spec, like=x)
+    score_state.update(ops, state, x, batch, task_spec)  # caches constants
     with device_transfer_recorder() as recorder:
-        scores.update_state(ops, state, x, formatted, spec, TOP_K)
+        score_state.update(ops, state, x, batch, task_spec)
     assert recorder.ops and not recorder.transfers
 
 
 def test_tensorflow_graph_update_matches_eager():
     import tensorflow as tf
 
-    from tb_perclass.keras import GRAPH_OPS
+    from tb_perclass.logger.arrays.tensorflow_ops import GRAPH_OPS, OPS
 
     rng = np.random.default_rng(10)
     x, y = _task_data("multiclass", 6, 80, rng)
-    spec = batches.TaskSpec(task="multiclass", num_classes=6)
+    task_spec = _spec("multiclass", 6)
     eager = _accumulate("tensorflow", "multiclass", 6, [(x, y)])
-    state = scores.new_state(GRAPH_OPS, spec, like=tf.constant(x), top_k=TOP_K)
+    state = score_state.new(OPS, task_spec, like=tf.constant(x))
 
     @tf.function
     def update(outputs, targets):
-        formatted = batches.format_batch(GRAPH_OPS, outputs, targets, None, spec)
-        scores.update_state(GRAPH_OPS, state, outputs, formatted, spec, TOP_K)
+        batch = tasks.format_batch(GRAPH_OPS, outputs, targets, None, task_spec)
+        score_state.update(GRAPH_OPS, state, outputs, batch, task_spec)
 
     update(tf.constant(x), tf.constant(y))
-    graph = scores.compute_counts(arrays.ops_for_library("tensorflow"), state, spec)
+    graph = score_state.read(OPS, state, task_spec)
     np.testing.assert_array_equal(graph.positives, eager.positives)
     np.testing.assert_array_equal(graph.negatives, eager.negatives)
     np.testing.assert_allclose(graph.top, eager.top)
@@ -376,11 +393,16 @@ def test_metrics_straight_from_the_tensor_equal_the_histogram_metrics(ranking):
     neg = rng.poisson(1.0, shape).astype(float)
     pos[0] = 0  # undefined metrics stay NaN
     neg[1] = 0
-    encoded = score_summary.encode(score_summary.ScoreCounts(pos, neg), ranking=ranking)
-    got = score_summary.ranking_metrics(encoded, 9, ranking=ranking)
-    for name, metric in (("auroc", score_metrics.auroc), ("auroc_bound", score_metrics.auroc_bound),
-                         ("average_precision", score_metrics.average_precision),
-                         ("average_precision_bound", score_metrics.average_precision_bound)):  # fmt: skip
+    task = "multiclass" if ranking else "multilabel"
+    extra = {"top": np.zeros((9, score_bins.CALIBRATION_BINS, 3))} if ranking else {"sums": pos * 0}
+    encoded = score_tensor.encode(score_tensor.ScoreCounts(pos, neg, **extra), rows=9, task=task)
+    got = score_tensor.parse(encoded, rows=9, task=task).metrics
+    for name, metric in (
+        ("auroc", score_metrics.auroc),
+        ("auroc_bound", score_metrics.auroc_bound),
+        ("average_precision", score_metrics.average_precision),
+        ("average_precision_bound", score_metrics.average_precision_bound),
+    ):
         np.testing.assert_allclose(getattr(got, name), metric(pos, neg), equal_nan=True)
     np.testing.assert_array_equal(got.positives, pos.sum(1))
     np.testing.assert_array_equal(got.negatives, neg.sum(1))

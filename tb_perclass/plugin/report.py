@@ -1,0 +1,125 @@
+"""The report route's answer: precision, recall, F1, support and loss per class at one step
+(`metrics.classification_report` over the step's confusion counts, the loss from the stats at
+that step), as JSON or as a CSV download that spreadsheet programs and `pandas.read_csv` read as
+it is."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from typing import Any
+
+import numpy as np
+
+from tb_perclass.format import metadata, metrics
+from tb_perclass.plugin import scores
+from tb_perclass.plugin.reader import PerClassReader, listed, step_position
+from tb_perclass.plugin.series import position_of
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportAt:
+    """The classification report of one step, and what the report route lists with it."""
+
+    report: metrics.ClassificationReport
+    step: int
+    steps: np.ndarray
+    skipped: list[dict[str, Any]]
+    # From the score histograms at the same step (writers with scores=True): per class
+    # "ap", "auroc", "ece" and "top_k_accuracy" ([C]), their "averages", and "top_k".
+    scores: dict[str, Any] | None = None
+
+
+def at_step(
+    reader: PerClassReader, ctx: Any, experiment_id: str, run: str, name: str, step: int | None
+) -> ReportAt:
+    """The classification report at `step` (the latest by default), with the loss per class
+    at that step when the stats have it."""
+    series = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
+    position = step_position(series, run, step, "confusion matrix")
+    found_step = int(series.steps[position])
+    loss = count = None
+    stats, skipped = reader.companion(ctx, experiment_id, run, name, series, metadata.KIND_STATS)
+    at = None if stats is None else position_of(stats.steps, found_step)
+    if at is not None:
+        loss = stats.values[at, 0, :]
+        count = stats.values[at, metadata.STATS_ROWS.index("count"), :]
+    by_scores, scores_skipped = reader.companion(
+        ctx, experiment_id, run, name, series, metadata.KIND_SCORES
+    )
+    at = None if by_scores is None else position_of(by_scores.steps, found_step)
+    return ReportAt(
+        report=series.report(position, loss),
+        step=found_step,
+        steps=series.steps,
+        skipped=listed(series.skipped + skipped + scores_skipped),
+        scores=None if at is None else scores.report_columns(by_scores, at, count),
+    )
+
+
+def as_json(found: ReportAt, run: str, name: str) -> dict[str, Any]:
+    """The report route's JSON answer (undefined values become null when serialised)."""
+    result = found.report
+    return {
+        "run": run,
+        "name": name,
+        "step": found.step,
+        "steps": found.steps,
+        "class_names": list(result.class_names),
+        "precision": result.precision,
+        "recall": result.recall,
+        "f1": result.f1,
+        "support": result.support,
+        "loss": result.loss,
+        "accuracy": result.accuracy,
+        **result.averages(),
+        **({"scores": found.scores} if found.scores is not None else {}),
+        "skipped": found.skipped,
+    }
+
+
+def as_csv(found: ReportAt) -> str:
+    """The report as CSV: one row per class, then the macro and weighted averages; with score
+    histograms at the step, also AP, AUROC, ECE (and top-k accuracy) per class."""
+    report, by_scores = found.report, found.scores
+    extra = [] if by_scores is None else [k for k in scores.REPORT_COLUMNS if k in by_scores]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["class", "precision", "recall", "f1", "support", "loss", *extra])
+    for i, name in enumerate(report.class_names):
+        writer.writerow(
+            [
+                _spreadsheet_safe(name),
+                _number(report.precision[i]),
+                _number(report.recall[i]),
+                _number(report.f1[i]),
+                int(report.support[i]),
+                _number(report.loss[i]),
+                *(_number(by_scores[key][i]) for key in extra),
+            ]
+        )
+    for average, row in report.averages().items():
+        writer.writerow(
+            [
+                f"{average} avg",
+                *(_number(row[m]) for m in ("precision", "recall", "f1")),
+                row["support"],
+                "",
+                *(_optional(by_scores["averages"][key][average]) for key in extra),
+            ]
+        )
+    return out.getvalue()
+
+
+def _optional(value: float | None) -> str:
+    return "" if value is None else _number(value)
+
+
+def _number(value: float) -> str:
+    return "" if np.isnan(value) else f"{value:.6g}"
+
+
+def _spreadsheet_safe(text: str) -> str:
+    # A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheet programs.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
