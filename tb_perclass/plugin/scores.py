@@ -142,8 +142,9 @@ def _binary_negative_f1(columns: ScoreColumns, f1: np.ndarray, threshold: np.nda
     if negatives == 0:
         return np.r_[np.nan, f1], np.r_[np.nan, threshold]
     scores = 2 * tp / (tp + fp + negatives)
-    best = int(np.argmax(scores))
-    return np.r_[scores[best], f1], np.r_[counts.thresholds[best], threshold]
+    best = len(scores) - 1 - int(np.argmax(scores[::-1]))  # ties: the highest threshold on 1 - p
+    at = counts.thresholds[best]
+    return np.r_[scores[best], f1], np.r_[1.0 - at if np.isfinite(at) else 0.0, threshold]
 
 
 def _reliability(calibration: Any) -> dict[str, Any]:
@@ -166,9 +167,12 @@ def _class_detail(meta, columns: ScoreColumns, calibration: Any, c: int) -> dict
             calibration.count[row], calibration.correct[row], calibration.confidence_sum[row]
         )
     )
-    if binary and c == 0:  # the negative class ranks by 1 - p: walk the thresholds upwards
+    if binary and c == 0:
+        # The negative class ranks by 1 - p: its predictions at each point are the
+        # complement of the positive class's, walked the other way (nothing first, then the
+        # scores below each threshold, then everything).
         tp, fp = (negatives - fp)[::-1], (positives - tp)[::-1]
-        thresholds = 1.0 - thresholds[::-1]
+        thresholds = np.r_[np.inf, 1.0 - thresholds[::-1][1:-1], 0.0]
         positives, negatives = negatives, positives
         reliability = {
             "count": reliability["count"][::-1],
