@@ -273,7 +273,8 @@ export class ScoresView implements View {
   private renderNote(r: ScoresResponse, shown: number[]): void {
     const ctx = this.ctx!;
     const names = shown.map((i) => r.class_names[i]);
-    const picked = ctx.state.scoresClasses.length > 0;
+    // picks of another class set (the series changed) do not count: its classes are shown
+    const picked = ctx.state.scoresClasses.some((n) => r.class_names.includes(n));
     const other = this.other.data;
     const bits = [
       `Step ${r.step} of ${seriesLabel(ctx.series!)}`,
@@ -293,7 +294,7 @@ export class ScoresView implements View {
         ? h(
             "button",
             {
-              class: "pc-link-button pc-row-gap",
+              class: "pc-score-auto",
               attrs: { type: "button", "data-role": "scores-auto" },
               on: { click: () => ctx.setState({ scoresClasses: [], scoresFocus: null }) },
             },
@@ -431,7 +432,7 @@ export class ScoresView implements View {
       this.thresholdBox,
       h(
         "div",
-        { class: "pc-score-counts-title" },
+        { class: "pc-score-counts-title", attrs: { "data-role": "scores-threshold-title" } },
         `${r.class_names[c.class]}: predicted positive when p ≥ ${formatMetric(k.threshold ?? threshold, 4)}`,
         k.threshold !== null && Math.abs(k.threshold - threshold) > 1e-9
           ? h(
