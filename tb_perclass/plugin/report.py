@@ -79,18 +79,36 @@ def as_json(found: ReportAt, run: str, name: str) -> dict[str, Any]:
     }
 
 
+CSV_COLUMNS = ("class", "precision", "recall", "f1", "support", "loss")
+
+
 def as_csv(found: ReportAt) -> str:
     """The report as CSV: one row per class, then the macro and weighted averages; with score
     histograms at the step, also AP, AUROC, ECE (and top-k accuracy) per class."""
-    report, by_scores = found.report, found.scores
-    extra = [] if by_scores is None else [k for k in scores.REPORT_COLUMNS if k in by_scores]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["class", "precision", "recall", "f1", "support", "loss", *extra])
+    writer.writerow([*CSV_COLUMNS, *score_columns(found.scores)])
+    writer.writerows(csv_rows(found.report, found.scores))
+    return out.getvalue()
+
+
+def score_columns(by_scores: dict[str, Any] | None) -> list[str]:
+    """The score columns (of `scores.REPORT_COLUMNS`) the CSV adds after CSV_COLUMNS."""
+    return [] if by_scores is None else [k for k in scores.REPORT_COLUMNS if k in by_scores]
+
+
+def csv_rows(
+    report: metrics.ClassificationReport, by_scores: dict[str, Any] | None = None
+) -> list[list[str | int]]:
+    """The CSV rows (of CSV_COLUMNS, then `score_columns(by_scores)`) of a report: numbers as
+    text ("" where undefined), class names safe for spreadsheets; `tb-perclass report --format
+    csv` writes the same rows."""
+    extra = score_columns(by_scores)
+    rows: list[list[str | int]] = []
     for i, name in enumerate(report.class_names):
-        writer.writerow(
+        rows.append(
             [
-                _spreadsheet_safe(name),
+                spreadsheet_safe(name),
                 _number(report.precision[i]),
                 _number(report.recall[i]),
                 _number(report.f1[i]),
@@ -100,7 +118,7 @@ def as_csv(found: ReportAt) -> str:
             ]
         )
     for average, row in report.averages().items():
-        writer.writerow(
+        rows.append(
             [
                 f"{average} avg",
                 *(_number(row[m]) for m in ("precision", "recall", "f1")),
@@ -109,7 +127,7 @@ def as_csv(found: ReportAt) -> str:
                 *(_optional(by_scores["averages"][key][average]) for key in extra),
             ]
         )
-    return out.getvalue()
+    return rows
 
 
 def _optional(value: float | None) -> str:
@@ -120,6 +138,7 @@ def _number(value: float) -> str:
     return "" if np.isnan(value) else f"{value:.6g}"
 
 
-def _spreadsheet_safe(text: str) -> str:
-    # A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheet programs.
+def spreadsheet_safe(text: str) -> str:
+    """`text` as a spreadsheet shows it: a cell starting with = + - @ (or a tab/CR) would be
+    run as a formula, so it gets a leading quote."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
