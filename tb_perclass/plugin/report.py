@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -98,12 +99,16 @@ def score_columns(by_scores: dict[str, Any] | None) -> list[str]:
 
 
 def csv_rows(
-    report: metrics.ClassificationReport, by_scores: dict[str, Any] | None = None
+    report: metrics.ClassificationReport,
+    by_scores: dict[str, Any] | None = None,
+    keys: Sequence[str] | None = None,
 ) -> list[list[str | int]]:
-    """The CSV rows (of CSV_COLUMNS, then `score_columns(by_scores)`) of a report: numbers as
-    text ("" where undefined), class names safe for spreadsheets; `tb-perclass report --format
-    csv` writes the same rows."""
-    extra = score_columns(by_scores)
+    """The CSV rows (of CSV_COLUMNS, then the score columns `keys`, by default
+    `score_columns(by_scores)`) of a report: numbers as text ("" where undefined or not
+    recorded), class names safe for spreadsheets; `tb-perclass report --format csv` writes the
+    same rows (with the score columns of every series it reports)."""
+    extra = score_columns(by_scores) if keys is None else list(keys)
+    by_scores = by_scores or {"averages": {}}
     rows: list[list[str | int]] = []
     for i, name in enumerate(report.class_names):
         rows.append(
@@ -114,7 +119,7 @@ def csv_rows(
                 _number(report.f1[i]),
                 int(report.support[i]),
                 _number(report.loss[i]),
-                *(_number(by_scores[key][i]) for key in extra),
+                *(_number(by_scores[key][i]) if key in by_scores else "" for key in extra),
             ]
         )
     for average, row in report.averages().items():
@@ -124,7 +129,7 @@ def csv_rows(
                 *(_number(row[m]) for m in ("precision", "recall", "f1")),
                 row["support"],
                 "",
-                *(_optional(by_scores["averages"][key][average]) for key in extra),
+                *(_optional(by_scores["averages"].get(key, {}).get(average)) for key in extra),
             ]
         )
     return rows

@@ -22,6 +22,19 @@ from tb_perclass.plugin.series import ScoresSeries, StatsSeries, position_of
 MAX_CLASSES = 64  # curves per request
 RANKED = 10  # most over- and under-confident classes listed
 REPORT_COLUMNS = ("ap", "auroc", "ece", "top_k_accuracy")
+# A step's per-class table ([C] each): these for every task, then best_f1 and best_threshold
+# (binary, multilabel) and top_k_accuracy (multiclass with top-k).
+EVERY_TASK_COLUMNS = (
+    "ap",
+    "ap_bound",
+    "auroc",
+    "auroc_bound",
+    "ece",
+    "signed_error",
+    "positives",
+    "negatives",
+)
+TABLE_COLUMNS = (*EVERY_TASK_COLUMNS, "best_f1", "best_threshold", "top_k_accuracy")
 
 
 def step_answer(
@@ -81,6 +94,22 @@ def step_answer(
     }
 
 
+def every_step(
+    reader: PerClassReader, ctx: Any, experiment_id: str, run: str, name: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """Every step's per-class table (what `step_answer` serves as `table`: [C] columns and
+    their averages), in step order, for `tb_perclass.analysis`."""
+    series: ScoresSeries = reader.series(ctx, experiment_id, run, name, metadata.KIND_SCORES)
+    stats, _ = reader.companion(ctx, experiment_id, run, name, series, metadata.KIND_STATS)
+    return [
+        (
+            int(step),
+            _table(series, series.columns[i], series.per_class(i), _count_at(stats, int(step))),
+        )
+        for i, step in enumerate(series.steps)
+    ]
+
+
 def _count_at(stats: StatsSeries | None, step: int) -> np.ndarray | None:
     at = None if stats is None else position_of(stats.steps, step)
     return None if at is None else stats.values[at, metadata.STATS_ROWS.index("count"), :]
@@ -94,19 +123,7 @@ def _table(
 ) -> dict[str, Any]:
     """Every class's values at the step, [C] each, with macro and weighted averages (weighted
     by positives, as scikit-learn's `average="weighted"`; undefined values left out)."""
-    table = {
-        key: values[key]
-        for key in (
-            "ap",
-            "ap_bound",
-            "auroc",
-            "auroc_bound",
-            "ece",
-            "signed_error",
-            "positives",
-            "negatives",
-        )
-    }
+    table = {key: values[key] for key in EVERY_TASK_COLUMNS}
     if series.meta.task != metadata.TASK_MULTICLASS:
         f1, threshold = columns.best_f1()
         if series.meta.task == metadata.TASK_BINARY:  # the negative class: 1 - the positive's
