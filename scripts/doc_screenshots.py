@@ -95,6 +95,13 @@ SHOTS: dict[str, tuple[str, Callable, str]] = {
     "heatmap": ("docs/perclass-heatmap.png", heatmap_view, "synthetic1000"),
 }
 
+# README pictures this script does not take (yet), each with why; a README picture must be
+# either one of SHOTS or named here (tests/test_doc_screenshots.py), so that none is forgotten.
+NOT_SHOT = {
+    "docs/perclass-scores.png": "the Scores tab at a threshold dragged by hand (tests of the tab "
+    "in tests/test_browser_e2e.py::test_scores_curves_threshold_drag_and_calibration)",
+}
+
 
 def top_pair(frame) -> tuple[int, int]:
     """(true, predicted) of the most confused pair of the series the Confusion view shows."""
