@@ -7,9 +7,10 @@ are stale.
 It trains the digits demo into a scratch logdir (or reads the one given), serves it with a real
 `tensorboard` and shoots, in headless Chromium at 1400x900, every view the README shows
 (`SHOTS`: the first view, the confusion matrix, the samples of a cell; the class heatmap at 1000
-classes from synthetic runs). Then it renders the same views of a small reference logdir that is
-written the same way every time (synthetic runs and simulated digit samples, no training) and
-records what each looked like in docs/screenshots.json. tests/test_doc_screenshots.py renders the
+classes from synthetic runs; the Scores tab of a synthetic multilabel run). Then it renders the
+same views of a small reference logdir that is written the same way every time (synthetic runs
+and simulated digit samples, no training; the Scores view: its own synthetic run) and records
+what each looked like in docs/screenshots.json. tests/test_doc_screenshots.py renders the
 reference again and fails when a view no longer looks like that: the code changed a documented
 view and its screenshot was not regenerated. Run this script then, and commit the PNGs with the
 JSON.
@@ -38,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from demo.digits import CLASS_NAMES
-from demo.synthetic_runs import write_runs
+from demo.synthetic_runs import write_multilabel_run, write_runs
 from scripts.screenshot import (
     VIEWPORT,
     cell_point,
@@ -87,19 +88,26 @@ def heatmap_view(frame) -> None:
     show_view(frame, "heatmap")
 
 
+def scores_view(frame) -> None:
+    """The Scores tab of a multilabel run at its best-F1 threshold: precision, recall and F1
+    against the threshold, the counts there and the reliability diagram."""
+    frame.click("[data-role=view-tab][data-value=scores]")
+    frame.wait_for_selector("[data-role=scores-table] tbody tr")
+    frame.click("[data-control=scores-curve] [data-value=threshold]")
+    frame.wait_for_selector("[data-role=scores-best]")
+    frame.click("[data-role=scores-best]")
+    frame.wait_for_selector("[data-role=scores-chart][data-draw-ms]")
+    frame.page.mouse.move(5, 5)
+    frame.wait_for_timeout(300)
+
+
 # name -> (README image, what to show, where the docs shot's data comes from)
 SHOTS: dict[str, tuple[str, Callable, str]] = {
     "tab": ("docs/perclass-tab.png", first_view, "demo"),
     "confusion": ("docs/perclass-confusion.png", confusion_view, "demo"),
     "samples": ("docs/perclass-samples.png", samples_view, "demo"),
     "heatmap": ("docs/perclass-heatmap.png", heatmap_view, "synthetic1000"),
-}
-
-# README pictures this script does not take (yet), each with why; a README picture must be
-# either one of SHOTS or named here (tests/test_doc_screenshots.py), so that none is forgotten.
-NOT_SHOT = {
-    "docs/perclass-scores.png": "the Scores tab at a threshold dragged by hand (tests of the tab "
-    "in tests/test_browser_e2e.py::test_scores_curves_threshold_drag_and_calibration)",
+    "scores": ("docs/perclass-scores.png", scores_view, "scores"),
 }
 
 
@@ -177,6 +185,13 @@ def write_reference(logdir) -> int:
     return 3
 
 
+def write_scores(logdir) -> int:
+    """A multilabel run with score histograms, written the same way every time: the Scores
+    shot's data, for the docs and the reference alike. Returns its run count."""
+    write_multilabel_run(logdir, labels=5, steps=6, samples=300)
+    return 1
+
+
 def train_demo(logdir: str) -> None:
     """What scripts/demo.sh trains, into `logdir`."""
     for module, target in [
@@ -208,11 +223,17 @@ def render(url: str, browser, show: Callable, shot: Path | None = None) -> dict[
 
 
 def reference_scenes(browser, tmp: str) -> dict[str, dict[str, str]]:
-    logdir = os.path.join(tmp, "reference")
-    runs = write_reference(logdir)
-    with TensorBoardProcess(logdir) as tb:
-        tb.wait_for_runs(runs)
-        return {name: render(tb.url, browser, show) for name, (_, show, _) in SHOTS.items()}
+    """Every shot's scene on the reference logdir (the Scores shot: on its own synthetic run)."""
+    scenes = {}
+    for reference, write in (("reference", write_reference), ("scores", write_scores)):
+        logdir = os.path.join(tmp, f"{reference}-reference")
+        runs = write(logdir)
+        with TensorBoardProcess(logdir) as tb:
+            tb.wait_for_runs(runs)
+            for name, (_, show, data) in SHOTS.items():
+                if (data == "scores") == (reference == "scores"):
+                    scenes[name] = render(tb.url, browser, show)
+    return scenes
 
 
 def main(argv=None) -> int:
@@ -228,7 +249,9 @@ def main(argv=None) -> int:
             train_demo(demo)
         synthetic = os.path.join(tmp, "synthetic1000")
         write_runs(synthetic, num_classes=1000, steps=40, samples_per_class=10)
-        sources = {"demo": (demo, 8), "synthetic1000": (synthetic, 2)}
+        scores = os.path.join(tmp, "scores")
+        sources = {"demo": (demo, 8), "synthetic1000": (synthetic, 2), "scores": (scores, 1)}
+        write_scores(scores)
         with sync_playwright() as p:
             browser = launch_browser(p)
             try:
