@@ -1,0 +1,139 @@
+"""The per-sample training-dynamics state (tb_perclass.stats.dynamics): its values against a
+brute-force record of every visit, the rows of bad visits, duplicates, and no device reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from helpers import device_transfer_recorder
+from tb_perclass.stats import dynamics
+
+C = 5
+
+
+def _visits(size: int, epochs: int, batch: int, seed: int = 0):
+    """Shuffled epochs of batches: (ids, logits, labels) per batch, the logits drifting so that
+    samples get learned, forgotten and relearned."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, C, size)
+    for epoch in range(epochs):
+        order = rng.permutation(size)
+        for start in range(0, size, batch):
+            ids = order[start : start + batch]
+            logits = rng.normal(0, 1.5, (len(ids), C)).astype(np.float32)
+            logits[np.arange(len(ids)), labels[ids]] += epoch * 0.4 - 1.0
+            yield ids, logits, labels[ids]
+
+
+def _brute_force(size: int, epochs: int, batch: int) -> dict[str, np.ndarray]:
+    per_sample: dict[int, list] = {i: [] for i in range(size)}
+    for ids, logits, labels in _visits(size, epochs, batch):
+        probs = np.exp(logits - logits.max(1, keepdims=True))
+        probs /= probs.sum(1, keepdims=True)
+        for row, sample in enumerate(ids):
+            p = probs[row].astype(np.float64)
+            others = p.copy()
+            others[labels[row]] = -1
+            per_sample[int(sample)].append(
+                (p[labels[row]], p[labels[row]] - others.max(), logits[row].argmax() == labels[row],
+                 others.argmax(), labels[row])
+            )
+    result = {key: np.zeros(size) for key in ("confidence", "variability", "margin", "correctness", "forgets", "preferred", "label", "visits")}
+    for sample, visits in per_sample.items():
+        given, margin, correct, preferred, label = map(np.array, zip(*visits))
+        result["confidence"][sample] = given.mean()
+        result["variability"][sample] = given.std()
+        result["margin"][sample] = margin.mean()
+        result["correctness"][sample] = correct.mean()
+        result["forgets"][sample] = np.sum(correct[:-1] & ~correct[1:])
+        result["preferred"][sample] = preferred[-1]
+        result["label"][sample] = label[-1]
+        result["visits"][sample] = len(visits)
+    return result
+
+
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_state_matches_a_record_of_every_visit(library):
+    ops = dynamics.backend(library)
+    size, epochs, batch = 300, 6, 64
+    convert = torch.as_tensor if library == "torch" else np.asarray
+    state = ops.new_state(size, torch.zeros(1))
+    for ids, logits, labels in _visits(size, epochs, batch):
+        ids, logits, labels = convert(ids), convert(logits), convert(labels)
+        correct = logits.argmax(1) == labels
+        dynamics.track_batch(ops, state, ids, logits, labels, correct, C)
+    result = dynamics.compute(ops.to_numpy(state.sums), ops.to_numpy(state.last), float(state.duplicates[0]))
+    expected = _brute_force(size, epochs, batch)
+    np.testing.assert_array_equal(result.visits, expected["visits"])
+    for key in ("confidence", "margin", "correctness"):
+        np.testing.assert_allclose(getattr(result, key), expected[key], atol=2e-6, err_msg=key)
+    np.testing.assert_allclose(result.variability, expected["variability"], atol=1e-3)
+    np.testing.assert_array_equal(result.forgets, expected["forgets"])
+    assert result.forgets.sum() > 50  # the drift above makes samples forget
+    np.testing.assert_array_equal(result.preferred, expected["preferred"])
+    np.testing.assert_array_equal(result.label, expected["label"])
+    assert (result.invalid_visits, result.skipped_visits, result.duplicates) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("library", ["numpy", "torch"])
+def test_bad_visits_go_to_their_own_rows(library):
+    ops = dynamics.backend(library)
+    convert = torch.as_tensor if library == "torch" else np.asarray
+    state = ops.new_state(10, torch.zeros(1))
+    logits = np.zeros((6, C), dtype=np.float32)
+    logits[2, 0] = np.nan
+    ids = convert(np.array([0, 10, -1, 3, 4, 4]))  # two outside [0, 10), one repeated
+    labels = convert(np.array([1, 1, 2, 7, 1, 1]))  # 7: an ignored or invalid target's row
+    dynamics.track_batch(ops, state, ids, convert(logits), labels, labels == 0, C)
+    result = dynamics.compute(ops.to_numpy(state.sums), ops.to_numpy(state.last), float(state.duplicates[0]))
+    assert result.invalid_visits == 2  # ids 10 and -1, whatever else is wrong with them
+    assert result.skipped_visits == 1  # id 3: its target's row is no class
+    assert result.duplicates == 1
+    assert result.visits.tolist() == [1, 0, 0, 0, 2, 0, 0, 0, 0, 0]
+    assert np.isnan(result.confidence[3]) and result.label[3] == -1
+
+
+def test_update_reads_nothing_back_and_touches_only_the_batch_rows():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Sizes(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.largest: dict[str, int] = {}
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            name = str(func)
+            if not name.endswith("_.default"):  # in-place scatters write B rows of the state
+                outputs = result if isinstance(result, (tuple, list)) else (result,)
+                size = max((t.numel() for t in outputs if isinstance(t, torch.Tensor)), default=0)
+                self.largest[name] = max(self.largest.get(name, 0), size)
+            return result
+
+    ops = dynamics.backend("torch")
+    size, batch = 100_000, 256
+    like = torch.zeros(1, device="meta")
+    state = ops.new_state(size, like)
+    logits = torch.randn(batch, C, device="meta")
+    labels = torch.randint(0, C, (batch,), device="meta")
+    ids = torch.randint(0, size, (batch,), device="meta")
+    correct = logits.argmax(1) == labels
+    with device_transfer_recorder() as recorder, Sizes() as sizes:
+        dynamics.track_batch(ops, state, ids, logits, labels, correct, C)
+    assert recorder.transfers == []
+    assert "aten.index_add_.default" in recorder.ops and "aten.index_copy_.default" in recorder.ops
+    too_large = {name: n for name, n in sizes.largest.items() if n > batch * max(C, 6)}
+    assert not too_large, too_large  # nothing of the state's size is made per batch
+
+
+def test_ranking_puts_the_lowest_margins_first():
+    sums = np.zeros((6, dynamics.SUM_COLUMNS), dtype=np.float32)
+    last = np.zeros((6, dynamics.LAST_COLUMNS), dtype=np.float32)
+    sums[:4, dynamics.VISITS] = 2
+    sums[:4, dynamics.SUM_MARGIN] = [0.4, -1.2, -0.2, -1.2]
+    result = dynamics.compute(sums, last)
+    assert dynamics.ranking(result).tolist() == [1, 3, 2, 0]
+    assert dynamics.likely_label_errors(result).tolist() == [1, 3, 2]
+    assert dynamics.likely_label_errors(result, limit=1).tolist() == [1]
