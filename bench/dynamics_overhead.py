@@ -9,6 +9,9 @@
    snapshot, at 50k and 1.28M samples; the snapshot's bytes (raw and zlib-compressed) and the
    state's device memory.
 
+Times are the main thread's CPU time (time.thread_time) with torch on one thread: on a shared
+machine wall time mostly measures the neighbours, and update() is single-threaded anyway.
+
     python bench/dynamics_overhead.py [--repeats 300]
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -24,7 +28,7 @@ import zlib
 import numpy as np
 import torch
 
-from common import interleaved, make_model, paired_overhead, training_step  # noqa: E402
+from common import make_model, training_step  # noqa: E402
 
 from tb_perclass import PerClassWriter  # noqa: E402
 from tb_perclass import dynamics_snapshot  # noqa: E402
@@ -49,7 +53,9 @@ def measure_update(num_classes: int, size: int, repeats: int, logdir: str) -> di
         writer.update(logits, y, losses=losses)
         # In the writer the batch's correctness comes from update()'s own formatting; here it
         # is recomputed (two more ops): an upper bound.
-        dynamics.track_batch(TORCH, state, ids, logits, y, logits.argmax(dim=1) == y, num_classes)
+        # The writer hands detached arrays to the state functions (ArrayOps.prepare).
+        scores = logits.detach()
+        dynamics.track_batch(TORCH, state, ids, scores, y, scores.argmax(dim=1) == y, num_classes)
 
     times = interleaved(
         {
@@ -70,6 +76,22 @@ def measure_update(num_classes: int, size: int, repeats: int, logdir: str) -> di
         "ratio": tracked_time / update,
         "of_step": (tracked_time - update) / statistics.median(times["step"]),
     }
+
+
+def interleaved(variants, repeats: int, warmup: int = 20, seed: int = 0) -> dict[str, list[float]]:
+    """Thread CPU seconds per call of each variant, variants shuffled within each repeat."""
+    for _ in range(warmup):
+        for run in variants.values():
+            run()
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    order, rng = list(variants), random.Random(seed)
+    for _ in range(repeats):
+        rng.shuffle(order)
+        for name in order:
+            start = time.thread_time()
+            variants[name]()
+            times[name].append(time.thread_time() - start)
+    return times
 
 
 def synthetic_state(size: int, num_classes: int, visits: int, seed: int = 0) -> dynamics.DynamicsState:
@@ -121,7 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=300)
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}, CPU")
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, 1 thread, batch {BATCH}, CPU, thread CPU time")
     with tempfile.TemporaryDirectory() as logdir:
         for num_classes in (10, 1000):
             for size in (50_000, 1_281_167):

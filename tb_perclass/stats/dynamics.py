@@ -73,22 +73,17 @@ class TorchDynamics:
     def visit_values(self, outputs: Any, labels: Any, from_logits: bool) -> tuple[Any, Any, Any]:
         """p(given label), margin p(given) - max p(other), and the other label with the largest
         probability, per sample of a (B, C) batch. `labels` must lie in [0, C) (route the
-        others' rows away afterwards). Two passes over the (B, C) scores (top-2 and, for
-        logits, logsumexp) and O(B) work after: no softmax or copy of the whole batch."""
+        others' rows away afterwards). Five ops: the given label's probability is overwritten
+        in the softmax's own output, whose row maximum is then the best other label (measured
+        faster on CPU than top-2 plus logsumexp from C = 100 on, equal at C = 10)."""
         torch = self.torch
-        scores = outputs if outputs.dtype in (torch.float32, torch.float64) else outputs.float()
-        top = scores.topk(2, dim=1)
-        assigned = scores.gather(1, labels.unsqueeze(1)).squeeze(1)
-        # The largest other score is the runner-up where the top score is the given label's.
-        given_on_top = top.indices[:, 0] == labels
-        best_other = torch.where(given_on_top, top.values[:, 1], top.values[:, 0])
-        preferred = torch.where(given_on_top, top.indices[:, 1], top.indices[:, 0])
         if from_logits:
-            normaliser = scores.logsumexp(dim=1)
-            given = torch.exp(assigned - normaliser)
-            best_other = torch.exp(best_other - normaliser)
+            probs = torch.softmax(outputs, dim=1, dtype=torch.float32)
         else:
-            given = assigned
+            probs = outputs.to(torch.float32, copy=True)  # overwritten below: never the caller's
+        index = labels.unsqueeze(1)
+        given = probs.gather(1, index).squeeze(1)
+        best_other, preferred = probs.scatter_(1, index, -1.0).max(dim=1)
         return given, given - best_other, preferred
 
     def rows(self, state: DynamicsState, ids: Any, countable: Any) -> Any:
