@@ -54,17 +54,28 @@ def _brute_force(size: int, epochs: int, batch: int) -> dict[str, np.ndarray]:
     return result
 
 
-@pytest.mark.parametrize("library", ["numpy", "torch"])
+LIBRARIES = ["numpy", "torch", "tensorflow"]
+
+
+def _converter(library: str):
+    if library == "tensorflow":
+        import tensorflow as tf
+
+        return tf.convert_to_tensor
+    return torch.as_tensor if library == "torch" else np.asarray
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
 def test_state_matches_a_record_of_every_visit(library):
     ops = dynamics.backend(library)
     size, epochs, batch = 300, 6, 64
-    convert = torch.as_tensor if library == "torch" else np.asarray
-    state = ops.new_state(size, torch.zeros(1))
+    convert = _converter(library)
+    state = ops.new_state(size, convert(np.zeros(1, np.float32)))
     for ids, logits, labels in _visits(size, epochs, batch):
         ids, logits, labels = convert(ids), convert(logits), convert(labels)
-        correct = logits.argmax(1) == labels
+        correct = convert(np.asarray(logits).argmax(1) == np.asarray(labels))
         dynamics.track_batch(ops, state, ids, logits, labels, correct, C)
-    result = dynamics.compute(ops.to_numpy(state.sums), ops.to_numpy(state.last), float(state.duplicates[0]))
+    result = dynamics.compute(ops.to_numpy(state.sums), ops.to_numpy(state.last), ops.to_numpy(state.duplicates)[0])
     expected = _brute_force(size, epochs, batch)
     np.testing.assert_array_equal(result.visits, expected["visits"])
     for key in ("confidence", "margin", "correctness"):
@@ -77,17 +88,18 @@ def test_state_matches_a_record_of_every_visit(library):
     assert (result.invalid_visits, result.skipped_visits, result.duplicates) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("library", ["numpy", "torch"])
+@pytest.mark.parametrize("library", LIBRARIES)
 def test_bad_visits_go_to_their_own_rows(library):
     ops = dynamics.backend(library)
-    convert = torch.as_tensor if library == "torch" else np.asarray
-    state = ops.new_state(10, torch.zeros(1))
+    convert = _converter(library)
+    state = ops.new_state(10, convert(np.zeros(1, np.float32)))
     logits = np.zeros((6, C), dtype=np.float32)
     logits[2, 0] = np.nan
     ids = convert(np.array([0, 10, -1, 3, 4, 4]))  # two outside [0, 10), one repeated
     labels = convert(np.array([1, 1, 2, 7, 1, 1]))  # 7: an ignored or invalid target's row
-    dynamics.track_batch(ops, state, ids, convert(logits), labels, labels == 0, C)
-    result = dynamics.compute(ops.to_numpy(state.sums), ops.to_numpy(state.last), float(state.duplicates[0]))
+    correct = convert(np.array([False, False, False, False, True, True]))
+    dynamics.track_batch(ops, state, ids, convert(logits), labels, correct, C)
+    result = dynamics.compute(ops.to_numpy(state.sums), ops.to_numpy(state.last), ops.to_numpy(state.duplicates)[0])
     assert result.invalid_visits == 2  # ids 10 and -1, whatever else is wrong with them
     assert result.skipped_visits == 1  # id 3: its target's row is no class
     assert result.duplicates == 1

@@ -16,7 +16,7 @@ rows, one scatter-add and one scatter-set of B rows, nothing read back, O(B) wor
 float32 holds the sums' counts exactly up to 2**24 visits per sample and exists on every device;
 `last` is int64 so that the batch's labels and predictions are stored without a cast.
 
-Prototype (phase A of issue 17): torch and NumPy backends live here until the ops modules of
+Prototype (phase A of issue 17): the torch, TensorFlow and NumPy backends live here until the ops modules of
 the restructured package take them.
 """
 
@@ -176,12 +176,79 @@ class NumpyDynamics:
         return np.array(x, copy=True)
 
 
+class TensorFlowDynamics:
+    """Eager TensorFlow: the tables are `tf.Variable`s beside the data, updated in place by
+    scatter_nd_add / scatter_nd_update of B rows (never a dense O(N) update)."""
+
+    name = "tensorflow"
+
+    def __init__(self) -> None:
+        import tensorflow as tf
+
+        self.tf = tf
+
+    def new_state(self, size: int, like: Any) -> DynamicsState:
+        tf = self.tf
+        with tf.device(getattr(like, "device", "") or "/device:CPU:0"):
+            def zeros(shape: tuple[int, ...], dtype: Any) -> Any:
+                return tf.Variable(tf.zeros(shape, dtype=dtype), trainable=False)
+
+            return DynamicsState(
+                size,
+                zeros((size + 2, SUM_COLUMNS), tf.float32),
+                zeros((size + 2, LAST_COLUMNS), tf.int64),
+                zeros((1,), tf.float32),
+            )
+
+    def visit_values(self, outputs: Any, labels: Any, from_logits: bool) -> tuple[Any, Any, Any]:
+        tf = self.tf
+        scores = tf.cast(outputs, tf.float32)
+        probs = tf.nn.softmax(scores, axis=1) if from_logits else scores
+        labels = tf.cast(labels, tf.int64)
+        given = tf.gather(probs, labels, axis=1, batch_dims=1)
+        others = tf.where(tf.one_hot(labels, tf.shape(probs)[1], on_value=True, off_value=False), -1.0, probs)
+        return given, given - tf.reduce_max(others, axis=1), tf.argmax(others, axis=1)
+
+    def rows(self, state: DynamicsState, ids: Any, countable: Any) -> Any:
+        tf = self.tf
+        ids = tf.cast(ids, tf.int64)
+        valid = (ids >= 0) & (ids < state.size)
+        inner = tf.where(countable, ids, tf.constant(state.skipped_row, tf.int64))
+        return tf.where(valid, inner, tf.constant(state.invalid_row, tf.int64))
+
+    def update(self, state, rows, labels, correct, given, margin, preferred) -> None:
+        tf = self.tf
+        correct = tf.cast(correct, tf.int64)
+        previous = tf.gather(state.last, rows)[:, LAST_CORRECT]
+        forgot = tf.cast(previous > correct, tf.float32)
+        block = tf.stack(
+            [tf.ones_like(given), given, given * given, margin, tf.cast(correct, tf.float32), forgot],
+            axis=1,
+        )
+        index = tf.expand_dims(rows, 1)
+        state.sums.scatter_nd_add(index, block)
+        state.last.scatter_nd_update(
+            index, tf.stack([tf.cast(labels, tf.int64), tf.cast(preferred, tf.int64), correct], axis=1)
+        )
+
+    def count_duplicates(self, state: DynamicsState, ids: Any) -> None:
+        tf = self.tf
+        ordered = tf.sort(ids)
+        state.duplicates.assign_add(
+            tf.reshape(tf.reduce_sum(tf.cast(ordered[1:] == ordered[:-1], tf.float32)), (1,))
+        )
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        return np.array(x.numpy(), copy=True)
+
+
 _BACKENDS: dict[str, Any] = {}
 
 
 def backend(library: str) -> Any:
     if library not in _BACKENDS:
-        _BACKENDS[library] = {"torch": TorchDynamics, "numpy": NumpyDynamics}[library]()
+        kinds = {"torch": TorchDynamics, "numpy": NumpyDynamics, "tensorflow": TensorFlowDynamics}
+        _BACKENDS[library] = kinds[library]()
     return _BACKENDS[library]
 
 
@@ -208,7 +275,11 @@ def track_batch(
 
 
 def _clip_high(ops: Any, x: Any, high: int) -> Any:
-    return x.clamp_max(high) if ops.name == "torch" else np.minimum(x, high)
+    if ops.name == "torch":
+        return x.clamp_max(high)
+    if ops.name == "tensorflow":
+        return ops.tf.minimum(x, high)
+    return np.minimum(x, high)
 
 
 # --- compute (host) ---------------------------------------------------------------------------
