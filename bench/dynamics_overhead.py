@@ -55,7 +55,9 @@ def measure_update(num_classes: int, size: int, repeats: int, logdir: str) -> di
         # is recomputed (two more ops): an upper bound.
         # The writer hands detached arrays to the state functions (ArrayOps.prepare).
         scores = logits.detach()
-        dynamics.track_batch(TORCH, state, ids, scores, y, scores.argmax(dim=1) == y, num_classes)
+        dynamics.track_batch(
+            TORCH, state, ids, scores, y, scores.argmax(dim=1) == y, num_classes, route_ids=False
+        )
 
     times = interleaved(
         {
@@ -103,16 +105,16 @@ def synthetic_state(size: int, num_classes: int, visits: int, seed: int = 0) -> 
     confidence = np.where(wrong, rng.beta(1, 20, size), rng.beta(8, 2, size))
     variability = rng.beta(2, 8, size) * 0.5 * np.sqrt(confidence * (1 - confidence)) * 2
     margin = np.clip(2 * confidence - 1 + rng.normal(0, 0.1, size), -1, 1)
-    sums = state.sums[:size]
-    sums[:, dynamics.VISITS] = visits
-    sums[:, dynamics.SUM_P] = confidence * visits
-    sums[:, dynamics.SUM_P2] = (variability**2 + confidence**2) * visits
-    sums[:, dynamics.SUM_MARGIN] = margin * visits
-    sums[:, dynamics.CORRECT] = np.rint(np.clip(confidence + rng.normal(0, 0.1, size), 0, 1) * visits)
-    sums[:, dynamics.FORGETS] = rng.poisson(0.4, size)
+    sums = state.sums[:, :size]
+    sums[dynamics.VISITS] = visits
+    sums[dynamics.SUM_P] = confidence * visits
+    sums[dynamics.SUM_P2] = (variability**2 + confidence**2) * visits
+    sums[dynamics.SUM_MARGIN] = margin * visits
+    sums[dynamics.CORRECT] = np.rint(np.clip(confidence + rng.normal(0, 0.1, size), 0, 1) * visits)
+    sums[dynamics.FORGETS] = rng.poisson(0.4, size)
     labels = rng.integers(0, num_classes, size)
-    state.last[:size, dynamics.LABEL] = labels
-    state.last[:size, dynamics.PREFERRED] = (labels + rng.integers(1, num_classes, size)) % num_classes
+    state.last[dynamics.LABEL, :size] = labels
+    state.last[dynamics.PREFERRED, :size] = (labels + rng.integers(1, num_classes, size)) % num_classes
     return state
 
 
@@ -122,7 +124,7 @@ def measure_write(size: int, num_classes: int) -> dict[str, float]:
         size, torch.from_numpy(host.sums), torch.from_numpy(host.last), torch.zeros(1)
     )
     start = time.perf_counter()
-    result = dynamics.compute(TORCH.to_numpy(state.sums), TORCH.to_numpy(state.last))
+    result = dynamics.compute(*TORCH.host_tables(state))
     computed = time.perf_counter()
     header, blobs = dynamics_snapshot.encode(result, num_classes)
     encoded = time.perf_counter()

@@ -342,7 +342,7 @@ def run_noise(name: str, flip: Callable, rate: float, seeds: int, epochs: int) -
         start = time.perf_counter()
         state = TORCH.new_state(len(noisy), torch.zeros(1))
         _, history = train(x, noisy, classes, epochs, seed, state=state)
-        tracked = dynamics.compute(TORCH.to_numpy(state.sums), TORCH.to_numpy(state.last))
+        tracked = dynamics.compute(*TORCH.host_tables(state))
         ranked = dynamics.ranking(tracked)
         at_k.add("tb-perclass state: mean margin (O(1) per sample)", float(flipped[ranked[:k]].mean()))
         flags.add(
