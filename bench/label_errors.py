@@ -23,7 +23,7 @@ import argparse
 import dataclasses
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -45,7 +45,9 @@ def load_digits_data() -> tuple[np.ndarray, np.ndarray]:
     return x, digits.target.astype(np.int64)
 
 
-def flip_random(labels: np.ndarray, rate: float, rng: np.random.Generator, classes: int) -> np.ndarray:
+def flip_random(
+    labels: np.ndarray, rate: float, rng: np.random.Generator, classes: int
+) -> np.ndarray:
     """`rate` of the samples get a label drawn uniformly from the other classes."""
     noisy = labels.copy()
     chosen = rng.choice(len(labels), size=int(round(rate * len(labels))), replace=False)
@@ -54,7 +56,9 @@ def flip_random(labels: np.ndarray, rate: float, rng: np.random.Generator, class
     return noisy
 
 
-def flip_next_class(labels: np.ndarray, rate: float, rng: np.random.Generator, classes: int) -> np.ndarray:
+def flip_next_class(
+    labels: np.ndarray, rate: float, rng: np.random.Generator, classes: int
+) -> np.ndarray:
     """Pair flipping (Han et al. 2018): `rate` of each class becomes the next class."""
     noisy = labels.copy()
     for c in range(classes):
@@ -64,7 +68,9 @@ def flip_next_class(labels: np.ndarray, rate: float, rng: np.random.Generator, c
     return noisy
 
 
-def flip_similar(labels: np.ndarray, rate: float, rng: np.random.Generator, classes: int) -> np.ndarray:
+def flip_similar(
+    labels: np.ndarray, rate: float, rng: np.random.Generator, classes: int
+) -> np.ndarray:
     """`rate` of each class in SIMILAR_PAIRS becomes its look-alike (e.g. 3 -> 8)."""
     noisy = labels.copy()
     for source, target in SIMILAR_PAIRS.items():
@@ -152,12 +158,16 @@ def forgetting_events(correct: np.ndarray) -> np.ndarray:
 def class_normalised(values: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
     """A per-sample value divided by the mean over the samples of its given class: the class's
     own level of confidence (cleanlab's per-class threshold idea, from the state alone)."""
-    means = np.array([values[labels == c].mean() if np.any(labels == c) else 1.0 for c in range(classes)])
+    means = np.array(
+        [values[labels == c].mean() if np.any(labels == c) else 1.0 for c in range(classes)]
+    )
     return values / np.maximum(means[labels], 1e-12)
 
 
 def class_centred(values: np.ndarray, labels: np.ndarray, classes: int) -> np.ndarray:
-    means = np.array([values[labels == c].mean() if np.any(labels == c) else 0.0 for c in range(classes)])
+    means = np.array(
+        [values[labels == c].mean() if np.any(labels == c) else 0.0 for c in range(classes)]
+    )
     return values - means[labels]
 
 
@@ -253,7 +263,8 @@ def flag_rules(history: np.ndarray, labels: np.ndarray, classes: int) -> dict[st
         count = int((confident_other[members] & (confidence[members] < level[c])).sum())
         per_class[members[np.argsort(aum[members])[:count]]] = True
     return {
-        "CL-lite: other >= its class level, given < its class level": confident_other & (confidence < level[labels]),
+        "CL-lite: other >= its class level, given < its class level": confident_other
+        & (confidence < level[labels]),
         "CL-lite: other >= its class level, other > given": confident_other & (other > confidence),
         "CL-lite counts per class, lowest AUM": per_class,
         "AUM < 0": aum < 0,
@@ -344,10 +355,14 @@ def run_noise(name: str, flip: Callable, rate: float, seeds: int, epochs: int) -
         _, history = train(x, noisy, classes, epochs, seed, state=state)
         tracked = dynamics.compute(*TORCH.host_tables(state))
         ranked = dynamics.ranking(tracked)
-        at_k.add("tb-perclass state: mean margin (O(1) per sample)", float(flipped[ranked[:k]].mean()))
+        at_k.add(
+            "tb-perclass state: mean margin (O(1) per sample)", float(flipped[ranked[:k]].mean())
+        )
         flags.add(
             "tb-perclass state: mean margin < 0",
-            precision_recall(np.isin(np.arange(len(noisy)), dynamics.likely_label_errors(tracked)), flipped),
+            precision_recall(
+                np.isin(np.arange(len(noisy)), dynamics.likely_label_errors(tracked)), flipped
+            ),
         )
         preferred.add(
             "tb-perclass state: preferred label",
@@ -365,11 +380,19 @@ def run_noise(name: str, flip: Callable, rate: float, seeds: int, epochs: int) -
         seconds.add("cleanlab: 5-fold probabilities", time.perf_counter() - start)
         scores, flagged = cleanlab_scores(noisy, probs)
         at_k.add("cleanlab self-confidence, 5-fold out-of-sample", precision_at(scores, flipped, k))
-        flags.add("cleanlab find_label_issues, 5-fold out-of-sample", precision_recall(flagged, flipped))
+        flags.add(
+            "cleanlab find_label_issues, 5-fold out-of-sample", precision_recall(flagged, flipped)
+        )
         mean_probs = torch.softmax(torch.from_numpy(history), dim=-1).numpy().mean(axis=0)
         scores, flagged = cleanlab_scores(noisy, mean_probs)
-        at_k.add("cleanlab self-confidence, mean training probabilities", precision_at(scores, flipped, k))
-        flags.add("cleanlab find_label_issues, mean training probabilities", precision_recall(flagged, flipped))
+        at_k.add(
+            "cleanlab self-confidence, mean training probabilities",
+            precision_at(scores, flipped, k),
+        )
+        flags.add(
+            "cleanlab find_label_issues, mean training probabilities",
+            precision_recall(flagged, flipped),
+        )
         preferred.add(
             "cleanlab: argmax of 5-fold probabilities",
             float(probs[flipped].argmax(axis=1).__eq__(clean[flipped]).mean()),
@@ -385,7 +408,10 @@ def run_noise(name: str, flip: Callable, rate: float, seeds: int, epochs: int) -
     print("\nThe preferred label is the true one, among flipped samples:")
     for rule, values in preferred.values.items():
         print(f"  {statistics.mean(values):.3f}  {rule}")
-    print("\nSeconds per seed: " + ", ".join(f"{k} {statistics.mean(v):.2f}" for k, v in seconds.values.items()))
+    print(
+        "\nSeconds per seed: "
+        + ", ".join(f"{k} {statistics.mean(v):.2f}" for k, v in seconds.values.items())
+    )
 
 
 def main() -> None:

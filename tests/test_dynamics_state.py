@@ -1,5 +1,6 @@
-"""The per-sample training-dynamics state (tb_perclass.stats.dynamics): its values against a
-brute-force record of every visit, the rows of bad visits, duplicates, and no device reads."""
+"""The per-sample training-dynamics state (tb_perclass.logger.dynamics.state): its values
+against a brute-force record of every visit on every backend, the rows of bad visits, repeated
+ids, no device read and no O(N) op per batch."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import device_transfer_recorder
-from tb_perclass.stats import dynamics
+from tb_perclass.logger.dynamics import state as dynamics
+from tests.helpers import device_transfer_recorder
 
 C = 5
 
@@ -37,10 +38,27 @@ def _brute_force(size: int, epochs: int, batch: int) -> dict[str, np.ndarray]:
             others = p.copy()
             others[labels[row]] = -1
             per_sample[int(sample)].append(
-                (p[labels[row]], p[labels[row]] - others.max(), logits[row].argmax() == labels[row],
-                 others.argmax(), labels[row])
+                (
+                    p[labels[row]],
+                    p[labels[row]] - others.max(),
+                    logits[row].argmax() == labels[row],
+                    others.argmax(),
+                    labels[row],
+                )
             )
-    result = {key: np.zeros(size) for key in ("confidence", "variability", "margin", "correctness", "forgets", "preferred", "label", "visits")}
+    result = {
+        key: np.zeros(size)
+        for key in (
+            "confidence",
+            "variability",
+            "margin",
+            "correctness",
+            "forgets",
+            "preferred",
+            "label",
+            "visits",
+        )
+    }
     for sample, visits in per_sample.items():
         given, margin, correct, preferred, label = map(np.array, zip(*visits))
         result["confidence"][sample] = given.mean()
@@ -74,7 +92,7 @@ def test_state_matches_a_record_of_every_visit(library):
     for ids, logits, labels in _visits(size, epochs, batch):
         ids, logits, labels = convert(ids), convert(logits), convert(labels)
         correct = convert(np.asarray(logits).argmax(1) == np.asarray(labels))
-        dynamics.track_batch(ops, state, ids, logits, labels, correct, C)
+        ops.track(state, ids, logits, labels, correct, C, True, False, True)
     result = dynamics.compute(*ops.host_tables(state))
     expected = _brute_force(size, epochs, batch)
     np.testing.assert_array_equal(result.visits, expected["visits"])
@@ -85,7 +103,7 @@ def test_state_matches_a_record_of_every_visit(library):
     assert result.forgets.sum() > 50  # the drift above makes samples forget
     np.testing.assert_array_equal(result.preferred, expected["preferred"])
     np.testing.assert_array_equal(result.label, expected["label"])
-    assert (result.invalid_visits, result.skipped_visits, result.duplicates) == (0, 0, 0)
+    assert (result.invalid_visits, result.skipped_visits, result.repeated_ids) == (0, 0, 0)
 
 
 @pytest.mark.parametrize("library", LIBRARIES)
@@ -98,11 +116,11 @@ def test_bad_visits_go_to_their_own_rows(library):
     ids = convert(np.array([0, 10, -1, 3, 4, 4]))  # two outside [0, 10), one repeated
     labels = convert(np.array([1, 1, 2, 7, 1, 1]))  # 7: an ignored or invalid target's row
     correct = convert(np.array([False, False, False, False, True, True]))
-    dynamics.track_batch(ops, state, ids, convert(logits), labels, correct, C)
+    ops.track(state, ids, convert(logits), labels, correct, C, True, False, True)
     result = dynamics.compute(*ops.host_tables(state))
     assert result.invalid_visits == 2  # ids 10 and -1, whatever else is wrong with them
     assert result.skipped_visits == 1  # id 3: its target's row is no class
-    assert result.duplicates == 1
+    assert result.repeated_ids == 1
     assert result.visits.tolist() == [1, 0, 0, 0, 2, 0, 0, 0, 0, 0]
     assert np.isnan(result.confidence[3]) and result.label[3] == -1
 
@@ -134,7 +152,7 @@ def test_update_reads_nothing_back_and_touches_only_the_batch_rows():
     ids = torch.randint(0, size, (batch,), device="meta")
     correct = logits.argmax(1) == labels
     with device_transfer_recorder() as recorder, Sizes() as sizes:
-        dynamics.track_batch(ops, state, ids, logits, labels, correct, C)
+        ops.track(state, ids, logits, labels, correct, C, True, False, True)
     assert recorder.transfers == []
     assert "aten.index_add_.default" in recorder.ops and "aten.index_copy_.default" in recorder.ops
     too_large = {name: n for name, n in sizes.largest.items() if n > batch * max(C, 6)}
@@ -148,5 +166,28 @@ def test_ranking_puts_the_lowest_margins_first():
     sums[dynamics.SUM_MARGIN, :4] = [0.4, -1.2, -0.2, -1.2]
     result = dynamics.compute(sums, last)
     assert dynamics.ranking(result).tolist() == [1, 3, 2, 0]
-    assert dynamics.likely_label_errors(result).tolist() == [1, 3, 2]
-    assert dynamics.likely_label_errors(result, limit=1).tolist() == [1]
+
+
+@pytest.mark.parametrize("library", ["torch", "tensorflow"])
+def test_binary_scores_match_the_numpy_reference(library):
+    rng = np.random.default_rng(1)
+    reference, ops = dynamics.backend("numpy"), dynamics.backend(library)
+    convert = _converter(library)
+    states = [b.new_state(50, convert(np.zeros(1, np.float32))) for b in (reference, ops)]
+    for _ in range(8):
+        ids = rng.permutation(50)[:16]
+        scores = rng.normal(0, 2, 16).astype(np.float32)
+        labels = rng.integers(0, 2, 16)
+        labels[0] = 3  # an ignored target's row
+        correct = (scores > 0) == (labels == 1)
+        for backend, state, make in ((reference, states[0], np.asarray), (ops, states[1], convert)):
+            args = (make(ids), make(scores), make(labels), make(correct), 2, True, True, True)
+            backend.track(state, *args)
+    expected = dynamics.compute(*reference.host_tables(states[0]))
+    result = dynamics.compute(*ops.host_tables(states[1]))
+    np.testing.assert_allclose(result.margin, expected.margin, atol=1e-6)
+    np.testing.assert_allclose(result.confidence, expected.confidence, atol=1e-6)
+    np.testing.assert_array_equal(result.preferred, expected.preferred)
+    np.testing.assert_array_equal(result.forgets, expected.forgets)
+    assert result.skipped_visits == expected.skipped_visits == 8
+    assert set(result.preferred[result.visits > 0]) <= {0, 1}

@@ -76,7 +76,7 @@ def as_csv(report: metrics.ClassificationReport) -> str:
     for i, name in enumerate(report.class_names):
         writer.writerow(
             [
-                _spreadsheet_safe(name),
+                spreadsheet_text(name),
                 _number(report.precision[i]),
                 _number(report.recall[i]),
                 _number(report.f1[i]),
@@ -100,6 +100,6 @@ def _number(value: float) -> str:
     return "" if np.isnan(value) else f"{value:.6g}"
 
 
-def _spreadsheet_safe(text: str) -> str:
+def spreadsheet_text(text: str) -> str:
     # A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheet programs.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
