@@ -178,8 +178,8 @@ def main() -> None:
         for size, num_classes in ((50_000, 10), (1_281_167, 1000)):
             w = measure_write(size, num_classes, logdir)
             print(
-                f"N={size:9,d} C={num_classes:4d}: state {w['state_bytes'] / 2**20:5.1f} MiB on the "
-                f"device; write() with a snapshot {w['snapshot_ms']:4.0f} ms, "
+                f"N={size:9,d} C={num_classes:4d}: state {w['state_bytes'] / 2**20:5.1f} MiB on "
+                f"the device; write() with a snapshot {w['snapshot_ms']:4.0f} ms, "
                 f"{w['snapshot_bytes'] / 2**20:5.2f} MiB; counts only {w['counts_ms']:4.0f} ms, "
                 f"{w['counts_bytes'] / 1024:5.1f} KiB (without tracking "
                 f"{w['plain_bytes'] / 1024:5.1f} KiB)"

@@ -8,11 +8,12 @@ there), next to cleanlab's confident learning on 5-fold out-of-sample probabilit
 MLP (five extra trainings). Each method's own flagged set (no knowledge of the number of flips)
 is scored too, as precision and recall.
 
-The per-sample rules are the ones an O(1)-per-sample state can compute (see
-tb_perclass/stats/dynamics.py); the full records are kept here only to compare many rules in one
-run, and to check the state's values against them.
+The rules are ones an O(1)-per-sample state can compute; the full records are kept here only to
+compare many in one run. The product's own row trains with a real `PerClassWriter(...,
+track_samples=N)` fed the same logits and reads its ranked list back through the plugin's
+`dynamics_samples` route.
 
-    python bench/label_errors.py [--seeds 5] [--epochs 20]
+    python -m bench.label_errors [--seeds 5] [--epochs 20]
 
 Needs cleanlab (bench only): pip install -e ".[bench]"
 """
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -29,9 +32,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tb_perclass.stats import dynamics
-
-TORCH = dynamics.backend("torch")
+from tb_perclass import PerClassWriter
+from tests.helpers import wsgi_client
 
 # Class-pair noise: a digit is relabelled as the digit it is most often confused with.
 SIMILAR_PAIRS = {3: 8, 4: 9, 7: 1, 5: 6, 2: 7}
@@ -103,7 +105,7 @@ def train(
     seed: int,
     batch: int = 64,
     record: bool = True,
-    state: dynamics.DynamicsState | None = None,
+    writer: PerClassWriter | None = None,
 ) -> tuple[torch.nn.Module, np.ndarray | None]:
     """Trains the MLP; returns it and, with `record`, the logits of every sample at each epoch
     as computed by its training step (before that step's optimiser update): (epochs, N, C)."""
@@ -123,11 +125,10 @@ def train(
             optimizer.zero_grad()
             if record:
                 history[epoch, ids.numpy()] = logits.detach().numpy()
-            if state is not None:  # what the writer does in update(), on the same logits
-                with torch.no_grad():
-                    dynamics.track_batch(
-                        TORCH, state, ids, logits, yt[ids], logits.argmax(dim=1) == yt[ids], classes
-                    )
+            if writer is not None:  # the product, on the same logits
+                writer.update(logits, yt[ids], sample_ids=ids)
+        if writer is not None:
+            writer.write(epoch)
     return model, history
 
 
@@ -340,6 +341,20 @@ class Tally:
         self.values.setdefault(key, []).append(value)
 
 
+def _likely_errors(logdir: str) -> list[dict]:
+    """The writer's ranked list of likely label errors, read back through the plugin's route."""
+    client = wsgi_client(logdir)
+    answer = client.get(
+        "/data/plugin/perclass/dynamics_samples?run=run&name=perclass&list=errors&format=json"
+        "&limit=1000000"
+    ).get_json()
+    return answer["samples"]
+
+
+def _hits(ids: np.ndarray, flipped: np.ndarray) -> int:
+    return int(flipped[ids].sum()) if len(ids) else 0
+
+
 def run_noise(name: str, flip: Callable, rate: float, seeds: int, epochs: int) -> None:
     x, clean = load_digits_data()
     classes = int(clean.max()) + 1
@@ -351,22 +366,22 @@ def run_noise(name: str, flip: Callable, rate: float, seeds: int, epochs: int) -
         flipped = noisy != clean
         k = int(flipped.sum())
         start = time.perf_counter()
-        state = TORCH.new_state(len(noisy), torch.zeros(1))
-        _, history = train(x, noisy, classes, epochs, seed, state=state)
-        tracked = dynamics.compute(*TORCH.host_tables(state))
-        ranked = dynamics.ranking(tracked)
+        with tempfile.TemporaryDirectory() as logdir:
+            with PerClassWriter(os.path.join(logdir, "run"), track_samples=len(noisy)) as writer:
+                _, history = train(x, noisy, classes, epochs, seed, writer=writer)
+            listed = _likely_errors(logdir)
+        ids = np.array([entry["id"] for entry in listed], dtype=np.int64)
         at_k.add(
-            "tb-perclass state: mean margin (O(1) per sample)", float(flipped[ranked[:k]].mean())
+            "tb-perclass: the likely-label-error list (mean margin)", _hits(ids[:k], flipped) / k
         )
         flags.add(
-            "tb-perclass state: mean margin < 0",
-            precision_recall(
-                np.isin(np.arange(len(noisy)), dynamics.likely_label_errors(tracked)), flipped
-            ),
+            "tb-perclass: the likely-label-error list (mean margin < 0)",
+            precision_recall(np.isin(np.arange(len(noisy)), ids), flipped),
         )
+        listed_flips = [e for e in listed if flipped[e["id"]]]
         preferred.add(
-            "tb-perclass state: preferred label",
-            float((tracked.preferred[flipped] == clean[flipped]).mean()),
+            "tb-perclass: the list's preferred label",
+            float(np.mean([e["preferred"] == clean[e["id"]] for e in listed_flips])),
         )
         seconds.add("training (dynamics recorded)", time.perf_counter() - start)
         for rule, score in rules(history, noisy, classes).items():

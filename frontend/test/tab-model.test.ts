@@ -155,7 +155,15 @@ describe("what the toolbar and the sidebar say", () => {
       ["curves", false, true],
       ["confusion", false, false],
       ["report", false, false],
+      ["dynamics", true, false],
     ]);
+    const tracked = {
+      series: [{ info: info(["stats", "dynamics", "dynamics_samples"]) }],
+      confusionSeries: [],
+    };
+    const dynamics = tabButtons(tracked, "curves")[3];
+    expect(dynamics.disabled).toBe(false);
+    expect(tabButtons(d, "curves")[3].title).toContain("track_samples");
     const samplesOnly = { series: [{ info: info(["stats", "samples"]) }], confusionSeries: [] };
     const [, confusion, report] = tabButtons(samplesOnly, "curves");
     expect(confusion.disabled).toBe(false);

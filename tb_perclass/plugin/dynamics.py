@@ -48,8 +48,8 @@ def counts(
     for column, key in enumerate(metadata.DYNAMICS_EXTRA_COLUMNS):
         result[key] = values[:, 0, num_classes + column]
     result["regions"] = {
-        "ambiguous_variability": layout.AMBIGUOUS_VARIABILITY,
         "easy_confidence": layout.EASY_CONFIDENCE,
+        "hard_confidence": layout.HARD_CONFIDENCE,
     }
     snapshots, skipped = _snapshots(reader, ctx, experiment_id, run, name)
     result["snapshot_steps"] = snapshots.steps if snapshots is not None else np.zeros(0, np.int64)

@@ -12,6 +12,7 @@ import {
   ORDERS,
   TABLE_KEYS,
   VIEW_IDS,
+  DYNAMICS_LISTS,
   type GalleryScope,
   type GalleryState,
   type Sort,
@@ -126,6 +127,9 @@ export function parseState(raw: unknown): ViewState {
     s.heatSort = { key: hs.key, reverse: hs.reverse };
   s.heatZoom = parseViewport(o.heatZoom);
   s.gallery = parseGallery(o.gallery);
+  if (o.dynamicsStep === null || isStep(o.dynamicsStep)) s.dynamicsStep = o.dynamicsStep;
+  if (o.dynamicsClass === null || isStr(o.dynamicsClass)) s.dynamicsClass = o.dynamicsClass;
+  if (oneOf(o.dynamicsList, DYNAMICS_LISTS)) s.dynamicsList = o.dynamicsList;
   return s;
 }
 

@@ -6,7 +6,7 @@ import type { Viewport } from "../lib/zoom";
 
 export type XAxis = "step" | "relative";
 export type ColorBy = "class" | "run";
-export type ViewId = "curves" | "confusion" | "report";
+export type ViewId = "curves" | "confusion" | "report" | "dynamics";
 export type CurvesMode = "auto" | "lines" | "heatmap";
 /** What the curves plot (data/metrics.ts defines each). */
 export type MetricId = "loss" | "accuracy" | "precision" | "recall" | "f1";
@@ -19,7 +19,10 @@ export type HeatSortKey = "index" | "name" | "final" | "trend" | "slope" | "gap"
 export type TableKey =
   "index" | "name" | "precision" | "recall" | "f1" | "support" | "loss" | "tp" | "fp" | "fn" | "tn";
 
-export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report"];
+export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report", "dynamics"];
+/** The Dynamics view's ranked lists. */
+export type DynamicsListId = "errors" | "forgotten";
+export const DYNAMICS_LISTS: readonly DynamicsListId[] = ["errors", "forgotten"];
 export const METRIC_IDS: readonly MetricId[] = ["loss", "accuracy", "precision", "recall", "f1"];
 export const NORMS: readonly Norm[] = ["counts", "row", "col"];
 export const ORDERS: readonly Order[] = ["index", "name", "error", "cluster"];
@@ -134,6 +137,12 @@ export interface ViewState {
   heatZoom: Viewport | null;
   /** the misclassified-samples gallery of the Confusion view; null = closed */
   gallery: GalleryState | null;
+  /** the Dynamics view's snapshot step; null = the latest (follows new snapshots) */
+  dynamicsStep: number | null;
+  /** the class (name) the Dynamics view shows; null = all classes */
+  dynamicsClass: string | null;
+  /** which ranked list the Dynamics view shows */
+  dynamicsList: DynamicsListId;
 }
 
 export function defaultState(): ViewState {
@@ -167,6 +176,9 @@ export function defaultState(): ViewState {
     heatSort: { key: "final", reverse: false },
     heatZoom: null,
     gallery: null,
+    dynamicsStep: null,
+    dynamicsClass: null,
+    dynamicsList: "errors",
   };
 }
 

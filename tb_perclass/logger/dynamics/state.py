@@ -146,7 +146,7 @@ def class_counts(dynamics: SampleDynamics, num_classes: int) -> np.ndarray:
     """int64 [6, C]: per given label, the rows of `metadata.DYNAMICS_ROWS`."""
     seen = dynamics.visits > 0
     labels = dynamics.label[seen]
-    region = layout.regions(dynamics.confidence[seen], dynamics.variability[seen])
+    region = layout.regions(dynamics.confidence[seen])
 
     def per_class(mask: np.ndarray) -> np.ndarray:
         return np.bincount(labels[mask], minlength=num_classes)[:num_classes]

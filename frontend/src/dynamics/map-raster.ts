@@ -119,7 +119,12 @@ export class HitGrid {
   private readonly itemX: Uint16Array;
   private readonly itemY: Uint16Array;
 
-  constructor(points: MapPoints, order: Uint32Array | null, plot: Plot, private readonly cell = 8) {
+  constructor(
+    points: MapPoints,
+    order: Uint32Array | null,
+    plot: Plot,
+    private readonly cell = 8,
+  ) {
     this.cols = Math.max(1, Math.ceil(plot.width / cell));
     this.rows = Math.max(1, Math.ceil(plot.height / cell));
     const total = order ? order.length : points.count;

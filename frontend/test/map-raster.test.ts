@@ -1,5 +1,14 @@
+// @vitest-environment node
 import { describe, expect, it } from "vitest";
-import { drawOrder, HitGrid, renderScatter, toPixelX, toPixelY, UNSEEN, type MapPoints } from "../src/scatter";
+import {
+  drawOrder,
+  HitGrid,
+  renderScatter,
+  toPixelX,
+  toPixelY,
+  UNSEEN,
+  type MapPoints,
+} from "../src/dynamics/map-raster";
 
 function lut(): Uint8ClampedArray {
   // colour index i -> (i, 255 - i, 0)
@@ -9,7 +18,12 @@ function lut(): Uint8ClampedArray {
 }
 
 function points(xs: number[], ys: number[], colours: number[]): MapPoints {
-  return { count: xs.length, x: Uint8Array.from(xs), y: Uint8Array.from(ys), colour: Uint8Array.from(colours) };
+  return {
+    count: xs.length,
+    x: Uint8Array.from(xs),
+    y: Uint8Array.from(ys),
+    colour: Uint8Array.from(colours),
+  };
 }
 
 describe("data-map scatter", () => {
