@@ -110,8 +110,10 @@ export class CountsChart {
     }
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
+    // Steps are integers: no tick between two of them.
     for (const t of niceTicks(first, last, Math.max(2, Math.floor(w / 80))))
-      if (t >= first && t <= last) ctx.fillText(String(t), toX(t), y + ph + 4);
+      if (t >= first && t <= last && Number.isInteger(t))
+        ctx.fillText(String(t), toX(t), y + ph + 4);
     ctx.fillText("step", x + w / 2, y + ph + 16);
     ctx.strokeStyle = colors.frame;
     ctx.strokeRect(x - 0.5, y - 0.5, w + 1, ph + 1);

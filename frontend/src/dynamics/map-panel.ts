@@ -65,6 +65,7 @@ export class MapPanel {
     if (key === this.drawnKey && this.map === map) return;
     this.drawnKey = key;
     this.map = map;
+    const started = performance.now();
     const { points, order, shown } = mapSelection(map, label);
     this.drawn = shown;
     const plot = {
@@ -111,6 +112,9 @@ export class MapPanel {
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(layer, plot.x, plot.y);
     this.drawFrame(ctx, colors);
+    // How long the points took (selection, order, raster, hover grid): read by the browser tests.
+    this.canvas.dataset.drawMs = (performance.now() - started).toFixed(1);
+    this.canvas.dataset.points = String(shown);
   }
 
   private drawFrame(ctx: CanvasRenderingContext2D, colors: ReturnType<typeof themeColors>): void {

@@ -5,6 +5,7 @@ update. Variables scatter along their first axis, so these tables are row-major 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,10 @@ from tb_perclass.logger.dynamics.state import (
 
 class TensorFlowBackend:
     def new_state(self, size: int, like: Any) -> DynamicsState:
-        with tf.device(getattr(like, "device", "") or "/device:CPU:0"):
+        """Beside `like`; with None (the Keras callback, before any batch), where TensorFlow
+        places variables by default (an accelerator when there is one)."""
+        device = getattr(like, "device", "")
+        with tf.device(device) if device else contextlib.nullcontext():
 
             def zeros(shape: tuple[int, ...], dtype: tf.DType) -> tf.Variable:
                 return tf.Variable(tf.zeros(shape, dtype=dtype), trainable=False)

@@ -48,8 +48,9 @@ class SampleTracker:
         self.backend: Any = None
         self._id_kind: str | None = None  # what the first batch's ids were
         self._batch_kind: str | None = None
-        self._visits_since_snapshot = 0
-        self._snapshots = 0
+        # Visits counted in the state (read back at each write) when the last snapshot was
+        # written: also right when the batches were added inside a graph (Keras).
+        self._visits_at_snapshot: int | None = None
         self._thumbnails = _Thumbnails(MAX_THUMBNAILS)
         self._reported = {"invalid": 0, "repeated": 0, "unvisited": False}
         self._task = spec.task
@@ -159,7 +160,12 @@ class SampleTracker:
             spec.task == metadata.TASK_BINARY,
             not ops.is_on_host(ids),
         )
-        self._visits_since_snapshot += batch.size
+
+    def start_in_graph(self, library: str) -> None:
+        """Creates the state before any batch (the Keras callback: its batches are traced)."""
+        if self.state is None:
+            self.backend = dynamics_state.backend(library)
+            self.state = self.backend.new_state(self.size, None)
 
     def accepted(self) -> None:
         """The batch whose ids were checked last passed every check: the first such batch
@@ -207,7 +213,9 @@ class SampleTracker:
         partial batch still count)."""
         counts = layout_counts(dynamics, spec.num_classes)
         snapshot = None
-        if self._snapshots == 0 or 2 * self._visits_since_snapshot >= self.size:
+        visits = _all_visits(dynamics)
+        last = self._visits_at_snapshot
+        if last is None or 2 * (visits - last) >= self.size:
             snapshot = layout.encode(
                 size=self.size,
                 num_classes=spec.num_classes,
@@ -229,8 +237,7 @@ class SampleTracker:
     def written(self, step: DynamicsStep) -> None:
         """The sink took `step`: count the snapshot."""
         if step.snapshot is not None:
-            self._snapshots += 1
-            self._visits_since_snapshot = 0
+            self._visits_at_snapshot = _all_visits(step.dynamics)
 
     def notices(self, dynamics: SampleDynamics) -> list[str | None]:
         """What the user must hear about the ids since the last write (each problem once per
@@ -264,6 +271,10 @@ class SampleTracker:
                 "and track_samples the size of the dataset you train on"
             )
         return found
+
+
+def _all_visits(dynamics: SampleDynamics) -> int:
+    return int(dynamics.visits.sum()) + dynamics.invalid_visits + dynamics.skipped_visits
 
 
 def layout_counts(dynamics: SampleDynamics, num_classes: int) -> np.ndarray:
