@@ -314,6 +314,9 @@ def test_export_writes_every_table_and_the_samples(written, tmp_path):
         "multilabel_confusion",
         "samples",
         "skipped",
+        "dynamics",
+        "label_errors",
+        "forgotten",
     ):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists(), name
     from tb_perclass import read_logdir
@@ -361,7 +364,15 @@ def test_export_without_pyarrow_writes_csv_only(written, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "pyarrow is not installed" in result.stdout
     written_files = sorted(os.listdir(tmp_path / "csv"))
-    assert written_files == ["confusion.csv", "per_class.csv", "series.csv", "steps.csv"]
+    assert written_files == [
+        "confusion.csv",
+        "dynamics.csv",
+        "forgotten.csv",
+        "label_errors.csv",
+        "per_class.csv",
+        "series.csv",
+        "steps.csv",
+    ]
     result = export_without_pyarrow("--to", str(tmp_path / "parquet"), "--parquet")
     assert result.returncode == 2 and "needs pyarrow" in result.stderr
     assert not (tmp_path / "parquet").exists()
