@@ -176,3 +176,19 @@ def test_track_samples_takes_the_ids_from_the_batch(tmp_path):
     with pytest.raises(ValueError, match=r"found no sample ids \(track_samples\)"):
         plain = PerClassCallback(str(tmp_path / "other"), num_classes=4, track_samples=200)
         trainer(tmp_path, plain).fit(Classifier(), *loaders()[:2])
+
+
+def test_scores_pass_through_to_the_writers(tmp_path):
+    from tb_perclass.format import metadata, score_tensor
+
+    train, val, x, y = loaders()
+    model = Classifier()
+    callback = PerClassCallback(str(tmp_path / "pc"), scores=True, top_k=2)
+    trainer(tmp_path, callback).fit(model, train, val)
+    for split, count in (("train", 200), ("validation", 60)):
+        written = read_summaries(str(tmp_path / "pc" / split), metadata.KIND_SCORES)
+        assert [step for step, _, _ in written] == [0, 1]
+        for _, values, meta in written:
+            columns = score_tensor.parse(values, rows=4, task="multiclass", top_k=2)
+            assert columns.metrics.positives.sum() == count  # every sample, once
+            assert meta.extra["top_k"] == 2 and columns.top_k.sum() <= count

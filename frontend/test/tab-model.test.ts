@@ -155,17 +155,20 @@ describe("what the toolbar and the sidebar say", () => {
       ["curves", false, true],
       ["confusion", false, false],
       ["report", false, false],
+      ["scores", true, false],
       ["dynamics", true, false],
     ]);
     const tracked = {
       series: [{ info: info(["stats", "dynamics", "dynamics_samples"]) }],
       confusionSeries: [],
     };
-    const dynamics = tabButtons(tracked, "curves")[3];
+    const dynamics = tabButtons(tracked, "curves")[4];
     expect(dynamics.disabled).toBe(false);
-    expect(tabButtons(d, "curves")[3].title).toContain("track_samples");
+    expect(tabButtons(d, "curves")[4].title).toContain("track_samples");
     const samplesOnly = { series: [{ info: info(["stats", "samples"]) }], confusionSeries: [] };
-    const [, confusion, report] = tabButtons(samplesOnly, "curves");
+    const [, confusion, report, scores] = tabButtons(samplesOnly, "curves");
+    expect(scores.disabled).toBe(true);
+    expect(scores.title).toContain("scores=True");
     expect(confusion.disabled).toBe(false);
     expect(confusion.title).toContain("confusion=False");
     expect(report.disabled).toBe(true);

@@ -29,6 +29,7 @@ from tb_perclass.plugin.series import (
     DynamicsSamplesSeries,
     DynamicsSeries,
     SamplesSeries,
+    ScoresSeries,
     SeriesCache,
     Skipped,
     StatsSeries,
@@ -44,6 +45,7 @@ _DECODERS = {
     metadata.KIND_STATS: StatsSeries,
     metadata.KIND_CONFUSION: ConfusionSeries,
     metadata.KIND_SAMPLES: SamplesSeries,
+    metadata.KIND_SCORES: ScoresSeries,
     metadata.KIND_DYNAMICS: DynamicsSeries,
     metadata.KIND_DYNAMICS_SAMPLES: DynamicsSamplesSeries,
 }

@@ -29,6 +29,7 @@ import { ConfusionView } from "../confusion/confusion-view";
 import { MistakesView } from "../samples/mistakes-view";
 import { ReportView } from "../report/report-view";
 import { DynamicsView } from "../dynamics/dynamics-view";
+import { ScoresView } from "../scores/scores-view";
 import type { View, ViewContext } from "../view-contract";
 import type { ActiveView } from "./tabs";
 import { seriesToLoad } from "./series-pick";
@@ -178,6 +179,7 @@ export class App {
       confusion: new ConfusionView({ debounceMs: deps.stepDebounceMs }),
       mistakes: new MistakesView(),
       report: new ReportView(),
+      scores: new ScoresView(),
       dynamics: new DynamicsView(),
     };
     this.view = this.views.lines;

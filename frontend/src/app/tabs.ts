@@ -12,6 +12,7 @@ export const hasConfusion = (info: TagInfo | undefined) => !!info?.kinds.include
 export const hasDynamics = (info: TagInfo | undefined) => !!info?.kinds.includes("dynamics");
 export const showsInConfusionTab = (info: TagInfo | undefined) =>
   hasConfusion(info) || !!info?.kinds.includes("samples");
+export const hasScores = (info: TagInfo | undefined) => !!info?.kinds.includes("scores");
 
 const MATRICES = "confusion matrices (written by PerClassWriter.write() by default)";
 
@@ -58,6 +59,17 @@ export const TABS: readonly TabDef[] = [
     withoutMatrixTitle: null,
     shows: hasConfusion,
     cannotShow: "no confusion matrices",
+  },
+  {
+    id: "scores",
+    label: "Scores",
+    title:
+      "PR and ROC curves, thresholds and calibration per class at a step (from score histograms)",
+    disabledTitle:
+      "No run of this class set records score histograms: create the writer with scores=True.",
+    withoutMatrixTitle: null,
+    shows: hasScores,
+    cannotShow: "no score histograms (scores=True)",
   },
   {
     id: "dynamics",
@@ -110,6 +122,8 @@ export function viewHeading(active: ActiveView, metric: { label: string }): stri
       return "Misclassified samples";
     case "report":
       return "Per-class report";
+    case "scores":
+      return "Per-class scores";
     case "dynamics":
       return "Training dynamics";
     default:

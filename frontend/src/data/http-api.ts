@@ -14,6 +14,7 @@ import {
   parsePairs,
   parseReport,
   parseSamples,
+  parseScores,
   parseSteps,
   parseTags,
 } from "./answers";
@@ -25,6 +26,7 @@ import {
   dynamicsUrl,
   routeUrl,
   samplesUrl,
+  scoresUrl,
 } from "./routes";
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
@@ -98,6 +100,8 @@ export function httpApi(fetchImpl: FetchLike = (u, i) => fetch(u, i)): Api {
       ),
     report: async (run, name, step) =>
       parseReport(await getJson(fetchImpl, routeUrl("report", { run, name, step }))),
+    scores: async (run, name, step, classes) =>
+      parseScores(await getJson(fetchImpl, scoresUrl(run, name, step, classes))),
     order: async (run, name, step, by) =>
       parseOrder(await getJson(fetchImpl, routeUrl("order", { run, name, step, by }))),
     steps: async (run, name, kind) =>
