@@ -202,13 +202,14 @@ def write_scores(logdir) -> int:
 
 def train_demo(logdir: str) -> None:
     """What scripts/demo.sh trains, into `logdir`."""
-    for module, target in [
-        ("demo.train_torch", os.path.join(logdir, "torch")),
-        ("demo.train_keras", os.path.join(logdir, "keras")),
-        ("demo.train_tasks", logdir),
+    for module, target, epochs in [
+        ("demo.train_torch", os.path.join(logdir, "torch"), 15),
+        ("demo.train_keras", os.path.join(logdir, "keras"), 15),
+        ("demo.train_tasks", logdir, 15),
+        ("demo.train_dynamics", os.path.join(logdir, "noisy"), 20),
     ]:
         subprocess.run(
-            [sys.executable, "-m", module, target, "--epochs", "15"], check=True, cwd=ROOT
+            [sys.executable, "-m", module, target, "--epochs", str(epochs)], check=True, cwd=ROOT
         )
 
 
@@ -258,7 +259,7 @@ def main(argv=None) -> int:
         synthetic = os.path.join(tmp, "synthetic1000")
         write_runs(synthetic, num_classes=1000, steps=40, samples_per_class=10)
         scores = os.path.join(tmp, "scores")
-        sources = {"demo": (demo, 8), "synthetic1000": (synthetic, 2), "scores": (scores, 1)}
+        sources = {"demo": (demo, 9), "synthetic1000": (synthetic, 2), "scores": (scores, 1)}
         write_scores(scores)
         with sync_playwright() as p:
             browser = launch_browser(p)
