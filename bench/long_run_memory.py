@@ -104,17 +104,17 @@ class Memory:
         self.root = root
 
     def rss(self) -> dict[str, int]:
-        result: dict[str, int] = {}
-        for pid in process_tree(self.root):
-            name = process_name(pid)
-            result[name] = result.get(name, 0) + status_kib(pid, "VmRSS") * 1024
-        return result
+        return self._per_kind("VmRSS")
 
     def peak(self) -> dict[str, int]:
+        """High-water marks since `reset_peak` (or the start)."""
+        return self._per_kind("VmHWM")
+
+    def _per_kind(self, field: str) -> dict[str, int]:
         result: dict[str, int] = {}
         for pid in process_tree(self.root):
             name = process_name(pid)
-            result[name] = result.get(name, 0) + status_kib(pid, "VmHWM") * 1024
+            result[name] = result.get(name, 0) + status_kib(pid, field) * 1024
         return result
 
     def reset_peak(self) -> None:
