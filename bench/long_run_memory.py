@@ -219,25 +219,57 @@ def tab_session(
         phase("confusion")
 
 
-def start(logdir: str, load_fast: bool) -> TensorBoardProcess:
-    return TensorBoardProcess(logdir, load_fast=load_fast, extra_args=["--reload_interval=0"])
+# `--plugin prototype`: TensorBoard with bench/prototype_plugin.py's read path instead.
+MODULES = {"installed": "tensorboard.main", "prototype": "prototype_plugin"}
 
 
-def measure(logdir: str, load_fast: bool, probes: int, warm: int) -> dict:
-    result: dict = {"logdir": logdir, "load_fast": load_fast}
+def many_runs_session(server: TensorBoardProcess, memory: Memory, figures: dict) -> None:
+    """What several open runs cost: after the tags route (no run looked at), after one run's
+    curves, and after every run's curves (what the tab fetches when all runs are ticked)."""
+    figures.update(phases={}, times={}, answer_bytes={})
+    seconds, body = timed_get(server, "tags")
+    tags = json.loads(body)
+    figures["runs"] = len(tags)
+    figures["phases"]["tags"] = memory.rss()
+    for index, run in enumerate(sorted(tags)):
+        name = sorted(tags[run])[0]
+        seconds, body = timed_get(server, "curves", run=run, name=name, format="binary")
+        figures["times"].setdefault("curves first", []).append(seconds)
+        figures["answer_bytes"]["curves first"] = len(body)
+        if index == 0:
+            figures["phases"]["one run's curves"] = memory.rss()
+    figures["phases"][f"all {len(tags)} runs' curves"] = memory.rss()
+
+
+def start(logdir: str, load_fast: bool, plugin: str = "installed") -> TensorBoardProcess:
+    if plugin == "prototype":
+        bench = os.path.dirname(os.path.abspath(__file__))
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [bench, os.environ.get("PYTHONPATH")]))
+    return TensorBoardProcess(
+        logdir, load_fast=load_fast, extra_args=["--reload_interval=0"], module=MODULES[plugin]
+    )
+
+
+def measure(
+    logdir: str, load_fast: bool, probes: int, warm: int, plugin: str, many_runs: bool = False
+) -> dict:
+    result: dict = {"logdir": logdir, "load_fast": load_fast, "plugin": plugin}
     with tempfile.TemporaryDirectory() as empty:
-        with start(empty, load_fast) as server:
+        with start(empty, load_fast, plugin) as server:
             memory = Memory(server._process.pid)
             memory.wait_idle()
             result["empty"] = memory.rss()
-    with start(logdir, load_fast) as server:
+    with start(logdir, load_fast, plugin) as server:
         memory = Memory(server._process.pid)
         server.wait_for_runs(1, timeout=1800)
         result["load_seconds"] = memory.wait_idle()
         result["loaded"] = memory.rss()
         memory.reset_peak()
         try:
-            tab_session(server, memory, probes, warm, result)
+            if many_runs:
+                many_runs_session(server, memory, result)
+            else:
+                tab_session(server, memory, probes, warm, result)
         except RouteFailed as error:
             log = server.log_text()
             cause = [line for line in log.splitlines() if "rror" in line and "oneDNN" not in line]
@@ -250,7 +282,10 @@ def report(result: dict) -> str:
     lines = []
     path = "data server (default)" if result["load_fast"] else "--load_fast=false"
     loaded, empty = result["loaded"], result["empty"]
-    lines.append(f"== {path}: {result['logdir']} (read in {result['load_seconds']:.0f} s)")
+    lines.append(
+        f"== {path}, {result['plugin']} plugin: {result['logdir']} "
+        f"(read in {result['load_seconds']:.0f} s)"
+    )
     lines.append(
         f"TensorBoard on an empty logdir {total(empty) / MiB:.0f} MiB; with the run read "
         f"{total(loaded) / MiB:.0f} MiB (+{(total(loaded) - total(empty)) / MiB:.0f} MiB: its "
@@ -274,6 +309,8 @@ def report(result: dict) -> str:
             f"curves answer {curves / MiB:.1f} MiB; plugin growth {growth / MiB:.0f} MiB = "
             f"{growth / curves:.1f}x the curves answer (target <= 3x)"
         )
+    if "runs" in result:
+        lines.append(f"{result['runs']} runs")
     lines.append(f"{'route':20s}{'median ms':>11s}{'max ms':>9s}{'answer KiB':>12s}  n")
     for key, times in result["times"].items():
         lines.append(
@@ -289,9 +326,13 @@ def main() -> None:
     parser.add_argument("--load-fast", default="true", choices=("true", "false"))
     parser.add_argument("--steps-probed", type=int, default=10)
     parser.add_argument("--warm", type=int, default=3, help="warm repeats of each request")
+    parser.add_argument("--plugin", default="installed", choices=sorted(MODULES))
+    parser.add_argument("--many-runs", action="store_true",
+                        help="every run's curves instead of one run's views (bench/long_run.py --copies)")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
-    result = measure(args.logdir, args.load_fast == "true", args.steps_probed, args.warm)
+    result = measure(args.logdir, args.load_fast == "true", args.steps_probed, args.warm, args.plugin,
+                     args.many_runs)  # fmt: skip
     print(report(result))
     if args.json:
         with open(args.json, "w") as f:

@@ -2,15 +2,15 @@
 
 Version 3 (see /work/wt/notes/scale-design.md while it is a prototype) stores:
   stats      a DT_STRING scalar tensor (data class TENSOR) holding `packed_arrays` bytes:
-             loss <f4 [C]; count, correct, predicted, positives, nonfinite, nonfinite_outputs
-             (the smallest unsigned dtype that holds them) [C]; elements [2] (invalid targets,
-             ignored)
+             loss <f4 [C]; count, correct, nonfinite, nonfinite_outputs, and tp, fp, fn when
+             confusion counts are recorded (the smallest unsigned dtype that holds them) [C];
+             elements [2] (invalid targets, ignored)
   confusion  a DT_STRING [1] tensor (data class BLOB_SEQUENCE) holding `sparse_counts` bytes,
              so that the plugin reads one step with read_blob instead of every step
   metadata   with the first value of each tag only, as TensorFlow's own writers do
 
-`predicted` and `positives` come from the confusion matrix here (the writer has them from its
-state); with them, curves and reports need no confusion matrix.
+`tp`, `fp`, `fn` come from the confusion matrix (the writer has them from its state at
+write()); with them, curves and reports need no confusion matrix.
 
     python bench/prototype_v3.py IN_RUN_DIR OUT_RUN_DIR
 """
@@ -34,7 +34,6 @@ from tb_perclass import metadata, packed_arrays, sparse_counts  # noqa: E402
 from tb_perclass.sinks import EventFileSink  # noqa: E402
 
 VERSION = 3
-COUNT_ROWS = ("count", "correct", "predicted", "positives", "nonfinite", "nonfinite_outputs")
 
 
 def metadata_v3(parsed: metadata.PerClassMetadata, kind: str, data_class: int, **extra):
@@ -72,17 +71,12 @@ def string_tensor(values: list[bytes], shape: list[int]) -> tensor_pb2.TensorPro
     )
 
 
-def stats_v3(stats_v2: np.ndarray, predicted: np.ndarray) -> tensor_pb2.TensorProto:
+def stats_v3(stats_v2: np.ndarray, true_false: tuple | None) -> tensor_pb2.TensorProto:
     classes = stats_v2.shape[1] - 2
     rows = dict(zip(metadata.STATS_ROWS, stats_v2[:, :classes]))
-    counts = {
-        "count": rows["count"],
-        "correct": rows["correct"],
-        "predicted": predicted,
-        "positives": rows["count"] - rows["nonfinite_outputs"],
-        "nonfinite": rows["nonfinite"],
-        "nonfinite_outputs": rows["nonfinite_outputs"],
-    }
+    counts = {name: rows[name] for name in ("count", "correct", "nonfinite", "nonfinite_outputs")}
+    if true_false is not None:
+        counts.update(zip(("tp", "fp", "fn"), true_false))
     arrays = {"loss": rows["loss"].astype(np.float32)}
     arrays.update({k: smallest_unsigned(np.rint(v).astype(np.uint64)) for k, v in counts.items()})
     arrays["elements"] = smallest_unsigned(np.rint(stats_v2[1, classes:]).astype(np.uint64))
@@ -106,16 +100,20 @@ def convert(in_dir: str, out_dir: str, metadata_every_step: bool = False) -> Non
         stats_value = values["stats"]
         stats_parsed = parsed_by_tag[stats_value.tag]
         classes = stats_parsed.num_classes
-        predicted = np.zeros(classes)
+        true_false = None
         if confusion_value is not None:
             triplets = tensor_util.make_ndarray(confusion_value.tensor)
             cells = triplets[:, 0] * classes + triplets[:, 1]
             order = np.argsort(cells)
-            predicted = np.bincount(triplets[:, 1], triplets[:, 2], classes)
+            diagonal = triplets[:, 0] == triplets[:, 1]
+            tp = np.bincount(triplets[diagonal, 0], triplets[diagonal, 2], classes)
+            fp = np.bincount(triplets[:, 1], triplets[:, 2], classes) - tp
+            fn = np.bincount(triplets[:, 0], triplets[:, 2], classes) - tp
+            true_false = (tp, fp, fn)
         for kind, value in values.items():
             parsed = parsed_by_tag[value.tag]
             if kind == "stats":
-                tensor = stats_v3(tensor_util.make_ndarray(value.tensor), predicted)
+                tensor = stats_v3(tensor_util.make_ndarray(value.tensor), true_false)
                 meta = metadata_v3(parsed, kind, summary_pb2.DATA_CLASS_TENSOR)
             elif kind == "confusion":
                 blob = sparse_counts.encode(cells[order], triplets[order, 2], classes)

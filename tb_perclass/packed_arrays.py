@@ -52,16 +52,21 @@ def unpack(data: bytes) -> dict[str, np.ndarray]:
     return {name: stacked[0] for name, stacked in _arrays(entries, [body]).items()}
 
 
-def unpack_many(blobs: list[bytes]) -> list[tuple[list[int], dict[str, np.ndarray]]]:
+def unpack_many(
+    blobs: list[bytes], skip_malformed: bool = False
+) -> list[tuple[list[int], dict[str, np.ndarray]]]:
     """Many packed steps at once: groups of (positions in `blobs`, arrays stacked on a new first
     axis), one group per distinct header (usually one). Byte planes are turned back into arrays
     for a whole group in one NumPy pass, so decoding 5000 steps costs mostly their inflating.
-    A malformed blob raises ValueError naming its position."""
+    A malformed blob raises ValueError naming its position, or is left out of every group with
+    `skip_malformed`."""
     groups: dict[bytes, tuple[list, list[int], list[bytes]]] = {}
     for position, blob in enumerate(blobs):
         try:
             entries, body = _split(blob)
         except ValueError as error:
+            if skip_malformed:
+                continue
             raise ValueError(f"step {position}: {error}") from None
         key = bytes(blob[8 : 8 + struct.unpack_from("<I", blob, 4)[0]])
         group = groups.setdefault(key, (entries, [], []))

@@ -58,13 +58,14 @@ class TensorBoardProcess:
         load_fast: bool = True,
         path_prefix: str = "",
         extra_args: Sequence[str] = (),
+        module: str = "tensorboard.main",
     ):
         self.logdir = os.fspath(logdir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{path_prefix}"
         self._log = tempfile.NamedTemporaryFile(prefix=f"tensorboard-{self.port}-", suffix=".log")
         command = [
-            sys.executable, "-m", "tensorboard.main",
+            sys.executable, "-m", module,
             "--logdir", self.logdir,
             "--host", "127.0.0.1",
             "--port", str(self.port),
