@@ -1,4 +1,4 @@
-"""Writes a long 1000-class run with the real `PerClassWriter`: the data of bench/long_run_memory.py.
+"""Writes a long 1000-class run with the real `PerClassWriter`, for bench.long_run_memory.
 
 What a user who evaluates an ImageNet-size classifier every 100 iterations logs: a fixed
 validation set of 50 samples per class, one `update()` with the model's logits, targets and
@@ -12,8 +12,8 @@ The logits are one array allocated once; each step only moves the top score of t
 whose prediction changed, so writing 5000 steps takes a few minutes on 2 cores (the writer's
 own update and write are most of it).
 
-    python bench/long_run.py OUT [--classes 1000] [--steps 5000] [--per-class 50]
-                             [--copies 1] [--confusion/--no-confusion]
+    python -m bench.long_run OUT [--classes 1000] [--steps 5000] [--per-class 50]
+                                 [--copies 1] [--confusion/--no-confusion]
 
 With --copies N the event file is hard-linked into N run directories (run_00, run_01, ...): N
 identical runs for TensorBoard, at the disk cost of one.
@@ -24,14 +24,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from tb_perclass.writer import PerClassWriter  # noqa: E402
+from tb_perclass import PerClassWriter
 
 NEIGHBOURS = 24  # similar classes each class is mostly confused with
 SPREAD = 0.12  # share of a class's mistakes that go to any class at all
@@ -48,7 +45,9 @@ class LearningModel:
         # Final accuracy per class (hard classes stay low) and how fast each class gets there.
         self.ceiling = np.clip(rng.beta(6, 1.6, classes), 0.05, 0.99)
         self.pace = rng.uniform(0.05, 0.6, classes) * steps
-        neighbours = np.stack([rng.choice(classes - 1, NEIGHBOURS, replace=False) for _ in range(classes)])
+        neighbours = np.stack(
+            [rng.choice(classes - 1, NEIGHBOURS, replace=False) for _ in range(classes)]
+        )
         neighbours += neighbours >= np.arange(classes)[:, None]  # never the class itself
         self.neighbours = neighbours
         weights = 1.0 / np.arange(1, NEIGHBOURS + 1)
@@ -108,7 +107,9 @@ def write_run(
 
 def event_bytes(directory: str) -> int:
     return sum(
-        os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(directory) for f in files
+        os.path.getsize(os.path.join(root, f))
+        for root, _, files in os.walk(directory)
+        for f in files
     )
 
 

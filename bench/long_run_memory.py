@@ -17,8 +17,8 @@ processes (the Python process and, on the default path, the Rust data server); t
 target is at most 3x the bytes of the curves answer. Peaks are each process's VmHWM, reset at
 `loaded` (clear_refs), so they show the transient high-water mark of the requests.
 
-    python bench/long_run_memory.py LOGDIR [--load-fast true|false] [--steps-probed 10]
-                                    [--json OUT.json]
+    python -m bench.long_run_memory LOGDIR [--load-fast true|false] [--steps-probed 10]
+                                       [--many-runs] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -28,17 +28,13 @@ import gzip
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
-
-from helpers import ROUTE_PREFIX, TensorBoardProcess  # noqa: E402
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess
 
 MiB = 2**20
 
@@ -211,7 +207,9 @@ def tab_session(
                 seconds, body = timed_get(server, route, run=run, name=name, step=step, **params)
                 record(f"{route} first", seconds, body)
                 for _ in range(warm):
-                    seconds, body = timed_get(server, route, run=run, name=name, step=step, **params)
+                    seconds, body = timed_get(
+                        server, route, run=run, name=name, step=step, **params
+                    )
                     record(f"{route} warm", seconds, body)
             if index == 0:
                 phase("confusion first step")
@@ -244,22 +242,22 @@ def many_runs_session(server: TensorBoardProcess, memory: Memory, figures: dict)
 def start(logdir: str, load_fast: bool, plugin: str = "installed") -> TensorBoardProcess:
     if plugin == "prototype":
         bench = os.path.dirname(os.path.abspath(__file__))
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [bench, os.environ.get("PYTHONPATH")]))
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [bench, os.environ.get("PYTHONPATH")])
+        )
     return TensorBoardProcess(
         logdir, load_fast=load_fast, extra_args=["--reload_interval=0"], module=MODULES[plugin]
     )
 
 
-def measure(
-    logdir: str, load_fast: bool, probes: int, warm: int, plugin: str, many_runs: bool = False
-) -> dict:
-    result: dict = {"logdir": logdir, "load_fast": load_fast, "plugin": plugin}
+def measure(logdir: str, load_fast: bool, probes: int, warm: int, many_runs: bool = False) -> dict:
+    result: dict = {"logdir": logdir, "load_fast": load_fast}
     with tempfile.TemporaryDirectory() as empty:
-        with start(empty, load_fast, plugin) as server:
+        with start(empty, load_fast) as server:
             memory = Memory(server._process.pid)
             memory.wait_idle()
             result["empty"] = memory.rss()
-    with start(logdir, load_fast, plugin) as server:
+    with start(logdir, load_fast) as server:
         memory = Memory(server._process.pid)
         server.wait_for_runs(1, timeout=1800)
         result["load_seconds"] = memory.wait_idle()
@@ -282,23 +280,26 @@ def report(result: dict) -> str:
     lines = []
     path = "data server (default)" if result["load_fast"] else "--load_fast=false"
     loaded, empty = result["loaded"], result["empty"]
-    lines.append(
-        f"== {path}, {result['plugin']} plugin: {result['logdir']} "
-        f"(read in {result['load_seconds']:.0f} s)"
-    )
+    lines.append(f"== {path}: {result['logdir']} (read in {result['load_seconds']:.0f} s)")
     lines.append(
         f"TensorBoard on an empty logdir {total(empty) / MiB:.0f} MiB; with the run read "
         f"{total(loaded) / MiB:.0f} MiB (+{(total(loaded) - total(empty)) / MiB:.0f} MiB: its "
         "reservoir of the run)"
     )
     kinds = sorted({k for p in result["phases"].values() for k in p} | set(loaded))
-    lines.append(f"{'phase':24s}" + "".join(f"{k + ' MiB':>18s}" for k in kinds) + f"{'growth MiB':>14s}")
+    lines.append(
+        f"{'phase':24s}" + "".join(f"{k + ' MiB':>18s}" for k in kinds) + f"{'growth MiB':>14s}"
+    )
     for phase, figures in [("loaded", loaded), *result["phases"].items()]:
         growth = (total(figures) - total(loaded)) / MiB
         lines.append(
-            f"{phase:24s}" + "".join(f"{figures.get(k, 0) / MiB:18.0f}" for k in kinds) + f"{growth:14.0f}"
+            f"{phase:24s}"
+            + "".join(f"{figures.get(k, 0) / MiB:18.0f}" for k in kinds)
+            + f"{growth:14.0f}"
         )
-    lines.append(f"{'peak (VmHWM)':24s}" + "".join(f"{result['peak'].get(k, 0) / MiB:18.0f}" for k in kinds))
+    lines.append(
+        f"{'peak (VmHWM)':24s}" + "".join(f"{result['peak'].get(k, 0) / MiB:18.0f}" for k in kinds)
+    )
     if "failed" in result:
         lines.append(f"FAILED: {result['failed']}")
     curves = result["answer_bytes"].get("curves first")
@@ -326,13 +327,16 @@ def main() -> None:
     parser.add_argument("--load-fast", default="true", choices=("true", "false"))
     parser.add_argument("--steps-probed", type=int, default=10)
     parser.add_argument("--warm", type=int, default=3, help="warm repeats of each request")
-    parser.add_argument("--plugin", default="installed", choices=sorted(MODULES))
-    parser.add_argument("--many-runs", action="store_true",
-                        help="every run's curves instead of one run's views (bench/long_run.py --copies)")
+    parser.add_argument(
+        "--many-runs",
+        action="store_true",
+        help="every run's curves instead of one run's views (bench/long_run.py --copies)",
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
-    result = measure(args.logdir, args.load_fast == "true", args.steps_probed, args.warm, args.plugin,
-                     args.many_runs)  # fmt: skip
+    result = measure(
+        args.logdir, args.load_fast == "true", args.steps_probed, args.warm, args.many_runs
+    )
     print(report(result))
     if args.json:
         with open(args.json, "w") as f:

@@ -10,23 +10,18 @@ Starts a real `tensorboard` on a log directory (bench/long_run.py), opens the ta
   - the requests one step-slider move in the Confusion view makes (route and bytes): the slider
     should fetch that step's matrix, pairs and report, never the curves again
 
-    python bench/tab_draw.py LOGDIR [--load-fast true|false] [--plugin installed|prototype]
+    python -m bench.tab_draw LOGDIR [--load-fast true|false] [--json OUT.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 import urllib.parse
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path[:0] = [os.path.join(ROOT, "scripts"), os.path.join(ROOT, "tests")]
-
-import screenshot as shot  # noqa: E402
-from long_run_memory import Memory, start  # noqa: E402
+from bench.long_run_memory import Memory, start
+from scripts import screenshot as shot
 
 # Installed in every frame before its scripts run: collects long tasks and performance measures.
 OBSERVER = """
@@ -34,7 +29,8 @@ OBSERVER = """
   window.__perclassTasks = [];
   try {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__perclassTasks.push({kind: e.entryType, name: e.name, start: e.startTime, ms: e.duration});
+      for (const e of list.getEntries())
+        window.__perclassTasks.push({kind: e.entryType, name: e.name, ms: e.duration});
     }).observe({entryTypes: ['longtask', 'measure']});
   } catch (e) {}
 })();
@@ -63,11 +59,11 @@ def summary(tasks: list[dict]) -> dict:
             "long_task_ms_max": round(max(longs, default=0)), "measures": draws}  # fmt: skip
 
 
-def measure(logdir: str, load_fast: bool, plugin: str) -> dict:
+def measure(logdir: str, load_fast: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
-    result: dict = {"logdir": logdir, "load_fast": load_fast, "plugin": plugin}
-    with start(logdir, load_fast, plugin) as server:
+    result: dict = {"logdir": logdir, "load_fast": load_fast}
+    with start(logdir, load_fast) as server:
         server.wait_for_runs(1, timeout=1800)
         Memory(server._process.pid).wait_idle()
         with sync_playwright() as p:
@@ -83,7 +79,9 @@ def measure(logdir: str, load_fast: bool, plugin: str) -> dict:
                         size = len(response.body())
                     except Exception:  # a response the page dropped
                         size = -1
-                    requests.append((urllib.parse.urlsplit(response.url).path.rsplit("/", 1)[-1], size))
+                    requests.append(
+                        (urllib.parse.urlsplit(response.url).path.rsplit("/", 1)[-1], size)
+                    )
 
             page.on("response", on_response)
             opened = time.perf_counter()
@@ -92,8 +90,12 @@ def measure(logdir: str, load_fast: bool, plugin: str) -> dict:
             while frame is None:
                 page.wait_for_timeout(100)
                 frame = plugin_frame(page)
-            frame.wait_for_selector("[data-view=heatmap] [data-role=heat-canvas]", timeout=TIMEOUT_MS)
-            frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=TIMEOUT_MS)
+            frame.wait_for_selector(
+                "[data-view=heatmap] [data-role=heat-canvas]", timeout=TIMEOUT_MS
+            )
+            frame.wait_for_selector(
+                "[data-role=status]:has-text('Last loaded')", timeout=TIMEOUT_MS
+            )
             page.wait_for_timeout(500)
             result["heatmap_seconds"] = time.perf_counter() - opened
             result["heatmap"] = summary(take_tasks(frame))
@@ -107,7 +109,9 @@ def measure(logdir: str, load_fast: bool, plugin: str) -> dict:
             result["lines"] = summary(take_tasks(frame))
 
             frame.click("[data-role=view-tab][data-value=confusion]")
-            frame.wait_for_selector("[data-view=confusion] [data-role=heat-canvas]", timeout=TIMEOUT_MS)
+            frame.wait_for_selector(
+                "[data-view=confusion] [data-role=heat-canvas]", timeout=TIMEOUT_MS
+            )
             page.wait_for_timeout(2000)
             take_tasks(frame)
             requests.clear()
@@ -125,10 +129,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("logdir")
     parser.add_argument("--load-fast", default="true", choices=("true", "false"))
-    parser.add_argument("--plugin", default="installed", choices=("installed", "prototype"))
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
-    result = measure(args.logdir, args.load_fast == "true", args.plugin)
+    result = measure(args.logdir, args.load_fast == "true")
     print(json.dumps(result, indent=1))
     if args.json:
         with open(args.json, "w") as f:

@@ -24,7 +24,8 @@ import ctypes.util
 import dataclasses
 import functools
 import threading
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 # Freed blocks of at least this many bytes in total trigger a malloc_trim.
 RELEASE_THRESHOLD = 32 * 2**20

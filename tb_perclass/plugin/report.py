@@ -1,7 +1,9 @@
-"""The report route's answer: precision, recall, F1, support and loss per class at one step
-(`metrics.classification_report` over the step's confusion counts, the loss from the stats at
-that step), as JSON or as a CSV download that spreadsheet programs and `pandas.read_csv` read as
-it is."""
+"""The report route's answer: precision, recall, F1, support and loss per class at one step, as
+JSON or as a CSV download that spreadsheet programs and `pandas.read_csv` read as it is.
+
+From the stats alone when they carry the step's TP/FP/FN (version 3, `metrics.report_from_counts`:
+no confusion matrix is read, and every stats step has a report); otherwise from the step's
+confusion counts (`metrics.classification_report`), the loss from the stats at that step."""
 
 from __future__ import annotations
 
@@ -32,6 +34,19 @@ def at_step(
 ) -> ReportAt:
     """The classification report at `step` (the latest by default), with the loss per class
     at that step when the stats have it."""
+    table = reader.optional_series(ctx, experiment_id, run, name, metadata.KIND_STATS)
+    if table is not None and table.has_true_false:
+        position = step_position(table, run, step, "per-class counts")
+        tp, fp, fn = (table.count(key, position) for key in metadata.STATS_TRUE_FALSE)
+        meta = table.meta
+        return ReportAt(
+            report=metrics.report_from_counts(
+                tp, fp, fn, meta.task, meta.class_names, table.loss[position].astype(np.float64)
+            ),
+            step=int(table.steps[position]),
+            steps=table.steps,
+            skipped=listed(table.skipped),
+        )
     series = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
     position = step_position(series, run, step, "confusion matrix")
     found_step = int(series.steps[position])
@@ -39,9 +54,12 @@ def at_step(
     stats, skipped = reader.companion(ctx, experiment_id, run, name, series, metadata.KIND_STATS)
     at = None if stats is None else position_of(stats.steps, found_step)
     if at is not None:
-        loss = stats.values[at, 0, :]
+        loss = stats.loss[at].astype(np.float64)
+    cells, counts = series.counts(position).wide()
     return ReportAt(
-        report=series.report(position, loss),
+        report=metrics.classification_report(
+            cells, counts, series.meta.task, series.meta.class_names, loss
+        ),
         step=found_step,
         steps=series.steps,
         skipped=listed(series.skipped + skipped),

@@ -22,7 +22,7 @@ import functools
 import json
 import struct
 import zlib
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -43,7 +43,9 @@ def pack(arrays: Mapping[str, np.ndarray], level: int = _LEVEL) -> bytes:
         entries.append([str(name), dtype, list(array.shape)])
         planes.append(array.view(np.uint8).reshape(-1, array.itemsize).T.tobytes())
     header = json.dumps({"arrays": entries}, separators=(",", ":")).encode("utf-8")
-    return b"".join([MAGIC, struct.pack("<I", len(header)), header, zlib.compress(b"".join(planes), level)])
+    return b"".join(
+        [MAGIC, struct.pack("<I", len(header)), header, zlib.compress(b"".join(planes), level)]
+    )
 
 
 def unpack(data: bytes) -> dict[str, np.ndarray]:
@@ -75,6 +77,11 @@ def unpack_many(
     return [(positions, _arrays(entries, bodies)) for entries, positions, bodies in groups.values()]
 
 
+def check(data: bytes) -> None:
+    """Raises ValueError naming what is wrong with `data`, if it is not packed arrays."""
+    _split(data)
+
+
 def _split(data: bytes) -> tuple[list[tuple[str, str, tuple[int, ...]]], bytes]:
     if not isinstance(data, (bytes, bytearray, memoryview)) or bytes(data[:4]) != MAGIC:
         raise ValueError("not tb-perclass packed arrays (bad magic)")
@@ -84,11 +91,13 @@ def _split(data: bytes) -> tuple[list[tuple[str, str, tuple[int, ...]]], bytes]:
     if length > _MAX_HEADER or 8 + length > len(data):
         raise ValueError(f"packed arrays announce a {length}-byte header in {len(data)} bytes")
     entries = _header(bytes(data[8 : 8 + length]))
-    try:
-        body = zlib.decompress(bytes(data[8 + length :]))
+    size = sum(np.dtype(d).itemsize * int(np.prod(s, dtype=np.int64)) for _, d, s in entries)
+    inflate = zlib.decompressobj()
+    try:  # never more than the header announces (a small file cannot inflate to gigabytes)
+        body = inflate.decompress(bytes(data[8 + length :]), size + 1)
     except zlib.error as error:
         raise ValueError(f"packed arrays' body does not inflate: {error}") from None
-    if len(body) != sum(np.dtype(d).itemsize * int(np.prod(s, dtype=np.int64)) for _, d, s in entries):
+    if len(body) != size or not inflate.eof:
         raise ValueError("packed arrays' body does not match their header")
     return entries, body
 

@@ -24,6 +24,8 @@ import zlib
 import numpy as np
 
 MAGIC = b"PCS1"
+# A step of 2**20 classes with every cell filled is far below this; more is a hostile file.
+MAX_INFLATED = 2**30
 _MAX_BYTES = 10  # a uint64 needs at most 10 varint bytes
 
 
@@ -51,7 +53,11 @@ def varint_decode(data: bytes | np.ndarray, count: int) -> tuple[np.ndarray, int
 
     Raises ValueError when `data` holds fewer than `count` complete varints or one of them is
     longer than 10 bytes."""
-    raw = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    raw = (
+        np.frombuffer(data, dtype=np.uint8)
+        if isinstance(data, (bytes, bytearray, memoryview))
+        else data
+    )
     if count == 0:
         return np.zeros(0, dtype=np.uint64), 0
     last = np.flatnonzero(raw < 0x80)
@@ -102,10 +108,14 @@ def decode(data: bytes) -> tuple[np.ndarray, np.ndarray, int]:
     """(cells int64, counts int64, width) from `encode`'s bytes; ValueError names what is wrong."""
     if not bytes(data[: len(MAGIC)]) == MAGIC:
         raise ValueError("not tb-perclass sparse counts (bad magic)")
+    inflate = zlib.decompressobj()
     try:
-        raw = np.frombuffer(zlib.decompress(bytes(data[len(MAGIC) :])), dtype=np.uint8)
+        body = inflate.decompress(bytes(data[len(MAGIC) :]), MAX_INFLATED)
     except zlib.error as error:
         raise ValueError(f"sparse counts do not inflate: {error}") from None
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise ValueError(f"sparse counts inflate past {MAX_INFLATED} bytes, or are cut short")
+    raw = np.frombuffer(body, dtype=np.uint8)
     if len(raw) == 0:
         raise ValueError("sparse counts are empty")
     (size, width), used = varint_decode(raw, 2)
@@ -113,10 +123,11 @@ def decode(data: bytes) -> tuple[np.ndarray, np.ndarray, int]:
     if size > len(raw):
         raise ValueError(f"{size} cells announced in {len(data)} bytes")
     gaps, gap_bytes = varint_decode(raw[used:], size)
-    counts, count_bytes = varint_decode(raw[used + gap_bytes:], size)
+    counts, count_bytes = varint_decode(raw[used + gap_bytes :], size)
     if used + gap_bytes + count_bytes != len(raw):
         raise ValueError("trailing bytes after the counts")
-    cells = np.cumsum(gaps.astype(np.int64))
     if size and ((gaps[1:] == 0).any() or (counts == 0).any()):
         raise ValueError("cells repeat or a count is zero")
-    return cells, counts.astype(np.int64), width
+    if size and (gaps.sum(dtype=np.float64) >= 2**63 or counts.max() >= 2**63):
+        raise ValueError("a cell or a count is beyond 2**63")
+    return np.cumsum(gaps.astype(np.int64)), counts.astype(np.int64), width
