@@ -60,7 +60,7 @@ describe("the Per-Class tab", () => {
     const runEvil = "<b>run</b>";
     const tagEvil = "<script>x</script>";
     const c = synthCurves(3, 4, ["cat", evil, "dog"]);
-    c.nonfinite[1][1] = 2;
+    c.nonfinite.set(1, 1, 2);
     const info = {
       kinds: ["stats"],
       task: "multiclass",
