@@ -9,6 +9,7 @@ import collections
 import numpy as np
 import pytest
 from tensorboard import errors
+from tensorboard.data import provider
 
 from tb_perclass.format import metadata, packed_arrays, sparse_counts, summary
 from tb_perclass.plugin.byte_cache import ByteBudgetCache
@@ -19,6 +20,7 @@ from tb_perclass.plugin.confusion_steps import (
     LegacySteps,
     history_positions,
 )
+from tb_perclass.plugin.reader import PerClassReader
 from tb_perclass.plugin.stats_table import StatsTable
 
 Datum = collections.namedtuple("Datum", "step wall_time numpy")
@@ -177,3 +179,41 @@ def test_counts_keep_the_smallest_types():
     counts = Counts.of(np.array([3, 2**20]), np.array([1, 70000]), 2**11)
     assert counts.cells.dtype == np.int32 and counts.counts.dtype == np.uint32
     assert counts.counts_of(np.array([3, 4, 2**20])).tolist() == [1, 0, 70000]
+
+
+class _TooLarge(Exception):
+    """What TensorBoard's gRPC client raises when the data server's answer passes 256 MiB."""
+
+    class _Code:
+        name = "RESOURCE_EXHAUSTED"
+
+    def code(self):
+        return self._Code()
+
+
+class _ProviderOverTheCap:
+    """A data provider whose listing has a version-2 stats tag that is too large to read."""
+
+    def __init__(self):
+        content = metadata.create_summary_metadata(
+            kind="stats", task=metadata.TASK_MULTICLASS, class_names=["a", "b"], loss="loss"
+        ).plugin_data.content
+        self.series = provider.TensorTimeSeries(
+            max_step=4999, max_wall_time=1.0, plugin_content=content, description="",
+            display_name="",
+        )  # fmt: skip
+
+    def list_tensors(self, ctx, *, experiment_id, plugin_name, run_tag_filter):
+        return {"run": {"perclass/stats": self.series}}
+
+    def read_tensors(self, ctx, *, experiment_id, plugin_name, downsample, run_tag_filter):
+        raise _TooLarge("Received message larger than max (316755360 vs. 268435456)")
+
+
+def test_a_tag_over_the_data_servers_answer_cap_is_named_with_the_fix_not_a_500():
+    reader = PerClassReader(_ProviderOverTheCap())
+    answer = reader.steps(None, "exp", "run", "perclass", metadata.KIND_STATS)
+    assert len(answer["steps"]) == 0
+    (skip,) = answer["skipped"]
+    assert skip["step"] == 4999 and "256 MiB" in skip["reason"]
+    assert "--load_fast=false" in skip["reason"]

@@ -258,6 +258,21 @@ describe("api: confusion-matrix routes", () => {
     const p = parsePairs(fixture("pairs_validation.json"));
     expect(p.pairs[0]).toMatchObject({ true: 0, pred: 1, count: 4 });
     expect(p.pairs[0].history.length).toBe(8);
+    expect(p.history_steps).toEqual(p.steps); // a short series: its history is at every step
+    const sampled = parsePairs({
+      step: 4000,
+      steps: Array.from({ length: 5000 }, (_, i) => i),
+      history_steps: [0, 2500, 4000, 4999],
+      pairs: [{ true: 0, pred: 1, count: 3, history: [0, 1, 3, 2] }],
+    });
+    expect(sampled.history_steps.indexOf(sampled.step)).toBe(2);
+    expect(() =>
+      parsePairs({
+        steps: [0, 1],
+        history_steps: [1],
+        pairs: [{ true: 0, pred: 1, history: [1, 2] }],
+      }),
+    ).toThrow(/one count per history step/);
     const d = parseDiff(fixture("diff_validation_7_0.json"));
     expect(d.n).toBe(4);
     expect(d.deltas[0]).toBe(3);

@@ -396,6 +396,25 @@ describe("the Per-Class tab", () => {
     expect(chart.charts[chart.charts.length - 1].model.xs.length).toBe(12);
   });
 
+  it("fetches a series' curves again only when the tags give it a new version", async () => {
+    const api = defaultApi();
+    for (const byName of Object.values(api.tagsData))
+      for (const info of Object.values(byName)) info.version = "12;1.5";
+    const { app } = await mount(api);
+    const curvesCalls = () => api.calls.filter((c) => c.startsWith("curves:")).length;
+    const first = curvesCalls();
+    expect(first).toBeGreaterThan(0);
+    await app.refresh();
+    expect(curvesCalls()).toBe(first); // same versions: the tags answer only
+    const [run, byName] = Object.entries(api.tagsData)[0];
+    const [name] = Object.keys(byName);
+    byName[name].version = "13;2.5";
+    await app.refresh();
+    expect(api.calls.filter((c) => c.startsWith("curves:")).slice(first)).toEqual([
+      `curves:${run}:${name}`,
+    ]);
+  });
+
   it("says so when no run is ticked", async () => {
     const { app } = await mount();
     $("[data-role=toggle-runs]")!.click();

@@ -263,7 +263,7 @@ export function samplesApi(): FakeApi {
         throw new ApiError(`Not found: run '${run}' has no confusion matrix at step ${step}`, 404);
       return c;
     };
-    api.pairsData[run] = { step: steps[steps.length - 1], steps, pairs: [] };
+    api.pairsData[run] = { step: steps[steps.length - 1], steps, history_steps: steps, pairs: [] };
   }
   for (const [run, rep] of Object.entries(raw.report)) api.reportData[run] = parseReport(rep);
   api.samplesData = raw.samples;

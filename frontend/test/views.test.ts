@@ -231,6 +231,7 @@ describe("the Confusion view", () => {
       big: {
         step: 2,
         steps: [0, 1, 2],
+        history_steps: [0, 1, 2],
         pairs: [{ true: 0, pred: 1, count: 9, history: [1, 5, 9] }],
       },
     };

@@ -239,12 +239,23 @@ class PerClassReader:
                     downsample=ALL_STEPS,
                     run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
                 )
-            except _UNDECODABLE as error:
-                reason = (
-                    f"TensorBoard cannot decode tag {tag!r} ({type(error).__name__}: {error}), so "
-                    f"none of its steps can be read (its last is step {time_series.max_step}); "
-                    "rewrite or remove the damaged event file"
-                )
+            except Exception as error:
+                if isinstance(error, _UNDECODABLE):
+                    reason = (
+                        f"TensorBoard cannot decode tag {tag!r} ({type(error).__name__}: "
+                        f"{error}), so none of its steps can be read (its last is step "
+                        f"{time_series.max_step}); rewrite or remove the damaged event file"
+                    )
+                elif _too_large(error):
+                    reason = (
+                        f"tag {tag!r} is too large for TensorBoard's data server, which sends "
+                        "at most 256 MiB in one answer and has no call that reads part of a tag "
+                        f"(its last step is {time_series.max_step}); start TensorBoard with "
+                        "--load_fast=false to read it, or write fewer steps (format 3 of "
+                        "tb-perclass stores a confusion step in one blob, read one at a time)"
+                    )
+                else:
+                    raise
                 logger.warning("run %r: %s", run, reason)
                 skipped = Skipped(int(time_series.max_step), parsed.kind, reason)
                 return decoder.decode(parsed, [], [skipped])
@@ -264,6 +275,17 @@ class PerClassReader:
 
     def read_blob(self, ctx: Any, blob_key: str) -> Any:
         return self._provider.read_blob(ctx, blob_key=blob_key)
+
+
+def _too_large(error: Exception) -> bool:
+    """Whether `error` is the data server's gRPC RESOURCE_EXHAUSTED (an answer over its 256 MiB
+    message cap), which TensorBoard passes on untranslated."""
+    code = getattr(error, "code", None)
+    try:
+        status = code() if callable(code) else None
+    except Exception:  # not a gRPC error after all
+        return False
+    return getattr(status, "name", None) == "RESOURCE_EXHAUSTED"
 
 
 def listed(skipped: Iterable[Skipped]) -> list[dict[str, Any]]:

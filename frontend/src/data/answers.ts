@@ -306,7 +306,16 @@ export function parsePairs(raw: unknown): PairsResponse {
     if (t === null || q === null) continue;
     pairs.push({ true: t, pred: q, count: num(p.count) ?? 0, history: numList(p.history) });
   }
-  return { step: num(raw.step) ?? NaN, steps, pairs, skipped: parseSkipped(raw.skipped) };
+  const historySteps = raw.history_steps === undefined ? steps : intList(raw.history_steps);
+  if (pairs.some((p) => p.history.length !== historySteps.length))
+    throw bad("pairs", "a history does not have one count per history step");
+  return {
+    step: num(raw.step) ?? NaN,
+    steps,
+    history_steps: historySteps,
+    pairs,
+    skipped: parseSkipped(raw.skipped),
+  };
 }
 
 export function parseDiff(raw: unknown): DiffData {

@@ -90,7 +90,7 @@ export interface Pair {
   true: number;
   pred: number;
   count: number;
-  /** the pair's count at each of PairsResponse.steps */
+  /** the pair's count at each of PairsResponse.history_steps */
   history: (number | null)[];
 }
 
@@ -98,6 +98,9 @@ export interface Pair {
 export interface PairsResponse {
   step: number;
   steps: number[];
+  /** the steps of each pair's history: every step of a short series, else evenly spread ones
+   * and `step` (an older plugin: `steps`) */
+  history_steps: number[];
   pairs: Pair[];
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
   skipped?: Skip[];
