@@ -217,10 +217,6 @@ def tab_session(
         phase("confusion")
 
 
-# `--plugin prototype`: TensorBoard with bench/prototype_plugin.py's read path instead.
-MODULES = {"installed": "tensorboard.main", "prototype": "prototype_plugin"}
-
-
 def many_runs_session(server: TensorBoardProcess, memory: Memory, figures: dict) -> None:
     """What several open runs cost: after the tags route (no run looked at), after one run's
     curves, and after every run's curves (what the tab fetches when all runs are ticked)."""
@@ -239,15 +235,8 @@ def many_runs_session(server: TensorBoardProcess, memory: Memory, figures: dict)
     figures["phases"][f"all {len(tags)} runs' curves"] = memory.rss()
 
 
-def start(logdir: str, load_fast: bool, plugin: str = "installed") -> TensorBoardProcess:
-    if plugin == "prototype":
-        bench = os.path.dirname(os.path.abspath(__file__))
-        os.environ["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [bench, os.environ.get("PYTHONPATH")])
-        )
-    return TensorBoardProcess(
-        logdir, load_fast=load_fast, extra_args=["--reload_interval=0"], module=MODULES[plugin]
-    )
+def start(logdir: str, load_fast: bool) -> TensorBoardProcess:
+    return TensorBoardProcess(logdir, load_fast=load_fast, extra_args=["--reload_interval=0"])
 
 
 def measure(logdir: str, load_fast: bool, probes: int, warm: int, many_runs: bool = False) -> dict:
