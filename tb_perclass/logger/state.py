@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tb_perclass.format import metadata, metrics, summary
+from tb_perclass.format.score_tensor import ScoreCounts
 from tb_perclass.logger import output_kind
 from tb_perclass.logger.arrays import ArrayOps
 from tb_perclass.logger.spec import TaskSpec
@@ -87,12 +88,17 @@ def add_output_checks(ops: ArrayOps, table: Any, outputs: Any, spec: TaskSpec) -
 
 @dataclasses.dataclass(frozen=True)
 class HostState:
-    """The state read back to the host: the table, and the confusion state's nonzero cells
-    (flat indices and counts; None when no confusion counts are recorded)."""
+    """The state read back to the host: the table, the confusion state's nonzero cells (flat
+    indices and counts; None when no confusion counts are recorded), and the score histograms
+    (`score_state`; None unless recorded)."""
 
     table: np.ndarray
     cells: np.ndarray | None = None
     counts: np.ndarray | None = None
+    scores: ScoreCounts | None = None
+
+    def with_scores(self, scores: ScoreCounts) -> HostState:
+        return dataclasses.replace(self, scores=scores)
 
     @classmethod
     def from_dense(cls, table: np.ndarray, confusion: np.ndarray | None) -> HostState:
@@ -137,6 +143,8 @@ class PerClassStats:
     tp: np.ndarray | None = None
     fp: np.ndarray | None = None
     fn: np.ndarray | None = None
+    # The step's score histograms (writers with scores=True): AP, AUROC, calibration, top-k.
+    scores: ScoreCounts | None = None
 
     def __post_init__(self) -> None:
         if self.nonfinite_outputs is None:
@@ -199,6 +207,7 @@ def compute(host: HostState, spec: TaskSpec) -> PerClassStats:
         ignored=int(host.table[spec.ignored_row, _COUNT]),
         confusion=None if host.cells is None else _matrix(host.cells, host.counts, spec),
         **true_false,
+        scores=host.scores,
     )
 
 

@@ -3,7 +3,8 @@
 From the series' `StatsTable`: loss, and the counts per class and step (count, correct, the
 non-finite counts, and TP/FP/FN for the precision, recall and F1 curves when the series records
 confusion counts). Version 3 stats carry TP/FP/FN themselves; for versions 1 and 2 they come from
-the confusion tensors, aligned with the stats steps (null where a step has none).
+the confusion tensors, aligned with the stats steps (null where a step has none). AP, AUROC, ECE
+and top-k accuracy come from the score histograms when the series records them (`scores`).
 
 `format=binary` (what the tab fetches) sends the counts as they are held, in their smallest
 unsigned types, and leaves out the ones that are zero at every step (`binary_encoding`); the tab
@@ -17,10 +18,13 @@ from typing import Any
 import numpy as np
 
 from tb_perclass.format import metadata, metrics
+from tb_perclass.plugin import scores
 from tb_perclass.plugin.reader import PerClassReader, listed
 from tb_perclass.plugin.stats_table import StatsTable
 
 _COUNTS = ("count", "correct", "nonfinite", "nonfinite_outputs")
+# The score series (`scores.series_over_steps`): rates in [0, 1], sent as float32 when binary.
+_RATES = ("ap", "auroc", "ece", "top_k_accuracy")
 
 
 def answer(
@@ -42,7 +46,9 @@ def answer(
         "invalid_targets": stats.invalid_targets,
         "ignored": stats.ignored,
     }
-    skipped = stats.skipped
+    by_scores, skipped = scores.series_over_steps(reader, ctx, experiment_id, run, name, stats)
+    result.update(by_scores)
+    skipped = stats.skipped + skipped
     if stats.has_true_false:
         for key in metadata.STATS_TRUE_FALSE:
             result[key] = stats.counts.get(key)
@@ -98,4 +104,7 @@ def as_binary(found: dict[str, Any]) -> dict[str, Any]:
     (`zeros`: the tab reads them as zeros)."""
     result = {key: value for key, value in found.items() if value is not None}
     result["zeros"] = [key for key, value in found.items() if value is None]
+    for key in _RATES:  # float32 is ample for a drawn rate; float64 would double the answer
+        if key in result:
+            result[key] = result[key].astype(np.float32)
     return result

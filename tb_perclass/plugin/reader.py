@@ -28,7 +28,7 @@ from tensorboard.data import provider
 from tb_perclass.format import metadata
 from tb_perclass.plugin.byte_cache import ByteBudgetCache, release_free_memory
 from tb_perclass.plugin.confusion_steps import BlobIndex, ConfusionSteps, LegacySteps
-from tb_perclass.plugin.series import SamplesSeries, Skipped, position_of
+from tb_perclass.plugin.series import SamplesSeries, ScoresSeries, Skipped, position_of
 from tb_perclass.plugin.stats_table import StatsTable
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ _SOURCES = {
     metadata.KIND_STATS: ((False, StatsTable),),
     metadata.KIND_CONFUSION: ((True, BlobIndex), (False, LegacySteps)),
     metadata.KIND_SAMPLES: ((True, SamplesSeries),),
+    metadata.KIND_SCORES: ((False, ScoresSeries),),
 }
 # The plugin's cache budget when TensorBoard is not given --perclass_cache_mb.
 DEFAULT_CACHE_BYTES = 256 * 2**20
