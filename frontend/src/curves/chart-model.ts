@@ -176,7 +176,10 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
       if (inp.logScale && v <= 0) return null;
       return v;
     };
+    // one run (or runs on the same steps): its steps are the x axis, nothing to move
+    const identity = S === xs.length && at.every((p, s) => p === s);
     const align = (vals: Value[]): Value[] => {
+      if (identity) return vals;
       const out: Value[] = new Array(xs.length).fill(null);
       for (let s = 0; s < S; s++) {
         const p = at[s];
