@@ -12,6 +12,11 @@ validation set's counts take a byte each. Layout, little-endian:
             of the data below; type is "f4" (float32, NaN for null), "f8" (float64, NaN for
             null; counts beyond 2**32), "u1", "u2" or "u4" (unsigned integers)
     each array's data, row-major, padded with zero bytes to a multiple of 8 bytes
+
+`encode_columns` sends 1-D columns of their own dtypes (the data map's 8-bit coordinates and
+32-bit ids) in a framing of its own: a uint32 header length, the JSON header padded to a
+multiple of 4 bytes with "columns": [[key, dtype, length], ...] (dtype "u8" or "u32"), each
+column's data padded to a multiple of 4 bytes.
 """
 
 from __future__ import annotations
@@ -50,4 +55,19 @@ def encode(answer: dict[str, Any]) -> bytes:
     header["arrays"] = shapes
     text = json_encoding.dumps(header).encode("utf-8")
     text += b" " * (-(len(text) + 4) % 8)  # each array 8-byte aligned for a typed-array view
+    return b"".join([struct.pack("<I", len(text)), text, *data])
+
+
+_COLUMN_DTYPES = {"u8": "<u1", "u32": "<u4"}
+
+
+def encode_columns(header: dict[str, Any], columns: dict[str, tuple[str, np.ndarray]]) -> bytes:
+    """`header` as JSON, then each (dtype, 1-D array) of `columns` as raw little-endian data."""
+    described, data = [], []
+    for key, (dtype, values) in columns.items():
+        raw = np.ascontiguousarray(values, dtype=_COLUMN_DTYPES[dtype]).tobytes()
+        described.append([key, dtype, len(values)])
+        data.append(raw + b"\0" * (-len(raw) % 4))
+    text = json_encoding.dumps({**header, "columns": described}).encode("utf-8")
+    text += b" " * (-len(text) % 4)
     return b"".join([struct.pack("<I", len(text)), text, *data])

@@ -28,7 +28,14 @@ from tensorboard.data import provider
 from tb_perclass.format import metadata
 from tb_perclass.plugin.byte_cache import ByteBudgetCache, release_free_memory
 from tb_perclass.plugin.confusion_steps import BlobIndex, ConfusionSteps, LegacySteps
-from tb_perclass.plugin.series import SamplesSeries, ScoresSeries, Skipped, position_of
+from tb_perclass.plugin.series import (
+    DynamicsSamplesSeries,
+    DynamicsSeries,
+    SamplesSeries,
+    ScoresSeries,
+    Skipped,
+    position_of,
+)
 from tb_perclass.plugin.stats_table import StatsTable
 
 logger = logging.getLogger(__name__)
@@ -43,6 +50,10 @@ _SOURCES = {
     metadata.KIND_CONFUSION: ((True, BlobIndex), (False, LegacySteps)),
     metadata.KIND_SAMPLES: ((True, SamplesSeries),),
     metadata.KIND_SCORES: ((False, ScoresSeries),),
+    metadata.KIND_DYNAMICS: ((metadata.KIND_DYNAMICS in metadata.BLOB_KINDS, DynamicsSeries),),
+    metadata.KIND_DYNAMICS_SAMPLES: (
+        (metadata.KIND_DYNAMICS_SAMPLES in metadata.BLOB_KINDS, DynamicsSamplesSeries),
+    ),
 }
 # The plugin's cache budget when TensorBoard is not given --perclass_cache_mb.
 DEFAULT_CACHE_BYTES = 256 * 2**20
@@ -92,6 +103,9 @@ class PerClassReader:
             ),
             self._provider.list_blob_sequences(
                 ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
+            ),
+            self._provider.list_blob_sequences(
+                ctx, experiment_id=experiment_id, plugin_name=metadata.SNAPSHOT_PLUGIN_NAME
             ),
         )
         for listing in listings:
@@ -204,7 +218,7 @@ class PerClassReader:
         listing = list_series(
             ctx,
             experiment_id=experiment_id,
-            plugin_name=metadata.PLUGIN_NAME,
+            plugin_name=metadata.plugin_name_for(kind),
             run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
         )
         time_series = listing.get(run, {}).get(tag)
@@ -236,7 +250,7 @@ class PerClassReader:
                 data = read_series(
                     ctx,
                     experiment_id=experiment_id,
-                    plugin_name=metadata.PLUGIN_NAME,
+                    plugin_name=metadata.plugin_name_for(parsed.kind),
                     downsample=ALL_STEPS,
                     run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
                 )
@@ -273,6 +287,12 @@ class PerClassReader:
     ) -> list[dict[str, Any]] | Skipped:
         """The checked entries of one step's samples manifest, or why that step is skipped."""
         return series.manifest(position, lambda key: self.read_blob(ctx, key))
+
+    def snapshot_header(
+        self, ctx: Any, series: DynamicsSamplesSeries, position: int
+    ) -> dict[str, Any] | Skipped:
+        """The checked header of one dynamics snapshot, or why that step is skipped."""
+        return series.header(position, lambda key: self.read_blob(ctx, key))
 
     def read_blob(self, ctx: Any, blob_key: str) -> Any:
         return self._provider.read_blob(ctx, blob_key=blob_key)
