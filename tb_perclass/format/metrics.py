@@ -126,9 +126,32 @@ def classification_report(
 ) -> ClassificationReport:
     """Precision, recall, F1 and support per class from one step's nonzero confusion cells."""
     tp, fp, fn = true_false_counts(cells, counts, task, len(class_names))
-    decisions = int(np.asarray(counts).sum())  # multilabel: one per sample and label
-    right = decisions - int(fp.sum() + fn.sum()) if task == metadata.TASK_MULTILABEL else tp.sum()
-    samples = decisions // len(class_names) if task == metadata.TASK_MULTILABEL else decisions
+    return report_from_counts(
+        tp, fp, fn, task, class_names, loss, decisions=int(np.asarray(counts).sum())
+    )
+
+
+def report_from_counts(
+    tp: np.ndarray,
+    fp: np.ndarray,
+    fn: np.ndarray,
+    task: str,
+    class_names: Sequence[str],
+    loss: np.ndarray | None = None,
+    decisions: int | None = None,
+) -> ClassificationReport:
+    """Precision, recall, F1 and support per class from one step's TP, FP and FN (what a
+    version-3 stats record holds); the same report as `classification_report` of the step's
+    confusion cells. `decisions`: the elements counted at the step (multilabel: one yes/no
+    decision per sample and label; its accuracy and sample count need them, TN not being among
+    the counts); by default TP + FN summed over the classes (each element once, in its true
+    class's row)."""
+    tp, fp, fn = (np.asarray(a, dtype=np.int64) for a in (tp, fp, fn))
+    multilabel = task == metadata.TASK_MULTILABEL
+    if decisions is None:
+        decisions = 0 if multilabel else int(tp.sum() + fn.sum())
+    right = decisions - int(fp.sum() + fn.sum()) if multilabel else int(tp.sum())
+    samples = decisions // len(class_names) if multilabel else decisions
     return ClassificationReport(
         class_names=tuple(class_names),
         **ratios_from_counts(tp, fp, fn),
