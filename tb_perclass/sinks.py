@@ -147,6 +147,13 @@ def open_sink(target: Any) -> Sink:
     if target is None:
         return TensorFlowSummarySink(None)
     if isinstance(target, (str, os.PathLike)):
+        from tb_perclass import remote  # no fsspec import unless the logdir is a URL
+
+        scheme = remote.url_scheme(target)
+        if scheme in remote.LOCAL_SCHEMES:
+            return EventFileSink(remote.local_path(target))
+        if scheme is not None:
+            return remote.SegmentedEventSink(target)
         return EventFileSink(target)
     module = type(target).__module__
     if module.startswith("torch.utils.tensorboard") and hasattr(target, "_get_file_writer"):

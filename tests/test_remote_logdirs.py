@@ -1,0 +1,393 @@
+"""Remote logdirs: PerClassWriter on s3://, gs:// and other fsspec URLs, read back by a real
+TensorBoard from real S3 (moto) and GCS (gcp-storage-emulator) servers on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+import uuid
+import warnings
+
+import numpy as np
+import pytest
+from tensorboard.compat.proto import event_pb2
+
+from helpers import ROUTE_PREFIX, TensorBoardProcess
+from object_stores import GcsEmulator, GoogleStorageProxy, MotoS3Server, TcpRelay, environment
+from tb_perclass import PerClassWriter, remote, sinks
+
+pytestmark = pytest.mark.slow
+
+CLASSES = [f"class {i}" for i in range(7)]
+
+
+# --- servers ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3():
+    with MotoS3Server() as server, environment(server.env()):
+        server.create_bucket("runs")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def gcs():
+    with GcsEmulator() as server, environment(server.env()):
+        server.create_bucket("runs")
+        yield server
+
+
+@pytest.fixture(scope="module")
+def google_proxy(gcs):
+    proxy = GoogleStorageProxy(gcs.port)
+    yield proxy
+    proxy.close()
+    assert not proxy.refused, f"something tried to reach another host: {proxy.refused}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_filesystems(tmp_path, monkeypatch):
+    """fsspec caches filesystem instances (with their endpoint) across calls; and every test
+    runs in an empty directory, so that a local folder named after a scheme would show."""
+    monkeypatch.chdir(tmp_path)
+    clear_filesystem_caches()
+    yield
+    clear_filesystem_caches()
+    assert not any(name.endswith(":") for name in os.listdir(tmp_path)), os.listdir(tmp_path)
+
+
+def clear_filesystem_caches() -> None:
+    import fsspec
+    import gcsfs
+    import s3fs
+
+    for filesystem in (s3fs.S3FileSystem, gcsfs.GCSFileSystem, fsspec.AbstractFileSystem):
+        filesystem.clear_instance_cache()
+
+
+def store(scheme, s3, gcs):
+    return {"s3": s3, "gs": gcs}[scheme]
+
+
+def unique_run(scheme: str) -> str:
+    return f"{scheme}://runs/{uuid.uuid4().hex[:8]}"
+
+
+# --- event files --------------------------------------------------------------------------------
+
+
+def read_records(data: bytes) -> list[event_pb2.Event]:
+    """The events of one event file, each record's framing and CRCs checked."""
+    events, position = [], 0
+    while position < len(data):
+        header = data[position : position + 8]
+        (length,) = struct.unpack("<Q", header)
+        assert struct.unpack("<I", data[position + 8 : position + 12])[0] == sinks.masked_crc32c(header)
+        payload = data[position + 12 : position + 12 + length]
+        crc = data[position + 12 + length : position + 16 + length]
+        assert struct.unpack("<I", crc)[0] == sinks.masked_crc32c(payload)
+        events.append(event_pb2.Event.FromString(payload))
+        position += 16 + length
+    assert position == len(data), "an event file ends with a partial record"
+    return events
+
+
+def steps_in(objects: dict[str, bytes]) -> list[int]:
+    """Steps of every event file, files in name order (as TensorBoard's Python loader reads)."""
+    steps = []
+    for name in sorted(objects):
+        events = read_records(objects[name])
+        assert events[0].file_version == "brain.Event:2", name
+        steps.extend(event.step for event in events[1:])
+    return steps
+
+
+def write_steps(writer: PerClassWriter, steps, seed: int = 0) -> dict[int, np.ndarray]:
+    """Writes one batch per step; returns each step's per-class counts."""
+    rng = np.random.default_rng(seed)
+    counts = {}
+    for step in steps:
+        outputs = rng.normal(size=(64, len(CLASSES))).astype(np.float32)
+        targets = rng.integers(0, len(CLASSES), 64)
+        writer.update(outputs, targets)
+        counts[step] = np.asarray(writer.write(step).count)
+    return counts
+
+
+def small_segments(monkeypatch, size: int = 4000) -> None:
+    monkeypatch.setattr(remote, "DEFAULT_SEGMENT_BYTES", size)
+
+
+# --- TensorBoard reads the bucket ---------------------------------------------------------------
+
+# Which of TensorBoard's loading paths serve which scheme, as measured (see README):
+# s3:// is read by the Python loader of a TensorFlow-free environment (boto3, S3_ENDPOINT);
+# TensorFlow 2.21's tf.io.gfile has no s3 (TensorBoard refuses the scheme), and the Rust data
+# server reads local and gs:// only. gs:// is read by both Python loaders: fsspec/gcsfs without
+# TensorFlow, tf.io.gfile with it (its GCS client reaches the emulator through GoogleStorageProxy).
+LOADERS = [
+    pytest.param("s3", False, id="s3-python-boto3"),
+    pytest.param("gs", False, id="gs-python-fsspec"),
+    pytest.param("gs", True, id="gs-python-tensorflow"),
+]
+
+
+@pytest.mark.parametrize("scheme, tensorflow", LOADERS)
+def test_tensorboard_follows_a_remote_run(scheme, tensorflow, s3, gcs, request, monkeypatch):
+    small_segments(monkeypatch)  # several objects: the reader must follow the rollover
+    run_url = unique_run(scheme)
+    env = request.getfixturevalue("google_proxy").env() if tensorflow else {}
+    writer = PerClassWriter(run_url + "/train", class_names=CLASSES)
+    counts = write_steps(writer, range(3))
+    # (TensorBoard's own S3 reader needs a key prefix: `--logdir s3://bucket` fails in it.)
+    with TensorBoardProcess(run_url, load_fast=False, tensorflow=tensorflow, env=env) as board:
+        curves_path = f"{ROUTE_PREFIX}/curves?run=train&name=perclass"
+        board.wait_for(curves_path, lambda body: len(body["steps"]) == 3)
+        counts.update(write_steps(writer, range(3, 8), seed=1))  # while TensorBoard reads
+        body = board.wait_for(curves_path, lambda body: len(body["steps"]) == 8)
+        assert body["steps"] == list(range(8))
+        assert body["class_names"] == CLASSES
+        np.testing.assert_array_equal(body["count"], np.stack([counts[s] for s in range(8)]))
+    writer.close()
+    objects = store(scheme, s3, gcs).objects("runs", run_url.split("://runs/", 1)[1])
+    assert len(objects) >= 3, sorted(objects)  # 8 steps of ~1 KB in 4 KB segments
+    assert steps_in(objects) == list(range(8))
+
+
+# --- the layout ----------------------------------------------------------------------------------
+
+
+def test_every_write_is_in_the_store_when_it_returns(s3):
+    run_url = unique_run("s3")
+    writer = PerClassWriter(run_url, class_names=CLASSES)
+    for step in range(5):
+        write_steps(writer, [step])
+        assert steps_in(s3.objects("runs", run_url.split("://runs/", 1)[1])) == list(range(step + 1))
+    writer.close()
+
+
+def test_a_crashed_process_loses_nothing_it_wrote(s3, tmp_path):
+    """The training process dies without close(); every step whose write() returned is there."""
+    run_url = unique_run("s3")
+    script = textwrap.dedent(
+        f"""
+        import os, numpy as np
+        from tb_perclass import PerClassWriter
+        writer = PerClassWriter({run_url!r}, num_classes=5)
+        rng = np.random.default_rng(0)
+        for step in range(6):
+            writer.update(rng.normal(size=(32, 5)).astype("float32"), rng.integers(0, 5, 32))
+            writer.write(step)
+            print(step, flush=True)
+        os._exit(3)  # no close(), no interpreter shutdown
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert steps_in(s3.objects("runs", run_url.split("://runs/", 1)[1])) == list(range(6))
+
+
+def test_bytes_uploaded_per_write_stay_bounded(s3, monkeypatch):
+    """Each write uploads the current segment, never the run's history: the bytes sent per
+    write do not grow with the step (no O(steps^2) bytes), and objects = history / segment."""
+    segment = 20_000
+    small_segments(monkeypatch, segment)
+    with relayed_s3(s3, monkeypatch) as relay:
+        run_url = unique_run("s3")
+        writer = PerClassWriter(run_url, class_names=CLASSES)
+        sent = []
+        for step in range(120):
+            before = relay.bytes_sent
+            write_steps(writer, [step])
+            sent.append(relay.bytes_sent - before)
+        writer.close()
+    objects = s3.objects("runs", run_url.split("://runs/", 1)[1])
+    history = sum(map(len, objects.values()))
+    record = history / 120  # about one step's record
+    assert len(objects) >= history // segment
+    assert sum(sent) < 120 * (segment / 2 + record + 4000)
+    # The wire carries at most the segment and the step's record, plus HTTP framing.
+    assert max(sent) < segment + record + 4000, (max(sent), record)
+    assert np.mean(sent[-40:]) < 2 * np.mean(sent[20:60]), (np.mean(sent[-40:]), record)
+
+
+def test_object_names_sort_in_write_order(s3, monkeypatch):
+    """TensorBoard's Python loader reads a run's files in name order and never goes back: two
+    writers sharing a directory must still produce names in the order they were uploaded."""
+    small_segments(monkeypatch, 1)  # one object per write
+    run_url = unique_run("s3")
+    writers = [PerClassWriter(run_url, class_names=CLASSES, name=f"head{i}") for i in range(2)]
+    for step in range(6):
+        write_steps(writers[step % 2], [step])
+    objects = s3.objects("runs", run_url.split("://runs/", 1)[1])
+    assert len(objects) == 6
+    assert steps_in(objects) == list(range(6))
+
+
+def test_memory_filesystem(monkeypatch):
+    """Any fsspec filesystem works, e.g. memory:// (and the objects are whole event files)."""
+    import fsspec
+
+    small_segments(monkeypatch, 3000)
+    writer = PerClassWriter("memory://experiments/exp1/train", class_names=CLASSES)
+    write_steps(writer, range(6))
+    writer.close()
+    fs = fsspec.filesystem("memory")
+    names = fs.ls("/experiments/exp1/train", detail=False)
+    assert len(names) >= 2 and all("tfevents" in name for name in names)
+    assert steps_in({name: fs.cat_file(name) for name in names}) == list(range(6))
+
+
+def test_file_url_is_a_local_directory(tmp_path):
+    writer = PerClassWriter(f"file://{tmp_path}/run", class_names=CLASSES)
+    write_steps(writer, range(2))
+    writer.close()
+    (name,) = os.listdir(tmp_path / "run")
+    assert steps_in({name: (tmp_path / "run" / name).read_bytes()}) == [0, 1]
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+
+def test_unknown_scheme():
+    with pytest.raises(ValueError, match=r"no filesystem is known for xyz://.*check the URL"):
+        PerClassWriter("xyz://bucket/run", class_names=CLASSES)
+
+
+@pytest.mark.parametrize(
+    "url, package, extra", [("s3://runs/exp1", "s3fs", "s3"), ("gs://runs/exp1", "gcsfs", "gcs")]
+)
+def test_missing_optional_package_names_the_extra(url, package, extra):
+    """In a process where the filesystem package cannot be imported (as if not installed)."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules[{package!r}] = None
+        from tb_perclass import PerClassWriter
+        try:
+            PerClassWriter({url!r}, num_classes=3)
+        except ImportError as error:
+            print(error)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert f"pip install 'tb-perclass[{extra}]' (it installs {package})" in done.stdout, done
+    assert not os.path.exists(url.split("://")[0] + ":")
+
+
+def test_filesystem_package_not_installed_at_all():
+    pytest.importorskip("fsspec")
+    if sys.modules.get("adlfs") or _importable("adlfs"):
+        pytest.skip("adlfs is installed here")
+    with pytest.raises(ImportError, match=r"az://.*adlfs"):
+        PerClassWriter("az://container/run", class_names=CLASSES)
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+@pytest.mark.parametrize("scheme", ["s3", "gs"])
+def test_bucket_that_does_not_exist(scheme, s3, gcs):
+    with pytest.raises(FileNotFoundError, match=r"bucket 'no-such-bucket' does not exist"):
+        PerClassWriter(f"{scheme}://no-such-bucket/exp1/train", class_names=CLASSES)
+
+
+def test_unreachable_s3_endpoint(s3):
+    from helpers import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    with environment({"AWS_ENDPOINT_URL": closed}), pytest.raises(
+        ConnectionError, match=r"could not be reached.*AWS_ENDPOINT_URL"
+    ):
+        PerClassWriter(unique_run("s3"), class_names=CLASSES)
+
+
+def test_unreachable_gcs_endpoint(gcs):
+    from helpers import free_port
+
+    with environment({"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{free_port()}"}), pytest.raises(
+        ConnectionError, match=r"could not be reached"
+    ):
+        PerClassWriter(unique_run("gs"), class_names=CLASSES)
+
+
+def test_credentials_refused():
+    with MotoS3Server(enforce_auth=True) as server, environment(server.env()):
+        with pytest.raises(PermissionError, match=r"refused these credentials"):
+            PerClassWriter("s3://runs/exp1", class_names=CLASSES)
+
+
+@contextlib.contextmanager
+def relayed_s3(s3, monkeypatch):
+    """S3 through a TcpRelay (whose bytes are counted and which can be cut), set the way an
+    fsspec user configures an endpoint; quick retries, so that an outage shows in seconds."""
+    import fsspec.config
+
+    relay = TcpRelay(s3.port)
+    monkeypatch.setitem(
+        fsspec.config.conf,
+        "s3",
+        {"endpoint_url": relay.endpoint,
+         "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 2}},
+    )  # fmt: skip
+    try:
+        yield relay
+    finally:
+        relay.close()
+
+
+def test_s3_outage_mid_run_loses_nothing(s3, monkeypatch):
+    """The connection to S3 fails for two writes: they warn with their steps, stay held, and
+    reach the bucket with the first write after the network is back."""
+    small_segments(monkeypatch, 3000)
+    run_url = unique_run("s3")
+    with relayed_s3(s3, monkeypatch) as relay:
+        writer = PerClassWriter(run_url, class_names=CLASSES)
+        write_steps(writer, range(3))
+        relay.cut()
+        with pytest.warns(RuntimeWarning, match=r"could not upload steps 3 to"):
+            write_steps(writer, [3])
+        with pytest.warns(RuntimeWarning, match=r"could not upload steps 3, 4 to"):
+            write_steps(writer, [4])
+        relay.restore()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            write_steps(writer, [5, 6])
+        writer.close()
+    assert steps_in(s3.objects("runs", run_url.split("://runs/", 1)[1])) == list(range(7))
+
+
+def test_close_during_an_outage_names_the_steps_not_written(s3, monkeypatch):
+    with relayed_s3(s3, monkeypatch) as relay:
+        writer = PerClassWriter(unique_run("s3"), class_names=CLASSES)
+        write_steps(writer, [0])
+        relay.cut()
+        with pytest.warns(RuntimeWarning):
+            write_steps(writer, [1, 2])
+        with pytest.raises(OSError, match=r"steps 1, 2 were not written to s3://runs/"):
+            writer.close()
+
+
+def test_gcs_emulator_stopped_and_restarted(gcs):
+    """The emulator (storing on disk) stops mid-run and comes back: the write made while it was
+    down warns, and is in the bucket after the next write."""
+    run_url = unique_run("gs")
+    writer = PerClassWriter(run_url, class_names=CLASSES)
+    write_steps(writer, range(2))
+    gcs.stop()
+    try:
+        with pytest.warns(RuntimeWarning, match=r"could not upload steps 2 to gs://runs/"):
+            write_steps(writer, [2])
+    finally:
+        gcs.start()
+    write_steps(writer, [3])
+    writer.close()
+    assert steps_in(gcs.objects("runs", run_url.split("://runs/", 1)[1])) == [0, 1, 2, 3]
