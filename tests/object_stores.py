@@ -3,6 +3,7 @@
 - `MotoS3Server`: moto's S3 server (`moto[server]`), as a subprocess.
 - `GcsEmulator`: `gcp-storage-emulator`, as a subprocess storing on disk, so that it can be
   stopped and restarted with its data (a network outage that heals).
+- `FtpServer`: pyftpdlib's FTP server, a filesystem of real directories for fsspec's ftp://.
 - `TcpRelay`: a loopback TCP relay in front of a server: counts the bytes clients send, and
   can refuse connections for a while (the network failing mid-run, the server keeping state).
 - `GoogleStorageProxy`: TensorFlow's GCS filesystem ignores STORAGE_EMULATOR_HOST and talks to
@@ -196,6 +197,49 @@ class GcsEmulator(_ServerProcess):
             blob.name: blob.download_as_bytes()
             for blob in client.list_blobs(bucket, prefix=prefix)
         }
+
+
+class FtpServer(_ServerProcess):
+    """pyftpdlib's FTP server: a filesystem with real directories (no buckets), reached through
+    fsspec's own ftp:// implementation."""
+
+    USER, PASSWORD = "tester", "secret"
+
+    def __init__(self):
+        super().__init__("ftp")
+        self.root = os.path.join(self.directory, "root")
+        os.makedirs(self.root)
+
+    def _command(self) -> list[str]:
+        script = (
+            "import sys\n"
+            "from pyftpdlib.authorizers import DummyAuthorizer\n"
+            "from pyftpdlib.handlers import FTPHandler\n"
+            "from pyftpdlib.servers import FTPServer\n"
+            "users = DummyAuthorizer()\n"
+            "users.add_user(sys.argv[1], sys.argv[2], sys.argv[3], perm='elradfmwMT')\n"
+            "FTPHandler.authorizer = users\n"
+            "FTPServer(('127.0.0.1', int(sys.argv[4])), FTPHandler).serve_forever()\n"
+        )
+        return [sys.executable, "-c", script, self.USER, self.PASSWORD, self.root, str(self.port)]
+
+    def start(self) -> None:
+        log = open(self._log_path, "ab")
+        self._process = subprocess.Popen(
+            self._command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.directory
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(
+                ("127.0.0.1", self.port), timeout=1
+            ):
+                return
+            time.sleep(0.1)
+        raise TimeoutError("the FTP server did not start")
+
+    def url(self, path: str) -> str:
+        return f"ftp://{self.USER}:{self.PASSWORD}@127.0.0.1:{self.port}/{path}"
 
 
 class TcpRelay:

@@ -17,7 +17,7 @@ import pytest
 from tensorboard.compat.proto import event_pb2
 
 from helpers import ROUTE_PREFIX, TensorBoardProcess
-from object_stores import GcsEmulator, GoogleStorageProxy, MotoS3Server, TcpRelay, environment
+from object_stores import FtpServer, GcsEmulator, GoogleStorageProxy, MotoS3Server, TcpRelay, environment
 from tb_perclass import PerClassWriter, remote, sinks
 
 pytestmark = pytest.mark.slow
@@ -241,6 +241,26 @@ def test_memory_filesystem(monkeypatch):
     names = fs.ls("/experiments/exp1/train", detail=False)
     assert len(names) >= 2 and all("tfevents" in name for name in names)
     assert steps_in({name: fs.cat_file(name) for name in names}) == list(range(6))
+
+
+def test_any_fsspec_filesystem_is_read_by_tensorboard(monkeypatch):
+    """ftp:// (fsspec's own FTP client; directories, no buckets) against a real FTP server,
+    read by TensorBoard's fsspec loader (TensorFlow-free TensorBoard)."""
+    small_segments(monkeypatch, 3000)
+    with FtpServer() as server:
+        writer = PerClassWriter(server.url("experiments/exp1/train"), class_names=CLASSES)
+        counts = write_steps(writer, range(4))
+        with TensorBoardProcess(
+            server.url("experiments/exp1"), load_fast=False, tensorflow=False
+        ) as board:
+            body = board.wait_for(
+                f"{ROUTE_PREFIX}/curves?run=train&name=perclass", lambda b: len(b["steps"]) == 4
+            )
+        writer.close()
+        np.testing.assert_array_equal(body["count"], np.stack([counts[s] for s in range(4)]))
+        run_dir = os.path.join(server.root, "experiments", "exp1", "train")
+        files = {name: open(os.path.join(run_dir, name), "rb").read() for name in os.listdir(run_dir)}
+        assert len(files) >= 2 and steps_in(files) == list(range(4))
 
 
 def test_file_url_is_a_local_directory(tmp_path):
