@@ -411,3 +411,61 @@ def test_gcs_emulator_stopped_and_restarted(gcs):
     write_steps(writer, [3])
     writer.close()
     assert steps_in(gcs.objects("runs", run_url.split("://runs/", 1)[1])) == [0, 1, 2, 3]
+
+
+# --- the framework integrations -------------------------------------------------------------------
+
+
+def test_keras_callback_writes_to_a_bucket(s3):
+    keras = pytest.importorskip("keras")
+    from tb_perclass.keras import PerClassCallback
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(96, 8)).astype("float32"), rng.integers(0, 3, 96)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    run_url = unique_run("s3")
+    model.fit(x, y, validation_data=(x[:32], y[:32]), epochs=2, batch_size=32, verbose=0,
+              callbacks=[PerClassCallback(run_url, class_names=["a", "b", "c"])])  # fmt: skip
+    prefix = run_url.split("://runs/", 1)[1]
+    for phase in ("train", "validation"):
+        assert steps_in(s3.objects("runs", f"{prefix}/{phase}/")) == [0, 1], phase
+
+
+def test_lightning_callback_writes_to_a_bucket(gcs):
+    lightning = pytest.importorskip("lightning")
+    import torch
+    import torch.nn.functional as F
+
+    from tb_perclass.lightning import PerClassCallback
+
+    class Classifier(lightning.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Linear(8, 4)
+
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            logits = self.net(x)
+            losses = F.cross_entropy(logits, y, reduction="none")
+            return {"loss": losses.mean(), "logits": logits, "losses": losses}
+
+        def validation_step(self, batch, batch_idx):
+            return {"logits": self.net(batch[0])}
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    generator = torch.Generator().manual_seed(0)
+    x, y = torch.randn(96, 8, generator=generator), torch.randint(0, 4, (96,), generator=generator)
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32)
+    run_url = unique_run("gs")
+    trainer = lightning.Trainer(
+        max_epochs=2, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
+        enable_model_summary=False, enable_checkpointing=False, num_sanity_val_steps=0,
+        callbacks=[PerClassCallback(run_url, num_classes=4)],
+    )  # fmt: skip
+    trainer.fit(Classifier(), data, data)
+    prefix = run_url.split("://runs/", 1)[1]
+    for split in ("train", "validation"):
+        assert steps_in(gcs.objects("runs", f"{prefix}/{split}/")) == [0, 1], split
