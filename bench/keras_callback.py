@@ -86,9 +86,11 @@ def measure(num_classes: int, rounds: int, logdir: str) -> dict[str, float]:
         order = list(models) if round_index % 2 else list(reversed(models))
         for name in order:
             timer = EpochTimer()
+            first = 4 * round_index  # each fit() continues the epochs (steps) of the last
             models[name].fit(
-                x, y, epochs=4, batch_size=BATCH, verbose=0, callbacks=[*extra[name], timer]
-            )
+                x, y, initial_epoch=first, epochs=first + 4, batch_size=BATCH, verbose=0,
+                callbacks=[*extra[name], timer],
+            )  # fmt: skip
             if round_index:
                 # The first epoch of a fit() traces the train function (PerClassCallback makes
                 # each fit() trace it afresh, as the first fit() of any model does): left out.

@@ -24,15 +24,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_perclass import metadata, sinks
-from tb_perclass.stats import batches, confusion, perclass
+from tb_perclass import metadata, notices, sinks, steps
+from tb_perclass.stats import batches, confusion, output_kind, perclass
 from tb_perclass.stats import losses as losses_module
 from tb_perclass.stats.tensorflow_ops import TensorFlowOps
 from tb_perclass.writer import (
     PerClassWriter,
     binary_class_names,
     check_class_names,
-    check_invalid_targets,
     step_summary,
 )
 
@@ -53,6 +52,11 @@ class GraphOps(TensorFlowOps):
         table.assign_add(
             tf.math.unsorted_segment_sum(tf.cast(values, table.dtype), rows, table.shape[0])
         )
+        return table
+
+    def count_into(self, table: Any, row: int, flags: Sequence[Any]) -> Any:
+        indices = [[row, i] for i in range(len(flags))]
+        table.assign_add(tf.scatter_nd(indices, self._counts(flags), table.shape))
         return table
 
 
@@ -78,8 +82,8 @@ class PerClassMetric(keras.metrics.Metric):
         self.spec = spec
         self._per_sample_loss = per_sample_loss
         self.table = self.add_variable(
-            shape=(spec.rows, 4), initializer="zeros", dtype="float64", aggregation="sum",
-            name="table",
+            shape=perclass.table_shape(spec), initializer="zeros", dtype="float64",
+            aggregation="sum", name="table",
         )  # fmt: skip
         self.counts = None
         if record_confusion:
@@ -98,10 +102,21 @@ class PerClassMetric(keras.metrics.Metric):
         if self._per_sample_loss is not None:
             losses = self._per_sample_loss(y_pred, y_true)
         batch = batches.format_batch(GRAPH_OPS, y_pred, y_true, losses, self.spec)
-        perclass.update_table(GRAPH_OPS, self.table, batch)
+        _, weights = perclass.update_table(GRAPH_OPS, self.table, batch)
         if self.counts is not None:
-            confusion.update_confusion(GRAPH_OPS, self.counts, batch, self.spec)
+            confusion.update_confusion(GRAPH_OPS, self.counts, batch, self.spec, weights)
+        if output_kind.applies(self.spec.task):
+            # The first batch after each reset, as the writer does: a few reductions, once.
+            tf.cond(
+                tf.equal(self.batches_seen, 0.0),
+                lambda: self._check_outputs(y_pred),
+                lambda: tf.constant(False),
+            )
         self.batches_seen.assign_add(tf.constant(1.0, tf.float64))
+
+    def _check_outputs(self, y_pred: Any) -> Any:
+        perclass.add_output_checks(GRAPH_OPS, self.table, y_pred, self.spec)
+        return tf.constant(True)
 
     def result(self) -> Any:
         return self.batches_seen.value  # not shown: the callback reads the state instead
@@ -187,6 +202,9 @@ class PerClassCallback(keras.callbacks.Callback):
         self._original_compute_metrics: Callable | None = None
         self._sinks: dict[str, sinks.Sink] = {}
         self._validation_writer: PerClassWriter | None = None
+        # Kept across fit() calls: a second fit() whose epochs start again at 0 is warned of.
+        self._step_orders = {phase: steps.StepOrder() for phase in ("train", "validation")}
+        self._output_kind: output_kind.OutputKindMonitor | None = None
 
     # --- set-up and tear-down ----------------------------------------------------------------
 
@@ -221,10 +239,13 @@ class PerClassCallback(keras.callbacks.Callback):
                 )
                 for phase in ("train", "validation")
             }
+        self._output_kind = output_kind.OutputKindMonitor(task, from_logits)
         self._sinks = {
             phase: sinks.open_sink(os.path.join(self.log_dir, phase))
             for phase in ("train", "validation")
         }
+        if self._validation_writer is not None:  # left open by a fit() that failed
+            self._validation_writer.close()
         if self._validation_data is not None:
             options = dict(self._sample_options)
             if options["layout"] is None and np.ndim(self._validation_data[0]) == 4:
@@ -306,26 +327,41 @@ class PerClassCallback(keras.callbacks.Callback):
     def _write_metric(self, phase: str, epoch: int) -> None:
         metric = self._metrics[phase]
         table, cells, seen = metric.read()
-        metric.reset_state()
         if seen == 0:
             return  # e.g. no validation data this epoch
-        stats, invalid = perclass.compute_stats(table, self._spec)
-        check_invalid_targets(invalid, self._spec, epoch)
+        step = steps.check_step(epoch)
+        stats = perclass.compute_stats(table, self._spec)
         if cells is not None:
             nonzero = np.flatnonzero(cells)
             matrix = confusion.matrix_from_cells(nonzero, cells[nonzero], self._spec)
             stats = dataclasses.replace(stats, confusion=matrix)
-        self._sinks[phase].write(
+        name = self._options["name"]
+        sink = self._sinks[phase]
+        order = self._step_orders[phase].warning(
+            step, f"the tags {name}/* of {sink.destination.description}"
+        )
+        if order is not None:
+            order += "; with Keras, a later fit() continues its epochs with fit(initial_epoch=...)"
+        sink.write(
             step_summary(
-                self._options["name"],
-                stats,
-                None,
-                class_names=self._class_names,
-                task=self._spec.task,
+                name, stats, None, class_names=self._class_names, task=self._spec.task,
                 loss_name=self._loss_name,
             ),
-            epoch,
+            step,
             time.time(),
+        )  # fmt: skip
+        metric.reset_state()  # only once written: a failed write keeps the epoch's counts
+        self._step_orders[phase].record(step)
+        kind = self._output_kind.add(*perclass.output_checks(table, self._spec))
+        if kind is not None and self._from_logits is None:
+            kind += (
+                " (the callback takes from_logits from the compiled loss: set it there, e.g. "
+                "keras.losses.SparseCategoricalCrossentropy(from_logits=...), which also makes "
+                "the model train on the right loss)"
+            )
+        notices.warn(
+            f"PerClassCallback(name={name!r}), {phase} epoch {step}",
+            [order, *notices.data_problems(stats, self._spec, self._class_names), kind],
         )
 
     def _predict_validation(self, epoch: int) -> None:

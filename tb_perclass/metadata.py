@@ -8,6 +8,7 @@ It imports only protobuf classes so that TensorBoard's start-up stays cheap.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
 from typing import Any, Mapping, Sequence
@@ -34,6 +35,11 @@ TASK_REGRESSION = "regression"
 TASKS = (TASK_MULTICLASS, TASK_BINARY, TASK_MULTILABEL, TASK_REGRESSION)
 
 DEFAULT_NAME = "perclass"
+
+# What a reader accepts in the metadata, far beyond any real classifier: a class list past these
+# is a damaged or hostile file, refused rather than sent to every browser that lists the runs.
+MAX_CLASSES = 2**20
+MAX_CLASS_NAME_LENGTH = 4096
 
 # Row order of the `stats` tensor. Version 2 writes [5, C + 2]; version 1 wrote [4, C] (the
 # first four rows, class columns only), which readers still accept.
@@ -151,8 +157,8 @@ def parse_plugin_content(content: bytes) -> PerClassMetadata:
     if not isinstance(fields, dict):
         raise ValueError("plugin content is not a JSON object")
     version = fields.pop("version", None)
-    if not isinstance(version, int) or version < 1:
-        raise ValueError(f"plugin content has no valid version (got {version!r})")
+    if type(version) is not int or version < 1:
+        raise ValueError(f"plugin content has no valid version (got {version!r:.80})")
     if version > PROTOCOL_VERSION:
         raise ValueError(
             f"summary was written with protocol version {version}; this tb-perclass reads up to "
@@ -163,9 +169,9 @@ def parse_plugin_content(content: bytes) -> PerClassMetadata:
     class_names = fields.pop("class_names", None)
     loss = fields.pop("loss", "")
     if kind not in KINDS or task not in TASKS:
-        raise ValueError(f"plugin content has unknown kind {kind!r} or task {task!r}")
-    if not isinstance(class_names, list) or not all(isinstance(c, str) for c in class_names):
-        raise ValueError("plugin content's class_names is not a list of strings")
+        raise ValueError(f"plugin content has unknown kind {kind!r:.80} or task {task!r:.80}")
+    _check_class_names(class_names)
+    _check_extra(kind, fields)
     return PerClassMetadata(
         version=version,
         kind=kind,
@@ -174,3 +180,37 @@ def parse_plugin_content(content: bytes) -> PerClassMetadata:
         loss=str(loss),
         extra=fields,
     )
+
+
+def _check_class_names(class_names: Any) -> None:
+    if not isinstance(class_names, list) or not all(isinstance(c, str) for c in class_names):
+        raise ValueError("plugin content's class_names is not a list of strings")
+    if not 1 <= len(class_names) <= MAX_CLASSES:
+        raise ValueError(
+            f"plugin content has {len(class_names)} class names; a summary has 1 to {MAX_CLASSES}"
+        )
+    longest = max(class_names, key=len)
+    if len(longest) > MAX_CLASS_NAME_LENGTH:
+        raise ValueError(
+            f"plugin content has a class name of {len(longest)} characters (starting "
+            f"{longest[:40]!r}); names have at most {MAX_CLASS_NAME_LENGTH}"
+        )
+    if len(set(class_names)) != len(class_names):
+        repeated = collections.Counter(class_names).most_common(1)[0][0]
+        raise ValueError(f"plugin content's class_names has {repeated[:80]!r} more than once; names are unique")
+
+
+def _check_extra(kind: str, fields: Mapping[str, Any]) -> None:
+    """The kind-specific fields this version reads (unknown ones are kept and ignored)."""
+    encoding = fields.get("encoding", ENCODING_DENSE)
+    if kind == KIND_CONFUSION and encoding not in (ENCODING_DENSE, ENCODING_COO):
+        raise ValueError(
+            f"plugin content has confusion encoding {encoding!r:.80}; this version reads "
+            f"{ENCODING_DENSE!r} and {ENCODING_COO!r}"
+        )
+    for cap in ("samples_per_cell", "max_samples"):
+        value = fields.get(cap)
+        if kind == KIND_SAMPLES and value is not None and (
+            type(value) is not int or value < 1
+        ):
+            raise ValueError(f"plugin content has {cap}={value!r:.80}; a cap is a positive integer")

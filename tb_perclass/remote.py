@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from tb_perclass.sinks import tfrecord
+from tb_perclass.sinks import Destination, tfrecord
 
 # A scheme of two or more characters: "C://x" stays a Windows path, not a URL.
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]+)://")
@@ -198,6 +198,10 @@ class SegmentedEventSink:
         self.url = url.rstrip("/")
         self._fs, self._dir = connect(url, storage_options)
         self._dir = self._dir.rstrip("/")
+        # s3:// and s3a://, gs:// and gcs:// name one place: key by filesystem and path.
+        self.destination = Destination(
+            ("url", type(self._fs).__name__, self._dir), f"the URL {self.url}"
+        )
         self._segment_bytes = int(segment_bytes)
         self._object: str | None = None
         self._buffer = bytearray()

@@ -105,11 +105,13 @@ class MistakeBuffer:
         self._update_floor(key, cell)
         return True
 
+    def kept(self) -> list[Mistake]:
+        """The kept mistakes, most confident first; the buffer keeps them."""
+        return sorted((m for cell in self._cells.values() for m in cell), key=lambda m: -m.score)
+
     def take(self) -> list[Mistake]:
         """The kept mistakes, most confident first, and an empty buffer."""
-        kept = sorted(
-            (m for cell in self._cells.values() for m in cell), key=lambda m: -m.score
-        )
+        kept = self.kept()
         self._cells.clear()
         self._full_floor.clear()
         self._heap.clear()

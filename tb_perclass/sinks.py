@@ -7,12 +7,14 @@ operating system's hands: a crash of the training process afterwards loses none 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import socket
 import struct
+import tempfile
 import time
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Hashable, Protocol
 
 import google_crc32c
 from tensorboard.compat.proto import event_pb2, summary_pb2
@@ -20,10 +22,26 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 _file_counter = itertools.count()
 
 
+@dataclasses.dataclass(frozen=True)
+class Destination:
+    """Where a sink's events end up, as TensorBoard will see them: two sinks with equal keys
+    write into one run."""
+
+    key: Hashable
+    description: str  # for messages, e.g. "the directory /home/me/runs/exp1"
+
+
 class Sink(Protocol):
+    destination: Destination
+
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
+
+
+def directory_destination(path: str | os.PathLike, via: str = "") -> Destination:
+    real = os.path.realpath(os.fspath(path))
+    return Destination(("directory", real), f"the directory {real}{via}")
 
 
 def masked_crc32c(data: bytes) -> int:
@@ -53,6 +71,8 @@ class EventFileSink:
 
     def __init__(self, logdir: str | os.PathLike):
         self.logdir = os.fspath(logdir)
+        check_writable_directory(self.logdir)
+        self.destination = directory_destination(self.logdir)
         self._file: BinaryIO | None = None
 
     def _open(self) -> BinaryIO:
@@ -89,6 +109,8 @@ class TorchSummaryWriterSink:
 
     def __init__(self, writer: Any):
         self._writer = writer
+        # Two SummaryWriters on one directory write into one TensorBoard run.
+        self.destination = directory_destination(writer.log_dir, via=" (a torch SummaryWriter's)")
 
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
         self._writer._get_file_writer().add_summary(summary, step, wall_time)
@@ -107,6 +129,12 @@ class TensorFlowSummarySink:
 
     def __init__(self, writer: Any | None):
         self._writer = writer
+        # A tf.summary writer does not say where it writes: known by identity only.
+        self.destination = (
+            Destination(("tf.summary default",), "the default tf.summary writer")
+            if writer is None
+            else Destination(("tf.summary", id(writer)), f"the tf.summary writer {writer!r}")
+        )
 
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
         import contextlib
@@ -165,3 +193,39 @@ def open_sink(target: Any) -> Sink:
         "torch.utils.tensorboard.SummaryWriter, a tf.summary writer "
         "(tf.summary.create_file_writer(...)), or None for the default tf.summary writer"
     )
+
+
+def check_writable_directory(logdir: str) -> None:
+    """Creates `logdir` if needed and proves a file can be created in it, so that a bad
+    location fails when the writer is made rather than at its first write, with what to do."""
+    try:
+        os.makedirs(logdir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=logdir, prefix=".perclass-probe-"):
+            pass
+    except OSError as error:
+        blocker = _file_on_path(logdir)
+        reason = (
+            error.strerror or str(error)
+            if blocker is None
+            else "it is a file, not a directory"
+            if blocker == logdir
+            else f"{blocker} is a file, not a directory"
+        )
+        where = "" if os.path.isabs(logdir) else f" ({os.path.abspath(logdir)})"
+        raise type(error)(
+            error.errno,
+            f"logdir={logdir!r}{where} cannot be written: {reason}. Pass a directory this "
+            "process can create files in (or fix the permissions of that one); nothing was "
+            "written",
+        ) from error
+
+
+def _file_on_path(path: str) -> str | None:
+    """The first of `path` and its parents that exists and is not a directory, if any."""
+    while True:
+        if os.path.exists(path) and not os.path.isdir(path):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent

@@ -3,8 +3,9 @@ per step.
 
 The flow is the one of DESIGN.md section 2: `update()` validates a batch (shapes and dtypes
 only) and scatter-adds it into a state table on the data's device, without waiting for the
-device; `write(step)` moves that table to the host once, builds the summaries with
-`tb_perclass.summary` and hands them to a sink (`tb_perclass.sinks`), then resets the state.
+device; `write(step)` checks the step, moves that table to the host once, builds the summaries
+with `tb_perclass.summary`, hands them to a sink (`tb_perclass.sinks`) and only then resets the
+state, so a failed write loses nothing; then it warns about what the step's data showed.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from tb_perclass import distributed, media, metadata, samples, summary
+from tb_perclass import destinations, distributed, media, metadata, notices, samples, steps
+from tb_perclass import summary
 from tb_perclass.sinks import Sink, open_sink
-from tb_perclass.stats import arrays, batches, confusion, mistakes, perclass
+from tb_perclass.stats import arrays, batches, confusion, mistakes, output_kind, perclass
 from tb_perclass.stats import losses as losses_module
 from tb_perclass.stats.perclass import PerClassStats
 
@@ -33,19 +35,22 @@ class PerClassWriter:
     summaries.
 
     Args:
-      logdir: where to write. A directory (one run, e.g. "runs/exp1/train"); an existing
-        `torch.utils.tensorboard.SummaryWriter`; a `tf.summary` writer; or None for the default
-        `tf.summary` writer at the time of each `write()`.
+      logdir: where to write. A local directory (one run, e.g. "runs/exp1/train"), created
+        and checked for writing now; an existing `torch.utils.tensorboard.SummaryWriter`; a
+        `tf.summary` writer; or None for the default `tf.summary` writer at the time of each
+        `write()`. One live writer per (logdir, name): a second is refused.
       class_names: one display name per class (labels, for multilabel), in output order. Fixes
         the number of classes.
       num_classes: the number of classes when there are no names (they become "0", "1", ...).
         With neither, the count is taken from the first batch's outputs.
-      name: tag prefix; a model with several heads uses one writer and name per head.
+      name: tag prefix; a model with several heads uses one writer and name per head, and
+        train and validation writers sharing one SummaryWriter need their own names.
       task: "multiclass" (outputs (B, C), prediction = argmax), "binary" (one score per sample,
         positive above `threshold`; two classes), "multilabel" (outputs (B, L), each label
         positive above its threshold) or "regression" (one value per sample, grouped by
         `bins`).
-      from_logits: whether outputs are logits (default) or probabilities.
+      from_logits: whether outputs are logits (default) or probabilities. `write()` warns
+        once when the outputs clearly are the other kind (`stats.output_kind`).
       threshold: binary and multilabel only: the probability above which a prediction is
         positive (applied to sigmoid(outputs) for logits); one value, or one per label.
         Default 0.5.
@@ -143,6 +148,10 @@ class PerClassWriter:
         self._samples_seen = False  # inputs were given since the last write
         self._distributed = bool(distributed)
         self._sink: Sink = open_sink(logdir)
+        destinations.claim(self._sink.destination, self._name, self)
+        self._steps = steps.StepOrder()
+        self._output_kind = output_kind.OutputKindMonitor(task, self._from_logits)
+        self._check_outputs = True  # the first batch after each write is checked
         self._ops: arrays.ArrayOps | None = None
         self._device: str | None = None
         self._spec: batches.TaskSpec | None = None
@@ -212,9 +221,15 @@ class PerClassWriter:
             return
         if self._table is None:
             self._start_state(ops, device, spec, outputs)
-        self._table = perclass.update_table(ops, self._table, formatted)
+        self._table, weights = perclass.update_table(ops, self._table, formatted)
         if self._confusion is not None:
-            self._confusion = confusion.update_confusion(ops, self._confusion, formatted, spec)
+            self._confusion = confusion.update_confusion(
+                ops, self._confusion, formatted, spec, weights
+            )
+        if self._check_outputs:
+            self._check_outputs = False
+            if not self._output_kind.done:
+                self._table = perclass.add_output_checks(ops, self._table, outputs, spec)
         if inputs_spec is not None:
             self._keep_mistakes(ops, formatted, inputs, inputs_spec, sample_ids)
         self._pending = True
@@ -353,10 +368,13 @@ class PerClassWriter:
         """Writes the statistics accumulated since the last write as step `step`, then resets.
 
         Returns the step's per-class statistics, or None (with a warning, once) when nothing was
-        added since the last write.
+        added since the last write. The step must be an integer in [0, 2**63), checked before
+        anything else; if the sink fails (e.g. a full disk), nothing is reset and a retry can
+        write the same data. Warns when the step is not above the previous one, and about
+        invalid targets, non-finite outputs and outputs of the other kind than `from_logits`.
         """
         self._check_open()
-        step = _check_step(step)
+        step = steps.check_step(step)
         torch_state = self._ops is None or self._ops.name == "torch"
         world = distributed.torch_world() if self._distributed and torch_state else None
         pending = self._combine_ranks(world) if world is not None else self._pending
@@ -372,29 +390,35 @@ class PerClassWriter:
                 )
             return None
         host_table = self._ops.to_numpy(self._table)
-        matrix = None
+        stats = perclass.compute_stats(host_table, self._spec)
         if self._confusion is not None:
             matrix = confusion.compute_confusion(self._ops, self._confusion, self._spec)
-        kept = self._mistakes.take() if self._samples_seen else None
-        self.reset()
-        stats, invalid = perclass.compute_stats(host_table, self._spec)
-        check_invalid_targets(invalid, self._spec, step)
-        stats = dataclasses.replace(stats, confusion=matrix)
+            stats = dataclasses.replace(stats, confusion=matrix)
         if world is not None and world.rank != 0:
+            self.reset()
             return stats  # the sum of all ranks; rank 0 writes it
-        wall_time = time.time() if wall_time is None else float(wall_time)
+        tags = f"the tags {self._name}/* of {self._sink.destination.description}"
+        order = self._steps.warning(step, tags)
         self._sink.write(
             step_summary(
                 self._name,
                 stats,
-                kept,
+                self._mistakes.kept() if self._samples_seen else None,
                 class_names=self._class_names,
                 task=self._task,
                 loss_name=self._display_loss_name(),
                 sample_caps=self._mistakes,
             ),
             step,
-            wall_time,
+            time.time() if wall_time is None else float(wall_time),
+        )
+        # Handed over: only now may the state go.
+        self.reset()
+        self._steps.record(step)
+        kind = self._output_kind.add(*perclass.output_checks(host_table, self._spec))
+        notices.warn(
+            f"PerClassWriter(name={self._name!r}).write(step={step})",
+            [order, *notices.data_problems(stats, self._spec, self._class_names), kind],
         )
         return stats
 
@@ -434,6 +458,7 @@ class PerClassWriter:
         self._mistakes.take()
         self._samples_seen = False
         self._pending = False
+        self._check_outputs = True
 
     def flush(self) -> None:
         """Flushes the sink. Every `write()` already flushes before it returns; this is for
@@ -442,10 +467,12 @@ class PerClassWriter:
         self._sink.flush()
 
     def close(self) -> None:
-        """Closes the writer's own event file (a given SummaryWriter is only flushed)."""
+        """Closes the writer's own event file (a given SummaryWriter is only flushed) and lets
+        another writer take its (logdir, name)."""
         if not self._closed:
             self._closed = True
             self._finalizer()
+            destinations.release(self._sink.destination, self._name, self)
 
     def __enter__(self) -> "PerClassWriter":
         return self
@@ -505,17 +532,6 @@ def step_summary(
         caps = dict(samples_per_cell=sample_caps.per_cell, max_samples=sample_caps.total)
         result.value.extend(summary.samples_pb(name, manifest, blobs, **common, **caps).value)
     return result
-
-
-def check_invalid_targets(invalid: int, spec: batches.TaskSpec, step: int) -> None:
-    if invalid:
-        raise ValueError(
-            f"{invalid} targets since the last write were invalid (outside [0, "
-            f"{spec.num_classes}) for task='multiclass', not 0/1 for binary and multilabel, "
-            "not a number for regression); they were checked on the device, so this is "
-            f"reported here rather than in update(). Step {step} was not written and the state "
-            "was reset. Fix the targets, or pass ignore_index for targets to skip"
-        )
 
 
 def len_of_batch(ops: arrays.ArrayOps, outputs: Any) -> int:
@@ -590,10 +606,3 @@ def check_class_names(
             )
         seen[class_name] = index
     return names
-
-
-def _check_step(step: Any) -> int:
-    try:
-        return operator.index(step)
-    except TypeError:
-        raise TypeError(f"step must be an integer, e.g. the epoch; got {step!r}") from None

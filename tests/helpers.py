@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,8 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any, Sequence
+
+import numpy as np
 
 from tb_perclass import metadata
 
@@ -155,29 +158,50 @@ class TensorBoardProcess:
                            f"{self.log_text()[-3000:]}")
 
 
-def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass", raw: bool = False):
-    """Every (step, value ndarray, parsed metadata) of `<name>/<kind>` in a run's event files,
-    read with TensorBoard's own event file loader. Stats tensors come as their class columns
-    ([5, C], one row per `metadata.STATS_ROWS`) unless `raw` asks for the written [5, C + 2]."""
+def decode_binary_curves(body: bytes) -> dict:
+    """The layout documented in tb_perclass/plugin/binary_encoding.py, read independently."""
+    (header_length,) = struct.unpack_from("<I", body)
+    answer = json.loads(body[4 : 4 + header_length])
+    offset = 4 + header_length
+    assert offset % 4 == 0
+    for key, rows, columns in answer.pop("arrays"):
+        size = rows * columns * 4
+        answer[key] = np.frombuffer(body[offset : offset + size], "<f4").reshape(rows, columns)
+        offset += size
+    assert offset == len(body)
+    return answer
+
+
+def read_summaries(
+    run_dir: str, kind: str = "stats", name: str | None = "perclass", raw: bool = False
+):
+    """Every (step, value ndarray, parsed metadata) of `<name>/<kind>` (any name if None) in a
+    run's event files, read with TensorBoard's own event file loader. Stats tensors come as
+    their class columns ([5, C], one row per `metadata.STATS_ROWS`) unless `raw` asks for the
+    written [5, C + 2]."""
     from tensorboard.backend.event_processing import event_file_loader
     from tensorboard.util import tensor_util
 
-    tag = metadata.tag_for(name, kind)
+    tag = metadata.tag_for(name, kind) if name is not None else None
     found = []
-    parsed = None  # writers may send the metadata with the first value of a tag only
+    parsed = {}  # writers may send the metadata with the first value of a tag only
     for filename in sorted(os.listdir(run_dir)):
         if "tfevents" not in filename:
             continue
         loader = event_file_loader.EventFileLoader(os.path.join(run_dir, filename))
         for event in loader.Load():
             for value in event.summary.value:
-                if value.tag == tag:
-                    if value.metadata.plugin_data.content:
-                        parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
+                plugin = value.metadata.plugin_data
+                if value.tag in parsed or (plugin.plugin_name == metadata.PLUGIN_NAME and (
+                    value.tag == tag or (tag is None and value.tag.endswith("/" + kind))
+                )):  # fmt: skip
+                    if plugin.content:
+                        parsed[value.tag] = metadata.parse_plugin_content(plugin.content)
+                    meta = parsed[value.tag]
                     array = tensor_util.make_ndarray(value.tensor)
                     if kind == metadata.KIND_STATS and not raw:
-                        array = array[:, : parsed.num_classes]
-                    found.append((event.step, array, parsed))
+                        array = array[:, : meta.num_classes]
+                    found.append((event.step, array, meta))
     return found
 
 

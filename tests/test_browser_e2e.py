@@ -192,6 +192,102 @@ def tb_empty(tmp_path_factory):
     yield from _serve(tmp_path_factory, "logs_empty", lambda d: None, 0)
 
 
+SERIES_CLASSES = ["cat", "dog", "bird", "fish", "frog"]
+
+
+def _train_splits(writers, steps=6, seed=0, num_classes=None):
+    """Feeds simulated logits of one model to a {split: PerClassWriter} and writes each step."""
+    rng = np.random.default_rng(seed)
+    count = num_classes or len(SERIES_CLASSES)
+    targets = np.repeat(np.arange(count), 30)
+    for step in range(steps):
+        for split, writer in writers.items():
+            logits = rng.normal(0.0, 1.0, size=(len(targets), count)).astype(np.float32)
+            logits[np.arange(len(targets)), targets] += (0.4 + 0.35 * step) * (1.0 if split == "train" else 0.7)
+            if count == 2:  # a binary head: one score per sample
+                logits = logits[:, 1] - logits[:, 0]
+            writer.update(logits, targets if count > 2 else targets % 2)
+            writer.write(step, wall_time=1_700_000_000.0 + 60 * step)
+
+
+def write_keras_layout(logdir):
+    """The Keras convention: one run per split (`exp/train`, `exp/validation`), default name."""
+    from tb_perclass import PerClassWriter
+
+    writers = {split: PerClassWriter(os.path.join(os.fspath(logdir), "exp", split), class_names=SERIES_CLASSES)
+               for split in ("train", "validation")}  # fmt: skip
+    _train_splits(writers)
+    for writer in writers.values():
+        writer.close()
+
+
+def write_named_layout(logdir):
+    """One torch SummaryWriter (run `exp`) shared by a PerClassWriter per split, named "train" and
+    "validation"; and a second, binary head of the same model named "aux/train", "aux/validation"."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    from tb_perclass import PerClassWriter
+
+    with SummaryWriter(os.path.join(os.fspath(logdir), "exp")) as summary_writer:
+        writers = {split: PerClassWriter(summary_writer, class_names=SERIES_CLASSES, name=split) for split in ("train", "validation")}
+        _train_splits(writers)
+        aux = {split: PerClassWriter(summary_writer, task="binary", class_names=["no", "yes"], name=f"aux/{split}")
+               for split in ("train", "validation")}  # fmt: skip
+        _train_splits(aux, num_classes=2, seed=1)
+
+
+def _serve_series(tmp_path_factory, name, write, series):
+    """Like _serve, waiting for `series` (run, name) pairs instead of runs."""
+    logdir = tmp_path_factory.mktemp(name)
+    write(logdir)
+    with TensorBoardProcess(logdir) as tb:
+        tb.wait_for("/data/plugin/perclass/tags", lambda tags: sum(len(v) for v in tags.values()) >= series)
+        yield tb
+
+
+@pytest.fixture(scope="module")
+def tb_keras_layout(tmp_path_factory):
+    yield from _serve_series(tmp_path_factory, "logs_keras_layout", write_keras_layout, 2)
+
+
+@pytest.fixture(scope="module")
+def tb_named_layout(tmp_path_factory):
+    yield from _serve_series(tmp_path_factory, "logs_named_layout", write_named_layout, 4)
+
+
+FACTS_CLASSES = ["cat", "dog", "bird"]
+
+
+def write_facts_runs(logdir, steps=4):
+    """Runs `exp/train` (clean) and `exp/validation`, whose every step has non-finite losses of
+    "bird", samples of "cat" with non-finite outputs, invalid targets and ignored elements. Written
+    with the summary builders and an EventFileSink, as a writer of this version would."""
+    from tb_perclass import sinks, summary
+
+    for split in ("train", "validation"):
+        sink = sinks.EventFileSink(os.path.join(os.fspath(logdir), "exp", split))
+        flagged = split == "validation"
+        for step in range(steps):
+            outputs = np.array([2, 0, 0]) if flagged else np.zeros(3, dtype=int)
+            matrix = np.array([[15, 2, 1], [1, 17, 2], [0, 3, 17]])
+            count = matrix.sum(axis=1) + outputs  # samples with non-finite outputs are in no cell
+            stats = summary.stats_pb(
+                "perclass", loss=np.array([0.6, 0.4, 0.5]) / (step + 1), count=count,
+                correct=np.diag(matrix), nonfinite=np.array([0, 0, 3 if flagged else 0]),
+                nonfinite_outputs=outputs, invalid_targets=5 if flagged else 0, ignored=7 if flagged else 0,
+                class_names=FACTS_CLASSES,
+            )  # fmt: skip
+            wall_time = 1_700_000_000.0 + 60 * step
+            sink.write(stats, step, wall_time)
+            sink.write(summary.confusion_pb("perclass", matrix, class_names=FACTS_CLASSES), step, wall_time)
+        sink.close()
+
+
+@pytest.fixture(scope="module")
+def tb_facts(tmp_path_factory):
+    yield from _serve(tmp_path_factory, "logs_facts", write_facts_runs, 2)
+
+
 class Tab:
     """A browser page on TensorBoard with the Per-Class iframe, plus what went wrong in it."""
 
@@ -347,9 +443,11 @@ def test_ten_classes_curves_hover_search_and_settings(tab, tb10):
     assert names == class_names_for(10)
     assert tab.texts("[data-role=runs] .pc-run-name") == ["exp1/train", "exp1/validation"]
     _assert_drawn(tab, min_hues=5)
-    # non-finite losses of class 3 ("cat") are flagged
-    assert tab.frame.locator("[data-class=cat] .pc-badge").count() == 1
-    assert "non-finite" in tab.frame.locator("[data-role=nonfinite-notice]").text_content()
+    # the NaN outputs of class 3 ("cat") in both runs are flagged, each notice naming its run
+    assert tab.frame.locator("[data-class=cat] .pc-badge").count() >= 1
+    notices = tab.texts("[data-role=nonfinite-notice], [data-role=nonfinite-outputs-notice]")
+    assert notices and all("non-finite" in n for n in notices), notices
+    assert {n.split(":")[0].lstrip("⚠ ") for n in notices} == {"exp1/train", "exp1/validation"}, notices
     tab.screenshot("perclass-10.png")
 
     # hover: the tooltip names a class and the hovered line is drawn on the hover layer
@@ -705,21 +803,18 @@ def test_hostile_names_in_matrix_and_report(tab, tb_hostile):
     tab.frame.press("[data-control=class-find]", "Enter")
     tab.settle()
     assert tab.frame.locator("[data-role=focus-name]").text_content() == HOSTILE
-    # a diff against a run with other classes: the server's refusal, and no picture
+    # runs with other classes are another class set: never offered for a diff
     tab.frame.check("[data-control=compare]")
-    tab.frame.select_option("[data-control=compare-run]", "other/validation")
-    message = tab.frame.locator("[data-role=cm-message]")
-    tab.frame.wait_for_selector("[data-role=cm-message]:has-text('Cannot compare')", timeout=15_000)
-    assert message.text_content().startswith("Cannot compare: "), message.text_content()
-    assert "class" in message.text_content()
-    assert not tab.frame.locator(MATRIX_CANVAS).is_visible()
-    assert tab.frame.locator("[data-role=change]").count() == 0
-    tab.screenshot("perclass-diff-refused.png")
+    bases = tab.texts("[data-control=compare-run] option")
+    assert f"{HOSTILE_EXPERIMENT}/train" in bases and f"{HOSTILE_EXPERIMENT}/validation (same run)" in bases, bases
+    assert not any(b.startswith("other/") for b in bases), bases
+    tab.frame.select_option("[data-control=compare-run]", f"{HOSTILE_EXPERIMENT}/train")
+    tab.frame.wait_for_selector("[data-role=changes]", timeout=15_000)
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    assert tab.frame.locator("[data-role=changes] b").count() == 0
     tab.frame.uncheck("[data-control=compare]")
-    # the browser logs the refused request itself; that one is expected
-    expected = [e for e in tab.errors if "status of 400" in e and "/diff?" in e]
-    assert expected, tab.errors
-    tab.errors = [e for e in tab.errors if e not in expected]
+    # the other class set is listed apart, under its own heading
+    assert len(tab.texts("[data-role=run-group]")) == 2
     tab.view_tab("report")
     tab.frame.wait_for_selector("[data-role=report] tbody tr", timeout=15_000)
     assert HOSTILE in tab.texts("[data-role=report] tbody .pc-name-col")
@@ -1098,3 +1193,124 @@ def test_follows_tensorboards_dark_mode_live(tab, tb10, tb_samples, tmp_path):
     finally:
         gallery.close()
     print("dark-mode screenshots in", tmp_path)
+
+
+# --- series: (run, name) pairs ----------------------------------------------------------------
+
+
+def _series_rows(tab):
+    rows = tab.frame.locator("[data-role=runs] [data-series-row]")
+    return [(rows.nth(i).locator(".pc-run-name").text_content(), rows.nth(i).get_attribute("data-dash")) for i in range(rows.count())]
+
+
+def test_names_of_one_run_and_runs_give_the_same_tab(tab, tb_keras_layout, tb_named_layout):
+    """One SummaryWriter with PerClassWriters named "train" and "validation" gives the tab the
+    Keras-style runs `exp/train` and `exp/validation` give: two series overlaid, train solid,
+    validation dashed; the same per-step views."""
+    seen = {}
+    for layout, tb in (("runs", tb_keras_layout), ("names", tb_named_layout)):
+        tab.open(tb)
+        tab.settle()
+        legend = tab.frame.locator("[data-role=legend] [data-dash]")
+        seen[layout] = {
+            "rows": _series_rows(tab),
+            "legend": [(legend.nth(i).text_content(), legend.nth(i).get_attribute("data-dash")) for i in range(legend.count())],
+            "classes": tab.texts("[data-role=classes] .pc-class-name"),
+            "class sets": tab.texts("[data-control=group] option"),
+            "class set picker": tab.frame.locator("[data-role=groups]").is_visible(),
+        }
+        _assert_drawn(tab, min_hues=3)
+        tab.screenshot(f"perclass-series-{layout}.png")
+        # the per-step views read the validation series by its run and name
+        tab.view_tab("confusion")
+        tab.heat("confusion")
+        _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+        assert "validation" in tab.frame.locator("[data-role=title]").text_content()
+        tab.view_tab("report")
+        tab.frame.wait_for_selector("[data-role=report] tbody tr", timeout=15_000)
+        assert tab.texts("[data-role=report] tbody .pc-name-col") == SERIES_CLASSES
+        tab.view_tab("curves")
+        tab.assert_clean()
+    assert seen["runs"]["rows"] == [("exp/train", "solid"), ("exp/validation", "dashed")]
+    assert seen["names"]["rows"] == [("exp · train", "solid"), ("exp · validation", "dashed")]
+    assert seen["runs"]["legend"] == seen["runs"]["rows"]
+    assert seen["names"]["legend"] == seen["names"]["rows"]
+    assert seen["runs"]["classes"] == seen["names"]["classes"] == SERIES_CLASSES
+    # the binary head of the named layout is another class set: picked on the left, never mixed
+    assert not seen["runs"]["class set picker"]
+    assert seen["names"]["class set picker"]
+    sets = seen["names"]["class sets"]
+    assert sorted(o.split(":")[0] for o in sets) == ["5 classes", "aux · binary · 2 classes"], sets
+    tab.frame.select_option("[data-control=group]", label=next(o for o in sets if o.startswith("aux")))
+    tab.settle()
+    assert _series_rows(tab) == [("exp · aux/train", "solid"), ("exp · aux/validation", "dashed")]
+    assert tab.texts("[data-role=classes] .pc-class-name") == ["no", "yes"]
+    _assert_drawn(tab, min_hues=2)
+    tab.screenshot("perclass-series-second-head.png")
+    tab.assert_clean()
+
+
+def test_a_warning_only_on_the_series_that_has_it(tab, tb_facts):
+    """exp/train and exp/validation have the same classes; only exp/validation has non-finite
+    losses (of "bird"): only it is flagged, in every view."""
+    tab.open(tb_facts)
+    notices = tab.frame.locator("[data-role=nonfinite-notice]")
+    assert notices.count() == 1
+    assert notices.first.get_attribute("data-run") == "exp/validation"
+    assert "exp/validation: 1 class has non-finite" in notices.first.text_content()
+    assert tab.frame.locator("[data-class=bird] [data-nonfinite]").count() == 1
+    assert tab.frame.locator("[data-class=dog] .pc-badge").count() == 0
+    # exp/train alone: nothing flagged
+    tab.frame.uncheck("[data-role=runs] [data-run='exp/validation']")
+    tab.settle()
+    assert notices.count() == 0
+    assert tab.frame.locator("[data-role=classes] .pc-badge").count() == 0
+    tab.frame.check("[data-role=runs] [data-run='exp/validation']")
+    tab.settle()
+    # the one-series views flag only their series
+    for view in ("confusion", "report"):
+        tab.view_tab(view)
+        tab.frame.check("[data-run-choice='exp/train']")
+        tab.settle()
+        if view == "confusion":
+            tab.heat("confusion")
+        assert notices.count() == 0, view
+        assert tab.frame.locator("[data-role=classes] .pc-badge").count() == 0, view
+        assert not tab.frame.locator(f"[data-view={view}] [data-role=outside-matrix]").is_visible()
+        tab.frame.check("[data-run-choice='exp/validation']")
+        tab.settle()
+        assert notices.count() == 1, view
+        assert tab.frame.locator("[data-class=bird] [data-nonfinite]").count() == 1, view
+    tab.assert_clean()
+
+
+def test_nonfinite_outputs_and_invalid_targets_are_shown(tab, tb_facts):
+    """Samples with non-finite outputs (in no cell of the matrix), invalid targets and ignored
+    elements (counted for no class): a notice per series, badges, and in the Confusion and
+    Report views how many of the step's elements the matrix leaves out."""
+    tab.open(tb_facts)
+    outputs = tab.frame.locator("[data-role=nonfinite-outputs-notice]")
+    assert outputs.count() == 1
+    assert "exp/validation: 8 samples had non-finite (NaN/Inf) outputs at steps 0–3 (true class cat)" in outputs.text_content()
+    assert "not in the confusion matrix" in outputs.text_content()
+    no_class = tab.frame.locator("[data-role=no-class-notice]")
+    assert no_class.count() == 1
+    assert "20 elements with an invalid target (at steps 0–3) and 28 elements skipped by ignore_index (at steps 0–3)" in no_class.text_content()
+    assert tab.frame.locator("[data-class=cat] [data-nonfinite-outputs]").get_attribute("data-nonfinite-outputs") == "8"
+    tab.screenshot("perclass-facts-curves.png")
+    tab.view_tab("confusion")
+    tab.frame.check("[data-run-choice='exp/validation']")
+    tab.heat("confusion")
+    line = tab.frame.locator("[data-view=confusion] [data-role=outside-matrix]")
+    assert line.text_content() == (
+        "14 elements of step 3 are not in this matrix: 2 with non-finite (NaN/Inf) outputs, "
+        "5 with an invalid target and 7 skipped by ignore_index."
+    )
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    tab.screenshot("perclass-facts-confusion.png")
+    tab.view_tab("report")
+    tab.frame.wait_for_selector("[data-role=report] tbody tr", timeout=15_000)
+    report_line = tab.frame.locator("[data-view=report] [data-role=outside-matrix]")
+    assert report_line.text_content().startswith("14 elements of step 3 are not in this report")
+    tab.screenshot("perclass-facts-report.png")
+    tab.assert_clean()

@@ -68,7 +68,7 @@ def test_confusion_at_the_latest_and_at_a_given_step(logdir, runs):
 def test_steps_of_one_kind(logdir, runs):
     client = wsgi_client(logdir)
     status, body, _ = get(client, "steps", run="train", name="perclass", kind="confusion")
-    assert status == 200 and body == {"steps": [0, 1, 2, 3]}
+    assert status == 200 and body == {"steps": [0, 1, 2, 3], "skipped": []}
     status, body, _ = get(client, "steps", run="train", name="perclass", kind="pictures")
     assert status == 400 and "kind='pictures'" in body
     status, body, _ = get(client, "steps", run="train", name="perclass", kind="samples")

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -231,3 +232,67 @@ def test_shares_its_directories_with_the_tensorboard_callback(tmp_path):
                     tags.update(value.tag for value in event.summary.value)
         assert "epoch_loss" in tags  # Keras' own scalars
         assert [s for s, _, _ in read_summaries(str(directory))] == [0, 1]  # and ours
+
+
+# --- off the happy path: written, and warned ----------------------------------------------------
+
+
+def fit_messages(model, x, y, callback, **fit_options):
+    """The RuntimeWarnings a fit() raised (ours: the callback's)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, verbose=0, callbacks=[callback], **fit_options)
+    return [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_logits_under_a_loss_that_takes_probabilities_are_warned(tmp_path):
+    """Keras' classic slip: no softmax, and a loss with its default from_logits=False."""
+    model = dense_model()
+    model.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy")
+    messages = fit_messages(model, X, Y, PerClassCallback(str(tmp_path)), epochs=2, batch_size=50)
+    (message,) = [m for m in messages if "from_logits" in m]  # once, not per epoch or phase
+    assert message.startswith("PerClassCallback(name='perclass'), train epoch 0:")
+    assert "below 0 or above 1" in message and "pass from_logits=True" in message
+    assert "the compiled loss" in message
+
+
+def test_nan_outputs_and_invalid_targets_are_written_and_warned(tmp_path):
+    """Targets of 2 for a binary model are found on the device, so at the epoch's end: written
+    apart and warned (not a lost epoch). NaN scores count apart per true class."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6,))
+    scores = keras.layers.Dense(1)(inputs)
+    nan = keras.layers.Lambda(
+        lambda pair: tf.where(pair[0][:, :1] > 1.0, float("nan"), pair[1])
+    )([inputs, scores])
+    model = keras.Model(inputs, nan)
+    model.compile(keras.optimizers.SGD(0.0), keras.losses.BinaryCrossentropy(from_logits=True))
+    bits = (Y > 1).astype(np.float32)
+    bits[:7] = 2.0
+    messages = fit_messages(model, X, bits, PerClassCallback(str(tmp_path), task="binary"),
+                            epochs=1, batch_size=100)  # fmt: skip
+    (_, matrix, _), = read_summaries(str(tmp_path / "train"), raw=True)
+    valid = bits != 2
+    unusable = X[:, 0] > 1.0
+    assert matrix[1, 2] == 7  # the invalid_targets column
+    np.testing.assert_array_equal(matrix[1, :2], np.bincount(bits[valid].astype(int), minlength=2))
+    np.testing.assert_array_equal(
+        matrix[4, :2], np.bincount(bits[valid & unusable].astype(int), minlength=2)
+    )
+    (_, confusion, _), = read_summaries(str(tmp_path / "train"), kind="confusion")
+    assert confusion.sum() == (valid & ~unusable).sum()
+    assert any("7 targets since the last write were not 0 or 1" in m for m in messages)
+    assert any(f"{(valid & unusable).sum()} samples had NaN or infinite outputs" in m
+               for m in messages)  # fmt: skip
+
+
+def test_a_second_fit_whose_epochs_restart_is_warned(tmp_path):
+    model = dense_model()
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    callback = PerClassCallback(str(tmp_path))
+    assert fit_messages(model, X, Y, callback, epochs=2, batch_size=100) == []
+    messages = fit_messages(model, X, Y, callback, epochs=1, batch_size=100)
+    (message,) = messages
+    assert "train epoch 0: step 0 is lower than step 1" in message
+    assert "initial_epoch" in message
+    assert [s for s, _, _ in read_summaries(str(tmp_path / "train"))] == [0, 1, 0]

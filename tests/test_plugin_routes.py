@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import urllib.parse
 
 import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from helpers import ROUTE_PREFIX, TensorBoardProcess, read_summaries, wsgi_client
+from helpers import (
+    ROUTE_PREFIX,
+    TensorBoardProcess,
+    decode_binary_curves,
+    read_summaries,
+    wsgi_client,
+)
 from tb_perclass import PerClassWriter, metadata
 
 STEPS = 150  # more than either loader keeps by default for an unknown plugin (100 and 10)
@@ -82,20 +87,6 @@ def test_curves_returns_what_was_written(logdir):
         assert curves["nonfinite"][step_index] == [0, 0, 4]
         np.testing.assert_allclose(curves["accuracy"][step_index], matrix[2] / matrix[1])
     assert b"NaN" not in body
-
-
-def decode_binary_curves(body: bytes) -> dict:
-    """The layout documented in tb_perclass/plugin/binary_encoding.py, read independently."""
-    (header_length,) = struct.unpack_from("<I", body)
-    answer = json.loads(body[4 : 4 + header_length])
-    offset = 4 + header_length
-    assert offset % 4 == 0
-    for key, rows, columns in answer.pop("arrays"):
-        size = rows * columns * 4
-        answer[key] = np.frombuffer(body[offset : offset + size], "<f4").reshape(rows, columns)
-        offset += size
-    assert offset == len(body)
-    return answer
 
 
 def test_binary_curves_hold_the_json_answer(logdir):

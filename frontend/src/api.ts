@@ -18,6 +18,7 @@ import type {
   TagsResponse,
 } from "./types";
 import { uniqueClassNames } from "./runs";
+import { parseSkipped } from "./skipped";
 
 export class ApiError extends Error {
   constructor(
@@ -192,6 +193,13 @@ function matrix(v: unknown, steps: number, what: string): Matrix {
   );
 }
 
+/** A per-step count ([S]; zeros when the answer has none: an older plugin). */
+function perStep(v: unknown, steps: number, what: string): number[] {
+  if (v === undefined) return new Array<number>(steps).fill(0);
+  if (!Array.isArray(v) || v.length !== steps) throw new ApiError(`Malformed curves: "${what}" does not have one value per step.`, 200);
+  return v.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : 0));
+}
+
 /** Validates the `curves` answer; class names made unique per run. */
 export function parseCurves(raw: unknown): CurvesResponse {
   if (!isObj(raw) || !Array.isArray(raw.steps)) throw new ApiError("Malformed answer from the curves route.", 200);
@@ -207,6 +215,10 @@ export function parseCurves(raw: unknown): CurvesResponse {
     count: matrix(raw.count, S, "count"),
     accuracy: matrix(raw.accuracy, S, "accuracy"),
     nonfinite: matrix(raw.nonfinite, S, "nonfinite"),
+    nonfinite_outputs: matrix(raw.nonfinite_outputs, S, "nonfinite_outputs"),
+    invalid_targets: perStep(raw.invalid_targets, S, "invalid_targets"),
+    ignored: perStep(raw.ignored, S, "ignored"),
+    skipped: parseSkipped(raw.skipped),
     ...(raw.tp !== undefined && raw.fp !== undefined && raw.fn !== undefined
       ? { tp: matrix(raw.tp, S, "tp"), fp: matrix(raw.fp, S, "fp"), fn: matrix(raw.fn, S, "fn") }
       : {}),
@@ -256,6 +268,7 @@ export function parseConfusion(raw: unknown): ConfusionData {
     total: num(raw.total) ?? 0,
     n,
     encoding: typeof raw.encoding === "string" ? raw.encoding : "dense",
+    skipped: parseSkipped(raw.skipped),
   };
   if (Array.isArray(raw.matrices)) {
     if (raw.matrices.length !== n) throw bad("confusion", "one 2x2 matrix per label expected");
@@ -301,7 +314,7 @@ export function parsePairs(raw: unknown): PairsResponse {
     if (t === null || q === null) continue;
     pairs.push({ true: t, pred: q, count: num(p.count) ?? 0, history: numList(p.history) });
   }
-  return { step: num(raw.step) ?? NaN, steps, pairs };
+  return { step: num(raw.step) ?? NaN, steps, pairs, skipped: parseSkipped(raw.skipped) };
 }
 
 export function parseDiff(raw: unknown): DiffData {
@@ -327,6 +340,7 @@ export function parseDiff(raw: unknown): DiffData {
     n,
     deltas: fromCoo("diff", n, raw.rows ?? [], raw.cols ?? [], raw.deltas ?? []),
     changes,
+    skipped: parseSkipped(raw.skipped),
   };
 }
 
@@ -356,6 +370,7 @@ export function parseReport(raw: unknown): ReportResponse {
     macro: averages(raw.macro),
     weighted: averages(raw.weighted),
     accuracy: num(raw.accuracy),
+    skipped: parseSkipped(raw.skipped),
   };
 }
 
@@ -423,6 +438,7 @@ export function parseSamples(raw: unknown): SamplesResponse {
     samples_per_cell: positiveInt(raw.samples_per_cell),
     max_samples: positiveInt(raw.max_samples),
     samples,
+    skipped: parseSkipped(raw.skipped),
   };
 }
 
@@ -443,6 +459,7 @@ export function parseHistory(raw: unknown): SampleHistory {
     steps: intList(raw.steps),
     first_step: history.length ? history[0].step : null,
     history,
+    skipped: parseSkipped(raw.skipped),
   };
 }
 

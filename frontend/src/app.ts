@@ -3,7 +3,7 @@
 import { h, setChildren } from "./dom";
 import type { Api } from "./api";
 import type { ChartFactory } from "./chart";
-import type { CurvesResponse, RunCurves, TagInfo, TagsResponse } from "./types";
+import type { CurvesResponse, RunCurves, Skip, TagInfo, TagsResponse } from "./types";
 import {
   effectiveCurvesMode,
   effectiveWorstN,
@@ -25,18 +25,34 @@ import {
   selectOnly,
   setSelected,
 } from "./selection";
-import { allNames, chooseName, chooseRankRun, runsWithName, tagInfo, unionClassNames, allRuns } from "./runs";
+import { unionClassNames } from "./runs";
+import {
+  allSeries,
+  chooseGroup,
+  chooseRankSeries,
+  counterpartSeries,
+  DEFAULT_NAME,
+  groupId,
+  groupLabel,
+  groupSeries,
+  groupTitle,
+  seriesKey,
+  seriesLabel,
+  splitOfSeries,
+  type Series,
+  type SeriesGroup,
+} from "./series";
+import { classFlags, factNotices, seriesFacts, type ClassFlag, type SeriesFactsOf } from "./facts";
+import { reportingSkipped, SkippedLog, skippedText, type SkipSource } from "./skipped";
 import { assignDashes, classColors, DASHES, runColor } from "./colors";
-import { nonfiniteByClass } from "./shaping";
 import { clampSmoothing } from "./smoothing";
-import { dashSample, nonfiniteBadge, segmented, swatch } from "./widgets";
+import { dashSample, nonfiniteBadge, nonfiniteOutputsBadge, segmented, swatch } from "./widgets";
 import { CurvesView } from "./views/curves";
 import { ClassHeatmapView } from "./views/classheat";
 import { ConfusionView } from "./views/confusion";
 import { MistakesView } from "./views/mistakes";
 import { ReportView } from "./views/report";
 import type { View, ViewContext } from "./views/view";
-import { counterpartRun } from "./classheat";
 import { decodeLink, LinkSync } from "./urlstate";
 import { currentTheme } from "./theme";
 
@@ -76,38 +92,59 @@ for epoch in range(epochs):
     pc.write(step=epoch)          # one summary per step, then reset`;
 
 interface Derived {
-  names: string[];
-  name: string | null;
-  runs: string[];
-  selectedRuns: string[];
-  runColors: Map<string, string>;
-  runDashes: Map<string, number>;
+  /** every series of the tags route (the one-series views list them all, by group) */
+  everySeries: Series[];
+  groups: SeriesGroup[];
+  group: SeriesGroup | null;
+  /** the group's series, in display order */
+  series: Series[];
+  /** the group's series the user has ticked */
+  selectedSeries: Series[];
+  seriesColors: Map<string, string>;
+  seriesDashes: Map<string, number>;
   classNames: string[];
   selected: boolean[];
   loaded: RunCurves[];
-  rankRun: string | null;
+  /** key of the series that ranks the classes */
+  rankSeries: string | null;
   latest: (number | null)[];
   worst: number[];
   classColors: string[];
-  nonfinite: Map<string, number>;
+  /** the facts of the series shown: the ticked ones (lines), else the one-series views' one */
+  shownFacts: SeriesFactsOf[];
+  /** per class name, over shownFacts */
+  flags: Map<string, ClassFlag>;
   metric: MetricDef;
-  /** runs that have confusion matrices for this name */
-  confusionRuns: string[];
-  /** runs the Confusion tab can show: a matrix, or kept samples without one (confusion=False) */
-  galleryRuns: string[];
+  /** keys of the group's series that have confusion matrices */
+  confusionSeries: string[];
+  /** keys of the group's series the Confusion tab can show: a matrix, or kept samples without one (confusion=False) */
+  gallerySeries: string[];
   active: ActiveView;
-  /** the run of the one-run views */
-  focusRun: string | null;
-  /** the task shared by the tag's runs (null when they differ) */
+  /** the series of the one-series views */
+  focus: Series | null;
+  /** the group's task */
   task: string | null;
+}
+
+/** Which series the tags offer and which of them the state picks (before any curves load). */
+interface Picked {
+  everySeries: Series[];
+  groups: SeriesGroup[];
+  group: SeriesGroup | null;
+  series: Series[];
+  focus: Series | null;
 }
 
 export class App {
   state: ViewState;
   private tags: TagsResponse | null = null;
+  /** curves by series key */
   private curves = new Map<string, CurvesResponse>();
-  private curvesName: string | null = null;
+  /** curves route errors by series key */
   private runErrors = new Map<string, string>();
+  private skipped = new SkippedLog();
+  /** deps.api, reporting the malformed steps its answers list */
+  private readonly api: Api;
   private loadError: string | null = null;
   private lastLoaded: Date | null = null;
   private loading = false;
@@ -148,8 +185,8 @@ export class App {
   private logLabel: HTMLElement;
   private worstNum: HTMLInputElement;
   private rankSelect: HTMLSelectElement;
-  private nameSection: HTMLElement;
-  private nameSelect: HTMLSelectElement;
+  private groupSection: HTMLElement;
+  private groupSelect: HTMLSelectElement;
   private runsSection: HTMLElement;
   private runList: HTMLElement;
   private runsCount: HTMLElement;
@@ -163,6 +200,7 @@ export class App {
     private readonly deps: AppDeps,
   ) {
     this.state = loadState(deps.storage);
+    this.api = reportingSkipped(deps.api, (source, list) => this.onSkipped(source, list));
     // a link (TensorBoard's URL hash) wins over what this browser last showed
     this.link = new LinkSync(deps.linkWindow ?? null, deps.linkDelayMs ?? 0);
     const token = this.link.read();
@@ -240,8 +278,8 @@ export class App {
     });
     this.rankSelect = h("select", {
       class: "pc-select",
-      attrs: { "data-control": "rank-run", "aria-label": "Run that ranks the classes" },
-      on: { change: () => this.setState({ rankRun: this.rankSelect.value || null }) },
+      attrs: { "data-control": "rank-run", "aria-label": "Series that ranks the classes" },
+      on: { change: () => this.setState({ rankSeries: this.rankSelect.value || null }) },
     });
     this.colorSeg = segmented(
       "color-by",
@@ -281,16 +319,20 @@ export class App {
     );
     this.settingsBox = h("div", { class: "pc-settings-box" }, this.curvesSettings);
 
-    this.nameSelect = h("select", {
+    this.groupSelect = h("select", {
       class: "pc-select",
-      attrs: { "data-control": "name", "aria-label": "Tag" },
-      on: { change: () => this.setState({ name: this.nameSelect.value, zoom: null }) },
+      attrs: { "data-control": "group", "aria-label": "Class set" },
+      on: { change: () => this.setState({ group: this.groupSelect.value, zoom: null }) },
     });
-    this.nameSection = h(
+    this.groupSection = h(
       "section",
-      { class: "pc-section", attrs: { "data-role": "names" } },
-      h("div", { class: "pc-section-title" }, "Tag"),
-      this.nameSelect,
+      {
+        class: "pc-section",
+        title: "Series (run and name) with the same task and classes are overlaid; the others are another class set",
+        attrs: { "data-role": "groups" },
+      },
+      h("div", { class: "pc-section-title" }, "Class set"),
+      this.groupSelect,
     );
 
     this.runsCount = h("span", { class: "pc-count" });
@@ -342,7 +384,9 @@ export class App {
     this.sidebar = h(
       "aside",
       { class: "pc-sidebar", attrs: { "data-role": "sidebar" } },
-      h("div", { class: "pc-sidebar-top" }, this.settingsBox, this.nameSection, this.runsSection),
+      // what is shown first (class set, series), then how: with several series and class sets the
+      // list would otherwise scroll out of view below the settings
+      h("div", { class: "pc-sidebar-top" }, this.groupSection, this.runsSection, this.settingsBox),
       this.classSection,
     );
     this.root = h("div", { class: "pc-root" }, this.sidebar, this.main);
@@ -385,7 +429,7 @@ export class App {
     for (const v of Object.values(this.views)) v.destroy();
   }
 
-  /** Reloads tags and the selected runs' curves; keeps the view state. */
+  /** Reloads tags and the shown series' curves; keeps the view state. */
   async refresh(): Promise<void> {
     const token = ++this.token;
     this.loading = true;
@@ -395,16 +439,13 @@ export class App {
       if (token !== this.token) return;
       this.tags = tags;
       this.loadError = null;
-      const name = chooseName(tags, this.state.name);
-      if (name !== this.curvesName) {
-        this.curves.clear();
-        this.runErrors.clear();
-        this.curvesName = name;
-      }
-      if (name !== null) {
-        await this.fetchCurves(this.runsToLoad(tags, name), name, token);
-        if (token !== this.token) return;
-      }
+      const wanted = this.seriesToLoad(tags);
+      // curves of series no longer shown would go stale: they are fetched again when needed
+      const keep = new Set(wanted.map((s) => s.key));
+      for (const key of [...this.curves.keys()]) if (!keep.has(key)) this.curves.delete(key);
+      for (const key of [...this.runErrors.keys()]) if (!keep.has(key)) this.runErrors.delete(key);
+      await this.fetchCurves(wanted, token);
+      if (token !== this.token) return;
       this.lastLoaded = this.now();
       this.refreshId++;
     } catch (e) {
@@ -416,69 +457,80 @@ export class App {
     this.render();
   }
 
-  private async fetchCurves(runs: string[], name: string, token: number): Promise<void> {
+  private async fetchCurves(series: Series[], token: number): Promise<void> {
     await Promise.all(
-      runs.map(async (run) => {
+      series.map(async (s) => {
         try {
-          const c = await this.deps.api.curves(run, name);
-          if (token !== this.token || name !== this.curvesName) return;
-          this.curves.set(run, c);
+          const c = await this.api.curves(s.run, s.name);
+          if (token !== this.token) return;
+          this.curves.set(s.key, c);
           this.dataVersion++;
-          this.runErrors.delete(run);
+          this.runErrors.delete(s.key);
         } catch (e) {
           if (token !== this.token) return;
-          this.runErrors.set(run, (e as Error).message || String(e));
+          this.runErrors.set(s.key, (e as Error).message || String(e));
         }
       }),
     );
   }
 
-  /** Loads curves of newly ticked runs (or a new tag) without a full refresh. */
+  /** Loads the curves of newly ticked series (or another group) without a full refresh. */
   private async loadMissing(): Promise<void> {
     if (!this.tags) return;
-    const name = chooseName(this.tags, this.state.name);
-    if (name === null) return;
-    if (name !== this.curvesName) {
-      void this.refresh();
-      return;
-    }
-    const missing = this.runsToLoad(this.tags, name).filter((r) => !this.curves.has(r) && !this.runErrors.has(r));
+    const missing = this.seriesToLoad(this.tags).filter((s) => !this.curves.has(s.key) && !this.runErrors.has(s.key));
     if (!missing.length) return;
     const token = this.token;
-    await this.fetchCurves(missing, name, token);
+    await this.fetchCurves(missing, token);
     if (token === this.token) this.render();
   }
 
-  /** The runs whose curves are needed: the ticked ones, plus the one-run views' run and its
-   * train/validation counterpart (for the heatmap's gap). */
-  private runsToLoad(tags: TagsResponse, name: string): string[] {
-    const runs = runsWithName(tags, name);
-    const want = new Set(runs.filter((r) => !this.state.deselectedRuns.includes(r)));
-    const numClasses = Math.max(0, ...runs.map((r) => tagInfo(tags, r, name)?.class_names.length ?? 0));
-    const heatmap = this.state.view === "curves" && effectiveCurvesMode(this.state, numClasses) === "heatmap";
-    const focus = heatmap ? this.chooseFocusRun(tags, name, runs) : null;
-    if (focus) {
-      want.add(focus);
-      const other = counterpartRun(focus, runs);
-      if (other) want.add(other);
-    }
-    return runs.filter((r) => want.has(r));
+  /** The series the tags offer, the group shown and the one-series views' series. */
+  private pick(tags: TagsResponse): Picked {
+    const everySeries = allSeries(tags);
+    const groups = groupSeries(everySeries);
+    // no group picked yet: the one of the series picked (a link, or a state from before groups)
+    const focused = everySeries.find((x) => x.key === this.state.series);
+    const group = chooseGroup(groups, this.state.group ?? (focused ? groupId(focused.info.task, focused.info.class_names) : null));
+    const series = group?.series ?? [];
+    return { everySeries, groups, group, series, focus: this.chooseFocus(series) };
   }
 
-  /** The run of the one-run views: the user's pick, else a validation run, else the first;
-   * for the report only runs with confusion matrices qualify, for the Confusion tab also runs
-   * that keep samples without a matrix (their gallery stands alone). */
-  private chooseFocusRun(tags: TagsResponse, name: string, runs: string[]): string | null {
+  /** The series whose curves are needed: the ticked ones; in the one-series views also their
+   * series (its facts: non-finite values, elements outside the matrix) and, for the heatmap's
+   * gap, its train/validation counterpart. */
+  private seriesToLoad(tags: TagsResponse): Series[] {
+    const { group, series, focus } = this.pick(tags);
+    const want = new Set(series.filter((s) => !this.state.deselectedSeries.includes(s.key)).map((s) => s.key));
+    const lines = this.state.view === "curves" && effectiveCurvesMode(this.state, group?.classNames.length ?? 0) === "lines";
+    if (focus && !lines) {
+      want.add(focus.key);
+      const other = this.state.view === "curves" ? counterpartSeries(focus, series) : null;
+      if (other) want.add(other.key);
+    }
+    return series.filter((s) => want.has(s.key));
+  }
+
+  /** The series of the one-series views: the user's pick, else a validation series, else the
+   * first; for the report only series with confusion matrices qualify, for the Confusion tab
+   * also series that keep samples without a matrix (their gallery stands alone). */
+  private chooseFocus(series: Series[]): Series | null {
     const view = this.state.view;
-    const eligible = view === "curves" ? runs : runs.filter((r) => (view === "confusion" ? showsInConfusionTab : hasConfusion)(tagInfo(tags, r, name)));
-    return chooseRankRun(eligible, this.state.run);
+    return chooseRankSeries(
+      series.filter((s) => eligibleFor(view, s.info)),
+      this.state.series,
+    );
+  }
+
+  /** An answer listed malformed steps: show them (once; the user may dismiss them). */
+  private onSkipped(source: SkipSource, list: Skip[]): void {
+    if (this.skipped.add(source, list) && this.derived) this.renderNotices();
   }
 
   setState(patch: Partial<ViewState>, opts: { rerender?: boolean } = {}): void {
     Object.assign(this.state, patch);
     this.persist();
     if (opts.rerender === false) return;
-    if ("name" in patch || "deselectedRuns" in patch || "run" in patch || "view" in patch || "curvesMode" in patch) void this.loadMissing();
+    if ("group" in patch || "deselectedSeries" in patch || "series" in patch || "view" in patch || "curvesMode" in patch) void this.loadMissing();
     this.render();
   }
 
@@ -506,79 +558,77 @@ export class App {
     const tags = this.tags;
     if (!tags) return null;
     const s = this.state;
-    const names = allNames(tags);
-    const name = chooseName(tags, s.name);
-    const everyRun = allRuns(tags);
+    const { everySeries, groups, group, series, focus } = this.pick(tags);
     const theme = currentTheme();
-    const runColors = new Map(everyRun.map((r, i) => [r, runColor(i, theme)]));
-    const runs = name === null ? [] : runsWithName(tags, name);
-    const selectedRuns = runs.filter((r) => !s.deselectedRuns.includes(r));
-    const runDashes = assignDashes(runs);
-    const loaded: RunCurves[] = selectedRuns.filter((r) => this.curves.has(r)).map((r) => ({ run: r, curves: this.curves.get(r)! }));
-    const union = unionClassNames([
-      ...loaded.map((rc) => rc.curves.class_names),
-      ...runs.map((r) => (name !== null ? tagInfo(tags, r, name)?.class_names ?? [] : [])),
-    ]);
-    const confusionRuns = name === null ? [] : runs.filter((r) => hasConfusion(tagInfo(tags, r, name)));
-    const galleryRuns = name === null ? [] : runs.filter((r) => showsInConfusionTab(tagInfo(tags, r, name)));
-    const focusRun = name === null ? null : this.chooseFocusRun(tags, name, runs);
-    const samplesOnly = focusRun !== null && name !== null && !hasConfusion(tagInfo(tags, focusRun, name));
+    const seriesColors = new Map(everySeries.map((x, i) => [x.key, runColor(i, theme)]));
+    const byKey = new Map(series.map((x) => [x.key, x]));
+    const seriesDashes = assignDashes(
+      series.map((x) => x.key),
+      (key) => splitOfSeries(byKey.get(key)!),
+    );
+    const selectedSeries = series.filter((x) => !s.deselectedSeries.includes(x.key));
+    const loaded: RunCurves[] = selectedSeries
+      .filter((x) => this.curves.has(x.key))
+      .map((x) => ({ key: x.key, run: x.run, name: x.name, label: seriesLabel(x), curves: this.curves.get(x.key)! }));
+    const union = unionClassNames([group?.classNames ?? [], ...loaded.map((rc) => rc.curves.class_names)]);
+    const confusionSeries = series.filter((x) => hasConfusion(x.info)).map((x) => x.key);
+    const gallerySeries = series.filter((x) => showsInConfusionTab(x.info)).map((x) => x.key);
+    const samplesOnly = focus !== null && !hasConfusion(focus.info);
     const active: ActiveView =
       s.view === "curves" ? effectiveCurvesMode(s, union.length) : s.view === "confusion" ? (samplesOnly ? "mistakes" : "confusion") : "report";
-    // the one-run views list that run's own classes
+    // the one-series views list that series' own classes
+    const focusCurves = focus ? this.curves.get(focus.key) : undefined;
     let classNames = union;
-    if (active !== "lines" && focusRun !== null && name !== null) {
-      const own = this.curves.get(focusRun)?.class_names ?? tagInfo(tags, focusRun, name)?.class_names;
-      if (own && own.length) classNames = own;
+    if (active !== "lines" && focus !== null) {
+      const own = focusCurves?.class_names ?? focus.info.class_names;
+      if (own.length) classNames = own;
     }
     const pred = selectionPredicate(s.classes);
     const selected = classNames.map(pred);
-    // precision/recall/F1 need tp/fp/fn: without them in any loaded run, show the loss
+    // precision/recall/F1 need tp/fp/fn: without them in any loaded series, show the loss
     let metric = metricById(s.metric);
     if (loaded.length && !loaded.some((rc) => metric.available(rc.curves))) metric = metricById("loss");
-    // the one-run views: that run's task; the lines: the task all runs share (none when mixed)
-    const tasks = new Set((active !== "lines" && focusRun !== null ? [focusRun] : runs).map((r) => (name !== null ? tagInfo(tags, r, name)?.task : undefined)));
-    const task = tasks.size === 1 ? [...tasks][0] ?? null : null;
+    const task = group?.task ?? null;
     metric = metricForTask(metric, task);
-    const rankRun =
-      active !== "lines" && focusRun !== null && this.curves.has(focusRun)
-        ? focusRun
-        : chooseRankRun(
-            loaded.map((rc) => rc.run),
-            s.rankRun,
-          );
+    const rankSeries = active !== "lines" && focus !== null && focusCurves ? focus.key : chooseRankSeries(loaded, s.rankSeries)?.key ?? null;
     let latest: (number | null)[] = classNames.map(() => null);
-    const rankCurves = rankRun !== null ? this.curves.get(rankRun) : undefined;
+    const rankCurves = rankSeries !== null ? this.curves.get(rankSeries) : undefined;
     if (rankCurves) {
-      const perRun = latestValues(metric.extract(rankCurves), rankCurves.class_names.length);
+      const perSeries = latestValues(metric.extract(rankCurves), rankCurves.class_names.length);
       const at = new Map(rankCurves.class_names.map((n, k) => [n, k]));
       latest = classNames.map((n) => {
         const k = at.get(n);
-        return k === undefined ? null : perRun[k];
+        return k === undefined ? null : perSeries[k];
       });
     }
     const n = effectiveWorstN(s, classNames.length);
     const worst = worstN(latest, n, metric.higherIsBetter, (i) => selected[i]);
+    // facts are the series' own: the one-series views show only their series' facts
+    const shownFacts: SeriesFactsOf[] = (
+      active === "lines" ? loaded : focus && focusCurves ? [{ key: focus.key, label: seriesLabel(focus), curves: focusCurves }] : []
+    ).map((x) => ({ key: x.key, label: x.label, classNames: x.curves.class_names, facts: seriesFacts(x.curves) }));
     return {
-      names,
-      name,
-      runs,
-      selectedRuns,
-      runColors,
-      runDashes,
+      everySeries,
+      groups,
+      group,
+      series,
+      selectedSeries,
+      seriesColors,
+      seriesDashes,
       classNames,
       selected,
       loaded,
-      rankRun,
+      rankSeries,
       latest,
       worst,
       classColors: classColors(classNames.length, worst, theme),
-      nonfinite: nonfiniteByClass(loaded),
+      shownFacts,
+      flags: classFlags(shownFacts),
       metric,
-      confusionRuns,
-      galleryRuns,
+      confusionSeries,
+      gallerySeries,
       active,
-      focusRun,
+      focus,
       task,
     };
   }
@@ -602,7 +652,7 @@ export class App {
       if (this.loadError) setChildren(this.viewBox, h("div", { class: "pc-message" }, "The per-class data could not be loaded."));
       return;
     }
-    if (d.name === null) {
+    if (d.group === null) {
       this.sidebar.hidden = true;
       this.renderEmpty();
       return;
@@ -610,7 +660,7 @@ export class App {
     this.sidebar.hidden = false;
     this.renderTabs(d);
     this.renderTitle(d);
-    this.renderNames(d);
+    this.renderGroups(d);
     this.renderRuns(d);
     this.renderClassList();
     this.view = this.views[d.active];
@@ -626,14 +676,14 @@ export class App {
     setChildren(
       this.tabs,
       ...VIEW_TABS.map((t) => {
-        const eligible = t.id === "curves" ? d.runs : t.id === "confusion" ? d.galleryRuns : d.confusionRuns;
+        const eligible = t.id === "curves" ? d.series : t.id === "confusion" ? d.gallerySeries : d.confusionSeries;
         const disabled = eligible.length === 0;
         const active = s.view === t.id;
         return h(
           "button",
           {
             class: active ? "pc-tab pc-active" : "pc-tab",
-            title: disabled ? tabDisabledTitle(t.id) : t.id === "confusion" && d.confusionRuns.length === 0 ? SAMPLES_ONLY_TAB_TITLE : t.title,
+            title: disabled ? tabDisabledTitle(t.id) : t.id === "confusion" && d.confusionSeries.length === 0 ? SAMPLES_ONLY_TAB_TITLE : t.title,
             attrs: { type: "button", role: "tab", "aria-selected": String(active), "data-role": "view-tab", "data-value": t.id, disabled },
             on: { click: () => this.setState({ view: t.id }) },
           },
@@ -644,16 +694,18 @@ export class App {
   }
 
   private viewContext(d: Derived): ViewContext {
+    const rank = d.rankSeries !== null ? d.series.find((x) => x.key === d.rankSeries) : undefined;
     return {
       state: this.state,
-      api: this.deps.api,
+      api: this.api,
       tags: this.tags!,
-      allRuns: d.runs,
-      run: d.focusRun,
-      curvesOf: (run) => this.curves.get(run),
+      group: d.series,
+      series: d.focus,
+      run: d.focus?.run ?? null,
+      name: d.focus?.name ?? d.series[0]?.name ?? DEFAULT_NAME,
+      curvesOf: (key) => this.curves.get(key),
       refreshId: this.refreshId,
-      name: d.name!,
-      info: d.runs.length ? tagInfo(this.tags!, d.runs[0], d.name!) : undefined,
+      info: d.series[0]?.info,
       runs: d.loaded,
       classNames: d.classNames,
       selected: d.selected,
@@ -661,10 +713,9 @@ export class App {
       worst: d.worst,
       classColors: d.classColors,
       latest: d.latest,
-      rankRun: d.rankRun,
-      runColors: d.runColors,
-      runDashes: d.runDashes,
-      nonfinite: d.nonfinite,
+      rankLabel: rank ? seriesLabel(rank) : null,
+      seriesColors: d.seriesColors,
+      seriesDashes: d.seriesDashes,
       setState: (patch, opts) => this.setState(patch, opts),
     };
   }
@@ -697,16 +748,15 @@ export class App {
     if (document.activeElement !== this.worstNum) this.worstNum.value = String(effectiveWorstN(s, d?.classNames.length ?? 0));
     if (document.activeElement !== this.search) this.search.value = s.classFilter;
     if (d) {
-      const runs = d.loaded.map((rc) => rc.run);
       setChildren(
         this.rankSelect,
-        ...runs.map((r) => {
-          const o = h("option", { attrs: { value: r } }, r);
-          o.selected = r === d.rankRun;
+        ...d.loaded.map((rc) => {
+          const o = h("option", { attrs: { value: rc.key } }, rc.label);
+          o.selected = rc.key === d.rankSeries;
           return o;
         }),
       );
-      this.rankSelect.disabled = runs.length === 0;
+      this.rankSelect.disabled = d.loaded.length === 0;
     }
   }
 
@@ -725,29 +775,51 @@ export class App {
     }
     const d = this.derived;
     if (d) {
-      for (const run of d.selectedRuns) {
-        const err = this.runErrors.get(run);
-        if (err) items.push(notice("error", `Run ${run}: ${err}`));
+      for (const x of d.selectedSeries) {
+        const err = this.runErrors.get(x.key);
+        if (err) items.push(notice("error", `${seriesLabel(x)}: ${err}`));
       }
-      const flagged = [...d.nonfinite.keys()].filter((n) => d.classNames.includes(n));
-      if (flagged.length) {
-        const total = flagged.reduce((a, n) => a + (d.nonfinite.get(n) ?? 0), 0);
-        items.push(
-          notice(
-            "warn",
-            `⚠ ${flagged.length} class${flagged.length === 1 ? " has" : "es have"} non-finite (NaN/Inf) per-sample losses ` +
-              `(${total} in total over the selected runs). They are kept out of the mean loss and marked ⚠ NaN in the class list.`,
-            "nonfinite-notice",
-          ),
-        );
+      for (const f of factNotices(d.shownFacts)) {
+        const el = notice(f.kind, f.text, f.role);
+        const x = d.series.find((y) => y.key === f.series);
+        if (x) {
+          el.setAttribute("data-run", x.run);
+          el.setAttribute("data-name", x.name);
+        }
+        items.push(el);
       }
+    }
+    // like the facts, only the series shown (another series' notice returns with it)
+    const shown = new Set(d ? (d.active === "lines" ? d.selectedSeries : d.focus ? [d.focus] : []).map((x) => x.key) : []);
+    for (const p of this.skipped.pending().filter((q) => shown.has(seriesKey(q.source.run, q.source.name)))) {
+      const el = notice("warn", skippedText(p.source, p.entries), "skipped-notice");
+      el.setAttribute("data-run", p.source.run);
+      el.setAttribute("data-name", p.source.name);
+      el.classList.add("pc-notice-dismissible");
+      el.appendChild(
+        h(
+          "button",
+          {
+            class: "pc-linkbtn pc-notice-dismiss",
+            title: "Dismiss (it comes back if more steps are skipped)",
+            attrs: { type: "button", "data-role": "dismiss-skipped", "aria-label": "Dismiss" },
+            on: {
+              click: () => {
+                this.skipped.dismiss(p.id);
+                this.renderNotices();
+              },
+            },
+          },
+          "✕",
+        ),
+      );
+      items.push(el);
     }
     setChildren(this.notices, ...items);
   }
 
   private renderTitle(d: Derived): void {
     const metric = d.metric;
-    const sub = d.names.length > 1 || d.name !== "perclass" ? ` · ${d.name}` : "";
     const main =
       d.active === "confusion"
         ? "Confusion matrix"
@@ -756,21 +828,21 @@ export class App {
           : d.active === "report"
             ? "Per-class report"
             : `Per-class ${metric.label.toLowerCase()}`;
-    const run = d.active !== "lines" && d.focusRun ? ` · ${d.focusRun}` : "";
-    setChildren(
-      this.titleEl,
-      main,
-      h("span", { class: "pc-title-sub" }, `${sub}${run} · ${d.classNames.length} class${d.classNames.length === 1 ? "" : "es"}`),
-    );
+    const n = d.classNames.length;
+    const classes = `${n} class${n === 1 ? "" : "es"}`;
+    // the lines: the class set when there are several; the one-series views: their series
+    const parts =
+      d.active !== "lines" && d.focus ? [seriesLabel(d.focus), classes] : [d.groups.length > 1 && d.group ? groupTitle(d.group) : classes];
+    setChildren(this.titleEl, main, h("span", { class: "pc-title-sub" }, ` · ${parts.join(" · ")}`));
   }
 
-  private renderNames(d: Derived): void {
-    this.nameSection.hidden = d.names.length <= 1;
+  private renderGroups(d: Derived): void {
+    this.groupSection.hidden = d.groups.length <= 1;
     setChildren(
-      this.nameSelect,
-      ...d.names.map((n) => {
-        const o = h("option", { attrs: { value: n } }, n);
-        o.selected = n === d.name;
+      this.groupSelect,
+      ...d.groups.map((g) => {
+        const o = h("option", { title: g.classNames.slice(0, 50).join(", "), attrs: { value: g.id } }, groupLabel(g));
+        o.selected = g === d.group;
         return o;
       }),
     );
@@ -781,10 +853,11 @@ export class App {
       this.renderRunChoice(d);
       return;
     }
-    this.runsCount.textContent = `${d.selectedRuns.length} of ${d.runs.length}`;
+    const keys = d.series.map((x) => x.key);
+    this.runsCount.textContent = `${d.selectedSeries.length} of ${d.series.length}`;
     const rows: Node[] = [];
-    if (d.runs.length > 1) {
-      const allOn = d.selectedRuns.length === d.runs.length;
+    if (d.series.length > 1) {
+      const allOn = d.selectedSeries.length === d.series.length;
       rows.push(
         h(
           "div",
@@ -797,7 +870,7 @@ export class App {
               on: {
                 click: () =>
                   this.setState({
-                    deselectedRuns: allOn ? [...d.runs] : this.state.deselectedRuns.filter((r) => !d.runs.includes(r)),
+                    deselectedSeries: allOn ? [...keys] : this.state.deselectedSeries.filter((k) => !keys.includes(k)),
                   }),
               },
             },
@@ -806,29 +879,31 @@ export class App {
         ),
       );
     }
-    for (const run of d.runs) {
-      const on = d.selectedRuns.includes(run);
-      const color = d.runColors.get(run) ?? "#425066";
+    for (const x of d.series) {
+      const on = d.selectedSeries.includes(x);
+      const label = seriesLabel(x);
+      const color = d.seriesColors.get(x.key) ?? "#425066";
+      const dash = DASHES[d.seriesDashes.get(x.key) ?? 0] ?? DASHES[0];
       const box = h("input", {
-        attrs: { type: "checkbox", "data-run": run, "aria-label": `Show run ${run}` },
+        attrs: { type: "checkbox", "data-run": x.run, "data-name": x.name, "aria-label": `Show ${label}` },
         style: { "accent-color": color },
         on: {
           change: () => {
-            const rest = this.state.deselectedRuns.filter((r) => r !== run);
-            this.setState({ deselectedRuns: box.checked ? rest : [...rest, run] });
+            const rest = this.state.deselectedSeries.filter((k) => k !== x.key);
+            this.setState({ deselectedSeries: box.checked ? rest : [...rest, x.key] });
           },
         },
       });
       box.checked = on;
-      const err = this.runErrors.get(run);
+      const err = this.runErrors.get(x.key);
       rows.push(
         h(
           "label",
-          { class: "pc-run", title: run },
+          { class: "pc-run", title: `${label} (${dash.label} lines)`, attrs: { "data-series-row": "", "data-dash": dash.label } },
           box,
           swatch(color),
-          dashSample("var(--pc-run-line)", DASHES[d.runDashes.get(run) ?? 0]?.dash ?? [], 2, 24),
-          h("span", { class: "pc-run-name" }, run),
+          dashSample("var(--pc-run-line)", dash.dash, 2, 24),
+          h("span", { class: "pc-run-name" }, label),
           err ? h("span", { class: "pc-run-error", title: err }, "⚠") : null,
         ),
       );
@@ -836,36 +911,41 @@ export class App {
     setChildren(this.runList, ...rows);
   }
 
-  /** One run for the matrix, report and heatmap: radio buttons. */
+  /** One series for the matrix, report and heatmap: radio buttons over every series (one
+   * series is shown, so nothing is mixed), under their class sets when there are several;
+   * picking one of another class set switches to that set. */
   private renderRunChoice(d: Derived): void {
     const tab = d.active === "heatmap" ? "curves" : d.active === "report" ? "report" : "confusion";
-    const eligible = tab === "curves" ? d.runs : tab === "confusion" ? d.galleryRuns : d.confusionRuns;
     this.runsCount.textContent = "one run";
     const rows: Node[] = [];
-    for (const run of d.runs) {
-      const ok = eligible.includes(run);
-      // in the Confusion tab a run without a matrix still shows its kept samples: say so
-      const samplesOnly = ok && tab === "confusion" && !d.confusionRuns.includes(run);
-      const color = d.runColors.get(run) ?? "#425066";
-      const radio = h("input", {
-        attrs: { type: "radio", name: "pc-run-choice", "data-run-choice": run, "aria-label": `Show run ${run}`, disabled: !ok },
-        style: { "accent-color": color },
-        on: { change: () => radio.checked && this.setState({ run }) },
-      });
-      radio.checked = run === d.focusRun;
-      rows.push(
-        h(
-          "label",
-          {
-            class: ok ? "pc-run" : "pc-run pc-disabled",
-            title: !ok ? `${run}: no confusion matrices${tab === "confusion" ? " or kept samples" : ""}` : samplesOnly ? `${run}: kept samples only (confusion=False)` : run,
-          },
-          radio,
-          swatch(color),
-          h("span", { class: "pc-run-name" }, run),
-          samplesOnly ? h("span", { class: "pc-run-note", attrs: { "data-role": "samples-only" } }, "samples") : null,
-        ),
-      );
+    for (const g of d.groups) {
+      if (d.groups.length > 1) rows.push(h("div", { class: "pc-run-group", title: groupLabel(g), attrs: { "data-role": "run-group" } }, groupTitle(g)));
+      for (const x of g.series) {
+        const ok = eligibleFor(tab, x.info);
+        const label = seriesLabel(x);
+        // in the Confusion tab a series without a matrix still shows its kept samples: say so
+        const samplesOnly = ok && tab === "confusion" && !hasConfusion(x.info);
+        const color = d.seriesColors.get(x.key) ?? "#425066";
+        const radio = h("input", {
+          attrs: { type: "radio", name: "pc-run-choice", "data-run-choice": x.run, "data-name": x.name, "aria-label": `Show ${label}`, disabled: !ok },
+          style: { "accent-color": color },
+          on: { change: () => radio.checked && this.setState({ series: x.key, group: groupId(x.info.task, x.info.class_names) }) },
+        });
+        radio.checked = x === d.focus;
+        rows.push(
+          h(
+            "label",
+            {
+              class: ok ? "pc-run" : "pc-run pc-disabled",
+              title: !ok ? `${label}: no confusion matrices${tab === "confusion" ? " or kept samples" : ""}` : samplesOnly ? `${label}: kept samples only (confusion=False)` : label,
+            },
+            radio,
+            swatch(color),
+            h("span", { class: "pc-run-name" }, label),
+            samplesOnly ? h("span", { class: "pc-run-note", attrs: { "data-role": "samples-only" } }, "samples") : null,
+          ),
+        );
+      }
     }
     setChildren(this.runList, ...rows);
   }
@@ -878,9 +958,11 @@ export class App {
     // rebuilding 1000 rows on every slider move is wasted work: skip when nothing listed changed
     const key = JSON.stringify([
       this.dataVersion,
-      d.name,
-      d.selectedRuns,
-      d.rankRun,
+      d.group?.id,
+      d.active,
+      d.focus?.key,
+      d.selectedSeries.map((x) => x.key),
+      d.rankSeries,
       d.worst,
       query,
       metric.id,
@@ -895,6 +977,7 @@ export class App {
     this.classCount.textContent =
       `${numSelected} of ${d.classNames.length} shown` + (query.trim() ? ` · ${shown.length} match` : "");
     const worstRank = new Map(d.worst.map((g, r) => [g, r]));
+    const rankLabel = d.loaded.find((rc) => rc.key === d.rankSeries)?.label ?? d.rankSeries;
     const rows: Node[] = [];
     const frag = document.createDocumentFragment();
     for (const { n, i } of shown) {
@@ -904,7 +987,7 @@ export class App {
         this.setClasses(setSelected(this.state.classes, n, box.checked, d.classNames));
       });
       const v = d.latest[i];
-      const nf = d.nonfinite.get(n) ?? 0;
+      const flag = d.flags.get(n);
       const rank = worstRank.get(i);
       const row = h(
         "label",
@@ -918,9 +1001,10 @@ export class App {
               : d.classColors[i],
         ),
         h("span", { class: "pc-class-name" }, n),
-        nf ? nonfiniteBadge(nf) : null,
+        flag?.loss ? nonfiniteBadge(flag.loss, flag.bySeries.filter((b) => b.loss).map((b) => `${b.label}: ${b.loss}`)) : null,
+        flag?.outputs ? nonfiniteOutputsBadge(flag.outputs, flag.bySeries.filter((b) => b.outputs).map((b) => `${b.label}: ${b.outputs}`)) : null,
         rank !== undefined ? h("span", { class: "pc-rank", title: `#${rank + 1} worst` }, `#${rank + 1}`) : null,
-        v !== null && v !== undefined ? h("span", { class: "pc-class-value", title: `latest ${metric.label.toLowerCase()} in ${d.rankRun}` }, metric.format(v)) : null,
+        v !== null && v !== undefined ? h("span", { class: "pc-class-value", title: `latest ${metric.label.toLowerCase()} in ${rankLabel}` }, metric.format(v)) : null,
       );
       frag.appendChild(row);
     }
@@ -957,22 +1041,24 @@ export class App {
 }
 
 const hasConfusion = (info: TagInfo | undefined) => !!info?.kinds.includes("confusion");
-/** The Confusion tab shows a run's matrix, or its kept samples alone when it has no matrix. */
+/** The Confusion tab shows a series' matrix, or its kept samples alone when it has no matrix. */
 const showsInConfusionTab = (info: TagInfo | undefined) => hasConfusion(info) || !!info?.kinds.includes("samples");
+/** Whether a view can show a series: the report needs matrices, the Confusion tab matrices or samples. */
+const eligibleFor = (view: ViewId, info: TagInfo | undefined) => (view === "curves" ? true : view === "confusion" ? showsInConfusionTab(info) : hasConfusion(info));
 
 const SAMPLES_ONLY_TAB_TITLE =
-  "Misclassified samples at a step: this tag's runs keep samples but record no confusion matrix (confusion=False)";
+  "Misclassified samples at a step: the series of this class set keep samples but record no confusion matrix (confusion=False)";
 
 function tabDisabledTitle(view: ViewId): string {
   const matrices = "confusion matrices (written by PerClassWriter.write() by default)";
-  return view === "confusion" ? `No run of this tag has ${matrices} or kept samples (update(..., inputs=x)).` : `No run of this tag has ${matrices}.`;
+  return view === "confusion" ? `No run of this class set has ${matrices} or kept samples (update(..., inputs=x)).` : `No run of this class set has ${matrices}.`;
 }
 
 function field(label: string | null, ...controls: Node[]): HTMLElement {
   return h("div", { class: "pc-field" }, label ? h("span", { class: "pc-label" }, label) : null, ...controls);
 }
 
-function notice(kind: "error" | "warn", text: string, role?: string): HTMLElement {
+function notice(kind: "error" | "warn" | "info", text: string, role?: string): HTMLElement {
   return h("div", { class: `pc-notice pc-notice-${kind}`, attrs: { role: kind === "error" ? "alert" : "status", "data-role": role ?? `notice-${kind}` } }, text);
 }
 

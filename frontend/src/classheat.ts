@@ -3,7 +3,6 @@
 // sort the rows by. Pure.
 import type { Matrix } from "./types";
 import { smooth } from "./smoothing";
-import { splitOf } from "./colors";
 import { sortIndices } from "./sorting";
 
 export type HeatSortKey = "index" | "name" | "final" | "trend" | "slope" | "gap";
@@ -78,22 +77,6 @@ export function summarize(values: Float32Array, c: number, steps: readonly numbe
   const den = n * sxx - sx * sx;
   const slope = n >= 2 && den !== 0 ? (n * sxy - sx * sy) / den : null;
   return { first, final, trend: first !== null && final !== null && n >= 2 ? final - first : null, slope };
-}
-
-/**
- * The run to compare a run with for the train/validation gap: same experiment (the path
- * before the split), the other split. Null when there is none.
- */
-export function counterpartRun(run: string, runs: readonly string[]): string | null {
-  const split = splitOf(run);
-  if (split === null) return null;
-  const prefix = run.includes("/") ? run.slice(0, run.lastIndexOf("/") + 1) : "";
-  const want = split === "train" ? ["validation", "test"] : ["train"];
-  for (const w of want) {
-    const hit = runs.find((r) => r !== run && r.startsWith(prefix) && !r.slice(prefix.length).includes("/") && splitOf(r) === w);
-    if (hit) return hit;
-  }
-  return null;
 }
 
 /**

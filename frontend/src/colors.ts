@@ -75,8 +75,11 @@ export const DASHES: readonly DashStyle[] = [
   { dash: [4, 2, 1, 2, 1, 2], label: "dash-dot-dot" },
 ];
 
-/** The split a run name ends with, by the Keras convention (`exp1/train`, `exp1/validation`). */
-export function splitOf(run: string): "train" | "validation" | "test" | null {
+export type Split = "train" | "validation" | "test";
+
+/** The split a run name (or a writer's name) ends with, by the Keras convention (`exp1/train`,
+ * `exp1/validation`). */
+export function splitOf(run: string): Split | null {
   const last = run.split("/").pop()!.toLowerCase();
   if (/^(train|training)$/.test(last)) return "train";
   if (/^(validation|val|valid|eval|evaluation|dev)$/.test(last)) return "validation";
@@ -85,12 +88,12 @@ export function splitOf(run: string): "train" | "validation" | "test" | null {
 }
 
 /**
- * A dash pattern per run: train solid, validation dashed, test dotted; clashes (two train
- * runs from two experiments) and other runs take the next free pattern.
+ * A dash pattern per run (or series key, with its split): train solid, validation dashed, test
+ * dotted; clashes (two train runs from two experiments) and other runs take the next free pattern.
  */
-export function assignDashes(runs: readonly string[]): Map<string, number> {
+export function assignDashes(runs: readonly string[], split: (key: string) => Split | null = splitOf): Map<string, number> {
   const preferred = (r: string) => {
-    const s = splitOf(r);
+    const s = split(r);
     return s === "train" ? 0 : s === "validation" ? 1 : s === "test" ? 2 : -1;
   };
   const out = new Map<string, number>();

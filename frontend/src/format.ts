@@ -39,3 +39,24 @@ export function formatMetric(v: number | null | undefined, digits = 3): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return DASH;
   return v.toFixed(digits);
 }
+
+/** Steps as a short phrase: "step 3", "steps 3–5, 9 and 12"; past `maxRanges` runs of
+ * consecutive steps, the first ones and "… (N steps)". `steps` ascending. */
+export function stepList(steps: readonly number[], maxRanges = 4): string {
+  if (!steps.length) return "no step";
+  if (steps.length === 1) return `step ${steps[0]}`;
+  const ranges: string[] = [];
+  let start = steps[0];
+  let prev = steps[0];
+  const close = () => ranges.push(start === prev ? String(start) : prev === start + 1 ? `${start}, ${prev}` : `${start}–${prev}`);
+  for (const s of steps.slice(1)) {
+    if (s === prev + 1) prev = s;
+    else {
+      close();
+      start = prev = s;
+    }
+  }
+  close();
+  if (ranges.length > maxRanges) return `steps ${ranges.slice(0, maxRanges).join(", ")}, … (${steps.length} steps)`;
+  return `steps ${ranges.length === 1 ? ranges[0] : `${ranges.slice(0, -1).join(", ")} and ${ranges[ranges.length - 1]}`}`;
+}

@@ -1,6 +1,6 @@
-// Data shaping for the curves view: the runs' [steps][classes] matrices -> one aligned
-// x array and one line per (run, selected class), plus a mean-over-classes line per run,
-// each with its style. Pure: no DOM, no uPlot.
+// Data shaping for the curves view: the series' [steps][classes] matrices -> one aligned
+// x array and one line per (series, selected class), plus a mean-over-classes line per series,
+// each with its style. A series is a (run, name) pair (series.ts). Pure: no DOM, no uPlot.
 import type { RunCurves } from "./types";
 import type { MetricDef } from "./metrics";
 import type { ColorBy, XAxis } from "./state";
@@ -12,7 +12,10 @@ export type Value = number | null;
 
 export interface LineModel {
   kind: "class" | "mean";
+  /** the series' key (series.ts), run and label */
+  series: string;
   run: string;
+  seriesLabel: string;
   /** index into ChartModel.runs */
   runIndex: number;
   /** global class index; -1 for the mean line */
@@ -24,8 +27,10 @@ export interface LineModel {
   raw: Value[];
   /** non-finite per-sample loss counts aligned to xs (class lines only) */
   nonfinite: Value[] | null;
-  /** total non-finite losses of this class over all steps of this run */
+  /** total non-finite losses of this class over all steps of this series */
   nonfiniteTotal: number;
+  /** samples of this class with non-finite outputs aligned to xs (class lines only) */
+  nonfiniteOutputs: Value[] | null;
   highlighted: boolean;
   grey: boolean;
   color: string;
@@ -36,7 +41,8 @@ export interface LineModel {
 }
 
 export interface RunAxis {
-  run: string;
+  /** the series' key */
+  series: string;
   /** the step at each x position, null where the run has no point */
   stepAt: Value[];
 }
@@ -64,8 +70,9 @@ export interface ShapeInput {
   colorBy: ColorBy;
   /** colour of each global class (see colors.classColors) */
   classColors: readonly string[];
-  runColors: ReadonlyMap<string, string>;
-  runDashes: ReadonlyMap<string, number>;
+  /** per series key */
+  seriesColors: ReadonlyMap<string, string>;
+  seriesDashes: ReadonlyMap<string, number>;
   showMean: boolean;
   /** the page's theme: the faded and mean lines are dark on light, light on dark (default light) */
   theme?: Theme;
@@ -152,10 +159,10 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
       const p = at[s];
       if (p !== undefined) stepAt[p] = c.steps[s];
     });
-    runs.push({ run: rc.run, stepAt });
+    runs.push({ series: rc.key, stepAt });
     const matrix = inp.metric.extract(c);
-    const dash = DASHES[inp.runDashes.get(rc.run) ?? 0]?.dash ?? [];
-    const runColor = inp.runColors.get(rc.run) ?? "#425066";
+    const dash = DASHES[inp.seriesDashes.get(rc.key) ?? 0]?.dash ?? [];
+    const runColor = inp.seriesColors.get(rc.key) ?? "#425066";
     const clean = (v: Value | undefined): Value => {
       if (v === null || v === undefined || !Number.isFinite(v)) return null;
       if (inp.logScale && v <= 0) return null;
@@ -175,19 +182,23 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
       if (g === undefined || !inp.selected[g]) return;
       const rawRun: Value[] = new Array(S);
       const nfRun: Value[] = new Array(S);
+      const nfOutRun: Value[] = new Array(S);
       let nfTotal = 0;
       for (let s = 0; s < S; s++) {
         rawRun[s] = clean(matrix[s]?.[k]);
         const nf = c.nonfinite[s]?.[k];
         nfRun[s] = nf ?? null;
         if (nf) nfTotal += nf;
+        nfOutRun[s] = c.nonfinite_outputs[s]?.[k] ?? null;
       }
       const isHigh = rank.has(g);
       const isGrey = anyHighlight && !isHigh;
       const base = inp.colorBy === "run" ? runColor : inp.classColors[g] ?? "#425066";
       const line: LineModel = {
         kind: "class",
+        series: rc.key,
         run: rc.run,
+        seriesLabel: rc.label,
         runIndex,
         classIndex: g,
         label: name,
@@ -195,6 +206,7 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
         raw: align(rawRun),
         nonfinite: align(nfRun),
         nonfiniteTotal: nfTotal,
+        nonfiniteOutputs: align(nfOutRun),
         highlighted: isHigh,
         grey: isGrey,
         color: isGrey ? grey : fadeNormal ? withAlpha(base, 0.6) : base,
@@ -210,7 +222,9 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
       for (let s = 0; s < S; s++) meanRaw[s] = clean(rowMean(matrix[s]) ?? undefined);
       means.push({
         kind: "mean",
+        series: rc.key,
         run: rc.run,
+        seriesLabel: rc.label,
         runIndex,
         classIndex: -1,
         label: "mean of classes",
@@ -218,6 +232,7 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
         raw: align(meanRaw),
         nonfinite: null,
         nonfiniteTotal: 0,
+        nonfiniteOutputs: null,
         highlighted: false,
         grey: false,
         color: mean,
@@ -231,20 +246,6 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
   // the worst class is drawn last, on top
   high.sort((a, b) => (rank.get(b.classIndex) ?? 0) - (rank.get(a.classIndex) ?? 0));
   return { xs, xLabel: unit.label, xUnitSeconds: unit.seconds, runs, lines: [...greyLines, ...normal, ...high, ...means] };
-}
-
-/** Classes with non-finite per-sample losses at any step, per class name, summed over runs. */
-export function nonfiniteByClass(runs: readonly RunCurves[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const rc of runs) {
-    const c = rc.curves;
-    for (const row of c.nonfinite) {
-      row.forEach((v, k) => {
-        if (v) out.set(c.class_names[k], (out.get(c.class_names[k]) ?? 0) + v);
-      });
-    }
-  }
-  return out;
 }
 
 /** Overall x extent of a model (for "is this zoom the full range?"). */

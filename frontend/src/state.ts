@@ -7,6 +7,7 @@ import { METRICS, type MetricId } from "./metrics";
 import type { Norm, Order } from "./confusion";
 import type { HeatSortKey } from "./classheat";
 import { parseViewport, type Viewport } from "./zoom";
+import { DEFAULT_NAME, seriesKey } from "./series";
 
 export const STORAGE_KEY = "tb-perclass.viewState.v1";
 
@@ -31,9 +32,9 @@ export interface Sort<K extends string> {
 
 export interface DiffState {
   on: boolean;
-  /** run to compare with; null = the matrix's own run */
-  baseRun: string | null;
-  /** step to compare with; null = the base run's first step */
+  /** series (key) to compare with, of the same name; null = the matrix's own series */
+  baseSeries: string | null;
+  /** step to compare with; null = the base series' first step */
   baseStep: number | null;
 }
 
@@ -59,18 +60,19 @@ export interface GalleryState {
 
 export interface ViewState {
   view: ViewId;
-  /** the logger's tag prefix ("perclass" by default); null = pick automatically */
-  name: string | null;
-  /** runs the user unticked (new runs appear ticked, as in TensorBoard) */
-  deselectedRuns: string[];
+  /** the group of compatible series shown (series.ts groupId); null = pick automatically.
+   * Series (series.ts) are (run, name) pairs and are named by their key everywhere below. */
+  group: string | null;
+  /** series the user unticked (new series appear ticked, as runs in TensorBoard) */
+  deselectedSeries: string[];
   metric: MetricId;
   xAxis: XAxis;
   logScale: boolean;
   smoothing: number;
   /** how many worst classes to colour; null = automatic (0 up to 10 classes, else 5) */
   worstN: number | null;
-  /** run whose latest values rank the classes; null = automatic (validation-like run) */
-  rankRun: string | null;
+  /** series whose latest values rank the classes; null = automatic (a validation series) */
+  rankSeries: string | null;
   colorBy: ColorBy;
   classFilter: string;
   classes: ClassSelection;
@@ -79,8 +81,8 @@ export interface ViewState {
   autoRefresh: boolean;
   /** lines or the class-by-step heatmap in the curves area; auto = heatmap past HEATMAP_THRESHOLD classes */
   curvesMode: CurvesMode;
-  /** the run of the one-run views (confusion, report, heatmap); null = automatic */
-  run: string | null;
+  /** the series of the one-series views (confusion, report, heatmap); null = automatic */
+  series: string | null;
   /** the step of the confusion matrix and report; null = the latest (follows new steps) */
   step: number | null;
   norm: Norm;
@@ -108,21 +110,21 @@ export interface ViewState {
 export function defaultState(): ViewState {
   return {
     view: "curves",
-    name: null,
-    deselectedRuns: [],
+    group: null,
+    deselectedSeries: [],
     metric: "loss",
     xAxis: "step",
     logScale: false,
     smoothing: 0,
     worstN: null,
-    rankRun: null,
+    rankSeries: null,
     colorBy: "class",
     classFilter: "",
     classes: { mode: "exclude", names: [] },
     zoom: null,
     autoRefresh: true,
     curvesMode: "auto",
-    run: null,
+    series: null,
     step: null,
     norm: "counts",
     order: "index",
@@ -130,7 +132,7 @@ export function defaultState(): ViewState {
     errorsOnly: false,
     cmZoom: null,
     focus: null,
-    diff: { on: false, baseRun: null, baseStep: null },
+    diff: { on: false, baseSeries: null, baseStep: null },
     reportSort: { key: "index", desc: false },
     labelSort: { key: "index", desc: false },
     heatSort: { key: "final", reverse: false },
@@ -179,8 +181,12 @@ export function parseState(raw: unknown): ViewState {
   if (!raw || typeof raw !== "object") return s;
   const o = raw as Record<string, unknown>;
   if (oneOf(o.view, VIEW_IDS)) s.view = o.view;
-  if (o.name === null || isStr(o.name)) s.name = o.name;
-  if (isStrArray(o.deselectedRuns)) s.deselectedRuns = o.deselectedRuns;
+  if (o.group === null || isStr(o.group)) s.group = o.group;
+  // states saved before series named runs, with one name for all of them
+  const legacyName = isStr(o.name) ? o.name : DEFAULT_NAME;
+  const legacy = (run: unknown): string | null | undefined => (isStr(run) ? seriesKey(run, legacyName) : run === null ? null : undefined);
+  if (isStrArray(o.deselectedSeries)) s.deselectedSeries = o.deselectedSeries;
+  else if (isStrArray(o.deselectedRuns)) s.deselectedSeries = o.deselectedRuns.map((r) => seriesKey(r, legacyName));
   if (isStr(o.metric) && METRICS.some((m) => m.id === o.metric)) s.metric = o.metric as MetricId;
   if (o.xAxis === "step" || o.xAxis === "relative") s.xAxis = o.xAxis;
   if (typeof o.logScale === "boolean") s.logScale = o.logScale;
@@ -188,7 +194,8 @@ export function parseState(raw: unknown): ViewState {
   if (o.worstN === null || (isNum(o.worstN) && o.worstN >= 0)) {
     s.worstN = o.worstN === null ? null : Math.min(Math.floor(o.worstN), 1000);
   }
-  if (o.rankRun === null || isStr(o.rankRun)) s.rankRun = o.rankRun;
+  const rank = "rankSeries" in o ? o.rankSeries : legacy(o.rankRun);
+  if (rank === null || isStr(rank)) s.rankSeries = rank;
   if (o.colorBy === "class" || o.colorBy === "run") s.colorBy = o.colorBy;
   if (isStr(o.classFilter)) s.classFilter = o.classFilter;
   const c = o.classes as Record<string, unknown> | undefined;
@@ -200,7 +207,8 @@ export function parseState(raw: unknown): ViewState {
   }
   if (typeof o.autoRefresh === "boolean") s.autoRefresh = o.autoRefresh;
   if (oneOf(o.curvesMode, ["auto", "lines", "heatmap"] as const)) s.curvesMode = o.curvesMode;
-  if (o.run === null || isStr(o.run)) s.run = o.run;
+  const focus = "series" in o ? o.series : legacy(o.run);
+  if (focus === null || isStr(focus)) s.series = focus;
   if (o.step === null || isStep(o.step)) s.step = o.step;
   if (oneOf(o.norm, NORMS)) s.norm = o.norm;
   if (oneOf(o.order, ORDERS)) s.order = o.order;
@@ -212,7 +220,7 @@ export function parseState(raw: unknown): ViewState {
   if (d && typeof d === "object") {
     s.diff = {
       on: typeof d.on === "boolean" ? d.on : false,
-      baseRun: isStr(d.baseRun) ? d.baseRun : null,
+      baseSeries: isStr(d.baseSeries) ? d.baseSeries : isStr(d.baseRun) ? seriesKey(d.baseRun, legacyName) : null,
       baseStep: isStep(d.baseStep) ? d.baseStep : null,
     };
   }

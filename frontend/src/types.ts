@@ -13,6 +13,14 @@ export type TagsResponse = Record<string, Record<string, TagInfo>>;
 
 export type Matrix = (number | null)[][];
 
+/** A malformed step the plugin skipped (listed in the `skipped` field of its answers). */
+export interface Skip {
+  step: number;
+  /** "stats", "confusion" or "samples" */
+  kind: string;
+  reason: string;
+}
+
 /** `curves?run&name` route. Every matrix is [steps][classes]; NaN arrives as null. */
 export interface CurvesResponse {
   steps: number[];
@@ -22,16 +30,30 @@ export interface CurvesResponse {
   count: Matrix;
   accuracy: Matrix;
   nonfinite: Matrix;
+  /** samples whose outputs were NaN/inf, per true class (never correct, not in the confusion
+   * counts); all zero from a plugin that does not send them */
+  nonfinite_outputs: Matrix;
+  /** elements with an invalid target (counted for no class), per step */
+  invalid_targets: number[];
+  /** elements skipped by ignore_index (counted for no class), per step */
+  ignored: number[];
   /** per-class true/false positives and false negatives, present when the run has confusion
    * data; a row is all null at steps without a confusion matrix */
   tp?: Matrix;
   fp?: Matrix;
   fn?: Matrix;
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
 }
 
-/** One run's curves for the selected name. */
+/** One series' curves (series.ts: a (run, name) pair). */
 export interface RunCurves {
+  /** series.ts seriesKey(run, name) */
+  key: string;
   run: string;
+  name: string;
+  /** series.ts seriesLabel */
+  label: string;
   curves: CurvesResponse;
 }
 
@@ -52,6 +74,8 @@ export interface ConfusionData {
   /** multilabel: C*4 counts [tn, fp, fn, tp] per label; null otherwise */
   labels: Float64Array | null;
   encoding: string;
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
 }
 
 export interface Pair {
@@ -67,6 +91,8 @@ export interface PairsResponse {
   step: number;
   steps: number[];
   pairs: Pair[];
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
 }
 
 export interface Change {
@@ -88,6 +114,8 @@ export interface DiffData {
   /** C*C deltas, row-major */
   deltas: Float64Array;
   changes: Change[];
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
 }
 
 export interface Averages {
@@ -110,6 +138,8 @@ export interface ReportResponse {
   macro: Averages;
   weighted: Averages;
   accuracy: number | null;
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
 }
 
 /** One kept mistake of the `samples` route. Multiclass, binary and regression: `true` and `pred`
@@ -147,6 +177,8 @@ export interface SamplesResponse {
   samples_per_cell: number | null;
   max_samples: number | null;
   samples: Sample[];
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
 }
 
 export interface HistoryEntry {
@@ -164,6 +196,8 @@ export interface SampleHistory {
   steps: number[];
   first_step: number | null;
   history: HistoryEntry[];
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
 }
 
 /** What the samples route filters on. */

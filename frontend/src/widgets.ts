@@ -28,15 +28,30 @@ export function swatch(color: string): HTMLSpanElement {
   return h("span", { class: "pc-swatch", style: { background: color } });
 }
 
-export function nonfiniteBadge(count: number): HTMLSpanElement {
+/** `bySeries`: "series label: count" per series with any (the badge's title names them). */
+const perSeries = (bySeries: readonly string[]) => (bySeries.length ? ` (${bySeries.join(", ")})` : "");
+
+export function nonfiniteBadge(count: number, bySeries: readonly string[] = []): HTMLSpanElement {
   return h(
     "span",
     {
       class: "pc-badge",
-      title: `${count} non-finite (NaN/Inf) per-sample loss${count === 1 ? "" : "es"}, kept out of the mean loss`,
+      title: `${count} non-finite (NaN/Inf) per-sample loss${count === 1 ? "" : "es"}${perSeries(bySeries)}, kept out of the mean loss`,
       attrs: { "data-nonfinite": count },
     },
     "⚠ NaN",
+  );
+}
+
+export function nonfiniteOutputsBadge(count: number, bySeries: readonly string[] = []): HTMLSpanElement {
+  return h(
+    "span",
+    {
+      class: "pc-badge",
+      title: `${count} sample${count === 1 ? "" : "s"} with non-finite (NaN/Inf) outputs${perSeries(bySeries)}: not in the confusion matrix, never counted correct`,
+      attrs: { "data-nonfinite-outputs": count },
+    },
+    "⚠ NaN out",
   );
 }
 

@@ -213,6 +213,54 @@ describe("api: confusion-matrix routes", () => {
     await expect(api.diff("a", "p", 1, "b", 0)).rejects.toThrow(/different classes \(10 vs 12\)/);
   });
 
+  it("reads the non-finite outputs and the per-step invalid and ignored elements, also from the binary layout", async () => {
+    const json = fixture("curves_train.json") as Record<string, unknown>;
+    const S = (json.steps as number[]).length;
+    const C = (json.class_names as string[]).length;
+    const answer = {
+      ...json,
+      nonfinite_outputs: Array.from({ length: S }, (_, s) => Array.from({ length: C }, (_, c) => (s === 2 && c === 1 ? 3 : 0))),
+      // 1-D arrays travel in the JSON header, as lists (binary_encoding.py moves 2-D arrays only)
+      invalid_targets: Array.from({ length: S }, (_, s) => (s === 2 ? 5 : 0)),
+      ignored: Array.from({ length: S }, () => 1),
+      skipped: [{ step: 9, kind: "stats", reason: "a stats tensor of dtype string" }],
+    };
+    const api = httpApi(async () => respond(200, encodeBinary(answer), "application/octet-stream"));
+    for (const c of [await api.curves("train", "perclass"), parseCurves(answer)]) {
+      expect(c.nonfinite_outputs[2][1]).toBe(3);
+      expect(c.nonfinite_outputs.flat().reduce((a, v) => a! + (v ?? 0), 0)).toBe(3);
+      expect(c.invalid_targets[2]).toBe(5);
+      expect(c.ignored).toEqual(new Array(S).fill(1));
+      expect(c.skipped).toEqual([{ step: 9, kind: "stats", reason: "a stats tensor of dtype string" }]);
+    }
+    // an older plugin sends none of them: zeros, nothing skipped
+    const old = parseCurves(json);
+    expect(old.invalid_targets).toEqual(new Array(S).fill(0));
+    expect(old.ignored).toEqual(new Array(S).fill(0));
+    expect(old.nonfinite_outputs.length).toBe(S);
+    expect(old.skipped).toEqual([]);
+    expect(() => parseCurves({ ...json, invalid_targets: [1] })).toThrow(/invalid_targets/);
+  });
+
+  it("reads the skipped steps of every per-step answer, dropping malformed entries", () => {
+    const skipped = [
+      { step: 3, kind: "confusion", reason: "<img src=x onerror=alert(1)>" },
+      { step: "4", kind: "confusion", reason: "not a step" },
+      null,
+      { step: 5, kind: 7, reason: "x".repeat(1000) },
+    ];
+    const expected = [
+      { step: 3, kind: "confusion", reason: "<img src=x onerror=alert(1)>" },
+      { step: 5, kind: "data", reason: "x".repeat(300) + "…" },
+    ];
+    expect(parseConfusion({ ...(fixture("confusion_validation.json") as object), skipped }).skipped).toEqual(expected);
+    expect(parseReport({ ...(fixture("report_validation.json") as object), skipped }).skipped).toEqual(expected);
+    expect(parsePairs({ ...(fixture("pairs_validation.json") as object), skipped }).skipped).toEqual(expected);
+    expect(parseDiff({ ...(fixture("diff_validation_7_0.json") as object), skipped }).skipped).toEqual(expected);
+    expect(parseConfusion(fixture("confusion_validation.json")).skipped).toEqual([]);
+    expect(parseReport({ ...(fixture("report_validation.json") as object), skipped: "all" }).skipped).toEqual([]);
+  });
+
   it("reads tp/fp/fn into the curves when present", () => {
     const c = parseCurves(fixture("curves_validation_confusion.json"));
     expect(c.tp![0].length).toBe(4);

@@ -62,10 +62,9 @@ describe("the Per-Class tab", () => {
     const names = $$("[data-role=classes] .pc-class-name").map((e) => e.textContent);
     expect(names).toContain(evil);
     expect(document.body.textContent).toContain(evil);
-    expect($("[data-role=runs] .pc-run-name")!.textContent).toBe(runEvil);
-    // the tag selector shows the hostile tag name as an option's text
-    const options = [...document.querySelectorAll<HTMLOptionElement>("[data-control=name] option")].map((o) => o.textContent);
-    expect(options).toContain(tagEvil);
+    // both names have the same classes: two series of one run, labelled as text
+    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual([runEvil, `${runEvil} · ${tagEvil}`]);
+    expect(api.calls).toContain(`curves:${runEvil}:${tagEvil}`);
     // the tooltip too
     const opts = chart.charts[chart.charts.length - 1];
     const li = opts.model.lines.findIndex((l) => l.label === evil);
@@ -238,7 +237,7 @@ describe("the Per-Class tab", () => {
 
     const second = await mount(defaultApi(), storage);
     expect(second.app.state.metric).toBe("accuracy");
-    expect(second.app.state.deselectedRuns).toEqual(["validation"]);
+    expect(second.app.state.deselectedSeries).toEqual(["validation"]);
     expect(second.api.calls).toEqual(["tags", "curves:train:perclass"]);
     const opts = second.chart.charts[second.chart.charts.length - 1];
     expect(opts.zoom).toEqual([1, 5]);
@@ -264,21 +263,26 @@ describe("the Per-Class tab", () => {
     expect(($("[data-class=b] input") as HTMLInputElement).checked).toBe(false);
   });
 
-  it("offers a tag selector when a model logs several names", async () => {
+  it("offers a class set selector when a model logs heads with other classes", async () => {
     const info = (names: string[]) => ({ kinds: ["stats"], task: "multiclass", class_names: names, num_classes: names.length, loss: "" });
     const api = new FakeApi(
       { train: { perclass: info(["a", "b"]), head2: info(["x", "y", "z"]) } },
       { "train|perclass": synthCurves(2, 3, ["a", "b"]), "train|head2": synthCurves(3, 3, ["x", "y", "z"]) },
     );
     await mount(api);
-    const sel = $<HTMLSelectElement>("[data-control=name]")!;
-    expect($("[data-role=names]")!.hidden).toBe(false);
-    expect([...sel.options].map((o) => o.value)).toEqual(["perclass", "head2"]);
-    sel.value = "head2";
-    sel.dispatchEvent(new Event("change"));
-    await flush();
+    const sel = $<HTMLSelectElement>("[data-control=group]")!;
+    expect($("[data-role=groups]")!.hidden).toBe(false);
+    expect([...sel.options].map((o) => o.textContent)).toEqual(["2 classes: a, b", "head2 · 3 classes: x, y, z"]);
+    // the most classes first by default: head2
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["x", "y", "z"]);
     expect(api.calls).toContain("curves:train:head2");
+    expect(api.calls).not.toContain("curves:train:perclass");
+    sel.value = [...sel.options].find((o) => o.textContent!.startsWith("2 classes"))!.value;
+    sel.dispatchEvent(new Event("change"));
+    await flush();
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["a", "b"]);
+    expect(api.calls).toContain("curves:train:perclass");
+    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual(["train"]);
   });
 
   it("stays usable with 100 classes as lines: worst 5 highlighted by default, the rest grey", async () => {

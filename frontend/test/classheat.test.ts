@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classHeat, counterpartRun, defaultDesc, gapOf, heatOrder, summarize } from "../src/classheat";
+import { classHeat, defaultDesc, gapOf, heatOrder, summarize } from "../src/classheat";
 import { sortIndices } from "../src/sorting";
 
 describe("class-by-step heatmap data", () => {
@@ -31,16 +31,6 @@ describe("class-by-step heatmap data", () => {
     expect(b.slope).toBeCloseTo(-0.025, 6);
     const empty = summarize(new Float32Array([NaN, NaN]), 0, [0, 1]);
     expect(empty).toEqual({ first: null, final: null, trend: null, slope: null });
-  });
-
-  it("finds the train/validation counterpart of a run", () => {
-    const runs = ["exp1/train", "exp1/validation", "exp2/train", "exp2/val", "other"];
-    expect(counterpartRun("exp1/validation", runs)).toBe("exp1/train");
-    expect(counterpartRun("exp1/train", runs)).toBe("exp1/validation");
-    expect(counterpartRun("exp2/val", runs)).toBe("exp2/train");
-    expect(counterpartRun("other", runs)).toBeNull();
-    expect(counterpartRun("train", ["train", "validation"])).toBe("validation");
-    expect(counterpartRun("exp3/train", runs)).toBeNull();
   });
 
   it("gap: how much worse held-out data does (positive = overfitting)", () => {

@@ -18,7 +18,7 @@ let apps: App[] = [];
 
 async function mount(api: FakeApi = samplesApi(), run = "val", storage = new MemoryStorage(), linkWindow: FakeWindow | null = null) {
   const { app } = await startApp(apps, api, storage, linkWindow);
-  app.setState({ view: "confusion", run });
+  app.setState({ view: "confusion", series: run });
   await flush();
   return { app, api, storage };
 }

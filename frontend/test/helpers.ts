@@ -5,7 +5,9 @@ import type { Api } from "../src/api";
 import { ApiError, parseConfusion, parseCurves, parseDiff, parseHistory, parseOrder, parsePairs, parseReport, parseSamples, parseTags } from "../src/api";
 import { App } from "../src/app";
 import type { ChartFactory, ChartOptions } from "../src/chart";
+import { DEFAULT_NAME, seriesKey, seriesLabel } from "../src/series";
 import type {
+  RunCurves,
   ConfusionData,
   CurvesResponse,
   DiffData,
@@ -37,8 +39,8 @@ export const orderFixture = () => parseOrder(fixture("order_validation.json"));
 
 type ByStep<T> = T | ((step: number | null) => T);
 
-/** An Api serving in-memory data; `fail` maps "tags", a run, or "<route>:<run>" to an error
- * message (answered as a 400/404 would be). */
+/** An Api serving in-memory data, by "run|name" or by run (any name); `fail` maps "tags", a run,
+ * or "<route>:<run>" to an error message (answered as a 400/404 would be). */
 export class FakeApi implements Api {
   calls: string[] = [];
   fail = new Map<string, string>();
@@ -60,25 +62,25 @@ export class FakeApi implements Api {
     public curvesData: Record<string, CurvesResponse>,
   ) {}
 
-  private pick<T>(route: string, table: Record<string, ByStep<T>>, run: string, step: number | null): T {
+  private pick<T>(route: string, table: Record<string, ByStep<T>>, run: string, step: number | null, name?: string): T {
     const f = this.fail.get(`${route}:${run}`) ?? this.fail.get(route);
     if (f) throw new ApiError(f, 400);
-    const v = table[run];
+    const v = table[`${run}|${name}`] ?? table[run];
     if (v === undefined) throw new ApiError(`Not found: no ${route} data for run '${run}'`, 404);
     const out = typeof v === "function" ? (v as (s: number | null) => T)(step) : v;
     return structuredClone(out);
   }
   async confusion(run: string, name: string, step: number | null): Promise<ConfusionData> {
     this.calls.push(`confusion:${run}:${name}:${step ?? "latest"}`);
-    return this.pick("confusion", this.confusionData, run, step);
+    return this.pick("confusion", this.confusionData, run, step, name);
   }
   async pairs(run: string, name: string, step: number | null, limit = 20): Promise<PairsResponse> {
     this.calls.push(`pairs:${run}:${name}:${step ?? "latest"}:${limit}`);
-    return this.pick("pairs", this.pairsData, run, step);
+    return this.pick("pairs", this.pairsData, run, step, name);
   }
   async report(run: string, name: string, step: number | null): Promise<ReportResponse> {
     this.calls.push(`report:${run}:${name}:${step ?? "latest"}`);
-    return this.pick("report", this.reportData, run, step);
+    return this.pick("report", this.reportData, run, step, name);
   }
   async diff(run: string, name: string, step: number, baseRun: string, baseStep: number): Promise<DiffData> {
     this.calls.push(`diff:${run}:${name}:${step}:${baseRun}:${baseStep}`);
@@ -86,7 +88,7 @@ export class FakeApi implements Api {
   }
   async order(run: string, name: string, step: number | null, by: string): Promise<number[]> {
     this.calls.push(`order:${run}:${name}:${step ?? "latest"}:${by}`);
-    return this.pick("order", this.orderData, run, step);
+    return this.pick("order", this.orderData, run, step, name);
   }
   async steps(run: string, name: string, kind: string): Promise<number[]> {
     this.calls.push(`steps:${run}:${name}:${kind}`);
@@ -283,7 +285,16 @@ export function synthCurves(C: number, S: number, names?: string[], stepOffset =
     count: grid(() => 10),
     accuracy: grid((s, c) => Math.min(1, (s + 1) / (S * (c + 1)))),
     nonfinite: grid(() => 0),
+    nonfinite_outputs: grid(() => 0),
+    invalid_targets: steps.map(() => 0),
+    ignored: steps.map(() => 0),
+    skipped: [],
   };
+}
+
+/** A series' curves as the app hands them to the views (series.ts: key, run, name, label). */
+export function seriesCurves(run: string, curves: CurvesResponse, name = DEFAULT_NAME): RunCurves {
+  return { key: seriesKey(run, name), run, name, label: seriesLabel({ run, name }), curves };
 }
 
 export async function flush(): Promise<void> {

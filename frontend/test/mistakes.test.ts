@@ -17,7 +17,7 @@ const kept = (step: number) => samplesRuns().samples.noconf[String(step)] as Kep
 async function mount(api: FakeApi = samplesApi(), run: string | null = "noconf", linkWindow: FakeWindow | null = null, storage = new MemoryStorage()) {
   const { app } = await startApp(apps, api, storage, linkWindow);
   if (run !== null) {
-    app.setState({ view: "confusion", run });
+    app.setState({ view: "confusion", series: run });
     await flush();
   }
   return { app, api, storage };
@@ -105,7 +105,7 @@ describe("a run with samples but no confusion matrix", () => {
 
   it("a step this run did not keep samples at (a link, another run's step) offers the nearest", async () => {
     const { app } = await mount(samplesApi(), null);
-    app.setState({ view: "confusion", run: "noconf", step: 9 });
+    app.setState({ view: "confusion", series: "noconf", step: 9 });
     await flush();
     const empty = $("[data-role=gallery-empty]")!;
     expect(empty.getAttribute("data-reason")).toBe("no-step");
@@ -192,7 +192,7 @@ describe("a run with samples but no confusion matrix", () => {
     await findClass("zero");
     const token = parseHash(win.location.hash).params.get(LINK_KEY)!;
     const linked = decodeLink(token, defaultState())!;
-    expect(linked).toMatchObject({ view: "confusion", run: "noconf", step: 1, gallery: { scope: { kind: "class", true: 0 } } });
+    expect(linked).toMatchObject({ view: "confusion", series: "noconf", step: 1, gallery: { scope: { kind: "class", true: 0 } } });
     expect(app.state.step).toBe(1);
 
     document.body.replaceChildren();
@@ -213,7 +213,7 @@ describe("runs with a matrix, and runs with neither", () => {
     expect(label.querySelector("[data-role=samples-only]")!.textContent).toBe("samples");
     expect(label.classList.contains("pc-disabled")).toBe(false);
     expect($("[data-run-choice=val]")!.closest("label")!.querySelector("[data-role=samples-only]")).toBeNull();
-    app.setState({ run: "val" });
+    app.setState({ series: "val" });
     await flush();
     expect($("[data-view=mistakes]")).toBeNull();
     expect($("[data-view=confusion] [data-role=matrix]")).not.toBeNull();

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { buildChartModel, nonfiniteByClass, rowMean, timeUnit, type ShapeInput } from "../src/shaping";
+import { buildChartModel, rowMean, timeUnit, type ShapeInput } from "../src/shaping";
 import { metricById } from "../src/metrics";
 import { assignDashes, classColors } from "../src/colors";
-import { synthCurves, trainCurves, validationCurves } from "./helpers";
+import { seriesCurves, synthCurves, trainCurves, validationCurves } from "./helpers";
 
 function input(over: Partial<ShapeInput> = {}): ShapeInput {
   const runs = over.runs ?? [
-    { run: "exp/train", curves: synthCurves(3, 4) },
-    { run: "exp/validation", curves: synthCurves(3, 2, undefined, 1) },
+    seriesCurves("exp/train", synthCurves(3, 4)),
+    seriesCurves("exp/validation", synthCurves(3, 2, undefined, 1)),
   ];
   const names = runs[0].curves.class_names;
   return {
@@ -21,8 +21,8 @@ function input(over: Partial<ShapeInput> = {}): ShapeInput {
     highlighted: [],
     colorBy: "class",
     classColors: classColors(names.length, over.highlighted ?? []),
-    runColors: new Map(runs.map((r, i) => [r.run, ["#111111", "#222222"][i] ?? "#333333"])),
-    runDashes: assignDashes(runs.map((r) => r.run)),
+    seriesColors: new Map(runs.map((r, i) => [r.key, ["#111111", "#222222"][i] ?? "#333333"])),
+    seriesDashes: assignDashes(runs.map((r) => r.key)),
     showMean: true,
     ...over,
   };
@@ -80,7 +80,7 @@ describe("buildChartModel", () => {
     const c = synthCurves(2, 3);
     c.loss[1][0] = 0;
     c.loss[2][1] = null;
-    const m = buildChartModel(input({ runs: [{ run: "r", curves: c }], logScale: true }));
+    const m = buildChartModel(input({ runs: [seriesCurves("r", c)], logScale: true }));
     const l0 = m.lines.find((l) => l.label === "class_0")!;
     const l1 = m.lines.find((l) => l.label === "class_1")!;
     expect(l0.values[1]).toBeNull();
@@ -88,7 +88,7 @@ describe("buildChartModel", () => {
   });
 
   it("smooths each line and keeps the raw values", () => {
-    const m = buildChartModel(input({ smoothing: 0.9, runs: [{ run: "r", curves: synthCurves(1, 5) }] }));
+    const m = buildChartModel(input({ smoothing: 0.9, runs: [seriesCurves("r", synthCurves(1, 5))] }));
     const l = m.lines.find((x) => x.kind === "class")!;
     expect(l.raw).toEqual([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5]);
     expect(l.values[0]).toBeCloseTo(1, 12);
@@ -96,7 +96,7 @@ describe("buildChartModel", () => {
   });
 
   it("uses relative wall time in a readable unit", () => {
-    const m = buildChartModel(input({ xAxis: "relative", runs: [{ run: "r", curves: synthCurves(1, 4) }] }));
+    const m = buildChartModel(input({ xAxis: "relative", runs: [seriesCurves("r", synthCurves(1, 4))] }));
     // wall times 60 s apart: 3 minutes in total -> minutes
     expect(m.xLabel).toMatch(/minutes/);
     expect(m.xs).toEqual([0, 1, 2, 3]);
@@ -105,14 +105,14 @@ describe("buildChartModel", () => {
   });
 
   it("reads accuracy from the accuracy matrix", () => {
-    const m = buildChartModel(input({ metric: metricById("accuracy"), runs: [{ run: "r", curves: synthCurves(1, 2) }] }));
+    const m = buildChartModel(input({ metric: metricById("accuracy"), runs: [seriesCurves("r", synthCurves(1, 2))] }));
     expect(m.lines[0].raw).toEqual([0.5, 1]);
   });
 
   it("works on the real backend's answers", () => {
     const runs = [
-      { run: "train", curves: trainCurves() },
-      { run: "validation", curves: validationCurves() },
+      seriesCurves("train", trainCurves()),
+      seriesCurves("validation", validationCurves()),
     ];
     const m = buildChartModel(input({ runs }));
     expect(m.xs.length).toBe(8);
@@ -120,8 +120,6 @@ describe("buildChartModel", () => {
     const bird = m.lines.find((l) => l.label === "bird" && l.run === "train")!;
     expect(bird.nonfiniteTotal).toBeGreaterThan(0);
     expect(bird.raw[3]).toBeNull(); // no finite sample at that step
-    expect(nonfiniteByClass(runs).get("bird")).toBeGreaterThan(0);
-    expect(nonfiniteByClass(runs).has("cat")).toBe(false);
   });
 
   it("rowMean ignores missing values", () => {

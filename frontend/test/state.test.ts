@@ -15,14 +15,14 @@ import { MemoryStorage } from "./helpers";
 describe("view state (de)serialization", () => {
   it("round-trips", () => {
     const s = defaultState();
-    s.name = "head2";
-    s.deselectedRuns = ["exp1/train"];
+    s.group = "multiclass:3:abc";
+    s.deselectedSeries = ["exp1/train", "exp1\u0000validation"];
     s.metric = "accuracy";
     s.xAxis = "relative";
     s.logScale = true;
     s.smoothing = 0.6;
     s.worstN = 7;
-    s.rankRun = "exp1/validation";
+    s.rankSeries = "exp1/validation";
     s.colorBy = "run";
     s.classFilter = "cat";
     s.classes = { mode: "include", names: ["cat", "<b>dog</b>"] };
@@ -30,7 +30,7 @@ describe("view state (de)serialization", () => {
     s.autoRefresh = false;
     s.view = "confusion";
     s.curvesMode = "heatmap";
-    s.run = "exp1/validation";
+    s.series = "exp1/validation";
     s.step = 42;
     s.norm = "col";
     s.order = "error";
@@ -38,13 +38,27 @@ describe("view state (de)serialization", () => {
     s.errorsOnly = true;
     s.cmZoom = { r0: 1, r1: 22, c0: 3, c1: 24 };
     s.focus = "dog";
-    s.diff = { on: true, baseRun: "exp1/train", baseStep: 0 };
+    s.diff = { on: true, baseSeries: "exp1/train", baseStep: 0 };
     s.reportSort = { key: "f1", desc: true };
     s.labelSort = { key: "fn", desc: true };
     s.heatSort = { key: "slope", reverse: true };
     s.heatZoom = { r0: 0, r1: 41, c0: 0, c1: 100 };
     s.metric = "recall";
     expect(deserializeState(serializeState(s))).toEqual(s);
+  });
+
+  it("reads states and links saved before series: runs of one name become that name's series", () => {
+    const old = parseState({ name: "head", run: "exp/val", deselectedRuns: ["exp/train"], rankRun: "exp/val", diff: { on: true, baseRun: "exp/train", baseStep: 2 } });
+    expect(old.series).toBe("exp/val\u0000head");
+    expect(old.deselectedSeries).toEqual(["exp/train\u0000head"]);
+    expect(old.rankSeries).toBe("exp/val\u0000head");
+    expect(old.diff).toEqual({ on: true, baseSeries: "exp/train\u0000head", baseStep: 2 });
+    expect(old.group).toBeNull();
+    // the default name: the keys are the runs, as before
+    const plain = parseState({ run: "exp/val", deselectedRuns: ["exp/train"] });
+    expect([plain.series, plain.deselectedSeries]).toEqual(["exp/val", ["exp/train"]]);
+    // the new fields win
+    expect(parseState({ run: "a", series: "b" }).series).toBe("b");
   });
 
   it("falls back to defaults on garbage", () => {
@@ -58,7 +72,7 @@ describe("view state (de)serialization", () => {
       zoom: [5, 1],
       classes: { mode: "maybe", names: [1] },
       worstN: -3,
-      deselectedRuns: "train",
+      deselectedSeries: "train",
     });
     expect(s.metric).toBe("loss");
     expect(s.smoothing).toBe(0.999);
@@ -66,14 +80,14 @@ describe("view state (de)serialization", () => {
     expect(s.zoom).toBeNull();
     expect(s.classes).toEqual({ mode: "exclude", names: [] });
     expect(s.worstN).toBeNull();
-    expect(s.deselectedRuns).toEqual([]);
+    expect(s.deselectedSeries).toEqual([]);
     const t = parseState({
       view: "samples",
       step: 1.5,
       norm: "sideways",
       order: "random",
       cmZoom: { r0: 3, r1: 1, c0: 0, c1: 1 },
-      diff: { on: "yes", baseRun: 3, baseStep: "x" },
+      diff: { on: "yes", baseSeries: 3, baseStep: "x" },
       reportSort: { key: "evil", desc: true },
       heatSort: { key: "gap" },
       curvesMode: "3d",
@@ -83,7 +97,7 @@ describe("view state (de)serialization", () => {
     expect(t.norm).toBe("counts");
     expect(t.order).toBe("index");
     expect(t.cmZoom).toBeNull();
-    expect(t.diff).toEqual({ on: false, baseRun: null, baseStep: null });
+    expect(t.diff).toEqual({ on: false, baseSeries: null, baseStep: null });
     expect(t.reportSort).toEqual({ key: "index", desc: false });
     expect(t.heatSort).toEqual({ key: "final", reverse: false });
     expect(t.curvesMode).toBe("auto");

@@ -24,13 +24,13 @@ describe("link state", () => {
   it("round-trips the view state (text of any kind) through a URL-safe token", () => {
     const s = defaultState();
     s.view = "confusion";
-    s.run = "exp 1/välidation&<b>";
+    s.series = "exp 1/välidation&<b>\u0000head";
     s.step = 120;
     s.norm = "row";
     s.order = "cluster";
     s.cmZoom = { r0: 10, r1: 31, c0: 12, c1: 33 };
     s.focus = "<img src=x onerror=alert(1)>";
-    s.diff = { on: true, baseRun: "exp1/train", baseStep: 3 };
+    s.diff = { on: true, baseSeries: "exp1/train", baseStep: 3 };
     s.reportSort = { key: "f1", desc: false };
     s.heatSort = { key: "gap", reverse: true };
     s.classes = { mode: "exclude", names: ["cat"] };

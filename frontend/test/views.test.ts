@@ -165,7 +165,7 @@ describe("the Confusion view", () => {
   it("compares with another run's step, listed by the steps route", async () => {
     const { app, api } = await mount();
     await openTab("confusion");
-    app.setState({ diff: { on: true, baseRun: "train", baseStep: null } });
+    app.setState({ diff: { on: true, baseSeries: "train", baseStep: null } });
     await flush();
     expect(api.calls).toContain("steps:train:perclass:confusion");
     expect(api.calls.some((c) => c.startsWith("pairs:train:"))).toBe(false);
@@ -178,7 +178,7 @@ describe("the Confusion view", () => {
     api.fail.set("diff", "Invalid argument: runs 'validation' and 'other' have different classes; a diff needs the same classes in the same order");
     const { app } = await mount(api);
     await openTab("confusion");
-    app.setState({ diff: { on: true, baseRun: "train", baseStep: 0 } });
+    app.setState({ diff: { on: true, baseSeries: "train", baseStep: 0 } });
     await flush();
     const msg = $("[data-role=cm-message]")!;
     expect(msg.hidden).toBe(false);
@@ -260,7 +260,7 @@ describe("the Confusion view", () => {
     await mount(api);
     const tab = $<HTMLButtonElement>("[data-role=view-tab][data-value=confusion]")!;
     expect(tab.disabled).toBe(true);
-    expect(tab.title).toContain("No run of this tag has confusion matrices");
+    expect(tab.title).toContain("No run of this class set has confusion matrices");
   });
 });
 

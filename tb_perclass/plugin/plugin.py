@@ -94,7 +94,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
     def _serve_steps(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name, kind = (_required(request, p) for p in ("run", "name", "kind"))
-        return _respond_json(request, {"steps": self._reader.steps(ctx, experiment, run, name, kind)})
+        return _respond_json(request, self._reader.steps(ctx, experiment, run, name, kind))
 
     @wrappers.Request.application
     def _serve_curves(self, request: wrappers.Request) -> wrappers.Response:
@@ -145,9 +145,10 @@ class PerClassPlugin(base_plugin.TBPlugin):
         output = request.args.get("format", "json")
         if output not in ("json", "csv"):
             raise errors.InvalidArgumentError(f"format={output!r}; use json or csv")
-        result, found_step, steps = self._reader.report(ctx, experiment, run, name, step)
+        found = self._reader.report(ctx, experiment, run, name, step)
+        result = found.report
         if output == "csv":
-            filename = f"perclass-report-step{found_step}.csv"
+            filename = f"perclass-report-step{found.step}.csv"
             return http_util.Respond(
                 request,
                 report.report_csv(result),
@@ -157,8 +158,8 @@ class PerClassPlugin(base_plugin.TBPlugin):
         body = {
             "run": run,
             "name": name,
-            "step": found_step,
-            "steps": steps,
+            "step": found.step,
+            "steps": found.steps,
             "class_names": list(result.class_names),
             "precision": result.precision,
             "recall": result.recall,
@@ -167,6 +168,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             "loss": result.loss,
             "accuracy": result.accuracy,
             **result.averages(),
+            "skipped": found.skipped,
         }
         return _respond_json(request, body)
 
@@ -178,7 +180,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             raise errors.InvalidArgumentError(
                 "by must be 'cluster' (orders by index, name or error are computed by the tab)"
             )
-        return _respond_json(request, {"order": self._reader.order(ctx, experiment, run, name, step)})
+        return _respond_json(request, self._reader.order(ctx, experiment, run, name, step))
 
 
     @wrappers.Request.application

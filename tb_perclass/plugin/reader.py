@@ -4,6 +4,9 @@ The only module of the plugin that talks to the data provider, so that it works 
 Rust data server (`--load_fast=true`, the default) and the Python multiplexer
 (`--load_fast=false`). It never opens an event file itself. Decoded series are cached (see
 `series`) so that a request for one step costs O(that step), not O(all steps).
+
+Answers built from series data carry `skipped`: the steps left out of the series they used, each
+with its kind and the reason (`series.Skipped`), so that a damaged step is named, not hidden.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import urllib.parse
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 from tensorboard import errors
@@ -22,6 +25,7 @@ from tb_perclass.plugin.series import (
     ConfusionSeries,
     SamplesSeries,
     SeriesCache,
+    Skipped,
     StatsSeries,
     position_of,
 )
@@ -39,6 +43,10 @@ _DECODERS = {
 }
 # Media types a sample blob may be served as; anything else in a manifest is refused.
 _SERVED_MEDIA = {"image/png": "image/png", "text/plain": "text/plain; charset=utf-8"}
+# What TensorBoard's own tensor decoding (`tensor_util.make_ndarray`, inside `read_tensors` on
+# both loading paths) raises for a tensor whose bytes do not fit its dtype and shape: it fails
+# for the whole tag, and the data provider has no call that reads the other steps.
+_UNDECODABLE = (ValueError, TypeError, IndexError, KeyError, OverflowError, MemoryError)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,9 +90,9 @@ class PerClassReader:
             for run, tags in listing.items():
                 for tag, series in tags.items():
                     parsed = _parse(run, tag, series.plugin_content)
-                    if parsed is not None:
-                        name, _ = metadata.split_tag(tag)
-                        found.setdefault((run, name), {})[parsed.kind] = parsed
+                    name, kind = metadata.split_tag(tag)
+                    if parsed is not None and parsed.kind == kind:
+                        found.setdefault((run, name), {})[kind] = parsed
         result: dict[str, dict[str, Head]] = {}
         for (run, name), by_kind in sorted(found.items()):
             first = by_kind.get(metadata.KIND_STATS) or next(iter(by_kind.values()))
@@ -96,11 +104,14 @@ class PerClassReader:
             )
         return result
 
-    def steps(self, ctx: Any, experiment_id: str, run: str, name: str, kind: str) -> np.ndarray:
+    def steps(
+        self, ctx: Any, experiment_id: str, run: str, name: str, kind: str
+    ) -> dict[str, Any]:
         """The steps at which (run, name) has data of `kind` (from the cached series)."""
         if kind not in metadata.KINDS:
             raise errors.InvalidArgumentError(f"kind={kind!r}; use one of {', '.join(metadata.KINDS)}")
-        return self._series(ctx, experiment_id, run, name, kind).steps
+        series = self._series(ctx, experiment_id, run, name, kind)
+        return {"steps": series.steps, "skipped": _listed(series.skipped)}
 
     # --- curves ----------------------------------------------------------------------------
 
@@ -125,7 +136,10 @@ class PerClassReader:
             "invalid_targets": stats.invalid_targets.astype(np.int64),
             "ignored": stats.ignored.astype(np.int64),
         }
-        matrices = self._optional_series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
+        matrices, skipped = self._companion(
+            ctx, experiment_id, run, name, stats, metadata.KIND_CONFUSION
+        )
+        result["skipped"] = _listed(stats.skipped + skipped)
         if matrices is not None:
             # Aligned with the stats steps; NaN (null) where a step has no confusion counts.
             positions = {int(step): i for i, step in enumerate(matrices.steps)}
@@ -152,6 +166,7 @@ class PerClassReader:
             "step": int(series.steps[position]),
             "steps": series.steps,
             "class_names": list(series.meta.class_names),
+            "skipped": _listed(series.skipped),
         }
         counts = series.counts[position]
         if series.meta.task == metadata.TASK_MULTILABEL:
@@ -193,6 +208,7 @@ class PerClassReader:
             "step": int(series.steps[position]),
             "steps": series.steps,
             "class_names": list(series.meta.class_names),
+            "skipped": _listed(series.skipped),
             "pairs": [
                 {"true": int(t), "pred": int(p), "count": int(c), "history": h}
                 for t, p, c, h in zip(true, predicted, counts[top], history)
@@ -235,6 +251,11 @@ class PerClassReader:
             "rows": rows,
             "cols": cols,
             "deltas": delta,
+            "skipped": _listed(
+                after.skipped
+                if base_run == run
+                else _of_run(run, after.skipped) + _of_run(base_run, before.skipped)
+            ),
             "changes": [
                 {"true": int(rows[i]), "pred": int(cols[i]), "before": int(count_before[i]),
                  "after": int(count_after[i]), "delta": int(delta[i])}
@@ -244,21 +265,29 @@ class PerClassReader:
 
     def report(
         self, ctx: Any, experiment_id: str, run: str, name: str, step: int | None
-    ) -> tuple[report.ClassificationReport, int, np.ndarray]:
-        """The classification report at `step`, its step, and all steps with a matrix."""
+    ) -> ReportAt:
+        """The classification report at `step` (the latest by default), with the loss per class
+        at that step when the stats have it."""
         series = self._series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
         position = _position(series, run, step)
         found_step = int(series.steps[position])
         loss = None
-        stats = self._optional_series(ctx, experiment_id, run, name, metadata.KIND_STATS)
+        stats, skipped = self._companion(
+            ctx, experiment_id, run, name, series, metadata.KIND_STATS
+        )
         at = None if stats is None else position_of(stats.steps, found_step)
         if at is not None:
             loss = stats.values[at, 0, :]
-        return series.report(position, loss), found_step, series.steps
+        return ReportAt(
+            report=series.report(position, loss),
+            step=found_step,
+            steps=series.steps,
+            skipped=_listed(series.skipped + skipped),
+        )
 
     def order(
         self, ctx: Any, experiment_id: str, run: str, name: str, step: int | None
-    ) -> np.ndarray:
+    ) -> dict[str, Any]:
         """Classes ordered so that classes confused with each other sit together: reverse
         Cuthill-McKee (SciPy) on the symmetrised off-diagonal counts at `step`."""
         try:
@@ -277,7 +306,8 @@ class PerClassReader:
         off = rows != cols
         size = series.meta.num_classes
         links = csr_matrix((series.counts[position][off], (rows[off], cols[off])), (size, size))
-        return reverse_cuthill_mckee((links + links.T).tocsr(), symmetric_mode=True)
+        order = reverse_cuthill_mckee((links + links.T).tocsr(), symmetric_mode=True)
+        return {"order": order, "skipped": _listed(series.skipped)}
 
     # --- samples ---------------------------------------------------------------------------
 
@@ -291,17 +321,17 @@ class PerClassReader:
         filters: dict[str, int],
         order: str,
     ) -> dict[str, Any]:
-        """The kept mistakes at `step` (latest by default) matching `filters` (true, pred,
-        label), most confident first or by loss."""
+        """The kept mistakes at `step` (the latest readable one by default) matching `filters`
+        (true, pred, label), most confident first or by loss."""
         series = self._series(ctx, experiment_id, run, name, metadata.KIND_SAMPLES)
-        position = _step_position(series, run, step, "kept samples")
+        position, manifest = self._readable_samples(ctx, series, run, step)
         entries = [
             dict(entry)
-            for entry in self._manifest(ctx, series, position)
+            for entry in manifest
             if all(entry.get(key) == value for key, value in filters.items())
         ]
         if order == "loss":
-            entries.sort(key=lambda e: -(e["loss"] if e.get("loss") is not None else -np.inf))
+            entries.sort(key=lambda e: -(e["loss"] if e["loss"] is not None else -np.inf))
         found_step = int(series.steps[position])
         version = repr(float(series.wall_times[position]))
         for entry in entries:
@@ -319,6 +349,7 @@ class PerClassReader:
             "samples_per_cell": series.meta.extra.get("samples_per_cell"),
             "max_samples": series.meta.extra.get("max_samples"),
             "samples": entries,
+            "skipped": _listed(series.skipped),
         }
 
     def blob(
@@ -326,29 +357,33 @@ class PerClassReader:
     ) -> tuple[bytes, str]:
         """The bytes of one kept sample and the media type to serve them as."""
         series = self._series(ctx, experiment_id, run, name, metadata.KIND_SAMPLES)
-        position = _step_position(series, run, step, "kept samples")
-        entry = next(
-            (e for e in self._manifest(ctx, series, position) if e.get("index") == index), None
-        )
-        keys = series.keys[position]
-        if entry is None or not 1 <= index < len(keys):
+        position, manifest = self._readable_samples(ctx, series, run, step)
+        entry = next((e for e in manifest if e["index"] == index), None)
+        if entry is None:
             raise errors.NotFoundError(
-                f"run {run!r} has no sample {index} at step {step}; it kept {len(keys) - 1}"
+                f"run {run!r} has no sample {index} at step {step}; it kept {len(manifest)}"
             )
-        media_type = _SERVED_MEDIA.get(entry.get("media"))
+        media_type = _SERVED_MEDIA.get(entry["media"])
         if media_type is None:
             raise errors.NotFoundError(f"sample {index} has an unknown media type")
-        return self._provider.read_blob(ctx, blob_key=keys[index]), media_type
+        data = self._provider.read_blob(ctx, blob_key=series.keys[position][index])
+        if not isinstance(data, bytes):  # checked manifest, but a sample of another dtype
+            raise errors.NotFoundError(f"sample {index} at step {step} is not stored as bytes")
+        return data, media_type
 
     def sample_history(
         self, ctx: Any, experiment_id: str, run: str, name: str, sample_id: str
     ) -> dict[str, Any]:
-        """Where a sample (by id) was kept as a mistake, step by step."""
+        """Where a sample (by id) was kept as a mistake, step by step (every step's manifest is
+        read; a bad one is skipped, not fatal)."""
         series = self._series(ctx, experiment_id, run, name, metadata.KIND_SAMPLES)
         history = []
         for position, step in enumerate(series.steps):
-            for entry in self._manifest(ctx, series, position):
-                if str(entry.get("id")) == sample_id:
+            manifest = self._manifest(ctx, series, position)
+            if isinstance(manifest, Skipped):
+                continue
+            for entry in manifest:
+                if entry["id"] is not None and str(entry["id"]) == sample_id:
                     found = {k: entry.get(k) for k in ("true", "pred", "label", "score", "loss")}
                     history.append({"step": int(step), **found})
         return {
@@ -358,15 +393,35 @@ class PerClassReader:
             "steps": series.steps,
             "first_step": history[0]["step"] if history else None,
             "history": history,
+            "skipped": _listed(series.skipped),
         }
 
-    def _manifest(self, ctx: Any, series: SamplesSeries, position: int) -> list:
+    def _readable_samples(
+        self, ctx: Any, series: SamplesSeries, run: str, step: int | None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """The position and manifest of `step`, or of the latest step whose manifest is
+        readable when `step` is None."""
+        if step is None:
+            for position in reversed(range(len(series.steps))):
+                manifest = self._manifest(ctx, series, position)
+                if not isinstance(manifest, Skipped):
+                    return position, manifest
+            raise errors.NotFoundError(_missing(series, run, None, "kept samples"))
+        position = _step_position(series, run, step, "kept samples")
+        manifest = self._manifest(ctx, series, position)
+        if isinstance(manifest, Skipped):
+            raise errors.NotFoundError(_missing(series, run, step, "kept samples"))
+        return position, manifest
+
+    def _manifest(
+        self, ctx: Any, series: SamplesSeries, position: int
+    ) -> list[dict[str, Any]] | Skipped:
         return series.manifest(position, lambda key: self._provider.read_blob(ctx, blob_key=key))
 
     # --- series access ---------------------------------------------------------------------
 
     def _series(self, ctx: Any, experiment_id: str, run: str, name: str, kind: str) -> Any:
-        found = self._optional_series(ctx, experiment_id, run, name, kind)
+        found = self._optional_series(ctx, experiment_id, run, name, kind, required=True)
         if found is None:
             raise errors.NotFoundError(
                 f"no per-class {kind} data for run {run!r} and name {name!r}; the tags route "
@@ -374,8 +429,33 @@ class PerClassReader:
             )
         return found
 
+    def _companion(
+        self, ctx: Any, experiment_id: str, run: str, name: str, primary: Any, kind: str
+    ) -> tuple[Any | None, tuple[Skipped, ...]]:
+        """The series of another kind logged with `primary` (same run and name) and its skipped
+        steps, when its task and classes are the same; otherwise None, and all its steps as
+        skipped (a hand-made or damaged file can give the two kinds different classes)."""
+        other = self._optional_series(ctx, experiment_id, run, name, kind)
+        if other is None:
+            return None, ()
+        if (other.meta.task, other.meta.class_names) == (primary.meta.task, primary.meta.class_names):
+            return other, other.skipped
+        named = " named differently" if other.meta.num_classes == primary.meta.num_classes else ""
+        reason = (
+            f"the {kind} data has task {other.meta.task!r} and {other.meta.num_classes} classes "
+            f"but the {primary.meta.kind} data has {primary.meta.task!r} and "
+            f"{primary.meta.num_classes}{named}; the two are not combined"
+        )
+        return None, other.skipped + tuple(Skipped(int(step), kind, reason) for step in other.steps)
+
     def _optional_series(
-        self, ctx: Any, experiment_id: str, run: str, name: str, kind: str
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        name: str,
+        kind: str,
+        required: bool = False,
     ) -> Any | None:
         tag = metadata.tag_for(name, kind)
         run_tag_filter = provider.RunTagFilter(runs=[run], tags=[tag])
@@ -389,22 +469,65 @@ class PerClassReader:
             run_tag_filter=run_tag_filter,
         )
         time_series = listing.get(run, {}).get(tag)
-        parsed = None if time_series is None else _parse(run, tag, time_series.plugin_content)
-        if parsed is None or parsed.kind != kind:
+        if time_series is None:
+            return None
+        try:
+            parsed = metadata.parse_plugin_content(time_series.plugin_content)
+        except ValueError as error:
+            if required:
+                raise errors.NotFoundError(
+                    f"run {run!r} has tag {tag!r}, but this version cannot read its metadata: "
+                    f"{error}"
+                ) from None
+            return None
+        if parsed.kind != kind:
+            if required:
+                raise errors.NotFoundError(
+                    f"run {run!r} has tag {tag!r}, but its metadata says kind {parsed.kind!r}"
+                )
             return None
 
         def load():
-            data = read_series(
-                ctx,
-                experiment_id=experiment_id,
-                plugin_name=metadata.PLUGIN_NAME,
-                downsample=ALL_STEPS,
-                run_tag_filter=run_tag_filter,
-            )
+            try:
+                data = read_series(
+                    ctx,
+                    experiment_id=experiment_id,
+                    plugin_name=metadata.PLUGIN_NAME,
+                    downsample=ALL_STEPS,
+                    run_tag_filter=run_tag_filter,
+                )
+            except _UNDECODABLE as error:
+                reason = (
+                    f"TensorBoard cannot decode tag {tag!r} ({type(error).__name__}: {error}), so "
+                    f"none of its steps can be read (its last is step {time_series.max_step}); "
+                    "rewrite or remove the damaged event file"
+                )
+                logger.warning("run %r: %s", run, reason)
+                skipped = Skipped(int(time_series.max_step), kind, reason)
+                return _DECODERS[kind].decode(parsed, [], [skipped])
             return _DECODERS[kind].decode(parsed, data.get(run, {}).get(tag, []))
 
         version = (time_series.max_step, time_series.max_wall_time)
         return self._cache.get((experiment_id, run, tag), version, load)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportAt:
+    """The classification report of one step, and what the report route lists with it."""
+
+    report: report.ClassificationReport
+    step: int
+    steps: np.ndarray
+    skipped: list[dict[str, Any]]
+
+
+def _listed(skipped: Iterable[Skipped]) -> list[dict[str, Any]]:
+    return [entry.as_dict() for entry in skipped]
+
+
+def _of_run(run: str, skipped: Iterable[Skipped]) -> tuple[Skipped, ...]:
+    """`skipped` of one of two runs in an answer, the run named in each reason."""
+    return tuple(dataclasses.replace(s, reason=f"run {run!r}: {s.reason}") for s in skipped)
 
 
 def _position(series: ConfusionSeries, run: str, step: int | None) -> int:
@@ -414,14 +537,27 @@ def _position(series: ConfusionSeries, run: str, step: int | None) -> int:
 def _step_position(series: Any, run: str, step: int | None, what: str) -> int:
     position = position_of(series.steps, step)
     if position is None:
-        steps = series.steps
-        available = (
-            f"it has {len(steps)} steps from {steps.min()} to {steps.max()}"
-            if len(steps)
-            else "it has none"
-        )
-        raise errors.NotFoundError(f"run {run!r} has no {what} at step {step}; {available}")
+        raise errors.NotFoundError(_missing(series, run, step, what))
     return position
+
+
+def _missing(series: Any, run: str, step: int | None, what: str) -> str:
+    """Why `run` has no (readable) `what` at `step`, or at all when `step` is None."""
+    skipped = series.skipped
+    if step is None:
+        if not skipped:
+            return f"run {run!r} has no {what}"
+        last = skipped[-1]
+        return (
+            f"run {run!r} has no readable {what}: {len(skipped)} steps were skipped, the last "
+            f"(step {last.step}) because {last.reason}"
+        )
+    reasons = [s.reason for s in skipped if s.step == step]
+    if reasons:
+        return f"run {run!r} has no readable {what} at step {step}: it was skipped because {reasons[-1]}"
+    steps = series.steps
+    available = f"it has {len(steps)} steps from {steps.min()} to {steps.max()}" if len(steps) else "it has none"
+    return f"run {run!r} has no {what} at step {step}; {available}"
 
 
 def _check_comparable(
@@ -448,5 +584,10 @@ def _parse(run: str, tag: str, content: bytes) -> metadata.PerClassMetadata | No
     try:
         return metadata.parse_plugin_content(content)
     except ValueError as error:
-        logger.warning("skipping run %r tag %r: %s", run, tag, error)
+        if (run, tag) not in _WARNED:  # the tags route asks on every reload of the tab
+            _WARNED.add((run, tag))
+            logger.warning("skipping run %r tag %r: %s", run, tag, error)
         return None
+
+
+_WARNED: set[tuple[str, str]] = set()

@@ -4,6 +4,9 @@ TensorBoard's data provider has no "read step s": it returns every step of a tag
 whole series per request would make the confusion route cost O(steps x nonzeros) each time, so
 each series is decoded once into compact arrays and reused until the data provider reports a
 newer last step or wall time for it (new data arriving while a run trains).
+
+Every step is checked as it is decoded (`validation`): a step that breaks the data contract is
+left out of the series and listed in its `skipped`, with the reason, and the others are served.
 """
 
 from __future__ import annotations
@@ -11,14 +14,15 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
-import json
 import threading
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 import numpy as np
+from tensorboard import errors
 
 from tb_perclass import metadata, report
 from tb_perclass.metadata import PerClassMetadata
+from tb_perclass.plugin import validation
 
 
 def position_of(steps: np.ndarray, step: int | None) -> int | None:
@@ -33,6 +37,33 @@ def position_of(steps: np.ndarray, step: int | None) -> int | None:
 
 
 @dataclasses.dataclass(frozen=True)
+class Skipped:
+    """A step left out of a series, and why: an entry of a route answer's `skipped` list."""
+
+    step: int
+    kind: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "kind": self.kind, "reason": self.reason}
+
+
+def _checked(
+    kind: str, data: Iterable[Any], check: Callable[[Any], Any]
+) -> tuple[list[Any], list[Any], list[Skipped]]:
+    """The data points `check` accepts, what it returned for each, and the rest as Skipped."""
+    kept, values, skipped = [], [], []
+    for datum in data:
+        try:
+            values.append(check(datum))
+        except validation.Malformed as error:
+            skipped.append(Skipped(int(datum.step), kind, str(error)))
+        else:
+            kept.append(datum)
+    return kept, values, skipped
+
+
+@dataclasses.dataclass(frozen=True)
 class StatsSeries:
     meta: PerClassMetadata
     steps: np.ndarray  # int64 [S]
@@ -40,6 +71,7 @@ class StatsSeries:
     values: np.ndarray  # float64 [S, 5, C]: the rows of metadata.STATS_ROWS
     invalid_targets: np.ndarray  # float64 [S]: elements with an invalid target, per step
     ignored: np.ndarray  # float64 [S]: elements skipped by ignore_index, per step
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def nbytes(self) -> int:
@@ -49,17 +81,16 @@ class StatsSeries:
         )
 
     @classmethod
-    def decode(cls, meta: PerClassMetadata, data: list) -> "StatsSeries":
-        # Version 1 wrote [4, C] (no non-finite-outputs row, no extra columns): read as zeros.
-        num_classes, extra = meta.num_classes, len(metadata.STATS_EXTRA_COLUMNS)
-        v1 = (len(metadata.STATS_ROWS_V1), num_classes)
-        v2 = metadata.stats_shape(num_classes)
-        points = [d for d in data if d.numpy.shape in (v1, v2)]
-        rows = len(metadata.STATS_ROWS)
-        values = np.zeros((len(points), rows, num_classes + extra))
-        for i, point in enumerate(points):
-            array = np.asarray(point.numpy, dtype=np.float64)
-            values[i, : array.shape[0], : array.shape[1]] = array
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> "StatsSeries":
+        num_classes = meta.num_classes
+        values, problems = validation.stats_table([d.numpy for d in data], num_classes)
+        bad = [Skipped(int(data[i].step), metadata.KIND_STATS, problems[i]) for i in sorted(problems)]
+        points = data
+        if problems:
+            kept = [i for i in range(len(data)) if i not in problems]
+            points, values = [data[i] for i in kept], values[kept]
         count = metadata.STATS_ROWS.index("count")
         return cls(
             meta=meta,
@@ -68,6 +99,7 @@ class StatsSeries:
             values=np.ascontiguousarray(values[:, :, :num_classes]),
             invalid_targets=values[:, count, num_classes],
             ignored=values[:, count, num_classes + 1],
+            skipped=(*skipped, *bad),
         )
 
 
@@ -84,44 +116,30 @@ class ConfusionSeries:
     width: int
     cells: tuple[np.ndarray, ...]  # per step, sorted int64 linear indices
     counts: tuple[np.ndarray, ...]  # per step, int64 counts
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def nbytes(self) -> int:
         return sum(c.nbytes for c in self.cells) + sum(c.nbytes for c in self.counts)
 
     @classmethod
-    def decode(cls, meta: PerClassMetadata, data: list) -> "ConfusionSeries":
-        num_classes = meta.num_classes
-        multilabel = meta.task == metadata.TASK_MULTILABEL
-        width = 4 if multilabel else num_classes
-        coo = meta.extra.get("encoding") == metadata.ENCODING_COO
-        steps, wall_times, cells, counts = [], [], [], []
-        for datum in data:
-            array = np.asarray(datum.numpy, dtype=np.int64)
-            if coo:
-                if array.ndim != 2 or array.shape[1] != 3:
-                    continue
-                index = array[:, 0] * width + array[:, 1]
-                order = np.argsort(index, kind="stable")
-                index, values = index[order], array[order, 2]
-            else:
-                expected = (num_classes, 2, 2) if multilabel else (num_classes, num_classes)
-                if array.shape != expected:
-                    continue
-                flat = array.reshape(-1)
-                index = np.flatnonzero(flat)
-                values = flat[index]
-            steps.append(datum.step)
-            wall_times.append(datum.wall_time)
-            cells.append(index)
-            counts.append(values)
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> "ConfusionSeries":
+        width = 4 if meta.task == metadata.TASK_MULTILABEL else meta.num_classes
+        points, cells, bad = _checked(
+            metadata.KIND_CONFUSION,
+            data,
+            lambda d: validation.confusion_cells(d.numpy, meta, width),
+        )
         return cls(
             meta=meta,
-            steps=np.array(steps, dtype=np.int64),
-            wall_times=np.array(wall_times, dtype=np.float64),
+            steps=np.array([d.step for d in points], dtype=np.int64),
+            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
             width=width,
-            cells=tuple(cells),
-            counts=tuple(counts),
+            cells=tuple(index for index, _ in cells),
+            counts=tuple(counts for _, counts in cells),
+            skipped=(*skipped, *bad),
         )
 
     def matrix(self, position: int) -> np.ndarray:
@@ -167,33 +185,59 @@ class ConfusionSeries:
 
 @dataclasses.dataclass(eq=False)
 class SamplesSeries:
-    """Each step's blob keys (element 0 the manifest, then one per sample); manifests are read
-    lazily through `read_blob` and kept (a few KiB each)."""
+    """Each step's blob keys (element 0 the manifest, then one per sample). Manifests are read
+    through `read_blob` and checked when a step is first asked for (reading every one up front
+    would cost a data-server round trip per step), then kept (a few KiB each), bad ones too."""
 
     meta: PerClassMetadata
     steps: np.ndarray
     wall_times: np.ndarray
     keys: tuple[tuple[str, ...], ...]
-    manifests: dict[int, list] = dataclasses.field(default_factory=dict)
+    structural_skips: tuple[Skipped, ...] = ()
+    manifests: dict[int, list[dict[str, Any]] | Skipped] = dataclasses.field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
         return sum(len(k) for keys in self.keys for k in keys) + 4096 * len(self.manifests)
 
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        """Steps without a manifest, and the manifests found bad so far."""
+        bad = (m for m in list(self.manifests.values()) if isinstance(m, Skipped))
+        return (*self.structural_skips, *sorted(bad, key=lambda s: s.step))
+
     @classmethod
-    def decode(cls, meta: PerClassMetadata, data: list) -> "SamplesSeries":
-        points = [d for d in data if len(d.values) >= 1]
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> "SamplesSeries":
+        def keys(datum: Any) -> tuple[str, ...]:
+            if not datum.values:
+                raise validation.Malformed("samples record has no manifest (an empty blob sequence)")
+            return tuple(ref.blob_key for ref in datum.values)
+
+        points, blob_keys, bad = _checked(metadata.KIND_SAMPLES, data, keys)
         return cls(
             meta=meta,
             steps=np.array([d.step for d in points], dtype=np.int64),
             wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
-            keys=tuple(tuple(ref.blob_key for ref in d.values) for d in points),
+            keys=tuple(blob_keys),
+            structural_skips=(*skipped, *bad),
         )
 
-    def manifest(self, position: int, read_blob: Callable[[str], bytes]) -> list:
+    def manifest(
+        self, position: int, read_blob: Callable[[str], bytes]
+    ) -> list[dict[str, Any]] | Skipped:
+        """The checked entries of one step's manifest, or why that step is skipped."""
         if position not in self.manifests:
-            entries = json.loads(read_blob(self.keys[position][0]))
-            self.manifests[position] = entries if isinstance(entries, list) else []
+            keys = self.keys[position]
+            try:
+                entries: Any = validation.manifest_entries(read_blob(keys[0]), self.meta, len(keys) - 1)
+            except validation.Malformed as error:
+                entries = Skipped(int(self.steps[position]), metadata.KIND_SAMPLES, str(error))
+            except errors.NotFoundError as error:
+                reason = f"samples manifest cannot be read ({error})"
+                entries = Skipped(int(self.steps[position]), metadata.KIND_SAMPLES, reason)
+            self.manifests[position] = entries
         return self.manifests[position]
 
 

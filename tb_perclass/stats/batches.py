@@ -2,7 +2,8 @@
 
 Each task turns a batch into the same `Batch` of elements: samples for multiclass and binary,
 (sample, label) pairs for multilabel. Each element has a row (its class or label), a confusion
-cell, whether it was predicted correctly and a loss, so one state update serves all tasks.
+cell, whether it was predicted correctly, a loss and the output value its prediction was made
+from, so one state update serves all tasks.
 
 Checks that read only shapes and dtypes are free on any device and happen at once. Checks that
 need values (labels in range, targets in {0, 1}) happen at once when the data is in host memory;
@@ -46,7 +47,12 @@ class TaskSpec:
 
     @property
     def rows(self) -> int:
-        """Rows of the state: one per class or label, then the invalid and the ignored row."""
+        """Rows elements go to: one per class or label, then the invalid and the ignored row."""
+        return self.num_classes + 2
+
+    @property
+    def checks_row(self) -> int:
+        """The stats table's row after those: counts about the outputs (`output_kind`)."""
         return self.num_classes + 2
 
     @property
@@ -60,8 +66,13 @@ class Batch:
     size: int  # number of elements
     rows: Any  # int64 [N]: class or label; spec.invalid_row / spec.ignored_row when routed away
     cells: Any  # int64 [N]: predicted class, or 2 * target + prediction (multilabel)
-    correct: Any  # bool [N]
+    correct: Any  # bool [N]: prediction equals target (counted only where `decided_by` is finite)
     losses: Any  # float [N], possibly non-finite
+    # float [N]: the output each prediction was made from: the row's maximum (multiclass), the
+    # score (binary, multilabel) or the predicted value (regression). Where it is NaN or
+    # infinite the prediction means nothing: the element counts for its class, never as
+    # correct, and stays out of the confusion counts and the kept samples.
+    decided_by: Any
     # Probability of the predicted outcome [N]; only computed when samples are kept.
     confidence: Any | None = None
 
@@ -252,9 +263,9 @@ def multiclass_batch(
                 spec.loss, ops, outputs, gather_index, distributions, from_logits=spec.from_logits
             )
         )
+    top, predictions = ops.max_rows(outputs)
     confidence = None
     if with_confidence:
-        top, predictions = ops.max_rows(outputs)
         # Probability of the predicted class: softmax of the top logit, or the normalised
         # probability.
         confidence = (
@@ -262,14 +273,15 @@ def multiclass_batch(
             if spec.from_logits
             else top / ops.sum_rows(outputs)
         )
-    else:
-        predictions = ops.argmax_rows(outputs)
     return Batch(
         size=size,
         rows=rows,
         cells=predictions,
         correct=ops.equal(predictions, labels),
         losses=losses,
+        # The row's maximum is finite unless an output is NaN or +inf, or all are -inf: -inf
+        # alone is a masked class (a common idiom) and leaves the argmax meaningful.
+        decided_by=top,
         confidence=confidence,
     )
 
@@ -350,6 +362,7 @@ def binary_batch(
         cells=ops.to_index(predicted),
         correct=ops.equal(predicted, targets_seen.positive),
         losses=losses,
+        decided_by=scores,
         confidence=_binary_confidence(ops, scores, predicted, spec) if with_confidence else None,
     )
 
@@ -470,6 +483,7 @@ def multilabel_batch(
         cells=cells,
         correct=ops.equal(predicted, targets_seen.positive),
         losses=losses,
+        decided_by=flat_scores,
         confidence=(
             _binary_confidence(ops, flat_scores, predicted, spec) if with_confidence else None
         ),
@@ -524,6 +538,7 @@ def regression_batch(
         cells=cells,
         correct=ops.equal(rows, cells),
         losses=losses,
+        decided_by=predicted,
         # No probability here: a mistake's weight is its distance from the target.
         confidence=ops.abs(predicted - ops.cast_like(values, predicted)) if with_confidence else None,
     )

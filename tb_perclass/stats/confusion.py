@@ -32,9 +32,11 @@ def new_confusion(ops: ArrayOps, spec: TaskSpec, like: Any) -> Any:
     return ops.zeros((cells,), like=like)
 
 
-def update_confusion(ops: ArrayOps, state: Any, batch: Batch, spec: TaskSpec) -> Any:
+def update_confusion(ops: ArrayOps, state: Any, batch: Batch, spec: TaskSpec, weights: Any) -> Any:
+    """Adds each element's weight (from `perclass.update_table`: 0 where its outputs were not
+    finite, else 1) to its cell: weights rather than a routing keep it one scatter-add."""
     flat = ops.combine_index(batch.rows, batch.cells, spec.confusion_width)
-    return ops.scatter_add_rows(state, flat, ops.ones_like(batch.rows))
+    return ops.scatter_add_rows(state, flat, weights)
 
 
 def compute_confusion(ops: ArrayOps, state: Any, spec: TaskSpec) -> np.ndarray:

@@ -28,10 +28,11 @@ def candidates(ops: ArrayOps, batch: Batch, spec: TaskSpec, limit: int) -> Any:
     [..., element]. The score is the confidence of a mistake and -inf for everything else.
 
     A mistake is a wrong prediction of an element with a valid target (not invalid, not
-    ignored). No batch can contribute more than `limit` samples to the kept set, so a block cut
-    to its top `limit` is exact.
+    ignored) and finite outputs. No batch can contribute more than `limit` samples to the kept
+    set, so a block cut to its top `limit` is exact.
     """
     score = ops.where(batch.correct, float("-inf"), batch.confidence)
+    score = ops.where(ops.is_finite(batch.decided_by), score, float("-inf"))
     if spec.ignore_index is not None or not ops.is_on_host(batch.rows):
         score = ops.where(ops.less(batch.rows, spec.num_classes), score, float("-inf"))
     columns = [score, batch.rows, batch.cells, batch.losses]

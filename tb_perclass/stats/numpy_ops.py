@@ -73,10 +73,25 @@ class NumpyOps:
     def stack_columns(self, columns: Sequence[Any]) -> np.ndarray:
         return np.stack(columns, axis=1).astype(np.float64)
 
-    def stats_columns(self, losses: Any, correct: Any) -> np.ndarray:
-        finite = self.finite_or_zero(losses)
+    def stats_columns(self, losses: Any, correct: Any, decided_by: Any) -> tuple[Any, Any]:
+        finite = np.isfinite(decided_by)
+        finite_loss = self.finite_or_zero(losses)
         # A loss differs from its zeroed copy exactly when it was NaN or infinite.
-        return self.stack_columns([finite, np.ones_like(finite), correct, finite != losses])
+        block = self.stack_columns(
+            [finite_loss, np.ones_like(finite_loss), np.logical_and(correct, finite),
+             finite_loss != losses, finite]
+        )  # fmt: skip
+        return block, block[:, 4]
+
+    def count_into(self, table: np.ndarray, row: int, flags: Sequence[Any]) -> np.ndarray:
+        table[row, : len(flags)] += [np.count_nonzero(flag) for flag in flags]
+        return table
+
+    def is_finite(self, x: Any) -> np.ndarray:
+        return np.isfinite(x)
+
+    def min_rows(self, x: Any) -> np.ndarray:
+        return np.min(x, axis=1)
 
     def scatter_add_rows(self, table: np.ndarray, rows: Any, values: Any) -> np.ndarray:
         np.add.at(table, rows, values)
@@ -92,9 +107,6 @@ class NumpyOps:
     def to_numpy(self, x: Any) -> np.ndarray:
         # A copy, like the other libraries' device-to-host transfer: the state is reset after.
         return np.array(x, copy=True)
-
-    def ones_like(self, x: Any) -> np.ndarray:
-        return np.ones(np.shape(x), dtype=np.float64)
 
     def cast_like(self, x: Any, like: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.result_type(np.asarray(like).dtype, np.float32))

@@ -1,9 +1,10 @@
 """Per-class loss statistics (the `stats` kind): state, update and compute as pure functions.
 
-The state is one table of shape (C + 2, 4) on the data's device. Row c holds, for class (or
+The state is one table of shape (C + 3, 5) on the data's device. Row c holds, for class (or
 label) c, [sum of finite losses, element count, correct predictions, count of non-finite
-losses]; row C collects elements with invalid targets seen on an accelerator and row C + 1 those
-with `ignore_index` (see `batches`). One scatter-add of an (N, 4) block per batch updates
+losses, count of elements with finite outputs]; row C collects elements with invalid targets
+seen on an accelerator and row C + 1 those with `ignore_index` (see `batches`); row C + 2 holds
+the counts of `output_kind` checks. One scatter-add of an (N, 5) block per batch updates
 everything, and `write()` reads the table back in one transfer.
 """
 
@@ -16,19 +17,40 @@ import numpy as np
 
 from tb_perclass import metadata
 from tb_perclass.stats.arrays import ArrayOps
+from tb_perclass.stats import output_kind
 from tb_perclass.stats.batches import Batch, TaskSpec
 
-_LOSS_SUM, _COUNT, _CORRECT, _NONFINITE = range(4)
+_LOSS_SUM, _COUNT, _CORRECT, _NONFINITE, _FINITE_OUTPUTS = range(5)
+COLUMNS = 5
+
+
+def table_shape(spec: TaskSpec) -> tuple[int, int]:
+    """The element rows of `spec` (classes, invalid, ignored), then the check row."""
+    return (spec.rows + 1, COLUMNS)
 
 
 def new_table(ops: ArrayOps, spec: TaskSpec, like: Any) -> Any:
-    return ops.zeros((spec.rows, 4), like=like)
+    return ops.zeros(table_shape(spec), like=like)
 
 
-def update_table(ops: ArrayOps, table: Any, batch: Batch) -> Any:
-    # stats_columns gives each element's row [finite loss or 0, 1, correct, non-finite].
-    values = ops.stats_columns(batch.losses, batch.correct)
-    return ops.scatter_add_rows(table, batch.rows, values)
+def update_table(ops: ArrayOps, table: Any, batch: Batch) -> tuple[Any, Any]:
+    """Adds a batch; returns the table and each element's weight in the confusion counts: 1,
+    or 0 where its outputs were not finite (so its meaningless prediction counts nowhere)."""
+    # Each element's row: [finite loss or 0, 1, correct and finite, non-finite loss, finite].
+    values, finite_outputs = ops.stats_columns(batch.losses, batch.correct, batch.decided_by)
+    return ops.scatter_add_rows(table, batch.rows, values), finite_outputs
+
+
+def add_output_checks(ops: ArrayOps, table: Any, outputs: Any, spec: TaskSpec) -> Any:
+    """Counts `output_kind` evidence about a batch's outputs into the check row."""
+    checked, suspicious = output_kind.evidence(ops, outputs, spec)
+    return ops.count_into(table, spec.checks_row, [checked, suspicious])
+
+
+def output_checks(host_table: np.ndarray, spec: TaskSpec) -> tuple[int, int]:
+    """(checked, suspicious) from a table read back to the host."""
+    row = host_table[spec.checks_row]
+    return int(row[output_kind.CHECKED]), int(row[output_kind.SUSPICIOUS])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,9 +116,9 @@ def accuracy(correct: np.ndarray, count: np.ndarray) -> np.ndarray:
         return np.where(count > 0, correct / np.maximum(count, 1), np.nan)
 
 
-def compute_stats(host_table: np.ndarray, spec: TaskSpec) -> tuple[PerClassStats, int]:
-    """Per-class statistics from a state table read back to the host, plus the number of
-    elements whose target was invalid (outside [0, C), or not 0/1)."""
+def compute_stats(host_table: np.ndarray, spec: TaskSpec) -> PerClassStats:
+    """Per-class statistics from a state table read back to the host, with the number of
+    elements whose target was invalid (outside [0, C), or not 0/1) and of those ignored."""
     classes = host_table[: spec.num_classes].astype(np.float64)
     finite_count = classes[:, _COUNT] - classes[:, _NONFINITE]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -106,7 +128,8 @@ def compute_stats(host_table: np.ndarray, spec: TaskSpec) -> tuple[PerClassStats
         count=classes[:, _COUNT].copy(),
         correct=classes[:, _CORRECT].copy(),
         nonfinite=classes[:, _NONFINITE].copy(),
+        nonfinite_outputs=classes[:, _COUNT] - classes[:, _FINITE_OUTPUTS],
         invalid_targets=int(host_table[spec.invalid_row, _COUNT]),
         ignored=int(host_table[spec.ignored_row, _COUNT]),
     )
-    return stats, stats.invalid_targets
+    return stats

@@ -85,12 +85,28 @@ class TensorFlowOps:
     def stack_columns(self, columns: Sequence[Any]) -> tf.Tensor:
         return tf.stack([tf.cast(c, tf.float64) for c in columns], axis=1)
 
-    def stats_columns(self, losses: Any, correct: Any) -> tf.Tensor:
-        finite = tf.math.is_finite(losses)
-        return self.stack_columns(
-            [tf.where(finite, losses, tf.zeros_like(losses)), tf.ones_like(losses), correct,
-             tf.logical_not(finite)]
+    def stats_columns(self, losses: Any, correct: Any, decided_by: Any) -> tuple[Any, Any]:
+        finite = tf.math.is_finite(decided_by)
+        finite_loss = tf.math.is_finite(losses)
+        finite_outputs = tf.cast(finite, tf.float64)
+        block = self.stack_columns(
+            [tf.where(finite_loss, losses, tf.zeros_like(losses)), tf.ones_like(losses),
+             tf.logical_and(correct, finite), tf.logical_not(finite_loss), finite_outputs]
         )  # fmt: skip
+        return block, finite_outputs
+
+    def count_into(self, table: tf.Variable, row: int, flags: Sequence[Any]) -> tf.Variable:
+        table.scatter_nd_add([[row, i] for i in range(len(flags))], self._counts(flags))
+        return table
+
+    def _counts(self, flags: Sequence[Any]) -> tf.Tensor:
+        return tf.stack([tf.reduce_sum(tf.cast(flag, tf.float64)) for flag in flags])
+
+    def is_finite(self, x: Any) -> tf.Tensor:
+        return tf.math.is_finite(x)
+
+    def min_rows(self, x: Any) -> tf.Tensor:
+        return tf.reduce_min(x, axis=1)
 
     def scatter_add_rows(self, table: tf.Variable, rows: Any, values: Any) -> tf.Variable:
         table.scatter_nd_add(tf.expand_dims(rows, 1), values)
@@ -105,9 +121,6 @@ class TensorFlowOps:
 
     def to_numpy(self, x: Any) -> Any:
         return x.numpy()
-
-    def ones_like(self, x: Any) -> tf.Tensor:
-        return tf.ones_like(x, dtype=tf.float64)
 
     def cast_like(self, x: Any, like: Any) -> tf.Tensor:
         return tf.cast(x, like.dtype)

@@ -3,12 +3,12 @@
 // that replaces unreadable spaghetti plots at hundreds of classes.
 import { h, placeTooltip, setChildren } from "../dom";
 import type { CurvesResponse } from "../types";
-import { classHeat, counterpartRun, defaultDesc, gapOf, heatOrder, summarize, type ClassHeat, type ClassSummary, type HeatSortKey } from "../classheat";
+import { classHeat, defaultDesc, gapOf, heatOrder, summarize, type ClassHeat, type ClassSummary, type HeatSortKey } from "../classheat";
+import { counterpartSeries, seriesLabel, splitOfSeries, type Series } from "../series";
 import { ColorScale, VIRIDIS } from "../colorscale";
 import { currentTheme, themeColors } from "../theme";
 import { HeatCanvas, type HeatHit } from "../heatcanvas";
 import { ClassFinder, Legend } from "../controls";
-import { splitOf } from "../colors";
 import { centerOn, type Viewport } from "../zoom";
 import { DASH } from "../format";
 import type { MetricDef } from "../metrics";
@@ -51,6 +51,8 @@ export class ClassHeatmapView implements View {
   private runLabel: HTMLElement;
   private prepared: Prepared | null = null;
   private other: Prepared | null = null;
+  /** the train/validation counterpart of the series shown (its curves are `other`) */
+  private otherSeries: Series | null = null;
   private order: number[] = [];
   private names: string[] = [];
   private drawnKey = "";
@@ -125,15 +127,16 @@ export class ClassHeatmapView implements View {
   update(ctx: ViewContext): void {
     this.ctx = ctx;
     const s = ctx.state;
-    const run = ctx.run;
+    const series = ctx.series;
+    const run = series ? seriesLabel(series) : null;
     this.sortSelect.value = s.heatSort.key;
     const textual = s.heatSort.key === "index" || s.heatSort.key === "name";
     this.dirBtn.textContent = textual ? (s.heatSort.reverse ? "Z → A" : "A → Z") : s.heatSort.reverse ? "Best first" : "Worst first";
     this.dirBtn.title = "Reverse the order";
     this.runLabel.textContent = run ?? "";
-    this.runLabel.title = run ? `Run ${run} (pick another on the left)` : "";
-    if (!run) return this.showMessage("No run selected. Pick a run on the left.");
-    const curves = ctx.curvesOf(run);
+    this.runLabel.title = run ? `${run} (pick another on the left)` : "";
+    if (!series || !run) return this.showMessage("No run selected. Pick a run on the left.");
+    const curves = ctx.curvesOf(series.key);
     if (!curves) return this.showMessage("Loading the run's curves…");
     const metric = ctx.metric;
     if (!metric.available(curves)) {
@@ -146,15 +149,18 @@ export class ClassHeatmapView implements View {
     const names = curves.class_names;
     this.names = names;
     // the train/validation counterpart for the gap
-    const otherRun = counterpartRun(run, ctx.allRuns);
-    const otherCurves = otherRun ? ctx.curvesOf(otherRun) : undefined;
+    const otherSeries = counterpartSeries(series, ctx.group);
+    const otherCurves = otherSeries ? ctx.curvesOf(otherSeries.key) : undefined;
     this.other = otherCurves && metric.available(otherCurves) ? this.prepare(otherCurves, metric, smoothing, this.other) : null;
+    this.otherSeries = this.other ? otherSeries : null;
+    const other = otherSeries ? seriesLabel(otherSeries) : "";
+    const isTrain = splitOfSeries(series) === "train";
     const gapOpt = this.sortSelect.querySelector<HTMLOptionElement>("option[value=gap]")!;
     gapOpt.disabled = !this.other;
     gapOpt.title = this.other
-      ? `${splitOf(run) === "train" ? otherRun : run} minus ${splitOf(run) === "train" ? run : otherRun}, at each one's latest step`
-      : `Needs a train and a validation run of the same experiment (e.g. exp/train and exp/validation); ${run} has no counterpart loaded.`;
-    const gaps = this.gaps(run, names, metric);
+      ? `${isTrain ? other : run} minus ${isTrain ? run : other}, at each one's latest step`
+      : `Needs a train and a validation series of the same experiment (e.g. runs exp/train and exp/validation, or names train and validation of one run); ${run} has no counterpart loaded.`;
+    const gaps = this.gaps(isTrain, names, metric);
     const shown = shownMask(ctx, names);
     const classes = names.map((_, i) => i).filter((i) => shown[i]);
     if (!classes.length) return this.showMessage("No class selected. Tick classes on the left, or use “All”.");
@@ -182,7 +188,7 @@ export class ClassHeatmapView implements View {
       missing: themeColors().missing,
     });
     const steps = curves.steps;
-    const key = JSON.stringify([run, metric.id, smoothing, log, steps.length, steps[steps.length - 1], orderHash(this.order), sortKey, desc, ctx.refreshId, currentTheme()]);
+    const key = JSON.stringify([series.key, metric.id, smoothing, log, steps.length, steps[steps.length - 1], orderHash(this.order), sortKey, desc, ctx.refreshId, currentTheme()]);
     if (key !== this.drawnKey) {
       this.drawnKey = key;
       const identity = Int32Array.from({ length: steps.length }, (_, i) => i);
@@ -209,13 +215,12 @@ export class ClassHeatmapView implements View {
     this.renderInfo();
   }
 
-  /** Per class (by this run's index): the train/validation gap at the latest values. */
-  private gaps(run: string, names: readonly string[], metric: MetricDef): (number | null)[] {
+  /** Per class (by this series' index): the train/validation gap at the latest values. */
+  private gaps(isTrain: boolean, names: readonly string[], metric: MetricDef): (number | null)[] {
     const p = this.prepared;
     const o = this.other;
     if (!p || !o) return names.map(() => null);
     const otherAt = new Map(o.curves.class_names.map((n, i) => [n, i]));
-    const isTrain = splitOf(run) === "train";
     return names.map((n, c) => {
       const k = otherAt.get(n);
       if (k === undefined) return null;
@@ -283,7 +288,7 @@ export class ClassHeatmapView implements View {
     const st = p.stats[c];
     const rows: Node[] = [
       h("div", { class: "pc-tooltip-title", attrs: { "data-role": "heat-tooltip-class" } }, p.curves.class_names[c]),
-      h("div", { class: "pc-tooltip-row" }, h("span", { class: "pc-run-name" }, ctx.run ?? ""), `· step ${step}`),
+      h("div", { class: "pc-tooltip-row" }, h("span", { class: "pc-run-name" }, ctx.series ? seriesLabel(ctx.series) : ""), `· step ${step}`),
       h("div", { class: "pc-tooltip-row", attrs: { "data-role": "heat-tooltip-value" } }, `${metric.label}: ${fmt(v)}`),
     ];
     const o = this.other;
@@ -292,7 +297,7 @@ export class ClassHeatmapView implements View {
       const s2 = o.curves.steps.indexOf(step);
       if (k >= 0 && s2 >= 0) {
         const ov = o.heat.values[k * o.curves.steps.length + s2];
-        rows.push(h("div", { class: "pc-tooltip-row pc-tooltip-other" }, h("span", { class: "pc-run-name" }, counterpartRun(ctx.run ?? "", ctx.allRuns) ?? ""), h("span", { class: "pc-tooltip-other-value" }, fmt(ov))));
+        rows.push(h("div", { class: "pc-tooltip-row pc-tooltip-other" }, h("span", { class: "pc-run-name" }, this.otherSeries ? seriesLabel(this.otherSeries) : ""), h("span", { class: "pc-tooltip-other-value" }, fmt(ov))));
       }
     }
     rows.push(h("div", { class: "pc-tooltip-row pc-tooltip-other" }, `final ${fmt(st.final)} · trend ${st.trend === null ? DASH : (st.trend > 0 ? "+" : "") + metric.format(st.trend)}`));

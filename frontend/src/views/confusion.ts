@@ -22,6 +22,8 @@ import { scopeFits } from "../samples";
 import { SamplesGallery } from "./gallery";
 import { segmented } from "../widgets";
 import { shownMask, type View, type ViewContext } from "./view";
+import { seriesLabel, type Series } from "../series";
+import { outsideMatrixAt, outsideText } from "../facts";
 
 /** How many cells a class search or a click on a pair zooms to. */
 export const FOCUS_SPAN = 21;
@@ -55,6 +57,9 @@ export class ConfusionView implements View {
   private baseRunSelect: HTMLSelectElement;
   private baseStepSelect: HTMLSelectElement;
   private compareFields: HTMLElement;
+  private compareNote: HTMLElement;
+  /** how many of the step's elements the matrix leaves out (non-finite outputs, invalid targets, ignored) */
+  private outside: HTMLElement;
   private resetBtn: HTMLButtonElement;
   private csvBtn: HTMLButtonElement;
   private pngBtn: HTMLButtonElement;
@@ -135,7 +140,8 @@ export class ConfusionView implements View {
     this.legend = new Legend("cm-legend");
     this.hint = h("span", { class: "pc-hint-text" }, MATRIX_HINT);
     const footer = h("div", { class: "pc-card-footer" }, this.legend.element, this.zoomInfo, h("span", { class: "pc-spacer" }), this.status);
-    this.element = h("div", { class: "pc-card pc-card-matrix", attrs: { "data-view": "confusion" } }, toolbar, this.body, footer, h("div", { class: "pc-hint" }, this.hint));
+    this.outside = h("div", { class: "pc-card-note", attrs: { "data-role": "outside-matrix", role: "note", hidden: true } });
+    this.element = h("div", { class: "pc-card pc-card-matrix", attrs: { "data-view": "confusion" } }, toolbar, this.outside, this.body, footer, h("div", { class: "pc-hint" }, this.hint));
 
     // sidebar settings
     this.normSeg = segmented<Norm>(
@@ -170,8 +176,9 @@ export class ConfusionView implements View {
     this.baseRunSelect = h("select", {
       class: "pc-select",
       attrs: { "data-control": "compare-run", "aria-label": "Run to compare with" },
-      on: { change: () => this.ctx && this.ctx.setState({ diff: { on: true, baseRun: this.baseRunSelect.value, baseStep: null } }) },
+      on: { change: () => this.ctx && this.ctx.setState({ diff: { on: true, baseSeries: this.baseRunSelect.value, baseStep: null } }) },
     });
+    this.compareNote = h("div", { class: "pc-hint-small", attrs: { "data-role": "compare-note", hidden: true } });
     this.baseStepSelect = h("select", {
       class: "pc-select",
       attrs: { "data-control": "compare-step", "aria-label": "Step to compare with" },
@@ -182,6 +189,7 @@ export class ConfusionView implements View {
       { class: "pc-compare" },
       h("div", { class: "pc-row" }, h("span", { class: "pc-hint-inline pc-fixed" }, "run"), this.baseRunSelect),
       h("div", { class: "pc-row pc-row-gap" }, h("span", { class: "pc-hint-inline pc-fixed" }, "step"), this.baseStepSelect),
+      this.compareNote,
     );
     this.labelNote = h(
       "div",
@@ -225,7 +233,7 @@ export class ConfusionView implements View {
     const run = ctx.run;
     if (!run) {
       this.cm.reset();
-      this.showMessage("No run has confusion matrices for this tag. The logger writes them with each write() (PerClassWriter, on by default); a run logged before that has none.");
+      this.showMessage("No run of this class set has confusion matrices. The logger writes them with each write() (PerClassWriter, on by default); a run logged before that has none.");
       this.render();
       return;
     }
@@ -320,13 +328,22 @@ export class ConfusionView implements View {
     }
   }
 
+  /** The run of the series to compare with: the diff route compares two runs of one name. */
   private baseRun(ctx: ViewContext): string {
-    const r = ctx.state.diff.baseRun;
-    return r !== null && this.confusionRuns(ctx).includes(r) ? r : ctx.run!;
+    const base = this.diffBases(ctx).find((x) => x.key === ctx.state.diff.baseSeries);
+    return base ? base.run : ctx.run!;
   }
 
-  private confusionRuns(ctx: ViewContext): string[] {
-    return ctx.allRuns.filter((r) => ctx.tags[r]?.[ctx.name]?.kinds.includes("confusion"));
+  /** The series a diff can compare with: the group's series of the shown series' name that
+   * have confusion matrices (the diff route takes one name for both). */
+  private diffBases(ctx: ViewContext): Series[] {
+    return ctx.group.filter((x) => x.name === ctx.name && x.info.kinds.includes("confusion"));
+  }
+
+  /** The labels of a diff's two series (runs of the shown series' name). */
+  private diffLabels(diff: DiffData): [string, string] {
+    const name = this.ctx?.name ?? "";
+    return [seriesLabel({ run: diff.run, name }), seriesLabel({ run: diff.base_run, name })];
   }
 
   private getModel(cm: ConfusionData): ConfusionModel {
@@ -353,16 +370,24 @@ export class ConfusionView implements View {
     this.errorsBox.checked = s.errorsOnly;
     this.compareBox.checked = diffOn;
     this.compareFields.hidden = !diffOn;
-    const runs = ctx.run ? this.confusionRuns(ctx) : [];
+    const bases = ctx.run ? this.diffBases(ctx) : [];
     const baseRun = ctx.run ? this.baseRun(ctx) : "";
     setChildren(
       this.baseRunSelect,
-      ...runs.map((r) => {
-        const o = h("option", { attrs: { value: r } }, r === ctx.run ? `${r} (same run)` : r);
-        o.selected = r === baseRun;
+      ...bases.map((x) => {
+        const label = seriesLabel(x);
+        const o = h("option", { attrs: { value: x.key } }, x.run === ctx.run ? `${label} (same run)` : label);
+        o.selected = x.run === baseRun;
         return o;
       }),
     );
+    // series of another name in this class set: the diff route cannot compare across names
+    const others = ctx.group.filter((x) => x.name !== ctx.name && x.info.kinds.includes("confusion")).map((x) => seriesLabel(x));
+    this.compareNote.textContent = others.length
+      ? `A difference compares series of one name (“${ctx.name}”); ${others.length === 1 ? `${others[0]} has` : `${others.length} series of this class set have`} another name.`
+      : "";
+    this.compareNote.title = others.join(", ");
+    this.compareNote.hidden = !others.length;
     const cm = this.cm.data;
     const steps = baseRun === ctx.run ? cm?.steps ?? [] : startsKey(this.baseSteps.key, baseRun, ctx.name) ? this.baseSteps.data ?? [] : [];
     const baseStep = s.diff.baseStep ?? steps[0];
@@ -419,6 +444,7 @@ export class ConfusionView implements View {
     this.syncSettings(ctx);
     const cm = this.cm.data;
     this.status.textContent = this.cm.loading ? `Loading step ${s.step ?? "(latest)"}…` : "";
+    this.renderOutside(ctx, cm);
     if (!ctx.run) return;
     if (!cm) {
       this.slider.set([], null, s.step === null);
@@ -515,6 +541,14 @@ export class ConfusionView implements View {
     this.renderSide(ctx, cm, model, diff);
   }
 
+  /** The line saying how many of the step's elements are in no cell (from the series' curves). */
+  private renderOutside(ctx: ViewContext, cm: ConfusionData | null): void {
+    const curves = cm && ctx.series ? ctx.curvesOf(ctx.series.key) : undefined;
+    const text = cm ? outsideText(outsideMatrixAt(curves, cm.step), cm.step, "matrix") : null;
+    this.outside.textContent = text ?? "";
+    this.outside.hidden = text === null;
+  }
+
   private spec(cm: ConfusionData, model: ConfusionModel, diff: DiffData | null, norm: Norm, log: boolean, errorsOnly: boolean): HeatSpec {
     const names = cm.class_names;
     // a regression run's classes are target ranges
@@ -570,7 +604,8 @@ export class ConfusionView implements View {
     let title: string;
     let fmt: (v: number) => string;
     if (diff) {
-      title = `Δ count: ${diff.run} @ ${diff.step} minus ${diff.base_run} @ ${diff.base_step}`;
+      const [a, b] = this.diffLabels(diff);
+      title = `Δ count: ${a} @ ${diff.step} minus ${b} @ ${diff.base_step}`;
       fmt = (v) => signed(v);
     } else if (norm === "counts") {
       title = "Samples";
@@ -718,7 +753,8 @@ export class ConfusionView implements View {
       parts.push(h("div", { class: "pc-side-title" }, ctx.state.errorsOnly ? "Biggest changes in mistakes" : "Biggest changes"));
       if (!diff) parts.push(h("div", { class: "pc-side-empty" }, this.diff.error ? "No comparison: see the message." : "Loading…"));
       else {
-        parts.push(h("div", { class: "pc-side-sub" }, `${diff.run} @ ${diff.step} vs ${diff.base_run} @ ${diff.base_step}`));
+        const [a, b] = this.diffLabels(diff);
+        parts.push(h("div", { class: "pc-side-sub" }, `${a} @ ${diff.step} vs ${b} @ ${diff.base_step}`));
         const changes = diff.changes.filter((c) => !ctx.state.errorsOnly || c.true !== c.pred).slice(0, PAIRS_LIMIT);
         if (!changes.length) parts.push(h("div", { class: "pc-side-empty", attrs: { "data-role": "no-changes" } }, ctx.state.errorsOnly ? "No mistake changed." : "No cell changed."));
         const list = h("ol", { class: "pc-pairs", attrs: { "data-role": "changes" } });
@@ -1062,7 +1098,7 @@ export class ConfusionView implements View {
           "div",
           { class: "pc-tooltip-row", attrs: { "data-role": "tooltip-delta" } },
           h("span", { class: "pc-tooltip-key" }, "Change"),
-          `${formatCount(info.count - d)} → ${formatCount(info.count)} (${signed(d)}) since ${diff.base_run} @ ${diff.base_step}`,
+          `${formatCount(info.count - d)} → ${formatCount(info.count)} (${signed(d)}) since ${this.diffLabels(diff)[1]} @ ${diff.base_step}`,
         ),
       );
     }

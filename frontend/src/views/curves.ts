@@ -1,5 +1,6 @@
-// Per-class learning curves: one line per (run, class), class = hue, run = dash pattern,
-// a bold mean-over-classes line per run, worst-N highlight, hover tooltip, zoom.
+// Per-class learning curves: one line per (series, class), class = hue, series = dash pattern
+// (train solid, validation dashed), a bold mean-over-classes line per series, worst-N
+// highlight, hover tooltip, zoom. A series is a (run, name) pair (series.ts).
 import { h, placeTooltip, setChildren } from "../dom";
 import type { ChartFactory, HoverHit, LineChart } from "../chart";
 import { buildChartModel, type ChartModel, type LineModel } from "../shaping";
@@ -7,6 +8,7 @@ import { formatNumber } from "../metrics";
 import { DASHES, MEAN_COLOR_CSS } from "../colors";
 import { currentTheme } from "../theme";
 import { dashSample, nonfiniteBadge, swatch } from "../widgets";
+import { compactLabels } from "../series";
 import type { View, ViewContext } from "./view";
 
 export function formatStep(v: number): string {
@@ -69,8 +71,8 @@ export class CurvesView implements View {
       highlighted: ctx.worst,
       colorBy: s.colorBy,
       classColors: ctx.classColors,
-      runColors: ctx.runColors,
-      runDashes: ctx.runDashes,
+      seriesColors: ctx.seriesColors,
+      seriesDashes: ctx.seriesDashes,
       showMean: true,
       theme: currentTheme(),
     });
@@ -122,6 +124,7 @@ export class CurvesView implements View {
     this.hideTooltip();
     const { w, h: hgt } = this.size();
     const runCount = ctx.runs.length;
+    const short = compactLabels(ctx.runs);
     const metric = ctx.metric;
     const isPercent = metric.bounds?.[1] === 1;
     this.chart = this.chartFactory(
@@ -136,7 +139,7 @@ export class CurvesView implements View {
         formatX: (v) => formatStep(v),
         meanLabel: (li) => {
           const l = model.lines[li];
-          return runCount > 1 ? `mean · ${shortRun(l.run, ctx.runs.map((r) => r.run))}` : "mean";
+          return runCount > 1 ? `mean · ${short.get(l.series) ?? l.seriesLabel}` : "mean";
         },
         onZoom: (zoom) => {
           const cur = ctx.state.zoom;
@@ -211,9 +214,9 @@ export class CurvesView implements View {
       if (line.nonfiniteTotal > 0) title.append(nonfiniteBadge(line.nonfiniteTotal));
     }
     nodes.push(title);
-    const runColor = ctx.runColors.get(line.run) ?? "#425066";
+    const runColor = ctx.seriesColors.get(line.series) ?? "#425066";
     nodes.push(
-      h("div", { class: "pc-tooltip-row" }, dashSample(runColor, line.dash, 2, 22), h("span", { class: "pc-run-name" }, line.run)),
+      h("div", { class: "pc-tooltip-row" }, dashSample(runColor, line.dash, 2, 22), h("span", { class: "pc-run-name" }, line.seriesLabel)),
     );
     const xText =
       model.xUnitSeconds > 0
@@ -228,22 +231,22 @@ export class CurvesView implements View {
     if (line.kind === "class") {
       const latest = ctx.latest[line.classIndex];
       const rank = ctx.worst.indexOf(line.classIndex);
-      if (rank >= 0 && ctx.rankRun) {
-        nodes.push(h("div", { class: "pc-tooltip-row" }, `#${rank + 1} worst by latest ${metric.label.toLowerCase()} in ${ctx.rankRun}${latest !== null && latest !== undefined ? ` (${fmt(latest)})` : ""}`));
+      if (rank >= 0 && ctx.rankLabel) {
+        nodes.push(h("div", { class: "pc-tooltip-row" }, `#${rank + 1} worst by latest ${metric.label.toLowerCase()} in ${ctx.rankLabel}${latest !== null && latest !== undefined ? ` (${fmt(latest)})` : ""}`));
       }
-      // the same class in the other runs at this step (train/validation gap at a glance)
+      // the same class in the other series at this step (train/validation gap at a glance)
       if (model.xUnitSeconds === 0) {
         for (const other of model.lines) {
-          if (other.kind !== "class" || other.classIndex !== line.classIndex || other.run === line.run) continue;
+          if (other.kind !== "class" || other.classIndex !== line.classIndex || other.series === line.series) continue;
           const ov = other.values[i];
           if (ov === null) continue;
-          const oc = ctx.runColors.get(other.run) ?? "#425066";
+          const oc = ctx.seriesColors.get(other.series) ?? "#425066";
           nodes.push(
             h(
               "div",
               { class: "pc-tooltip-row pc-tooltip-other", attrs: { "data-role": "tooltip-other" } },
               dashSample(oc, other.dash, 2, 22),
-              h("span", { class: "pc-run-name" }, other.run),
+              h("span", { class: "pc-run-name" }, other.seriesLabel),
               h("span", { class: "pc-tooltip-other-value" }, fmt(ov)),
             ),
           );
@@ -255,6 +258,12 @@ export class CurvesView implements View {
       } else if (line.nonfiniteTotal > 0) {
         nodes.push(h("div", { class: "pc-tooltip-row pc-tooltip-warn" }, `⚠ ${line.nonfiniteTotal} non-finite loss${line.nonfiniteTotal === 1 ? "" : "es"} at other steps`));
       }
+      const nfOut = line.nonfiniteOutputs?.[i];
+      if (nfOut) {
+        nodes.push(
+          h("div", { class: "pc-tooltip-row pc-tooltip-warn", attrs: { "data-role": "tooltip-nonfinite-outputs" } }, `⚠ ${nfOut} sample${nfOut === 1 ? "" : "s"} with non-finite outputs at this step (not in the confusion matrix)`),
+        );
+      }
     }
     return nodes;
   }
@@ -262,13 +271,13 @@ export class CurvesView implements View {
   private renderLegend(ctx: ViewContext): void {
     const items: Node[] = [];
     for (const rc of ctx.runs) {
-      const dash = DASHES[ctx.runDashes.get(rc.run) ?? 0]?.dash ?? [];
+      const dash = DASHES[ctx.seriesDashes.get(rc.key) ?? 0] ?? DASHES[0];
       items.push(
         h(
           "span",
-          { class: "pc-legend-item", title: `Lines of run ${rc.run}`, attrs: { "data-run": rc.run } },
-          dashSample("var(--pc-legend-line)", dash, 2),
-          h("span", { class: "pc-run-name" }, rc.run),
+          { class: "pc-legend-item", title: `Lines of ${rc.label} (${dash.label})`, attrs: { "data-run": rc.run, "data-name": rc.name, "data-dash": dash.label } },
+          dashSample("var(--pc-legend-line)", dash.dash, 2),
+          h("span", { class: "pc-run-name" }, rc.label),
         ),
       );
     }
@@ -276,15 +285,15 @@ export class CurvesView implements View {
       items.push(
         h(
           "span",
-          { class: "pc-legend-item", title: "Mean of the per-class values over all classes (macro average), one per run" },
+          { class: "pc-legend-item", title: "Mean of the per-class values over all classes (macro average), one per series" },
           dashSample(MEAN_COLOR_CSS, [], 3),
           h("span", null, "mean of classes"),
         ),
       );
     }
-    if (ctx.worst.length && ctx.rankRun) {
+    if (ctx.worst.length && ctx.rankLabel) {
       const chips: Node[] = [
-        h("span", { class: "pc-legend-label" }, `Worst ${ctx.worst.length} by latest ${ctx.metric.label.toLowerCase()} in ${ctx.rankRun}:`),
+        h("span", { class: "pc-legend-label" }, `Worst ${ctx.worst.length} by latest ${ctx.metric.label.toLowerCase()} in ${ctx.rankLabel}:`),
       ];
       for (const g of ctx.worst) {
         const v = ctx.latest[g];
@@ -317,7 +326,7 @@ function drawKey(ctx: ViewContext): string {
   const runs = ctx.runs.map((r) => {
     const c = r.curves;
     const n = c.steps.length;
-    return [r.run, n, c.steps[n - 1], c.wall_times[n - 1], c.class_names.length];
+    return [r.key, n, c.steps[n - 1], c.wall_times[n - 1], c.class_names.length];
   });
   let sel = "";
   for (const b of ctx.selected) sel += b ? "1" : "0";
@@ -330,8 +339,8 @@ function drawKey(ctx: ViewContext): string {
     s.colorBy,
     ctx.worst,
     ctx.classColors.length,
-    ctx.runColors.size,
-    [...ctx.runDashes.entries()],
+    ctx.seriesColors.size,
+    [...ctx.seriesDashes.entries()],
     ctx.info?.loss,
     sel,
     // the chart's colours are the theme's: a switch rebuilds it
@@ -341,14 +350,4 @@ function drawKey(ctx: ViewContext): string {
 
 function unitName(seconds: number): string {
   return seconds === 3600 ? "h" : seconds === 60 ? "min" : "s";
-}
-
-/** A run's name shortened for a chart label: the part that differs from the others. */
-export function shortRun(run: string, all: readonly string[]): string {
-  const parts = run.split("/");
-  for (let k = 1; k <= parts.length; k++) {
-    const tail = parts.slice(-k).join("/");
-    if (all.filter((r) => r === tail || r.endsWith("/" + tail)).length <= 1) return tail;
-  }
-  return run;
 }

@@ -58,7 +58,7 @@ export class MistakesView implements View {
       this.gallery.element.hidden = true;
       this.gallery.lightbox.hidden = true;
       this.message.hidden = false;
-      this.message.textContent = "No run of this tag keeps misclassified samples.";
+      this.message.textContent = "No run of this class set keeps misclassified samples.";
       return;
     }
     this.gallery.element.hidden = false;

@@ -11,6 +11,7 @@ import { sortIndices } from "../sorting";
 import type { TableKey } from "../state";
 import { nextSort, sortHeader } from "./confusion";
 import { shownMask, type View, type ViewContext } from "./view";
+import { outsideMatrixAt, outsideText } from "../facts";
 
 type Col = { key: TableKey; label: string; title: string; num: boolean };
 
@@ -35,6 +36,8 @@ export class ReportView implements View {
   private summary: HTMLElement;
   private tableBox: HTMLElement;
   private status: HTMLElement;
+  /** how many of the step's elements the report's counts leave out */
+  private outside: HTMLElement;
   private data = new Keyed<ReportResponse>();
   private lastRefresh = -1;
   private drawnKey = "";
@@ -45,10 +48,12 @@ export class ReportView implements View {
     this.status = h("span", { class: "pc-status pc-view-status", attrs: { "data-role": "report-status", "aria-live": "polite" } });
     this.summary = h("div", { class: "pc-report-summary", attrs: { "data-role": "report-summary" } });
     this.tableBox = h("div", { class: "pc-table-box", attrs: { "data-role": "report-table" } });
+    this.outside = h("div", { class: "pc-card-note", attrs: { "data-role": "outside-matrix", role: "note", hidden: true } });
     this.element = h(
       "div",
       { class: "pc-card pc-card-table", attrs: { "data-view": "report" } },
       h("div", { class: "pc-card-toolbar" }, this.slider.element, h("span", { class: "pc-spacer" }), this.status, this.csv),
+      this.outside,
       this.summary,
       this.tableBox,
       h("div", { class: "pc-hint" }, "Click a column to sort by it (again to reverse). “—”: undefined (no samples, or nothing predicted as the class)."),
@@ -64,8 +69,9 @@ export class ReportView implements View {
     const run = ctx.run;
     if (!run) {
       this.data.reset();
-      setChildren(this.tableBox, h("div", { class: "pc-message", attrs: { "data-role": "report-message" } }, "No run has confusion matrices for this tag, so there is no report: the report's precision and recall come from them."));
+      setChildren(this.tableBox, h("div", { class: "pc-message", attrs: { "data-role": "report-message" } }, "No run of this class set has confusion matrices, so there is no report: the report's precision and recall come from them."));
       this.summary.replaceChildren();
+      this.outside.hidden = true;
       this.slider.set([], null, true);
       return;
     }
@@ -102,6 +108,9 @@ export class ReportView implements View {
     this.status.textContent = this.data.loading ? `Loading step ${s.step ?? "(latest)"}…` : "";
     const r = this.data.data;
     this.csv.href = reportCsvUrl(ctx.run, ctx.name, r?.step ?? s.step);
+    const text = r && ctx.series ? outsideText(outsideMatrixAt(ctx.curvesOf(ctx.series.key), r.step), r.step, "report") : null;
+    this.outside.textContent = text ?? "";
+    this.outside.hidden = text === null;
     if (!r) {
       this.slider.set([], null, s.step === null);
       this.summary.replaceChildren();

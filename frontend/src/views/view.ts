@@ -5,22 +5,26 @@ import type { ViewState } from "../state";
 import type { CurvesResponse, RunCurves, TagInfo, TagsResponse } from "../types";
 import type { MetricDef } from "../metrics";
 import type { Api } from "../api";
+import type { Series } from "../series";
 
 export interface ViewContext {
   state: ViewState;
   api: Api;
   tags: TagsResponse;
-  /** the selected tag prefix */
-  name: string;
-  info: TagInfo | undefined;
-  /** selected runs with loaded data, in display order */
-  runs: RunCurves[];
-  /** every run with this name, in display order */
-  allRuns: string[];
-  /** the run of the one-run views (matrix, report, heatmap); null when there is none */
+  /** the shown group's series (series.ts: (run, name) pairs with the same task and classes), in display order */
+  group: Series[];
+  /** the series of the one-series views (matrix, report, heatmap); null when there is none */
+  series: Series | null;
+  /** that series' run and name (what the per-step routes take); `name` is the group's first
+   * series' name when there is no such series */
   run: string | null;
-  /** loaded curves of a run (any run the app loaded) */
-  curvesOf(run: string): CurvesResponse | undefined;
+  name: string;
+  /** the tags' entry of the group's first series (task, loss) */
+  info: TagInfo | undefined;
+  /** ticked series of the group with loaded curves, in display order */
+  runs: RunCurves[];
+  /** loaded curves of a series, by key (any series the app loaded) */
+  curvesOf(key: string): CurvesResponse | undefined;
   classNames: string[];
   selected: boolean[];
   metric: MetricDef;
@@ -28,12 +32,13 @@ export interface ViewContext {
   worst: number[];
   /** colour of each class */
   classColors: string[];
-  /** latest metric value per class in the rank run */
+  /** latest metric value per class in the rank series */
   latest: (number | null)[];
-  rankRun: string | null;
-  runColors: Map<string, string>;
-  runDashes: Map<string, number>;
-  nonfinite: Map<string, number>;
+  /** label of the series that ranks the classes */
+  rankLabel: string | null;
+  /** colour and dash pattern (index into colors.DASHES) per series key */
+  seriesColors: Map<string, string>;
+  seriesDashes: Map<string, number>;
   /** bumped by every refresh: views reload what may have changed */
   refreshId: number;
   /** ask the app to change the state (persisted, re-rendered) */
