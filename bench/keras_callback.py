@@ -7,7 +7,7 @@ the statistics of the batches `fit()` computes anyway. For 10 and 100 classes, t
 alternate the three (median time of the epochs after each fit()'s first, which traces), and the
 overheads are reported as ratios.
 
-    python bench/keras_callback.py [--rounds 3]
+    python -m bench.keras_callback [--rounds 3]
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from tb_perclass.keras import PerClassCallback  # noqa: E402
+from tb_perclass.keras import PerClassCallback
 
 SAMPLES, FEATURES, BATCH = 20_000, 64, 256
 
@@ -88,9 +88,14 @@ def measure(num_classes: int, rounds: int, logdir: str) -> dict[str, float]:
             timer = EpochTimer()
             first = 4 * round_index  # each fit() continues the epochs (steps) of the last
             models[name].fit(
-                x, y, initial_epoch=first, epochs=first + 4, batch_size=BATCH, verbose=0,
+                x,
+                y,
+                initial_epoch=first,
+                epochs=first + 4,
+                batch_size=BATCH,
+                verbose=0,
                 callbacks=[*extra[name], timer],
-            )  # fmt: skip
+            )
             if round_index:
                 # The first epoch of a fit() traces the train function (PerClassCallback makes
                 # each fit() trace it afresh, as the first fit() of any model does): left out.
@@ -102,7 +107,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(f"fit() epochs of {SAMPLES} samples, batch {BATCH}, MLP 64-256-256-C, CPU (median epoch time)")
+    print(
+        f"fit() epochs of {SAMPLES} samples, batch {BATCH}, MLP 64-256-256-C, "
+        "CPU (median epoch time)"
+    )
     with tempfile.TemporaryDirectory() as logdir:
         for num_classes in (10, 100):
             r = measure(num_classes, args.rounds, logdir)

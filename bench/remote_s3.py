@@ -19,7 +19,7 @@ torch's writer reaches S3 through TensorBoard's own S3 support, which exists onl
 TensorFlow (TensorFlow's gfile has no s3:// since 2.6), so TensorFlow is hidden here as in a
 PyTorch-only environment.
 
-    python bench/remote_s3.py [--steps 1000] [--classes 100] [--torch-flushed-steps 100]
+    python -m bench.remote_s3 [--steps 1000] [--classes 100] [--torch-flushed-steps 100]
 """
 
 from __future__ import annotations
@@ -29,17 +29,15 @@ import sys
 sys.modules["tensorflow"] = None  # a PyTorch-only environment (see the docstring)
 
 import argparse  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import common  # noqa: E402,F401  (puts tests/ on the path)
-from object_stores import MotoS3Server, TcpRelay, environment  # noqa: E402
-
-from tb_perclass import PerClassWriter, remote  # noqa: E402
+from tb_perclass import PerClassWriter  # noqa: E402
+from tb_perclass.logger import remote  # noqa: E402
+from tests.object_stores import MotoS3Server, TcpRelay, environment  # noqa: E402
 
 BATCH = 256
 STATS = ("loss", "count", "correct", "nonfinite", "nonfinite_outputs")
@@ -128,7 +126,9 @@ def main() -> None:
             targets = rng.integers(0, args.classes, BATCH)
             logits = rng.normal(size=(BATCH, args.classes)).astype(np.float32)
             logits[np.arange(BATCH), targets] += 3.0  # mostly right: a sparse confusion matrix
-            batch.update(logits=logits, targets=targets, stats=rng.random((len(STATS), args.classes)))
+            batch.update(
+                logits=logits, targets=targets, stats=rng.random((len(STATS), args.classes))
+            )
             shuffle.shuffle(order)
             for name in order:
                 if step < variants[name].steps:
@@ -137,7 +137,9 @@ def main() -> None:
             variant.close()
             listing = server.client().list_objects_v2(Bucket="bench", Prefix=variant.prefix)
             sizes = [  # not the empty "directory" marker TensorBoard's S3 makedirs puts
-                item["Size"] for item in listing.get("Contents", []) if not item["Key"].endswith("/")
+                item["Size"]
+                for item in listing.get("Contents", [])
+                if not item["Key"].endswith("/")
             ]
             variant.objects, variant.stored = len(sizes), sum(sizes)
         synchronous.close()
@@ -169,9 +171,10 @@ def report(variants: dict[str, Variant], args) -> None:
     # Quadratic: the k-th flush uploads k steps; extrapolate the measured mean step size.
     per_step = (flushed.sent[-1] - flushed.sent[0]) / max(n - 1, 1)
     projected = sum(flushed.sent[0] + per_step * k for k in range(args.steps))
+    last = flushed.sent[0] + per_step * (args.steps - 1)
     print(
         f"\ntorch flushing each step, projected to {args.steps} steps from its {n} measured: "
-        f"{projected / 1e9:.1f} GB uploaded, {(flushed.sent[0] + per_step * (args.steps - 1)) / 1e6:.1f} MB at the last step"
+        f"{projected / 1e9:.1f} GB uploaded, {last / 1e6:.1f} MB at the last step"
     )
 
 

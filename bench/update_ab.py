@@ -6,7 +6,7 @@ are then set aside and this tree's package is imported, so both run in the same 
 interleaved call by call (machines are noisy: never one after the other). Reports the median
 time of each and the median of the per-repeat ratios (this tree / the other).
 
-    python bench/update_ab.py [--against main] [--repeats 2000]
+    python -m bench.update_ab [--against main] [--repeats 2000]
 """
 
 from __future__ import annotations
@@ -63,11 +63,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2000)
     args = parser.parse_args()
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}, CPU; "
-          f"this tree / {args.against}")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}, CPU; "
+        f"this tree / {args.against}"
+    )
     with tempfile.TemporaryDirectory() as scratch:
         other_class, this_class = import_both(args.against, scratch)
-        from common import interleaved  # imports this tree's package (the demo's model)
+        from bench.common import interleaved  # imports this tree's package (the demo's model)
 
         for num_classes in (10, 1000):
             logits = torch.randn(BATCH, num_classes)
@@ -80,10 +82,12 @@ def main() -> None:
             for given in (True, False):
                 extra = {"losses": losses} if given else {}
                 times = interleaved(
-                    {label: (lambda w=w: w.update(logits, targets, **extra))
-                     for label, w in writers.items()},
+                    {
+                        label: (lambda w=w, x=logits, y=targets, e=extra: w.update(x, y, **e))
+                        for label, w in writers.items()
+                    },
                     args.repeats,
-                )  # fmt: skip
+                )
                 ratio = statistics.median(t / o for t, o in zip(times["this"], times["other"]))
                 print(
                     f"C={num_classes:5d} losses {'given   ' if given else 'computed'}"

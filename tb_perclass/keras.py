@@ -15,52 +15,31 @@ is required (the metric runs inside TensorFlow's graph functions).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tb_perclass import metadata, notices, sinks, steps
-from tb_perclass.stats import batches, confusion, output_kind, perclass
-from tb_perclass.stats import losses as losses_module
-from tb_perclass.stats.tensorflow_ops import TensorFlowOps
-from tb_perclass.writer import (
-    PerClassWriter,
-    binary_class_names,
-    check_class_names,
-    step_summary,
+from tb_perclass.format import metadata
+from tb_perclass.logger import destinations, losses, output_kind, sinks, spec, state, steps, tasks
+from tb_perclass.logger.accumulator import Accumulator
+from tb_perclass.logger.arrays.tensorflow_ops import GRAPH_OPS
+from tb_perclass.logger.output_kind import OutputKindMonitor
+from tb_perclass.logger.spec import TaskSpec
+from tb_perclass.logger.step_writer import StepWriter
+
+PHASES = ("train", "validation")
+# Advice the callback adds to the warnings of the end of a step.
+_ORDER_HINT = "; with Keras, a later fit() continues its epochs with fit(initial_epoch=...)"
+_KIND_HINT = (
+    " (the callback takes from_logits from the compiled loss: set it there, e.g. "
+    "keras.losses.SparseCategoricalCrossentropy(from_logits=...), which also makes "
+    "the model train on the right loss)"
 )
-
-
-class GraphOps(TensorFlowOps):
-    """TensorFlow ops for use inside `tf.function` and replica contexts: values are never
-    read back (checks on values are deferred, as on any accelerator), and the state variables
-    are Keras metric variables updated with `assign_add` of a dense per-batch sum, which
-    distributed (sync-on-read) variables support."""
-
-    def is_on_host(self, x: Any) -> bool:
-        return False
-
-    def shape(self, x: Any) -> tuple[int, ...]:
-        return tuple(x.shape)
-
-    def scatter_add_rows(self, table: Any, rows: Any, values: Any) -> Any:
-        table.assign_add(
-            tf.math.unsorted_segment_sum(tf.cast(values, table.dtype), rows, table.shape[0])
-        )
-        return table
-
-    def count_into(self, table: Any, row: int, flags: Sequence[Any]) -> Any:
-        indices = [[row, i] for i in range(len(flags))]
-        table.assign_add(tf.scatter_nd(indices, self._counts(flags), table.shape))
-        return table
-
-
-GRAPH_OPS = GraphOps()
 
 
 class PerClassMetric(keras.metrics.Metric):
@@ -72,7 +51,7 @@ class PerClassMetric(keras.metrics.Metric):
 
     def __init__(
         self,
-        spec: batches.TaskSpec,
+        spec: TaskSpec,
         per_sample_loss: Callable[[Any, Any], Any] | None,
         *,
         record_confusion: bool = True,
@@ -82,15 +61,21 @@ class PerClassMetric(keras.metrics.Metric):
         self.spec = spec
         self._per_sample_loss = per_sample_loss
         self.table = self.add_variable(
-            shape=perclass.table_shape(spec), initializer="zeros", dtype="float64",
-            aggregation="sum", name="table",
-        )  # fmt: skip
+            shape=state.table_shape(spec),
+            initializer="zeros",
+            dtype="float64",
+            aggregation="sum",
+            name="table",
+        )
         self.counts = None
         if record_confusion:
             self.counts = self.add_variable(
-                shape=(spec.rows * spec.confusion_width,), initializer="zeros", dtype="float64",
-                aggregation="sum", name="confusion",
-            )  # fmt: skip
+                shape=(state.confusion_size(spec),),
+                initializer="zeros",
+                dtype="float64",
+                aggregation="sum",
+                name="confusion",
+            )
         self.batches_seen = self.add_variable(
             shape=(), initializer="zeros", dtype="float64", aggregation="sum", name="batches"
         )
@@ -101,10 +86,8 @@ class PerClassMetric(keras.metrics.Metric):
         losses = None
         if self._per_sample_loss is not None:
             losses = self._per_sample_loss(y_pred, y_true)
-        batch = batches.format_batch(GRAPH_OPS, y_pred, y_true, losses, self.spec)
-        _, weights = perclass.update_table(GRAPH_OPS, self.table, batch)
-        if self.counts is not None:
-            confusion.update_confusion(GRAPH_OPS, self.counts, batch, self.spec, weights)
+        batch = tasks.format_batch(GRAPH_OPS, y_pred, y_true, losses, self.spec)
+        state.update(GRAPH_OPS, self.table, self.counts, batch, self.spec)
         if output_kind.applies(self.spec.task):
             # The first batch after each reset, as the writer does: a few reductions, once.
             tf.cond(
@@ -115,16 +98,17 @@ class PerClassMetric(keras.metrics.Metric):
         self.batches_seen.assign_add(tf.constant(1.0, tf.float64))
 
     def _check_outputs(self, y_pred: Any) -> Any:
-        perclass.add_output_checks(GRAPH_OPS, self.table, y_pred, self.spec)
+        state.add_output_checks(GRAPH_OPS, self.table, y_pred, self.spec)
         return tf.constant(True)
 
     def result(self) -> Any:
         return self.batches_seen.value  # not shown: the callback reads the state instead
 
-    def read(self) -> tuple[np.ndarray, np.ndarray | None, int]:
-        """The state on the host (summed over replicas): table, confusion cells, batches."""
+    def read(self) -> tuple[state.HostState, int]:
+        """The state on the host (summed over replicas), and the number of batches seen."""
         counts = None if self.counts is None else np.asarray(self.counts.numpy())
-        return np.asarray(self.table.numpy()), counts, int(self.batches_seen.numpy())
+        host = state.HostState.from_dense(np.asarray(self.table.numpy()), counts)
+        return host, int(self.batches_seen.numpy())
 
     def reset_state(self) -> None:
         for variable in self.variables:
@@ -152,6 +136,8 @@ class PerClassCallback(keras.callbacks.Callback):
         it, validation statistics come from `fit(validation_data=...)`, without samples.
       max_samples, samples_per_cell, layout, denormalize, max_image_side: for the samples, as
         for `PerClassWriter`.
+      storage_options, segment_bytes: for a URL `log_dir` (s3://, gs://...), as for
+        `PerClassWriter`; the URL is checked when the callback is made.
     """
 
     def __init__(
@@ -175,6 +161,8 @@ class PerClassCallback(keras.callbacks.Callback):
         layout: str | None = None,
         denormalize: Callable[[Any], Any] | None = None,
         max_image_side: int = 256,
+        storage_options: Mapping[str, Any] | None = None,
+        segment_bytes: int | None = None,
     ):
         super().__init__()
         if keras.backend.backend() != "tensorflow":
@@ -186,25 +174,37 @@ class PerClassCallback(keras.callbacks.Callback):
         if task not in metadata.TASKS or task == metadata.TASK_REGRESSION:
             raise ValueError(f"task={task!r}; the callback supports multiclass, binary, multilabel")
         self.log_dir = os.fspath(log_dir)
+        self._name = spec.check_name(name)
+        self._remote = spec.remote_options(
+            storage_options=storage_options, segment_bytes=segment_bytes
+        )
+        sinks.check_url_logdir(self.log_dir, self._remote)
+        # Checked in on_train_begin, with what the model says (classes, loss, from_logits).
         self._options = dict(
-            class_names=class_names, num_classes=num_classes, name=name, task=task,
-            threshold=threshold, ignore_index=ignore_index, confusion=confusion,
-        )  # fmt: skip
+            task=task,
+            class_names=class_names,
+            num_classes=num_classes,
+            threshold=threshold,
+            ignore_index=ignore_index,
+        )
+        self._record_confusion = bool(confusion)
         self._loss, self._output, self._from_logits = loss, output, from_logits
         self._validation_data = validation_data
         self._batch_size = batch_size
         self._sample_options = dict(
-            max_samples=max_samples, samples_per_cell=samples_per_cell, layout=layout,
-            denormalize=denormalize, max_image_side=max_image_side,
-        )  # fmt: skip
+            max_samples=max_samples,
+            samples_per_cell=samples_per_cell,
+            layout=layout,
+            denormalize=denormalize,
+            max_image_side=max_image_side,
+        )
         self._metrics: dict[str, PerClassMetric] = {}
         self._phase: str | None = None
         self._original_compute_metrics: Callable | None = None
-        self._sinks: dict[str, sinks.Sink] = {}
-        self._validation_writer: PerClassWriter | None = None
+        self._validation: Accumulator | None = None
         # Kept across fit() calls: a second fit() whose epochs start again at 0 is warned of.
-        self._step_orders = {phase: steps.StepOrder() for phase in ("train", "validation")}
-        self._output_kind: output_kind.OutputKindMonitor | None = None
+        self._steps: dict[str, StepWriter] = {}
+        self._output_kind: OutputKindMonitor | None = None
 
     # --- set-up and tear-down ----------------------------------------------------------------
 
@@ -217,65 +217,66 @@ class PerClassCallback(keras.callbacks.Callback):
             from_logits = _loss_from_logits(loss)
         task = self._options["task"]
         per_sample = _per_sample_loss(loss, task)
-        self._class_names = self._resolve_class_names(model, output_index, task)
         self._loss_name = _loss_display_name(loss)
-        self._spec = batches.TaskSpec(
-            task=task,
-            num_classes=len(self._class_names),
-            from_logits=from_logits,
-            threshold=batches.check_threshold(
-                task, self._options["threshold"], len(self._class_names)
-            ),
-            ignore_index=self._options["ignore_index"],
-            loss=per_sample,
-        )
+        self._spec = self._task_spec(model, output_index, from_logits, per_sample)
         with model.distribute_strategy.scope():
             self._metrics = {
                 phase: PerClassMetric(
                     self._spec,
                     per_sample if callable(per_sample) else None,
-                    record_confusion=self._options["confusion"],
+                    record_confusion=self._record_confusion,
                     name=f"perclass_{phase}",
                 )
-                for phase in ("train", "validation")
+                for phase in PHASES
             }
-        self._output_kind = output_kind.OutputKindMonitor(task, from_logits)
-        self._sinks = {
-            phase: sinks.open_sink(os.path.join(self.log_dir, phase))
-            for phase in ("train", "validation")
-        }
-        if self._validation_writer is not None:  # left open by a fit() that failed
-            self._validation_writer.close()
+        self._output_kind = OutputKindMonitor(task, from_logits)
+        self._open_steps(kind_hint=_KIND_HINT if self._from_logits is None else "")
+        self._validation = None
         if self._validation_data is not None:
             options = dict(self._sample_options)
             if options["layout"] is None and np.ndim(self._validation_data[0]) == 4:
                 # Keras knows where its image channels are.
                 channels_last = keras.config.image_data_format() == "channels_last"
                 options["layout"] = "NHWC" if channels_last else "NCHW"
-            self._validation_writer = PerClassWriter(
-                os.path.join(self.log_dir, "validation"),
-                **{**self._options, "class_names": self._class_names, "num_classes": None},
-                from_logits=from_logits,
-                loss=per_sample,
-                loss_name=self._loss_name,
-                **options,
+            self._validation = Accumulator(
+                self._spec, spec.sample_options(**options), self._record_confusion
             )
         self._install(output_index)
 
-    def _resolve_class_names(self, model: Any, output_index: int | None, task: str) -> tuple:
-        names, count = self._options["class_names"], self._options["num_classes"]
-        if task == metadata.TASK_BINARY:
-            names, count = binary_class_names(names, count)
-        width = _output_width(model, output_index, task)
-        if names is None and count is None:
-            count = width
-        names = check_class_names(names, count)
-        if width is not None and len(names) != width:
+    def _task_spec(
+        self, model: Any, output_index: int | None, from_logits: bool, per_sample: Any
+    ) -> TaskSpec:
+        """The writer's specification, its class count by default the followed output's width."""
+        options = dict(self._options)
+        width = _output_width(model, output_index, options["task"])
+        if options["class_names"] is None and options["num_classes"] is None:
+            options["num_classes"] = width
+        task_spec = spec.task_spec(**options, from_logits=from_logits, loss=per_sample)
+        if task_spec.class_names is None:
             raise ValueError(
-                f"{len(names)} classes (class_names/num_classes) but the model's output "
-                f"{_output_label(model, output_index)} has {width} units"
+                "the model does not say its output width yet (a subclassed model that was not "
+                "built): pass class_names or num_classes to PerClassCallback"
             )
-        return names
+        if width is not None and task_spec.num_classes != width:
+            raise ValueError(
+                f"{task_spec.num_classes} classes (class_names/num_classes) but the model's "
+                f"output {_output_label(model, output_index)} has {width} units"
+            )
+        return task_spec
+
+    def _open_steps(self, kind_hint: str) -> None:
+        """The sinks of both phases, claimed for this callback's name while it fits."""
+        for phase in PHASES:
+            sink = sinks.open_sink(sinks.join_logdir(self.log_dir, phase), self._remote)
+            destinations.claim(sink.destination, self._name, self)
+            previous = self._steps.get(phase)
+            if previous is not None:  # left open by a fit() that failed
+                previous.sink.close()
+            self._steps[phase] = StepWriter(
+                sink, self._name, order_hint=_ORDER_HINT, kind_hint=kind_hint
+            )
+            if previous is not None:  # a later fit(): the step order goes on
+                self._steps[phase].order = previous.order
 
     def _install(self, output_index: int | None) -> None:
         """Hooks the model's compute_metrics, and rebuilds fit's graph functions so that they
@@ -303,10 +304,9 @@ class PerClassCallback(keras.callbacks.Callback):
             # Later fit()/evaluate() calls get functions without the hook.
             model.make_train_function(force=True)
             model.make_test_function(force=True)
-        for sink in self._sinks.values():
-            sink.close()
-        if self._validation_writer is not None:
-            self._validation_writer.close()
+        for step_writer in self._steps.values():
+            step_writer.sink.close()
+            destinations.release(step_writer.sink.destination, self._name, self)
 
     # --- phases ------------------------------------------------------------------------------
 
@@ -319,65 +319,67 @@ class PerClassCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self._write_metric("train", epoch)
-        if self._validation_writer is not None:
+        if self._validation is not None:
             self._predict_validation(epoch)
         else:
             self._write_metric("validation", epoch)
 
     def _write_metric(self, phase: str, epoch: int) -> None:
         metric = self._metrics[phase]
-        table, cells, seen = metric.read()
+        host, seen = metric.read()
         if seen == 0:
             return  # e.g. no validation data this epoch
-        step = steps.check_step(epoch)
-        stats = perclass.compute_stats(table, self._spec)
-        if cells is not None:
-            nonzero = np.flatnonzero(cells)
-            matrix = confusion.matrix_from_cells(nonzero, cells[nonzero], self._spec)
-            stats = dataclasses.replace(stats, confusion=matrix)
-        name = self._options["name"]
-        sink = self._sinks[phase]
-        order = self._step_orders[phase].warning(
-            step, f"the tags {name}/* of {sink.destination.description}"
-        )
-        if order is not None:
-            order += "; with Keras, a later fit() continues its epochs with fit(initial_epoch=...)"
-        sink.write(
-            step_summary(
-                name, stats, None, class_names=self._class_names, task=self._spec.task,
-                loss_name=self._loss_name,
-            ),
-            step,
-            time.time(),
-        )  # fmt: skip
-        metric.reset_state()  # only once written: a failed write keeps the epoch's counts
-        self._step_orders[phase].record(step)
-        kind = self._output_kind.add(*perclass.output_checks(table, self._spec))
-        if kind is not None and self._from_logits is None:
-            kind += (
-                " (the callback takes from_logits from the compiled loss: set it there, e.g. "
-                "keras.losses.SparseCategoricalCrossentropy(from_logits=...), which also makes "
-                "the model train on the right loss)"
-            )
-        notices.warn(
-            f"PerClassCallback(name={name!r}), {phase} epoch {step}",
-            [order, *notices.data_problems(stats, self._spec, self._class_names), kind],
-        )
+        self._write(phase, epoch, host, None, metric.reset_state, self._output_kind)
 
     def _predict_validation(self, epoch: int) -> None:
         x, y = self._validation_data
         size = len(y)
+        output_index = _output_index(self.model, self._output)
         for start in range(0, size, self._batch_size):
             stop = min(start + self._batch_size, size)
             inputs = x[start:stop]
-            outputs = _pick(self.model(inputs, training=False), _output_index(self.model, self._output))
-            self._validation_writer.update(
+            outputs = _pick(self.model(inputs, training=False), output_index)
+            self._validation.update(
                 tf.convert_to_tensor(outputs),
                 _adapt_targets(self._spec, tf.convert_to_tensor(y[start:stop])),
-                inputs=tf.convert_to_tensor(inputs),
-                sample_ids=np.arange(start, stop),
+                None,
+                tf.convert_to_tensor(inputs),
+                np.arange(start, stop),
             )
-        self._validation_writer.write(epoch)
+        validation = self._validation
+        if not validation.pending:
+            return  # no validation samples
+        self._write(
+            "validation",
+            epoch,
+            validation.read(),
+            validation.samples.kept(),
+            validation.reset,
+            validation.output_kind,
+        )
+
+    def _write(
+        self,
+        phase: str,
+        epoch: int,
+        host: state.HostState,
+        kept: Any,
+        reset: Callable[[], None],
+        output_kind_monitor: OutputKindMonitor,
+    ) -> None:
+        """One epoch of one phase through the end of a step every writer shares."""
+        step = steps.check_step(epoch)
+        self._steps[phase].write(
+            step,
+            host,
+            self._spec,
+            kept=kept,
+            loss_name=self._loss_name,
+            wall_time=time.time(),
+            reset=reset,  # only once written: a failed write keeps the epoch's counts
+            output_kind=output_kind_monitor,
+            where=f"PerClassCallback(name={self._name!r}), {phase} epoch {step}",
+        )
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -452,14 +454,14 @@ def _per_sample_loss(loss: Any, task: str) -> Any:
     """A callable(outputs, targets) -> per-sample losses (the writer's argument order), or the
     name of one of the writer's own losses."""
     if task == metadata.TASK_MULTILABEL:
-        return losses_module.BINARY_CROSS_ENTROPY  # Keras averages over labels; we need each
+        return losses.BINARY_CROSS_ENTROPY  # Keras averages over labels; we need each
     if isinstance(loss, keras.losses.Loss):
         keras_loss = loss.call  # the unreduced loss, one value per sample
     elif isinstance(loss, str):
         try:
             keras_loss = keras.losses.get(loss)
         except ValueError:
-            return losses_module.resolve(task, loss)
+            return losses.resolve(task, loss)
     elif callable(loss):
         keras_loss = loss
     else:
@@ -480,9 +482,9 @@ def _loss_display_name(loss: Any) -> str:
     return getattr(loss, "__name__", type(loss).__name__)
 
 
-def _adapt_targets(spec: batches.TaskSpec, y_true: Any) -> Any:
+def _adapt_targets(task_spec: TaskSpec, y_true: Any) -> Any:
     """Keras hands sparse targets over as (B, 1) and often as floats."""
-    if spec.task != metadata.TASK_MULTICLASS:
+    if task_spec.task != metadata.TASK_MULTICLASS:
         return y_true
     if y_true.shape.rank == 2 and y_true.shape[-1] == 1:
         y_true = tf.squeeze(y_true, axis=-1)

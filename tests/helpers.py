@@ -13,11 +13,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from tb_perclass import metadata
+from tb_perclass.format import metadata
 
 ROUTE_PREFIX = f"/data/plugin/{metadata.PLUGIN_NAME}"
 
@@ -81,24 +82,36 @@ class TensorBoardProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{path_prefix}"
         self._log = tempfile.NamedTemporaryFile(prefix=f"tensorboard-{self.port}-", suffix=".log")
-        launcher = ["-m", "tensorboard.main"] if tensorflow else [
-            "-c", "import sys; sys.modules['tensorflow'] = None; "
-            "from tensorboard.main import run_main; sys.argv[0] = 'tensorboard'; run_main()",
-        ]
+        launcher = (
+            ["-m", "tensorboard.main"]
+            if tensorflow
+            else [
+                "-c",
+                "import sys; sys.modules['tensorflow'] = None; "
+                "from tensorboard.main import run_main; sys.argv[0] = 'tensorboard'; run_main()",
+            ]
+        )
         command = [
-            sys.executable, *launcher,
-            "--logdir", self.logdir,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
+            sys.executable,
+            *launcher,
+            "--logdir",
+            self.logdir,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
             f"--load_fast={'true' if load_fast else 'false'}",
-            "--reload_interval", "1",
+            "--reload_interval",
+            "1",
             *([f"--path_prefix={path_prefix}"] if path_prefix else []),
             *extra_args,
-        ]  # fmt: skip
+        ]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
-        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self._process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
 
-    def __enter__(self) -> "TensorBoardProcess":
+    def __enter__(self) -> TensorBoardProcess:
         try:
             self.wait_until_serving()
         except BaseException:
@@ -154,8 +167,10 @@ class TensorBoardProcess:
             except (OSError, ValueError):
                 pass
             time.sleep(0.3)
-        raise TimeoutError(f"{path} never satisfied the condition; last body: {body!r:.300}\n"
-                           f"{self.log_text()[-3000:]}")
+        raise TimeoutError(
+            f"{path} never satisfied the condition; last body: {body!r:.300}\n"
+            f"{self.log_text()[-3000:]}"
+        )
 
 
 def decode_binary_curves(body: bytes) -> dict:
@@ -192,9 +207,10 @@ def read_summaries(
         for event in loader.Load():
             for value in event.summary.value:
                 plugin = value.metadata.plugin_data
-                if value.tag in parsed or (plugin.plugin_name == metadata.PLUGIN_NAME and (
-                    value.tag == tag or (tag is None and value.tag.endswith("/" + kind))
-                )):  # fmt: skip
+                if value.tag in parsed or (
+                    plugin.plugin_name == metadata.PLUGIN_NAME
+                    and (value.tag == tag or (tag is None and value.tag.endswith("/" + kind)))
+                ):
                     if plugin.content:
                         parsed[value.tag] = metadata.parse_plugin_content(plugin.content)
                     meta = parsed[value.tag]

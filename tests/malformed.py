@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.util import tensor_util
 
-from tb_perclass import metadata, sinks, summary
+from tb_perclass.format import metadata, summary
+from tb_perclass.logger import sinks
 
 NAME = "perclass"
 
@@ -48,9 +50,7 @@ def with_tensor(
     if content is not None:
         summary_metadata.plugin_data.content = content
     result = summary_pb2.Summary()
-    result.value.add(
-        tag=metadata.tag_for(NAME, kind), metadata=summary_metadata, tensor=tensor
-    )
+    result.value.add(tag=metadata.tag_for(NAME, kind), metadata=summary_metadata, tensor=tensor)
     return result
 
 
@@ -103,7 +103,11 @@ def confusion_tensor(
     """A confusion summary with this version's metadata (encoding from the class count)."""
     encoding = metadata.confusion_encoding(metadata.TASK_MULTICLASS, len(class_names))
     return with_tensor(
-        metadata.KIND_CONFUSION, class_names, tensor, encoding=extra.pop("encoding", encoding), **extra
+        metadata.KIND_CONFUSION,
+        class_names,
+        tensor,
+        encoding=extra.pop("encoding", encoding),
+        **extra,
     )
 
 
@@ -132,9 +136,16 @@ def samples_summary(
 
 def manifest_entry(index: int, sample_id: Any, true: int = 1, pred: int = 0) -> dict[str, Any]:
     return {
-        "index": index, "true": true, "pred": pred, "score": 0.9, "loss": 2.5,
-        "id": sample_id, "media": "text/plain", "width": 0, "height": 0,
-    }  # fmt: skip
+        "index": index,
+        "true": true,
+        "pred": pred,
+        "score": 0.9,
+        "loss": 2.5,
+        "id": sample_id,
+        "media": "text/plain",
+        "width": 0,
+        "height": 0,
+    }
 
 
 def good_samples(class_names: Sequence[str], ids: Sequence[Any]) -> summary_pb2.Summary:

@@ -33,9 +33,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from helpers import free_port, stop_process
+from tests.helpers import free_port, stop_process
 
 # A closed loopback port: where the Google auth libraries would look for a metadata server.
 _NOWHERE = "127.0.0.1:9"
@@ -194,8 +195,7 @@ class GcsEmulator(_ServerProcess):
     def objects(self, bucket: str, prefix: str = "") -> dict[str, bytes]:
         client = self.client()
         return {
-            blob.name: blob.download_as_bytes()
-            for blob in client.list_blobs(bucket, prefix=prefix)
+            blob.name: blob.download_as_bytes() for blob in client.list_blobs(bucket, prefix=prefix)
         }
 
 
@@ -231,8 +231,9 @@ class FtpServer(_ServerProcess):
         log.close()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=1
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=1),
             ):
                 return
             time.sleep(0.1)
@@ -343,9 +344,15 @@ def _test_certificates(directory: str) -> tuple[str, str, str]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )  # fmt: skip
@@ -375,9 +382,7 @@ def _test_certificates(directory: str) -> tuple[str, str, str]:
         (
             ca.public_bytes(pem),
             leaf.public_bytes(pem),
-            key.private_bytes(
-                pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            ),
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
         ),
     ):
         with open(path, "wb") as handle:

@@ -18,11 +18,10 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import TensorBoardProcess, read_summaries
-from test_stats import LIBRARIES, to_library
-from test_writer import CLASSES, batch
-
 from tb_perclass import PerClassWriter
+from tests.helpers import TensorBoardProcess, read_summaries
+from tests.test_stats import LIBRARIES, to_library
+from tests.test_writer import CLASSES, batch
 
 
 def caught_messages(function, *args, **kwargs):
@@ -135,7 +134,7 @@ def test_a_failed_write_keeps_the_state_and_a_retry_writes_it(logdir):
     images = np.random.default_rng(3).random((20, 4, 4, 1)).astype(np.float32)
     with PerClassWriter(logdir, class_names=CLASSES, layout="NHWC") as writer:
         writer.update(outputs, targets, inputs=images)
-        sink_write = writer._sink.write
+        sink_write = writer._steps.sink.write
         calls = []
 
         def full_disk_once(*args):
@@ -144,14 +143,14 @@ def test_a_failed_write_keeps_the_state_and_a_retry_writes_it(logdir):
                 raise OSError(28, "No space left on device")
             sink_write(*args)
 
-        writer._sink.write = full_disk_once
+        writer._steps.sink.write = full_disk_once
         with pytest.raises(OSError, match="No space left"):
             writer.write(0)
         stats = writer.write(0)  # the retry
     assert calls == [0, 0] and stats.total == 20
-    (step, matrix, _), = read_summaries(logdir)
+    ((step, matrix, _),) = read_summaries(logdir)
     np.testing.assert_array_equal(matrix[1], np.bincount(targets, minlength=3))
-    (_, blobs, _), = read_summaries(logdir, kind="samples")
+    ((_, blobs, _),) = read_summaries(logdir, kind="samples")
     assert len(json.loads(blobs[0])) == int((outputs.argmax(1) != targets).sum())
 
 
@@ -175,13 +174,15 @@ def test_steps_that_do_not_go_up_are_warned_as_tensorboard_serves_them(tmp_path)
     (message,) = down[5]
     assert "step 1 is lower than step 4" in message
     assert "drops every value written before from step 1 up (here steps 1 to 4)" in message
-    assert "--load_fast=false it keeps every value" in message
+    assert (
+        "--load_fast=false the Per-Class tab shows the last value written at each step" in message
+    )
     assert "resumed from a checkpoint" in message
     twice = write_steps(str(tmp_path / "twice"), [0, 1, 2, 2, 3])
     assert [len(m) for m in twice] == [0, 0, 0, 1, 0]
     assert "step 2 was already written" in twice[3][0]
-    assert "default data server shows only the later one" in twice[3][0]
-    assert "with --load_fast=false both are kept" in twice[3][0]
+    assert "the Per-Class tab shows only the later one" in twice[3][0]
+    assert "with --load_fast=false TensorBoard's own dashboards keep both" in twice[3][0]
     served = {}
     for load_fast in (True, False):
         with TensorBoardProcess(tmp_path, load_fast=load_fast) as tensorboard:
@@ -196,9 +197,11 @@ def test_steps_that_do_not_go_up_are_warned_as_tensorboard_serves_them(tmp_path)
     # The default data server took the lower step as a restart: earlier steps from it up went.
     assert served[True, "down"] == [(0, 0), (1, 1), (5, 0)]
     assert served[True, "twice"] == [(0, 0), (1, 0), (2, 0), (3, 0)]  # the later step 2
-    # --load_fast=false keeps every value, in the order written.
-    assert served[False, "down"] == [(0, 0), (1, 0), (2, 1), (3, 0), (4, 0), (1, 1), (5, 0)]
-    assert served[False, "twice"] == [(0, 0), (1, 0), (2, 1), (2, 0), (3, 0)]
+    # --load_fast=false hands every value over in file order; the plugin keeps the last write
+    # of each step, in step order: the same as the data server for a repeated step, and after a
+    # restart the earlier values above it (steps 2 to 4) until the run writes them again.
+    assert served[False, "down"] == [(0, 0), (1, 1), (2, 1), (3, 0), (4, 0), (5, 0)]
+    assert served[False, "twice"] == served[True, "twice"]
 
 
 # --- invalid targets and non-finite outputs: written apart, warned ---------------------------
@@ -208,7 +211,7 @@ def test_steps_that_do_not_go_up_are_warned_as_tensorboard_serves_them(tmp_path)
 def targets_checked_on_the_device(monkeypatch):
     """CPU tensors treated as accelerator data: target values are then checked at write(),
     exactly as on a GPU (update() never reads values back there)."""
-    from tb_perclass.stats.torch_ops import TorchOps
+    from tb_perclass.logger.arrays.torch_ops import TorchOps
 
     monkeypatch.setattr(TorchOps, "is_on_host", lambda self, x: False)
 
@@ -216,8 +219,12 @@ def targets_checked_on_the_device(monkeypatch):
 @pytest.mark.parametrize(
     "task,outputs,targets,valid",
     [
-        ("multiclass", np.zeros((6, 3), np.float32), [0, 3, -1, 2, 7, 1],
-         r"class indices in \[0, 3\)"),
+        (
+            "multiclass",
+            np.zeros((6, 3), np.float32),
+            [0, 3, -1, 2, 7, 1],
+            r"class indices in \[0, 3\)",
+        ),
         ("binary", np.zeros(6, np.float32), [0, 1, 2, 1, -1, 3], r"0 or 1"),
     ],
 )
@@ -235,7 +242,7 @@ def test_invalid_targets_found_at_write_are_written_apart(
     assert "write(step=0): 3 targets since the last write were not " in message
     assert "the 3 valid ones were written" in message and "ignore_index" in message
     assert re.search(valid, message)
-    (_, matrix, parsed), = read_summaries(logdir, raw=True)
+    ((_, matrix, parsed),) = read_summaries(logdir, raw=True)
     assert matrix[1, parsed.num_classes] == 3  # the invalid_targets column
     assert matrix[1, : parsed.num_classes].sum() == 3
 
@@ -248,8 +255,12 @@ def test_non_finite_outputs_are_written_apart_and_warned(logdir, library):
     logits[7, 0] = -np.inf  # a masked class: a usable row
     images = np.random.default_rng(4).random((12, 4, 4, 1)).astype(np.float32)
     with PerClassWriter(logdir, class_names=CLASSES, layout="NHWC") as writer:
-        writer.update(to_library(library, logits), to_library(library, targets),
-                      inputs=to_library(library, images), sample_ids=list(range(12)))  # fmt: skip
+        writer.update(
+            to_library(library, logits),
+            to_library(library, targets),
+            inputs=to_library(library, images),
+            sample_ids=list(range(12)),
+        )
         stats, messages = caught_messages(writer.write, 0)
     unusable = np.zeros(12, bool)
     unusable[[0, 3, 5]] = True
@@ -258,13 +269,13 @@ def test_non_finite_outputs_are_written_apart_and_warned(logdir, library):
     (message,) = messages
     assert "3 samples had NaN or infinite outputs (true class " in message
     assert "never as correct" in message and "left out of the confusion counts" in message
-    (_, matrix, _), = read_summaries(logdir)
+    ((_, matrix, _),) = read_summaries(logdir)
     np.testing.assert_array_equal(matrix[4], expected)  # the nonfinite_outputs row
     np.testing.assert_array_equal(matrix[1], np.bincount(targets, minlength=3))
-    (_, confusion, _), = read_summaries(logdir, kind="confusion")
+    ((_, confusion, _),) = read_summaries(logdir, kind="confusion")
     predicted = logits[~unusable].argmax(1)
     assert confusion.sum() == 9 and np.trace(confusion) == (predicted == targets[~unusable]).sum()
-    (_, blobs, _), = read_summaries(logdir, kind="samples")
+    ((_, blobs, _),) = read_summaries(logdir, kind="samples")
     kept_ids = {entry["id"] for entry in json.loads(blobs[0])}
     assert kept_ids and not kept_ids & {0, 3, 5}
 
@@ -350,21 +361,21 @@ def test_a_few_logits_that_look_like_probabilities_are_not_enough(logdir):
     with less evidence than MIN_CHECKED, no warning; one clear logit ends the checks."""
     import torch
 
-    from tb_perclass.stats import output_kind
+    from tb_perclass.logger import output_kind
 
     with PerClassWriter(logdir, task="binary") as writer:
         writer.update(torch.rand(output_kind.MIN_CHECKED - 1), torch.randint(0, 2, (15,)))
         assert caught_messages(writer.write, 0)[1] == []
         writer.update(torch.tensor([2.5]), torch.tensor([1]))
         assert caught_messages(writer.write, 1)[1] == []
-        assert writer._output_kind.done  # settled: no more checks
+        assert writer._accumulator.output_kind.done  # settled: no more checks
         writer.update(torch.rand(100), torch.randint(0, 2, (100,)))
         assert caught_messages(writer.write, 2)[1] == []
 
 
 def test_only_the_first_batch_after_a_write_is_checked(logdir):
     """The check's reductions run once per step, so update()'s cost stays the same."""
-    from helpers import device_transfer_recorder
+    from tests.helpers import device_transfer_recorder
 
     logits, targets = model_outputs("multiclass")
     probabilities = activation("multiclass", logits)  # checked at every step: never settled
@@ -416,7 +427,7 @@ def test_a_read_only_directory_is_refused_at_once():
                 os.setgid(65534)
                 os.setuid(65534)
             PerClassWriter(logdir, num_classes=3)
-        except BaseException as error:  # noqa: BLE001 - reported to the parent
+        except BaseException as error:
             message = f"{type(error).__name__}: {error}"
         os.write(write, message.encode())
         os._exit(0)
@@ -445,7 +456,7 @@ def test_the_default_name_pattern_in_a_script(tmp_path):
         import torch
         from torch.utils.tensorboard import SummaryWriter
         from tb_perclass import PerClassWriter
-        summary_writer = SummaryWriter({str(tmp_path / 'run')!r})
+        summary_writer = SummaryWriter({str(tmp_path / "run")!r})
         train = PerClassWriter(summary_writer, class_names=["a", "b"])
         validation = PerClassWriter(summary_writer, class_names=["a", "b"])
         """

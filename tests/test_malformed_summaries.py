@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from tensorboard.util import tensor_util
 
-from helpers import ROUTE_PREFIX, TensorBoardProcess, decode_binary_curves, wsgi_client
-from malformed import (
+from tb_perclass import PerClassWriter
+from tb_perclass.format import metadata
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess, decode_binary_curves, wsgi_client
+from tests.malformed import (
     NAME,
     confusion_tensor,
     coo,
@@ -31,7 +33,6 @@ from malformed import (
     with_tensor,
     write_events,
 )
-from tb_perclass import PerClassWriter, metadata
 
 C3 = ["a", "b", "c"]
 C100 = [f"c{i}" for i in range(100)]
@@ -40,8 +41,13 @@ STATS_SHAPE = metadata.stats_shape(len(C3))
 
 def stats_rows(**changes):
     """Valid stats rows for C3 with `changes` (count 10, correct 4 per class)."""
-    rows = dict(loss=np.full(3, 0.5), count=np.full(3, 10.0), correct=np.full(3, 4.0),
-                nonfinite=np.zeros(3), nonfinite_outputs=np.zeros(3))  # fmt: skip
+    rows = dict(
+        loss=np.full(3, 0.5),
+        count=np.full(3, 10.0),
+        correct=np.full(3, 4.0),
+        nonfinite=np.zeros(3),
+        nonfinite_outputs=np.zeros(3),
+    )
     rows.update(changes)
     return good_stats(C3, **rows)
 
@@ -56,59 +62,94 @@ def build(root: str) -> None:
     def run(name, steps):
         return write_events(os.path.join(root, name), steps)
 
-    run("stats_string", [
-        (0, good_stats(C3)), (1, with_tensor("stats", C3, string_tensor(STATS_SHAPE))),
-        (2, good_stats(C3)),
-    ])  # fmt: skip
+    run(
+        "stats_string",
+        [
+            (0, good_stats(C3)),
+            (1, with_tensor("stats", C3, string_tensor(STATS_SHAPE))),
+            (2, good_stats(C3)),
+        ],
+    )
     # 8 * 15 - 3 bytes: TensorBoard's own decoding fails for the whole tag, on both paths.
-    run("stats_bytes", [
-        (0, good_stats(C3)),
-        (1, with_tensor("stats", C3, double_tensor_bytes(STATS_SHAPE, b"\0" * 117))),
-        (2, good_stats(C3)),
-    ])  # fmt: skip
-    run("stats_values", [
-        (0, stats_rows()),
-        (1, stats_rows(count=np.array([10, np.nan, 10]))),
-        (2, stats_rows(count=np.array([10, -1, 10]), correct=np.zeros(3))),
-        (3, stats_rows(count=np.array([10, 2.5, 10]), correct=np.zeros(3))),
-        (4, stats_rows(correct=np.array([11, 0, 0]))),
-        (5, stats_rows(nonfinite=np.array([np.inf, 0, 0]))),
-        (6, stats_rows(loss=np.array([np.inf, -np.inf, np.nan]))),  # served, as null
-        (7, stats_array(C3, np.pad(np.ones((5, 3)), ((0, 0), (0, 2)), constant_values=-4))),
-        (8, stats_rows(count=np.array([1e300, 10, 10]))),
-        (9, stats_rows()),
-    ])  # fmt: skip
-    run("confusion_string", [
-        (0, good_stats(C3)), (0, good_confusion(C3)),
-        (1, good_stats(C3)), (1, confusion_tensor(C3, string_tensor((3, 3)))),
-        (2, good_stats(C3)), (2, good_confusion(C3, seed=2)),
-    ])  # fmt: skip
-    run("coo", [
-        (0, good_stats(C100)), (0, good_confusion(C100)),
-        (1, good_stats(C100)), (1, confusion_tensor(C100, coo([[5000, 3, 3], [1, 1, 4]]))),
-        (2, good_stats(C100)), (2, confusion_tensor(C100, coo([[1, -7, 3], [2, 2, 4]]))),
-        (3, good_stats(C100)), (3, confusion_tensor(C100, coo([[1, 2, -5], [2, 2, 4]]))),
-        (4, good_stats(C100)), (4, good_confusion(C100, seed=4)),
-    ])  # fmt: skip
-    run("mismatch", [
-        (0, good_stats(C3)), (0, good_confusion(["a", "b", "c", "d"])),
-    ])  # fmt: skip
-    run("samples", [
-        (0, good_samples(C3, [7, 8])),
-        (1, samples_summary(C3, b"not json", [b"x"])),
-        (2, samples_summary(C3, b"[1, 2]", [b"x", b"y"])),
-        (3, samples_summary(C3, bad_manifest(true="x"), [b"x"])),
-        (4, samples_summary(C3, bad_manifest(score="high"), [b"x"])),
-        (5, samples_summary(C3, bad_manifest(id=[7]), [b"x"])),
-        (6, samples_summary(C3, bad_manifest(index=2), [b"x"])),
-        (7, samples_summary(C3, bad_manifest(pred=3), [b"x"])),
-        (8, samples_summary(C3, bad_manifest(), [b"x", b"y"])),
-        (9, good_samples(C3, [7, 9])),
-    ])  # fmt: skip
-    flipped = run("flipped", [
-        (0, good_samples(C3, [7, 8])), (1, good_samples(C3, [7, 5])),
-        (2, good_samples(C3, [7, 9])),
-    ])  # fmt: skip
+    run(
+        "stats_bytes",
+        [
+            (0, good_stats(C3)),
+            (1, with_tensor("stats", C3, double_tensor_bytes(STATS_SHAPE, b"\0" * 117))),
+            (2, good_stats(C3)),
+        ],
+    )
+    run(
+        "stats_values",
+        [
+            (0, stats_rows()),
+            (1, stats_rows(count=np.array([10, np.nan, 10]))),
+            (2, stats_rows(count=np.array([10, -1, 10]), correct=np.zeros(3))),
+            (3, stats_rows(count=np.array([10, 2.5, 10]), correct=np.zeros(3))),
+            (4, stats_rows(correct=np.array([11, 0, 0]))),
+            (5, stats_rows(nonfinite=np.array([np.inf, 0, 0]))),
+            (6, stats_rows(loss=np.array([np.inf, -np.inf, np.nan]))),  # served, as null
+            (7, stats_array(C3, np.pad(np.ones((5, 3)), ((0, 0), (0, 2)), constant_values=-4))),
+            (8, stats_rows(count=np.array([1e300, 10, 10]))),
+            (9, stats_rows()),
+        ],
+    )
+    run(
+        "confusion_string",
+        [
+            (0, good_stats(C3)),
+            (0, good_confusion(C3)),
+            (1, good_stats(C3)),
+            (1, confusion_tensor(C3, string_tensor((3, 3)))),
+            (2, good_stats(C3)),
+            (2, good_confusion(C3, seed=2)),
+        ],
+    )
+    run(
+        "coo",
+        [
+            (0, good_stats(C100)),
+            (0, good_confusion(C100)),
+            (1, good_stats(C100)),
+            (1, confusion_tensor(C100, coo([[5000, 3, 3], [1, 1, 4]]))),
+            (2, good_stats(C100)),
+            (2, confusion_tensor(C100, coo([[1, -7, 3], [2, 2, 4]]))),
+            (3, good_stats(C100)),
+            (3, confusion_tensor(C100, coo([[1, 2, -5], [2, 2, 4]]))),
+            (4, good_stats(C100)),
+            (4, good_confusion(C100, seed=4)),
+        ],
+    )
+    run(
+        "mismatch",
+        [
+            (0, good_stats(C3)),
+            (0, good_confusion(["a", "b", "c", "d"])),
+        ],
+    )
+    run(
+        "samples",
+        [
+            (0, good_samples(C3, [7, 8])),
+            (1, samples_summary(C3, b"not json", [b"x"])),
+            (2, samples_summary(C3, b"[1, 2]", [b"x", b"y"])),
+            (3, samples_summary(C3, bad_manifest(true="x"), [b"x"])),
+            (4, samples_summary(C3, bad_manifest(score="high"), [b"x"])),
+            (5, samples_summary(C3, bad_manifest(id=[7]), [b"x"])),
+            (6, samples_summary(C3, bad_manifest(index=2), [b"x"])),
+            (7, samples_summary(C3, bad_manifest(pred=3), [b"x"])),
+            (8, samples_summary(C3, bad_manifest(), [b"x", b"y"])),
+            (9, good_samples(C3, [7, 9])),
+        ],
+    )
+    flipped = run(
+        "flipped",
+        [
+            (0, good_samples(C3, [7, 8])),
+            (1, good_samples(C3, [7, 5])),
+            (2, good_samples(C3, [7, 9])),
+        ],
+    )
     flip_bytes(flipped, b'"id": 5')  # the record of step 1, after its length and CRC
     for name, class_names, extra in [
         ("no_classes", [], {}),
@@ -116,20 +157,35 @@ def build(root: str) -> None:
         ("long_name", ["x" * 4097, "b"], {}),  # one past metadata.MAX_CLASS_NAME_LENGTH
         ("csr", C3, {"encoding": "csr"}),
     ]:
-        content = {"version": 2, "kind": "confusion", "task": "multiclass",
-                   "class_names": class_names, "loss": "x", **extra}  # fmt: skip
+        content = {
+            "version": 2,
+            "kind": "confusion",
+            "task": "multiclass",
+            "class_names": class_names,
+            "loss": "x",
+            **extra,
+        }
         tensor = tensor_util.make_tensor_proto(np.eye(max(len(class_names), 1), dtype=np.int64))
         summary = with_tensor("confusion", C3, tensor, content=json.dumps(content).encode())
         run(name, [(0, summary)])
     names = [1, 2]  # not strings
-    content = json.dumps({"version": 2, "kind": "stats", "task": "multiclass", "class_names": names})
-    run("number_names", [(0, with_tensor("stats", C3, string_tensor((5, 4)), content=content.encode()))])
+    content = json.dumps(
+        {"version": 2, "kind": "stats", "task": "multiclass", "class_names": names}
+    )
+    run(
+        "number_names",
+        [(0, with_tensor("stats", C3, string_tensor((5, 4)), content=content.encode()))],
+    )
     with PerClassWriter(os.path.join(root, "good"), class_names=C3, samples_per_cell=2) as writer:
         rng = np.random.default_rng(0)
         for step in range(3):
             ids = np.arange(30)
-            writer.update(rng.normal(size=(30, 3)).astype(np.float32) * 3, rng.integers(0, 3, 30),
-                          inputs=np.zeros((30, 4, 4), np.uint8), sample_ids=ids)  # fmt: skip
+            writer.update(
+                rng.normal(size=(30, 3)).astype(np.float32) * 3,
+                rng.integers(0, 3, 30),
+                inputs=np.zeros((30, 4, 4), np.uint8),
+                sample_ids=ids,
+            )
             writer.write(step)
 
 
@@ -165,10 +221,13 @@ def test_stats_tensor_of_strings_is_skipped_and_named(client):
     for route, params in [("steps", {"kind": "stats"}), ("curves", {})]:
         status, answer = get(client, route, run="stats_string", name=NAME, **params)
         assert status == 200 and answer["steps"] == [0, 2]
-        assert answer["skipped"] == [{
-            "step": 1, "kind": "stats",
-            "reason": "stats tensor has dtype string; expected numbers (float64 or int64)",
-        }]  # fmt: skip
+        assert answer["skipped"] == [
+            {
+                "step": 1,
+                "kind": "stats",
+                "reason": "stats tensor has dtype string; expected numbers (float64 or int64)",
+            }
+        ]
     status, body = get(client, "curves", run="stats_string", name=NAME, format="binary")
     binary = decode_binary_curves(body)
     assert status == 200 and binary["steps"] == [0, 2] and skipped_steps(binary) == [(1, "stats")]
@@ -210,9 +269,13 @@ def test_stats_counts_that_cannot_be_are_skipped_and_losses_are_served(client):
 def test_confusion_of_strings_is_skipped_in_every_route(client):
     run = dict(run="confusion_string", name=NAME)
     for route, params in [
-        ("confusion", {}), ("pairs", {}), ("report", {}), ("order", {"by": "cluster"}),
-        ("diff", {"base_run": "confusion_string", "base_step": 0}), ("steps", {"kind": "confusion"}),
-    ]:  # fmt: skip
+        ("confusion", {}),
+        ("pairs", {}),
+        ("report", {}),
+        ("order", {"by": "cluster"}),
+        ("diff", {"base_run": "confusion_string", "base_step": 0}),
+        ("steps", {"kind": "confusion"}),
+    ]:
         status, answer = get(client, route, **run, **params)
         assert status == 200, (route, answer)
         assert skipped_steps(answer) == [(1, "confusion")], route
@@ -236,12 +299,19 @@ def test_confusion_of_strings_is_skipped_in_every_route(client):
 
 def test_coo_cells_out_of_range_and_negative_counts_are_skipped(client):
     run = dict(run="coo", name=NAME)
-    expected = {1: "true class 5000, outside [0, 100)", 2: "predicted class -7, outside [0, 100)",
-                3: "the count of cell (1, 2) is -5"}  # fmt: skip
+    expected = {
+        1: "true class 5000, outside [0, 100)",
+        2: "predicted class -7, outside [0, 100)",
+        3: "the count of cell (1, 2) is -5",
+    }
     for route, params in [
-        ("confusion", {}), ("pairs", {}), ("report", {}), ("order", {"by": "cluster"}),
-        ("diff", {"base_run": "coo", "base_step": 0}), ("curves", {}),
-    ]:  # fmt: skip
+        ("confusion", {}),
+        ("pairs", {}),
+        ("report", {}),
+        ("order", {"by": "cluster"}),
+        ("diff", {"base_run": "coo", "base_step": 0}),
+        ("curves", {}),
+    ]:
         status, answer = get(client, route, **run, **params)
         assert status == 200, (route, answer)
         assert [s["step"] for s in answer["skipped"]] == [1, 2, 3]
@@ -256,8 +326,13 @@ def test_coo_cells_out_of_range_and_negative_counts_are_skipped(client):
     status, curves = get(client, "curves", **run)
     assert [row is None for row in [r[0] for r in curves["tp"]]] == [False, True, True, True, False]
     for step, part in expected.items():
-        for route, params in [("confusion", {}), ("pairs", {}), ("report", {}),
-                              ("report", {"format": "csv"}), ("order", {"by": "cluster"})]:  # fmt: skip
+        for route, params in [
+            ("confusion", {}),
+            ("pairs", {}),
+            ("report", {}),
+            ("report", {"format": "csv"}),
+            ("order", {"by": "cluster"}),
+        ]:
             status, message = get(client, route, **run, step=step, **params)
             assert status == 404 and part in message, (route, step, message)
 
@@ -272,7 +347,9 @@ def test_kinds_with_different_classes_are_not_combined(client):
         "'multiclass' and 3; the two are not combined"
     )
     status, report = get(client, "report", run="mismatch", name=NAME)
-    assert status == 200 and report["loss"] == [None] * 4 and skipped_steps(report) == [(0, "stats")]
+    assert (
+        status == 200 and report["loss"] == [None] * 4 and skipped_steps(report) == [(0, "stats")]
+    )
 
 
 def test_samples_manifests_that_break_the_contract_are_skipped(client):
@@ -291,10 +368,14 @@ def test_samples_manifests_that_break_the_contract_are_skipped(client):
     assert status == 200 and [h["step"] for h in history["history"]] == [0, 9]
     assert {s["step"]: s["reason"] for s in history["skipped"]} == expected
     status, samples = get(client, "samples", **run)
-    assert status == 200 and samples["step"] == 9 and [s["id"] for s in samples["samples"]] == [7, 9]
+    assert (
+        status == 200 and samples["step"] == 9 and [s["id"] for s in samples["samples"]] == [7, 9]
+    )
     for step, reason in expected.items():
         status, message = get(client, "samples", **run, step=step)
-        assert status == 404 and message.endswith(f"at step {step}: it was skipped because {reason}")
+        assert status == 404 and message.endswith(
+            f"at step {step}: it was skipped because {reason}"
+        )
         status, message = get(client, "blob", **run, step=step, index=1)
         assert status == 404 and reason in message
     status, body = get(client, "blob", **run, step=9, index=2)
@@ -307,7 +388,7 @@ def test_metadata_this_version_cannot_read_is_named(client):
     assert not {"no_classes", "same_names", "long_name", "csr", "number_names"} & set(tags)
     for run, problem in [
         ("no_classes", "plugin content has 0 class names; a summary has 1 to 1048576"),
-        ("same_names", "plugin content's class_names has 'a' more than once; names are unique"),
+        ("same_names", "plugin content has the class name 'a' more than once; names are unique"),
         ("long_name", "plugin content has a class name of 4097 characters"),
         ("csr", "plugin content has confusion encoding 'csr'"),
     ]:
@@ -331,14 +412,20 @@ def test_metadata_checks(monkeypatch):
         metadata.parse_plugin_content(content(class_names=list("abcdef")))
     for fields, problem in [
         ({"version": True}, "no valid version"),
-        ({"kind": "samples", "max_samples": "256"}, "max_samples='256'; a cap is a positive integer"),
+        (
+            {"kind": "samples", "max_samples": "256"},
+            "max_samples='256'; a cap is a positive integer",
+        ),
         ({"kind": "samples", "samples_per_cell": 0}, "samples_per_cell=0"),
     ]:
         with pytest.raises(ValueError, match=problem):
             metadata.parse_plugin_content(content(**fields))
     # Whatever the summary functions write still reads.
-    for kind, extra in [("stats", {}), ("confusion", {"encoding": "coo"}),
-                        ("samples", {"samples_per_cell": 8, "max_samples": 256})]:  # fmt: skip
+    for kind, extra in [
+        ("stats", {}),
+        ("confusion", {"encoding": "coo"}),
+        ("samples", {"samples_per_cell": 8, "max_samples": 256}),
+    ]:
         written = metadata.create_summary_metadata(
             kind=kind, task="binary", class_names=["negative", "positive"], loss="bce", **extra
         )
@@ -360,9 +447,13 @@ def test_both_loading_paths_skip_what_they_cannot_serve(hostile_logdir, load_fas
             ("samples", "sample_history", {"id": 7}, list(range(10))),
         ]:
             query = urllib.parse.urlencode({"run": run, "name": NAME, **params})
-            answer = server.wait_for(f"{ROUTE_PREFIX}/{route}?{query}", lambda a: a["steps"] == steps)
+            answer = server.wait_for(
+                f"{ROUTE_PREFIX}/{route}?{query}", lambda a, steps=steps: a["steps"] == steps
+            )
             assert answer["skipped"], (run, route)
-        status, _, _ = server.get(f"{ROUTE_PREFIX}/curves?run=stats_string&name={NAME}&format=binary")
+        status, _, _ = server.get(
+            f"{ROUTE_PREFIX}/curves?run=stats_string&name={NAME}&format=binary"
+        )
         assert status == 200
         status, body, _ = server.get(f"{ROUTE_PREFIX}/order?run=no_classes&name={NAME}&by=cluster")
         assert status == 404 and b"0 class names" in body
@@ -381,19 +472,99 @@ def test_both_loading_paths_skip_what_they_cannot_serve(hostile_logdir, load_fas
         assert "Traceback" not in server.log_text()
 
 
-ROUTES = ("tags", "steps", "curves", "confusion", "pairs", "diff", "report", "order", "samples",
-          "blob", "sample_history", "index.js", "nope")  # fmt: skip
-PARAMETERS = ("run", "name", "kind", "step", "base_run", "base_step", "limit", "format", "by",
-              "true", "pred", "label", "order", "index", "id", "v")  # fmt: skip
+ROUTES = (
+    "tags",
+    "steps",
+    "curves",
+    "confusion",
+    "pairs",
+    "diff",
+    "report",
+    "order",
+    "samples",
+    "blob",
+    "sample_history",
+    "index.js",
+    "nope",
+)
+PARAMETERS = (
+    "run",
+    "name",
+    "kind",
+    "step",
+    "base_run",
+    "base_step",
+    "limit",
+    "format",
+    "by",
+    "true",
+    "pred",
+    "label",
+    "order",
+    "index",
+    "id",
+    "v",
+)
 HOSTILE_VALUES = (
-    "", "0", "1", "2", "9", "-1", "-7", "5000", "1.5", "1e3", " 3", "0x10", "NaN", "inf", "\u0661",
-    str(2**63), str(-(2**63) - 1), "9" * 5000, "stats", "confusion", "samples", "pictures",
-    "json", "csv", "binary", "cluster", "loss", "score", NAME, "good", "coo", "samples", "flipped",
-    "stats_bytes", "../../etc/passwd", "good\x00", "<script>alert(1)</script>", "\u202e\u2603",
-    "日本語", "\udcff", "%ff", "a" * 10000, "perclass/stats", "true",
-)  # fmt: skip
-RUNS = ("good", "stats_string", "stats_bytes", "stats_values", "confusion_string", "coo",
-        "mismatch", "samples", "flipped", "no_classes", "csr", "number_names")  # fmt: skip
+    "",
+    "0",
+    "1",
+    "2",
+    "9",
+    "-1",
+    "-7",
+    "5000",
+    "1.5",
+    "1e3",
+    " 3",
+    "0x10",
+    "NaN",
+    "inf",
+    "\u0661",
+    str(2**63),
+    str(-(2**63) - 1),
+    "9" * 5000,
+    "stats",
+    "confusion",
+    "samples",
+    "pictures",
+    "json",
+    "csv",
+    "binary",
+    "cluster",
+    "loss",
+    "score",
+    NAME,
+    "good",
+    "coo",
+    "samples",
+    "flipped",
+    "stats_bytes",
+    "../../etc/passwd",
+    "good\x00",
+    "<script>alert(1)</script>",
+    "\u202e\u2603",
+    "日本語",
+    "\udcff",
+    "%ff",
+    "a" * 10000,
+    "perclass/stats",
+    "true",
+)
+RUNS = (
+    "good",
+    "stats_string",
+    "stats_bytes",
+    "stats_values",
+    "confusion_string",
+    "coo",
+    "mismatch",
+    "samples",
+    "flipped",
+    "no_classes",
+    "csr",
+    "number_names",
+)
 
 
 def hostile_requests(get_path, count, seed=0):

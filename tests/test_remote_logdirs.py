@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 import warnings
 
@@ -16,9 +17,17 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2
 
-from helpers import ROUTE_PREFIX, TensorBoardProcess
-from object_stores import FtpServer, GcsEmulator, GoogleStorageProxy, MotoS3Server, TcpRelay, environment
-from tb_perclass import PerClassWriter, remote, sinks
+from tb_perclass import PerClassWriter
+from tb_perclass.logger import sinks
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess, free_port
+from tests.object_stores import (
+    FtpServer,
+    GcsEmulator,
+    GoogleStorageProxy,
+    MotoS3Server,
+    TcpRelay,
+    environment,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +96,9 @@ def read_records(data: bytes) -> list[event_pb2.Event]:
     while position < len(data):
         header = data[position : position + 8]
         (length,) = struct.unpack("<Q", header)
-        assert struct.unpack("<I", data[position + 8 : position + 12])[0] == sinks.masked_crc32c(header)
+        assert struct.unpack("<I", data[position + 8 : position + 12])[0] == sinks.masked_crc32c(
+            header
+        )
         payload = data[position + 12 : position + 12 + length]
         crc = data[position + 12 + length : position + 16 + length]
         assert struct.unpack("<I", crc)[0] == sinks.masked_crc32c(payload)
@@ -119,8 +130,9 @@ def write_steps(writer: PerClassWriter, steps, seed: int = 0) -> dict[int, np.nd
     return counts
 
 
-def small_segments(monkeypatch, size: int = 4000) -> None:
-    monkeypatch.setattr(remote, "DEFAULT_SEGMENT_BYTES", size)
+def key_prefix(run_url: str) -> str:
+    """The object key prefix of a run URL in the "runs" bucket."""
+    return run_url.split("://runs/", 1)[1]
 
 
 # --- TensorBoard reads the bucket ---------------------------------------------------------------
@@ -138,11 +150,11 @@ LOADERS = [
 
 
 @pytest.mark.parametrize("scheme, tensorflow", LOADERS)
-def test_tensorboard_follows_a_remote_run(scheme, tensorflow, s3, gcs, request, monkeypatch):
-    small_segments(monkeypatch)  # several objects: the reader must follow the rollover
+def test_tensorboard_follows_a_remote_run(scheme, tensorflow, s3, gcs, request):
     run_url = unique_run(scheme)
     env = request.getfixturevalue("google_proxy").env() if tensorflow else {}
-    writer = PerClassWriter(run_url + "/train", class_names=CLASSES)
+    # Small segments: several objects, so that the reader must follow the rollovers.
+    writer = PerClassWriter(run_url + "/train", class_names=CLASSES, segment_bytes=4000)
     counts = write_steps(writer, range(3))
     # (TensorBoard's own S3 reader needs a key prefix: `--logdir s3://bucket` fails in it.)
     with TensorBoardProcess(run_url, load_fast=False, tensorflow=tensorflow, env=env) as board:
@@ -154,7 +166,7 @@ def test_tensorboard_follows_a_remote_run(scheme, tensorflow, s3, gcs, request, 
         assert body["class_names"] == CLASSES
         np.testing.assert_array_equal(body["count"], np.stack([counts[s] for s in range(8)]))
     writer.close()
-    objects = store(scheme, s3, gcs).objects("runs", run_url.split("://runs/", 1)[1])
+    objects = store(scheme, s3, gcs).objects("runs", key_prefix(run_url))
     assert len(objects) >= 3, sorted(objects)  # 8 steps of ~1 KB in 4 KB segments
     assert steps_in(objects) == list(range(8))
 
@@ -167,7 +179,7 @@ def test_every_write_is_in_the_store_when_it_returns(s3):
     writer = PerClassWriter(run_url, class_names=CLASSES)
     for step in range(5):
         write_steps(writer, [step])
-        assert steps_in(s3.objects("runs", run_url.split("://runs/", 1)[1])) == list(range(step + 1))
+        assert steps_in(s3.objects("runs", key_prefix(run_url))) == list(range(step + 1))
     writer.close()
 
 
@@ -187,26 +199,29 @@ def test_a_crashed_process_loses_nothing_it_wrote(s3, tmp_path):
         os._exit(3)  # no close(), no interpreter shutdown
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 3, done.stderr
-    assert steps_in(s3.objects("runs", run_url.split("://runs/", 1)[1])) == list(range(6))
+    assert steps_in(s3.objects("runs", key_prefix(run_url))) == list(range(6))
 
 
-def test_bytes_uploaded_per_write_stay_bounded(s3, monkeypatch):
+def test_bytes_uploaded_per_write_stay_bounded(s3):
     """Each write uploads the current segment, never the run's history: the bytes sent per
     write do not grow with the step (no O(steps^2) bytes), and objects = history / segment."""
     segment = 20_000
-    small_segments(monkeypatch, segment)
-    with relayed_s3(s3, monkeypatch) as relay:
+    with relayed(s3) as (relay, options):
         run_url = unique_run("s3")
-        writer = PerClassWriter(run_url, class_names=CLASSES)
+        writer = PerClassWriter(
+            run_url, class_names=CLASSES, storage_options=options, segment_bytes=segment
+        )
         sent = []
         for step in range(120):
             before = relay.bytes_sent
             write_steps(writer, [step])
             sent.append(relay.bytes_sent - before)
         writer.close()
-    objects = s3.objects("runs", run_url.split("://runs/", 1)[1])
+    objects = s3.objects("runs", key_prefix(run_url))
     history = sum(map(len, objects.values()))
     record = history / 120  # about one step's record
     assert len(objects) >= history // segment
@@ -216,25 +231,28 @@ def test_bytes_uploaded_per_write_stay_bounded(s3, monkeypatch):
     assert np.mean(sent[-40:]) < 2 * np.mean(sent[20:60]), (np.mean(sent[-40:]), record)
 
 
-def test_object_names_sort_in_write_order(s3, monkeypatch):
+def test_object_names_sort_in_write_order(s3):
     """TensorBoard's Python loader reads a run's files in name order and never goes back: two
     writers sharing a directory must still produce names in the order they were uploaded."""
-    small_segments(monkeypatch, 1)  # one object per write
     run_url = unique_run("s3")
-    writers = [PerClassWriter(run_url, class_names=CLASSES, name=f"head{i}") for i in range(2)]
+    writers = [  # segment_bytes=1: one object per write
+        PerClassWriter(run_url, class_names=CLASSES, name=f"head{i}", segment_bytes=1)
+        for i in range(2)
+    ]
     for step in range(6):
         write_steps(writers[step % 2], [step])
-    objects = s3.objects("runs", run_url.split("://runs/", 1)[1])
+    objects = s3.objects("runs", key_prefix(run_url))
     assert len(objects) == 6
     assert steps_in(objects) == list(range(6))
 
 
-def test_memory_filesystem(monkeypatch):
+def test_memory_filesystem():
     """Any fsspec filesystem works, e.g. memory:// (and the objects are whole event files)."""
     import fsspec
 
-    small_segments(monkeypatch, 3000)
-    writer = PerClassWriter("memory://experiments/exp1/train", class_names=CLASSES)
+    writer = PerClassWriter(
+        "memory://experiments/exp1/train", class_names=CLASSES, segment_bytes=3000
+    )
     write_steps(writer, range(6))
     writer.close()
     fs = fsspec.filesystem("memory")
@@ -243,12 +261,12 @@ def test_memory_filesystem(monkeypatch):
     assert steps_in({name: fs.cat_file(name) for name in names}) == list(range(6))
 
 
-def test_any_fsspec_filesystem_is_read_by_tensorboard(monkeypatch):
+def test_any_fsspec_filesystem_is_read_by_tensorboard():
     """ftp:// (fsspec's own FTP client; directories, no buckets) against a real FTP server,
     read by TensorBoard's fsspec loader (TensorFlow-free TensorBoard)."""
-    small_segments(monkeypatch, 3000)
     with FtpServer() as server:
-        writer = PerClassWriter(server.url("experiments/exp1/train"), class_names=CLASSES)
+        url = server.url("experiments/exp1/train")
+        writer = PerClassWriter(url, class_names=CLASSES, segment_bytes=3000)
         counts = write_steps(writer, range(4))
         with TensorBoardProcess(
             server.url("experiments/exp1"), load_fast=False, tensorflow=False
@@ -259,7 +277,9 @@ def test_any_fsspec_filesystem_is_read_by_tensorboard(monkeypatch):
         writer.close()
         np.testing.assert_array_equal(body["count"], np.stack([counts[s] for s in range(4)]))
         run_dir = os.path.join(server.root, "experiments", "exp1", "train")
-        files = {name: open(os.path.join(run_dir, name), "rb").read() for name in os.listdir(run_dir)}
+        files = {
+            name: open(os.path.join(run_dir, name), "rb").read() for name in os.listdir(run_dir)
+        }
         assert len(files) >= 2 and steps_in(files) == list(range(4))
 
 
@@ -295,7 +315,9 @@ def test_missing_optional_package_names_the_extra(url, package, extra):
             print(error)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert f"pip install 'tb-perclass[{extra}]' (it installs {package})" in done.stdout, done
     assert not os.path.exists(url.split("://")[0] + ":")
 
@@ -321,22 +343,39 @@ def test_bucket_that_does_not_exist(scheme, s3, gcs):
 
 
 def test_unreachable_s3_endpoint(s3):
-    from helpers import free_port
-
     closed = f"http://127.0.0.1:{free_port()}"
-    with environment({"AWS_ENDPOINT_URL": closed}), pytest.raises(
-        ConnectionError, match=r"could not be reached.*AWS_ENDPOINT_URL"
+    with (
+        environment({"AWS_ENDPOINT_URL": closed}),
+        pytest.raises(ConnectionError, match=r"could not be reached.*AWS_ENDPOINT_URL"),
     ):
         PerClassWriter(unique_run("s3"), class_names=CLASSES)
 
 
 def test_unreachable_gcs_endpoint(gcs):
-    from helpers import free_port
-
-    with environment({"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{free_port()}"}), pytest.raises(
-        ConnectionError, match=r"could not be reached"
+    with (
+        environment({"STORAGE_EMULATOR_HOST": f"http://127.0.0.1:{free_port()}"}),
+        pytest.raises(ConnectionError, match=r"could not be reached"),
     ):
         PerClassWriter(unique_run("gs"), class_names=CLASSES)
+
+
+def test_remote_options_are_for_urls_only(tmp_path, s3):
+    with pytest.raises(ValueError, match=r"storage_options and segment_bytes are for URL logdirs"):
+        PerClassWriter(str(tmp_path / "run"), class_names=CLASSES, segment_bytes=1000)
+    with pytest.raises(TypeError, match=r"storage_options is str; pass a dict of fsspec options"):
+        PerClassWriter("memory://x/run", class_names=CLASSES, storage_options="anon")
+    with pytest.raises(ValueError, match=r"segment_bytes=0; it must be at least 1"):
+        PerClassWriter("memory://x/run", class_names=CLASSES, segment_bytes=0)
+    with pytest.raises(TypeError, match=r"refused its options .*storage options"):
+        PerClassWriter(unique_run("s3"), class_names=CLASSES, storage_options={"colour": 1})
+
+
+def test_keras_callback_checks_its_url_when_made(s3):
+    pytest.importorskip("keras")
+    from tb_perclass.keras import PerClassCallback
+
+    with pytest.raises(FileNotFoundError, match=r"bucket 'no-such-bucket' does not exist"):
+        PerClassCallback("s3://no-such-bucket/exp1", class_names=["a", "b"])
 
 
 def test_credentials_refused():
@@ -346,71 +385,99 @@ def test_credentials_refused():
 
 
 @contextlib.contextmanager
-def relayed_s3(s3, monkeypatch):
-    """S3 through a TcpRelay (whose bytes are counted and which can be cut), set the way an
-    fsspec user configures an endpoint; quick retries, so that an outage shows in seconds."""
-    import fsspec.config
-
+def relayed(s3):
+    """S3 through a TcpRelay (whose bytes are counted and which can be cut), and the
+    storage_options that point s3fs at it, with quick retries so that an outage shows fast."""
     relay = TcpRelay(s3.port)
-    monkeypatch.setitem(
-        fsspec.config.conf,
-        "s3",
-        {"endpoint_url": relay.endpoint,
-         "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 2}},
-    )  # fmt: skip
+    options = {
+        "endpoint_url": relay.endpoint,
+        "config_kwargs": {"retries": {"max_attempts": 1}, "connect_timeout": 2},
+    }
     try:
-        yield relay
+        yield relay, options
     finally:
         relay.close()
 
 
-def test_s3_outage_mid_run_loses_nothing(s3, monkeypatch):
+def test_s3_outage_mid_run_loses_nothing(s3):
     """The connection to S3 fails for two writes: they warn with their steps, stay held, and
     reach the bucket with the first write after the network is back."""
-    small_segments(monkeypatch, 3000)
     run_url = unique_run("s3")
-    with relayed_s3(s3, monkeypatch) as relay:
-        writer = PerClassWriter(run_url, class_names=CLASSES)
+    with relayed(s3) as (relay, options):
+        writer = PerClassWriter(
+            run_url, class_names=CLASSES, storage_options=options, segment_bytes=3000
+        )
         write_steps(writer, range(3))
         relay.cut()
-        with pytest.warns(RuntimeWarning, match=r"could not upload steps 3 to"):
+        with pytest.warns(RuntimeWarning, match=r"step 3 was not written to s3://runs/"):
             write_steps(writer, [3])
-        with pytest.warns(RuntimeWarning, match=r"could not upload steps 3, 4 to"):
+        with pytest.warns(RuntimeWarning, match=r"steps 3, 4 were not written .* holds them"):
             write_steps(writer, [4])
         relay.restore()
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             write_steps(writer, [5, 6])
         writer.close()
-    assert steps_in(s3.objects("runs", run_url.split("://runs/", 1)[1])) == list(range(7))
+    assert steps_in(s3.objects("runs", key_prefix(run_url))) == list(range(7))
 
 
-def test_close_during_an_outage_names_the_steps_not_written(s3, monkeypatch):
-    with relayed_s3(s3, monkeypatch) as relay:
-        writer = PerClassWriter(unique_run("s3"), class_names=CLASSES)
+def test_close_during_an_outage_names_the_steps_and_can_be_retried(s3):
+    run_url = unique_run("s3")
+    with relayed(s3) as (relay, options):
+        writer = PerClassWriter(run_url, class_names=CLASSES, storage_options=options)
         write_steps(writer, [0])
         relay.cut()
         with pytest.warns(RuntimeWarning):
             write_steps(writer, [1, 2])
-        with pytest.raises(OSError, match=r"steps 1, 2 were not written to s3://runs/"):
+        with pytest.raises(
+            OSError, match=r"steps 1, 2 were not written to s3://runs/.*holds them.*close\(\) again"
+        ):
             writer.close()
+        relay.restore()
+        writer.close()  # still open: the held steps go now
+    assert steps_in(s3.objects("runs", key_prefix(run_url))) == [0, 1, 2]
+
+
+def test_a_bucket_deleted_mid_run_refuses_the_step_and_keeps_it(s3):
+    """An error no retry fixes raises at once; the writer keeps the step (write() can be
+    called again), and the segment re-uploaded then restores the earlier steps too."""
+    s3.create_bucket("doomed")
+    writer = PerClassWriter("s3://doomed/exp1", class_names=CLASSES)
+    write_steps(writer, range(2))
+    client = s3.client()
+    for key in s3.objects("doomed"):
+        client.delete_object(Bucket="doomed", Key=key)
+    client.delete_bucket(Bucket="doomed")
+    rng = np.random.default_rng(2)
+    writer.update(rng.normal(size=(64, 7)).astype(np.float32), rng.integers(0, 7, 64))
+    with pytest.raises(
+        OSError, match=r"step 2 was not written to s3://doomed/exp1/.*bucket does not exist"
+    ):
+        writer.write(2)
+    s3.create_bucket("doomed")
+    assert writer.write(2) is not None  # the statistics were kept
+    writer.close()
+    assert steps_in(s3.objects("doomed")) == [0, 1, 2]
 
 
 def test_gcs_emulator_stopped_and_restarted(gcs):
-    """The emulator (storing on disk) stops mid-run and comes back: the write made while it was
-    down warns, and is in the bucket after the next write."""
+    """The emulator (storing on disk) stops mid-run and comes back while a write is retrying:
+    that write and the next land, and nothing earlier is lost."""
     run_url = unique_run("gs")
     writer = PerClassWriter(run_url, class_names=CLASSES)
     write_steps(writer, range(2))
     gcs.stop()
+    restart = threading.Timer(2.0, gcs.start)
+    restart.start()
     try:
-        with pytest.warns(RuntimeWarning, match=r"could not upload steps 2 to gs://runs/"):
-            write_steps(writer, [2])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            write_steps(writer, [2])  # gcsfs retries until the emulator answers again
     finally:
-        gcs.start()
+        restart.join()
     write_steps(writer, [3])
     writer.close()
-    assert steps_in(gcs.objects("runs", run_url.split("://runs/", 1)[1])) == [0, 1, 2, 3]
+    assert steps_in(gcs.objects("runs", key_prefix(run_url))) == [0, 1, 2, 3]
 
 
 # --- the framework integrations -------------------------------------------------------------------
@@ -427,7 +494,7 @@ def test_keras_callback_writes_to_a_bucket(s3):
     run_url = unique_run("s3")
     model.fit(x, y, validation_data=(x[:32], y[:32]), epochs=2, batch_size=32, verbose=0,
               callbacks=[PerClassCallback(run_url, class_names=["a", "b", "c"])])  # fmt: skip
-    prefix = run_url.split("://runs/", 1)[1]
+    prefix = key_prefix(run_url)
     for phase in ("train", "validation"):
         assert steps_in(s3.objects("runs", f"{prefix}/{phase}/")) == [0, 1], phase
 
@@ -466,6 +533,6 @@ def test_lightning_callback_writes_to_a_bucket(gcs):
         callbacks=[PerClassCallback(run_url, num_classes=4)],
     )  # fmt: skip
     trainer.fit(Classifier(), data, data)
-    prefix = run_url.split("://runs/", 1)[1]
+    prefix = key_prefix(run_url)
     for split in ("train", "validation"):
         assert steps_in(gcs.objects("runs", f"{prefix}/{split}/")) == [0, 1], split

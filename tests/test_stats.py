@@ -8,10 +8,7 @@ import math
 import numpy as np
 import pytest
 
-import dataclasses
-
-from tb_perclass.stats import arrays, confusion, perclass
-from tb_perclass.stats import batches as batching
+from tb_perclass.logger import arrays, spec, state, tasks
 
 LIBRARIES = ["numpy", "torch", "tensorflow"]
 
@@ -31,8 +28,7 @@ def to_library(library: str, value: np.ndarray):
 def accumulate(library, batches, num_classes, from_logits=True, **spec_fields):
     """Runs the state pipeline (format, update stats and confusion, compute) over `batches` of
     NumPy (outputs, targets, losses) converted to `library`."""
-    spec = batching.TaskSpec(num_classes=num_classes, from_logits=from_logits,
-                           **{"task": "multiclass", **spec_fields})  # fmt: skip
+    task_spec = spec.task_spec(num_classes=num_classes, from_logits=from_logits, **spec_fields)
     table = matrix = None
     for outputs, targets, losses in batches:
         ops, _, outputs, targets, losses = arrays.as_batch(
@@ -40,15 +36,13 @@ def accumulate(library, batches, num_classes, from_logits=True, **spec_fields):
             to_library(library, targets),
             None if losses is None else to_library(library, losses),
         )
-        batch = batching.format_batch(ops, outputs, targets, losses, spec)
+        batch = tasks.format_batch(ops, outputs, targets, losses, task_spec)
         if table is None:
-            table = perclass.new_table(ops, spec, like=outputs)
-            matrix = confusion.new_confusion(ops, spec, like=outputs)
-        table, weights = perclass.update_table(ops, table, batch)
-        matrix = confusion.update_confusion(ops, matrix, batch, spec, weights)
-    stats = perclass.compute_stats(ops.to_numpy(table), spec)
-    matrix = confusion.compute_confusion(ops, matrix, spec)
-    return dataclasses.replace(stats, confusion=matrix), stats.invalid_targets
+            table = state.new_table(ops, task_spec, like=outputs)
+            matrix = state.new_confusion(ops, task_spec, like=outputs)
+        table, matrix = state.update(ops, table, matrix, batch, task_spec)
+    stats = state.compute(state.read(ops, table, matrix), task_spec)
+    return stats, stats.invalid_targets
 
 
 def reference_cross_entropy(outputs: np.ndarray, label: int, from_logits: bool) -> float:
@@ -63,9 +57,9 @@ def reference_cross_entropy(outputs: np.ndarray, label: int, from_logits: bool) 
 
 
 def reference_stats(batches, num_classes, from_logits=True, nonfinite_outputs=None):
-    """Sample-by-sample definition of DESIGN.md's `stats` kind. A sample whose outputs' maximum
-    is not finite (a NaN or +inf output, or all -inf) is never correct; `nonfinite_outputs`, a
-    list, receives the count of those per class."""
+    """Sample-by-sample definition of the `stats` kind (docs/data-contract.md). A sample whose
+    outputs' maximum is not finite (a NaN or +inf output, or all -inf) is never correct;
+    `nonfinite_outputs`, a list, receives the count of those per class."""
     loss_sum = [0.0] * num_classes
     count = [0] * num_classes
     correct = [0] * num_classes
@@ -200,11 +194,11 @@ def test_torch_cross_entropy_equals_torch_functional():
     logits = torch.randn(64, 9, generator=torch.Generator().manual_seed(0)) * 3
     targets = torch.randint(0, 9, (64,), generator=torch.Generator().manual_seed(1))
     ops = arrays.ops_for_library("torch")
-    spec = batching.TaskSpec(task="multiclass", num_classes=9)
-    batch = batching.format_batch(ops, logits, targets, None, spec)
+    task_spec = spec.task_spec(task="multiclass", num_classes=9)
+    batch = tasks.format_batch(ops, logits, targets, None, task_spec)
     torch.testing.assert_close(batch.losses, F.cross_entropy(logits, targets, reduction="none"))
     soft = torch.softmax(torch.randn(64, 9), dim=1)
-    batch = batching.format_batch(ops, logits, soft, None, spec)
+    batch = tasks.format_batch(ops, logits, soft, None, task_spec)
     torch.testing.assert_close(batch.losses, F.cross_entropy(logits, soft, reduction="none"))
 
 
@@ -218,14 +212,14 @@ def test_tensorflow_cross_entropy_equals_keras_losses(from_logits):
     outputs = raw if from_logits else tf.nn.softmax(raw).numpy()
     targets = rng.integers(0, 4, size=32)
     ops = arrays.ops_for_library("tensorflow")
-    spec = batching.TaskSpec(task="multiclass", num_classes=4, from_logits=from_logits)
-    batch = batching.format_batch(ops, tf.constant(outputs), tf.constant(targets), None, spec)
+    task_spec = spec.task_spec(task="multiclass", num_classes=4, from_logits=from_logits)
+    batch = tasks.format_batch(ops, tf.constant(outputs), tf.constant(targets), None, task_spec)
     expected = keras.losses.sparse_categorical_crossentropy(
         targets, outputs, from_logits=from_logits
     )
     np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
     one_hot = np.eye(4, dtype=np.float32)[targets] * 0.9 + 0.025  # label smoothing
-    batch = batching.format_batch(ops, tf.constant(outputs), tf.constant(one_hot), None, spec)
+    batch = tasks.format_batch(ops, tf.constant(outputs), tf.constant(one_hot), None, task_spec)
     expected = keras.losses.categorical_crossentropy(one_hot, outputs, from_logits=from_logits)
     np.testing.assert_allclose(batch.losses.numpy(), np.asarray(expected), rtol=1e-5, atol=1e-6)
 
@@ -245,13 +239,13 @@ def test_out_of_range_labels_on_an_accelerator_are_deferred_not_scattered(librar
             raise AssertionError("update() read values from the device")
 
     device_ops = DeviceOps()
-    spec = batching.TaskSpec(task="multiclass", num_classes=3, ignore_index=-7)
+    task_spec = spec.task_spec(task="multiclass", num_classes=3, ignore_index=-7)
     outputs = to_library(library, np.zeros((6, 3), dtype=np.float32))
     targets = to_library(library, np.array([0, 3, -1, 2, -7, 9]))
-    batch = batching.format_batch(device_ops, outputs, targets, None, spec)
-    table = perclass.new_table(device_ops, spec, outputs)
-    table, _ = perclass.update_table(device_ops, table, batch)
-    stats = perclass.compute_stats(device_ops.to_numpy(table), spec)
+    batch = tasks.format_batch(device_ops, outputs, targets, None, task_spec)
+    table = state.new_table(device_ops, task_spec, outputs)
+    table, _ = state.update(device_ops, table, None, batch, task_spec)
+    stats = state.compute(state.read(device_ops, table, None), task_spec)
     assert stats.invalid_targets == 3  # 3, -1 and 9; -7 is ignored
     np.testing.assert_array_equal(stats.count, [1, 0, 1])
     assert np.isfinite(stats.loss[[0, 2]]).all()
@@ -308,12 +302,18 @@ def test_binary_task_matches_reference(library, from_logits):
         scores = sigmoid(scores).astype(np.float32)
     targets = (rng.random(50) < 0.4).astype(np.float32)  # float 0/1 targets are common
     stats, _ = accumulate(
-        library, [(scores[:, None], targets, None)], 2, from_logits=from_logits,
-        task="binary", threshold=(0.3,),
-    )  # fmt: skip
+        library,
+        [(scores[:, None], targets, None)],
+        2,
+        from_logits=from_logits,
+        task="binary",
+        threshold=(0.3,),
+    )
     loss, predicted = reference_binary(scores, targets, from_logits, 0.3)
     labels = targets.astype(int)
-    np.testing.assert_array_equal(stats.confusion, confusion_matrix(labels, predicted, labels=[0, 1]))
+    np.testing.assert_array_equal(
+        stats.confusion, confusion_matrix(labels, predicted, labels=[0, 1])
+    )
     for c in (0, 1):
         np.testing.assert_allclose(stats.loss[c], loss[labels == c].mean(), rtol=1e-5)
         assert stats.correct[c] == (predicted[labels == c] == c).sum()
@@ -332,9 +332,7 @@ def test_multilabel_task_matches_reference(library):
     )
     loss, _ = reference_binary(logits, targets, True, 0.5)
     predicted = (sigmoid(logits.astype(np.float64)) > np.array(thresholds)).astype(int)
-    np.testing.assert_array_equal(
-        stats.confusion, multilabel_confusion_matrix(targets, predicted)
-    )
+    np.testing.assert_array_equal(stats.confusion, multilabel_confusion_matrix(targets, predicted))
     np.testing.assert_allclose(stats.loss, loss.mean(axis=0), rtol=1e-5)
     np.testing.assert_array_equal(stats.count, [30] * 4)
     np.testing.assert_array_equal(stats.correct, (predicted == targets).sum(axis=0))
@@ -374,21 +372,28 @@ def test_binary_cross_entropy_equals_the_frameworks():
     rng = np.random.default_rng(11)
     logits = rng.normal(0, 3, size=40).astype(np.float32)
     targets = (rng.random(40) < 0.5).astype(np.float32)
-    spec = batching.TaskSpec(task="binary", num_classes=2)
-    batch = batching.format_batch(
-        arrays.ops_for_library("torch"), torch.as_tensor(logits), torch.as_tensor(targets),
-        None, spec,
-    )  # fmt: skip
+    task_spec = spec.task_spec(task="binary")
+    batch = tasks.format_batch(
+        arrays.ops_for_library("torch"),
+        torch.as_tensor(logits),
+        torch.as_tensor(targets),
+        None,
+        task_spec,
+    )
     torch.testing.assert_close(
         batch.losses,
-        F.binary_cross_entropy_with_logits(torch.as_tensor(logits), torch.as_tensor(targets),
-                                           reduction="none"),
-    )  # fmt: skip
+        F.binary_cross_entropy_with_logits(
+            torch.as_tensor(logits), torch.as_tensor(targets), reduction="none"
+        ),
+    )
     probabilities = sigmoid(logits).astype(np.float32)
-    batch = batching.format_batch(
-        arrays.ops_for_library("tensorflow"), tf.constant(probabilities), tf.constant(targets),
-        None, dataclasses.replace(spec, from_logits=False),
-    )  # fmt: skip
+    batch = tasks.format_batch(
+        arrays.ops_for_library("tensorflow"),
+        tf.constant(probabilities),
+        tf.constant(targets),
+        None,
+        spec.task_spec(task="binary", from_logits=False),
+    )
     expected = keras.losses.BinaryCrossentropy(reduction=None)(
         targets[:, None], probabilities[:, None]
     )
@@ -399,7 +404,7 @@ def test_binary_cross_entropy_equals_the_frameworks():
 def test_output_kind_evidence_in_every_library(library):
     """Counted on the device by every library alike: finite rows (scores) checked, and those
     that look like the other kind than from_logits says."""
-    from tb_perclass.stats import output_kind
+    from tb_perclass.logger import output_kind
 
     rng = np.random.default_rng(12)
     logits = rng.normal(0, 3, size=(20, 4)).astype(np.float32)
@@ -413,11 +418,12 @@ def test_output_kind_evidence_in_every_library(library):
     ops = arrays.ops_for_library(library)
 
     def counts(task, outputs, from_logits):
-        spec = batching.TaskSpec(task=task, num_classes=4, from_logits=from_logits)
+        classes = None if task == "binary" else 4
+        task_spec = spec.task_spec(task=task, num_classes=classes, from_logits=from_logits)
         prepared = ops.prepare(to_library(library, outputs))
-        table = perclass.new_table(ops, spec, like=prepared)
-        table = perclass.add_output_checks(ops, table, prepared, spec)
-        return perclass.output_checks(ops.to_numpy(table), spec)
+        table = state.new_table(ops, task_spec, like=prepared)
+        table = state.add_output_checks(ops, table, prepared, task_spec)
+        return state.read(ops, table, None).output_checks(task_spec)
 
     assert counts("multiclass", logits, True) == (18, 1)  # rows 0 and 1 are not finite
     assert counts("multiclass", probabilities, True) == (18, 18)

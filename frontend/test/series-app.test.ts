@@ -2,18 +2,35 @@
 // organising a logdir give the same tab; facts are keyed by series; multi-head runs are
 // grouped by class set; malformed steps the plugin skipped are shown per series.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App } from "../src/app";
-import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
-import { defaultState } from "../src/state";
-import { seriesKey } from "../src/series";
-import type { CurvesResponse, TagInfo } from "../src/types";
-import { confusionFixture, FakeApi, FakeWindow, flush, MemoryStorage, pairsFixture, reportFixture, startApp, synthCurves, type fakeChart } from "./helpers";
+import { App } from "../src/app/app";
+import { decodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
+import { defaultState } from "../src/state/view-state";
+import { seriesKey } from "../src/state/series-key";
+import type { CurvesResponse, TagInfo } from "../src/data/types";
+import {
+  confusionFixture,
+  FakeApi,
+  FakeWindow,
+  flush,
+  MemoryStorage,
+  pairsFixture,
+  reportFixture,
+  startApp,
+  synthCurves,
+  type fakeChart,
+} from "./helpers";
 
 const CLASSES = ["cat", "dog", "bird", "fish"];
 const EVIL = "<img src=x onerror=alert(1)>";
 let apps: App[] = [];
 
-const info = (classNames = CLASSES, task = "multiclass"): TagInfo => ({ kinds: ["stats", "confusion"], task, class_names: classNames, num_classes: classNames.length, loss: "cross_entropy" });
+const info = (classNames = CLASSES, task = "multiclass"): TagInfo => ({
+  kinds: ["stats", "confusion"],
+  task,
+  class_names: classNames,
+  num_classes: classNames.length,
+  loss: "cross_entropy",
+});
 
 /** Curves over steps 0..7 (the confusion fixtures' steps). */
 const curves = (names = CLASSES) => synthCurves(names.length, 8, names);
@@ -22,11 +39,21 @@ type Layout = "runs" | "names";
 
 /** One experiment's train and validation series: Keras-style runs `exp/train` and
  * `exp/validation` (default name), or one run `exp` with names `train` and `validation`. */
-function experimentApi(layout: Layout, train: CurvesResponse = curves(), validation: CurvesResponse = curves()): FakeApi {
+function experimentApi(
+  layout: Layout,
+  train: CurvesResponse = curves(),
+  validation: CurvesResponse = curves(),
+): FakeApi {
   const api =
     layout === "runs"
-      ? new FakeApi({ "exp/train": { perclass: info() }, "exp/validation": { perclass: info() } }, { "exp/train": train, "exp/validation": validation })
-      : new FakeApi({ exp: { train: info(), validation: info() } }, { "exp|train": train, "exp|validation": validation });
+      ? new FakeApi(
+          { "exp/train": { perclass: info() }, "exp/validation": { perclass: info() } },
+          { "exp/train": train, "exp/validation": validation },
+        )
+      : new FakeApi(
+          { exp: { train: info(), validation: info() } },
+          { "exp|train": train, "exp|validation": validation },
+        );
   const runs = layout === "runs" ? ["exp/train", "exp/validation"] : ["exp"];
   for (const run of runs) {
     api.confusionData[run] = () => confusionFixture();
@@ -38,10 +65,20 @@ function experimentApi(layout: Layout, train: CurvesResponse = curves(), validat
 }
 
 /** Which series a layout's validation series is. */
-const VALIDATION = { runs: { run: "exp/validation", name: "perclass", label: "exp/validation" }, names: { run: "exp", name: "validation", label: "exp · validation" } };
-const TRAIN = { runs: { run: "exp/train", name: "perclass", label: "exp/train" }, names: { run: "exp", name: "train", label: "exp · train" } };
+const VALIDATION = {
+  runs: { run: "exp/validation", name: "perclass", label: "exp/validation" },
+  names: { run: "exp", name: "validation", label: "exp · validation" },
+};
+const TRAIN = {
+  runs: { run: "exp/train", name: "perclass", label: "exp/train" },
+  names: { run: "exp", name: "train", label: "exp · train" },
+};
 
-async function mount(api: FakeApi, storage = new MemoryStorage(), linkWindow: FakeWindow | null = null) {
+async function mount(
+  api: FakeApi,
+  storage = new MemoryStorage(),
+  linkWindow: FakeWindow | null = null,
+) {
   const { app, chart } = await startApp(apps, api, storage, linkWindow);
   (app as unknown as { view: { flush?: () => void } }).view.flush?.();
   return { app, api, chart };
@@ -81,7 +118,10 @@ describe("series are (run, name) pairs", () => {
       seen[layout] = {
         labels: rows.map((r) => r.querySelector(".pc-run-name")!.textContent),
         dashes: rows.map((r) => r.getAttribute("data-dash")),
-        legend: $$("[data-role=legend] [data-dash]").map((e) => [e.textContent, e.getAttribute("data-dash")]),
+        legend: $$("[data-role=legend] [data-dash]").map((e) => [
+          e.textContent,
+          e.getAttribute("data-dash"),
+        ]),
         classLines: opts.model.lines.filter((l) => l.kind === "class").length,
         meanDashes: means.map((l) => l.dash.length > 0),
         meanLabels: means.map((_, k) => opts.meanLabel(opts.model.lines.indexOf(means[k]))),
@@ -93,7 +133,10 @@ describe("series are (run, name) pairs", () => {
     expect(seen.runs).toEqual({
       labels: ["exp/train", "exp/validation"],
       dashes: ["solid", "dashed"],
-      legend: [["exp/train", "solid"], ["exp/validation", "dashed"]],
+      legend: [
+        ["exp/train", "solid"],
+        ["exp/validation", "dashed"],
+      ],
       classLines: 8,
       meanDashes: [false, true],
       meanLabels: ["mean · train", "mean · validation"],
@@ -104,7 +147,10 @@ describe("series are (run, name) pairs", () => {
     expect(seen.names).toEqual({
       labels: ["exp · train", "exp · validation"],
       dashes: ["solid", "dashed"],
-      legend: [["exp · train", "solid"], ["exp · validation", "dashed"]],
+      legend: [
+        ["exp · train", "solid"],
+        ["exp · validation", "dashed"],
+      ],
       classLines: 8,
       meanDashes: [false, true],
       meanLabels: ["mean · train", "mean · validation"],
@@ -119,7 +165,9 @@ describe("series are (run, name) pairs", () => {
     const { app, api } = await mount(experimentApi("names"), new MemoryStorage(), win);
     await openTab("confusion");
     // the validation series by default, as the validation run
-    expect($<HTMLInputElement>('[data-run-choice="exp"][data-name="validation"]')!.checked).toBe(true);
+    expect($<HTMLInputElement>('[data-run-choice="exp"][data-name="validation"]')!.checked).toBe(
+      true,
+    );
     expect(api.calls).toContain("confusion:exp:validation:latest");
     expect(api.calls).toContain("pairs:exp:validation:7:20");
     await pickSeries(TRAIN.names);
@@ -127,9 +175,14 @@ describe("series are (run, name) pairs", () => {
     expect($("[data-role=title]")!.textContent).toContain("exp · train");
     await openTab("report");
     expect(api.calls).toContain("report:exp:train:latest");
-    expect($("[data-role=report-csv]")!.getAttribute("href")).toBe("report?run=exp&name=train&step=7&format=csv");
+    expect($("[data-role=report-csv]")!.getAttribute("href")).toBe(
+      "report?run=exp&name=train&step=7&format=csv",
+    );
     const token = parseHash(win.location.hash).params.get(LINK_KEY)!;
-    expect(decodeLink(token, defaultState())).toMatchObject({ view: "report", series: seriesKey("exp", "train") });
+    expect(decodeLink(token, defaultState())).toMatchObject({
+      view: "report",
+      series: seriesKey("exp", "train"),
+    });
     // the link opens the same series
     app.stop();
     document.body.replaceChildren();
@@ -159,7 +212,10 @@ describe("facts belong to their series", () => {
       expect(notices.length).toBe(1);
       expect(notices[0].textContent).toContain(`${val.label}: 1 class has non-finite`);
       expect(notices[0].textContent).toContain("3 at steps 2, 3");
-      expect([notices[0].getAttribute("data-run"), notices[0].getAttribute("data-name")]).toEqual([val.run, val.name]);
+      expect([notices[0].getAttribute("data-run"), notices[0].getAttribute("data-name")]).toEqual([
+        val.run,
+        val.name,
+      ]);
       expect($$("[data-role=classes] .pc-badge").length).toBe(1);
       expect($("[data-class=bird] .pc-badge")!.title).toContain(`${val.label}: 3`);
       // only the train series ticked: nothing is flagged
@@ -192,20 +248,30 @@ describe("facts belong to their series", () => {
     await mount(experimentApi("runs", curves(), validation));
     const outputs = $$("[data-role=nonfinite-outputs-notice]");
     expect(outputs.map((n) => n.getAttribute("data-run"))).toEqual(["exp/validation"]);
-    expect(outputs[0].textContent).toContain("exp/validation: 3 samples had non-finite (NaN/Inf) outputs at steps 5 and 7 (true classes cat and dog)");
+    expect(outputs[0].textContent).toContain(
+      "exp/validation: 3 samples had non-finite (NaN/Inf) outputs at steps 5 and 7 (true classes cat and dog)",
+    );
     const noClass = $$("[data-role=no-class-notice]");
     expect(noClass.length).toBe(1);
-    expect(noClass[0].textContent).toContain("3 elements with an invalid target (at step 7) and 4 elements skipped by ignore_index (at step 6)");
+    expect(noClass[0].textContent).toContain(
+      "3 elements with an invalid target (at step 7) and 4 elements skipped by ignore_index (at step 6)",
+    );
     expect(noClass[0].classList.contains("pc-notice-warn")).toBe(true);
-    expect($("[data-class=cat] [data-nonfinite-outputs]")!.getAttribute("data-nonfinite-outputs")).toBe("2");
+    expect(
+      $("[data-class=cat] [data-nonfinite-outputs]")!.getAttribute("data-nonfinite-outputs"),
+    ).toBe("2");
     expect($("[data-class=cat] [data-nonfinite-outputs]")!.title).toContain("exp/validation: 2");
     expect($("[data-class=bird] [data-nonfinite-outputs]")).toBeNull();
     await openTab("confusion");
     const line = $("[data-view=confusion] [data-role=outside-matrix]")!;
     expect(line.hidden).toBe(false);
-    expect(line.textContent).toBe("5 elements of step 7 are not in this matrix: 2 with non-finite (NaN/Inf) outputs and 3 with an invalid target.");
+    expect(line.textContent).toBe(
+      "5 elements of step 7 are not in this matrix: 2 with non-finite (NaN/Inf) outputs and 3 with an invalid target.",
+    );
     await openTab("report");
-    expect($("[data-view=report] [data-role=outside-matrix]")!.textContent).toMatch(/^5 elements of step 7 are not in this report/);
+    expect($("[data-view=report] [data-role=outside-matrix]")!.textContent).toMatch(
+      /^5 elements of step 7 are not in this report/,
+    );
     // the train series left nothing out
     await pickSeries(TRAIN.runs);
     expect($("[data-view=report] [data-role=outside-matrix]")!.hidden).toBe(true);
@@ -228,7 +294,12 @@ describe("class sets", () => {
     );
     for (const run of ["exp/train", "exp/validation"]) {
       api.confusionData[`${run}|perclass`] = () => confusionFixture();
-      api.confusionData[`${run}|aux`] = () => ({ ...confusionFixture(), class_names: ["no", "yes"], n: 2, counts: new Float64Array([5, 1, 2, 7]) });
+      api.confusionData[`${run}|aux`] = () => ({
+        ...confusionFixture(),
+        class_names: ["no", "yes"],
+        n: 2,
+        counts: new Float64Array([5, 1, 2, 7]),
+      });
       api.pairsData[run] = { ...pairsFixture(), pairs: [] };
     }
     return api;
@@ -237,26 +308,57 @@ describe("class sets", () => {
   it("never mixes series of other class sets; the picker switches between them", async () => {
     const { api, chart } = await mount(multiHeadApi());
     expect($("[data-role=groups]")!.hidden).toBe(false);
-    const options = [...$<HTMLSelectElement>("[data-control=group]")!.options].map((o) => o.textContent);
-    expect(options).toEqual(["4 classes: cat, dog, bird, fish", "aux · binary · 2 classes: no, yes"]);
+    const options = [...$<HTMLSelectElement>("[data-control=group]")!.options].map(
+      (o) => o.textContent,
+    );
+    expect(options).toEqual([
+      "4 classes: cat, dog, bird, fish",
+      "aux · binary · 2 classes: no, yes",
+    ]);
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(CLASSES);
-    expect(lastChart(chart).model.lines.filter((l) => l.kind === "class").every((l) => CLASSES.includes(l.label))).toBe(true);
-    expect(api.calls.filter((c) => c.startsWith("curves:"))).toEqual(["curves:exp/train:perclass", "curves:exp/validation:perclass"]);
+    expect(
+      lastChart(chart)
+        .model.lines.filter((l) => l.kind === "class")
+        .every((l) => CLASSES.includes(l.label)),
+    ).toBe(true);
+    expect(api.calls.filter((c) => c.startsWith("curves:"))).toEqual([
+      "curves:exp/train:perclass",
+      "curves:exp/validation:perclass",
+    ]);
     const sel = $<HTMLSelectElement>("[data-control=group]")!;
     sel.value = sel.options[1].value;
     sel.dispatchEvent(new Event("change"));
     await flush();
     (apps[0] as unknown as { view: { flush?: () => void } }).view.flush?.();
-    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["no", "yes"]);
-    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual(["exp/train · aux", "exp/validation · aux"]);
-    expect(new Set(lastChart(chart).model.lines.filter((l) => l.kind === "class").map((l) => l.label))).toEqual(new Set(["no", "yes"]));
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual([
+      "no",
+      "yes",
+    ]);
+    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual([
+      "exp/train · aux",
+      "exp/validation · aux",
+    ]);
+    expect(
+      new Set(
+        lastChart(chart)
+          .model.lines.filter((l) => l.kind === "class")
+          .map((l) => l.label),
+      ),
+    ).toEqual(new Set(["no", "yes"]));
   });
 
   it("lists every series in the one-series views, by class set; picking one of another set switches to it", async () => {
     const { api } = await mount(multiHeadApi());
     await openTab("confusion");
-    expect($$("[data-role=run-group]").map((e) => e.textContent)).toEqual(["4 classes", "aux · binary · 2 classes"]);
-    expect($$("[data-run-choice]").map((e) => `${e.getAttribute("data-run-choice")}|${e.getAttribute("data-name")}`)).toEqual([
+    expect($$("[data-role=run-group]").map((e) => e.textContent)).toEqual([
+      "4 classes",
+      "aux · binary · 2 classes",
+    ]);
+    expect(
+      $$("[data-run-choice]").map(
+        (e) => `${e.getAttribute("data-run-choice")}|${e.getAttribute("data-name")}`,
+      ),
+    ).toEqual([
       "exp/train|perclass",
       "exp/validation|perclass",
       "exp/train|aux",
@@ -264,8 +366,13 @@ describe("class sets", () => {
     ]);
     await pickSeries({ run: "exp/validation", name: "aux" });
     expect(api.calls).toContain("confusion:exp/validation:aux:latest");
-    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["no", "yes"]);
-    expect($<HTMLSelectElement>("[data-control=group]")!.selectedOptions[0].textContent).toMatch(/^aux · binary/);
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual([
+      "no",
+      "yes",
+    ]);
+    expect($<HTMLSelectElement>("[data-control=group]")!.selectedOptions[0].textContent).toMatch(
+      /^aux · binary/,
+    );
     expect($("[data-role=title]")!.textContent).toContain("exp/validation · aux");
   });
 
@@ -281,11 +388,15 @@ describe("class sets", () => {
     await pickSeries(VALIDATION.names);
     app.setState({ diff: { on: true, baseSeries: null, baseStep: null } });
     await flush();
-    const bases = [...$<HTMLSelectElement>("[data-control=compare-run]")!.options].map((o) => o.textContent);
+    const bases = [...$<HTMLSelectElement>("[data-control=compare-run]")!.options].map(
+      (o) => o.textContent,
+    );
     expect(bases).toEqual(["exp · validation (same run)", "exp2 · validation"]);
     const note = $("[data-role=compare-note]")!;
     expect(note.hidden).toBe(false);
-    expect(note.textContent).toBe("A difference compares series of one name (“validation”); 2 series of this class set have another name.");
+    expect(note.textContent).toBe(
+      "A difference compares series of one name (“validation”); 2 series of this class set have another name.",
+    );
     expect(note.title).toBe("exp · train, exp2 · train");
     const sel = $<HTMLSelectElement>("[data-control=compare-run]")!;
     sel.value = seriesKey("exp2", "validation");
@@ -304,10 +415,15 @@ describe("malformed steps the plugin skipped", () => {
     const notice = () => $$("[data-role=skipped-notice]");
     expect(notice().length).toBe(1);
     expect(notice()[0].getAttribute("data-name")).toBe("validation");
-    expect(notice()[0].textContent).toContain(`Skipped malformed data of exp · validation: stats at step 3 (${EVIL})`);
+    expect(notice()[0].textContent).toContain(
+      `Skipped malformed data of exp · validation: stats at step 3 (${EVIL})`,
+    );
     expect(document.querySelector("img")).toBeNull();
     // an answer of a per-step route adds its own
-    api.confusionData["exp|validation"] = () => ({ ...confusionFixture(), skipped: [{ step: 5, kind: "confusion", reason: "cells out of range" }] });
+    api.confusionData["exp|validation"] = () => ({
+      ...confusionFixture(),
+      skipped: [{ step: 5, kind: "confusion", reason: "cells out of range" }],
+    });
     await openTab("confusion");
     expect(notice()[0].textContent).toContain("confusion at step 5 (cells out of range)");
     notice()[0].querySelector<HTMLElement>("[data-role=dismiss-skipped]")!.click();

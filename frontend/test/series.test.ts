@@ -9,21 +9,29 @@ import {
   groupLabel,
   groupSeries,
   groupTitle,
-  parseSeriesKey,
-  seriesKey,
   seriesLabel,
   shortRun,
   splitOfSeries,
   type Series,
-} from "../src/series";
-import { assignDashes } from "../src/colors";
-import type { TagInfo, TagsResponse } from "../src/types";
+} from "../src/data/series";
+import { parseSeriesKey, seriesKey } from "../src/state/series-key";
+import { assignDashes } from "../src/ui/colors";
+import type { TagInfo, TagsResponse } from "../src/data/types";
 
-const info = (classNames: string[], task = "multiclass"): TagInfo => ({ kinds: ["stats"], task, class_names: classNames, num_classes: classNames.length, loss: "" });
+const info = (classNames: string[], task = "multiclass"): TagInfo => ({
+  kinds: ["stats"],
+  task,
+  class_names: classNames,
+  num_classes: classNames.length,
+  loss: "",
+});
 const TEN = Array.from({ length: 10 }, (_, i) => `c${i}`);
 
 /** The two ways of organising one experiment: Keras-style runs, or one run with one name per split. */
-const kerasRuns: TagsResponse = { "exp/validation": { perclass: info(TEN) }, "exp/train": { perclass: info(TEN) } };
+const kerasRuns: TagsResponse = {
+  "exp/validation": { perclass: info(TEN) },
+  "exp/train": { perclass: info(TEN) },
+};
 const namedSplits: TagsResponse = { exp: { validation: info(TEN), train: info(TEN) } };
 
 const ref = (run: string, name = "perclass") => ({ key: seriesKey(run, name), run, name });
@@ -38,7 +46,10 @@ describe("series keys and labels", () => {
   });
 
   it("lists every (run, name) pair: runs naturally, the default name first", () => {
-    const tags: TagsResponse = { "exp10/train": { perclass: info(TEN) }, "exp2/train": { zeta: info(TEN), perclass: info(TEN), alpha: info(TEN) } };
+    const tags: TagsResponse = {
+      "exp10/train": { perclass: info(TEN) },
+      "exp2/train": { zeta: info(TEN), perclass: info(TEN), alpha: info(TEN) },
+    };
     expect(allSeries(tags).map((s) => [s.run, s.name])).toEqual([
       ["exp2/train", "perclass"],
       ["exp2/train", "alpha"],
@@ -84,13 +95,21 @@ describe("series keys and labels", () => {
   });
 
   it("shortens labels shown together to the parts that tell them apart", () => {
-    const short = (series: ReturnType<typeof ref>[]) => series.map((s) => compactLabels(series).get(s.key));
+    const short = (series: ReturnType<typeof ref>[]) =>
+      series.map((s) => compactLabels(series).get(s.key));
     expect(short([ref("exp1/train"), ref("exp1/validation")])).toEqual(["train", "validation"]);
     expect(short([ref("exp", "train"), ref("exp", "validation")])).toEqual(["train", "validation"]);
     expect(short([ref("a", "head"), ref("b", "head")])).toEqual(["a", "b"]);
-    expect(short([ref("a", "train"), ref("b", "validation")])).toEqual(["a · train", "b · validation"]);
+    expect(short([ref("a", "train"), ref("b", "validation")])).toEqual([
+      "a · train",
+      "b · validation",
+    ]);
     // runs and names both differ: the full labels, never a name that reads like a run
-    expect(short([ref("exp", "train"), ref("exp2/train"), ref("exp2/validation")])).toEqual(["exp · train", "exp2/train", "exp2/validation"]);
+    expect(short([ref("exp", "train"), ref("exp2/train"), ref("exp2/validation")])).toEqual([
+      "exp · train",
+      "exp2/train",
+      "exp2/validation",
+    ]);
     expect(short([ref("exp", "perclass"), ref("exp", "head")])).toEqual(["exp", "head"]);
     expect(short([ref("exp", "head")])).toEqual(["head"]);
     expect(short([ref("exp")])).toEqual(["exp"]);
@@ -125,7 +144,9 @@ describe("groups of compatible series", () => {
     expect(chooseGroup(groups, null)).toBe(groups[0]);
     expect(chooseGroup(groups, groups[2].id)).toBe(groups[2]);
     expect(chooseGroup(groups, "gone")).toBe(groups[0]);
-    const tie = groupSeries(allSeries({ a: { perclass: info(["x", "y"]) }, b: { perclass: info(TEN) } }));
+    const tie = groupSeries(
+      allSeries({ a: { perclass: info(["x", "y"]) }, b: { perclass: info(TEN) } }),
+    );
     expect(chooseGroup(tie, null)!.classNames).toEqual(TEN);
     expect(chooseGroup([], null)).toBeNull();
   });
@@ -137,7 +158,11 @@ describe("groups of compatible series", () => {
     expect(groupLabel(groups[1])).toBe("aux · binary · 2 classes: no, yes");
     expect(groupLabel(groups[0])).toBe("10 classes: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9");
     // split names say nothing about the group
-    const split = groupSeries(allSeries({ exp: { "head_a/train": info(["p", "q"]), "head_a/val": info(["p", "q"]), train: info(TEN) } }));
+    const split = groupSeries(
+      allSeries({
+        exp: { "head_a/train": info(["p", "q"]), "head_a/val": info(["p", "q"]), train: info(TEN) },
+      }),
+    );
     expect(split.map(groupTitle)).toEqual(["head_a · 2 classes", "10 classes"]);
     const long = groupSeries(allSeries({ r: { perclass: info(["a".repeat(60), "b"]) } }))[0];
     expect(groupLabel(long).length).toBeLessThan(60);
@@ -149,13 +174,17 @@ describe("rank series and counterparts", () => {
     const named = [ref("exp", "train"), ref("exp", "validation")];
     expect(chooseRankSeries(named, null)!.name).toBe("validation");
     expect(chooseRankSeries(named, named[0].key)!.name).toBe("train");
-    expect(chooseRankSeries([ref("exp2/train"), ref("exp2/validation")], null)!.run).toBe("exp2/validation");
+    expect(chooseRankSeries([ref("exp2/train"), ref("exp2/validation")], null)!.run).toBe(
+      "exp2/validation",
+    );
     expect(chooseRankSeries([ref("a"), ref("b")], "gone")!.run).toBe("a");
     expect(chooseRankSeries([], null)).toBeNull();
   });
 
   it("finds the train/validation counterpart among runs, as before", () => {
-    const runs = ["exp1/train", "exp1/validation", "exp2/train", "exp2/val", "other"].map((r) => ref(r));
+    const runs = ["exp1/train", "exp1/validation", "exp2/train", "exp2/val", "other"].map((r) =>
+      ref(r),
+    );
     const other = (run: string, all = runs) => counterpartSeries(ref(run), all)?.run ?? null;
     expect(other("exp1/validation")).toBe("exp1/train");
     expect(other("exp1/train")).toBe("exp1/validation");
@@ -167,7 +196,12 @@ describe("rank series and counterparts", () => {
 
   it("finds it among the names of one run, per head", () => {
     const series: Series[] = allSeries({
-      exp: { train: info(TEN), validation: info(TEN), "b/train": info(["p"]), "b/val": info(["p"]) },
+      exp: {
+        train: info(TEN),
+        validation: info(TEN),
+        "b/train": info(["p"]),
+        "b/val": info(["p"]),
+      },
       exp2: { validation: info(TEN) },
     });
     const find = (run: string, name: string) => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { reportingSkipped, SkippedLog, skippedText, summarizeSkipped, type SkipSource } from "../src/skipped";
-import type { Skip } from "../src/types";
+import {
+  reportingSkipped,
+  SkippedLog,
+  skippedText,
+  summarizeSkipped,
+  type SkipSource,
+} from "../src/data/skipped";
+import type { Skip } from "../src/data/types";
 import { defaultApi } from "./helpers";
 
 const entries: Skip[] = [
@@ -22,11 +28,19 @@ describe("skipped steps", () => {
     expect(skippedText({ run: "exp", name: "val" }, entries)).toBe(
       "Skipped malformed data of exp · val: confusion at steps 3, 4 and 7 (cells out of range); stats at step 2 (dtype string). The other steps are shown.",
     );
-    expect(skippedText({ run: "a/validation", name: "perclass", baseRun: "a/train" }, entries.slice(3))).toBe(
+    expect(
+      skippedText({ run: "a/validation", name: "perclass", baseRun: "a/train" }, entries.slice(3)),
+    ).toBe(
       "Skipped malformed data of a/validation (compared with a/train): stats at step 2 (dtype string). The other steps are shown.",
     );
-    const many = ["a", "b", "c", "d", "e"].map((reason, step) => ({ step, kind: "samples", reason }));
-    expect(skippedText({ run: "r", name: "perclass" }, many)).toMatch(/; 2 more\. The other steps are shown\.$/);
+    const many = ["a", "b", "c", "d", "e"].map((reason, step) => ({
+      step,
+      kind: "samples",
+      reason,
+    }));
+    expect(skippedText({ run: "r", name: "perclass" }, many)).toMatch(
+      /; 2 more\. The other steps are shown\.$/,
+    );
   });
 
   it("keeps what was skipped per series; a dismissed notice comes back only with new entries", () => {
@@ -53,7 +67,9 @@ describe("skipped steps", () => {
     const wrapped = reportingSkipped(api, (source, list) => seen.push([source, list]));
     await wrapped.curves("train", "perclass");
     await wrapped.curves("validation", "perclass");
-    expect(seen).toEqual([[{ run: "validation", name: "perclass" }, [{ step: 1, kind: "stats", reason: "bad" }]]]);
+    expect(seen).toEqual([
+      [{ run: "validation", name: "perclass" }, [{ step: 1, kind: "stats", reason: "bad" }]],
+    ]);
     expect(await wrapped.tags()).toEqual(await api.tags());
   });
 });

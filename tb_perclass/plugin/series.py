@@ -5,8 +5,10 @@ whole series per request would make the confusion route cost O(steps x nonzeros)
 each series is decoded once into compact arrays and reused until the data provider reports a
 newer last step or wall time for it (new data arriving while a run trains).
 
-Every step is checked as it is decoded (`validation`): a step that breaks the data contract is
-left out of the series and listed in its `skipped`, with the reason, and the others are served.
+Every series holds one value per step, in step order: the last one written at that step (see
+`last_write_per_step`). Every step is checked as it is decoded (`validation`): a step that breaks
+the data contract is left out of the series and listed in its `skipped`, with the reason, and the
+others are served.
 """
 
 from __future__ import annotations
@@ -15,25 +17,45 @@ import collections
 import dataclasses
 import functools
 import threading
-from typing import Any, Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from tensorboard import errors
 
-from tb_perclass import metadata, report
-from tb_perclass.metadata import PerClassMetadata
+from tb_perclass.format import metadata, metrics
+from tb_perclass.format.metadata import PerClassMetadata
 from tb_perclass.plugin import validation
 
 
+def last_write_per_step(data: Sequence[Any]) -> list[Any]:
+    """The data points of a tag in step order, one per step: the last one written at that step.
+
+    The two loading paths differ in what they hand over when a run writes a step again or goes
+    back to a lower step (a run resumed from an earlier checkpoint). The data server keeps the last
+    value of a repeated step and takes a lower step as a restart, dropping the values above it;
+    the Python multiplexer (`--load_fast=false`) passes every value on, in file order. Without
+    this, that path would draw curves backwards and count a step twice. With it both paths agree
+    on a repeated step; after a restart the multiplexer path still shows the earlier values
+    above the restart step until the run writes those steps again. Blob sequences (samples)
+    arrive one per step on both paths already: the multiplexer keeps the first write there, as
+    its `read_blob` finds a blob by step.
+    """
+    if all(a.step < b.step for a, b in zip(data, data[1:])):
+        return list(data)  # the usual case, and always on the data server
+    latest = {int(datum.step): datum for datum in data}  # later writes replace earlier ones
+    return [latest[step] for step in sorted(latest)]
+
+
 def position_of(steps: np.ndarray, step: int | None) -> int | None:
-    """Index of `step` in a series' steps (the latest when None; the last write of a step
-    written twice), or None if the series has no such step."""
+    """Index of `step` in a series' steps (the latest when None), or None if the series has no
+    such step."""
     if len(steps) == 0:
         return None
     if step is None:
         return len(steps) - 1
     found = np.flatnonzero(steps == step)
-    return int(found[-1]) if len(found) else None
+    return int(found[0]) if len(found) else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,10 +105,13 @@ class StatsSeries:
     @classmethod
     def decode(
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
-    ) -> "StatsSeries":
+    ) -> StatsSeries:
         num_classes = meta.num_classes
+        data = last_write_per_step(data)
         values, problems = validation.stats_table([d.numpy for d in data], num_classes)
-        bad = [Skipped(int(data[i].step), metadata.KIND_STATS, problems[i]) for i in sorted(problems)]
+        bad = [
+            Skipped(int(data[i].step), metadata.KIND_STATS, problems[i]) for i in sorted(problems)
+        ]
         points = data
         if problems:
             kept = [i for i in range(len(data)) if i not in problems]
@@ -125,11 +150,11 @@ class ConfusionSeries:
     @classmethod
     def decode(
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
-    ) -> "ConfusionSeries":
-        width = 4 if meta.task == metadata.TASK_MULTILABEL else meta.num_classes
+    ) -> ConfusionSeries:
+        width = metrics.confusion_width(meta.task, meta.num_classes)
         points, cells, bad = _checked(
             metadata.KIND_CONFUSION,
-            data,
+            last_write_per_step(data),
             lambda d: validation.confusion_cells(d.numpy, meta, width),
         )
         return cls(
@@ -160,26 +185,21 @@ class ConfusionSeries:
 
     @functools.cached_property
     def true_false_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(TP, FP, FN), each [S, C], for precision / recall / F1 curves."""
-        num_classes = self.meta.num_classes
-        shape = (len(self.steps), num_classes)
-        tp, fp, fn = (np.zeros(shape, dtype=np.int64) for _ in range(3))
-        for s, (cells, counts) in enumerate(zip(self.cells, self.counts)):
-            rows, cols = np.divmod(cells, self.width)
-            if self.meta.task == metadata.TASK_MULTILABEL:
-                for target, code in ((tp, 3), (fp, 1), (fn, 2)):
-                    chosen = cols == code
-                    target[s] = np.bincount(rows[chosen], counts[chosen], num_classes)
-            else:
-                diagonal = rows == cols
-                tp[s] = np.bincount(rows[diagonal], counts[diagonal], num_classes)
-                fp[s] = np.bincount(cols, counts, num_classes) - tp[s]
-                fn[s] = np.bincount(rows, counts, num_classes) - tp[s]
+        """(TP, FP, FN), each int64 [S, C], for precision / recall / F1 curves."""
+        task, num_classes = self.meta.task, self.meta.num_classes
+        per_step = [
+            metrics.true_false_counts(cells, counts, task, num_classes)
+            for cells, counts in zip(self.cells, self.counts)
+        ]
+        if not per_step:
+            empty = np.zeros((0, num_classes), dtype=np.int64)
+            return empty, empty, empty
+        tp, fp, fn = (np.stack(counts) for counts in zip(*per_step))
         return tp, fp, fn
 
-    def report(self, position: int, loss: np.ndarray | None) -> report.ClassificationReport:
-        return report.classification_report(
-            self.matrix(position), self.meta.task, self.meta.class_names, loss
+    def report(self, position: int, loss: np.ndarray | None) -> metrics.ClassificationReport:
+        return metrics.classification_report(
+            self.cells[position], self.counts[position], self.meta.task, self.meta.class_names, loss
         )
 
 
@@ -209,13 +229,15 @@ class SamplesSeries:
     @classmethod
     def decode(
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
-    ) -> "SamplesSeries":
+    ) -> SamplesSeries:
         def keys(datum: Any) -> tuple[str, ...]:
             if not datum.values:
-                raise validation.Malformed("samples record has no manifest (an empty blob sequence)")
+                raise validation.Malformed(
+                    "samples record has no manifest (an empty blob sequence)"
+                )
             return tuple(ref.blob_key for ref in datum.values)
 
-        points, blob_keys, bad = _checked(metadata.KIND_SAMPLES, data, keys)
+        points, blob_keys, bad = _checked(metadata.KIND_SAMPLES, last_write_per_step(data), keys)
         return cls(
             meta=meta,
             steps=np.array([d.step for d in points], dtype=np.int64),
@@ -231,7 +253,9 @@ class SamplesSeries:
         if position not in self.manifests:
             keys = self.keys[position]
             try:
-                entries: Any = validation.manifest_entries(read_blob(keys[0]), self.meta, len(keys) - 1)
+                entries: Any = validation.manifest_entries(
+                    read_blob(keys[0]), self.meta, len(keys) - 1
+                )
             except validation.Malformed as error:
                 entries = Skipped(int(self.steps[position]), metadata.KIND_SAMPLES, str(error))
             except errors.NotFoundError as error:

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from tb_perclass import metadata
+from tb_perclass.format import metadata
 
 MAX_COUNT = 2**53  # integers up to here are exact in float64, and sums of them fit int64
 _COUNT_ROW = metadata.STATS_ROWS.index("count")
@@ -72,7 +73,8 @@ def _stats_array(array: Any, num_classes: int) -> np.ndarray:
 
 
 def _stats_counts_ok(values: np.ndarray, num_classes: int) -> np.ndarray:
-    """Per step ([..., 5, C + 2] in), whether every count is a count and none exceeds its class's."""
+    """Per step ([..., 5, C + 2] in), whether every count is a count and none exceeds its
+    class's."""
     counts = values[..., _COUNT_ROW:, :num_classes]  # count, correct, nonfinite, nonfinite_outputs
     extra = values[..., _COUNT_ROW, num_classes:]
     ok = (counts[..., 1:, :] <= counts[..., :1, :]).all(axis=(-2, -1))
@@ -191,7 +193,9 @@ def manifest_entries(
         served["id"] = sample_id
         served["media"] = entry.get("media")
         if not isinstance(served["media"], str):
-            raise Malformed(f"{where} has media {_clip(repr(served['media']))}; expected a media type")
+            raise Malformed(
+                f"{where} has media {_clip(repr(served['media']))}; expected a media type"
+            )
         served["width"] = _integer(entry, "width", 0, None, where, default=0)
         served["height"] = _integer(entry, "height", 0, None, where, default=0)
         result.append(served)
