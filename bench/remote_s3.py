@@ -7,7 +7,8 @@ measured the same way, at the network. The variants run side by side in one proc
 step in a shuffled order:
 
 - `perclass (segment S)`: `PerClassWriter("s3://...")`, one `update()` of a 256-sample batch
-  and one `write(step)` per step; its objects hold up to S bytes (see tb_perclass/remote.py).
+  and one `write(step)` per step (timed alone); its objects hold up to S bytes
+  (`segment_bytes`, see tb_perclass/logger/remote.py).
 - `torch, flush each step`: per step, 5 scalars per class (the rows of our stats tensor: loss,
   count, correct, non-finite losses, non-finite outputs) with `add_scalar`, then `flush()`:
   readable after each step, as ours is. TensorBoard's S3 writer cannot append, so each flush
@@ -36,7 +37,6 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from tb_perclass import PerClassWriter  # noqa: E402
-from tb_perclass.logger import remote  # noqa: E402
 from tests.object_stores import MotoS3Server, TcpRelay, environment  # noqa: E402
 
 BATCH = 256
@@ -88,8 +88,11 @@ def main() -> None:
         variants: dict[str, Variant] = {}
         with environment(server.env(synchronous.endpoint)):
             for segment in (256 << 10, 1 << 20, 4 << 20):
-                remote.DEFAULT_SEGMENT_BYTES = segment  # read when a writer opens its sink
-                writer = PerClassWriter(f"s3://bench/perclass-{segment}", num_classes=args.classes)
+                writer = PerClassWriter(
+                    f"s3://bench/perclass-{segment}",
+                    num_classes=args.classes,
+                    segment_bytes=segment,
+                )
 
                 def update(writer=writer):
                     writer.update(batch["logits"], batch["targets"])
