@@ -171,6 +171,124 @@ def test_tensorboard_follows_a_remote_run(scheme, tensorflow, s3, gcs, request):
     assert steps_in(objects) == list(range(8))
 
 
+# --- the reader and the command line read the bucket -----------------------------------------
+
+# Run in a new process, as the `tb-perclass` command and a notebook are: TensorBoard's file layer
+# is chosen once per process. Every answer from the bucket must equal the answer from a local
+# copy of the same objects: the per-class frame, a kept sample's bytes, report, compare, export.
+READ_BACK = """
+import contextlib, filecmp, io, os, sys
+url, local, out, first = sys.argv[1:]
+if first == "tensorflow":
+    import tensorflow  # a Keras notebook: TensorFlow imported before the reader is used
+import pandas.testing
+from tb_perclass import cli, read_logdir
+
+def command(*args):
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        code = cli.main(list(args))
+    return code, text.getvalue()
+
+remote, here = read_logdir(url), read_logdir(local)
+pandas.testing.assert_frame_equal(remote.series, here.series)
+pandas.testing.assert_frame_equal(remote.per_class(), here.per_class())
+assert len(remote.per_class()) == 2 * 3 * 7
+index = int(remote.samples(run="validation")["index"].iloc[0])
+kept = remote.sample(run="validation", index=index)
+assert kept.data == here.sample(run="validation", index=index).data and kept.image().size
+report = command("report", url, "--run", "validation", "--format", "csv")
+assert report[0] == 0 and report == command("report", local, "--run", "validation",
+                                            "--format", "csv"), report
+compared = command("compare", url + "/train", url + "/validation", "--max-drop", "0.5")
+assert compared[0] in (0, 1) and url + "/validation" in compared[1], compared
+assert compared[1].replace(url, local) == command(
+    "compare", local + "/train", local + "/validation", "--max-drop", "0.5")[1]
+for source, to in ((url, "from-bucket"), (local, "from-copy")):
+    assert command("export", source, "--to", os.path.join(out, to))[0] == 0
+
+def same_tree(comparison):
+    assert not (comparison.left_only or comparison.right_only or comparison.diff_files), (
+        comparison.left_only, comparison.right_only, comparison.diff_files)
+    for sub in comparison.subdirs.values():
+        same_tree(sub)
+
+exported = filecmp.dircmp(os.path.join(out, "from-bucket"), os.path.join(out, "from-copy"))
+same_tree(exported)
+assert "per_class.csv" in exported.common_files and "samples" in exported.subdirs, exported.common
+if first != "tensorflow":
+    assert "tensorflow" not in sys.modules  # what a TensorFlow-free environment runs
+print("read back")
+"""
+
+
+def write_two_runs(run_url: str) -> None:
+    """train and validation, 3 steps each, the validation mistakes' images kept; small
+    segments, so that a run is several objects."""
+    rng = np.random.default_rng(5)
+    for split in ("train", "validation"):
+        with PerClassWriter(
+            f"{run_url}/{split}", class_names=CLASSES, segment_bytes=4000
+        ) as writer:
+            for step in range(3):
+                images = rng.integers(0, 255, (48, 6, 6), dtype=np.uint8)
+                writer.update(
+                    rng.normal(size=(48, len(CLASSES))).astype(np.float32),
+                    rng.integers(0, len(CLASSES), 48),
+                    inputs=images if split == "validation" else None,
+                )
+                writer.write(step)
+
+
+@pytest.mark.parametrize(
+    "scheme, first",
+    [
+        pytest.param("s3", "tensorflow", id="s3-tensorflow-imported-first"),
+        pytest.param("gs", "-", id="gs-without-tensorflow"),
+    ],
+)
+def test_the_reader_and_the_command_line_read_a_bucket(scheme, first, s3, gcs, tmp_path):
+    """read_logdir and `tb-perclass report/compare/export` on a bucket give what they give on
+    a local copy of its objects; s3:// is read even after TensorFlow (which has no s3://) was
+    imported, gs:// without TensorFlow at all."""
+    run_url = unique_run(scheme)
+    write_two_runs(run_url)
+    local = tmp_path / "copy"
+    objects = store(scheme, s3, gcs).objects("runs", key_prefix(run_url) + "/")
+    assert len(objects) >= 4, sorted(objects)  # both runs span several objects
+    for key, data in objects.items():
+        path = local / key.split("/", 1)[1]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    done = subprocess.run(
+        [sys.executable, "-c", READ_BACK, run_url, str(local), str(tmp_path), first],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-2:] == ["read", "back"], done.stdout[-2000:]
+
+
+def test_the_command_line_names_the_extra_a_url_needs():
+    """Where the packages TensorBoard reads a scheme with are missing (boto3 or s3fs for
+    s3://, gcsfs for gs://), the command exits 3 naming the extra to install."""
+    script = textwrap.dedent(
+        """
+        import sys
+        for package in ("boto3", "s3fs", "gcsfs"):
+            sys.modules[package] = None  # as if not installed
+        from tb_perclass import cli
+        print(cli.main(["report", "s3://runs/exp1"]), cli.main(["report", "gs://runs/exp1"]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["3", "3"], done.stderr[-2000:]
+    assert "s3://runs/exp1: ImportError" in done.stderr, done.stderr
+    assert "pip install 'tb-perclass[s3]'" in done.stderr, done.stderr
+    assert "pip install 'tb-perclass[gcs]'" in done.stderr, done.stderr
+
+
 # --- the layout ----------------------------------------------------------------------------------
 
 
