@@ -1082,7 +1082,13 @@ def test_gallery_of_misclassified_samples(tab, tb_samples):
         "() => [...document.scripts].every((s) => !s.textContent.includes('alert'))"
     )
     assert tab.frame.locator("[data-role=gallery] b").count() == 0
-    assert any(t.startswith("line one\nline two") for t in tab.texts("[data-role=sample-text]"))
+    # each text arrives in its own blob request: wait for this one too, not only the first
+    tab.frame.wait_for_function(
+        "(t) => [...document.querySelectorAll('[data-role=sample-text]')]"
+        ".some((e) => e.textContent.startsWith(t))",
+        arg="line one\nline two",
+        timeout=15_000,
+    )
     tab.screenshot("perclass-samples-text.png")
 
     # a regression run: target ranges as classes, the largest errors, the in-range rate
