@@ -339,6 +339,9 @@ def test_export_writes_every_table_and_the_samples(written, tmp_path):
         "scores",
         "samples",
         "skipped",
+        "dynamics",
+        "label_errors",
+        "forgotten",
     ):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists(), name
     from tb_perclass import read_logdir
@@ -388,6 +391,9 @@ def test_export_without_pyarrow_writes_csv_only(written, tmp_path):
     written_files = sorted(os.listdir(tmp_path / "csv"))
     assert written_files == [
         "confusion.csv",
+        "dynamics.csv",
+        "forgotten.csv",
+        "label_errors.csv",
         "per_class.csv",
         "scores.csv",
         "series.csv",

@@ -22,7 +22,11 @@ import type {
   RunCurves,
   ConfusionData,
   CurvesResponse,
+  DataMap,
   DiffData,
+  DynamicsCounts,
+  DynamicsList,
+  DynamicsListKind,
   PairsResponse,
   ReportResponse,
   SampleFilter,
@@ -72,6 +76,11 @@ export class FakeApi implements Api {
   historyData: Record<string, Record<string, unknown>> = {};
   /** text samples by blob URL */
   textData: Record<string, string> = {};
+  /** dynamics answers per run */
+  dynamicsData: Record<string, DynamicsCounts> = {};
+  dataMapData: Record<string, ByStep<DataMap>> = {};
+  /** every entry of a list per run and list kind; served filtered and cut like the route */
+  dynamicsListData: Record<string, Record<string, DynamicsList>> = {};
   constructor(
     public tagsData: TagsResponse,
     public curvesData: Record<string, CurvesResponse>,
@@ -165,6 +174,39 @@ export class FakeApi implements Api {
       .map(Number)
       .sort((a, b) => a - b);
     return parseHistory(raw ?? { id, steps, first_step: null, history: [] });
+  }
+  async dynamics(run: string, name: string): Promise<DynamicsCounts> {
+    this.calls.push(`dynamics:${run}:${name}`);
+    return this.pick("dynamics", this.dynamicsData, run, null, name);
+  }
+  async dataMap(run: string, name: string, step: number | null): Promise<DataMap> {
+    this.calls.push(`data_map:${run}:${name}:${step ?? "latest"}`);
+    const f = this.fail.get(`data_map:${run}`) ?? this.fail.get("data_map");
+    if (f) throw new ApiError(f, 404);
+    const v = this.dataMapData[run];
+    if (v === undefined) throw new ApiError(`Not found: no data map for run '${run}'`, 404);
+    return typeof v === "function" ? v(step) : v; // typed arrays: not cloned
+  }
+  async dynamicsList(
+    run: string,
+    name: string,
+    step: number | null,
+    list: DynamicsListKind,
+    label: number | null,
+    limit: number,
+  ): Promise<DynamicsList> {
+    this.calls.push(
+      `dynamics_samples:${run}:${name}:${step ?? "latest"}:${list}:${label}:${limit}`,
+    );
+    const all = this.dynamicsListData[run]?.[list];
+    if (!all) throw new ApiError(`Not found: no dynamics snapshot for run '${run}'`, 404);
+    const chosen = all.samples.filter((s) => label === null || s.label === label);
+    return structuredClone({
+      ...all,
+      label,
+      total: chosen.length,
+      samples: chosen.slice(0, limit),
+    });
   }
   async text(url: string): Promise<string> {
     this.calls.push(`text:${url}`);

@@ -156,7 +156,15 @@ describe("what the toolbar and the sidebar say", () => {
       ["confusion", false, false],
       ["report", false, false],
       ["scores", true, false],
+      ["dynamics", true, false],
     ]);
+    const tracked = {
+      series: [{ info: info(["stats", "dynamics", "dynamics_samples"]) }],
+      confusionSeries: [],
+    };
+    const dynamics = tabButtons(tracked, "curves")[4];
+    expect(dynamics.disabled).toBe(false);
+    expect(tabButtons(d, "curves")[4].title).toContain("track_samples");
     const samplesOnly = { series: [{ info: info(["stats", "samples"]) }], confusionSeries: [] };
     const [, confusion, report, scores] = tabButtons(samplesOnly, "curves");
     expect(scores.disabled).toBe(true);

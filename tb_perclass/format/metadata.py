@@ -27,7 +27,31 @@ KIND_STATS = "stats"
 KIND_CONFUSION = "confusion"
 KIND_SAMPLES = "samples"
 KIND_SCORES = "scores"
-KINDS = (KIND_STATS, KIND_CONFUSION, KIND_SAMPLES, KIND_SCORES)
+# Training dynamics per sample (format/dynamics.py): per-class counts at every write, and a
+# snapshot of every tracked sample about once per epoch.
+KIND_DYNAMICS = "dynamics"
+KIND_DYNAMICS_SAMPLES = "dynamics_samples"
+KINDS = (
+    KIND_STATS,
+    KIND_CONFUSION,
+    KIND_SAMPLES,
+    KIND_SCORES,
+    KIND_DYNAMICS,
+    KIND_DYNAMICS_SAMPLES,
+)
+
+# Snapshots go under a plugin name of their own so that TensorBoard keeps only the last few
+# (its reservoir always keeps the latest) while every step of the other kinds is kept: the
+# loader sets `--samples_per_plugin perclass_snapshots=SNAPSHOTS_KEPT` unless the user chose.
+SNAPSHOT_PLUGIN_NAME = "perclass_snapshots"
+SNAPSHOTS_KEPT = 10
+PLUGIN_NAMES = (PLUGIN_NAME, SNAPSHOT_PLUGIN_NAME)
+
+
+def plugin_name_for(kind: str) -> str:
+    """The plugin name a summary of `kind` is written under."""
+    return SNAPSHOT_PLUGIN_NAME if kind == KIND_DYNAMICS_SAMPLES else PLUGIN_NAME
+
 
 TASK_MULTICLASS = "multiclass"
 TASK_BINARY = "binary"
@@ -51,6 +75,19 @@ STATS_ROWS_V1 = STATS_ROWS[:4]
 # class, in their `count` row (every other row is 0 there). Invalid targets (outside [0, C),
 # not 0/1, not a number) are counted, not dropped; `ignore_index` elements are counted apart.
 STATS_EXTRA_COLUMNS = ("invalid_targets", "ignored")
+
+
+# Rows of the `dynamics` tensor, int64 [6, C + 4]: per class (by given label) the tracked
+# samples visited so far, those in each data-map region, the likely label errors and the samples
+# forgotten at least once. The four last columns, in the `visited` row (0 elsewhere): the
+# dataset size, the visits whose id was outside [0, size), the ids repeated within a batch and
+# the visits that could not count (ignored or invalid target, NaN outputs); all cumulative.
+DYNAMICS_ROWS = ("visited", "easy", "ambiguous", "hard", "likely_errors", "forgotten")
+DYNAMICS_EXTRA_COLUMNS = ("dataset_size", "invalid_id_visits", "repeated_ids", "skipped_visits")
+
+
+def dynamics_shape(num_classes: int) -> tuple[int, int]:
+    return (len(DYNAMICS_ROWS), num_classes + len(DYNAMICS_EXTRA_COLUMNS))
 
 
 def stats_shape(num_classes: int) -> tuple[int, int]:
@@ -104,7 +141,10 @@ _DATA_CLASS = {
     KIND_CONFUSION: summary_pb2.DATA_CLASS_TENSOR,
     KIND_SAMPLES: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
     KIND_SCORES: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_DYNAMICS: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_DYNAMICS_SAMPLES: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
 }
+BLOB_KINDS = (KIND_SAMPLES, KIND_DYNAMICS_SAMPLES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +214,7 @@ def create_summary_metadata(
     return summary_pb2.SummaryMetadata(
         summary_description=description,
         plugin_data=summary_pb2.SummaryMetadata.PluginData(
-            plugin_name=PLUGIN_NAME,
+            plugin_name=plugin_name_for(kind),
             content=json.dumps(content, separators=(",", ":")).encode("utf-8"),
         ),
         data_class=_DATA_CLASS[kind],

@@ -171,17 +171,10 @@ def samples_pb(
     if len(manifest) != len(blobs):
         raise ValueError(f"{len(manifest)} manifest entries for {len(blobs)} blobs")
     header = json.dumps(list(manifest), separators=(",", ":"), allow_nan=False).encode("utf-8")
-    tensor = tensor_pb2.TensorProto(
-        dtype=types_pb2.DT_STRING,
-        tensor_shape=tensor_shape_pb2.TensorShapeProto(
-            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(blobs) + 1)]
-        ),
-        string_val=[header, *blobs],
-    )
     return _summary(
         name,
         metadata.KIND_SAMPLES,
-        tensor,
+        _string_tensor([header, *blobs]),
         task=task,
         class_names=class_names,
         loss_name=loss_name,
@@ -217,6 +210,102 @@ def scores_pb(
         loss_name=loss_name,
         description="Score histograms per class (PR/ROC, AP, AUROC, calibration, top-k)",
         **metadata.score_fields(task, top_k),
+    )
+
+
+def dynamics_tensor(
+    counts: np.ndarray,
+    *,
+    dataset_size: int,
+    invalid_id_visits: int = 0,
+    repeated_ids: int = 0,
+    skipped_visits: int = 0,
+) -> np.ndarray:
+    """The int64 [6, C + 4] tensor of a `dynamics` summary (`metadata.dynamics_shape`):
+    `counts` [6, C] in the order of `metadata.DYNAMICS_ROWS`, then the four cumulative columns
+    of `metadata.DYNAMICS_EXTRA_COLUMNS` in the first row."""
+    counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[0] != len(metadata.DYNAMICS_ROWS):
+        raise ValueError(
+            f"dynamics counts have shape {counts.shape}; expected ({len(metadata.DYNAMICS_ROWS)}, "
+            "C), the rows of metadata.DYNAMICS_ROWS"
+        )
+    if not np.issubdtype(counts.dtype, np.integer) or (counts < 0).any():
+        raise ValueError("dynamics counts are non-negative integers")
+    extra = np.zeros((len(metadata.DYNAMICS_ROWS), len(metadata.DYNAMICS_EXTRA_COLUMNS)), np.int64)
+    extra[0] = [
+        int(_count(value, argument))
+        for value, argument in (
+            (dataset_size, "dataset_size"),
+            (invalid_id_visits, "invalid_id_visits"),
+            (repeated_ids, "repeated_ids"),
+            (skipped_visits, "skipped_visits"),
+        )
+    ]
+    return np.concatenate([counts.astype(np.int64), extra], axis=1)
+
+
+def dynamics_pb(
+    name: str,
+    tensor: np.ndarray,
+    *,
+    class_names: Sequence[str],
+    task: str = metadata.TASK_MULTICLASS,
+    loss_name: str = "cross_entropy",
+) -> summary_pb2.Summary:
+    """A `dynamics` summary under `<name>/dynamics`: the tensor of `dynamics_tensor`."""
+    metadata.validate_name(name)
+    tensor = np.asarray(tensor)
+    if tensor.shape != metadata.dynamics_shape(len(class_names)):
+        raise ValueError(
+            f"a dynamics tensor of {len(class_names)} classes has shape "
+            f"{metadata.dynamics_shape(len(class_names))}; got {tensor.shape}"
+        )
+    return _summary(
+        name,
+        metadata.KIND_DYNAMICS,
+        _int64_tensor(tensor),
+        task=task,
+        class_names=class_names,
+        loss_name=loss_name,
+        description="Per-class counts of tracked samples [visited, easy, ambiguous, hard, "
+        "likely_errors, forgotten] x [classes..., dataset_size, invalid_id_visits, repeated_ids, "
+        "skipped_visits]",
+    )
+
+
+def dynamics_samples_pb(
+    name: str,
+    header: bytes,
+    blobs: Sequence[bytes],
+    *,
+    class_names: Sequence[str],
+    task: str = metadata.TASK_MULTICLASS,
+    loss_name: str = "cross_entropy",
+) -> summary_pb2.Summary:
+    """A `dynamics_samples` snapshot under `<name>/dynamics_samples` (plugin name
+    `metadata.SNAPSHOT_PLUGIN_NAME`): a blob sequence of the header and the elements made by
+    `tb_perclass.format.dynamics.encode`."""
+    metadata.validate_name(name)
+    return _summary(
+        name,
+        metadata.KIND_DYNAMICS_SAMPLES,
+        _string_tensor([header, *blobs]),
+        task=task,
+        class_names=class_names,
+        loss_name=loss_name,
+        description="Per-sample training dynamics: a JSON header, the data map, the listed "
+        "samples, their thumbnails",
+    )
+
+
+def _string_tensor(elements: Sequence[bytes]) -> tensor_pb2.TensorProto:
+    return tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_STRING,
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(elements))]
+        ),
+        string_val=list(elements),
     )
 
 

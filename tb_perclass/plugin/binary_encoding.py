@@ -11,6 +11,10 @@ gzips textual media types only). Layout, little-endian:
     float32 data of each array, row-major, NaN where the JSON answer has null
 
 Float32 keeps 7 significant digits, and counts exact up to 2**24 per class and step.
+
+`encode_columns` sends 1-D columns of their own dtypes (the data map's 8-bit coordinates and
+32-bit ids) in the same framing: the header's "columns": [[key, dtype, length], ...] (dtype
+"u8" or "u32"), each column's data padded to a multiple of 4 bytes.
 """
 
 from __future__ import annotations
@@ -39,4 +43,19 @@ def encode(answer: dict[str, Any]) -> bytes:
     header["arrays"] = shapes
     text = json_encoding.dumps(header).encode("utf-8")
     text += b" " * (-len(text) % 4)  # float32 data aligned for a Float32Array view
+    return b"".join([struct.pack("<I", len(text)), text, *data])
+
+
+_COLUMN_DTYPES = {"u8": "<u1", "u32": "<u4"}
+
+
+def encode_columns(header: dict[str, Any], columns: dict[str, tuple[str, np.ndarray]]) -> bytes:
+    """`header` as JSON, then each (dtype, 1-D array) of `columns` as raw little-endian data."""
+    described, data = [], []
+    for key, (dtype, values) in columns.items():
+        raw = np.ascontiguousarray(values, dtype=_COLUMN_DTYPES[dtype]).tobytes()
+        described.append([key, dtype, len(values)])
+        data.append(raw + b"\0" * (-len(raw) % 4))
+    text = json_encoding.dumps({**header, "columns": described}).encode("utf-8")
+    text += b" " * (-len(text) % 4)
     return b"".join([struct.pack("<I", len(text)), text, *data])

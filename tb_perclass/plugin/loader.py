@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tensorboard.plugins import base_plugin
 
-from tb_perclass.format.metadata import PLUGIN_NAME
+from tb_perclass.format.metadata import PLUGIN_NAME, SNAPSHOT_PLUGIN_NAME, SNAPSHOTS_KEPT
 
 
 class PerClassLoader(base_plugin.TBLoader):
@@ -20,6 +20,8 @@ class PerClassLoader(base_plugin.TBLoader):
         samples = getattr(flags, "samples_per_plugin", None)
         if isinstance(samples, dict):
             samples.setdefault(PLUGIN_NAME, 0)
+            # Per-sample snapshots are large and each holds the run so far: the last few do.
+            samples.setdefault(SNAPSHOT_PLUGIN_NAME, SNAPSHOTS_KEPT)
 
     def load(self, context):
         from tb_perclass.plugin.plugin import PerClassPlugin

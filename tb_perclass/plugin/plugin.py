@@ -16,9 +16,14 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   samples?run&name[&step][&true][&pred][&label][&order=score|loss]   kept mistakes
   blob?run&name&step&index       one kept sample's bytes (PNG or text)
   sample_history?run&name&id     where one sample was kept, step by step
+  dynamics?run&name[&format=binary]              tracked samples' per-class counts per step
+  data_map?run&name[&step]       one snapshot's data map (binary columns)
+  dynamics_samples?run&name[&step]&list=errors|forgotten[&class][&limit][&offset][&format=csv]
+                                 ranked likely label errors or most forgotten samples
+  dynamics_media?run&name&step&index             one listed sample's thumbnail or text
 
 Each route's answer comes from the module of its view (`curves`, `confusion`, `report`,
-`samples`) over the series `reader` decodes; `tags` and `steps` from the reader itself.
+`samples`, `dynamics`) over the series `reader` decodes; `tags` and `steps` from the reader itself.
 Bad parameters raise TensorBoard's public errors, which TensorBoard answers with 400 or 404 and a
 plain-text message; nothing from a request is used as a file path.
 """
@@ -39,6 +44,7 @@ from tb_perclass.plugin import (
     binary_encoding,
     confusion,
     curves,
+    dynamics,
     json_encoding,
     report,
     samples,
@@ -50,6 +56,7 @@ _JSON = "application/json"
 _BUNDLE = "index.js"
 DEFAULT_LIMIT = 20  # most-confused pairs and biggest changes listed
 MAX_LIMIT = 1000
+DEFAULT_LISTED = 50  # ranked samples per page
 BLOB_CACHE_SECONDS = 24 * 3600
 
 
@@ -74,6 +81,10 @@ class PerClassPlugin(base_plugin.TBPlugin):
             "/samples": self._serve_samples,
             "/blob": self._serve_blob,
             "/sample_history": self._serve_sample_history,
+            "/dynamics": self._serve_dynamics,
+            "/data_map": self._serve_data_map,
+            "/dynamics_samples": self._serve_dynamics_samples,
+            "/dynamics_media": self._serve_dynamics_media,
         }
 
     def is_active(self) -> bool:
@@ -226,6 +237,71 @@ class PerClassPlugin(base_plugin.TBPlugin):
         run, name = _required(request, "run"), _required(request, "name")
         body = samples.history(self._reader, ctx, experiment, run, name, _required(request, "id"))
         return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_dynamics(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name = _required(request, "run"), _required(request, "name")
+        output = request.args.get("format", "json")
+        if output not in ("json", "binary"):
+            raise errors.InvalidArgumentError(f"format={output!r}; use json or binary")
+        body = dynamics.counts(self._reader, ctx, experiment, run, name)
+        if output == "binary":
+            return http_util.Respond(
+                request, binary_encoding.encode(body), binary_encoding.MEDIA_TYPE
+            )
+        return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_data_map(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        header, columns = dynamics.data_map(self._reader, ctx, experiment, run, name, step)
+        body = binary_encoding.encode_columns(header, columns)
+        return http_util.Respond(request, body, binary_encoding.MEDIA_TYPE)
+
+    @wrappers.Request.application
+    def _serve_dynamics_samples(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        output = request.args.get("format", "json")
+        if output not in ("json", "csv"):
+            raise errors.InvalidArgumentError(f"format={output!r}; use json or csv")
+        offset = _integer(request, "offset") or 0
+        if offset < 0:
+            raise errors.InvalidArgumentError(f"offset={offset}; use 0 or more")
+        limit = _integer(request, "limit")
+        if limit is not None and limit < 1:
+            raise errors.InvalidArgumentError(f"limit={limit}; use 1 or more")
+        if limit is None and output == "json":
+            limit = DEFAULT_LISTED
+        which = request.args.get("list", "errors")
+        label = _integer(request, "class")
+        body = dynamics.listed_samples(
+            self._reader, ctx, experiment, run, name, step, which, label, limit, offset
+        )
+        if output == "csv":
+            scope = "all" if label is None else f"class{label}"
+            filename = f"perclass-{which}-{scope}-step{body['step']}.csv"
+            return http_util.Respond(
+                request,
+                dynamics.as_csv(body),
+                "text/csv",
+                headers=[("Content-Disposition", f'attachment; filename="{filename}"')],
+            )
+        return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_dynamics_media(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name = _required(request, "run"), _required(request, "name")
+        step, index = _integer(request, "step"), _integer(request, "index")
+        if step is None or index is None:
+            raise errors.InvalidArgumentError(
+                "dynamics_media needs step and index (from the dynamics_samples route)"
+            )
+        data, media_type = dynamics.media(self._reader, ctx, experiment, run, name, step, index)
+        return http_util.Respond(request, data, media_type, expires=BLOB_CACHE_SECONDS)
 
 
 def _request_scope(request: wrappers.Request) -> tuple[Any, str]:

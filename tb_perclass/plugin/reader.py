@@ -26,6 +26,8 @@ from tensorboard.data import provider
 from tb_perclass.format import metadata
 from tb_perclass.plugin.series import (
     ConfusionSeries,
+    DynamicsSamplesSeries,
+    DynamicsSeries,
     SamplesSeries,
     ScoresSeries,
     SeriesCache,
@@ -44,6 +46,8 @@ _DECODERS = {
     metadata.KIND_CONFUSION: ConfusionSeries,
     metadata.KIND_SAMPLES: SamplesSeries,
     metadata.KIND_SCORES: ScoresSeries,
+    metadata.KIND_DYNAMICS: DynamicsSeries,
+    metadata.KIND_DYNAMICS_SAMPLES: DynamicsSamplesSeries,
 }
 # What TensorBoard's own tensor decoding (`tensor_util.make_ndarray`, inside `read_tensors` on
 # both loading paths) raises for a tensor whose bytes do not fit its dtype and shape: it fails
@@ -87,6 +91,9 @@ class PerClassReader:
             self._provider.list_blob_sequences(
                 ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
             ),
+            self._provider.list_blob_sequences(
+                ctx, experiment_id=experiment_id, plugin_name=metadata.SNAPSHOT_PLUGIN_NAME
+            ),
         )
         for listing in listings:
             for run, tags in listing.items():
@@ -127,6 +134,12 @@ class PerClassReader:
             )
         return found
 
+    def optional_series(
+        self, ctx: Any, experiment_id: str, run: str, name: str, kind: str
+    ) -> Any | None:
+        """The decoded series of (run, name, kind), or None when there is none."""
+        return self._optional_series(ctx, experiment_id, run, name, kind)
+
     def companion(
         self, ctx: Any, experiment_id: str, run: str, name: str, primary: Any, kind: str
     ) -> tuple[Any | None, tuple[Skipped, ...]]:
@@ -160,13 +173,14 @@ class PerClassReader:
     ) -> Any | None:
         tag = metadata.tag_for(name, kind)
         run_tag_filter = provider.RunTagFilter(runs=[run], tags=[tag])
-        blobs = kind == metadata.KIND_SAMPLES
+        blobs = kind in metadata.BLOB_KINDS
         list_series = self._provider.list_blob_sequences if blobs else self._provider.list_tensors
         read_series = self._provider.read_blob_sequences if blobs else self._provider.read_tensors
+        plugin_name = metadata.plugin_name_for(kind)
         listing = list_series(
             ctx,
             experiment_id=experiment_id,
-            plugin_name=metadata.PLUGIN_NAME,
+            plugin_name=plugin_name,
             run_tag_filter=run_tag_filter,
         )
         time_series = listing.get(run, {}).get(tag)
@@ -193,7 +207,7 @@ class PerClassReader:
                 data = read_series(
                     ctx,
                     experiment_id=experiment_id,
-                    plugin_name=metadata.PLUGIN_NAME,
+                    plugin_name=plugin_name,
                     downsample=ALL_STEPS,
                     run_tag_filter=run_tag_filter,
                 )
@@ -216,6 +230,12 @@ class PerClassReader:
     ) -> list[dict[str, Any]] | Skipped:
         """The checked entries of one step's samples manifest, or why that step is skipped."""
         return series.manifest(position, lambda key: self.read_blob(ctx, key))
+
+    def snapshot_header(
+        self, ctx: Any, series: DynamicsSamplesSeries, position: int
+    ) -> dict[str, Any] | Skipped:
+        """The checked header of one dynamics snapshot, or why that step is skipped."""
+        return series.header(position, lambda key: self.read_blob(ctx, key))
 
     def read_blob(self, ctx: Any, blob_key: str) -> Any:
         return self._provider.read_blob(ctx, blob_key=blob_key)

@@ -355,6 +355,102 @@ class SamplesSeries:
         return self.manifests[position]
 
 
+@dataclasses.dataclass(frozen=True)
+class DynamicsSeries:
+    """Each step's counts of tracked samples, int64 [S, 6, C + 4] (`metadata.DYNAMICS_ROWS`,
+    then the extra columns in the first row)."""
+
+    meta: PerClassMetadata
+    steps: np.ndarray
+    wall_times: np.ndarray
+    values: np.ndarray
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.steps.nbytes + self.wall_times.nbytes
+
+    @classmethod
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> DynamicsSeries:
+        points, values, bad = _checked(
+            metadata.KIND_DYNAMICS,
+            last_write_per_step(data),
+            lambda d: validation.dynamics_counts(d.numpy, meta.num_classes),
+        )
+        shape = (0, *metadata.dynamics_shape(meta.num_classes))
+        return cls(
+            meta=meta,
+            steps=np.array([d.step for d in points], dtype=np.int64),
+            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
+            values=np.stack(values) if values else np.zeros(shape, dtype=np.int64),
+            skipped=(*skipped, *bad),
+        )
+
+
+@dataclasses.dataclass(eq=False)
+class DynamicsSamplesSeries:
+    """Each kept snapshot's blob keys (element 0 the header, 1 the map, 2 the entries, then
+    thumbnails). TensorBoard keeps only the last few snapshots (`metadata.SNAPSHOTS_KEPT`).
+    A header is read and checked when its step is first asked for, and kept; its sections are
+    decoded per request (the answers cache what they derive)."""
+
+    meta: PerClassMetadata
+    steps: np.ndarray
+    wall_times: np.ndarray
+    keys: tuple[tuple[str, ...], ...]
+    structural_skips: tuple[Skipped, ...] = ()
+    headers: dict[int, dict[str, Any] | Skipped] = dataclasses.field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(k) for keys in self.keys for k in keys) + 4096 * len(self.headers)
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        bad = (h for h in list(self.headers.values()) if isinstance(h, Skipped))
+        return (*self.structural_skips, *sorted(bad, key=lambda s: s.step))
+
+    @classmethod
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> DynamicsSamplesSeries:
+        def keys(datum: Any) -> tuple[str, ...]:
+            if len(datum.values) < 3:
+                raise validation.Malformed(
+                    f"dynamics snapshot has {len(datum.values)} elements; a header, the map and "
+                    "the entries take 3"
+                )
+            return tuple(ref.blob_key for ref in datum.values)
+
+        points, blob_keys, bad = _checked(
+            metadata.KIND_DYNAMICS_SAMPLES, last_write_per_step(data), keys
+        )
+        return cls(
+            meta=meta,
+            steps=np.array([d.step for d in points], dtype=np.int64),
+            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
+            keys=tuple(blob_keys),
+            structural_skips=(*skipped, *bad),
+        )
+
+    def header(self, position: int, read_blob: Callable[[str], bytes]) -> dict[str, Any] | Skipped:
+        """The checked header of one snapshot, or why that step is skipped."""
+        if position not in self.headers:
+            keys = self.keys[position]
+            step = int(self.steps[position])
+            try:
+                found: Any = validation.snapshot_header(read_blob(keys[0]), self.meta, len(keys))
+            except validation.Malformed as error:
+                found = Skipped(step, metadata.KIND_DYNAMICS_SAMPLES, str(error))
+            except errors.NotFoundError as error:
+                reason = f"dynamics snapshot header cannot be read ({error})"
+                found = Skipped(step, metadata.KIND_DYNAMICS_SAMPLES, reason)
+            self.headers[position] = found
+        return self.headers[position]
+
+
 class SeriesCache:
     """A small LRU of decoded series, bounded by their size in bytes."""
 

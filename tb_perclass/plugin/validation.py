@@ -17,6 +17,11 @@ trusted: they may come from another version, a damaged disk, or someone's own wr
   code in [0, 4)), each cell once (COO).
 - A samples manifest is UTF-8 JSON: a list with one object per stored sample, whose fields
   have the contract's types (see `manifest_entries`).
+- Dynamics counts are an integer or float tensor [6, C + 4] of counts (0 to 2**53), each
+  region, likely-error and forgotten count at most its class's visited count.
+- A dynamics snapshot's header is UTF-8 JSON with the fields and types of `snapshot_header`;
+  its sections decompress to exactly the bytes the header announces (`dynamics.unpack`), and
+  their labels lie in [0, C), ids in [0, size).
 - A scores tensor is an int64 vector in the layout of `score_tensor` for the tag's task, class
   count and top_k (see `score_columns`).
 """
@@ -30,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from tb_perclass.format import dynamics as dynamics_layout
 from tb_perclass.format import metadata, score_tensor
 
 MAX_COUNT = 2**53  # integers up to here are exact in float64, and sums of them fit int64
@@ -222,6 +228,120 @@ def manifest_entries(
         served["height"] = _integer(entry, "height", 0, None, where, default=0)
         result.append(served)
     return result
+
+
+def dynamics_counts(array: Any, num_classes: int) -> np.ndarray:
+    """A step's `dynamics` tensor as int64 [6, C + 4] (`metadata.dynamics_shape`)."""
+    array = _numbers(array, "dynamics")
+    expected = metadata.dynamics_shape(num_classes)
+    if array.shape != expected:
+        raise Malformed(
+            f"dynamics tensor has shape {list(array.shape)}; {num_classes} classes take "
+            f"{list(expected)}"
+        )
+
+    def name(index: int) -> str:
+        row, column = divmod(index, expected[1])
+        if column >= num_classes:
+            return metadata.DYNAMICS_EXTRA_COLUMNS[column - num_classes]
+        return f"{metadata.DYNAMICS_ROWS[row]} of class {column}"
+
+    _check_counts(array, name)
+    counts = array.astype(np.int64)
+    if (counts[1:, :num_classes] > counts[:1, :num_classes]).any():
+        row, column = np.argwhere(counts[1:, :num_classes] > counts[:1, :num_classes])[0]
+        raise Malformed(
+            f"{name((row + 1) * expected[1] + column)} is {counts[row + 1, column]}, more than "
+            f"the class's visited samples {counts[0, column]}"
+        )
+    if (counts[1:, num_classes:] != 0).any():
+        raise Malformed("dynamics tensor has nonzero extra columns outside its first row")
+    return counts
+
+
+_SECTION_COLUMNS = {
+    "map": {"id", "label", "confidence", "variability", "correctness"},
+    "entries": {name for name, _ in dynamics_layout.ENTRY_COLUMNS},
+}
+
+
+def snapshot_header(raw: Any, meta: metadata.PerClassMetadata, stored: int) -> dict[str, Any]:
+    """A dynamics snapshot's header (element 0), checked: the layout version, the dataset size,
+    the two sections' counts and columns, the media list (elements 3.. of `stored`)."""
+    if not isinstance(raw, bytes):
+        raise Malformed(f"dynamics snapshot header is {type(raw).__name__} data, not bytes")
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise Malformed(
+            f"dynamics snapshot header is not UTF-8 JSON ({_clip(str(error))})"
+        ) from None
+    if not isinstance(header, dict):
+        raise Malformed("dynamics snapshot header is not a JSON object")
+    where = "dynamics snapshot header"
+    version = header.get("version")
+    if type(version) is not int or not 1 <= version <= dynamics_layout.VERSION:
+        raise Malformed(
+            f"{where} has layout version {_clip(repr(version))}; this tb-perclass reads up to "
+            f"{dynamics_layout.VERSION}: upgrade tb-perclass"
+        )
+    size = _integer(header, "size", 1, dynamics_layout.MAX_SIZE + 1, where)
+    for key in ("visited", "visits", "invalid_visits", "skipped_visits", "repeated_ids"):
+        _integer(header, key, 0, None, where, default=0)
+    for section in ("map", "entries"):
+        part = header.get(section)
+        if not isinstance(part, dict):
+            raise Malformed(f"{where} has no {section} section")
+        _integer(part, "count", 0, size + 1, f"{where}'s {section}")
+        columns = part.get("columns")
+        if (
+            not isinstance(columns, list)
+            or not all(
+                isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c)
+                for c in columns
+            )
+            or not {c[0] for c in columns} <= _SECTION_COLUMNS[section]
+            or len({c[0] for c in columns}) != len(columns)
+        ):
+            raise Malformed(f"{where}'s {section} columns are not [name, dtype] pairs it knows")
+        for name, dtype in columns:
+            if dtype not in _SNAPSHOT_DTYPES:
+                raise Malformed(f"{where}'s {section} column {name} has dtype {_clip(dtype)}")
+    media = header.get("media", [])
+    if not isinstance(media, list) or not all(isinstance(m, dict) for m in media):
+        raise Malformed(f"{where}'s media is not a list of objects")
+    for position, entry in enumerate(media):
+        at = f"{where}'s media entry {position}"
+        _integer(entry, "id", 0, size, at)
+        _integer(entry, "index", 3, stored, at)
+        if not isinstance(entry.get("media"), str):
+            raise Malformed(f"{at} has no media type")
+        _integer(entry, "width", 0, None, at, default=0)
+        _integer(entry, "height", 0, None, at, default=0)
+    return header
+
+
+_SNAPSHOT_DTYPES = {"|u1", "<u2", "<u4", "<f4", "u1"}
+
+
+def snapshot_section(
+    header: dict[str, Any], section: str, blob: Any, num_classes: int
+) -> dict[str, np.ndarray]:
+    """One section's columns, decompressed and checked against the header and the classes."""
+    if not isinstance(blob, bytes):
+        raise Malformed(f"dynamics snapshot {section} is {type(blob).__name__} data, not bytes")
+    try:
+        columns = dynamics_layout.unpack(header[section], blob)
+    except ValueError as error:
+        raise Malformed(f"dynamics snapshot {section}: {error}") from None
+    size = header["size"]
+    for name, stop in (("label", num_classes), ("preferred", num_classes), ("id", size)):
+        values = columns.get(name)
+        if values is not None and values.size and int(values.max()) >= stop:
+            raise Malformed(
+                f"dynamics snapshot {section} has {name} {int(values.max())}, outside [0, {stop})"
+            )
+    return columns
 
 
 def _numbers(array: Any, what: str) -> np.ndarray:

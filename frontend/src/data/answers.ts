@@ -5,7 +5,12 @@ import type {
   Change,
   ConfusionData,
   CurvesResponse,
+  DataMap,
   DiffData,
+  DynamicsCounts,
+  DynamicsList,
+  DynamicsListKind,
+  ListedSample,
   Matrix,
   Pair,
   PairsResponse,
@@ -24,7 +29,7 @@ import type {
 } from "./types";
 import { ApiError } from "./api";
 import { uniqueClassNames } from "./class-names";
-import { safeBlobUrl } from "./routes";
+import { safeBlobUrl, safeMediaUrl } from "./routes";
 
 const MAX_REASON = 300;
 
@@ -554,6 +559,175 @@ export function parseHistory(raw: unknown): SampleHistory {
     steps: intList(raw.steps),
     first_step: history.length ? history[0].step : null,
     history,
+    skipped: parseSkipped(raw.skipped),
+  };
+}
+
+const COUNT_ROWS = ["visited", "easy", "ambiguous", "hard", "likely_errors", "forgotten"] as const;
+const EXTRA_COUNTS = [
+  "dataset_size",
+  "invalid_id_visits",
+  "repeated_ids",
+  "skipped_visits",
+] as const;
+
+/** Validates the `dynamics` answer (decoded from its binary layout). */
+export function parseDynamicsCounts(raw: unknown): DynamicsCounts {
+  if (!isObj(raw) || !Array.isArray(raw.steps)) throw bad("dynamics", "no steps");
+  const steps = intList(raw.steps);
+  const S = steps.length;
+  const classNames = names(raw.class_names);
+  const grid = (key: string) => {
+    const m = matrix(raw[key], S, key);
+    if (m.some((row) => row.length !== classNames.length))
+      throw bad("dynamics", `${key} does not have one count per class`);
+    return m.map((row) => row.map((v) => v ?? 0));
+  };
+  const rows = Object.fromEntries(COUNT_ROWS.map((k) => [k, grid(k)])) as Record<
+    (typeof COUNT_ROWS)[number],
+    number[][]
+  >;
+  const extra = Object.fromEntries(EXTRA_COUNTS.map((k) => [k, perStep(raw[k], S, k)])) as Record<
+    (typeof EXTRA_COUNTS)[number],
+    number[]
+  >;
+  const regions = isObj(raw.regions) ? raw.regions : {};
+  return {
+    run: String(raw.run ?? ""),
+    name: String(raw.name ?? ""),
+    task: typeof raw.task === "string" ? raw.task : "multiclass",
+    class_names: classNames,
+    steps,
+    ...rows,
+    ...extra,
+    regions: {
+      easy_confidence: num(regions.easy_confidence) ?? 2 / 3,
+      hard_confidence: num(regions.hard_confidence) ?? 1 / 3,
+    },
+    snapshot_steps: intList(raw.snapshot_steps),
+    skipped: parseSkipped(raw.skipped),
+  };
+}
+
+const COLUMN_TYPES = { u8: Uint8Array, u32: Uint32Array } as const;
+
+/** Reads `binary_encoding.encode_columns`: uint32 header length, a JSON header listing
+ * [key, dtype, length] per column, then each column's little-endian data padded to 4 bytes. */
+export function decodeColumns(
+  buffer: ArrayBuffer,
+  route: string,
+): { header: Record<string, unknown>; columns: Record<string, Uint8Array | Uint32Array> } {
+  const fail = (what: string) => bad(route, what);
+  if (buffer.byteLength < 4) throw fail("too short");
+  const headerLength = new DataView(buffer).getUint32(0, true);
+  if (4 + headerLength > buffer.byteLength || headerLength % 4 !== 0)
+    throw fail("bad header length");
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
+  } catch {
+    throw fail("the header is not JSON");
+  }
+  if (!isObj(header) || !Array.isArray(header.columns)) throw fail("no column list");
+  const columns: Record<string, Uint8Array | Uint32Array> = {};
+  let offset = 4 + headerLength;
+  for (const entry of header.columns) {
+    if (!Array.isArray(entry) || entry.length !== 3) throw fail("bad column entry");
+    const [key, dtype, length] = entry;
+    const Type = COLUMN_TYPES[dtype as keyof typeof COLUMN_TYPES];
+    if (typeof key !== "string" || !Type || !Number.isInteger(length) || length < 0)
+      throw fail("bad column entry");
+    const bytes = length * Type.BYTES_PER_ELEMENT;
+    if (offset + bytes > buffer.byteLength) throw fail(`column ${key} runs past the end`);
+    columns[key] = new Type(buffer.slice(offset, offset + bytes));
+    offset += bytes + ((4 - (bytes % 4)) % 4);
+  }
+  return { header, columns };
+}
+
+/** Validates the `data_map` answer: every column has one value per point, labels are classes. */
+export function parseDataMap(buffer: ArrayBuffer): DataMap {
+  const { header, columns } = decodeColumns(buffer, "data_map");
+  const step = num(header.step);
+  const count = int(header.count);
+  if (step === null || count === null) throw bad("data_map", "no step or count");
+  const classNames = names(header.class_names);
+  const column = <T extends Uint8Array | Uint32Array>(key: string, type: new () => T): T => {
+    const c = columns[key];
+    if (!(c instanceof type) || c.length !== count)
+      throw bad("data_map", `${key} does not have one value per point`);
+    return c as T;
+  };
+  const label = column("label", Uint32Array);
+  for (const l of label) if (l >= classNames.length) throw bad("data_map", "a label is no class");
+  return {
+    run: String(header.run ?? ""),
+    name: String(header.name ?? ""),
+    step,
+    steps: intList(header.steps),
+    class_names: classNames,
+    size: int(header.size) ?? count,
+    visited: int(header.visited) ?? 0,
+    count,
+    subset: header.subset === true,
+    invalid_visits: int(header.invalid_visits) ?? 0,
+    repeated_ids: int(header.repeated_ids) ?? 0,
+    id: column("id", Uint32Array),
+    label,
+    confidence: column("confidence", Uint8Array),
+    variability: column("variability", Uint8Array),
+    correctness: column("correctness", Uint8Array),
+    skipped: parseSkipped(header.skipped),
+  };
+}
+
+/** Validates the `dynamics_samples` answer: malformed entries are dropped. */
+export function parseDynamicsList(raw: unknown): DynamicsList {
+  if (!isObj(raw) || !Array.isArray(raw.samples)) throw bad("dynamics_samples", "no samples");
+  const step = num(raw.step);
+  if (step === null) throw bad("dynamics_samples", "no step");
+  const classNames = names(raw.class_names);
+  const run = String(raw.run ?? "");
+  const name = String(raw.name ?? "");
+  const isClass = (v: number | null): v is number => v !== null && v >= 0 && v < classNames.length;
+  const samples: ListedSample[] = [];
+  for (const e of raw.samples) {
+    if (!isObj(e)) continue;
+    const id = int(e.id);
+    const label = int(e.label);
+    const preferred = int(e.preferred);
+    const margin = num(e.margin);
+    if (id === null || !isClass(label) || !isClass(preferred) || margin === null) continue;
+    const mediaType =
+      e.media_type === "image/png" || e.media_type === "text/plain" ? e.media_type : null;
+    samples.push({
+      id,
+      label,
+      preferred,
+      visits: Math.max(0, int(e.visits) ?? 0),
+      forgets: Math.max(0, int(e.forgets) ?? 0),
+      confidence: num(e.confidence) ?? NaN,
+      variability: num(e.variability) ?? NaN,
+      correctness: num(e.correctness) ?? NaN,
+      margin,
+      media: mediaType ? safeMediaUrl(e.media) : null,
+      mediaType,
+    });
+  }
+  const list: DynamicsListKind = raw.list === "forgotten" ? "forgotten" : "errors";
+  return {
+    run,
+    name,
+    step,
+    steps: intList(raw.steps),
+    class_names: classNames,
+    list,
+    label: isClass(int(raw.class)) ? int(raw.class) : null,
+    total: Math.max(0, int(raw.total) ?? samples.length),
+    offset: Math.max(0, int(raw.offset) ?? 0),
+    cap: Math.max(0, int(raw.cap) ?? 0),
+    capped: raw.capped === true,
+    samples: samples.map((s) => (s.media === null ? { ...s, mediaType: null } : s)),
     skipped: parseSkipped(raw.skipped),
   };
 }

@@ -296,3 +296,89 @@ export interface SampleFilter {
 }
 
 export type SampleOrder = "score" | "loss";
+
+/** `dynamics?run&name`: the tracked samples' per-class counts at every write ([S][C]), and
+ * the steps that have a snapshot (the data map and the ranked lists). */
+export interface DynamicsCounts {
+  run: string;
+  name: string;
+  task: string;
+  class_names: string[];
+  steps: number[];
+  visited: number[][];
+  easy: number[][];
+  ambiguous: number[][];
+  hard: number[][];
+  likely_errors: number[][];
+  forgotten: number[][];
+  dataset_size: number[];
+  invalid_id_visits: number[];
+  repeated_ids: number[];
+  skipped_visits: number[];
+  /** the confidence bands: easy at easy_confidence and above, hard below hard_confidence */
+  regions: { easy_confidence: number; hard_confidence: number };
+  snapshot_steps: number[];
+  skipped: Skip[];
+}
+
+/** `data_map?run&name[&step]`: one snapshot's points, quantised to 0..254 (255: not visited)
+ * over [0, 1] (confidence, correctness) and [0, 0.5] (variability). */
+export interface DataMap {
+  run: string;
+  name: string;
+  step: number;
+  steps: number[];
+  class_names: string[];
+  size: number;
+  visited: number;
+  /** points on the map: every sample, or a fixed subset when there are more than 100k */
+  count: number;
+  subset: boolean;
+  invalid_visits: number;
+  repeated_ids: number;
+  id: Uint32Array;
+  label: Uint32Array;
+  confidence: Uint8Array;
+  variability: Uint8Array;
+  correctness: Uint8Array;
+  skipped: Skip[];
+}
+
+export type DynamicsListKind = "errors" | "forgotten";
+
+/** One sample of a ranked list, with the evidence. */
+export interface ListedSample {
+  id: number;
+  label: number;
+  /** the other label with the largest probability at the latest visit */
+  preferred: number;
+  visits: number;
+  forgets: number;
+  confidence: number;
+  variability: number;
+  correctness: number;
+  /** mean of p(given) - max p(other) over the visits: below 0, the model prefers another label */
+  margin: number;
+  /** thumbnail or text URL (the dynamics_media route), null when no inputs were seen */
+  media: string | null;
+  mediaType: string | null;
+}
+
+/** `dynamics_samples?run&name[&step]&list[&class][&limit][&offset]`. */
+export interface DynamicsList {
+  run: string;
+  name: string;
+  step: number;
+  steps: number[];
+  class_names: string[];
+  list: DynamicsListKind;
+  label: number | null;
+  /** entries of the list (in the class) in the snapshot */
+  total: number;
+  offset: number;
+  /** the writer keeps at most this many of the list per snapshot; capped: it had more */
+  cap: number;
+  capped: boolean;
+  samples: ListedSample[];
+  skipped: Skip[];
+}
