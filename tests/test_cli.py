@@ -152,7 +152,7 @@ def test_exit_codes_and_messages(written, tmp_path):
         (
             ("report", written.logdir, "--run", "exp/validation", "--step", 7),
             3,
-            "no confusion matrix at step 7",
+            "no per-class counts at step 7",
         ),
         (
             ("report", written.logdir, "--run", "heads/validation", "--name", "head_c"),

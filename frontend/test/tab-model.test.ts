@@ -129,7 +129,7 @@ describe("what the tab shows", () => {
       "exp/train": synthCurves(4, 5, CLASSES),
       "exp/validation": synthCurves(5, 5, own),
     };
-    curves["exp/train"].nonfinite[2][1] = 3;
+    curves["exp/train"].nonfinite.set(2, 1, 3);
     const lines = deriveTab(input({}, curves));
     expect(lines.classNames).toEqual(own); // the union over the ticked series
     expect(lines.shownFacts.map((f) => f.key)).toEqual(["exp/train", "exp/validation"]);

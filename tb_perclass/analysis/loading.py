@@ -164,7 +164,12 @@ class Logdir:
     def curves(self, series: Series) -> dict[str, Any]:
         """Every step's per-class values, as the curves route serves them ([S, C] arrays), plus
         precision, recall and F1 from TP/FP/FN (NaN where undefined or without counts)."""
-        curves = self._answer(curves_answers.answer, series.run, series.name)
+        # the JSON route's fields: every count as integers (zeros where not held), accuracy
+        curves = curves_answers.as_json(
+            self._answer(curves_answers.answer, series.run, series.name)
+        )
+        # float32 as stored (format 3); float64 in tables, so that CSV text round-trips exactly
+        curves["loss"] = curves["loss"].astype(np.float64)
         if "tp" in curves:
             ratios = metrics.ratios_from_counts(curves["tp"], curves["fp"], curves["fn"])
         else:

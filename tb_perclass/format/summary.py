@@ -2,6 +2,11 @@
 
 Anyone with their own event writer can log tb-perclass data with these; `PerClassWriter` uses
 them too. Nothing here touches a framework or a file.
+
+What a step costs matters: TensorBoard keeps every step of these tags in memory, on both of its
+loading paths, as the bytes written here (docs/data-contract.md, "Sizing"). So `stats` is one
+packed record (`packed_arrays`: small counts take a byte or less) and `confusion` one
+`sparse_counts` blob of its nonzero cells (about 1.5 bytes each) per step.
 """
 
 from __future__ import annotations
@@ -12,9 +17,8 @@ from typing import Any
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
-from tensorboard.util import tensor_util
 
-from tb_perclass.format import metadata, score_tensor
+from tb_perclass.format import metadata, packed_arrays, score_tensor, sparse_counts
 from tb_perclass.format.score_tensor import ScoreCounts
 
 
@@ -29,7 +33,8 @@ def stats_tensor(
     ignored: int = 0,
     num_classes: int | None = None,
 ) -> np.ndarray:
-    """The float64 [5, C + 2] tensor of a `stats` summary (`metadata.stats_shape`).
+    """The float64 [5, C + 2] matrix of a step's statistics (`metadata.stats_shape`): the
+    `stats` tensor of version 2, and `PerClassStats.as_matrix()`.
 
     Rows (`metadata.STATS_ROWS`), per class: `loss` the mean finite per-sample loss (NaN where
     there was none), `count` the samples, `correct` the correct top-1 predictions, `nonfinite`
@@ -62,24 +67,28 @@ def stats_tensor(
     return np.concatenate([np.stack(rows), extra], axis=1)
 
 
-def stats_pb(
-    name: str,
+def stats_record(
     *,
     loss: np.ndarray,
     count: np.ndarray,
     correct: np.ndarray,
     nonfinite: np.ndarray,
-    class_names: Sequence[str],
     nonfinite_outputs: np.ndarray | None = None,
     invalid_targets: int = 0,
     ignored: int = 0,
-    task: str = metadata.TASK_MULTICLASS,
-    loss_name: str = "cross_entropy",
-) -> summary_pb2.Summary:
-    """A `stats` summary under `<name>/stats`: the tensor of `stats_tensor`, one column per
-    class name (and the two of the step's elements counted for no class)."""
-    metadata.validate_name(name)
-    tensor = stats_tensor(
+    tp: np.ndarray | None = None,
+    fp: np.ndarray | None = None,
+    fn: np.ndarray | None = None,
+    num_classes: int | None = None,
+) -> dict[str, np.ndarray]:
+    """The named arrays of a version-3 `stats` record (`metadata.STATS_COUNTS` and friends).
+
+    Per class: `loss` (float32: the mean finite per-sample loss, NaN where there was none) and
+    the counts of `stats_tensor`, plus `tp`, `fp`, `fn` (true and false positives and false
+    negatives of the step's confusion counts; all three or none) so that curves and reports need
+    no confusion matrix; `elements` = [invalid_targets, ignored]. Counts must be whole numbers
+    >= 0; each is stored in the smallest unsigned dtype that holds it."""
+    matrix = stats_tensor(
         loss=loss,
         count=count,
         correct=correct,
@@ -87,18 +96,59 @@ def stats_pb(
         nonfinite_outputs=nonfinite_outputs,
         invalid_targets=invalid_targets,
         ignored=ignored,
-        num_classes=len(class_names),
+        num_classes=num_classes,
     )
+    classes = matrix.shape[1] - len(metadata.STATS_EXTRA_COLUMNS)
+    record = {"loss": matrix[0, :classes].astype(np.float32)}
+    for row, name in enumerate(metadata.STATS_COUNTS, start=1):
+        record[name] = _counts(matrix[row, :classes], name)
+    given = [a is not None for a in (tp, fp, fn)]
+    if any(given) and not all(given):
+        raise ValueError("tp, fp and fn come together (the step's confusion counts), or not at all")
+    if all(given):
+        for name, values in zip(metadata.STATS_TRUE_FALSE, (tp, fp, fn)):
+            values = np.asarray(values)
+            if values.shape != (classes,):
+                raise ValueError(f"{name} has shape {values.shape}; expected ({classes},)")
+            record[name] = _counts(values, name)
+    count_row = metadata.STATS_ROWS.index("count")
+    record[metadata.STATS_ELEMENTS] = _counts(matrix[count_row, classes:], "elements")
+    return record
+
+
+def stats_pb(
+    name: str,
+    *,
+    class_names: Sequence[str],
+    task: str = metadata.TASK_MULTICLASS,
+    loss_name: str = "cross_entropy",
+    **fields: Any,
+) -> summary_pb2.Summary:
+    """A `stats` summary under `<name>/stats`: a DT_STRING scalar holding the packed
+    `stats_record` of `fields` (`loss`, `count`, `correct`, `nonfinite` and optionally
+    `nonfinite_outputs`, `invalid_targets`, `ignored`, `tp`, `fp`, `fn`, as `stats_record`
+    takes them), one value per class name: about 6 bytes a class at 1000 classes."""
+    metadata.validate_name(name)
+    record = stats_record(**fields, num_classes=len(class_names))
     return _summary(
         name,
         metadata.KIND_STATS,
-        tensor_util.make_tensor_proto(tensor),
+        _bytes_tensor([packed_arrays.pack(record)], shape=[]),
         task=task,
         class_names=class_names,
         loss_name=loss_name,
-        description="Per-class statistics [loss, count, correct, nonfinite, nonfinite_outputs] "
-        "x [classes..., invalid_targets, ignored]",
+        description="Per-class statistics: a packed record of loss, count, correct, nonfinite, "
+        "nonfinite_outputs[, tp, fp, fn] per class and the step's invalid and ignored elements",
     )
+
+
+def _counts(values: np.ndarray, argument: str) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    if not (np.all(values >= 0) and np.all(values == np.rint(values)) and np.all(values < 2**64)):
+        raise ValueError(f"{argument} holds counts: whole numbers >= 0")
+    top = float(values.max(initial=0))
+    dtype = next(d for d in (np.uint8, np.uint16, np.uint32, np.uint64) if top <= np.iinfo(d).max)
+    return values.astype(dtype)
 
 
 def _count(value: int, argument: str) -> float:
@@ -116,12 +166,12 @@ def confusion_pb(
     task: str = metadata.TASK_MULTICLASS,
     loss_name: str = "cross_entropy",
 ) -> summary_pb2.Summary:
-    """A `confusion` summary under `<name>/confusion`.
+    """A `confusion` summary under `<name>/confusion`: a one-blob sequence holding the
+    `sparse_counts` bytes of `matrix`'s nonzero cells (the plugin reads one step at a time).
 
     `matrix` holds counts: [C, C] with rows = true class and columns = predicted class
-    (multiclass, binary), or [C, 2, 2] = [label][true][predicted] (multilabel). It is written
-    dense, or as int64 COO triplets [nnz, 3] of (true, predicted, count) for large C; the
-    metadata's "encoding" says which (see `metadata.confusion_encoding`).
+    (multiclass, binary), or [C, 2, 2] = [label][true][predicted] (multilabel; the cells of a
+    row are TN, FP, FN, TP).
     """
     metadata.validate_name(name)
     matrix = np.asarray(matrix)
@@ -134,21 +184,16 @@ def confusion_pb(
         )
     if not np.issubdtype(matrix.dtype, np.integer) or (matrix < 0).any():
         raise ValueError("a confusion matrix holds non-negative integer counts")
-    encoding = metadata.confusion_encoding(task, num_classes)
-    if encoding == metadata.ENCODING_COO:
-        true, predicted = np.nonzero(matrix)
-        tensor = _int64_tensor(np.stack([true, predicted, matrix[true, predicted]], axis=1))
-    else:
-        tensor = _int64_tensor(matrix)
     return _summary(
         name,
         metadata.KIND_CONFUSION,
-        tensor,
+        _bytes_tensor([sparse_counts.encode_dense(matrix)], shape=[1]),
         task=task,
         class_names=class_names,
         loss_name=loss_name,
-        description="Confusion counts (rows: true class, columns: predicted class)",
-        encoding=encoding,
+        description="Confusion counts (rows: true class, columns: predicted class), the "
+        "nonzero cells as sparse_counts bytes",
+        encoding=metadata.ENCODING_SPARSE,
     )
 
 
@@ -300,13 +345,7 @@ def dynamics_samples_pb(
 
 
 def _string_tensor(elements: Sequence[bytes]) -> tensor_pb2.TensorProto:
-    return tensor_pb2.TensorProto(
-        dtype=types_pb2.DT_STRING,
-        tensor_shape=tensor_shape_pb2.TensorShapeProto(
-            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(elements))]
-        ),
-        string_val=list(elements),
-    )
+    return _bytes_tensor(elements, shape=[len(elements)])
 
 
 def _int64_tensor(array: np.ndarray) -> tensor_pb2.TensorProto:
@@ -318,6 +357,16 @@ def _int64_tensor(array: np.ndarray) -> tensor_pb2.TensorProto:
             dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in array.shape]
         ),
         int64_val=np.asarray(array, dtype=np.int64).ravel().tolist(),
+    )
+
+
+def _bytes_tensor(values: Sequence[bytes], shape: Sequence[int]) -> tensor_pb2.TensorProto:
+    return tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_STRING,
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in shape]
+        ),
+        string_val=list(values),
     )
 
 

@@ -2,7 +2,8 @@
 
 Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   index.js                       the frontend bundle TensorBoard loads into the tab's iframe
-  tags                           {run: {name: {kinds, task, class_names, num_classes, loss}}}
+  tags                           {run: {name: {kinds, task, class_names, num_classes, loss,
+                                 version}}}
   steps?run&name&kind            the steps that have data of one kind
   curves?run&name[&format=binary] per-class loss / count / accuracy / non-finite (and TP/FP/FN)
   confusion?run&name[&step]      one step's confusion counts (latest step by default)
@@ -24,6 +25,9 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
 
 Each route's answer comes from the module of its view (`curves`, `confusion`, `report`,
 `samples`, `dynamics`) over the series `reader` decodes; `tags` and `steps` from the reader itself.
+What the reader keeps is bounded by `--perclass_cache_mb` (the loader defines the flag), and
+after each answer the plugin gives the memory its request freed back to the system
+(`byte_cache`).
 Bad parameters raise TensorBoard's public errors, which TensorBoard answers with 400 or 404 and a
 plain-text message; nothing from a request is used as a file path.
 """
@@ -37,7 +41,7 @@ from typing import Any
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
-from werkzeug import wrappers
+from werkzeug import wrappers, wsgi
 
 from tb_perclass.format import metadata
 from tb_perclass.plugin import (
@@ -50,7 +54,8 @@ from tb_perclass.plugin import (
     samples,
     scores,
 )
-from tb_perclass.plugin.reader import PerClassReader
+from tb_perclass.plugin.byte_cache import ByteBudgetCache, release_free_memory
+from tb_perclass.plugin.reader import DEFAULT_CACHE_BYTES, PerClassReader
 
 _JSON = "application/json"
 _BUNDLE = "index.js"
@@ -64,10 +69,12 @@ class PerClassPlugin(base_plugin.TBPlugin):
     plugin_name = metadata.PLUGIN_NAME
 
     def __init__(self, context: base_plugin.TBContext):
-        self._reader = PerClassReader(context.data_provider)
+        megabytes = getattr(context.flags, "perclass_cache_mb", None)
+        budget = DEFAULT_CACHE_BYTES if megabytes is None else int(megabytes * 2**20)
+        self._reader = PerClassReader(context.data_provider, ByteBudgetCache(budget))
 
     def get_plugin_apps(self) -> dict[str, Callable]:
-        return {
+        apps = {
             "/index.js": self._serve_bundle,
             "/tags": self._serve_tags,
             "/steps": self._serve_steps,
@@ -86,6 +93,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             "/dynamics_samples": self._serve_dynamics_samples,
             "/dynamics_media": self._serve_dynamics_media,
         }
+        return {route: _releasing(app) for route, app in apps.items()}
 
     def is_active(self) -> bool:
         # TensorBoard decides activity from the data provider via data_plugin_names().
@@ -130,12 +138,11 @@ class PerClassPlugin(base_plugin.TBPlugin):
         output = request.args.get("format", "json")
         if output not in ("json", "binary"):
             raise errors.InvalidArgumentError(f"format={output!r}; use json or binary")
-        body = curves.answer(self._reader, ctx, experiment, run, name)
+        found = curves.answer(self._reader, ctx, experiment, run, name)
         if output == "binary":  # what the tab fetches: milliseconds instead of ~1 s at C=1000
-            return http_util.Respond(
-                request, binary_encoding.encode(body), binary_encoding.MEDIA_TYPE
-            )
-        return _respond_json(request, body)
+            body = binary_encoding.encode(curves.as_binary(found))
+            return http_util.Respond(request, body, binary_encoding.MEDIA_TYPE)
+        return _respond_json(request, curves.as_json(found))
 
     @wrappers.Request.application
     def _serve_confusion(self, request: wrappers.Request) -> wrappers.Response:
@@ -302,6 +309,16 @@ class PerClassPlugin(base_plugin.TBPlugin):
             )
         data, media_type = dynamics.media(self._reader, ctx, experiment, run, name, step, index)
         return http_util.Respond(request, data, media_type, expires=BLOB_CACHE_SECONDS)
+
+
+def _releasing(app: Callable) -> Callable:
+    """`app` (WSGI), giving the heap pages its request freed back to the system once the answer
+    is sent: a curves answer at 5000 steps is tens of MB, and the C allocator would keep them."""
+
+    def released(environ: dict, start_response: Callable) -> Any:
+        return wsgi.ClosingIterator(app(environ, start_response), [release_free_memory])
+
+    return released
 
 
 def _request_scope(request: wrappers.Request) -> tuple[Any, str]:

@@ -15,6 +15,11 @@ trusted: they may come from another version, a damaged disk, or someone's own wr
 - Shapes: stats [5, C + 2] (version 2) or [4, C] (version 1); confusion [C, C] or [L, 2, 2]
   (dense) or [n, 3] triplets with true in [0, C) and predicted in [0, C) (multilabel: a cell
   code in [0, 4)), each cell once (COO).
+- Version 3: a stats step is one packed record (`packed_arrays`) with `loss` float [C] and
+  unsigned [C] counts (the same rules: correct, nonfinite, nonfinite_outputs at most count;
+  and of `tp`, `fp`, `fn`, all three or none, tp at most correct and tp + fn at most count),
+  `elements` unsigned [2]; a confusion step is one `sparse_counts` blob whose cells lie in the
+  matrix (`confusion_blob`).
 - A samples manifest is UTF-8 JSON: a list with one object per stored sample, whose fields
   have the contract's types (see `manifest_entries`).
 - Dynamics counts are an integer or float tensor [6, C + 4] of counts (0 to 2**53), each
@@ -36,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from tb_perclass.format import dynamics as dynamics_layout
-from tb_perclass.format import metadata, score_tensor
+from tb_perclass.format import metadata, packed_arrays, score_tensor, sparse_counts
 
 MAX_COUNT = 2**53  # integers up to here are exact in float64, and sums of them fit int64
 _COUNT_ROW = metadata.STATS_ROWS.index("count")
@@ -112,6 +117,131 @@ def _check_stats_counts(values: np.ndarray, num_classes: int) -> None:
             f"{name(_COUNT_ROW + 1 + row, column)} is {_shown(counted[row, column])}, more than "
             f"the class's count {_shown(count[column])}"
         )
+
+
+def stats_records(
+    blobs: Sequence[Any], num_classes: int
+) -> tuple[list[tuple[list[int], dict[str, np.ndarray]]], dict[int, str]]:
+    """Version-3 stats steps (each the bytes of a packed record) decoded many at a time: groups
+    of (positions, arrays stacked over those positions) holding the good steps only, and why
+    each bad step breaks the contract, by position."""
+    problems: dict[int, str] = {}
+    good: list[int] = []
+    for position, blob in enumerate(blobs):
+        try:
+            if not isinstance(blob, bytes):
+                raise Malformed(f"stats record is {type(blob).__name__} data, not bytes")
+            packed_arrays.check(blob)
+        except ValueError as error:  # Malformed too
+            problems[position] = f"stats record cannot be read ({error})"
+        else:
+            good.append(position)
+    groups = []
+    for members, arrays in packed_arrays.unpack_many([blobs[i] for i in good]):
+        positions = [good[i] for i in members]
+        layout = _stats_layout(arrays, num_classes)
+        if layout is not None:
+            problems.update((p, layout) for p in positions)
+            continue
+        ok = _record_counts_ok(arrays)
+        for at in np.flatnonzero(~ok):
+            problems[positions[at]] = _record_counts_problem(arrays, int(at), num_classes)
+        if not ok.all():
+            keep = np.flatnonzero(ok)
+            positions = [positions[i] for i in keep]
+            arrays = {name: values[keep] for name, values in arrays.items()}
+        if positions:
+            groups.append((positions, arrays))
+    return groups, problems
+
+
+def _stats_layout(arrays: dict[str, np.ndarray], num_classes: int) -> str | None:
+    """What is wrong with the arrays of a group of records (stacked over steps), if anything."""
+    loss = arrays.get("loss")
+    if loss is None or loss.ndim != 2 or loss.shape[1] != num_classes or loss.dtype.kind != "f":
+        shape = "none" if loss is None else f"{loss.dtype} {list(loss.shape[1:])}"
+        return f"stats record has loss {shape}; {num_classes} classes take float [{num_classes}]"
+    steps = len(loss)
+    for name in (*metadata.STATS_COUNTS, *metadata.STATS_TRUE_FALSE, metadata.STATS_ELEMENTS):
+        values = arrays.get(name)
+        width = (
+            len(metadata.STATS_EXTRA_COLUMNS) if name == metadata.STATS_ELEMENTS else num_classes
+        )
+        if values is None:
+            if name == "count":
+                return "stats record has no count"
+            continue
+        if values.shape != (steps, width) or values.dtype.kind != "u":
+            return (
+                f"stats record has {name} {values.dtype} {list(values.shape[1:])}; expected "
+                f"unsigned integers [{width}]"
+            )
+    given = [name in arrays for name in metadata.STATS_TRUE_FALSE]
+    if any(given) and not all(given):
+        return "stats record has some of tp, fp and fn but not all three"
+    return None
+
+
+def _record_counts_ok(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """Per step: counts up to 2**53, correct/nonfinite/nonfinite_outputs at most count, and
+    tp at most correct and tp + fn at most count when they are there."""
+    count = arrays["count"]
+    ok = np.ones(len(count), dtype=bool)
+    for name, values in arrays.items():
+        if name != "loss":
+            ok &= values.reshape(len(values), -1).max(axis=1, initial=0) <= MAX_COUNT
+    for name in ("correct", "nonfinite", "nonfinite_outputs"):
+        if name in arrays:
+            ok &= (arrays[name] <= count).all(axis=1)
+    if "tp" in arrays:
+        tp, fn = arrays["tp"].astype(np.uint64), arrays["fn"].astype(np.uint64)
+        ok &= (tp <= arrays.get("correct", count)).all(axis=1)
+        ok &= (tp + fn <= count).all(axis=1)  # both at most 2**53 by now: no overflow
+    return ok
+
+
+def _record_counts_problem(arrays: dict[str, np.ndarray], at: int, num_classes: int) -> str:
+    count = arrays["count"][at]
+    for name, values in arrays.items():
+        if name != "loss" and values[at].max(initial=0) > MAX_COUNT:
+            return f"stats record has {name} {_shown(values[at].max())}; counts go up to 2**53"
+    bounds = [(name, arrays[name][at], count, "the class's count") for name in
+              ("correct", "nonfinite", "nonfinite_outputs") if name in arrays]  # fmt: skip
+    if "tp" in arrays:
+        tp = arrays["tp"][at].astype(np.uint64)
+        correct = arrays.get("correct", arrays["count"])[at]
+        bounds += [("tp", tp, correct, "correct"), ("tp + fn", tp + arrays["fn"][at], count,
+                   "the class's count")]  # fmt: skip
+    for name, values, limit, what in bounds:
+        over = np.flatnonzero(values > limit)
+        if len(over):
+            c = int(over[0])
+            return (
+                f"{name} of class {c} is {_shown(values[c])}, more than {what} {_shown(limit[c])}"
+            )
+    return "stats record has counts that do not add up"  # not reached: something was flagged
+
+
+def confusion_blob(
+    data: Any, meta: metadata.PerClassMetadata, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A version-3 confusion step (one `sparse_counts` blob) as sorted int64 linear indices and
+    their int64 counts, every cell inside the [C, width] matrix and the total up to 2**53."""
+    if not isinstance(data, bytes):
+        raise Malformed(f"confusion blob is {type(data).__name__} data, not bytes")
+    try:
+        cells, counts, written_width = sparse_counts.decode(data)
+    except ValueError as error:
+        raise Malformed(f"confusion blob cannot be read ({error})") from None
+    if written_width != width:
+        raise Malformed(f"confusion blob has {written_width} cells a row; this tag takes {width}")
+    if len(cells) and cells[-1] >= meta.num_classes * width:
+        true, cell = divmod(int(cells[-1]), width)
+        raise Malformed(f"confusion blob has cell ({true}, {cell}) outside the matrix")
+    total = counts.sum(dtype=np.float64)
+    if total > MAX_COUNT:
+        raise Malformed(f"confusion counts add up to {total:.6g}, beyond 2**53")
+    return cells, counts
 
 
 def confusion_cells(

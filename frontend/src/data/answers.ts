@@ -28,6 +28,7 @@ import type {
   TagsResponse,
 } from "./types";
 import { ApiError } from "./api";
+import { Grid } from "./grid";
 import { uniqueClassNames } from "./class-names";
 import { safeBlobUrl, safeMediaUrl } from "./routes";
 
@@ -37,14 +38,23 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === "object" && !Array.isArray(v);
 }
 
+const ARRAY_TYPES = {
+  f4: Float32Array,
+  f8: Float64Array,
+  u1: Uint8Array,
+  u2: Uint16Array,
+  u4: Uint32Array,
+} as const;
+
 /** Reads the binary layout of tb_perclass/plugin/binary_encoding.py: uint32 header length, a
- * JSON header listing [key, rows, columns] per array, then float32 data. Returns the answer as
- * the JSON route would give it (rows of numbers, NaN where JSON has null). */
+ * JSON header listing [key, rows, columns, type] per array, then each array's little-endian
+ * data (8-byte aligned). Returns the header's fields and each array as a Grid over the
+ * answer's own bytes (no copy). */
 export function decodeBinaryAnswer(buffer: ArrayBuffer, route: string): Record<string, unknown> {
   const fail = (what: string) => bad(route, what);
   if (buffer.byteLength < 4) throw fail("too short");
   const headerLength = new DataView(buffer).getUint32(0, true);
-  if (4 + headerLength > buffer.byteLength || headerLength % 4 !== 0)
+  if (4 + headerLength > buffer.byteLength || (4 + headerLength) % 8 !== 0)
     throw fail("bad header length");
   let header: unknown;
   try {
@@ -57,23 +67,22 @@ export function decodeBinaryAnswer(buffer: ArrayBuffer, route: string): Record<s
   delete answer.arrays;
   let offset = 4 + headerLength;
   for (const entry of header.arrays) {
-    if (!Array.isArray(entry) || entry.length !== 3) throw fail("bad array entry");
-    const [key, rows, columns] = entry;
+    if (!Array.isArray(entry) || entry.length !== 4) throw fail("bad array entry");
+    const [key, rows, columns, type] = entry;
+    const Kind = ARRAY_TYPES[type as keyof typeof ARRAY_TYPES];
     if (
       typeof key !== "string" ||
       !Number.isInteger(rows) ||
       !Number.isInteger(columns) ||
       rows < 0 ||
-      columns < 0
+      columns < 0 ||
+      !Kind
     )
       throw fail("bad array entry");
-    const end = offset + rows * columns * 4;
-    if (end > buffer.byteLength) throw fail(`array ${key} runs past the end`);
-    const data = new Float32Array(buffer, offset, rows * columns);
-    answer[key] = Array.from({ length: rows }, (_, r) =>
-      Array.from(data.subarray(r * columns, (r + 1) * columns)),
-    );
-    offset = end;
+    const size = rows * columns * Kind.BYTES_PER_ELEMENT;
+    if (offset + size > buffer.byteLength) throw fail(`array ${key} runs past the end`);
+    answer[key] = new Grid(rows, columns, new Kind(buffer, offset, rows * columns));
+    offset += size + ((8 - (size % 8)) % 8);
   }
   return answer;
 }
@@ -113,21 +122,40 @@ export function parseTags(raw: unknown): TagsResponse {
         class_names: uniqueClassNames(classNames),
         num_classes: typeof info.num_classes === "number" ? info.num_classes : classNames.length,
         loss: typeof info.loss === "string" ? info.loss : "",
+        version: typeof info.version === "string" ? info.version : "",
       };
     }
   }
   return out;
 }
 
-function matrix(v: unknown, steps: number, what: string): Matrix {
-  if (v === undefined) return Array.from({ length: steps }, () => []);
+/** A [steps][classes] answer field: a Grid (binary answer) or rows of numbers (JSON); absent
+ * or named in `zeros`: zero everywhere. */
+function matrix(v: unknown, steps: number, classes: number, what: string): Matrix {
+  if (v === undefined) return Grid.zeros(steps, classes);
+  if (v instanceof Grid) {
+    if (v.rows !== steps || v.cols !== classes)
+      throw new ApiError(`Malformed curves: "${what}" is not ${steps} x ${classes}.`, 200);
+    return v;
+  }
   if (!Array.isArray(v) || v.length !== steps)
     throw new ApiError(`Malformed curves: "${what}" does not have one row per step.`, 200);
-  return v.map((row) =>
-    Array.isArray(row)
-      ? row.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : null))
-      : [],
+  return Grid.fromRows(
+    v.map((row) => (Array.isArray(row) ? row.map((x) => (typeof x === "number" ? x : null)) : [])),
+    classes,
   );
+}
+
+/** correct / count per class and step (no value without samples), as float32. */
+function accuracyOf(correct: Grid, count: Grid): Grid {
+  const out = new Float32Array(count.rows * count.cols);
+  const n = count.data;
+  const c = correct.data;
+  for (let i = 0; i < out.length; i++) {
+    const total = n ? n[i] : 0;
+    out[i] = total > 0 ? (c ? c[i] : 0) / total : NaN;
+  }
+  return new Grid(count.rows, count.cols, out);
 }
 
 /** A per-step count ([S]; zeros when the answer has none: an older plugin). */
@@ -149,36 +177,51 @@ export function parseCurves(raw: unknown): CurvesResponse {
       ? raw.wall_times.map(Number)
       : steps.map(() => 0);
   const names = Array.isArray(raw.class_names) ? raw.class_names.map((c) => String(c)) : [];
+  const C = names.length;
+  const zeros = new Set(Array.isArray(raw.zeros) ? raw.zeros.map(String) : []);
+  const field = (key: string) => (zeros.has(key) ? Grid.zeros(S, C) : raw[key]);
+  const count = matrix(field("count"), S, C, "count");
+  const correct =
+    raw.correct === undefined && !zeros.has("correct")
+      ? null
+      : matrix(field("correct"), S, C, "correct");
+  const counts = ["tp", "fp", "fn"].every((k) => raw[k] !== undefined || zeros.has(k));
   return {
     steps,
     wall_times: wall,
     class_names: uniqueClassNames(names),
-    loss: matrix(raw.loss, S, "loss"),
-    count: matrix(raw.count, S, "count"),
-    accuracy: matrix(raw.accuracy, S, "accuracy"),
-    nonfinite: matrix(raw.nonfinite, S, "nonfinite"),
-    nonfinite_outputs: matrix(raw.nonfinite_outputs, S, "nonfinite_outputs"),
+    loss: matrix(raw.loss, S, C, "loss"),
+    count,
+    correct: correct ?? Grid.zeros(S, C),
+    // the binary answer sends the counts; a JSON answer (and an older plugin) the accuracy
+    accuracy: correct ? accuracyOf(correct, count) : matrix(raw.accuracy, S, C, "accuracy"),
+    nonfinite: matrix(field("nonfinite"), S, C, "nonfinite"),
+    nonfinite_outputs: matrix(field("nonfinite_outputs"), S, C, "nonfinite_outputs"),
     invalid_targets: perStep(raw.invalid_targets, S, "invalid_targets"),
     ignored: perStep(raw.ignored, S, "ignored"),
     skipped: parseSkipped(raw.skipped),
-    ...(raw.tp !== undefined && raw.fp !== undefined && raw.fn !== undefined
-      ? { tp: matrix(raw.tp, S, "tp"), fp: matrix(raw.fp, S, "fp"), fn: matrix(raw.fn, S, "fn") }
+    ...(counts
+      ? {
+          tp: matrix(field("tp"), S, C, "tp"),
+          fp: matrix(field("fp"), S, C, "fp"),
+          fn: matrix(field("fn"), S, C, "fn"),
+        }
       : {}),
-    ...scoreCurves(raw, S),
+    ...scoreCurves(raw, S, C),
   };
 }
 
 /** The score series of a curves answer (present when the run records score histograms). */
-function scoreCurves(raw: Record<string, unknown>, S: number): Partial<CurvesResponse> {
+function scoreCurves(raw: Record<string, unknown>, S: number, C: number): Partial<CurvesResponse> {
   if (raw.ap === undefined || raw.auroc === undefined || raw.ece === undefined) return {};
   const out: Partial<CurvesResponse> = {
-    ap: matrix(raw.ap, S, "ap"),
-    auroc: matrix(raw.auroc, S, "auroc"),
-    ece: matrix(raw.ece, S, "ece"),
+    ap: matrix(raw.ap, S, C, "ap"),
+    auroc: matrix(raw.auroc, S, C, "auroc"),
+    ece: matrix(raw.ece, S, C, "ece"),
     top_k: int(raw.top_k) ?? 0,
   };
   if (raw.top_k_accuracy !== undefined && out.top_k)
-    out.top_k_accuracy = matrix(raw.top_k_accuracy, S, "top_k_accuracy");
+    out.top_k_accuracy = matrix(raw.top_k_accuracy, S, C, "top_k_accuracy");
   return out;
 }
 
@@ -289,7 +332,16 @@ export function parsePairs(raw: unknown): PairsResponse {
     if (t === null || q === null) continue;
     pairs.push({ true: t, pred: q, count: num(p.count) ?? 0, history: numList(p.history) });
   }
-  return { step: num(raw.step) ?? NaN, steps, pairs, skipped: parseSkipped(raw.skipped) };
+  const historySteps = raw.history_steps === undefined ? steps : intList(raw.history_steps);
+  if (pairs.some((p) => p.history.length !== historySteps.length))
+    throw bad("pairs", "a history does not have one count per history step");
+  return {
+    step: num(raw.step) ?? NaN,
+    steps,
+    history_steps: historySteps,
+    pairs,
+    skipped: parseSkipped(raw.skipped),
+  };
 }
 
 export function parseDiff(raw: unknown): DiffData {
@@ -578,10 +630,15 @@ export function parseDynamicsCounts(raw: unknown): DynamicsCounts {
   const S = steps.length;
   const classNames = names(raw.class_names);
   const grid = (key: string) => {
-    const m = matrix(raw[key], S, key);
-    if (m.some((row) => row.length !== classNames.length))
-      throw bad("dynamics", `${key} does not have one count per class`);
-    return m.map((row) => row.map((v) => v ?? 0));
+    const v = raw[key];
+    const C = classNames.length;
+    const perClass =
+      v instanceof Grid
+        ? v.cols === C
+        : Array.isArray(v) && v.every((row) => Array.isArray(row) && row.length === C);
+    if (!perClass) throw bad("dynamics", `${key} does not have one count per class`);
+    const m = matrix(v, S, C, key);
+    return Array.from({ length: S }, (_, s) => m.row(s).map((x) => x ?? 0));
   };
   const rows = Object.fromEntries(COUNT_ROWS.map((k) => [k, grid(k)])) as Record<
     (typeof COUNT_ROWS)[number],

@@ -1,4 +1,5 @@
 // JSON shapes of the plugin's routes as the tab uses them (the routes: docs/data-contract.md).
+import type { Grid } from "./grid";
 
 export interface TagInfo {
   kinds: string[];
@@ -6,12 +7,15 @@ export interface TagInfo {
   class_names: string[];
   num_classes: number;
   loss: string;
+  /** changes whenever TensorBoard has new data of the series (absent from an older plugin) */
+  version?: string;
 }
 
 /** `tags` route: {run: {name: TagInfo}}. */
 export type TagsResponse = Record<string, Record<string, TagInfo>>;
 
-export type Matrix = (number | null)[][];
+/** A [steps][classes] table (data/grid.ts). */
+export type Matrix = Grid;
 
 /** A malformed step the plugin skipped (listed in the `skipped` field of its answers). */
 export interface Skip {
@@ -21,13 +25,15 @@ export interface Skip {
   reason: string;
 }
 
-/** `curves?run&name` route. Every matrix is [steps][classes]; NaN arrives as null. */
+/** `curves?run&name` route. Every matrix is a [steps][classes] Grid; NaN is no value. */
 export interface CurvesResponse {
   steps: number[];
   wall_times: number[];
   class_names: string[];
   loss: Matrix;
   count: Matrix;
+  /** correct predictions (accuracy = correct / count) */
+  correct: Matrix;
   accuracy: Matrix;
   nonfinite: Matrix;
   /** samples whose outputs were NaN/inf, per true class (never correct, not in the confusion
@@ -52,6 +58,8 @@ export interface CurvesResponse {
   top_k?: number;
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
   skipped?: Skip[];
+  /** the tags route's version of the series when these curves were asked for */
+  version?: string;
 }
 
 /** One series' curves (series.ts: a (run, name) pair). */
@@ -90,7 +98,7 @@ export interface Pair {
   true: number;
   pred: number;
   count: number;
-  /** the pair's count at each of PairsResponse.steps */
+  /** the pair's count at each of PairsResponse.history_steps */
   history: (number | null)[];
 }
 
@@ -98,6 +106,9 @@ export interface Pair {
 export interface PairsResponse {
   step: number;
   steps: number[];
+  /** the steps of each pair's history: every step of a short series, else evenly spread ones
+   * and `step` (an older plugin: `steps`) */
+  history_steps: number[];
   pairs: Pair[];
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
   skipped?: Skip[];
