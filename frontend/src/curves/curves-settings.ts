@@ -53,7 +53,7 @@ export class CurvesSettings {
       METRICS.map((m) => ({ value: m.id, label: m.label, title: METRIC_TITLES[m.id] })),
       (v) => setState({ metric: v }),
     );
-    this.metricSeg.el.classList.add("pc-seg-compact");
+    this.metricSeg.el.classList.add("pc-seg-compact", "pc-seg-wrap");
     this.smoothRange = h("input", {
       class: "pc-slider",
       attrs: {
