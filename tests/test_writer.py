@@ -428,7 +428,7 @@ def test_summary_metadata_round_trip():
     assert value.tag == "head_a/stats"
     assert value.metadata.data_class == summary_pb2.DATA_CLASS_TENSOR
     parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
-    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 3
+    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 4
     from tensorboard.util import tensor_util
 
     from tb_perclass.format import decode, packed_arrays
