@@ -237,10 +237,11 @@ class PerClassCallback(transformers.TrainerCallback):
                 self._eval_unlabelled += 1
                 continue
             self._ensure_task(labels)
-            keep = _rows_to_keep(eval_dataloader, len(labels), args)
-            if keep < len(labels):  # accelerate's padding of a rank's last batch
+            size = len(labels)
+            keep = _rows_to_keep(eval_dataloader, size, args)
+            if keep < size:  # accelerate's padding of a rank's last batch
                 logits, labels = logits[:keep], labels[:keep]
-                inputs = {k: v[:keep] if hasattr(v, "shape") else v for k, v in inputs.items()}
+                inputs = {k: _first_rows(v, keep, size) for k, v in inputs.items()}
             sample_inputs = self._sample_inputs(inputs) if self._samples else None
             ids = None
             if sample_inputs is not None:
@@ -336,6 +337,12 @@ def _logits(output: Any, key: str) -> Any:
     if isinstance(output, (tuple, list)):
         return output[1] if len(output) > 1 else output[0]  # (loss, logits, ...) or (logits,)
     return output
+
+
+def _first_rows(value: Any, keep: int, batch_size: int) -> Any:
+    """The first rows of a per-sample forward argument; other arguments as they are."""
+    shape = getattr(value, "shape", ())
+    return value[:keep] if len(shape) >= 1 and shape[0] == batch_size else value
 
 
 def _id2label_names(config: Any) -> tuple[str, ...]:

@@ -149,3 +149,70 @@ def test_a_loss_that_hides_the_labels_from_the_model_says_so(tmp_path):
     trainer, _, _ = text_trainer(tmp_path, [PerClassCallback()], label_smoothing_factor=0.1)
     with pytest.raises(ValueError, match="got no 'labels' argument"):
         trainer.train()
+
+
+DDP_SCRIPT = """
+import json, os, sys
+sys.path.insert(0, {tests!r})
+import transformers, tiny_hf
+from tb_perclass.transformers import PerClassCallback
+
+tokenizer = tiny_hf.whitespace_tokenizer()
+train, evaluation, texts, labels = tiny_hf.topic_datasets(tokenizer, evaluation=70)
+# No dropout and no learning: every process computes the same function of its samples.
+model = tiny_hf.tiny_bert(tokenizer, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+args = tiny_hf.training_arguments({output!r}, learning_rate=0.0, num_train_epochs=1, logging_strategy="epoch",
+                                  per_device_train_batch_size=16, per_device_eval_batch_size=16)
+trainer = transformers.Trainer(model=model, args=args, train_dataset=train, eval_dataset=evaluation,
+                               processing_class=tokenizer, callbacks=[PerClassCallback({logdir!r})])
+trainer.evaluate()
+trainer.train()
+"""
+
+
+def run_trainer_script(tmp_path, name, processes):
+    import subprocess
+    import sys
+
+    from helpers import free_port
+
+    script = tmp_path / f"{name}.py"
+    logdir = tmp_path / name
+    script.write_text(
+        DDP_SCRIPT.format(tests=os.path.dirname(__file__), output=str(tmp_path / f"{name}-out"), logdir=str(logdir))
+    )
+    command = [sys.executable, str(script)]
+    if processes > 1:
+        command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}",
+                   f"--master-port={free_port()}", str(script)]  # fmt: skip
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1")
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return logdir
+
+
+def test_data_parallel_trainer_gives_the_numbers_of_one_process(tmp_path):
+    one = run_trainer_script(tmp_path, "one", 1)
+    two = run_trainer_script(tmp_path, "two", 2)
+    for split in ("eval", "train"):
+        assert len(os.listdir(two / split)) == 1  # one event file: rank 0's
+    for split, total, steps in (("eval", 70, [0, 16]), ("train", 256, [16])):
+        single, double = read_summaries(str(one / split)), read_summaries(str(two / split))
+        assert [s for s, _, _ in single] == steps
+        assert [s for s, _, _ in double] == [s // 2 for s in steps]  # half the optimizer steps
+        for (_, a, _), (_, b, _) in zip(single, double):
+            assert a[1].sum() == total
+            np.testing.assert_array_equal(a[1:], b[1:])  # counts exactly
+            np.testing.assert_allclose(a[0], b[0], rtol=1e-5)
+        for (_, a, _), (_, b, _) in zip(
+            read_summaries(str(one / split), kind="confusion"),
+            read_summaries(str(two / split), kind="confusion"),
+        ):
+            np.testing.assert_array_equal(a, b)
+    texts, _ = tiny_hf.topic_texts(256 + 70)
+    for run in (one, two):
+        (_, samples, _), *_ = read_summaries(str(run / "eval"), kind="samples")
+        manifest = json.loads(samples[0])
+        assert manifest
+        for sample, blob in zip(manifest, samples[1:]):
+            assert blob.decode() == texts[256 + sample["id"]]
