@@ -8,13 +8,16 @@ Validation statistics come the same way from `fit(validation_data=...)`; or, whe
 given `validation_data` itself, from one pass over it per epoch that also keeps the most
 confident misclassified samples.
 
-The metric's state is summed across replicas by Keras (`aggregation="sum"`), so
-`tf.distribute.MirroredStrategy` gives the numbers of a single device. Keras' TensorFlow backend
-is required (the metric runs inside TensorFlow's graph functions).
+The metric is written with `keras.ops` and holds its state in Keras variables, so it runs
+inside whatever `fit()` compiles on Keras' TensorFlow, PyTorch and JAX backends alike. Its state
+is summed across replicas by Keras (`aggregation="sum"`), so `tf.distribute.MirroredStrategy`
+gives the numbers of a single device; under `MultiWorkerMirroredStrategy` every worker reads the
+summed state and only the chief writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -22,12 +25,12 @@ from typing import Any, Callable, Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops as K
 
 from tb_perclass import metadata, sinks
 from tb_perclass.stats import batches, confusion, perclass
 from tb_perclass.stats import losses as losses_module
-from tb_perclass.stats.tensorflow_ops import TensorFlowOps
+from tb_perclass.stats.keras_ops import OPS as KERAS_OPS
 from tb_perclass.writer import (
     PerClassWriter,
     binary_class_names,
@@ -37,33 +40,16 @@ from tb_perclass.writer import (
 )
 
 
-class GraphOps(TensorFlowOps):
-    """TensorFlow ops for use inside `tf.function` and replica contexts: values are never
-    read back (checks on values are deferred, as on any accelerator), and the state variables
-    are Keras metric variables updated with `assign_add` of a dense per-batch sum, which
-    distributed (sync-on-read) variables support."""
-
-    def is_on_host(self, x: Any) -> bool:
-        return False
-
-    def shape(self, x: Any) -> tuple[int, ...]:
-        return tuple(x.shape)
-
-    def scatter_add_rows(self, table: Any, rows: Any, values: Any) -> Any:
-        table.assign_add(
-            tf.math.unsorted_segment_sum(tf.cast(values, table.dtype), rows, table.shape[0])
-        )
-        return table
-
-
-GRAPH_OPS = GraphOps()
+SUPPORTED_BACKENDS = ("tensorflow", "torch", "jax")
 
 
 class PerClassMetric(keras.metrics.Metric):
     """Accumulates per-class statistics and confusion counts of the batches it is given.
 
     Its state is what `PerClassWriter` accumulates, held in Keras variables so that it lives in
-    `fit()`'s graph functions and is summed across replicas.
+    `fit()`'s compiled steps and is summed across replicas. The callback attaches it to the
+    model (JAX passes only the model's metric variables through its steps) and clears it
+    itself: `reset_state()`, which Keras calls at every epoch and evaluation, keeps the state.
     """
 
     def __init__(
@@ -92,28 +78,31 @@ class PerClassMetric(keras.metrics.Metric):
         )
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        y_true = _adapt_targets(self.spec, tf.convert_to_tensor(y_true))
-        y_pred = tf.convert_to_tensor(y_pred)
+        y_true = _adapt_targets(self.spec, KERAS_OPS.prepare(y_true))
+        y_pred = KERAS_OPS.prepare(y_pred)
         losses = None
         if self._per_sample_loss is not None:
             losses = self._per_sample_loss(y_pred, y_true)
-        batch = batches.format_batch(GRAPH_OPS, y_pred, y_true, losses, self.spec)
-        perclass.update_table(GRAPH_OPS, self.table, batch)
+        batch = batches.format_batch(KERAS_OPS, y_pred, y_true, losses, self.spec)
+        perclass.update_table(KERAS_OPS, self.table, batch)
         if self.counts is not None:
-            confusion.update_confusion(GRAPH_OPS, self.counts, batch, self.spec)
-        self.batches_seen.assign_add(tf.constant(1.0, tf.float64))
+            confusion.update_confusion(KERAS_OPS, self.counts, batch, self.spec)
+        self.batches_seen.assign_add(K.ones((), dtype=self.batches_seen.dtype))
 
     def result(self) -> Any:
-        return self.batches_seen.value  # not shown: the callback reads the state instead
+        return {}  # nothing in fit()'s logs: the callback reads the state instead
 
     def read(self) -> tuple[np.ndarray, np.ndarray | None, int]:
         """The state on the host (summed over replicas): table, confusion cells, batches."""
-        counts = None if self.counts is None else np.asarray(self.counts.numpy())
-        return np.asarray(self.table.numpy()), counts, int(self.batches_seen.numpy())
+        counts = None if self.counts is None else np.asarray(self.counts.numpy(), np.float64)
+        return np.asarray(self.table.numpy(), np.float64), counts, int(self.batches_seen.numpy())
 
     def reset_state(self) -> None:
+        pass  # Keras resets the model's metrics at each epoch and evaluation; see clear()
+
+    def clear(self) -> None:
         for variable in self.variables:
-            variable.assign(tf.zeros(variable.shape, variable.dtype))
+            variable.assign(K.zeros(variable.shape, variable.dtype))
 
 
 class PerClassCallback(keras.callbacks.Callback):
@@ -162,11 +151,11 @@ class PerClassCallback(keras.callbacks.Callback):
         max_image_side: int = 256,
     ):
         super().__init__()
-        if keras.backend.backend() != "tensorflow":
+        if keras.backend.backend() not in SUPPORTED_BACKENDS:
             raise RuntimeError(
-                f"PerClassCallback needs Keras' TensorFlow backend (KERAS_BACKEND=tensorflow); "
-                f"this Keras runs on {keras.backend.backend()!r}. With other backends, feed "
-                "tb_perclass.PerClassWriter from a custom training loop"
+                f"PerClassCallback runs on Keras' {', '.join(SUPPORTED_BACKENDS)} backends; this "
+                f"Keras runs on {keras.backend.backend()!r} (KERAS_BACKEND). Set KERAS_BACKEND to "
+                "one of those, or feed tb_perclass.PerClassWriter from a custom training loop"
             )
         if task not in metadata.TASKS or task == metadata.TASK_REGRESSION:
             raise ValueError(f"task={task!r}; the callback supports multiclass, binary, multilabel")
@@ -211,7 +200,8 @@ class PerClassCallback(keras.callbacks.Callback):
             ignore_index=self._options["ignore_index"],
             loss=per_sample,
         )
-        with model.distribute_strategy.scope():
+        strategy = getattr(model, "distribute_strategy", None)  # TensorFlow only
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
             self._metrics = {
                 phase: PerClassMetric(
                     self._spec,
@@ -221,11 +211,16 @@ class PerClassCallback(keras.callbacks.Callback):
                 )
                 for phase in ("train", "validation")
             }
+        for phase, metric in self._metrics.items():
+            # Tracked by the model: its variables travel through JAX's stateless steps.
+            setattr(model, f"_tb_perclass_{phase}", metric)
+        # MultiWorkerMirroredStrategy: every worker reads (a collective), the chief writes.
+        self._writes = getattr(getattr(strategy, "extended", None), "should_save_summary", True)
         self._sinks = {
             phase: sinks.open_sink(os.path.join(self.log_dir, phase))
             for phase in ("train", "validation")
         }
-        if self._validation_data is not None:
+        if self._validation_data is not None and self._writes:
             options = dict(self._sample_options)
             if options["layout"] is None and np.ndim(self._validation_data[0]) == 4:
                 # Keras knows where its image channels are.
@@ -282,6 +277,10 @@ class PerClassCallback(keras.callbacks.Callback):
             # Later fit()/evaluate() calls get functions without the hook.
             model.make_train_function(force=True)
             model.make_test_function(force=True)
+        for phase, metric in self._metrics.items():
+            delattr(model, f"_tb_perclass_{phase}")
+            if metric in getattr(model, "_metrics", ()):
+                model._metrics.remove(metric)  # PROTOTYPE: Keras has no public untrack
         for sink in self._sinks.values():
             sink.close()
         if self._validation_writer is not None:
@@ -298,17 +297,18 @@ class PerClassCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self._write_metric("train", epoch)
-        if self._validation_writer is not None:
-            self._predict_validation(epoch)
+        if self._validation_data is not None:
+            if self._validation_writer is not None:
+                self._predict_validation(epoch)
         else:
             self._write_metric("validation", epoch)
 
     def _write_metric(self, phase: str, epoch: int) -> None:
         metric = self._metrics[phase]
         table, cells, seen = metric.read()
-        metric.reset_state()
-        if seen == 0:
-            return  # e.g. no validation data this epoch
+        metric.clear()
+        if seen == 0 or not self._writes:
+            return  # no validation data this epoch, or a worker that is not the chief
         stats, invalid = perclass.compute_stats(table, self._spec)
         check_invalid_targets(invalid, self._spec, epoch)
         if cells is not None:
@@ -336,9 +336,9 @@ class PerClassCallback(keras.callbacks.Callback):
             inputs = x[start:stop]
             outputs = _pick(self.model(inputs, training=False), _output_index(self.model, self._output))
             self._validation_writer.update(
-                tf.convert_to_tensor(outputs),
-                _adapt_targets(self._spec, tf.convert_to_tensor(y[start:stop])),
-                inputs=tf.convert_to_tensor(inputs),
+                _for_writer(outputs),
+                _for_writer(_adapt_targets(self._spec, K.convert_to_tensor(y[start:stop]))),
+                inputs=_for_writer(K.convert_to_tensor(inputs)),
                 sample_ids=np.arange(start, stop),
             )
         self._validation_writer.write(epoch)
@@ -448,8 +448,14 @@ def _adapt_targets(spec: batches.TaskSpec, y_true: Any) -> Any:
     """Keras hands sparse targets over as (B, 1) and often as floats."""
     if spec.task != metadata.TASK_MULTICLASS:
         return y_true
-    if y_true.shape.rank == 2 and y_true.shape[-1] == 1:
-        y_true = tf.squeeze(y_true, axis=-1)
-    if y_true.shape.rank == 1 and not y_true.dtype.is_integer:
-        y_true = tf.cast(y_true, tf.int64)
+    if len(y_true.shape) == 2 and y_true.shape[-1] == 1:
+        y_true = K.squeeze(y_true, axis=-1)
+    if len(y_true.shape) == 1 and not KERAS_OPS.is_integer(y_true):
+        y_true = K.cast(y_true, "int32")
     return y_true
+
+
+def _for_writer(x: Any) -> Any:
+    """A backend tensor as `PerClassWriter` takes it: torch and TensorFlow tensors as they
+    are (on their device), JAX arrays as NumPy."""
+    return np.asarray(x) if keras.backend.backend() == "jax" else x

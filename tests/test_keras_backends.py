@@ -1,0 +1,119 @@
+"""The Keras callback on Keras 3's TensorFlow, PyTorch and JAX backends: the same numbers from
+the same model and data, no forward pass of its own, kept samples; and a backend it cannot run
+on is named. Each backend runs in its own process (Keras picks its backend at import)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from helpers import read_summaries
+
+pytestmark = pytest.mark.slow
+
+BACKENDS = ["tensorflow", "torch", "jax"]
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import keras, numpy as np
+    from tb_perclass.keras import PerClassCallback
+
+    logdir = sys.argv[1]
+    rng = np.random.default_rng(0)
+    x = rng.random((300, 8, 8, 1)).astype("float32")
+    y = rng.integers(0, 4, 300)
+    x[np.arange(300), y, y, 0] += 2.0  # learnable: the class lights one pixel
+    xv, yv = x[:90], y[:90]
+
+    class CountingDense(keras.layers.Dense):
+        # Counts executed forward passes with a variable updated inside the compiled step.
+        def build(self, shape):
+            super().build(shape)
+            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, name="calls")
+
+        def call(self, inputs):
+            self.calls.assign_add(1.0)
+            return super().call(inputs)
+
+    def model_and_counter():
+        counter = CountingDense(4)
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), counter])
+        weights = np.random.default_rng(1).normal(size=(64, 4)).astype("float32") * 0.3
+        model.set_weights([weights, np.zeros(4, "float32"), np.zeros((), "float32")])
+        model.compile(keras.optimizers.SGD(float(sys.argv[2])),
+                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model, counter
+
+    model, counter = model_and_counter()
+    model.fit(x, y, validation_data=(xv, yv), epochs=2, batch_size=32, verbose=0,
+              callbacks=[PerClassCallback(logdir + "/fit", class_names=list("abcd"))])
+    calls = float(np.asarray(counter.calls.numpy()))
+    model, _ = model_and_counter()
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0,
+              callbacks=[PerClassCallback(logdir + "/own", validation_data=(xv, yv), max_samples=5)])
+    print(json.dumps({"backend": keras.backend.backend(), "calls": calls}))
+    """
+)
+
+
+def run_backend(tmp_path, backend, learning_rate=0.0):
+    if backend != "tensorflow" and importlib.util.find_spec(backend) is None:
+        pytest.skip(f"{backend} is not installed")
+    logdir = tmp_path / backend
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(logdir), str(learning_rate)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["backend"] == backend
+    return logdir, report
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return run_backend(tmp_path_factory.mktemp("keras"), "tensorflow")
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_same_numbers_as_tensorflow_and_no_forward_pass_of_its_own(tmp_path, reference, backend):
+    tf_dir, tf_report = reference
+    logdir, report = run_backend(tmp_path, backend)
+    # 2 epochs of ceil(300 / 32) training and ceil(90 / 32) validation batches: fit's own.
+    assert report["calls"] == tf_report["calls"] == 2 * (10 + 3)
+    for split in ("train", "validation"):
+        for kind in ("stats", "confusion"):
+            theirs = read_summaries(str(tf_dir / "fit" / split), kind=kind)
+            ours = read_summaries(str(logdir / "fit" / split), kind=kind)
+            assert [s for s, _, _ in ours] == [s for s, _, _ in theirs] == [0, 1]
+            for (_, a, meta), (_, b, _) in zip(theirs, ours):
+                assert meta.class_names == ("a", "b", "c", "d")
+                if kind == "stats":
+                    np.testing.assert_array_equal(a[1:], b[1:])  # counts exactly
+                    np.testing.assert_allclose(a[0], b[0], rtol=1e-5)  # mean losses
+                else:
+                    np.testing.assert_array_equal(a, b)
+    theirs = read_summaries(str(tf_dir / "own" / "validation"), kind="samples")
+    ours = read_summaries(str(logdir / "own" / "validation"), kind="samples")
+    assert len(ours) == 1
+    manifest = json.loads(ours[0][1][0])
+    assert [m["id"] for m in manifest] == [m["id"] for m in json.loads(theirs[0][1][0])]
+    assert len(manifest) == 5 and all(m["media"] == "image/png" for m in manifest)
+
+
+def test_an_unsupported_backend_is_named(tmp_path):
+    script = "from tb_perclass.keras import PerClassCallback\nPerClassCallback('runs')\n"
+    env = dict(os.environ, KERAS_BACKEND="numpy", TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode != 0
+    assert "this Keras runs on 'numpy'" in result.stderr
+    assert "tensorflow, torch, jax" in result.stderr
