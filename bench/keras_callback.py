@@ -7,7 +7,7 @@ the statistics of the batches `fit()` computes anyway. For 10 and 100 classes, t
 alternate the three (median time of the epochs after each fit()'s first, which traces), and the
 overheads are reported as ratios.
 
-    python bench/keras_callback.py [--rounds 3]
+    [KERAS_BACKEND=torch|jax] python bench/keras_callback.py [--rounds 3]
 """
 
 from __future__ import annotations
@@ -100,7 +100,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(f"fit() epochs of {SAMPLES} samples, batch {BATCH}, MLP 64-256-256-C, CPU (median epoch time)")
+    print(
+        f"fit() epochs of {SAMPLES} samples, batch {BATCH}, MLP 64-256-256-C, CPU, Keras "
+        f"{keras.backend.backend()} backend (median epoch time)"
+    )
     with tempfile.TemporaryDirectory() as logdir:
         for num_classes in (10, 100):
             r = measure(num_classes, args.rounds, logdir)
