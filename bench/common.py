@@ -9,16 +9,14 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import torch.nn.functional as F
 
-ROOT = os.path.join(os.path.dirname(__file__), "..")
-sys.path[:0] = [os.path.join(ROOT, "demo"), os.path.join(ROOT, "tests")]
+from demo.train_torch import make_model  # noqa: F401  (re-exported for the benchmarks)
 
-from train_torch import make_model  # noqa: E402,F401  (re-exported for the benchmarks)
+ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
 def training_step(model, optimizer, x, y):

@@ -6,7 +6,7 @@
 3. `confusion` route latency at C=1000 over 200 steps, against a real `tensorboard` process
    (data server): the first (cold) request and the p50 of warm requests for random steps.
 
-    python bench/confusion.py [--repeats 500] [--skip-route]
+    python -m bench.confusion [--repeats 500] [--skip-route]
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import time
 
 import numpy as np
 
-from common import interleaved  # noqa: E402
-from helpers import ROUTE_PREFIX, TensorBoardProcess  # noqa: E402
-
-from tb_perclass import PerClassWriter, summary  # noqa: E402
-from tb_perclass.sinks import EventFileSink  # noqa: E402
+from bench.common import interleaved
+from tb_perclass import PerClassWriter
+from tb_perclass.format import summary
+from tb_perclass.logger.sinks import EventFileSink
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess
 
 BATCH = 256
 
@@ -74,7 +74,9 @@ def bench_bytes(num_classes: int = 1000, predictions: int = 50_000) -> list[tupl
         event_bytes = event_pb2.Event(step=123, wall_time=1.7e9, summary=proto).ByteSize()
         metadata_bytes = proto.value[0].metadata.ByteSize()  # O(C): the class names
         nnz = int((matrix > 0).sum())
-        rows.append((accuracy, nnz, event_bytes, metadata_bytes, (event_bytes - metadata_bytes) / nnz))
+        rows.append(
+            (accuracy, nnz, event_bytes, metadata_bytes, (event_bytes - metadata_bytes) / nnz)
+        )
     return rows
 
 
@@ -84,19 +86,24 @@ def bench_route(num_classes: int = 1000, steps: int = 200, predictions: int = 50
         sink = EventFileSink(os.path.join(logdir, "run"))
         for step in range(steps):
             matrix = confusion_counts(num_classes, predictions, 0.5 + 0.4 * step / steps, step)
-            sink.write(summary.confusion_pb("perclass", matrix, class_names=names), step, 1.7e9 + step)
-        sink.close()
-        size_mb = sum(
-            os.path.getsize(os.path.join(logdir, "run", f)) for f in os.listdir(os.path.join(logdir, "run"))
-        ) / 2**20
-        with TensorBoardProcess(logdir) as server:
-            server.wait_for(
-                f"{ROUTE_PREFIX}/tags", lambda tags: "run" in tags, timeout=300
+            sink.write(
+                summary.confusion_pb("perclass", matrix, class_names=names), step, 1.7e9 + step
             )
+        sink.close()
+        size_mb = (
+            sum(
+                os.path.getsize(os.path.join(logdir, "run", f))
+                for f in os.listdir(os.path.join(logdir, "run"))
+            )
+            / 2**20
+        )
+        with TensorBoardProcess(logdir) as server:
+            server.wait_for(f"{ROUTE_PREFIX}/tags", lambda tags: "run" in tags, timeout=300)
             start = time.perf_counter()
             body = server.wait_for(
                 f"{ROUTE_PREFIX}/confusion?run=run&name=perclass",
-                lambda b: len(b["steps"]) == steps, timeout=300,
+                lambda b: len(b["steps"]) == steps,
+                timeout=300,
             )
             cold = time.perf_counter() - start
             rng = random.Random(0)
@@ -104,7 +111,9 @@ def bench_route(num_classes: int = 1000, steps: int = 200, predictions: int = 50
             for _ in range(60):
                 step = rng.randrange(steps)
                 start = time.perf_counter()
-                status, raw, _ = server.get(f"{ROUTE_PREFIX}/confusion?run=run&name=perclass&step={step}")
+                status, raw, _ = server.get(
+                    f"{ROUTE_PREFIX}/confusion?run=run&name=perclass&step={step}"
+                )
                 warm.append(time.perf_counter() - start)
                 assert status == 200
                 response_bytes.append(len(raw))
@@ -124,7 +133,10 @@ def main() -> None:
     parser.add_argument("--skip-route", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as logdir:
-        print(f"1. update() vs torchmetrics MulticlassConfusionMatrix.update, B={BATCH}, CPU (median us)")
+        print(
+            "1. update() vs torchmetrics MulticlassConfusionMatrix.update, "
+            f"B={BATCH}, CPU (median us)"
+        )
         for num_classes in (10, 1000):
             r = bench_update(num_classes, args.repeats, logdir)
             tm = r["torchmetrics"]
@@ -143,10 +155,14 @@ def main() -> None:
         )
     if not args.skip_route:
         r = bench_route()
-        print("3. confusion route, C=1000, 200 steps of 50,000 predictions, real tensorboard (data server)")
         print(
-            f"   event file {r['event_file_mb']:.1f} MiB; first request (loads and decodes all steps) "
-            f"{r['cold_s']:.2f} s; warm p50 {r['warm_p50_ms']:.1f} ms, p90 {r['warm_p90_ms']:.1f} ms; "
+            "3. confusion route, C=1000, 200 steps of 50,000 predictions, "
+            "real tensorboard (data server)"
+        )
+        print(
+            f"   event file {r['event_file_mb']:.1f} MiB; "
+            f"first request (loads and decodes all steps) {r['cold_s']:.2f} s; "
+            f"warm p50 {r['warm_p50_ms']:.1f} ms, p90 {r['warm_p90_ms']:.1f} ms; "
             f"response {r['response_kb']:.0f} KiB (nnz at the last step {r['nnz_last']})"
         )
 

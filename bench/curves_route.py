@@ -8,7 +8,7 @@ binary layout the tab fetches (both as a browser asks: gzip accepted), against f
 class's scalar series through the Scalars plugin, one request per tag (what the Scalars
 dashboard does), and reports the ratios.
 
-    python bench/curves_route.py [--classes 1000] [--steps 500] [--load-fast false]
+    python -m bench.curves_route [--classes 1000] [--steps 500] [--load-fast false]
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, types_pb2
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
-from common import ROOT  # noqa: E402,F401  (puts tests/ on the path)
-from helpers import ROUTE_PREFIX, TensorBoardProcess  # noqa: E402
-
-from tb_perclass import summary  # noqa: E402
-from tb_perclass.sinks import EventFileSink  # noqa: E402
+from tb_perclass.format import summary
+from tb_perclass.logger.sinks import EventFileSink
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess
 
 SCALARS = "/data/plugin/scalars/scalars"
 
@@ -46,9 +44,13 @@ def write_runs(logdir: str, classes: int, steps: int) -> None:
         loss = rng.random(classes) * 2.0 / (1 + step / 50)
         correct = np.floor(count * rng.random(classes))
         proto = summary.stats_pb(
-            "perclass", loss=loss, count=count, correct=correct, nonfinite=np.zeros(classes),
+            "perclass",
+            loss=loss,
+            count=count,
+            correct=correct,
+            nonfinite=np.zeros(classes),
             class_names=names,
-        )  # fmt: skip
+        )
         ours.write(proto, step, 1.7e9 + step)
         scalars = summary_pb2.Summary()
         for name, value in zip(names, loss):
@@ -81,7 +83,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as logdir:
         start = time.perf_counter()
         write_runs(logdir, classes, steps)
-        print(f"wrote {classes} classes x {steps} steps twice in {time.perf_counter() - start:.1f} s")
+        print(
+            f"wrote {classes} classes x {steps} steps twice in {time.perf_counter() - start:.1f} s"
+        )
         curves = f"{ROUTE_PREFIX}/curves?run=perclass&name=perclass"
         with TensorBoardProcess(logdir, load_fast=args.load_fast == "true") as server:
             start = time.perf_counter()
@@ -104,8 +108,13 @@ def main() -> None:
     json_s, binary_s = (statistics.median(t for t, _ in times) for times in (as_json, as_binary))
     print(f"{classes} classes x {steps} steps, tensorboard --load_fast={args.load_fast}")
     print("  curves route, one request for loss, count, accuracy, non-finite of every class:")
-    print(f"    JSON (gzip):  warm p50 {json_s * 1e3:6.0f} ms, {as_json[0][1] / 2**20:.1f} MiB sent")
-    print(f"    binary:       warm p50 {binary_s * 1e3:6.0f} ms, {as_binary[0][1] / 2**20:.1f} MiB sent")
+    print(
+        f"    JSON (gzip):  warm p50 {json_s * 1e3:6.0f} ms, {as_json[0][1] / 2**20:.1f} MiB sent"
+    )
+    print(
+        f"    binary:       warm p50 {binary_s * 1e3:6.0f} ms, "
+        f"{as_binary[0][1] / 2**20:.1f} MiB sent"
+    )
     print(
         f"  stock Scalars, one request per class (loss only): {classes} requests, "
         f"{stock:.1f} s, {stock_bytes / 2**20:.1f} MiB"

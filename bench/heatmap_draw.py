@@ -4,7 +4,7 @@ Two measurements (medians over --repeats runs; reported, not asserted; target: d
 
 1. The heatmap module alone: frontend/src's HeatCanvas, rasteriser and ConfusionModel, bundled
    on the fly with the locked esbuild, drawing a 1000-class matrix into an 800 x 800 px canvas:
-   - raster: the cells into ImageData (heatmap.ts), one pass over every cell
+   - raster: the cells into ImageData (ui/heat-raster.ts), one pass over every cell
    - draw: raster + putImageData + labels + overlay (what a redraw costs on zoom or hover-free
      state changes)
    - decode: the route's JSON text -> parsed -> dense counts -> row-normalised values
@@ -13,7 +13,7 @@ Two measurements (medians over --repeats runs; reported, not asserted; target: d
    written by PerClassWriter: time from clicking the Confusion tab to the drawn matrix (route
    fetch + JSON decode + model + draw), and the draw time of switching the normalisation.
 
-    python bench/heatmap_draw.py [--classes 1000] [--repeats 15] [--no-tensorboard]
+    python -m bench.heatmap_draw [--classes 1000] [--repeats 15] [--no-tensorboard]
 
 Needs Node with `npm ci --prefix frontend` done, and Chromium (/usr/bin/chromium, or CHROMIUM).
 """
@@ -31,16 +31,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FRONTEND = ROOT / "frontend"
-sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests"), str(ROOT / "demo")]
 
-import screenshot as shot  # noqa: E402
+from scripts import screenshot as shot  # noqa: E402
 
 ENTRY = r"""
-import { HeatCanvas } from "./heatcanvas";
-import { renderHeatmap } from "./heatmap";
-import { BLUES, ColorScale } from "./colorscale";
-import { ConfusionModel } from "./confusion";
-import { parseConfusion } from "./api";
+import { HeatCanvas } from "./ui/heat-canvas";
+import { renderHeatmap } from "./ui/heat-raster";
+import { BLUES, ColorScale } from "./ui/color-scale";
+import { ConfusionModel } from "./confusion/matrix";
+import { parseConfusion } from "./data/answers";
 
 function synth(n) {
   // like a trained 1000-class model: a strong diagonal, ~30 confusions per class
@@ -173,8 +172,8 @@ def module_bench(browser, classes: int, repeats: int) -> dict:
 
 
 def tab_bench(browser, classes: int, repeats: int) -> dict:
-    from helpers import TensorBoardProcess
-    from synthetic_runs import write_runs
+    from demo.synthetic_runs import write_runs
+    from tests.helpers import TensorBoardProcess
 
     with tempfile.TemporaryDirectory(prefix="perclass-bench-") as tmp:
         write_runs(tmp, num_classes=classes, steps=4, samples_per_class=8)
@@ -191,12 +190,12 @@ def tab_bench(browser, classes: int, repeats: int) -> dict:
             frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=60_000)
             # time from the click to the drawn matrix, measured inside the page
             frame.evaluate(
-                """() => {
+                """(classes) => {
                     window.__drawn = new Promise((resolve) => {
                         const t0 = performance.now();
                         const obs = new MutationObserver(() => {
                             const heat = document.querySelector('[data-view=confusion] [data-role=heat]');
-                            if (heat && heat.getAttribute('data-draw-ms') && heat.getAttribute('data-rows') === '0,' + %d) {
+                            if (heat && heat.getAttribute('data-draw-ms') && heat.getAttribute('data-rows') === '0,' + classes) {
                                 obs.disconnect();
                                 resolve({ total: performance.now() - t0, draw: Number(heat.getAttribute('data-draw-ms')) });
                             }
@@ -204,8 +203,8 @@ def tab_bench(browser, classes: int, repeats: int) -> dict:
                         obs.observe(document.body, { subtree: true, attributes: true, childList: true });
                     });
                     document.querySelector('[data-role=view-tab][data-value=confusion]').click();
-                }"""
-                % classes
+                }""",
+                classes,
             )
             first = frame.evaluate("() => window.__drawn")
             # redraws: switching the normalisation recomputes the values and redraws
@@ -214,7 +213,13 @@ def tab_bench(browser, classes: int, repeats: int) -> dict:
                 norm = ["row", "col", "counts"][k % 3]
                 frame.click(f"[data-control=normalization] [data-value={norm}]")
                 frame.wait_for_timeout(30)
-                redraw.append(float(frame.locator("[data-view=confusion] [data-role=heat]").get_attribute("data-draw-ms")))
+                redraw.append(
+                    float(
+                        frame.locator("[data-view=confusion] [data-role=heat]").get_attribute(
+                            "data-draw-ms"
+                        )
+                    )
+                )
             context.close()
             return {
                 "route_fetch_ms": round(fetch_ms, 1),
@@ -238,23 +243,41 @@ def main(argv=None) -> int:
         browser = shot.launch_browser(p)
         try:
             module = module_bench(browser, args.classes, args.repeats)
-            print(f"heatmap module, {args.classes} x {args.classes} matrix ({module['nonzero']} nonzero cells), "
-                  f"canvas {module['canvas_px']}, median of {args.repeats}:")  # fmt: skip
+            print(
+                f"heatmap module, {args.classes} x {args.classes} matrix ({module['nonzero']} nonzero cells), "
+                f"canvas {module['canvas_px']}, median of {args.repeats}:"
+            )
             print(f"  raster (cells -> ImageData, 800x800 px)   {module['raster_ms']:7.1f} ms")
-            print(f"  draw (raster + putImageData + labels)      {module['draw_ms']:7.1f} ms   (target <= 100 ms)")
-            print(f"  draw zoomed to 21 x 21 cells with values   {module['draw_zoomed_21_ms']:7.1f} ms")
-            print(f"  decode a step, sparse JSON ({module['sparse_json_bytes'] / 1e6:.2f} MB)     "
-                  f"{module['decode_sparse_ms']:7.1f} ms")  # fmt: skip
-            print(f"  decode a step, dense JSON ({module['dense_json_bytes'] / 1e6:.2f} MB)      "
-                  f"{module['decode_dense_ms']:7.1f} ms")  # fmt: skip
+            print(
+                f"  draw (raster + putImageData + labels)      {module['draw_ms']:7.1f} ms   (target <= 100 ms)"
+            )
+            print(
+                f"  draw zoomed to 21 x 21 cells with values   {module['draw_zoomed_21_ms']:7.1f} ms"
+            )
+            print(
+                f"  decode a step, sparse JSON ({module['sparse_json_bytes'] / 1e6:.2f} MB)     "
+                f"{module['decode_sparse_ms']:7.1f} ms"
+            )
+            print(
+                f"  decode a step, dense JSON ({module['dense_json_bytes'] / 1e6:.2f} MB)      "
+                f"{module['decode_dense_ms']:7.1f} ms"
+            )
             if not args.no_tensorboard:
                 tab = tab_bench(browser, args.classes, args.repeats)
                 print(f"real tab (committed bundle, real tensorboard, {args.classes} classes):")
-                print(f"  confusion route: {tab['route_bytes'] / 1e3:.0f} kB {tab['route_encoding']}, "
-                      f"{tab['route_fetch_ms']:.0f} ms from Python")  # fmt: skip
-                print(f"  click on Confusion -> matrix drawn         {tab['click_to_drawn_ms']:7.1f} ms (fetch + decode + draw)")
-                print(f"  of which the draw                           {tab['first_draw_ms']:7.1f} ms")
-                print(f"  redraw on a normalisation switch (median)  {tab['redraw_median_ms']:7.1f} ms")
+                print(
+                    f"  confusion route: {tab['route_bytes'] / 1e3:.0f} kB {tab['route_encoding']}, "
+                    f"{tab['route_fetch_ms']:.0f} ms from Python"
+                )
+                print(
+                    f"  click on Confusion -> matrix drawn         {tab['click_to_drawn_ms']:7.1f} ms (fetch + decode + draw)"
+                )
+                print(
+                    f"  of which the draw                           {tab['first_draw_ms']:7.1f} ms"
+                )
+                print(
+                    f"  redraw on a normalisation switch (median)  {tab['redraw_median_ms']:7.1f} ms"
+                )
         finally:
             browser.close()
     return 0

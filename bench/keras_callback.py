@@ -7,7 +7,7 @@ the statistics of the batches `fit()` computes anyway. For 10 and 100 classes, t
 alternate the three (median time of the epochs after each fit()'s first, which traces), and the
 overheads are reported as ratios.
 
-    [KERAS_BACKEND=torch|jax] python bench/keras_callback.py [--rounds 3]
+    [KERAS_BACKEND=torch|jax] python -m bench.keras_callback [--rounds 3]
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from tb_perclass.keras import PerClassCallback  # noqa: E402
+from tb_perclass.keras import PerClassCallback
 
 SAMPLES, FEATURES, BATCH = 20_000, 64, 256
 
@@ -86,8 +86,15 @@ def measure(num_classes: int, rounds: int, logdir: str) -> dict[str, float]:
         order = list(models) if round_index % 2 else list(reversed(models))
         for name in order:
             timer = EpochTimer()
+            first = 4 * round_index  # each fit() continues the epochs (steps) of the last
             models[name].fit(
-                x, y, epochs=4, batch_size=BATCH, verbose=0, callbacks=[*extra[name], timer]
+                x,
+                y,
+                initial_epoch=first,
+                epochs=first + 4,
+                batch_size=BATCH,
+                verbose=0,
+                callbacks=[*extra[name], timer],
             )
             if round_index:
                 # The first epoch of a fit() traces the train function (PerClassCallback makes

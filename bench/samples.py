@@ -8,7 +8,7 @@
    of mistakes, for 8x8 digits, 224x224 RGB and 1024x1024 RGB inputs (downscaled to 256 px), and
    the peak Python allocation during that epoch (tracemalloc).
 
-    python bench/samples.py [--epochs 5]
+    python -m bench.samples [--epochs 5]
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ import tracemalloc
 
 import torch
 
-from common import make_model, training_step  # noqa: E402
-
-from tb_perclass import PerClassWriter  # noqa: E402
+from bench.common import make_model, training_step
+from tb_perclass import PerClassWriter
 
 BATCH = 256
 
@@ -74,7 +73,8 @@ def bench_overhead(epochs: int, logdir: str) -> dict[str, float]:
         "step_us": step_time * 1e6,
         "without": statistics.mean(times["without"]) / step_time - 1,
         "with": statistics.mean(times["with"]) / step_time - 1,
-        "inputs_extra_us": (statistics.mean(times["with"]) - statistics.mean(times["without"])) * 1e6,
+        "inputs_extra_us": (statistics.mean(times["with"]) - statistics.mean(times["without"]))
+        * 1e6,
         "write_without_ms": statistics.median(writes["without"]) * 1e3,
         "write_with_ms": statistics.median(writes["with"]) * 1e3,
     }

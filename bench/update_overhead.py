@@ -6,7 +6,7 @@ noise hits both alike, and reports the median overhead ratio. Also shows that `u
 device-to-host read, by running it on PyTorch's data-less `meta` device and listing every aten
 operation it dispatches.
 
-    python bench/update_overhead.py [--repeats 300]
+    python -m bench.update_overhead [--repeats 300]
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import tempfile
 
 import torch
 
-from common import interleaved, make_model, paired_overhead, training_step  # noqa: E402
-from helpers import device_transfer_recorder  # noqa: E402
-
-from tb_perclass import PerClassWriter  # noqa: E402
+from bench.common import interleaved, make_model, paired_overhead, training_step
+from tb_perclass import PerClassWriter
+from tests.helpers import device_transfer_recorder
 
 BATCH = 256
 

@@ -5,7 +5,7 @@ validation lags train and some classes overfit late; `--nonfinite-class` gives o
 logits at some steps, so its per-sample losses are non-finite there. Useful to look at the tab
 with 10, 100 or 1000 classes in seconds, and used by the browser tests and the screenshot script:
 
-    python demo/synthetic_runs.py runs/synthetic --classes 100 --steps 50
+    python -m demo.synthetic_runs runs/synthetic --classes 100 --steps 50
     tensorboard --logdir runs/synthetic
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

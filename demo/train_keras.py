@@ -1,6 +1,6 @@
 """Trains the same small CNN on the digits with Keras `fit()` and logs per-class curves.
 
-    python demo/train_keras.py runs/digits/keras --epochs 15
+    python -m demo.train_keras runs/digits/keras --epochs 15
 
 writes the runs `runs/digits/keras/train` and `runs/digits/keras/validation`. One callback:
 train statistics come from the batches `fit()` computes anyway (no extra forward pass), and the
@@ -14,10 +14,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
+import keras
 
-from digits import CLASS_NAMES, load_split  # noqa: E402
-from tb_perclass.keras import PerClassCallback  # noqa: E402
+from demo.digits import CLASS_NAMES, load_split
+from tb_perclass.keras import PerClassCallback
 
 
 def make_model(num_classes: int = 10) -> keras.Model:

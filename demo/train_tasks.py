@@ -1,7 +1,7 @@
 """Two other tasks on the digits, with PyTorch: binary ("is it a seven?", rare positives)
 and multilabel (three yes/no properties of a digit per image).
 
-    python demo/train_tasks.py runs/digits --epochs 15
+    python -m demo.train_tasks runs/digits --epochs 15
 
 writes `runs/digits/binary/{train,validation}` and `runs/digits/multilabel/{train,validation}`.
 """
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from digits import load_split
+from demo.digits import load_split
 from tb_perclass import PerClassWriter
 
 # Multilabel: properties of the digit shown. "round" digits have a closed loop.
@@ -28,12 +28,19 @@ PROPERTIES = np.array(
 
 def small_cnn(outputs: int) -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(16 * 4 * 4, 32), nn.ReLU(), nn.Linear(32, outputs),
-    )  # fmt: skip
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 4 * 4, 32),
+        nn.ReLU(),
+        nn.Linear(32, outputs),
+    )
 
 
-def train_task(logdir: str, task: str, epochs: int, seed: int = 0) -> tuple[nn.Module, torch.Tensor]:
+def train_task(
+    logdir: str, task: str, epochs: int, seed: int = 0
+) -> tuple[nn.Module, torch.Tensor]:
     torch.manual_seed(seed)
     x_train, digits_train, x_val, digits_val = load_split(seed)
     x_train, x_val = torch.as_tensor(x_train)[:, None], torch.as_tensor(x_val)[:, None]
@@ -52,7 +59,9 @@ def train_task(logdir: str, task: str, epochs: int, seed: int = 0) -> tuple[nn.M
         for epoch in range(epochs):
             for batch in torch.randperm(len(y_train)).split(64):
                 logits = model(x_train[batch]).squeeze(-1)  # (B,) for binary, (B, 3) multilabel
-                losses = F.binary_cross_entropy_with_logits(logits, y_train[batch], reduction="none")
+                losses = F.binary_cross_entropy_with_logits(
+                    logits, y_train[batch], reduction="none"
+                )
                 losses.mean().backward()
                 optimizer.step()
                 optimizer.zero_grad()

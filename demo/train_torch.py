@@ -1,6 +1,6 @@
 """Trains a small CNN on the digits with a plain PyTorch loop and logs per-class curves.
 
-    python demo/train_torch.py runs/digits/torch --epochs 15
+    python -m demo.train_torch runs/digits/torch --epochs 15
 
 writes the runs `runs/digits/torch/train` and `runs/digits/torch/validation`.
 """
@@ -14,16 +14,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from digits import CLASS_NAMES, load_split
+from demo.digits import CLASS_NAMES, load_split
 from tb_perclass import PerClassWriter
 
 
 def make_model(num_classes: int = 10) -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, num_classes),
-    )  # fmt: skip
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * 4 * 4, 64),
+        nn.ReLU(),
+        nn.Linear(64, num_classes),
+    )
 
 
 def train(logdir: str, epochs: int = 15, batch_size: int = 64, seed: int = 0) -> nn.Module:

@@ -8,9 +8,9 @@ bash scripts/setup.sh
 PY="${VENV:-.venv}/bin/python"
 
 rm -rf runs/digits  # a fresh demo each time, not two runs' steps interleaved
-"$PY" demo/train_torch.py runs/digits/torch --epochs 15
-"$PY" demo/train_keras.py runs/digits/keras --epochs 15
-"$PY" demo/train_tasks.py runs/digits --epochs 15  # a binary and a multilabel task
+"$PY" -m demo.train_torch runs/digits/torch --epochs 15
+"$PY" -m demo.train_keras runs/digits/keras --epochs 15
+"$PY" -m demo.train_tasks runs/digits --epochs 15  # a binary and a multilabel task
 
 echo
 echo "Open http://localhost:${PORT:-6006}/#perclass (Ctrl-C stops TensorBoard)"

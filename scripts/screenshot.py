@@ -6,12 +6,12 @@ real `tb_perclass.PerClassWriter`; for `--view samples`, a run that keeps its mi
 8x8 digit images (scikit-learn's digits, with their dataset indices as ids), and the shot shows
 the gallery of one confusion cell.
 
-    python scripts/screenshot.py                         # demo runs, 10 classes
-    python scripts/screenshot.py --classes 100 --out /tmp/perclass-100.png
-    python scripts/screenshot.py --logdir runs           # an existing logdir
-    python scripts/screenshot.py --view confusion --out docs/perclass-confusion.png
-    python scripts/screenshot.py --view heatmap --classes 200 --out docs/perclass-heatmap.png
-    python scripts/screenshot.py --view samples --out docs/perclass-samples.png
+    python -m scripts.screenshot                         # demo runs, 10 classes
+    python -m scripts.screenshot --classes 100 --out /tmp/perclass-100.png
+    python -m scripts.screenshot --logdir runs           # an existing logdir
+    python -m scripts.screenshot --view confusion --out docs/perclass-confusion.png
+    python -m scripts.screenshot --view heatmap --classes 200 --out docs/perclass-heatmap.png
+    python -m scripts.screenshot --view samples --out docs/perclass-samples.png
 
 Chromium: /usr/bin/chromium by default (CHROMIUM env var or --chromium to change it); nothing
 is downloaded. The browser helpers here are also used by tests/test_browser_e2e.py.
@@ -24,19 +24,19 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+
+from demo.synthetic_runs import write_runs
+from tests.helpers import TensorBoardProcess
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "demo"), str(ROOT / "tests")]
-
-from helpers import TensorBoardProcess  # noqa: E402
-from synthetic_runs import write_runs  # noqa: E402
 
 DEFAULT_OUT = ROOT / "docs" / "perclass-tab.png"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1400, "height": 900}
+
 
 def launch_browser(playwright, chromium: str = CHROMIUM):
     return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -68,8 +68,16 @@ VIEWS = ("lines", "heatmap", "confusion", "report", "samples")
 DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
-def write_digit_samples(logdir, *, steps: int = 8, run: str = "digits/validation", per_cell: int = 6,
-                        max_samples: int = 96, seed: int = 0, start: float = 1_700_000_000.0) -> str:
+def write_digit_samples(
+    logdir,
+    *,
+    steps: int = 8,
+    run: str = "digits/validation",
+    per_cell: int = 6,
+    max_samples: int = 96,
+    seed: int = 0,
+    start: float = 1_700_000_000.0,
+) -> str:
     """A run whose writer keeps misclassified samples: scikit-learn's 8x8 digits (shipped with
     it, nothing downloaded) as uint8 (N, H, W) images with their dataset indices as ids, and
     a simulated classifier that confuses look-alike digits (3/5/8, 1/7, 4/9) less as the steps
@@ -85,10 +93,23 @@ def write_digit_samples(logdir, *, steps: int = 8, run: str = "digits/validation
     ids = np.arange(len(targets))
     chosen = np.random.default_rng(seed).choice(len(targets), size=400, replace=False)
     images, targets, ids = images[chosen], targets[chosen], ids[chosen]
-    confusers = {3: [5, 8], 5: [3, 6], 8: [3, 1], 1: [7, 8], 7: [1, 9], 4: [9, 1], 9: [4, 7], 2: [3], 6: [5], 0: [6]}
+    confusers = {
+        3: [5, 8],
+        5: [3, 6],
+        8: [3, 1],
+        1: [7, 8],
+        7: [1, 9],
+        4: [9, 1],
+        9: [4, 7],
+        2: [3],
+        6: [5],
+        0: [6],
+    }
     difficulty = np.random.default_rng(seed + 1).uniform(0.2, 1.0, size=len(targets))
     run_dir = os.path.join(os.fspath(logdir), run)
-    with PerClassWriter(run_dir, class_names=DIGIT_NAMES, samples_per_cell=per_cell, max_samples=max_samples) as writer:
+    with PerClassWriter(
+        run_dir, class_names=DIGIT_NAMES, samples_per_cell=per_cell, max_samples=max_samples
+    ) as writer:
         for step in range(steps):
             rng = np.random.default_rng(seed + 100 + step)
             logits = rng.normal(0.0, 1.0, size=(len(targets), 10)).astype(np.float32)
@@ -119,7 +140,8 @@ def open_gallery(frame, true: int, pred: int, timeout_ms: int = 30_000) -> None:
     frame.page.mouse.move(5, 5)  # no tooltip over the picture
     frame.wait_for_selector("[data-role=gallery] [data-role=sample]", timeout=timeout_ms)
     frame.wait_for_function(
-        "() => [...document.querySelectorAll('[data-role=sample-img]')].every((i) => i.complete && i.naturalWidth > 0)",
+        "() => [...document.querySelectorAll('[data-role=sample-img]')]"
+        ".every((i) => i.complete && i.naturalWidth > 0)",
         timeout=timeout_ms,
     )
 
@@ -143,20 +165,32 @@ def show_view(frame, view: str, timeout_ms: int = 30_000) -> None:
         frame.wait_for_selector("[data-role=report] tbody tr", timeout=timeout_ms)
 
     else:
-        frame.wait_for_selector(f"[data-view={view}] [data-role=heat][data-draw-ms]", timeout=timeout_ms)
+        frame.wait_for_selector(
+            f"[data-view={view}] [data-role=heat][data-draw-ms]", timeout=timeout_ms
+        )
     frame.wait_for_timeout(300)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", help="an existing logdir (default: write demo runs to a temp dir)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT), help="PNG to write (default: docs/perclass-tab.png)")
+    parser.add_argument(
+        "--logdir", help="an existing logdir (default: write demo runs to a temp dir)"
+    )
+    parser.add_argument(
+        "--out", default=str(DEFAULT_OUT), help="PNG to write (default: docs/perclass-tab.png)"
+    )
     parser.add_argument("--classes", type=int, default=10, help="demo runs: number of classes")
     parser.add_argument("--steps", type=int, default=40, help="demo runs: number of steps")
-    parser.add_argument("--samples", type=int, default=None, help="demo runs: samples per class and step")
+    parser.add_argument(
+        "--samples", type=int, default=None, help="demo runs: samples per class and step"
+    )
     parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable")
-    parser.add_argument("--view", choices=VIEWS, default=None,
-                        help="the view to shoot (default: what the tab opens with)")  # fmt: skip
+    parser.add_argument(
+        "--view",
+        choices=VIEWS,
+        default=None,
+        help="the view to shoot (default: what the tab opens with)",
+    )
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -169,9 +203,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_digit_samples(logdir)
         elif logdir is None:
             logdir = os.path.join(tmp, "runs")
-            write_runs(logdir, num_classes=args.classes, steps=args.steps,
-                            samples_per_class=args.samples or (60 if args.classes <= 20 else 20),
-                            nonfinite_class=3 if args.classes <= 20 else None)  # fmt: skip
+            write_runs(
+                logdir,
+                num_classes=args.classes,
+                steps=args.steps,
+                samples_per_class=args.samples or (60 if args.classes <= 20 else 20),
+                nonfinite_class=3 if args.classes <= 20 else None,
+            )
             expected_runs = 2
         with TensorBoardProcess(logdir) as tb:
             tb.wait_for_runs(expected_runs)
@@ -187,7 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         try:
                             wait_for_chart(frame)
                         except Exception:  # an empty logdir (or a heatmap) has no chart
-                            frame.wait_for_selector("[data-role=empty-state], [data-view=heatmap]", timeout=5_000)
+                            frame.wait_for_selector(
+                                "[data-role=empty-state], [data-view=heatmap]", timeout=5_000
+                            )
                     out = Path(args.out)
                     out.parent.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(out))

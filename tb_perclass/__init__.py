@@ -1,6 +1,10 @@
 """tb-perclass: per-class learning curves, confusion matrices and misclassified samples for
 TensorBoard.
 
+The package follows the data: `format` (the data contract: metadata, summaries, metrics from
+counts), `logger` (writing: `PerClassWriter` and its parts), the integrations at their public
+paths (`keras`, `lightning`), and `plugin` (TensorBoard's side: routes over the data provider).
+
 The public API is re-exported lazily: TensorBoard imports `tb_perclass.plugin.loader` at start-up
 through its entry point, and that import must not pull in NumPy, torch or TensorFlow.
 """
@@ -13,8 +17,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "PerClassWriter": "tb_perclass.writer",
-    "PerClassStats": "tb_perclass.stats.perclass",
+    "PerClassWriter": "tb_perclass.logger.writer",
+    "PerClassStats": "tb_perclass.logger.state",
 }
 
 __all__ = ["PerClassWriter", "PerClassStats", "__version__"]

@@ -8,53 +8,50 @@ Validation statistics come the same way from `fit(validation_data=...)`; or, whe
 given `validation_data` itself, from one pass over it per epoch that also keeps the most
 confident misclassified samples.
 
-The metric is written with `keras.ops` and holds its state in Keras variables, so it runs
-inside whatever `fit()` compiles on Keras' TensorFlow, PyTorch and JAX backends alike. Its state
-is summed across replicas by Keras (`aggregation="sum"`), so `tf.distribute.MirroredStrategy`
-gives the numbers of a single device; under `MultiWorkerMirroredStrategy` every worker reads the
-summed state and only the chief writes.
+The metric's state is summed across replicas by Keras (`aggregation="sum"`), so
+`tf.distribute.MirroredStrategy` gives the numbers of a single device. Keras' TensorFlow backend
+is required (the metric runs inside TensorFlow's graph functions).
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import os
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
-from keras import ops as K
+import tensorflow as tf
 
-from tb_perclass import metadata, sinks
-from tb_perclass.stats import batches, confusion, perclass
-from tb_perclass.stats import losses as losses_module
-from tb_perclass.stats.keras_ops import OPS as KERAS_OPS
-from tb_perclass.writer import (
-    PerClassWriter,
-    binary_class_names,
-    check_class_names,
-    check_invalid_targets,
-    step_summary,
+from tb_perclass.format import metadata
+from tb_perclass.logger import destinations, losses, output_kind, sinks, spec, state, steps, tasks
+from tb_perclass.logger.accumulator import Accumulator
+from tb_perclass.logger.arrays.tensorflow_ops import GRAPH_OPS
+from tb_perclass.logger.output_kind import OutputKindMonitor
+from tb_perclass.logger.spec import TaskSpec
+from tb_perclass.logger.step_writer import StepWriter
+
+PHASES = ("train", "validation")
+# Advice the callback adds to the warnings of the end of a step.
+_ORDER_HINT = "; with Keras, a later fit() continues its epochs with fit(initial_epoch=...)"
+_KIND_HINT = (
+    " (the callback takes from_logits from the compiled loss: set it there, e.g. "
+    "keras.losses.SparseCategoricalCrossentropy(from_logits=...), which also makes "
+    "the model train on the right loss)"
 )
-
-
-SUPPORTED_BACKENDS = ("tensorflow", "torch", "jax")
 
 
 class PerClassMetric(keras.metrics.Metric):
     """Accumulates per-class statistics and confusion counts of the batches it is given.
 
     Its state is what `PerClassWriter` accumulates, held in Keras variables so that it lives in
-    `fit()`'s compiled steps and is summed across replicas. The callback attaches it to the
-    model (JAX passes only the model's metric variables through its steps) and clears it
-    itself: `reset_state()`, which Keras calls at every epoch and evaluation, keeps the state.
+    `fit()`'s graph functions and is summed across replicas.
     """
 
     def __init__(
         self,
-        spec: batches.TaskSpec,
+        spec: TaskSpec,
         per_sample_loss: Callable[[Any, Any], Any] | None,
         *,
         record_confusion: bool = True,
@@ -64,45 +61,58 @@ class PerClassMetric(keras.metrics.Metric):
         self.spec = spec
         self._per_sample_loss = per_sample_loss
         self.table = self.add_variable(
-            shape=(spec.rows, 4), initializer="zeros", dtype="float64", aggregation="sum",
+            shape=state.table_shape(spec),
+            initializer="zeros",
+            dtype="float64",
+            aggregation="sum",
             name="table",
-        )  # fmt: skip
+        )
         self.counts = None
         if record_confusion:
             self.counts = self.add_variable(
-                shape=(spec.rows * spec.confusion_width,), initializer="zeros", dtype="float64",
-                aggregation="sum", name="confusion",
-            )  # fmt: skip
+                shape=(state.confusion_size(spec),),
+                initializer="zeros",
+                dtype="float64",
+                aggregation="sum",
+                name="confusion",
+            )
         self.batches_seen = self.add_variable(
             shape=(), initializer="zeros", dtype="float64", aggregation="sum", name="batches"
         )
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        y_true = _adapt_targets(self.spec, KERAS_OPS.prepare(y_true))
-        y_pred = KERAS_OPS.prepare(y_pred)
+        y_true = _adapt_targets(self.spec, tf.convert_to_tensor(y_true))
+        y_pred = tf.convert_to_tensor(y_pred)
         losses = None
         if self._per_sample_loss is not None:
             losses = self._per_sample_loss(y_pred, y_true)
-        batch = batches.format_batch(KERAS_OPS, y_pred, y_true, losses, self.spec)
-        perclass.update_table(KERAS_OPS, self.table, batch)
-        if self.counts is not None:
-            confusion.update_confusion(KERAS_OPS, self.counts, batch, self.spec)
-        self.batches_seen.assign_add(K.ones((), dtype=self.batches_seen.dtype))
+        batch = tasks.format_batch(GRAPH_OPS, y_pred, y_true, losses, self.spec)
+        state.update(GRAPH_OPS, self.table, self.counts, batch, self.spec)
+        if output_kind.applies(self.spec.task):
+            # The first batch after each reset, as the writer does: a few reductions, once.
+            tf.cond(
+                tf.equal(self.batches_seen, 0.0),
+                lambda: self._check_outputs(y_pred),
+                lambda: tf.constant(False),
+            )
+        self.batches_seen.assign_add(tf.constant(1.0, tf.float64))
+
+    def _check_outputs(self, y_pred: Any) -> Any:
+        state.add_output_checks(GRAPH_OPS, self.table, y_pred, self.spec)
+        return tf.constant(True)
 
     def result(self) -> Any:
-        return {}  # nothing in fit()'s logs: the callback reads the state instead
+        return self.batches_seen.value  # not shown: the callback reads the state instead
 
-    def read(self) -> tuple[np.ndarray, np.ndarray | None, int]:
-        """The state on the host (summed over replicas): table, confusion cells, batches."""
-        counts = None if self.counts is None else np.asarray(self.counts.numpy(), np.float64)
-        return np.asarray(self.table.numpy(), np.float64), counts, int(self.batches_seen.numpy())
+    def read(self) -> tuple[state.HostState, int]:
+        """The state on the host (summed over replicas), and the number of batches seen."""
+        counts = None if self.counts is None else np.asarray(self.counts.numpy())
+        host = state.HostState.from_dense(np.asarray(self.table.numpy()), counts)
+        return host, int(self.batches_seen.numpy())
 
     def reset_state(self) -> None:
-        pass  # Keras resets the model's metrics at each epoch and evaluation; see clear()
-
-    def clear(self) -> None:
         for variable in self.variables:
-            variable.assign(K.zeros(variable.shape, variable.dtype))
+            variable.assign(tf.zeros(variable.shape, variable.dtype))
 
 
 class PerClassCallback(keras.callbacks.Callback):
@@ -151,31 +161,43 @@ class PerClassCallback(keras.callbacks.Callback):
         max_image_side: int = 256,
     ):
         super().__init__()
-        if keras.backend.backend() not in SUPPORTED_BACKENDS:
+        if keras.backend.backend() != "tensorflow":
             raise RuntimeError(
-                f"PerClassCallback runs on Keras' {', '.join(SUPPORTED_BACKENDS)} backends; this "
-                f"Keras runs on {keras.backend.backend()!r} (KERAS_BACKEND). Set KERAS_BACKEND to "
-                "one of those, or feed tb_perclass.PerClassWriter from a custom training loop"
+                f"PerClassCallback needs Keras' TensorFlow backend (KERAS_BACKEND=tensorflow); "
+                f"this Keras runs on {keras.backend.backend()!r}. With other backends, feed "
+                "tb_perclass.PerClassWriter from a custom training loop"
             )
         if task not in metadata.TASKS or task == metadata.TASK_REGRESSION:
             raise ValueError(f"task={task!r}; the callback supports multiclass, binary, multilabel")
         self.log_dir = os.fspath(log_dir)
+        sinks.refuse_remote_logdir(self.log_dir)
+        self._name = spec.check_name(name)
+        # Checked in on_train_begin, with what the model says (classes, loss, from_logits).
         self._options = dict(
-            class_names=class_names, num_classes=num_classes, name=name, task=task,
-            threshold=threshold, ignore_index=ignore_index, confusion=confusion,
-        )  # fmt: skip
+            task=task,
+            class_names=class_names,
+            num_classes=num_classes,
+            threshold=threshold,
+            ignore_index=ignore_index,
+        )
+        self._record_confusion = bool(confusion)
         self._loss, self._output, self._from_logits = loss, output, from_logits
         self._validation_data = validation_data
         self._batch_size = batch_size
         self._sample_options = dict(
-            max_samples=max_samples, samples_per_cell=samples_per_cell, layout=layout,
-            denormalize=denormalize, max_image_side=max_image_side,
-        )  # fmt: skip
+            max_samples=max_samples,
+            samples_per_cell=samples_per_cell,
+            layout=layout,
+            denormalize=denormalize,
+            max_image_side=max_image_side,
+        )
         self._metrics: dict[str, PerClassMetric] = {}
         self._phase: str | None = None
         self._original_compute_metrics: Callable | None = None
-        self._sinks: dict[str, sinks.Sink] = {}
-        self._validation_writer: PerClassWriter | None = None
+        self._validation: Accumulator | None = None
+        # Kept across fit() calls: a second fit() whose epochs start again at 0 is warned of.
+        self._steps: dict[str, StepWriter] = {}
+        self._output_kind: OutputKindMonitor | None = None
 
     # --- set-up and tear-down ----------------------------------------------------------------
 
@@ -188,68 +210,66 @@ class PerClassCallback(keras.callbacks.Callback):
             from_logits = _loss_from_logits(loss)
         task = self._options["task"]
         per_sample = _per_sample_loss(loss, task)
-        self._class_names = self._resolve_class_names(model, output_index, task)
         self._loss_name = _loss_display_name(loss)
-        self._spec = batches.TaskSpec(
-            task=task,
-            num_classes=len(self._class_names),
-            from_logits=from_logits,
-            threshold=batches.check_threshold(
-                task, self._options["threshold"], len(self._class_names)
-            ),
-            ignore_index=self._options["ignore_index"],
-            loss=per_sample,
-        )
-        strategy = getattr(model, "distribute_strategy", None)  # TensorFlow only
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        self._spec = self._task_spec(model, output_index, from_logits, per_sample)
+        with model.distribute_strategy.scope():
             self._metrics = {
                 phase: PerClassMetric(
                     self._spec,
                     per_sample if callable(per_sample) else None,
-                    record_confusion=self._options["confusion"],
+                    record_confusion=self._record_confusion,
                     name=f"perclass_{phase}",
                 )
-                for phase in ("train", "validation")
+                for phase in PHASES
             }
-        for phase, metric in self._metrics.items():
-            # Tracked by the model: its variables travel through JAX's stateless steps.
-            setattr(model, f"_tb_perclass_{phase}", metric)
-        # MultiWorkerMirroredStrategy: every worker reads (a collective), the chief writes.
-        self._writes = getattr(getattr(strategy, "extended", None), "should_save_summary", True)
-        self._sinks = {
-            phase: sinks.open_sink(os.path.join(self.log_dir, phase))
-            for phase in ("train", "validation")
-        }
-        if self._validation_data is not None and self._writes:
+        self._output_kind = OutputKindMonitor(task, from_logits)
+        self._open_steps(kind_hint=_KIND_HINT if self._from_logits is None else "")
+        self._validation = None
+        if self._validation_data is not None:
             options = dict(self._sample_options)
             if options["layout"] is None and np.ndim(self._validation_data[0]) == 4:
                 # Keras knows where its image channels are.
                 channels_last = keras.config.image_data_format() == "channels_last"
                 options["layout"] = "NHWC" if channels_last else "NCHW"
-            self._validation_writer = PerClassWriter(
-                os.path.join(self.log_dir, "validation"),
-                **{**self._options, "class_names": self._class_names, "num_classes": None},
-                from_logits=from_logits,
-                loss=per_sample,
-                loss_name=self._loss_name,
-                **options,
+            self._validation = Accumulator(
+                self._spec, spec.sample_options(**options), self._record_confusion
             )
         self._install(output_index)
 
-    def _resolve_class_names(self, model: Any, output_index: int | None, task: str) -> tuple:
-        names, count = self._options["class_names"], self._options["num_classes"]
-        if task == metadata.TASK_BINARY:
-            names, count = binary_class_names(names, count)
-        width = _output_width(model, output_index, task)
-        if names is None and count is None:
-            count = width
-        names = check_class_names(names, count)
-        if width is not None and len(names) != width:
+    def _task_spec(
+        self, model: Any, output_index: int | None, from_logits: bool, per_sample: Any
+    ) -> TaskSpec:
+        """The writer's specification, its class count by default the followed output's width."""
+        options = dict(self._options)
+        width = _output_width(model, output_index, options["task"])
+        if options["class_names"] is None and options["num_classes"] is None:
+            options["num_classes"] = width
+        task_spec = spec.task_spec(**options, from_logits=from_logits, loss=per_sample)
+        if task_spec.class_names is None:
             raise ValueError(
-                f"{len(names)} classes (class_names/num_classes) but the model's output "
-                f"{_output_label(model, output_index)} has {width} units"
+                "the model does not say its output width yet (a subclassed model that was not "
+                "built): pass class_names or num_classes to PerClassCallback"
             )
-        return names
+        if width is not None and task_spec.num_classes != width:
+            raise ValueError(
+                f"{task_spec.num_classes} classes (class_names/num_classes) but the model's "
+                f"output {_output_label(model, output_index)} has {width} units"
+            )
+        return task_spec
+
+    def _open_steps(self, kind_hint: str) -> None:
+        """The sinks of both phases, claimed for this callback's name while it fits."""
+        for phase in PHASES:
+            sink = sinks.open_sink(os.path.join(self.log_dir, phase))
+            destinations.claim(sink.destination, self._name, self)
+            previous = self._steps.get(phase)
+            if previous is not None:  # left open by a fit() that failed
+                previous.sink.close()
+            self._steps[phase] = StepWriter(
+                sink, self._name, order_hint=_ORDER_HINT, kind_hint=kind_hint
+            )
+            if previous is not None:  # a later fit(): the step order goes on
+                self._steps[phase].order = previous.order
 
     def _install(self, output_index: int | None) -> None:
         """Hooks the model's compute_metrics, and rebuilds fit's graph functions so that they
@@ -277,14 +297,9 @@ class PerClassCallback(keras.callbacks.Callback):
             # Later fit()/evaluate() calls get functions without the hook.
             model.make_train_function(force=True)
             model.make_test_function(force=True)
-        for phase, metric in self._metrics.items():
-            delattr(model, f"_tb_perclass_{phase}")
-            if metric in getattr(model, "_metrics", ()):
-                model._metrics.remove(metric)  # PROTOTYPE: Keras has no public untrack
-        for sink in self._sinks.values():
-            sink.close()
-        if self._validation_writer is not None:
-            self._validation_writer.close()
+        for step_writer in self._steps.values():
+            step_writer.sink.close()
+            destinations.release(step_writer.sink.destination, self._name, self)
 
     # --- phases ------------------------------------------------------------------------------
 
@@ -297,51 +312,67 @@ class PerClassCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self._write_metric("train", epoch)
-        if self._validation_data is not None:
-            if self._validation_writer is not None:
-                self._predict_validation(epoch)
+        if self._validation is not None:
+            self._predict_validation(epoch)
         else:
             self._write_metric("validation", epoch)
 
     def _write_metric(self, phase: str, epoch: int) -> None:
         metric = self._metrics[phase]
-        table, cells, seen = metric.read()
-        metric.clear()
-        if seen == 0 or not self._writes:
-            return  # no validation data this epoch, or a worker that is not the chief
-        stats, invalid = perclass.compute_stats(table, self._spec)
-        check_invalid_targets(invalid, self._spec, epoch)
-        if cells is not None:
-            nonzero = np.flatnonzero(cells)
-            matrix = confusion.matrix_from_cells(nonzero, cells[nonzero], self._spec)
-            stats = dataclasses.replace(stats, confusion=matrix)
-        self._sinks[phase].write(
-            step_summary(
-                self._options["name"],
-                stats,
-                None,
-                class_names=self._class_names,
-                task=self._spec.task,
-                loss_name=self._loss_name,
-            ),
-            epoch,
-            time.time(),
-        )
+        host, seen = metric.read()
+        if seen == 0:
+            return  # e.g. no validation data this epoch
+        self._write(phase, epoch, host, None, metric.reset_state, self._output_kind)
 
     def _predict_validation(self, epoch: int) -> None:
         x, y = self._validation_data
         size = len(y)
+        output_index = _output_index(self.model, self._output)
         for start in range(0, size, self._batch_size):
             stop = min(start + self._batch_size, size)
             inputs = x[start:stop]
-            outputs = _pick(self.model(inputs, training=False), _output_index(self.model, self._output))
-            self._validation_writer.update(
-                _for_writer(outputs),
-                _for_writer(_adapt_targets(self._spec, K.convert_to_tensor(y[start:stop]))),
-                inputs=_for_writer(K.convert_to_tensor(inputs)),
-                sample_ids=np.arange(start, stop),
+            outputs = _pick(self.model(inputs, training=False), output_index)
+            self._validation.update(
+                tf.convert_to_tensor(outputs),
+                _adapt_targets(self._spec, tf.convert_to_tensor(y[start:stop])),
+                None,
+                tf.convert_to_tensor(inputs),
+                np.arange(start, stop),
             )
-        self._validation_writer.write(epoch)
+        validation = self._validation
+        if not validation.pending:
+            return  # no validation samples
+        self._write(
+            "validation",
+            epoch,
+            validation.read(),
+            validation.samples.kept(),
+            validation.reset,
+            validation.output_kind,
+        )
+
+    def _write(
+        self,
+        phase: str,
+        epoch: int,
+        host: state.HostState,
+        kept: Any,
+        reset: Callable[[], None],
+        output_kind_monitor: OutputKindMonitor,
+    ) -> None:
+        """One epoch of one phase through the end of a step every writer shares."""
+        step = steps.check_step(epoch)
+        self._steps[phase].write(
+            step,
+            host,
+            self._spec,
+            kept=kept,
+            loss_name=self._loss_name,
+            wall_time=time.time(),
+            reset=reset,  # only once written: a failed write keeps the epoch's counts
+            output_kind=output_kind_monitor,
+            where=f"PerClassCallback(name={self._name!r}), {phase} epoch {step}",
+        )
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -416,14 +447,14 @@ def _per_sample_loss(loss: Any, task: str) -> Any:
     """A callable(outputs, targets) -> per-sample losses (the writer's argument order), or the
     name of one of the writer's own losses."""
     if task == metadata.TASK_MULTILABEL:
-        return losses_module.BINARY_CROSS_ENTROPY  # Keras averages over labels; we need each
+        return losses.BINARY_CROSS_ENTROPY  # Keras averages over labels; we need each
     if isinstance(loss, keras.losses.Loss):
         keras_loss = loss.call  # the unreduced loss, one value per sample
     elif isinstance(loss, str):
         try:
             keras_loss = keras.losses.get(loss)
         except ValueError:
-            return losses_module.resolve(task, loss)
+            return losses.resolve(task, loss)
     elif callable(loss):
         keras_loss = loss
     else:
@@ -444,18 +475,12 @@ def _loss_display_name(loss: Any) -> str:
     return getattr(loss, "__name__", type(loss).__name__)
 
 
-def _adapt_targets(spec: batches.TaskSpec, y_true: Any) -> Any:
+def _adapt_targets(task_spec: TaskSpec, y_true: Any) -> Any:
     """Keras hands sparse targets over as (B, 1) and often as floats."""
-    if spec.task != metadata.TASK_MULTICLASS:
+    if task_spec.task != metadata.TASK_MULTICLASS:
         return y_true
-    if len(y_true.shape) == 2 and y_true.shape[-1] == 1:
-        y_true = K.squeeze(y_true, axis=-1)
-    if len(y_true.shape) == 1 and not KERAS_OPS.is_integer(y_true):
-        y_true = K.cast(y_true, "int32")
+    if y_true.shape.rank == 2 and y_true.shape[-1] == 1:
+        y_true = tf.squeeze(y_true, axis=-1)
+    if y_true.shape.rank == 1 and not y_true.dtype.is_integer:
+        y_true = tf.cast(y_true, tf.int64)
     return y_true
-
-
-def _for_writer(x: Any) -> Any:
-    """A backend tensor as `PerClassWriter` takes it: torch and TensorFlow tensors as they
-    are (on their device), JAX arrays as NumPy."""
-    return np.asarray(x) if keras.backend.backend() == "jax" else x

@@ -21,21 +21,22 @@ under DDP each rank updates and rank 0 writes the sums.
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import lightning
 
-from tb_perclass.writer import PerClassWriter
+from tb_perclass import PerClassWriter
 
 
 class PerClassCallback(lightning.pytorch.Callback):
     """Args:
-      log_dir: where the train and validation runs go; by default `<trainer.log_dir>/perclass`
-        (the directory of Lightning's own logger).
-      class_names, num_classes, name, and any other keyword: as for `PerClassWriter`.
-      logits_key, losses_key, targets_key: the keys of the step outputs read.
-      samples: keep the most confident misclassified validation samples: the batch's inputs
-        (`batch[0]` or `batch["input"]`) must then be images or texts.
+    log_dir: where the train and validation runs go; by default `<trainer.log_dir>/perclass`
+      (the directory of Lightning's own logger).
+    class_names, num_classes, name, and any other keyword: as for `PerClassWriter`.
+    logits_key, losses_key, targets_key: the keys of the step outputs read.
+    samples: keep the most confident misclassified validation samples: the batch's inputs
+      (`batch[0]` or `batch["input"]`) must then be images or texts.
     """
 
     def __init__(
@@ -52,13 +53,17 @@ class PerClassCallback(lightning.pytorch.Callback):
     ):
         super().__init__()
         self._log_dir = None if log_dir is None else os.fspath(log_dir)
-        self._writer_options = dict(class_names=class_names, num_classes=num_classes, **writer_options)
+        self._writer_options = dict(
+            class_names=class_names, num_classes=num_classes, **writer_options
+        )
         self._keys = (logits_key, losses_key, targets_key)
         self._samples = samples
         self._writers: dict[str, PerClassWriter] = {}
 
     def setup(self, trainer: Any, pl_module: Any, stage: str) -> None:
-        root = self._log_dir or os.path.join(trainer.log_dir or trainer.default_root_dir, "perclass")
+        root = self._log_dir or os.path.join(
+            trainer.log_dir or trainer.default_root_dir, "perclass"
+        )
         for split in ("train", "validation"):
             if split not in self._writers:
                 self._writers[split] = PerClassWriter(

@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from tb_perclass import metadata
+import numpy as np
+
+from tb_perclass.format import metadata
 
 ROUTE_PREFIX = f"/data/plugin/{metadata.PLUGIN_NAME}"
 
@@ -64,19 +68,27 @@ class TensorBoardProcess:
         self.url = f"http://127.0.0.1:{self.port}{path_prefix}"
         self._log = tempfile.NamedTemporaryFile(prefix=f"tensorboard-{self.port}-", suffix=".log")
         command = [
-            sys.executable, "-m", "tensorboard.main",
-            "--logdir", self.logdir,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            self.logdir,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
             f"--load_fast={'true' if load_fast else 'false'}",
-            "--reload_interval", "1",
+            "--reload_interval",
+            "1",
             *([f"--path_prefix={path_prefix}"] if path_prefix else []),
             *extra_args,
-        ]  # fmt: skip
+        ]
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self._process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
 
-    def __enter__(self) -> "TensorBoardProcess":
+    def __enter__(self) -> TensorBoardProcess:
         try:
             self.wait_until_serving()
         except BaseException:
@@ -138,33 +150,57 @@ class TensorBoardProcess:
             except (OSError, ValueError):
                 pass
             time.sleep(0.3)
-        raise TimeoutError(f"{path} never satisfied the condition; last body: {body!r:.300}\n"
-                           f"{self.log_text()[-3000:]}")
+        raise TimeoutError(
+            f"{path} never satisfied the condition; last body: {body!r:.300}\n"
+            f"{self.log_text()[-3000:]}"
+        )
 
 
-def read_summaries(run_dir: str, kind: str = "stats", name: str = "perclass", raw: bool = False):
-    """Every (step, value ndarray, parsed metadata) of `<name>/<kind>` in a run's event files,
-    read with TensorBoard's own event file loader. Stats tensors come as their class columns
-    ([5, C], one row per `metadata.STATS_ROWS`) unless `raw` asks for the written [5, C + 2]."""
+def decode_binary_curves(body: bytes) -> dict:
+    """The layout documented in tb_perclass/plugin/binary_encoding.py, read independently."""
+    (header_length,) = struct.unpack_from("<I", body)
+    answer = json.loads(body[4 : 4 + header_length])
+    offset = 4 + header_length
+    assert offset % 4 == 0
+    for key, rows, columns in answer.pop("arrays"):
+        size = rows * columns * 4
+        answer[key] = np.frombuffer(body[offset : offset + size], "<f4").reshape(rows, columns)
+        offset += size
+    assert offset == len(body)
+    return answer
+
+
+def read_summaries(
+    run_dir: str, kind: str = "stats", name: str | None = "perclass", raw: bool = False
+):
+    """Every (step, value ndarray, parsed metadata) of `<name>/<kind>` (any name if None) in a
+    run's event files, read with TensorBoard's own event file loader. Stats tensors come as
+    their class columns ([5, C], one row per `metadata.STATS_ROWS`) unless `raw` asks for the
+    written [5, C + 2]."""
     from tensorboard.backend.event_processing import event_file_loader
     from tensorboard.util import tensor_util
 
-    tag = metadata.tag_for(name, kind)
+    tag = metadata.tag_for(name, kind) if name is not None else None
     found = []
-    parsed = None  # writers may send the metadata with the first value of a tag only
+    parsed = {}  # writers may send the metadata with the first value of a tag only
     for filename in sorted(os.listdir(run_dir)):
         if "tfevents" not in filename:
             continue
         loader = event_file_loader.EventFileLoader(os.path.join(run_dir, filename))
         for event in loader.Load():
             for value in event.summary.value:
-                if value.tag == tag:
-                    if value.metadata.plugin_data.content:
-                        parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
+                plugin = value.metadata.plugin_data
+                if value.tag in parsed or (
+                    plugin.plugin_name == metadata.PLUGIN_NAME
+                    and (value.tag == tag or (tag is None and value.tag.endswith("/" + kind)))
+                ):
+                    if plugin.content:
+                        parsed[value.tag] = metadata.parse_plugin_content(plugin.content)
+                    meta = parsed[value.tag]
                     array = tensor_util.make_ndarray(value.tensor)
                     if kind == metadata.KIND_STATS and not raw:
-                        array = array[:, : parsed.num_classes]
-                    found.append((event.step, array, parsed))
+                        array = array[:, : meta.num_classes]
+                    found.append((event.step, array, meta))
     return found
 
 

@@ -10,8 +10,8 @@ import urllib.parse
 import numpy as np
 import pytest
 
-from helpers import ROUTE_PREFIX, read_summaries, wsgi_client
 from tb_perclass import PerClassWriter
+from tests.helpers import ROUTE_PREFIX, read_summaries, wsgi_client
 
 CLASSES = ["cat", "dog", "bird", "=cmd|' /C calc'!A0", "frog"]  # absent class 4, formula name
 
@@ -58,17 +58,21 @@ def test_confusion_at_the_latest_and_at_a_given_step(logdir, runs):
     assert status == 200 and body["step"] == 3 and body["steps"] == [0, 1, 2, 3]
     assert body["encoding"] == "dense" and body["class_names"] == CLASSES
     targets, predicted = runs["train"][3]
-    np.testing.assert_array_equal(body["matrix"], confusion_matrix(targets, predicted, labels=range(5)))
+    np.testing.assert_array_equal(
+        body["matrix"], confusion_matrix(targets, predicted, labels=range(5))
+    )
     assert body["total"] == 60
     status, body, _ = get(client, "confusion", run="train", name="perclass", step=1)
     targets, predicted = runs["train"][1]
-    np.testing.assert_array_equal(body["matrix"], confusion_matrix(targets, predicted, labels=range(5)))
+    np.testing.assert_array_equal(
+        body["matrix"], confusion_matrix(targets, predicted, labels=range(5))
+    )
 
 
 def test_steps_of_one_kind(logdir, runs):
     client = wsgi_client(logdir)
     status, body, _ = get(client, "steps", run="train", name="perclass", kind="confusion")
-    assert status == 200 and body == {"steps": [0, 1, 2, 3]}
+    assert status == 200 and body == {"steps": [0, 1, 2, 3], "skipped": []}
     status, body, _ = get(client, "steps", run="train", name="perclass", kind="pictures")
     assert status == 400 and "kind='pictures'" in body
     status, body, _ = get(client, "steps", run="train", name="perclass", kind="samples")
@@ -201,6 +205,40 @@ def test_diff_refuses_runs_with_other_classes(logdir, runs):
     assert status == 400 and "3 classes against 5" in body
 
 
+def test_diff_of_two_names_with_the_same_classes(logdir):
+    """Two series of one run (e.g. name='train' and name='validation' on one SummaryWriter):
+    base_name picks the other one (by default the same name)."""
+    run_dir = os.path.join(logdir, "one")
+    train = write_predictions(run_dir, 2, seed=1, name="train")
+    validation = write_predictions(run_dir, 2, seed=2, name="validation")
+    write_predictions(run_dir, 1, class_names=["a", "b"], name="other")
+    from sklearn.metrics import confusion_matrix
+
+    client = wsgi_client(logdir)
+    status, body, _ = get(
+        client, "diff", run="one", name="train", base_run="one", base_name="validation", base_step=0
+    )
+    assert status == 200 and (body["step"], body["base_step"]) == (1, 0)
+    assert body["base_name"] == "validation" and body["base_run"] == "one"
+    rebuilt = np.zeros((5, 5), dtype=np.int64)
+    rebuilt[body["rows"], body["cols"]] = body["deltas"]
+    after = confusion_matrix(*train[1], labels=range(5))
+    np.testing.assert_array_equal(
+        rebuilt, after - confusion_matrix(*validation[0], labels=range(5))
+    )
+    status, body, _ = get(
+        client, "diff", run="one", name="train", base_run="one", step=1, base_step=0
+    )
+    assert status == 200 and body["base_name"] == "train"
+    status, body, _ = get(
+        client, "diff", run="one", name="train", base_run="one", base_name="other"
+    )
+    assert status == 400
+    assert "run 'one' name 'train' and run 'one' name 'other' have different classes" in body
+    status, body, _ = get(client, "diff", run="one", name="train", base_run="one", base_name="nope")
+    assert status == 404 and "name 'nope'" in body
+
+
 def test_clustered_order_puts_confused_classes_together(logdir):
     names = [f"c{i}" for i in range(8)]
     confused = {0: 5, 5: 0, 1: 7, 7: 1, 2: 6, 6: 2}  # three pairs that the model mixes up
@@ -234,16 +272,29 @@ def test_curves_carry_true_and_false_positives(logdir, runs):
 
 
 BAD_REQUESTS = [
-    ("confusion", {"run": "train", "name": "perclass", "step": "9"}, 404,
-     "run 'train' has no confusion matrix at step 9; it has 4 steps from 0 to 3"),
-    ("confusion", {"run": "train", "name": "perclass", "step": "last"}, 400,
-     "step='last' is not an integer"),
+    (
+        "confusion",
+        {"run": "train", "name": "perclass", "step": "9"},
+        404,
+        "run 'train' has no confusion matrix at step 9; it has 4 steps from 0 to 3",
+    ),
+    (
+        "confusion",
+        {"run": "train", "name": "perclass", "step": "last"},
+        400,
+        "step='last' is not an integer",
+    ),
     ("confusion", {"run": "train"}, 400, "missing query parameter 'name'"),
     ("pairs", {"run": "train", "name": "perclass", "limit": "0"}, 400, "limit=0; use 1 to 1000"),
     ("diff", {"run": "train", "name": "perclass"}, 400, "missing query parameter 'base_run'"),
     ("diff", {"run": "train", "name": "perclass", "base_run": "nope"}, 404, "run 'nope'"),
     ("report", {"run": "train", "name": "perclass", "format": "xml"}, 400, "use json or csv"),
-    ("report", {"run": "train", "name": "perclass", "step": "-1"}, 404, "no confusion matrix at step -1"),
+    (
+        "report",
+        {"run": "train", "name": "perclass", "step": "-1"},
+        404,
+        "no confusion matrix at step -1",
+    ),
     ("order", {"run": "train", "name": "perclass", "by": "name"}, 400, "by must be 'cluster'"),
 ]
 

@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from helpers import free_port, read_summaries
+from tests.helpers import free_port, read_summaries
 
 pytestmark = pytest.mark.slow
 
@@ -56,8 +56,13 @@ def run_ranks(logdir, disagree=False):
     script = RANK_SCRIPT.format(names=NAMES, disagree=disagree, logdir=logdir)
     env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()))
     ranks = [
-        subprocess.Popen([sys.executable, "-c", script, str(r), "2"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(r), "2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for r in range(2)
     ]
     outputs = []
@@ -108,6 +113,9 @@ def test_ranks_that_disagree_on_classes_are_told(tmp_path):
     outputs = run_ranks(str(tmp_path / "ddp"), disagree=True)
     for out in outputs:
         (message,) = [o["error"] for o in out if "error" in o]
-        assert "ranks disagree on what they log: rank 0 has task='multiclass' with 5 classes" in message
+        assert (
+            "ranks disagree on what they log: rank 0 has task='multiclass' with 5 classes"
+            in message
+        )
         assert "rank 1 has task='multiclass' with 6 classes" in message
         assert "same class_names" in message

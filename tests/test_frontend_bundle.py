@@ -1,5 +1,5 @@
-"""The committed frontend bundle is what the locked toolchain builds from the sources, and the
-frontend's own unit tests (vitest) pass.
+"""The committed frontend bundle is what the locked toolchain builds from the sources, the
+frontend's own unit tests (vitest) and type check pass, and its sources are formatted (prettier).
 
 Needs Node and `npm ci --prefix frontend` (the test setup runs it; CI does too).
 """
@@ -58,7 +58,8 @@ def test_bundle_is_reproducible_and_self_contained(tmp_path):
     second = _build_into(tmp_path / "b")
     assert first == second, "two builds of the same sources differ: the build is not reproducible"
     text = first.decode("utf-8")
-    assert "export{" in text.replace(" ", "") and "as render}" in text, "index.js must export render()"
+    exports_render = "export{" in text.replace(" ", "") and "as render}" in text
+    assert exports_render, "index.js must export render()"
     for leak in (str(ROOT), str(tmp_path), "sourceMappingURL", "/home/", "/root/"):
         assert leak not in text, f"the bundle contains {leak!r}"
     # everything is inside the one module: no imports, CDNs or fetched fonts
@@ -83,3 +84,22 @@ def test_frontend_unit_tests_pass():
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"`npm test` in frontend/ failed:\n{output[-8000:]}"
     assert "passed" in output, output[-4000:]
+
+
+def test_frontend_sources_are_formatted():
+    """The style gate of the frontend: prettier (pinned in package.json, .prettierrc.json) over
+    frontend/src and frontend/test; the TypeScript checker runs in `npm test` above."""
+    node = _require_toolchain()
+    prettier = FRONTEND / "node_modules" / "prettier" / "bin" / "prettier.cjs"
+    if not prettier.is_file():
+        pytest.fail("frontend/node_modules has no prettier: run `npm ci --prefix frontend`")
+    result = subprocess.run(
+        [node, str(prettier), "--check", "src", "test"],
+        cwd=FRONTEND,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    fix = "run `npm run format --prefix frontend`"
+    assert result.returncode == 0, f"frontend sources are not formatted: {fix}\n{output[-4000:]}"

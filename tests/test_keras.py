@@ -8,11 +8,12 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
 
-from helpers import read_summaries
+from tests.helpers import read_summaries
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,11 @@ XV, YV = X[:90] + 0.1, Y[:90]
 def dense_model(units=4, activation=None, seed=0):
     keras.utils.set_random_seed(seed)
     return keras.Sequential(
-        [keras.Input((6,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(units, activation=activation)]
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(units, activation=activation),
+        ]
     )
 
 
@@ -53,7 +58,9 @@ def test_train_statistics_are_exact_and_cost_no_forward_pass(tmp_path):
 
         def build(self, shape):
             super().build(shape)
-            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, name="calls")
+            self.calls = self.add_weight(
+                shape=(), initializer="zeros", trainable=False, name="calls"
+            )
 
         def call(self, inputs):
             self.calls.assign_add(1.0)
@@ -63,9 +70,13 @@ def test_train_statistics_are_exact_and_cost_no_forward_pass(tmp_path):
         keras.utils.set_random_seed(0)
         counter = CountingDense(4)
         model = keras.Sequential([keras.Input((6,)), counter])
-        model.compile(keras.optimizers.SGD(0.0), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(
+            keras.optimizers.SGD(0.0), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        )
         callbacks = [PerClassCallback(str(tmp_path / "cb"))] if with_callback else []
-        model.fit(X, Y, validation_data=(XV, YV), epochs=2, batch_size=32, callbacks=callbacks, verbose=0)
+        model.fit(
+            X, Y, validation_data=(XV, YV), epochs=2, batch_size=32, callbacks=callbacks, verbose=0
+        )
         return model, float(counter.calls.numpy())
 
     plain_model, plain_calls = run(False)
@@ -100,12 +111,14 @@ def test_train_statistics_are_exact_and_cost_no_forward_pass(tmp_path):
 def test_the_compiled_loss_in_every_form(tmp_path, loss, targets, activation):
     model = dense_model(activation=activation)
     model.compile(keras.optimizers.SGD(0.0), loss)
-    model.fit(X, targets, epochs=1, batch_size=50, callbacks=[PerClassCallback(str(tmp_path))], verbose=0)
+    model.fit(
+        X, targets, epochs=1, batch_size=50, callbacks=[PerClassCallback(str(tmp_path))], verbose=0
+    )
     outputs = np.asarray(model.predict(X, verbose=0))
     keras_loss = keras.losses.get(loss) if isinstance(loss, str) else loss
     per_sample = keras_loss.call if isinstance(keras_loss, keras.losses.Loss) else keras_loss
     losses = np.asarray(per_sample(targets, outputs))
-    (_, matrix, _), = read_summaries(str(tmp_path / "train"))
+    ((_, matrix, _),) = read_summaries(str(tmp_path / "train"))
     mean, count, correct = per_class(outputs, Y, losses)
     np.testing.assert_array_equal(matrix[1:3], [count, correct])
     np.testing.assert_allclose(matrix[0], mean, rtol=1e-5)
@@ -115,10 +128,16 @@ def test_binary_and_multilabel_models(tmp_path):
     binary = dense_model(units=1)
     binary.compile(keras.optimizers.SGD(0.0), keras.losses.BinaryCrossentropy(from_logits=True))
     bits = (Y > 1).astype(np.float32)
-    binary.fit(X, bits, epochs=1, batch_size=64, verbose=0,
-               callbacks=[PerClassCallback(str(tmp_path / "b"), task="binary")])  # fmt: skip
+    binary.fit(
+        X,
+        bits,
+        epochs=1,
+        batch_size=64,
+        verbose=0,
+        callbacks=[PerClassCallback(str(tmp_path / "b"), task="binary")],
+    )
     scores = np.asarray(binary.predict(X, verbose=0))[:, 0]
-    (_, matrix, meta), = read_summaries(str(tmp_path / "b" / "train"), kind="confusion")
+    ((_, matrix, meta),) = read_summaries(str(tmp_path / "b" / "train"), kind="confusion")
     expected = np.zeros((2, 2), int)
     np.add.at(expected, (bits.astype(int), (scores > 0).astype(int)), 1)
     np.testing.assert_array_equal(matrix, expected)
@@ -127,19 +146,29 @@ def test_binary_and_multilabel_models(tmp_path):
     multi = dense_model(units=3)
     multi.compile(keras.optimizers.SGD(0.0), keras.losses.BinaryCrossentropy(from_logits=True))
     labels = (rng.random((300, 3)) < 0.4).astype(np.float32)
-    multi.fit(X, labels, epochs=1, batch_size=64, verbose=0,
-              callbacks=[PerClassCallback(str(tmp_path / "m"), ["a", "b", "c"], task="multilabel")])  # fmt: skip
+    multi.fit(
+        X,
+        labels,
+        epochs=1,
+        batch_size=64,
+        verbose=0,
+        callbacks=[PerClassCallback(str(tmp_path / "m"), ["a", "b", "c"], task="multilabel")],
+    )
     logits = np.asarray(multi.predict(X, verbose=0))
-    (_, matrix, _), = read_summaries(str(tmp_path / "m" / "train"), kind="confusion")
+    ((_, matrix, _),) = read_summaries(str(tmp_path / "m" / "train"), kind="confusion")
     from sklearn.metrics import multilabel_confusion_matrix
 
-    np.testing.assert_array_equal(matrix, multilabel_confusion_matrix(labels.astype(int), (logits > 0).astype(int)))
+    np.testing.assert_array_equal(
+        matrix, multilabel_confusion_matrix(labels.astype(int), (logits > 0).astype(int))
+    )
 
 
 def test_validation_data_gives_validation_statistics_and_samples(tmp_path):
     images = rng.random((90, 4, 4, 1)).astype(np.float32)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(4)])
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(4)]
+    )
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     callback = PerClassCallback(str(tmp_path), validation_data=(images, YV), max_samples=10)
     model.fit(images, YV, epochs=2, batch_size=30, callbacks=[callback], verbose=0)
@@ -153,15 +182,31 @@ def test_validation_data_gives_validation_statistics_and_samples(tmp_path):
 def test_several_outputs_need_output(tmp_path):
     inputs = keras.Input((6,))
     hidden = keras.layers.Dense(8)(inputs)
-    model = keras.Model(inputs, {"kind": keras.layers.Dense(4, name="kind")(hidden),
-                                 "size": keras.layers.Dense(1, name="size")(hidden)})  # fmt: skip
-    model.compile("adam", loss={"kind": keras.losses.SparseCategoricalCrossentropy(from_logits=True), "size": "mse"})
+    model = keras.Model(
+        inputs,
+        {
+            "kind": keras.layers.Dense(4, name="kind")(hidden),
+            "size": keras.layers.Dense(1, name="size")(hidden),
+        },
+    )
+    model.compile(
+        "adam",
+        loss={"kind": keras.losses.SparseCategoricalCrossentropy(from_logits=True), "size": "mse"},
+    )
     targets = {"kind": Y, "size": X[:, :1]}
     with pytest.raises(ValueError, match=r"the model has 2 outputs \(kind, size\); pass output="):
-        model.fit(X, targets, epochs=1, verbose=0, callbacks=[PerClassCallback(str(tmp_path / "x"))])
-    model.fit(X, targets, epochs=1, batch_size=100, verbose=0,
-              callbacks=[PerClassCallback(str(tmp_path / "ok"), output="kind")])  # fmt: skip
-    (_, matrix, _), = read_summaries(str(tmp_path / "ok" / "train"))
+        model.fit(
+            X, targets, epochs=1, verbose=0, callbacks=[PerClassCallback(str(tmp_path / "x"))]
+        )
+    model.fit(
+        X,
+        targets,
+        epochs=1,
+        batch_size=100,
+        verbose=0,
+        callbacks=[PerClassCallback(str(tmp_path / "ok"), output="kind")],
+    )
+    ((_, matrix, _),) = read_summaries(str(tmp_path / "ok" / "train"))
     assert matrix[1].sum() == 300
 
 
@@ -173,8 +218,7 @@ MIRRORED = textwrap.dedent(
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
-    sys.path.insert(0, {tests!r})
-    from helpers import read_summaries
+    from tests.helpers import read_summaries
     from tb_perclass.keras import PerClassCallback
 
     rng = np.random.default_rng(0)
@@ -199,10 +243,11 @@ MIRRORED = textwrap.dedent(
 
 
 def test_mirrored_strategy_gives_the_numbers_of_one_device(tmp_path):
-    script = MIRRORED.format(
-        tests=os.path.dirname(__file__), one=str(tmp_path / "one"), two=str(tmp_path / "two")
+    script = MIRRORED.format(one=str(tmp_path / "one"), two=str(tmp_path / "two"))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=root
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
     for split in ("train", "validation"):
@@ -219,9 +264,14 @@ def test_shares_its_directories_with_the_tensorboard_callback(tmp_path):
     model = dense_model()
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(
-        X, Y, validation_data=(XV, YV), epochs=2, batch_size=64, verbose=0,
+        X,
+        Y,
+        validation_data=(XV, YV),
+        epochs=2,
+        batch_size=64,
+        verbose=0,
         callbacks=[keras.callbacks.TensorBoard(str(tmp_path)), PerClassCallback(str(tmp_path))],
-    )  # fmt: skip
+    )
     for split in ("train", "validation"):
         directory = tmp_path / split
         tags = set()
@@ -231,3 +281,69 @@ def test_shares_its_directories_with_the_tensorboard_callback(tmp_path):
                     tags.update(value.tag for value in event.summary.value)
         assert "epoch_loss" in tags  # Keras' own scalars
         assert [s for s, _, _ in read_summaries(str(directory))] == [0, 1]  # and ours
+
+
+# --- off the happy path: written, and warned ----------------------------------------------------
+
+
+def fit_messages(model, x, y, callback, **fit_options):
+    """The RuntimeWarnings a fit() raised (ours: the callback's)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, verbose=0, callbacks=[callback], **fit_options)
+    return [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_logits_under_a_loss_that_takes_probabilities_are_warned(tmp_path):
+    """Keras' classic slip: no softmax, and a loss with its default from_logits=False."""
+    model = dense_model()
+    model.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy")
+    messages = fit_messages(model, X, Y, PerClassCallback(str(tmp_path)), epochs=2, batch_size=50)
+    (message,) = [m for m in messages if "from_logits" in m]  # once, not per epoch or phase
+    assert message.startswith("PerClassCallback(name='perclass'), train epoch 0:")
+    assert "below 0 or above 1" in message and "pass from_logits=True" in message
+    assert "the compiled loss" in message
+
+
+def test_nan_outputs_and_invalid_targets_are_written_and_warned(tmp_path):
+    """Targets of 2 for a binary model are found on the device, so at the epoch's end: written
+    apart and warned (not a lost epoch). NaN scores count apart per true class."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6,))
+    scores = keras.layers.Dense(1)(inputs)
+    nan = keras.layers.Lambda(lambda pair: tf.where(pair[0][:, :1] > 1.0, float("nan"), pair[1]))(
+        [inputs, scores]
+    )
+    model = keras.Model(inputs, nan)
+    model.compile(keras.optimizers.SGD(0.0), keras.losses.BinaryCrossentropy(from_logits=True))
+    bits = (Y > 1).astype(np.float32)
+    bits[:7] = 2.0
+    messages = fit_messages(
+        model, X, bits, PerClassCallback(str(tmp_path), task="binary"), epochs=1, batch_size=100
+    )
+    ((_, matrix, _),) = read_summaries(str(tmp_path / "train"), raw=True)
+    valid = bits != 2
+    unusable = X[:, 0] > 1.0
+    assert matrix[1, 2] == 7  # the invalid_targets column
+    np.testing.assert_array_equal(matrix[1, :2], np.bincount(bits[valid].astype(int), minlength=2))
+    np.testing.assert_array_equal(
+        matrix[4, :2], np.bincount(bits[valid & unusable].astype(int), minlength=2)
+    )
+    ((_, confusion, _),) = read_summaries(str(tmp_path / "train"), kind="confusion")
+    assert confusion.sum() == (valid & ~unusable).sum()
+    assert any("7 targets since the last write were not 0 or 1" in m for m in messages)
+    assert any(
+        f"{(valid & unusable).sum()} samples had NaN or infinite outputs" in m for m in messages
+    )
+
+
+def test_a_second_fit_whose_epochs_restart_is_warned(tmp_path):
+    model = dense_model()
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    callback = PerClassCallback(str(tmp_path))
+    assert fit_messages(model, X, Y, callback, epochs=2, batch_size=100) == []
+    messages = fit_messages(model, X, Y, callback, epochs=1, batch_size=100)
+    (message,) = messages
+    assert "train epoch 0: step 0 is lower than step 1" in message
+    assert "initial_epoch" in message
+    assert [s for s, _, _ in read_summaries(str(tmp_path / "train"))] == [0, 1, 0]

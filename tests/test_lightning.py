@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import read_summaries
+from tests.helpers import read_summaries
 
 pytestmark = pytest.mark.slow
 lightning = pytest.importorskip("lightning")
@@ -54,10 +54,16 @@ def loaders():
 
 def trainer(tmp_path, callback):
     return lightning.Trainer(
-        max_epochs=2, accelerator="cpu", devices=1, callbacks=[callback], logger=False,
-        enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(tmp_path),
+        max_epochs=2,
+        accelerator="cpu",
+        devices=1,
+        callbacks=[callback],
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=str(tmp_path),
         num_sanity_val_steps=2,
-    )  # fmt: skip
+    )
 
 
 def test_lightning_fit_logs_train_and_validation(tmp_path):
@@ -87,5 +93,50 @@ def test_lightning_fit_logs_train_and_validation(tmp_path):
 def test_a_step_that_returns_no_logits_is_explained(tmp_path):
     train, val, _, _ = loaders()
     callback = PerClassCallback(str(tmp_path / "pc"), num_classes=4)
-    with pytest.raises(ValueError, match=r"training_step must return a dict with the batch's outputs under 'logits'.*it returned dict with keys \['loss'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"training_step must return a dict with the batch's outputs under 'logits'"
+        r".*it returned dict with keys \['loss'\]",
+    ):
         trainer(tmp_path, callback).fit(Classifier(return_dict=False), train, val)
+
+
+class DivergingClassifier(Classifier):
+    """Returns NaN logits for the first sample of every training batch."""
+
+    def training_step(self, batch, batch_idx):
+        out = super().training_step(batch, batch_idx)
+        logits = out["logits"].clone()
+        logits[0] = float("nan")
+        return {**out, "logits": logits}
+
+
+def test_nan_outputs_and_repeated_steps_are_written_and_warned(tmp_path):
+    """NaN logits count apart per true class; validating twice per epoch (val_check_interval)
+    writes one epoch's step twice, which TensorBoard would show once: warned."""
+    import warnings
+
+    train, val, x, y = loaders()
+    callback = PerClassCallback(str(tmp_path / "pc"), num_classes=4)
+    run = lightning.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        devices=1,
+        callbacks=[callback],
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=str(tmp_path),
+        num_sanity_val_steps=0,
+        val_check_interval=0.5,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.fit(DivergingClassifier(), train, val)
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    ((_, matrix, _),) = read_summaries(str(tmp_path / "pc" / "train"))
+    firsts = y[::32]  # the first sample of each batch of 32
+    np.testing.assert_array_equal(matrix[4], np.bincount(firsts.numpy(), minlength=4))
+    assert any(f"{len(firsts)} samples had NaN or infinite outputs" in m for m in messages)
+    assert [s for s, _, _ in read_summaries(str(tmp_path / "pc" / "validation"))] == [0, 0]
+    assert any("validation" in m and "step 0 was already written" in m for m in messages)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from tb_perclass import PerClassWriter
-from tb_perclass.stats import arrays
-from tb_perclass.stats import batches as batching
-from test_stats import LIBRARIES, to_library
+from tb_perclass.logger import arrays, tasks
+from tb_perclass.logger.spec import task_spec
+from tests.test_stats import LIBRARIES, to_library
 
 rng = np.random.default_rng(0)
 B, C = 24, 5
@@ -23,12 +23,12 @@ VALUES = rng.gamma(2.0, size=B).astype(np.float32)
 PREDICTED = (VALUES + rng.normal(size=B)).astype(np.float32)
 
 
-def computed_losses(library, task, outputs, targets, **spec):
-    spec = batching.TaskSpec(task=task, **{"num_classes": C, **spec})
+def computed_losses(library, task, outputs, targets, **fields):
+    spec = task_spec(task=task, **{"num_classes": C, **fields})
     ops, _, outputs, targets, _ = arrays.as_batch(
         to_library(library, outputs), to_library(library, targets)
     )
-    return np.asarray(ops.to_numpy(batching.format_batch(ops, outputs, targets, None, spec).losses))
+    return np.asarray(ops.to_numpy(tasks.format_batch(ops, outputs, targets, None, spec).losses))
 
 
 def torch_reference(name):
@@ -39,9 +39,7 @@ def torch_reference(name):
     return {
         "sparse_ce": lambda: F.cross_entropy(t(LOGITS), t(LABELS), reduction="none"),
         "soft_ce": lambda: F.cross_entropy(t(LOGITS), t(SOFT), reduction="none"),
-        "kl": lambda: F.kl_div(
-            torch.log_softmax(t(LOGITS), 1), t(SOFT), reduction="none"
-        ).sum(1),
+        "kl": lambda: F.kl_div(torch.log_softmax(t(LOGITS), 1), t(SOFT), reduction="none").sum(1),
         "bce": lambda: F.binary_cross_entropy_with_logits(t(SCORES), t(BITS), reduction="none"),
         "multilabel_bce": lambda: F.binary_cross_entropy_with_logits(
             t(LOGITS[:, :3]), t(MULTI_BITS), reduction="none"
@@ -59,7 +57,9 @@ def keras_reference(name):
     signed = BITS * 2 - 1
     return np.asarray(
         {
-            "sparse_ce": lambda: L.sparse_categorical_crossentropy(LABELS, LOGITS, from_logits=True),
+            "sparse_ce": lambda: L.sparse_categorical_crossentropy(
+                LABELS, LOGITS, from_logits=True
+            ),
             "soft_ce": lambda: L.categorical_crossentropy(SOFT, LOGITS, from_logits=True),
             "kl": lambda: L.kl_divergence(SOFT, softmax),
             "bce": lambda: L.binary_crossentropy(BITS[:, None], SCORES[:, None], from_logits=True),
@@ -82,15 +82,31 @@ CASES = [
     ("hinge", "binary", "hinge", SCORES, BITS, {"num_classes": 2}),
     ("hinge_signed", "binary", "hinge", SCORES, BITS * 2 - 1, {"num_classes": 2}),
     ("squared_hinge", "binary", "squared_hinge", SCORES, BITS, {"num_classes": 2}),
-    ("multilabel_bce", "multilabel", "binary_crossentropy", LOGITS[:, :3], MULTI_BITS, {"num_classes": 3}),
+    (
+        "multilabel_bce",
+        "multilabel",
+        "binary_crossentropy",
+        LOGITS[:, :3],
+        MULTI_BITS,
+        {"num_classes": 3},
+    ),
     ("mse", "regression", "mse", PREDICTED, VALUES, {"num_classes": 3, "bins": (1.0, 3.0)}),
-    ("mae", "regression", "mean_absolute_error", PREDICTED, VALUES, {"num_classes": 3, "bins": (1.0, 3.0)}),
+    (
+        "mae",
+        "regression",
+        "mean_absolute_error",
+        PREDICTED,
+        VALUES,
+        {"num_classes": 3, "bins": (1.0, 3.0)},
+    ),
     ("msle", "regression", "msle", PREDICTED, VALUES, {"num_classes": 3, "bins": (1.0, 3.0)}),
 ]
 
 
 @pytest.mark.parametrize("library", LIBRARIES)
-@pytest.mark.parametrize("reference,task,loss,outputs,targets,spec", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    "reference,task,loss,outputs,targets,spec", CASES, ids=[c[0] for c in CASES]
+)
 def test_losses_equal_the_frameworks(library, reference, task, loss, outputs, targets, spec):
     ours = computed_losses(library, task, outputs, targets, loss=loss, **spec)
     checked = 0
@@ -139,21 +155,73 @@ def test_a_users_loss_callable(logdir):
     for c in range(C):
         np.testing.assert_allclose(stats.loss[c], expected[LABELS == c].mean(), rtol=1e-5)
     with PerClassWriter(logdir, num_classes=C, loss=lambda o, t: F.cross_entropy(o, t)) as writer:
-        with pytest.raises(ValueError, match=r"loss=<lambda> returned shape \(\); a per-class curve needs one value per sample, shape \(24,\).*reduction='none'"):
+        with pytest.raises(
+            ValueError,
+            match=r"loss=<lambda> returned shape \(\); a per-class curve needs one value per "
+            r"sample, shape \(24,\).*reduction='none'",
+        ):
             writer.update(logits, targets)
 
 
 LOSS_BAD_INPUTS = [
-    pytest.param(dict(loss="hinge"), None, ValueError, r"loss='hinge' is not a per-sample loss of task='multiclass'", id="loss-task"),
-    pytest.param(dict(loss=3), None, TypeError, r"loss=3; pass a loss name or a callable", id="loss-type"),
-    pytest.param(dict(loss="kl_divergence"), dict(outputs=LOGITS, targets=LABELS), ValueError, r"kl_divergence.*targets of shape \(batch, num_classes\)", id="kl-needs-distributions"),
-    pytest.param(dict(task="binary", loss="hinge"), dict(outputs=SCORES, targets=BITS * 2), ValueError, r"values other than 0 and 1.*e.g. 2.0.*or -1 for a hinge loss", id="hinge-targets"),
-    pytest.param(dict(task="binary"), dict(outputs=SCORES, targets=BITS * 2 - 1), ValueError, r"values other than 0 and 1, e.g. -1.0", id="bce-signed-targets"),
-    pytest.param(dict(task="regression"), None, ValueError, r"needs bins=\[...\]", id="regression-no-bins"),
-    pytest.param(dict(task="regression", bins=[3, 1]), None, ValueError, r"strictly increasing edges", id="bins-order"),
-    pytest.param(dict(bins=[1, 2]), None, ValueError, r"bins is for task='regression'", id="bins-task"),
-    pytest.param(dict(task="regression", bins=[1]), dict(outputs=VALUES[:2], targets=np.array([1.0, np.nan])), ValueError, r"non-finite values, e.g. nan", id="regression-nan-target"),
-    pytest.param(dict(task="regression", bins=[1]), dict(outputs=LOGITS, targets=VALUES), ValueError, r"outputs for task='regression' must hold one value per sample.*\(24, 5\)", id="regression-outputs"),
+    pytest.param(
+        dict(loss="hinge"),
+        None,
+        ValueError,
+        r"loss='hinge' is not a per-sample loss of task='multiclass'",
+        id="loss-task",
+    ),
+    pytest.param(
+        dict(loss=3), None, TypeError, r"loss=3; pass a loss name or a callable", id="loss-type"
+    ),
+    pytest.param(
+        dict(loss="kl_divergence"),
+        dict(outputs=LOGITS, targets=LABELS),
+        ValueError,
+        r"kl_divergence.*targets of shape \(batch, num_classes\)",
+        id="kl-needs-distributions",
+    ),
+    pytest.param(
+        dict(task="binary", loss="hinge"),
+        dict(outputs=SCORES, targets=BITS * 2),
+        ValueError,
+        r"values other than 0 and 1.*e.g. 2.0.*or -1 for a hinge loss",
+        id="hinge-targets",
+    ),
+    pytest.param(
+        dict(task="binary"),
+        dict(outputs=SCORES, targets=BITS * 2 - 1),
+        ValueError,
+        r"values other than 0 and 1, e.g. -1.0",
+        id="bce-signed-targets",
+    ),
+    pytest.param(
+        dict(task="regression"), None, ValueError, r"needs bins=\[...\]", id="regression-no-bins"
+    ),
+    pytest.param(
+        dict(task="regression", bins=[3, 1]),
+        None,
+        ValueError,
+        r"strictly increasing edges",
+        id="bins-order",
+    ),
+    pytest.param(
+        dict(bins=[1, 2]), None, ValueError, r"bins is for task='regression'", id="bins-task"
+    ),
+    pytest.param(
+        dict(task="regression", bins=[1]),
+        dict(outputs=VALUES[:2], targets=np.array([1.0, np.nan])),
+        ValueError,
+        r"non-finite values, e.g. nan",
+        id="regression-nan-target",
+    ),
+    pytest.param(
+        dict(task="regression", bins=[1]),
+        dict(outputs=LOGITS, targets=VALUES),
+        ValueError,
+        r"outputs for task='regression' must hold one value per sample.*\(24, 5\)",
+        id="regression-outputs",
+    ),
 ]
 
 
@@ -161,7 +229,9 @@ LOSS_BAD_INPUTS = [
 def test_targets_and_losses_that_do_not_fit(logdir, kwargs, arguments, error, message):
     if arguments is None:
         with pytest.raises(error, match=message):
-            PerClassWriter(logdir, **{"num_classes": C, **kwargs} if "task" not in kwargs else kwargs)
+            PerClassWriter(
+                logdir, **{"num_classes": C, **kwargs} if "task" not in kwargs else kwargs
+            )
         return
     with PerClassWriter(logdir, **kwargs) as writer:
         with pytest.raises(error, match=message):

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import urllib.parse
 
 import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from helpers import ROUTE_PREFIX, TensorBoardProcess, read_summaries, wsgi_client
-from tb_perclass import PerClassWriter, metadata
+from tb_perclass import PerClassWriter
+from tb_perclass.format import metadata
+from tests.helpers import (
+    ROUTE_PREFIX,
+    TensorBoardProcess,
+    decode_binary_curves,
+    read_summaries,
+    wsgi_client,
+)
 
 STEPS = 150  # more than either loader keeps by default for an unknown plugin (100 and 10)
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -82,20 +88,6 @@ def test_curves_returns_what_was_written(logdir):
         assert curves["nonfinite"][step_index] == [0, 0, 4]
         np.testing.assert_allclose(curves["accuracy"][step_index], matrix[2] / matrix[1])
     assert b"NaN" not in body
-
-
-def decode_binary_curves(body: bytes) -> dict:
-    """The layout documented in tb_perclass/plugin/binary_encoding.py, read independently."""
-    (header_length,) = struct.unpack_from("<I", body)
-    answer = json.loads(body[4 : 4 + header_length])
-    offset = 4 + header_length
-    assert offset % 4 == 0
-    for key, rows, columns in answer.pop("arrays"):
-        size = rows * columns * 4
-        answer[key] = np.frombuffer(body[offset : offset + size], "<f4").reshape(rows, columns)
-        offset += size
-    assert offset == len(body)
-    return answer
 
 
 def test_binary_curves_hold_the_json_answer(logdir):
@@ -251,14 +243,21 @@ def test_curves_reads_both_stats_layouts_and_the_step_totals(logdir):
     there."""
     from tensorboard.util import tensor_util
 
-    from tb_perclass import sinks, summary
+    from tb_perclass.format import summary
+    from tb_perclass.logger import sinks
 
     names = ["x", "y"]
     v2 = summary.stats_pb(
-        "perclass", loss=np.array([0.5, 0.25]), count=np.array([4, 3]),
-        correct=np.array([2, 3]), nonfinite=np.array([1, 0]),
-        nonfinite_outputs=np.array([1, 0]), invalid_targets=5, ignored=2, class_names=names,
-    )  # fmt: skip
+        "perclass",
+        loss=np.array([0.5, 0.25]),
+        count=np.array([4, 3]),
+        correct=np.array([2, 3]),
+        nonfinite=np.array([1, 0]),
+        nonfinite_outputs=np.array([1, 0]),
+        invalid_targets=5,
+        ignored=2,
+        class_names=names,
+    )
     v1 = summary_pb2.Summary()
     v1.CopyFrom(v2)
     v1.value[0].tensor.CopyFrom(
@@ -275,3 +274,37 @@ def test_curves_reads_both_stats_layouts_and_the_step_totals(logdir):
     assert curves["count"] == [[4, 3], [4, 3]]
     assert curves["nonfinite_outputs"] == [[0, 0], [1, 0]]
     assert curves["invalid_targets"] == [0, 5] and curves["ignored"] == [0, 2]
+
+
+def test_every_kind_serves_one_value_per_step_in_step_order(logdir):
+    """The Python loader (`--load_fast=false`, the in-process client here) hands a repeated or
+    lower step over in file order; the series keep the last write of each step, in step order,
+    for every kind (the data server serves a repeated step so too)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the writer warns of both steps
+        with PerClassWriter(os.path.join(logdir, "resumed"), class_names=["a", "b"]) as writer:
+            for write, step in enumerate([0, 1, 2, 3, 4, 1, 5, 5]):
+                targets = np.array([0] * (write + 1) + [1])  # class a's count tells the write
+                outputs = np.tile([[1.0, 0.0]], (len(targets), 1)).astype(np.float32)
+                writer.update(outputs, targets, inputs=[f"write {write}"] * len(targets))
+                writer.write(step)
+    client = wsgi_client(logdir)
+    for kind in (metadata.KIND_STATS, metadata.KIND_CONFUSION):
+        _, body, _ = get(client, "steps", run="resumed", name="perclass", kind=kind)
+        assert json.loads(body) == {"steps": [0, 1, 2, 3, 4, 5], "skipped": []}, kind
+    query = dict(run="resumed", name="perclass")
+    curves = json.loads(get(client, "curves", **query)[1])
+    assert [count[0] - 1 for count in curves["count"]] == [0, 5, 2, 3, 4, 7]
+    assert [tp[0] - 1 for tp in curves["tp"]] == [0, 5, 2, 3, 4, 7]
+    confusion = json.loads(get(client, "confusion", step=1, **query)[1])
+    assert confusion["matrix"] == [[6, 0], [1, 0]] and confusion["steps"] == [0, 1, 2, 3, 4, 5]
+    pairs = json.loads(get(client, "pairs", **query)[1])
+    assert pairs["pairs"][0]["history"] == [1, 1, 1, 1, 1, 1]
+    # Samples: that loader itself keeps the first write of a step (its read_blob finds a blob by
+    # step), so the samples of a step written twice are those of its first write there.
+    steps = json.loads(get(client, "steps", kind="samples", **query)[1])
+    assert steps == {"steps": [0, 1, 2, 3, 4, 5], "skipped": []}
+    samples = json.loads(get(client, "samples", step=1, **query)[1])
+    assert get(client, samples["samples"][0]["blob"])[1] == b"write 1"

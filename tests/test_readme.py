@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import free_port, read_summaries
+from tests.helpers import free_port, read_summaries
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,15 @@ def snippets() -> dict[str, str]:
 
 
 def test_the_readme_has_a_snippet_per_setup():
-    assert set(snippets()) == {"pytorch", "keras", "lightning", "ddp", "tasks", "sinks"}
+    assert set(snippets()) == {
+        "pytorch",
+        "keras",
+        "lightning",
+        "ddp",
+        "tasks",
+        "sinks",
+        "one-summary-writer",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(snippets()))
@@ -31,14 +39,26 @@ def test_snippet_runs_and_writes_per_class_data(tmp_path, name):
     script = tmp_path / "snippet.py"
     script.write_text(snippets()[name])
     if name == "ddp":
-        command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-                   f"--master-port={free_port()}", str(script)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            f"--master-port={free_port()}",
+            str(script),
+        ]
     else:
         command = [sys.executable, str(script)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
-    run_dirs = [root for root, _, files in os.walk(tmp_path / "runs") if any("tfevents" in f for f in files)]
+    run_dirs = [
+        root for root, _, files in os.walk(tmp_path / "runs") if any("tfevents" in f for f in files)
+    ]
     assert run_dirs, "no event files written"
-    written = [summary for run in run_dirs for summary in read_summaries(run)]
+    written = [summary for run in run_dirs for summary in read_summaries(run, name=None)]
     assert written and all(matrix.shape[0] == 5 for _, matrix, _ in written)
+    for ours in ("PerClassWriter(name=", "PerClassCallback(name="):  # the snippets are clean
+        assert ours not in result.stderr, result.stderr[-3000:]

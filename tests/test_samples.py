@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import read_summaries
-from tb_perclass import PerClassWriter, media
-from test_stats import LIBRARIES, to_library
+from tb_perclass import PerClassWriter
+from tb_perclass.logger.samples import media
+from tests.helpers import read_summaries
+from tests.test_stats import LIBRARIES, to_library
 
 
 def kept_samples(run_dir, name="perclass"):
@@ -52,11 +53,13 @@ def test_keeps_exactly_the_most_confident_mistakes(logdir, library):
         for start in range(0, 600, 64):
             part = slice(start, start + 64)
             writer.update(
-                to_library(library, logits[part]), to_library(library, targets[part]),
-                inputs=to_library(library, images[part]), sample_ids=list(range(600))[part],
-            )  # fmt: skip
+                to_library(library, logits[part]),
+                to_library(library, targets[part]),
+                inputs=to_library(library, images[part]),
+                sample_ids=list(range(600))[part],
+            )
         writer.write(0)
-    (step, manifest, blobs), = kept_samples(logdir)
+    ((step, manifest, blobs),) = kept_samples(logdir)
     expected = reference_selection(logits, targets, per_cell=3, total=10)
     assert [entry["id"] for entry in manifest] == expected
     for entry, blob in zip(manifest, blobs):
@@ -71,7 +74,7 @@ def test_keeps_exactly_the_most_confident_mistakes(logdir, library):
 def test_no_inputs_no_samples_and_no_extra_work(logdir):
     import torch
 
-    from helpers import device_transfer_recorder
+    from tests.helpers import device_transfer_recorder
 
     writer = PerClassWriter(logdir, num_classes=3)
     logits, targets = torch.randn(16, 3), torch.randint(0, 3, (16,))
@@ -86,19 +89,19 @@ def test_no_inputs_no_samples_and_no_extra_work(logdir):
 
 def test_once_full_only_better_mistakes_are_fetched(logdir, monkeypatch):
     """The device-side floor means later batches copy (almost) no inputs to the host."""
-    from tb_perclass import samples
-    from tb_perclass.stats import arrays
+    from tb_perclass.logger import arrays
+    from tb_perclass.logger.samples import buffer
 
     fetched, offers = [], []
     numpy_ops = type(arrays.ops_for_library("numpy"))
-    original_fetch, original_offer = numpy_ops.fetch_images, samples.MistakeBuffer.offer
+    original_fetch, original_offer = numpy_ops.fetch_images, buffer.MistakeBuffer.offer
     monkeypatch.setattr(
         numpy_ops,
         "fetch_images",
         lambda self, v, rows, *a: fetched.append(len(rows)) or original_fetch(self, v, rows, *a),
     )
     monkeypatch.setattr(
-        samples.MistakeBuffer, "offer", lambda self, m: offers.append(m) or original_offer(self, m)
+        buffer.MistakeBuffer, "offer", lambda self, m: offers.append(m) or original_offer(self, m)
     )
     rng = np.random.default_rng(1)
     with PerClassWriter(logdir, num_classes=2, max_samples=8, samples_per_cell=8) as writer:
@@ -119,7 +122,7 @@ def test_text_inputs_binary_task_and_ids_from_an_array(logdir):
     with PerClassWriter(logdir, task="binary", max_samples=3) as writer:
         writer.update(scores, targets, inputs=texts, sample_ids=np.arange(100, 110))
         writer.write(4)
-    (step, manifest, blobs), = kept_samples(logdir)
+    ((step, manifest, blobs),) = kept_samples(logdir)
     assert step == 4 and len(manifest) == 3
     for entry, blob in zip(manifest, blobs):
         assert entry["media"] == "text/plain" and blob.decode() == texts[entry["id"] - 100]
@@ -132,7 +135,7 @@ def test_multilabel_mistakes_name_their_label(logdir):
     with PerClassWriter(logdir, ["red", "round"], task="multilabel") as writer:
         writer.update(logits, targets, inputs=np.zeros((2, 3, 3), np.uint8), sample_ids=["a", "b"])
         writer.write(0)
-    (_, manifest, _), = kept_samples(logdir)
+    ((_, manifest, _),) = kept_samples(logdir)
     assert [(e["label"], e["true"], e["pred"], e["id"]) for e in manifest] == [(0, 0, 1, "a")]
 
 
@@ -167,7 +170,7 @@ def test_denormalize_and_downscale(logdir):
     ) as writer:
         writer.update(torch.tensor([[0.0, 5.0], [0.0, 5.0]]), torch.tensor([0, 0]), inputs=raw)
         writer.write(0)
-    (_, manifest, blobs), = kept_samples(logdir)
+    ((_, manifest, blobs),) = kept_samples(logdir)
     assert (manifest[0]["width"], manifest[0]["height"]) == (50, 100)
     pixels = np.asarray(Image.open(io.BytesIO(blobs[0])))
     assert pixels.shape == (100, 50, 3) and (pixels == 153).all()
@@ -176,47 +179,56 @@ def test_denormalize_and_downscale(logdir):
 SAMPLE_BAD_INPUTS = [
     pytest.param(
         dict(inputs=np.zeros((5, 8, 8), np.float32)),
-        ValueError, r"inputs has shape \(5, 8, 8\) but the batch has 4 samples",
+        ValueError,
+        r"inputs has shape \(5, 8, 8\) but the batch has 4 samples",
         id="batch-size",
     ),
     pytest.param(
         dict(inputs=np.zeros((4, 3, 8, 3), np.float32)),
-        ValueError, r"cannot tell where the channels.*\(4, 3, 8, 3\).*layout='NCHW'.*layout='NHWC'",
+        ValueError,
+        r"cannot tell where the channels.*\(4, 3, 8, 3\).*layout='NCHW'.*layout='NHWC'",
         id="ambiguous-layout",
     ),
     pytest.param(
         dict(inputs=np.zeros((4, 64), np.float32)),
-        ValueError, r"inputs of shape \(4, 64\) are neither images.*reshape",
+        ValueError,
+        r"inputs of shape \(4, 64\) are neither images.*reshape",
         id="flat-features",
     ),
     pytest.param(
         dict(inputs=np.zeros((4, 8, 8), np.complex64)),
-        TypeError, r"inputs has dtype complex64; images must be",
+        TypeError,
+        r"inputs has dtype complex64; images must be",
         id="complex-dtype",
     ),
     pytest.param(
         dict(inputs=np.array([["a"] * 8] * 4)),
-        TypeError, r"inputs has dtype <U1",
+        TypeError,
+        r"inputs has dtype <U1",
         id="string-array",
     ),
     pytest.param(
         dict(inputs=["a", "b", "c"]),
-        ValueError, r"inputs has 3 texts but the batch has 4 samples",
+        ValueError,
+        r"inputs has 3 texts but the batch has 4 samples",
         id="texts-count",
     ),
     pytest.param(
         dict(inputs=np.zeros((4, 8, 8)), sample_ids=[1, 2, 3]),
-        ValueError, r"sample_ids has 3 entries but the batch has 4 samples",
+        ValueError,
+        r"sample_ids has 3 entries but the batch has 4 samples",
         id="ids-count",
     ),
     pytest.param(
         dict(sample_ids=[1, 2, 3, 4]),
-        ValueError, r"sample_ids identify kept samples, which needs inputs=",
+        ValueError,
+        r"sample_ids identify kept samples, which needs inputs=",
         id="ids-without-inputs",
     ),
     pytest.param(
         dict(inputs=np.zeros((4, 8, 8, 5), np.uint8)),
-        ValueError, r"cannot tell where the channels|have 5 channels",
+        ValueError,
+        r"cannot tell where the channels|have 5 channels",
         id="five-channels",
     ),
 ]
@@ -226,15 +238,20 @@ SAMPLE_BAD_INPUTS = [
 def test_large_images_are_pooled_on_the_device_then_resized(logdir, library, layout):
     image = np.zeros((1024, 512), np.float32)
     image[:, 256:] = 1.0  # left half black, right half white
-    batch = np.stack([image, image])[:, None] if layout == "NCHW" else np.stack([image, image])[..., None]
+    batch = (
+        np.stack([image, image])[:, None]
+        if layout == "NCHW"
+        else np.stack([image, image])[..., None]
+    )
     logits = np.array([[0.0, 5.0]] * 2, np.float32)
     with PerClassWriter(logdir, num_classes=2, max_image_side=256) as writer:
         writer.update(
-            to_library(library, logits), to_library(library, np.zeros(2, int)),
+            to_library(library, logits),
+            to_library(library, np.zeros(2, int)),
             inputs=to_library(library, batch),
-        )  # fmt: skip
+        )
         writer.write(0)
-    (_, manifest, blobs), = kept_samples(logdir)
+    ((_, manifest, blobs),) = kept_samples(logdir)
     assert (manifest[0]["width"], manifest[0]["height"]) == (128, 256)
     pixels = np.asarray(Image.open(io.BytesIO(blobs[0])))
     assert pixels.shape == (256, 128)
@@ -251,7 +268,7 @@ def test_sample_bad_input_is_refused_clearly(logdir, arguments, error, message):
             writer.update(logits, targets, **arguments)
         stats = writer.write(0)
     assert stats.total == 4  # the refused batch left no trace
-    (_, manifest, _), = kept_samples(logdir)
+    ((_, manifest, _),) = kept_samples(logdir)
     assert len(manifest) == 4
 
 
@@ -261,7 +278,11 @@ def test_enormous_images_are_refused_before_any_copy(logdir):
     huge = torch.zeros(1, 1, 5000, 5000, device="meta")  # no memory: only the shape is read
     with PerClassWriter(logdir, num_classes=2) as writer:
         with pytest.raises(ValueError, match=r"5000x5000 images \(25 megapixels\).*downscaled"):
-            writer.update(torch.zeros(1, 2, device="meta"), torch.zeros(1, dtype=torch.long, device="meta"), inputs=huge)
+            writer.update(
+                torch.zeros(1, 2, device="meta"),
+                torch.zeros(1, dtype=torch.long, device="meta"),
+                inputs=huge,
+            )
 
 
 def test_explicit_layout_resolves_ambiguity(logdir):
@@ -269,7 +290,7 @@ def test_explicit_layout_resolves_ambiguity(logdir):
     with PerClassWriter(logdir, num_classes=2, layout="NHWC") as writer:
         writer.update(np.array([[0.0, 5.0]] * 2, np.float32), np.zeros(2, int), inputs=images)
         writer.write(0)
-    (_, manifest, _), = kept_samples(logdir)
+    ((_, manifest, _),) = kept_samples(logdir)
     assert (manifest[0]["width"], manifest[0]["height"]) == (8, 3)
     with pytest.raises(ValueError, match="layout='CHW'"):
         PerClassWriter(os.path.join(logdir, "x"), layout="CHW")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers import ROUTE_PREFIX, TensorBoardProcess, wsgi_client
 from tb_perclass import PerClassWriter
+from tests.helpers import ROUTE_PREFIX, TensorBoardProcess, wsgi_client
 
 CLASSES = ["zero", "one", "two"]
 
@@ -58,9 +58,7 @@ def test_samples_filters_and_blobs(logdir):
         assert pixels.shape == (4, 4) and (pixels == sample["id"]).all()
     first = found["samples"][0]
 
-    status, body, _ = get(
-        client, "samples", run="val", name="perclass", step=1, true=first["true"]
-    )
+    status, body, _ = get(client, "samples", run="val", name="perclass", step=1, true=first["true"])
     chosen = json.loads(body)["samples"]
     assert chosen and all(s["true"] == first["true"] for s in chosen)
     status, body, _ = get(client, "samples", run="val", name="perclass", order="loss")
@@ -104,10 +102,18 @@ TAMPERED = [
     ({"run": "val", "name": "perclass", "step": "0", "index": "0"}, 404, "has no sample 0"),
     ({"run": "val", "name": "perclass", "step": "0", "index": "-1"}, 404, "has no sample -1"),
     ({"run": "val", "name": "perclass", "step": "0", "index": "1;rm"}, 400, "not an integer"),
-    ({"run": "val", "name": "perclass", "step": "77", "index": "1"}, 404, "no kept samples at step 77"),
+    (
+        {"run": "val", "name": "perclass", "step": "77", "index": "1"},
+        404,
+        "no kept samples at step 77",
+    ),
     ({"run": "val", "name": "perclass", "index": "1"}, 400, "blob needs step and index"),
     ({"run": "../val", "name": "perclass", "step": "0", "index": "1"}, 404, "no per-class samples"),
-    ({"run": "val", "name": "perclass/stats", "step": "0", "index": "1"}, 404, "no per-class samples"),
+    (
+        {"run": "val", "name": "perclass/stats", "step": "0", "index": "1"},
+        404,
+        "no per-class samples",
+    ),
 ]
 
 

@@ -3,14 +3,11 @@ numbers written must equal per-class numbers computed independently from the tra
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
-from helpers import read_summaries
-
-
-from digits import CLASS_NAMES, load_split  # noqa: E402
+from demo.digits import CLASS_NAMES, load_split
+from tests.helpers import read_summaries
 
 pytestmark = pytest.mark.slow
 EPOCHS = 3
@@ -41,7 +38,8 @@ def check_run(run_dir, expected_counts):
 def test_pytorch_loop(tmp_path):
     import torch
     import torch.nn.functional as F
-    import train_torch
+
+    from demo import train_torch
 
     model = train_torch.train(str(tmp_path), epochs=EPOCHS)
     _, y_train, x_val, y_val = load_split(0)
@@ -58,7 +56,8 @@ def test_pytorch_loop(tmp_path):
 
 def test_keras_fit(tmp_path):
     import keras
-    import train_keras
+
+    from demo import train_keras
 
     model = train_keras.train(str(tmp_path), epochs=EPOCHS)
     x_train, y_train, x_val, y_val = load_split(0)
@@ -75,8 +74,9 @@ def test_keras_fit(tmp_path):
 
 def test_binary_and_multilabel_demo_tasks(tmp_path):
     import torch
-    import train_tasks
     from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix
+
+    from demo import train_tasks
 
     _, _, x_val, _ = load_split(0)
     for task in ("binary", "multilabel"):

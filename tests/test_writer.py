@@ -10,11 +10,11 @@ import warnings
 
 import numpy as np
 import pytest
-
-from helpers import device_transfer_recorder, read_summaries
 from tensorboard.compat.proto import summary_pb2
 
-from tb_perclass import PerClassWriter, metadata
+from tb_perclass import PerClassWriter
+from tb_perclass.format import metadata
+from tests.helpers import device_transfer_recorder, read_summaries
 
 CLASSES = ["cat", "dog", "bird"]
 
@@ -29,7 +29,7 @@ def batch(size=8, num_classes=3, seed=0):
 
 @pytest.mark.parametrize("library", ["numpy", "torch", "tensorflow"])
 def test_writes_one_stats_summary_per_step(logdir, library):
-    from test_stats import to_library
+    from tests.test_stats import to_library
 
     expected = []
     with PerClassWriter(logdir, class_names=CLASSES) as writer:
@@ -115,70 +115,90 @@ def test_non_finite_losses_are_counted_and_flagged_not_averaged(logdir):
 BAD_INPUTS = [
     pytest.param(
         dict(outputs=np.zeros(8, np.float32), targets=np.zeros(8, int)),
-        ValueError, r"outputs must have shape \(batch, num_classes\).*got shape \(8,\).*task='binary'",
+        ValueError,
+        r"outputs must have shape \(batch, num_classes\).*got shape \(8,\).*task='binary'",
         id="outputs-rank-1",
     ),
     pytest.param(
         dict(outputs=np.zeros((8, 3, 2), np.float32), targets=np.zeros(8, int)),
-        ValueError, r"got shape \(8, 3, 2\).*reshape",
+        ValueError,
+        r"got shape \(8, 3, 2\).*reshape",
         id="outputs-rank-3",
     ),
     pytest.param(
         dict(outputs=np.zeros((8, 3), np.int64), targets=np.zeros(8, int)),
-        TypeError, r"outputs has dtype int64.*not predicted labels",
+        TypeError,
+        r"outputs has dtype int64.*not predicted labels",
         id="outputs-integer",
     ),
     pytest.param(
         dict(outputs=np.zeros((8, 3), np.float32), targets=np.zeros(6, int)),
-        ValueError, r"outputs has 8 samples.*targets has 6 \(shape \(6,\)\)",
+        ValueError,
+        r"outputs has 8 samples.*targets has 6 \(shape \(6,\)\)",
         id="batch-targets",
     ),
     pytest.param(
-        dict(outputs=np.zeros((8, 3), np.float32), targets=np.zeros(8, int),
-             losses=np.zeros(7, np.float32)),
-        ValueError, r"losses has shape \(7,\) but the batch has 8 samples",
+        dict(
+            outputs=np.zeros((8, 3), np.float32),
+            targets=np.zeros(8, int),
+            losses=np.zeros(7, np.float32),
+        ),
+        ValueError,
+        r"losses has shape \(7,\) but the batch has 8 samples",
         id="batch-losses",
     ),
     pytest.param(
-        dict(outputs=np.zeros((8, 3), np.float32), targets=np.zeros(8, int),
-             losses=np.float32(0.5)),
-        ValueError, r"losses is a single value.*reduction='none'",
+        dict(
+            outputs=np.zeros((8, 3), np.float32), targets=np.zeros(8, int), losses=np.float32(0.5)
+        ),
+        ValueError,
+        r"losses is a single value.*reduction='none'",
         id="losses-scalar",
     ),
     pytest.param(
-        dict(outputs=np.zeros((8, 3), np.float32), targets=np.zeros(8, int),
-             losses=np.zeros((8, 1), np.float32)),
-        ValueError, r"losses has shape \(8, 1\).*squeeze",
+        dict(
+            outputs=np.zeros((8, 3), np.float32),
+            targets=np.zeros(8, int),
+            losses=np.zeros((8, 1), np.float32),
+        ),
+        ValueError,
+        r"losses has shape \(8, 1\).*squeeze",
         id="losses-column",
     ),
     pytest.param(
         dict(outputs=np.zeros((4, 3), np.float32), targets=np.array([0, 1, 3, 2])),
-        ValueError, r"targets contains label 3, outside \[0, 3\)",
+        ValueError,
+        r"targets contains label 3, outside \[0, 3\)",
         id="label-too-large",
     ),
     pytest.param(
         dict(outputs=np.zeros((4, 3), np.float32), targets=np.array([0, -1, 1, 2])),
-        ValueError, r"targets contains label -1, outside \[0, 3\)",
+        ValueError,
+        r"targets contains label -1, outside \[0, 3\)",
         id="label-negative",
     ),
     pytest.param(
         dict(outputs=np.zeros((4, 3), np.float32), targets=np.array([0.0, 1.5, 1.0, 2.0])),
-        TypeError, r"targets has dtype float64.*must be integers",
+        TypeError,
+        r"targets has dtype float64.*must be integers",
         id="label-not-integer",
     ),
     pytest.param(
         dict(outputs=np.zeros((4, 3), np.float32), targets=np.eye(4, dtype=np.float32)),
-        ValueError, r"targets has shape \(4, 4\): one-hot targets need 3 columns",
+        ValueError,
+        r"targets has shape \(4, 4\): one-hot targets need 3 columns",
         id="one-hot-width",
     ),
     pytest.param(
         dict(outputs=np.zeros((4, 4), np.float32), targets=np.zeros(4, int)),
-        ValueError, r"outputs has 4 columns \(shape \(4, 4\)\) but this writer has 3 classes",
+        ValueError,
+        r"outputs has 4 columns \(shape \(4, 4\)\) but this writer has 3 classes",
         id="class-names-length",
     ),
     pytest.param(
         dict(outputs=np.zeros((4, 3), np.float32), targets="0123"),
-        TypeError, r"targets is builtins.str",
+        TypeError,
+        r"targets is builtins.str",
         id="targets-string",
     ),
 ]
@@ -304,7 +324,7 @@ def test_torch_user_never_imports_tensorflow_and_vice_versa(tmp_path):
     torch_script = f"""
 import sys, torch
 from tb_perclass import PerClassWriter
-with PerClassWriter({str(tmp_path / 'a')!r}, num_classes=3) as w:
+with PerClassWriter({str(tmp_path / "a")!r}, num_classes=3) as w:
     w.update(torch.randn(4, 3), torch.tensor([0, 1, 2, 0]))
     w.write(0)
 assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF was imported'
@@ -312,14 +332,15 @@ assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF was i
     tf_script = f"""
 import sys, tensorflow as tf
 from tb_perclass import PerClassWriter
-with PerClassWriter({str(tmp_path / 'b')!r}, num_classes=3) as w:
+with PerClassWriter({str(tmp_path / "b")!r}, num_classes=3) as w:
     w.update(tf.random.normal((4, 3)), tf.constant([0, 1, 2, 0]))
     w.write(0)
 assert 'torch' not in sys.modules, 'torch was imported'
 """
     loader_script = """
 import sys, tb_perclass.plugin.loader
-heavy = [m for m in ('numpy', 'torch', 'tensorflow', 'tb_perclass.plugin.plugin') if m in sys.modules]
+heavy = [m for m in ('numpy', 'torch', 'tensorflow', 'tb_perclass.plugin.plugin')
+         if m in sys.modules]
 assert not heavy, heavy
 """
     for script in (torch_script, tf_script, loader_script):
@@ -368,8 +389,7 @@ def test_targets_a_tf_summary_writer_given_or_default(tmp_path):
     with pytest.raises(RuntimeError, match="no(ne)? .*default tf.summary writer|none is set"):
         default_writer.write(0)
     with tf.summary.create_file_writer(default_dir).as_default():
-        default_writer.update(outputs, targets)
-        default_writer.write(5)
+        default_writer.write(5)  # the failed write kept the batch
     tf_writer.close()
     for run, step in ((given_dir, 0), (default_dir, 5)):
         written = read_summaries(run)
@@ -379,12 +399,14 @@ def test_targets_a_tf_summary_writer_given_or_default(tmp_path):
 
 
 def test_summary_metadata_round_trip():
-    from tb_perclass import summary
+    from tb_perclass.format import summary
 
     stats = dict(
-        loss=np.array([0.5, np.nan]), count=np.array([3, 0]), correct=np.array([2, 0]),
+        loss=np.array([0.5, np.nan]),
+        count=np.array([3, 0]),
+        correct=np.array([2, 0]),
         nonfinite=np.array([1, 0]),
-    )  # fmt: skip
+    )
     proto = summary.stats_pb(
         "head_a", class_names=["x", "<b>y</b>"], invalid_targets=4, ignored=7, **stats
     )
@@ -404,6 +426,37 @@ def test_summary_metadata_round_trip():
         summary.stats_pb("h", class_names=["x", "y"], **{**stats, "count": np.zeros(3)})
 
 
+def test_nothing_is_written_that_the_reader_refuses(logdir, monkeypatch):
+    """The reader refuses more than MAX_CLASSES class names, longer names than
+    MAX_CLASS_NAME_LENGTH and repeated names: the writer refuses them when it is made (or at
+    the first batch, for a class count taken from it), the summary builders when called."""
+    from tb_perclass.format import summary
+
+    long_name = "x" * (metadata.MAX_CLASS_NAME_LENGTH + 1)
+    with pytest.raises(ValueError, match="class name of 4097 characters.*at most 4096"):
+        PerClassWriter(logdir, class_names=[long_name, "b"])
+    monkeypatch.setattr(metadata, "MAX_CLASSES", 5)
+    with pytest.raises(ValueError, match="class_names has 6 class names; a summary has 1 to 5"):
+        PerClassWriter(logdir, class_names=list("abcdef"))
+    with pytest.raises(ValueError, match="num_classes=6; a summary holds at most 5 classes"):
+        PerClassWriter(logdir, num_classes=6)
+    with PerClassWriter(logdir) as writer:
+        with pytest.raises(ValueError, match="the outputs' width=6; a summary holds at most 5"):
+            writer.update(np.zeros((2, 6), np.float32), np.array([0, 1]))
+        assert writer.num_classes is None  # a refused first batch fixes nothing
+        writer.update(np.zeros((2, 5), np.float32), np.array([0, 4]))
+        assert writer.write(0).count.tolist() == [1, 0, 0, 0, 1]
+    rows = dict(loss=np.zeros(2), count=np.ones(2), correct=np.ones(2), nonfinite=np.zeros(2))
+    with pytest.raises(ValueError, match="class_names has the class name 'a' more than once"):
+        summary.stats_pb("h", class_names=["a", "a"], **rows)
+    with pytest.raises(ValueError, match="class name of 4097 characters"):
+        summary.confusion_pb("h", np.eye(2, dtype=np.int64), class_names=[long_name, "b"])
+    with pytest.raises(ValueError, match="class_names has 6 class names"):
+        summary.samples_pb(
+            "h", [], [], class_names=list("abcdef"), samples_per_cell=1, max_samples=1
+        )
+
+
 def test_metadata_from_a_newer_version_is_refused_with_advice():
     content = b'{"version": 99, "kind": "stats", "task": "multiclass", "class_names": []}'
     with pytest.raises(ValueError, match="upgrade tb-perclass"):
@@ -420,7 +473,7 @@ def test_confusion_is_written_with_the_stats(logdir):
         targets = rng.integers(0, 3, 20)
         writer.update(logits, targets)
         stats = writer.write(0)
-    (step, matrix, parsed), = read_summaries(logdir, kind="confusion")
+    ((step, matrix, parsed),) = read_summaries(logdir, kind="confusion")
     assert parsed.kind == "confusion" and parsed.extra["encoding"] == "dense"
     np.testing.assert_array_equal(matrix, stats.confusion)
     assert matrix.sum() == 20 and matrix.dtype == np.int64
@@ -446,7 +499,7 @@ def test_binary_and_multilabel_writers(logdir):
     with PerClassWriter(os.path.join(logdir, "m"), labels, task="multilabel") as writer:
         writer.update(rng.normal(size=(8, 3)).astype(np.float32), rng.integers(0, 2, (8, 3)))
         stats = writer.write(0)
-    (_, matrix, parsed), = read_summaries(os.path.join(logdir, "m"), kind="confusion")
+    ((_, matrix, parsed),) = read_summaries(os.path.join(logdir, "m"), kind="confusion")
     assert matrix.shape == (3, 2, 2) and parsed.task == "multilabel"
     np.testing.assert_array_equal(matrix.sum(axis=(1, 2)), [8, 8, 8])
 
@@ -457,7 +510,7 @@ def test_large_class_counts_write_sparse_confusion(logdir):
         targets = rng.integers(0, 300, 500)
         writer.update(rng.normal(size=(500, 300)).astype(np.float32), targets)
         stats = writer.write(0)
-    (_, triplets, parsed), = read_summaries(logdir, kind="confusion")
+    ((_, triplets, parsed),) = read_summaries(logdir, kind="confusion")
     assert parsed.extra["encoding"] == "coo" and triplets.shape[1] == 3
     rebuilt = np.zeros((300, 300), dtype=np.int64)
     rebuilt[triplets[:, 0], triplets[:, 1]] = triplets[:, 2]
@@ -466,79 +519,103 @@ def test_large_class_counts_write_sparse_confusion(logdir):
 
 TASK_BAD_INPUTS = [
     pytest.param(
-        dict(task="multiclass", threshold=0.3), None,
-        ValueError, r"threshold is for task='binary' or 'multilabel'",
+        dict(task="multiclass", threshold=0.3),
+        None,
+        ValueError,
+        r"threshold is for task='binary' or 'multilabel'",
         id="threshold-multiclass",
     ),
     pytest.param(
-        dict(task="binary", threshold=1.5), None,
-        ValueError, r"threshold=1.5: thresholds are probabilities strictly between 0 and 1",
+        dict(task="binary", threshold=1.5),
+        None,
+        ValueError,
+        r"threshold=1.5: thresholds are probabilities strictly between 0 and 1",
         id="threshold-range",
     ),
     pytest.param(
-        dict(task="binary", threshold=[0.3, 0.6]), None,
-        ValueError, r"task='binary' takes one threshold; got 2",
+        dict(task="binary", threshold=[0.3, 0.6]),
+        None,
+        ValueError,
+        r"task='binary' takes one threshold; got 2",
         id="threshold-binary-two",
     ),
     pytest.param(
-        dict(task="multilabel", class_names=["a", "b", "c"], threshold=[0.3, 0.6]), None,
-        ValueError, r"threshold has 2 values but there are 3 labels",
+        dict(task="multilabel", class_names=["a", "b", "c"], threshold=[0.3, 0.6]),
+        None,
+        ValueError,
+        r"threshold has 2 values but there are 3 labels",
         id="threshold-per-label-count",
     ),
     pytest.param(
         dict(task="multilabel", threshold=[0.3, 0.6]),
         dict(outputs=np.zeros((4, 3), np.float32), targets=np.zeros((4, 3), int)),
-        ValueError, r"threshold has 2 values but there are 3 labels",
+        ValueError,
+        r"threshold has 2 values but there are 3 labels",
         id="threshold-per-label-inferred",
     ),
     pytest.param(
         dict(task="multilabel"),
         dict(outputs=np.zeros((2, 3), np.float32), targets=np.array([[0, 1, 2], [1, 1, 0]])),
-        ValueError, r"targets holds values other than 0 and 1, e.g. 2: targets of task='multilabel'",
+        ValueError,
+        r"targets holds values other than 0 and 1, e.g. 2: targets of task='multilabel'",
         id="multilabel-targets-not-binary",
     ),
     pytest.param(
         dict(task="multilabel"),
         dict(outputs=np.zeros((2, 3), np.float32), targets=np.full((2, 3), 0.5)),
-        ValueError, r"values other than 0 and 1, e.g. 0.5",
+        ValueError,
+        r"values other than 0 and 1, e.g. 0.5",
         id="multilabel-soft-targets",
     ),
     pytest.param(
         dict(task="multilabel"),
         dict(outputs=np.zeros((2, 3), np.float32), targets=np.zeros((2, 4), int)),
-        ValueError, r"must have the outputs' shape \(2, 3\).*got shape \(2, 4\)",
+        ValueError,
+        r"must have the outputs' shape \(2, 3\).*got shape \(2, 4\)",
         id="multilabel-target-shape",
     ),
     pytest.param(
         dict(task="binary"),
         dict(outputs=np.zeros((4, 2), np.float32), targets=np.zeros(4, int)),
-        ValueError, r"one score per sample, shape \(batch,\) or \(batch, 1\); got shape \(4, 2\).*task='multiclass'",
+        ValueError,
+        r"one score per sample, shape \(batch,\) or \(batch, 1\); got shape \(4, 2\)"
+        r".*task='multiclass'",
         id="binary-output-width",
     ),
     pytest.param(
         dict(task="binary"),
         dict(outputs=np.zeros(4, np.float32), targets=np.array([0, 1, 3, 1])),
-        ValueError, r"values other than 0 and 1, e.g. 3",
+        ValueError,
+        r"values other than 0 and 1, e.g. 3",
         id="binary-targets",
     ),
     pytest.param(
-        dict(class_names=["a", "b", "c"], ignore_index=2), None,
-        ValueError, r"ignore_index=2 is a class index \(valid targets are 0..2\).*ignore_index=-100",
+        dict(class_names=["a", "b", "c"], ignore_index=2),
+        None,
+        ValueError,
+        r"ignore_index=2 is a class index \(valid targets are 0..2\).*ignore_index=-100",
         id="ignore-index-real-class",
     ),
     pytest.param(
         dict(ignore_index=1),
         dict(outputs=np.zeros((4, 3), np.float32), targets=np.zeros(4, int)),
-        ValueError, r"ignore_index=1 is a class index",
+        ValueError,
+        r"ignore_index=1 is a class index",
         id="ignore-index-real-class-inferred",
     ),
     pytest.param(
-        dict(task="binary", ignore_index=0), None,
-        ValueError, r"ignore_index=0 is a target value",
+        dict(task="binary", ignore_index=0),
+        None,
+        ValueError,
+        r"ignore_index=0 is a target value",
         id="ignore-index-binary",
     ),
     pytest.param(
-        dict(task="ranking"), None, ValueError, r"task='ranking'; pass one of", id="task",
+        dict(task="ranking"),
+        None,
+        ValueError,
+        r"task='ranking'; pass one of",
+        id="task",
     ),
 ]
 
@@ -573,7 +650,7 @@ def test_event_records_carry_tensorflows_checksums(tmp_path):
     from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as reference
     from tensorboard.summary.writer.record_writer import RecordWriter
 
-    from tb_perclass.sinks import masked_crc32c, tfrecord
+    from tb_perclass.logger.sinks import masked_crc32c, tfrecord
 
     payload = bytes(range(256)) * 37
     assert masked_crc32c(payload) == reference(payload)

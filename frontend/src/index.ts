@@ -1,9 +1,9 @@
 // Entry point: TensorBoard loads this module in the plugin's iframe and calls render().
 import css from "./styles.css?raw";
-import { App } from "./app";
-import { httpApi } from "./api";
-import { uplotChart } from "./chart";
-import { followTheme } from "./theme";
+import { App } from "./app/app";
+import { httpApi } from "./data/http-api";
+import { uplotChart } from "./curves/line-chart";
+import { followTheme } from "./ui/theme";
 
 let app: App | null = null;
 
@@ -31,6 +31,12 @@ export function render(): void {
   document.head.appendChild(style);
   // TensorBoard's light/dark mode, set before the first draw and followed live
   followTheme(window, () => app?.retheme());
-  app = new App(document.body, { api: httpApi(), storage: storage(), chartFactory: uplotChart, linkWindow: tensorBoardWindow(), linkDelayMs: 300 });
+  app = new App(document.body, {
+    api: httpApi(),
+    storage: storage(),
+    chartFactory: uplotChart,
+    linkWindow: tensorBoardWindow(),
+    linkDelayMs: 300,
+  });
   void app.start();
 }

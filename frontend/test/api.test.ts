@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { ApiError } from "../src/data/api";
+import { curvesUrl, reportCsvUrl, routeUrl } from "../src/data/routes";
 import {
-  ApiError,
-  curvesUrl,
   decodeBinaryAnswer,
-  httpApi,
   parseConfusion,
   parseCurves,
   parseDiff,
@@ -11,12 +10,15 @@ import {
   parsePairs,
   parseReport,
   parseTags,
-  reportCsvUrl,
-  routeUrl,
-} from "../src/api";
+} from "../src/data/answers";
+import { httpApi } from "../src/data/http-api";
 import { fixture } from "./helpers";
 
-function respond(status: number, body: string | ArrayBuffer, contentType = "application/json"): Response {
+function respond(
+  status: number,
+  body: string | ArrayBuffer,
+  contentType = "application/json",
+): Response {
   return new Response(body, { status, headers: { "Content-Type": contentType } });
 }
 
@@ -50,7 +52,13 @@ describe("api", () => {
     const urls: string[] = [];
     const api = httpApi(async (u) => {
       urls.push(u);
-      return u === "tags" ? respond(200, JSON.stringify(fixture("tags.json"))) : respond(200, encodeBinary(fixture("curves_train.json") as Record<string, unknown>), "application/octet-stream");
+      return u === "tags"
+        ? respond(200, JSON.stringify(fixture("tags.json")))
+        : respond(
+            200,
+            encodeBinary(fixture("curves_train.json") as Record<string, unknown>),
+            "application/octet-stream",
+          );
     });
     await api.tags();
     await api.curves("exp 1/train&x", "perclass");
@@ -60,8 +68,13 @@ describe("api", () => {
 
   it("decodes the binary curves to what the JSON route says", async () => {
     const json = fixture("curves_validation_confusion.json") as Record<string, unknown>;
-    const hostile = { ...json, class_names: (json.class_names as string[]).map((c, i) => (i === 0 ? "<b>é✓</b>" : c)) };
-    const api = httpApi(async () => respond(200, encodeBinary(hostile), "application/octet-stream"));
+    const hostile = {
+      ...json,
+      class_names: (json.class_names as string[]).map((c, i) => (i === 0 ? "<b>é✓</b>" : c)),
+    };
+    const api = httpApi(async () =>
+      respond(200, encodeBinary(hostile), "application/octet-stream"),
+    );
     const fromBinary = await api.curves("validation", "perclass");
     const fromJson = parseCurves(hostile);
     expect(fromBinary.class_names[0]).toBe("<b>é✓</b>"); // multi-byte UTF-8 in the header
@@ -70,16 +83,28 @@ describe("api", () => {
       const a = fromBinary[key]!;
       const b = fromJson[key]!;
       expect(a.length).toBe(b.length);
-      a.forEach((row, s) => row.forEach((v, c) => ((b[s][c] ?? null) === null ? expect(v).toBeNull() : expect(v).toBeCloseTo(b[s][c] as number, 5))));
+      a.forEach((row, s) =>
+        row.forEach((v, c) =>
+          (b[s][c] ?? null) === null
+            ? expect(v).toBeNull()
+            : expect(v).toBeCloseTo(b[s][c] as number, 5),
+        ),
+      );
     }
-    expect(fromJson.loss.flat().some((v) => v === null) || fromJson.tp!.flat().some((v) => v === null)).toBe(true);
+    expect(
+      fromJson.loss.flat().some((v) => v === null) || fromJson.tp!.flat().some((v) => v === null),
+    ).toBe(true);
     expect(() => decodeBinaryAnswer(new ArrayBuffer(2), "curves")).toThrow(/too short/);
     const truncated = encodeBinary(hostile).slice(0, 200);
-    expect(() => decodeBinaryAnswer(truncated, "curves")).toThrow(/Malformed answer from the curves route/);
+    expect(() => decodeBinaryAnswer(truncated, "curves")).toThrow(
+      /Malformed answer from the curves route/,
+    );
   });
 
   it("turns a 400/404 plain-text answer into an error carrying the message", async () => {
-    const api = httpApi(async () => respond(404, "Not found: no per-class stats for run 'x'", "text/plain"));
+    const api = httpApi(async () =>
+      respond(404, "Not found: no per-class stats for run 'x'", "text/plain"),
+    );
     await expect(api.curves("x", "perclass")).rejects.toThrow(/no per-class stats for run 'x'/);
     await expect(api.curves("x", "perclass")).rejects.toBeInstanceOf(ApiError);
   });
@@ -157,7 +182,9 @@ describe("api: confusion-matrix routes", () => {
       "report?run=v&name=p",
       "order?run=v&name=p&by=cluster",
     ]);
-    expect(reportCsvUrl("a/b", "perclass", 4)).toBe("report?run=a%2Fb&name=perclass&step=4&format=csv");
+    expect(reportCsvUrl("a/b", "perclass", 4)).toBe(
+      "report?run=a%2Fb&name=perclass&step=4&format=csv",
+    );
     expect(routeUrl("x", { a: null, b: undefined })).toBe("x");
   });
 
@@ -169,7 +196,18 @@ describe("api: confusion-matrix routes", () => {
     expect([...dense.counts.slice(0, 4)]).toEqual([6, 4, 0, 0]);
     const raw = fixture("confusion_validation_step3_sparse.json") as Record<string, number[]>;
     const sparse = parseConfusion(raw);
-    const again = parseConfusion({ ...raw, rows: undefined, cols: undefined, counts: undefined, matrix: [[6, 4, 0, 0], [2, 6, 2, 0], [0, 0, 6, 4], [0, 0, 2, 8]] });
+    const again = parseConfusion({
+      ...raw,
+      rows: undefined,
+      cols: undefined,
+      counts: undefined,
+      matrix: [
+        [6, 4, 0, 0],
+        [2, 6, 2, 0],
+        [0, 0, 6, 4],
+        [0, 0, 2, 8],
+      ],
+    });
     expect([...sparse.counts]).toEqual([...again.counts]);
     expect(sparse.encoding).toBe("sparse");
   });
@@ -185,11 +223,25 @@ describe("api: confusion-matrix routes", () => {
     const base = { step: 1, steps: [1], class_names: ["a", "b"] };
     expect(() => parseConfusion({ ...base, matrix: [[1, 2]] })).toThrow(/2 classes/);
     expect(() => parseConfusion({ ...base, matrix: [[1, 2], [3]] })).toThrow(/row 1/);
-    expect(() => parseConfusion({ ...base, rows: [0, 5], cols: [0, 1], counts: [1, 1] })).toThrow(/outside/);
-    expect(() => parseConfusion({ ...base, rows: [0], cols: [0, 1], counts: [1] })).toThrow(/differ in length/);
+    expect(() => parseConfusion({ ...base, rows: [0, 5], cols: [0, 1], counts: [1, 1] })).toThrow(
+      /outside/,
+    );
+    expect(() => parseConfusion({ ...base, rows: [0], cols: [0, 1], counts: [1] })).toThrow(
+      /differ in length/,
+    );
     expect(() => parseConfusion({ ...base })).toThrow(/neither/);
     expect(() => parseConfusion({ class_names: [] })).toThrow(/no step/);
-    expect(() => parseConfusion({ ...base, matrices: [[[1, 2], [3, 4]]] })).toThrow(/one 2x2/);
+    expect(() =>
+      parseConfusion({
+        ...base,
+        matrices: [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      }),
+    ).toThrow(/one 2x2/);
   });
 
   it("parses pairs, diff, report (0/0 stays null), order (a permutation)", () => {
@@ -200,7 +252,10 @@ describe("api: confusion-matrix routes", () => {
     expect(d.n).toBe(4);
     expect(d.deltas[0]).toBe(3);
     expect(d.changes[0]).toMatchObject({ before: expect.any(Number), after: expect.any(Number) });
-    const r = parseReport({ ...(fixture("report_validation.json") as object), precision: [null, 1, "NaN", 0.5] });
+    const r = parseReport({
+      ...(fixture("report_validation.json") as object),
+      precision: [null, 1, "NaN", 0.5],
+    });
     expect(r.precision).toEqual([null, 1, null, 0.5]);
     expect(r.loss[2]).toBeNull();
     expect(parseOrder({ order: [2, 0, 1] })).toEqual([2, 0, 1]);
@@ -209,8 +264,72 @@ describe("api: confusion-matrix routes", () => {
   });
 
   it("passes the server's refusal (400 text) through", async () => {
-    const api = httpApi(async () => respond(400, "Invalid argument: the runs have different classes (10 vs 12)", "text/plain"));
+    const api = httpApi(async () =>
+      respond(400, "Invalid argument: the runs have different classes (10 vs 12)", "text/plain"),
+    );
     await expect(api.diff("a", "p", 1, "b", 0)).rejects.toThrow(/different classes \(10 vs 12\)/);
+  });
+
+  it("reads the non-finite outputs and the per-step invalid and ignored elements, also from the binary layout", async () => {
+    const json = fixture("curves_train.json") as Record<string, unknown>;
+    const S = (json.steps as number[]).length;
+    const C = (json.class_names as string[]).length;
+    const answer = {
+      ...json,
+      nonfinite_outputs: Array.from({ length: S }, (_, s) =>
+        Array.from({ length: C }, (_, c) => (s === 2 && c === 1 ? 3 : 0)),
+      ),
+      // 1-D arrays travel in the JSON header, as lists (binary_encoding.py moves 2-D arrays only)
+      invalid_targets: Array.from({ length: S }, (_, s) => (s === 2 ? 5 : 0)),
+      ignored: Array.from({ length: S }, () => 1),
+      skipped: [{ step: 9, kind: "stats", reason: "a stats tensor of dtype string" }],
+    };
+    const api = httpApi(async () => respond(200, encodeBinary(answer), "application/octet-stream"));
+    for (const c of [await api.curves("train", "perclass"), parseCurves(answer)]) {
+      expect(c.nonfinite_outputs[2][1]).toBe(3);
+      expect(c.nonfinite_outputs.flat().reduce((a, v) => a! + (v ?? 0), 0)).toBe(3);
+      expect(c.invalid_targets[2]).toBe(5);
+      expect(c.ignored).toEqual(new Array(S).fill(1));
+      expect(c.skipped).toEqual([
+        { step: 9, kind: "stats", reason: "a stats tensor of dtype string" },
+      ]);
+    }
+    // an older plugin sends none of them: zeros, nothing skipped
+    const old = parseCurves(json);
+    expect(old.invalid_targets).toEqual(new Array(S).fill(0));
+    expect(old.ignored).toEqual(new Array(S).fill(0));
+    expect(old.nonfinite_outputs.length).toBe(S);
+    expect(old.skipped).toEqual([]);
+    expect(() => parseCurves({ ...json, invalid_targets: [1] })).toThrow(/invalid_targets/);
+  });
+
+  it("reads the skipped steps of every per-step answer, dropping malformed entries", () => {
+    const skipped = [
+      { step: 3, kind: "confusion", reason: "<img src=x onerror=alert(1)>" },
+      { step: "4", kind: "confusion", reason: "not a step" },
+      null,
+      { step: 5, kind: 7, reason: "x".repeat(1000) },
+    ];
+    const expected = [
+      { step: 3, kind: "confusion", reason: "<img src=x onerror=alert(1)>" },
+      { step: 5, kind: "data", reason: "x".repeat(300) + "…" },
+    ];
+    expect(
+      parseConfusion({ ...(fixture("confusion_validation.json") as object), skipped }).skipped,
+    ).toEqual(expected);
+    expect(
+      parseReport({ ...(fixture("report_validation.json") as object), skipped }).skipped,
+    ).toEqual(expected);
+    expect(
+      parsePairs({ ...(fixture("pairs_validation.json") as object), skipped }).skipped,
+    ).toEqual(expected);
+    expect(
+      parseDiff({ ...(fixture("diff_validation_7_0.json") as object), skipped }).skipped,
+    ).toEqual(expected);
+    expect(parseConfusion(fixture("confusion_validation.json")).skipped).toEqual([]);
+    expect(
+      parseReport({ ...(fixture("report_validation.json") as object), skipped: "all" }).skipped,
+    ).toEqual([]);
   });
 
   it("reads tp/fp/fn into the curves when present", () => {

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App, EMPTY_SNIPPET } from "../src/app";
-import { STORAGE_KEY } from "../src/state";
-import { CurvesView } from "../src/views/curves";
+import { App } from "../src/app/app";
+import { EMPTY_SNIPPET } from "../src/app/empty-state";
+import { STORAGE_KEY } from "../src/state/saved-state";
+import { CurvesView } from "../src/curves/curves-view";
 import { defaultApi, FakeApi, fakeChart, flush, MemoryStorage, synthCurves } from "./helpers";
 
 let apps: App[] = [];
@@ -37,8 +38,16 @@ describe("the Per-Class tab", () => {
   it("lists runs and classes as text and draws one line per run and class plus means", async () => {
     const { chart, api } = await mount();
     expect(api.calls).toEqual(["tags", "curves:train:perclass", "curves:validation:perclass"]);
-    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual(["train", "validation"]);
-    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["cat", "dog", "bird", "fish"]);
+    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual([
+      "train",
+      "validation",
+    ]);
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual([
+      "cat",
+      "dog",
+      "bird",
+      "fish",
+    ]);
     const opts = chart.charts[chart.charts.length - 1];
     expect(opts.model.lines.filter((l) => l.kind === "class").length).toBe(8);
     expect(opts.model.lines.filter((l) => l.kind === "mean").length).toBe(2);
@@ -52,7 +61,13 @@ describe("the Per-Class tab", () => {
     const tagEvil = "<script>x</script>";
     const c = synthCurves(3, 4, ["cat", evil, "dog"]);
     c.nonfinite[1][1] = 2;
-    const info = { kinds: ["stats"], task: "multiclass", class_names: ["cat", evil, "dog"], num_classes: 3, loss: "<i>ce</i>" };
+    const info = {
+      kinds: ["stats"],
+      task: "multiclass",
+      class_names: ["cat", evil, "dog"],
+      num_classes: 3,
+      loss: "<i>ce</i>",
+    };
     const api = new FakeApi({ [runEvil]: { [tagEvil]: info, perclass: info } }, { [runEvil]: c });
     const { app, chart } = await mount(api);
     expect(document.querySelector("img")).toBeNull();
@@ -62,10 +77,12 @@ describe("the Per-Class tab", () => {
     const names = $$("[data-role=classes] .pc-class-name").map((e) => e.textContent);
     expect(names).toContain(evil);
     expect(document.body.textContent).toContain(evil);
-    expect($("[data-role=runs] .pc-run-name")!.textContent).toBe(runEvil);
-    // the tag selector shows the hostile tag name as an option's text
-    const options = [...document.querySelectorAll<HTMLOptionElement>("[data-control=name] option")].map((o) => o.textContent);
-    expect(options).toContain(tagEvil);
+    // both names have the same classes: two series of one run, labelled as text
+    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual([
+      runEvil,
+      `${runEvil} · ${tagEvil}`,
+    ]);
+    expect(api.calls).toContain(`curves:${runEvil}:${tagEvil}`);
     // the tooltip too
     const opts = chart.charts[chart.charts.length - 1];
     const li = opts.model.lines.findIndex((l) => l.label === evil);
@@ -98,9 +115,13 @@ describe("the Per-Class tab", () => {
     const api = defaultApi();
     api.fail.set("validation", "Not found: no per-class stats data for run 'validation'");
     const { chart } = await mount(api);
-    expect($("[data-role=notices]")!.textContent).toContain("no per-class stats data for run 'validation'");
+    expect($("[data-role=notices]")!.textContent).toContain(
+      "no per-class stats data for run 'validation'",
+    );
     // the other run still plots
-    expect(chart.charts[chart.charts.length - 1].model.lines.some((l) => l.run === "train")).toBe(true);
+    expect(chart.charts[chart.charts.length - 1].model.lines.some((l) => l.run === "train")).toBe(
+      true,
+    );
   });
 
   it("shows the tags error and keeps going", async () => {
@@ -122,7 +143,9 @@ describe("the Per-Class tab", () => {
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["bird"]);
     $("[data-role=select-filtered]")!.click();
     flushView(app);
-    const lines = chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class");
+    const lines = chart.charts[chart.charts.length - 1].model.lines.filter(
+      (l) => l.kind === "class",
+    );
     expect(new Set(lines.map((l) => l.label))).toEqual(new Set(["bird"]));
     expect($("[data-role=class-count]")!.textContent).toContain("1 of 4 shown");
   });
@@ -134,7 +157,9 @@ describe("the Per-Class tab", () => {
     expect($("[data-role=message]")!.textContent).toContain("No class selected");
     $("[data-role=select-all]")!.click();
     flushView(app);
-    expect(chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class").length).toBe(8);
+    expect(
+      chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class").length,
+    ).toBe(8);
   });
 
   it("unticking a class checkbox removes its lines", async () => {
@@ -194,7 +219,9 @@ describe("the Per-Class tab", () => {
     const worst = $$("[data-role=worst]").map((e) => e.textContent);
     expect(worst.length).toBe(1);
     expect(worst[0]).toContain("cat");
-    const lines = chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class");
+    const lines = chart.charts[chart.charts.length - 1].model.lines.filter(
+      (l) => l.kind === "class",
+    );
     expect(lines.filter((l) => l.highlighted).map((l) => l.label)).toEqual(["cat", "cat"]);
     expect(lines.filter((l) => l.grey).length).toBe(6);
     expect($("[data-class=cat] .pc-rank")!.textContent).toBe("#1");
@@ -238,7 +265,7 @@ describe("the Per-Class tab", () => {
 
     const second = await mount(defaultApi(), storage);
     expect(second.app.state.metric).toBe("accuracy");
-    expect(second.app.state.deselectedRuns).toEqual(["validation"]);
+    expect(second.app.state.deselectedSeries).toEqual(["validation"]);
     expect(second.api.calls).toEqual(["tags", "curves:train:perclass"]);
     const opts = second.chart.charts[second.chart.charts.length - 1];
     expect(opts.zoom).toEqual([1, 5]);
@@ -247,7 +274,17 @@ describe("the Per-Class tab", () => {
 
   it("a refresh picks up new steps and keeps the view state", async () => {
     const api = new FakeApi(
-      { train: { perclass: { kinds: ["stats"], task: "multiclass", class_names: ["a", "b"], num_classes: 2, loss: "" } } },
+      {
+        train: {
+          perclass: {
+            kinds: ["stats"],
+            task: "multiclass",
+            class_names: ["a", "b"],
+            num_classes: 2,
+            loss: "",
+          },
+        },
+      },
       { train: synthCurves(2, 3, ["a", "b"]) },
     );
     const { app, chart } = await mount(api);
@@ -264,26 +301,53 @@ describe("the Per-Class tab", () => {
     expect(($("[data-class=b] input") as HTMLInputElement).checked).toBe(false);
   });
 
-  it("offers a tag selector when a model logs several names", async () => {
-    const info = (names: string[]) => ({ kinds: ["stats"], task: "multiclass", class_names: names, num_classes: names.length, loss: "" });
+  it("offers a class set selector when a model logs heads with other classes", async () => {
+    const info = (names: string[]) => ({
+      kinds: ["stats"],
+      task: "multiclass",
+      class_names: names,
+      num_classes: names.length,
+      loss: "",
+    });
     const api = new FakeApi(
       { train: { perclass: info(["a", "b"]), head2: info(["x", "y", "z"]) } },
-      { "train|perclass": synthCurves(2, 3, ["a", "b"]), "train|head2": synthCurves(3, 3, ["x", "y", "z"]) },
+      {
+        "train|perclass": synthCurves(2, 3, ["a", "b"]),
+        "train|head2": synthCurves(3, 3, ["x", "y", "z"]),
+      },
     );
     await mount(api);
-    const sel = $<HTMLSelectElement>("[data-control=name]")!;
-    expect($("[data-role=names]")!.hidden).toBe(false);
-    expect([...sel.options].map((o) => o.value)).toEqual(["perclass", "head2"]);
-    sel.value = "head2";
+    const sel = $<HTMLSelectElement>("[data-control=group]")!;
+    expect($("[data-role=groups]")!.hidden).toBe(false);
+    expect([...sel.options].map((o) => o.textContent)).toEqual([
+      "2 classes: a, b",
+      "head2 · 3 classes: x, y, z",
+    ]);
+    // the most classes first by default: head2
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual([
+      "x",
+      "y",
+      "z",
+    ]);
+    expect(api.calls).toContain("curves:train:head2");
+    expect(api.calls).not.toContain("curves:train:perclass");
+    sel.value = [...sel.options].find((o) => o.textContent!.startsWith("2 classes"))!.value;
     sel.dispatchEvent(new Event("change"));
     await flush();
-    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["x", "y", "z"]);
-    expect(api.calls).toContain("curves:train:head2");
+    expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["a", "b"]);
+    expect(api.calls).toContain("curves:train:perclass");
+    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual(["train"]);
   });
 
   it("stays usable with 100 classes as lines: worst 5 highlighted by default, the rest grey", async () => {
     const names = Array.from({ length: 100 }, (_, i) => `class_${i}`);
-    const info = { kinds: ["stats"], task: "multiclass", class_names: names, num_classes: 100, loss: "cross_entropy" };
+    const info = {
+      kinds: ["stats"],
+      task: "multiclass",
+      class_names: names,
+      num_classes: 100,
+      loss: "cross_entropy",
+    };
     const api = new FakeApi(
       { "exp/train": { perclass: info }, "exp/validation": { perclass: info } },
       { "exp/train": synthCurves(100, 20, names), "exp/validation": synthCurves(100, 20, names) },
@@ -292,7 +356,9 @@ describe("the Per-Class tab", () => {
     storage.setItem(STORAGE_KEY, JSON.stringify({ curvesMode: "lines" }));
     const { chart } = await mount(api, storage);
     expect($$("[data-role=classes] .pc-class").length).toBe(100);
-    const lines = chart.charts[chart.charts.length - 1].model.lines.filter((l) => l.kind === "class");
+    const lines = chart.charts[chart.charts.length - 1].model.lines.filter(
+      (l) => l.kind === "class",
+    );
     expect(lines.length).toBe(200);
     expect(lines.filter((l) => l.highlighted).length).toBe(10);
     expect(new Set(lines.filter((l) => l.highlighted).map((l) => l.label))).toEqual(

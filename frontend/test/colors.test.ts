@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { assignDashes, classColor, classColors, CLASS_COLORS_10, splitOf, withAlpha } from "../src/colors";
+import {
+  assignDashes,
+  classColor,
+  classColors,
+  CLASS_COLORS_10,
+  withAlpha,
+} from "../src/ui/colors";
+import { splitOf } from "../src/data/series";
 
 describe("colours and dashes", () => {
   it("recognises Keras-style split names", () => {
@@ -11,7 +18,7 @@ describe("colours and dashes", () => {
   });
 
   it("gives train solid and validation dashed, and distinct patterns on clashes", () => {
-    const d = assignDashes(["a/train", "a/validation", "b/train", "b/validation"]);
+    const d = assignDashes(["a/train", "a/validation", "b/train", "b/validation"], splitOf);
     expect(d.get("a/train")).toBe(0);
     expect(d.get("a/validation")).toBe(1);
     expect(new Set(d.values()).size).toBe(4);

@@ -1,9 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ClassFinder, findClasses, legendTicks, StepSlider } from "../src/controls";
-import { ColorScale, BLUES } from "../src/colorscale";
-import { sparkPoints } from "../src/sparkline";
-import { compactCount, compactShare, formatShare, signed } from "../src/format";
-import { safeFilename } from "../src/download";
+import { ClassFinder, findClasses } from "../src/ui/class-finder";
+import { legendTicks } from "../src/ui/legend";
+import { StepSlider } from "../src/ui/step-slider";
+import { ColorScale, BLUES } from "../src/ui/color-scale";
+import { sparkPoints } from "../src/ui/sparkline";
+import { compactCount, compactShare, formatShare, signed } from "../src/lib/format";
+import { safeFilename } from "../src/ui/download";
 
 beforeEach(() => document.body.replaceChildren());
 
@@ -61,16 +63,28 @@ describe("step slider", () => {
 
 describe("legend, sparkline and formats", () => {
   it("legend tick labels never overlap and keep both ends", () => {
-    const s = new ColorScale({ kind: "sequential", min: 0, max: 1, log: true, eps: 1e-3, stops: BLUES });
+    const s = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 1,
+      log: true,
+      eps: 1e-3,
+      stops: BLUES,
+    });
     const ticks = legendTicks(s, compactShare, 200);
     expect(ticks[0].align).toBe("start");
     expect(ticks[ticks.length - 1].align).toBe("end");
     const spans = ticks.map((t) => {
       const w = t.text.length * 6 + 6;
       const x = t.pos * 200;
-      return t.align === "start" ? [x, x + w] : t.align === "end" ? [x - w, x] : [x - w / 2, x + w / 2];
+      return t.align === "start"
+        ? [x, x + w]
+        : t.align === "end"
+          ? [x - w, x]
+          : [x - w / 2, x + w / 2];
     });
-    for (let k = 1; k < spans.length; k++) expect(spans[k][0]).toBeGreaterThanOrEqual(spans[k - 1][1]);
+    for (let k = 1; k < spans.length; k++)
+      expect(spans[k][0]).toBeGreaterThanOrEqual(spans[k - 1][1]);
   });
 
   it("sparkline points span the box and split at gaps", () => {

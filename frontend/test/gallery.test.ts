@@ -4,35 +4,54 @@
 // (regression). happy-dom loads no images: sources, sizes and classes are checked here, the
 // decoded pixels in the browser tests.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App } from "../src/app";
-import { STORAGE_KEY } from "../src/state";
-import type { ConfusionView } from "../src/views/confusion";
-import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
-import { defaultState } from "../src/state";
-import { SAMPLES_SNIPPET } from "../src/samples";
-import { FakeWindow, flush, MemoryStorage, samplesApi, samplesRuns, startApp, type FakeApi } from "./helpers";
+import { App } from "../src/app/app";
+import { STORAGE_KEY } from "../src/state/saved-state";
+import type { ConfusionView } from "../src/confusion/confusion-view";
+import { decodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
+import { defaultState } from "../src/state/view-state";
+import { SAMPLES_SNIPPET } from "../src/samples/sample-info";
+import {
+  FakeWindow,
+  flush,
+  MemoryStorage,
+  samplesApi,
+  samplesRuns,
+  startApp,
+  type FakeApi,
+} from "./helpers";
 
 const HOSTILE_CLASS = "<b>three</b>";
 const HOSTILE_TEXT = "<script>alert(1)</script>";
 let apps: App[] = [];
 
-async function mount(api: FakeApi = samplesApi(), run = "val", storage = new MemoryStorage(), linkWindow: FakeWindow | null = null) {
+async function mount(
+  api: FakeApi = samplesApi(),
+  run = "val",
+  storage = new MemoryStorage(),
+  linkWindow: FakeWindow | null = null,
+) {
   const { app } = await startApp(apps, api, storage, linkWindow);
-  app.setState({ view: "confusion", run });
+  app.setState({ view: "confusion", series: run });
   await flush();
   return { app, api, storage };
 }
 
 const $ = <T extends Element = HTMLElement>(sel: string) => document.querySelector<T>(sel);
 const $$ = (sel: string) => [...document.querySelectorAll<HTMLElement>(sel)];
-const cmView = (app: App) => (app as unknown as { views: { confusion: ConfusionView } }).views.confusion;
+const cmView = (app: App) =>
+  (app as unknown as { views: { confusion: ConfusionView } }).views.confusion;
 const samples = () => $$("[data-role=gallery] [data-role=sample]");
-const selectedIndex = () => samples().findIndex((el) => el.getAttribute("aria-selected") === "true");
-const key = (k: string, target: Element = document.activeElement!) => target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+const selectedIndex = () =>
+  samples().findIndex((el) => el.getAttribute("aria-selected") === "true");
+const key = (k: string, target: Element = document.activeElement!) =>
+  target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
 const latest = (run = "val") => {
   const byStep = samplesRuns().samples[run];
   const last = Math.max(...Object.keys(byStep).map(Number));
-  return byStep[String(last)] as { step: number; samples: { true: number; pred: number; id: number | string; loss: number; blob: string }[] };
+  return byStep[String(last)] as {
+    step: number;
+    samples: { true: number; pred: number; id: number | string; loss: number; blob: string }[];
+  };
 };
 
 beforeEach(() => document.body.replaceChildren());
@@ -48,15 +67,26 @@ describe("the gallery of a confusion cell", () => {
     const inCell = latest().samples.filter((s) => s.true === first.true && s.pred === first.pred);
     cmView(app).clickClasses(first.true, first.pred);
     await flush();
-    expect(app.state.gallery).toEqual({ scope: { kind: "cell", true: first.true, pred: first.pred }, sort: "score", selected: null, large: false });
-    expect(api.calls).toContain(`samples:val:perclass:2:${JSON.stringify({ true: first.true, pred: first.pred })}:score`);
+    expect(app.state.gallery).toEqual({
+      scope: { kind: "cell", true: first.true, pred: first.pred },
+      sort: "score",
+      selected: null,
+      large: false,
+    });
+    expect(api.calls).toContain(
+      `samples:val:perclass:2:${JSON.stringify({ true: first.true, pred: first.pred })}:score`,
+    );
     expect($("[data-role=gallery-step]")!.textContent).toContain("Step 2");
     expect($("[data-role=gallery-step]")!.textContent).toContain("follows the step slider");
     const items = samples();
     expect(items.length).toBe(inCell.length);
     const names = samplesRuns().samples.val["2"] as { class_names: string[] };
-    expect(items[0].querySelector("[data-role=sample-true]")!.textContent).toBe(names.class_names[first.true]);
-    expect(items[0].querySelector("[data-role=sample-pred]")!.textContent).toBe(names.class_names[first.pred]);
+    expect(items[0].querySelector("[data-role=sample-true]")!.textContent).toBe(
+      names.class_names[first.true],
+    );
+    expect(items[0].querySelector("[data-role=sample-pred]")!.textContent).toBe(
+      names.class_names[first.pred],
+    );
     expect(items[0].querySelector("[data-role=sample-score]")!.textContent).toMatch(/^p 0\.\d{3}$/);
     expect(items[0].querySelector("[data-role=sample-loss]")!.textContent).toMatch(/^loss \d/);
     expect(items[0].querySelector("[data-role=sample-id]")!.textContent).toBe(`id ${first.id}`);
@@ -95,9 +125,15 @@ describe("the gallery of a confusion cell", () => {
     // a cell with mistakes in the matrix but none kept
     const cm = samplesRuns().confusion.val["2"] as { matrix: number[][] };
     let cell: [number, number] | null = null;
-    cm.matrix.forEach((row, t) => row.forEach((c, p) => (t !== p && c > 0 && !kept.has(`${t}:${p}`) && !cell ? (cell = [t, p]) : null)));
+    cm.matrix.forEach((row, t) =>
+      row.forEach((c, p) =>
+        t !== p && c > 0 && !kept.has(`${t}:${p}`) && !cell ? (cell = [t, p]) : null,
+      ),
+    );
     let zero: [number, number] | null = null;
-    cm.matrix.forEach((row, t) => row.forEach((c, p) => (t !== p && c === 0 && !zero ? (zero = [t, p]) : null)));
+    cm.matrix.forEach((row, t) =>
+      row.forEach((c, p) => (t !== p && c === 0 && !zero ? (zero = [t, p]) : null)),
+    );
     if (cell) {
       cmView(app).clickClasses(...(cell as [number, number]));
       await flush();
@@ -105,12 +141,16 @@ describe("the gallery of a confusion cell", () => {
       expect(empty.getAttribute("data-reason")).toBe("none-kept");
       expect(empty.textContent).toContain("no sample was kept");
       // the run's own caps (samples_per_cell=2, max_samples=8), not the defaults
-      expect(empty.textContent).toContain("keeps only the 2 most confident mistakes of each cell (samples_per_cell=2) and at most 8 in all");
+      expect(empty.textContent).toContain(
+        "keeps only the 2 most confident mistakes of each cell (samples_per_cell=2) and at most 8 in all",
+      );
     }
     if (zero) {
       cmView(app).clickClasses(...(zero as [number, number]));
       await flush();
-      expect($("[data-role=gallery-empty]")!.textContent).toMatch(/^No true .* was predicted as .* at step 2\.$/);
+      expect($("[data-role=gallery-empty]")!.textContent).toMatch(
+        /^No true .* was predicted as .* at step 2\.$/,
+      );
     }
     expect(cell || zero).toBeTruthy();
   });
@@ -214,9 +254,14 @@ describe("the gallery follows the step slider", () => {
     // its history: first kept at step 1, and where it moved
     const first = $("[data-role=history-first]")!;
     expect(first.textContent).toBe("First kept as a mistake at step 1");
-    expect($$("[data-role=history-row]").map((r) => r.getAttribute("data-step"))).toEqual(["1", "2"]);
+    expect($$("[data-role=history-row]").map((r) => r.getAttribute("data-step"))).toEqual([
+      "1",
+      "2",
+    ]);
     expect($("[data-role=history-summary]")!.textContent).toContain("moved between cells");
-    expect($("[data-role=sample-history]")!.textContent).toContain("Only kept mistakes are recorded");
+    expect($("[data-role=sample-history]")!.textContent).toContain(
+      "Only kept mistakes are recorded",
+    );
     // a step of the history: the slider moves there
     $$("[data-role=history-row]")[1].click();
     await flush();
@@ -229,7 +274,10 @@ describe("the gallery follows the step slider", () => {
     delete api.samplesData.val["1"];
     api.stepsData.val.samples = [0, 2];
     const { app } = await mount(api);
-    app.setState({ step: 1, gallery: { scope: { kind: "overall" }, sort: "score", selected: null, large: false } });
+    app.setState({
+      step: 1,
+      gallery: { scope: { kind: "overall" }, sort: "score", selected: null, large: false },
+    });
     await flush();
     const empty = $("[data-role=gallery-empty]")!;
     expect(empty.getAttribute("data-reason")).toBe("no-step");
@@ -261,7 +309,14 @@ describe("scopes", () => {
     const plot = heat.plotRect!;
     expect(heat.rowLabelAt(plot.x - 10, plot.y + plot.h * (2.5 / 4))).toBe(2);
     const overlay = $("[data-view=confusion] [data-role=heat-overlay]")!;
-    overlay.dispatchEvent(new MouseEvent("mousedown", { clientX: plot.x - 10, clientY: plot.y + plot.h * (2.5 / 4), button: 0, bubbles: true }));
+    overlay.dispatchEvent(
+      new MouseEvent("mousedown", {
+        clientX: plot.x - 10,
+        clientY: plot.y + plot.h * (2.5 / 4),
+        button: 0,
+        bubbles: true,
+      }),
+    );
     await flush();
     expect(app.state.gallery?.scope).toEqual({ kind: "class", true: 2 });
     expect(app.state.focus).toBe("two");
@@ -287,7 +342,9 @@ describe("scopes", () => {
     await flush();
     expect(app.state.gallery?.sort).toBe("loss");
     expect(api.calls).toContain("samples:val:perclass:2:{}:loss");
-    const losses = $$("[data-role=sample-loss]").map((e) => Number(e.textContent!.replace("loss ", "")));
+    const losses = $$("[data-role=sample-loss]").map((e) =>
+      Number(e.textContent!.replace("loss ", "")),
+    );
     expect(losses).toEqual([...losses].sort((a, b) => b - a));
     expect($("[data-role=gallery-title]")!.textContent).toBe("Highest-loss mistakes");
   });
@@ -300,7 +357,9 @@ describe("empty states and other tasks", () => {
     await flush();
     const empty = $("[data-role=gallery-empty]")!;
     expect(empty.getAttribute("data-reason")).toBe("no-samples");
-    expect(empty.textContent).toContain("pass inputs= to update() to keep misclassified samples".replace("pass", "Pass"));
+    expect(empty.textContent).toContain(
+      "pass inputs= to update() to keep misclassified samples".replace("pass", "Pass"),
+    );
     expect(empty.querySelector("pre")!.textContent).toBe(SAMPLES_SNIPPET);
     expect(SAMPLES_SNIPPET).toBe("pc.update(logits, y, inputs=x, sample_ids=ids)");
     expect(api.calls.some((c) => c.startsWith("samples:plain"))).toBe(false);
@@ -336,7 +395,9 @@ describe("empty states and other tasks", () => {
     fp[0].click();
     await flush();
     expect(app.state.gallery?.scope).toEqual({ kind: "label", label: 0, error: "fp" });
-    expect(api.calls).toContain(`samples:ml:perclass:1:${JSON.stringify({ label: 0, true: 0, pred: 1 })}:score`);
+    expect(api.calls).toContain(
+      `samples:ml:perclass:1:${JSON.stringify({ label: 0, true: 0, pred: 1 })}:score`,
+    );
     expect($("[data-role=gallery-title]")!.textContent).toBe("Label person: false positives");
     const labels = $$("[data-role=sample-classes]").map((e) => e.textContent);
     expect(labels.length).toBeGreaterThan(0);
@@ -345,12 +406,14 @@ describe("empty states and other tasks", () => {
     $$("[data-role=label-fn]")[2].click();
     await flush();
     expect($("[data-role=gallery-title]")!.textContent).toBe("Label <b>tree</b>: false negatives");
-    for (const l of $$("[data-role=sample-label]")) expect(l.textContent).toBe("label <b>tree</b>:");
+    for (const l of $$("[data-role=sample-label]"))
+      expect(l.textContent).toBe("label <b>tree</b>:");
     for (const l of $$("[data-role=sample-outcome]")) expect(l.textContent).toBe("false negative");
     expect($("[data-role=gallery] b")).toBeNull();
     samples()[0]?.click();
     await flush();
-    if (samples().length) expect($("[data-role=large-pred]")!.textContent).toContain("false negative");
+    if (samples().length)
+      expect($("[data-role=large-pred]")!.textContent).toContain("false negative");
   });
 
   it("regression: target ranges, errors as the score, the in-range rate for accuracy", async () => {

@@ -1,11 +1,25 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import type { Api } from "../src/api";
-import { ApiError, parseConfusion, parseCurves, parseDiff, parseHistory, parseOrder, parsePairs, parseReport, parseSamples, parseTags } from "../src/api";
-import { App } from "../src/app";
-import type { ChartFactory, ChartOptions } from "../src/chart";
+import type { Api } from "../src/data/api";
+import { ApiError } from "../src/data/api";
+import {
+  parseConfusion,
+  parseCurves,
+  parseDiff,
+  parseHistory,
+  parseOrder,
+  parsePairs,
+  parseReport,
+  parseSamples,
+  parseTags,
+} from "../src/data/answers";
+import { App } from "../src/app/app";
+import type { ChartFactory, ChartOptions } from "../src/curves/chart-model";
+import { DEFAULT_NAME, seriesKey } from "../src/state/series-key";
+import { seriesLabel } from "../src/data/series";
 import type {
+  RunCurves,
   ConfusionData,
   CurvesResponse,
   DiffData,
@@ -16,7 +30,7 @@ import type {
   SampleOrder,
   SamplesResponse,
   TagsResponse,
-} from "../src/types";
+} from "../src/data/types";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -29,7 +43,8 @@ export const trainCurves = () => parseCurves(fixture("curves_train.json"));
 export const validationCurves = () => parseCurves(fixture("curves_validation.json"));
 
 export const confusionFixture = () => parseConfusion(fixture("confusion_validation.json"));
-export const sparseStep3Fixture = () => parseConfusion(fixture("confusion_validation_step3_sparse.json"));
+export const sparseStep3Fixture = () =>
+  parseConfusion(fixture("confusion_validation_step3_sparse.json"));
 export const pairsFixture = () => parsePairs(fixture("pairs_validation.json"));
 export const diffFixture = () => parseDiff(fixture("diff_validation_7_0.json"));
 export const reportFixture = () => parseReport(fixture("report_validation.json"));
@@ -37,8 +52,8 @@ export const orderFixture = () => parseOrder(fixture("order_validation.json"));
 
 type ByStep<T> = T | ((step: number | null) => T);
 
-/** An Api serving in-memory data; `fail` maps "tags", a run, or "<route>:<run>" to an error
- * message (answered as a 400/404 would be). */
+/** An Api serving in-memory data, by "run|name" or by run (any name); `fail` maps "tags", a run,
+ * or "<route>:<run>" to an error message (answered as a 400/404 would be). */
 export class FakeApi implements Api {
   calls: string[] = [];
   fail = new Map<string, string>();
@@ -60,44 +75,73 @@ export class FakeApi implements Api {
     public curvesData: Record<string, CurvesResponse>,
   ) {}
 
-  private pick<T>(route: string, table: Record<string, ByStep<T>>, run: string, step: number | null): T {
+  private pick<T>(
+    route: string,
+    table: Record<string, ByStep<T>>,
+    run: string,
+    step: number | null,
+    name?: string,
+  ): T {
     const f = this.fail.get(`${route}:${run}`) ?? this.fail.get(route);
     if (f) throw new ApiError(f, 400);
-    const v = table[run];
+    const v = table[`${run}|${name}`] ?? table[run];
     if (v === undefined) throw new ApiError(`Not found: no ${route} data for run '${run}'`, 404);
     const out = typeof v === "function" ? (v as (s: number | null) => T)(step) : v;
     return structuredClone(out);
   }
   async confusion(run: string, name: string, step: number | null): Promise<ConfusionData> {
     this.calls.push(`confusion:${run}:${name}:${step ?? "latest"}`);
-    return this.pick("confusion", this.confusionData, run, step);
+    return this.pick("confusion", this.confusionData, run, step, name);
   }
   async pairs(run: string, name: string, step: number | null, limit = 20): Promise<PairsResponse> {
     this.calls.push(`pairs:${run}:${name}:${step ?? "latest"}:${limit}`);
-    return this.pick("pairs", this.pairsData, run, step);
+    return this.pick("pairs", this.pairsData, run, step, name);
   }
   async report(run: string, name: string, step: number | null): Promise<ReportResponse> {
     this.calls.push(`report:${run}:${name}:${step ?? "latest"}`);
-    return this.pick("report", this.reportData, run, step);
+    return this.pick("report", this.reportData, run, step, name);
   }
-  async diff(run: string, name: string, step: number, baseRun: string, baseStep: number): Promise<DiffData> {
+  async diff(
+    run: string,
+    name: string,
+    step: number,
+    baseRun: string,
+    baseStep: number,
+  ): Promise<DiffData> {
     this.calls.push(`diff:${run}:${name}:${step}:${baseRun}:${baseStep}`);
-    return this.pick("diff", { [run]: this.diffData[`${run}@${step}|${baseRun}@${baseStep}`] ?? this.diffData[run] }, run, step);
+    return this.pick(
+      "diff",
+      { [run]: this.diffData[`${run}@${step}|${baseRun}@${baseStep}`] ?? this.diffData[run] },
+      run,
+      step,
+    );
   }
   async order(run: string, name: string, step: number | null, by: string): Promise<number[]> {
     this.calls.push(`order:${run}:${name}:${step ?? "latest"}:${by}`);
-    return this.pick("order", this.orderData, run, step);
+    return this.pick("order", this.orderData, run, step, name);
   }
   async steps(run: string, name: string, kind: string): Promise<number[]> {
     this.calls.push(`steps:${run}:${name}:${kind}`);
     const f = this.fail.get(`steps:${run}`);
     if (f) throw new ApiError(f, 400);
     const steps = this.stepsData[run]?.[kind];
-    if (!steps) throw new ApiError(`Not found: no per-class ${kind} data for run '${run}' and name '${name}'; the tags route lists what exists`, 404);
+    if (!steps)
+      throw new ApiError(
+        `Not found: no per-class ${kind} data for run '${run}' and name '${name}'; the tags route lists what exists`,
+        404,
+      );
     return [...steps];
   }
-  async samples(run: string, name: string, step: number | null, filter: SampleFilter, order: SampleOrder): Promise<SamplesResponse> {
-    this.calls.push(`samples:${run}:${name}:${step ?? "latest"}:${JSON.stringify(filter)}:${order}`);
+  async samples(
+    run: string,
+    name: string,
+    step: number | null,
+    filter: SampleFilter,
+    order: SampleOrder,
+  ): Promise<SamplesResponse> {
+    this.calls.push(
+      `samples:${run}:${name}:${step ?? "latest"}:${JSON.stringify(filter)}:${order}`,
+    );
     const f = this.fail.get(`samples:${run}`) ?? this.fail.get("samples");
     if (f) throw new ApiError(f, 400);
     return parseSamples(serveSamples(run, name, this.samplesData[run], step, filter, order));
@@ -105,7 +149,9 @@ export class FakeApi implements Api {
   async sampleHistory(run: string, name: string, id: string): Promise<SampleHistory> {
     this.calls.push(`history:${run}:${name}:${id}`);
     const raw = this.historyData[run]?.[id];
-    const steps = Object.keys(this.samplesData[run] ?? {}).map(Number).sort((a, b) => a - b);
+    const steps = Object.keys(this.samplesData[run] ?? {})
+      .map(Number)
+      .sort((a, b) => a - b);
     return parseHistory(raw ?? { id, steps, first_step: null, history: [] });
   }
   async text(url: string): Promise<string> {
@@ -142,12 +188,24 @@ export function serveSamples(
   filter: SampleFilter,
   order: SampleOrder,
 ): unknown {
-  if (!byStep) throw new ApiError(`Not found: no per-class samples data for run '${run}' and name '${name}'; the tags route lists what exists`, 404);
-  const steps = Object.keys(byStep).map(Number).sort((a, b) => a - b);
+  if (!byStep)
+    throw new ApiError(
+      `Not found: no per-class samples data for run '${run}' and name '${name}'; the tags route lists what exists`,
+      404,
+    );
+  const steps = Object.keys(byStep)
+    .map(Number)
+    .sort((a, b) => a - b);
   const at = step ?? steps[steps.length - 1];
   const raw = byStep[String(at)] as { samples: Record<string, unknown>[] } | undefined;
-  if (!raw) throw new ApiError(`Not found: run '${run}' has no kept samples at step ${step}; it has ${steps.length} steps from ${steps[0]} to ${steps[steps.length - 1]}`, 404);
-  let entries = raw.samples.filter((e) => Object.entries(filter).every(([k, v]) => v === undefined || e[k] === v));
+  if (!raw)
+    throw new ApiError(
+      `Not found: run '${run}' has no kept samples at step ${step}; it has ${steps.length} steps from ${steps[0]} to ${steps[steps.length - 1]}`,
+      404,
+    );
+  let entries = raw.samples.filter((e) =>
+    Object.entries(filter).every(([k, v]) => v === undefined || e[k] === v),
+  );
   if (order === "loss") {
     const loss = (e: Record<string, unknown>) => (typeof e.loss === "number" ? e.loss : -Infinity);
     entries = [...entries].sort((a, b) => loss(b) - loss(a));
@@ -180,12 +238,17 @@ export function samplesApi(): FakeApi {
   for (const [run, c] of Object.entries(raw.curves)) curves[run] = parseCurves(c);
   const api = new FakeApi(parseTags(raw.tags), curves);
   for (const [run, bySteps] of Object.entries(raw.confusion)) {
-    const parsed = Object.fromEntries(Object.entries(bySteps).map(([s, c]) => [s, parseConfusion(c)]));
-    const steps = Object.keys(parsed).map(Number).sort((a, b) => a - b);
+    const parsed = Object.fromEntries(
+      Object.entries(bySteps).map(([s, c]) => [s, parseConfusion(c)]),
+    );
+    const steps = Object.keys(parsed)
+      .map(Number)
+      .sort((a, b) => a - b);
     api.confusionData[run] = (step) => {
       const at = step ?? steps[steps.length - 1];
       const c = parsed[String(at)];
-      if (!c) throw new ApiError(`Not found: run '${run}' has no confusion matrix at step ${step}`, 404);
+      if (!c)
+        throw new ApiError(`Not found: run '${run}' has no confusion matrix at step ${step}`, 404);
       return c;
     };
     api.pairsData[run] = { step: steps[steps.length - 1], steps, pairs: [] };
@@ -193,7 +256,8 @@ export function samplesApi(): FakeApi {
   for (const [run, rep] of Object.entries(raw.report)) api.reportData[run] = parseReport(rep);
   api.samplesData = raw.samples;
   for (const [run, kinds] of Object.entries(raw.steps)) {
-    for (const [kind, answer] of Object.entries(kinds)) if (answer.steps) (api.stepsData[run] ??= {})[kind] = answer.steps;
+    for (const [kind, answer] of Object.entries(kinds))
+      if (answer.steps) (api.stepsData[run] ??= {})[kind] = answer.steps;
   }
   api.historyData = raw.history;
   api.textData = raw.text_blobs;
@@ -208,40 +272,71 @@ export function defaultApi(): FakeApi {
 export function confusionApi(): FakeApi {
   const tags = tagsFixture();
   for (const run of Object.keys(tags)) tags[run].perclass.kinds = ["stats", "confusion"];
-  const api = new FakeApi(tags, { train: trainCurves(), validation: parseCurves(fixture("curves_validation_confusion.json")) });
+  const api = new FakeApi(tags, {
+    train: trainCurves(),
+    validation: parseCurves(fixture("curves_validation_confusion.json")),
+  });
   const latest = confusionFixture();
   const step3 = sparseStep3Fixture();
   const at = (step: number | null) => {
     if (step === null || step === latest.step) return latest;
     if (step === 3) return step3;
-    throw new ApiError(`step ${step} not found: this run has confusion matrices at steps 0 to 7`, 404);
+    throw new ApiError(
+      `step ${step} not found: this run has confusion matrices at steps 0 to 7`,
+      404,
+    );
   };
   api.confusionData = { validation: at, train: at };
   api.pairsData = { validation: pairsFixture(), train: pairsFixture() };
   api.reportData = { validation: reportFixture(), train: reportFixture() };
   api.diffData = { validation: diffFixture() };
   api.orderData = { validation: orderFixture(), train: orderFixture() };
-  api.stepsData = { validation: { confusion: pairsFixture().steps }, train: { confusion: pairsFixture().steps } };
+  api.stepsData = {
+    validation: { confusion: pairsFixture().steps },
+    train: { confusion: pairsFixture().steps },
+  };
   return api;
 }
 
 /** A synthetic n-class confusion matrix: class i mostly right, some confused with i+1. */
-export function synthConfusion(n: number, step = 0, steps: number[] = [step], names?: string[]): ConfusionData {
+export function synthConfusion(
+  n: number,
+  step = 0,
+  steps: number[] = [step],
+  names?: string[],
+): ConfusionData {
   const counts = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     counts[i * n + i] = 20 + (i % 7);
     counts[i * n + ((i + 1) % n)] = i % 5;
     if (i % 97 === 0) counts[i * n + ((i * 31 + 7) % n)] += 9;
   }
-  const class_names = names ?? Array.from({ length: n }, (_, i) => `class_${String(i).padStart(4, "0")}`);
+  const class_names =
+    names ?? Array.from({ length: n }, (_, i) => `class_${String(i).padStart(4, "0")}`);
   let total = 0;
   for (const v of counts) total += v;
-  return { run: "", name: "perclass", task: "multiclass", step, steps, class_names, total, counts, n, labels: null, encoding: "sparse" };
+  return {
+    run: "",
+    name: "perclass",
+    task: "multiclass",
+    step,
+    steps,
+    class_names,
+    total,
+    counts,
+    n,
+    labels: null,
+    encoding: "sparse",
+  };
 }
 
 /** Records the options of every chart created; happy-dom has no canvas. */
 export function fakeChart(): { factory: ChartFactory; charts: ChartOptions[]; destroyed: number } {
-  const rec = { charts: [] as ChartOptions[], destroyed: 0, factory: null as unknown as ChartFactory };
+  const rec = {
+    charts: [] as ChartOptions[],
+    destroyed: 0,
+    factory: null as unknown as ChartFactory,
+  };
   rec.factory = (container, opts) => {
     rec.charts.push(opts);
     const el = document.createElement("div");
@@ -270,7 +365,12 @@ export class MemoryStorage {
 }
 
 /** Synthetic curves: C classes x S steps; loss of class c at step s = (c + 1) / (s + 1). */
-export function synthCurves(C: number, S: number, names?: string[], stepOffset = 0): CurvesResponse {
+export function synthCurves(
+  C: number,
+  S: number,
+  names?: string[],
+  stepOffset = 0,
+): CurvesResponse {
   const class_names = names ?? Array.from({ length: C }, (_, i) => `class_${i}`);
   const steps = Array.from({ length: S }, (_, s) => s + stepOffset);
   const grid = (f: (s: number, c: number) => number | null) =>
@@ -283,7 +383,16 @@ export function synthCurves(C: number, S: number, names?: string[], stepOffset =
     count: grid(() => 10),
     accuracy: grid((s, c) => Math.min(1, (s + 1) / (S * (c + 1)))),
     nonfinite: grid(() => 0),
+    nonfinite_outputs: grid(() => 0),
+    invalid_targets: steps.map(() => 0),
+    ignored: steps.map(() => 0),
+    skipped: [],
   };
+}
+
+/** A series' curves as the app hands them to the views (series.ts: key, run, name, label). */
+export function seriesCurves(run: string, curves: CurvesResponse, name = DEFAULT_NAME): RunCurves {
+  return { key: seriesKey(run, name), run, name, label: seriesLabel({ run, name }), curves };
 }
 
 export async function flush(): Promise<void> {
@@ -337,4 +446,3 @@ export class FakeWindow {
     this.listeners.forEach((f) => f());
   }
 }
-

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { f1Of, metricById, precisionOf, recallOf } from "../src/metrics";
-import { parseCurves } from "../src/api";
+import { f1Of, precisionOf, recallOf } from "../src/lib/rates";
+import { metricById } from "../src/data/metrics";
+import { parseCurves } from "../src/data/answers";
 import { fixture } from "./helpers";
 
 describe("precision, recall and F1 from tp/fp/fn", () => {

@@ -3,21 +3,39 @@
 // the real backend (fixtures/capture_samples.py, run "noconf": 8x8 digits with ids, 3 steps,
 // samples_per_cell=2, max_samples=8, a hostile class name).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App } from "../src/app";
-import { defaultState } from "../src/state";
-import { decodeLink, LINK_KEY, parseHash } from "../src/urlstate";
-import { FakeWindow, flush, MemoryStorage, samplesApi, samplesRuns, startApp, type FakeApi } from "./helpers";
+import { App } from "../src/app/app";
+import { defaultState } from "../src/state/view-state";
+import { decodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
+import {
+  FakeWindow,
+  flush,
+  MemoryStorage,
+  samplesApi,
+  samplesRuns,
+  startApp,
+  type FakeApi,
+} from "./helpers";
 
 const HOSTILE_CLASS = "<b>three</b>";
 let apps: App[] = [];
 
-type Kept = { step: number; steps: number[]; class_names: string[]; samples: { true: number; pred: number; id: number; loss: number; blob: string }[] };
+type Kept = {
+  step: number;
+  steps: number[];
+  class_names: string[];
+  samples: { true: number; pred: number; id: number; loss: number; blob: string }[];
+};
 const kept = (step: number) => samplesRuns().samples.noconf[String(step)] as Kept;
 
-async function mount(api: FakeApi = samplesApi(), run: string | null = "noconf", linkWindow: FakeWindow | null = null, storage = new MemoryStorage()) {
+async function mount(
+  api: FakeApi = samplesApi(),
+  run: string | null = "noconf",
+  linkWindow: FakeWindow | null = null,
+  storage = new MemoryStorage(),
+) {
   const { app } = await startApp(apps, api, storage, linkWindow);
   if (run !== null) {
-    app.setState({ view: "confusion", run });
+    app.setState({ view: "confusion", series: run });
     await flush();
   }
   return { app, api, storage };
@@ -34,8 +52,10 @@ const $ = <T extends Element = HTMLElement>(sel: string) => document.querySelect
 const $$ = (sel: string) => [...document.querySelectorAll<HTMLElement>(sel)];
 const samples = () => $$("[data-role=gallery] [data-role=sample]");
 const ids = () => samples().map((el) => el.getAttribute("data-key"));
-const selectedIndex = () => samples().findIndex((el) => el.getAttribute("aria-selected") === "true");
-const key = (k: string, target: Element = document.activeElement!) => target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+const selectedIndex = () =>
+  samples().findIndex((el) => el.getAttribute("aria-selected") === "true");
+const key = (k: string, target: Element = document.activeElement!) =>
+  target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
 const tab = (view: string) => $<HTMLButtonElement>(`[data-role=view-tab][data-value=${view}]`)!;
 
 async function findClass(text: string) {
@@ -80,9 +100,13 @@ describe("a run with samples but no confusion matrix", () => {
     expect($("[data-role=gallery-title]")!.textContent).toBe("Most confident mistakes");
     expect($("[data-role=gallery-step]")!.getAttribute("data-step")).toBe("2");
     // without a matrix the count of mistakes is unknown: only what was kept
-    expect($("[data-role=gallery-step]")!.textContent).toBe("Step 2 · 8 kept · follows the step slider");
+    expect($("[data-role=gallery-step]")!.textContent).toBe(
+      "Step 2 · 8 kept · follows the step slider",
+    );
     expect(ids()).toEqual(kept(2).samples.map((s) => `id:${s.id}`));
-    expect(samples()[0].querySelector("[data-role=sample-img]")!.getAttribute("src")).toBe(kept(2).samples[0].blob);
+    expect(samples()[0].querySelector("[data-role=sample-img]")!.getAttribute("src")).toBe(
+      kept(2).samples[0].blob,
+    );
     // the gallery is the view: nothing to close it into
     expect($("[data-role=gallery-close]")!.closest("[hidden]")).not.toBeNull();
   });
@@ -90,7 +114,9 @@ describe("a run with samples but no confusion matrix", () => {
   it("the step slider runs over the samples route's steps and the gallery follows it", async () => {
     const { app, api } = await mount();
     expect($("[data-role=samples-step-label]")!.textContent).toBe("2 of 0–2");
-    expect($<HTMLInputElement>("[data-control=samples-step]")!.max).toBe(String(kept(2).steps.length - 1));
+    expect($<HTMLInputElement>("[data-control=samples-step]")!.max).toBe(
+      String(kept(2).steps.length - 1),
+    );
     await moveSlider(0);
     expect(app.state.step).toBe(0);
     expect(api.calls).toContain("samples:noconf:perclass:0:{}:score");
@@ -105,7 +131,7 @@ describe("a run with samples but no confusion matrix", () => {
 
   it("a step this run did not keep samples at (a link, another run's step) offers the nearest", async () => {
     const { app } = await mount(samplesApi(), null);
-    app.setState({ view: "confusion", run: "noconf", step: 9 });
+    app.setState({ view: "confusion", series: "noconf", step: 9 });
     await flush();
     const empty = $("[data-role=gallery-empty]")!;
     expect(empty.getAttribute("data-reason")).toBe("no-step");
@@ -126,9 +152,13 @@ describe("a run with samples but no confusion matrix", () => {
     expect($("[data-role=gallery-title]")!.textContent).toBe("All mistakes of true two");
     const mine = kept(2).samples.filter((s) => s.true === 2);
     expect(ids()).toEqual(mine.map((s) => `id:${s.id}`));
-    expect(new Set($$("[data-role=sample-true]").map((e) => e.textContent))).toEqual(new Set(["two"]));
+    expect(new Set($$("[data-role=sample-true]").map((e) => e.textContent))).toEqual(
+      new Set(["two"]),
+    );
     expect($<HTMLInputElement>("[data-control=samples-class-find]")!.value).toBe("two");
-    const crumb = $$("[data-role=gallery-scope]").find((b) => b.getAttribute("data-scope") === "overall")!;
+    const crumb = $$("[data-role=gallery-scope]").find(
+      (b) => b.getAttribute("data-scope") === "overall",
+    )!;
     expect(crumb.textContent).toBe("All mistakes");
     crumb.click();
     await flush();
@@ -151,7 +181,9 @@ describe("a run with samples but no confusion matrix", () => {
     await moveSlider(0);
     await findClass("three");
     expect(app.state.gallery?.scope).toEqual({ kind: "class", true: 3 });
-    expect($("[data-role=gallery-title]")!.textContent).toBe(`All mistakes of true ${HOSTILE_CLASS}`);
+    expect($("[data-role=gallery-title]")!.textContent).toBe(
+      `All mistakes of true ${HOSTILE_CLASS}`,
+    );
     const empty = $("[data-role=gallery-empty]")!;
     expect(empty.getAttribute("data-reason")).toBe("none-kept");
     expect(empty.textContent).toBe(
@@ -192,7 +224,12 @@ describe("a run with samples but no confusion matrix", () => {
     await findClass("zero");
     const token = parseHash(win.location.hash).params.get(LINK_KEY)!;
     const linked = decodeLink(token, defaultState())!;
-    expect(linked).toMatchObject({ view: "confusion", run: "noconf", step: 1, gallery: { scope: { kind: "class", true: 0 } } });
+    expect(linked).toMatchObject({
+      view: "confusion",
+      series: "noconf",
+      step: 1,
+      gallery: { scope: { kind: "class", true: 0 } },
+    });
     expect(app.state.step).toBe(1);
 
     document.body.replaceChildren();
@@ -201,7 +238,11 @@ describe("a run with samples but no confusion matrix", () => {
     const { api } = await mount(samplesApi(), null, other);
     expect($("[data-view=mistakes]")).not.toBeNull();
     expect(api.calls).toContain('samples:noconf:perclass:1:{"true":0}:score');
-    expect(ids()).toEqual(kept(1).samples.filter((s) => s.true === 0).map((s) => `id:${s.id}`));
+    expect(ids()).toEqual(
+      kept(1)
+        .samples.filter((s) => s.true === 0)
+        .map((s) => `id:${s.id}`),
+    );
     expect($<HTMLInputElement>("[data-control=samples-class-find]")!.value).toBe("zero");
   });
 });
@@ -212,8 +253,10 @@ describe("runs with a matrix, and runs with neither", () => {
     const label = $("[data-run-choice=noconf]")!.closest("label")!;
     expect(label.querySelector("[data-role=samples-only]")!.textContent).toBe("samples");
     expect(label.classList.contains("pc-disabled")).toBe(false);
-    expect($("[data-run-choice=val]")!.closest("label")!.querySelector("[data-role=samples-only]")).toBeNull();
-    app.setState({ run: "val" });
+    expect(
+      $("[data-run-choice=val]")!.closest("label")!.querySelector("[data-role=samples-only]"),
+    ).toBeNull();
+    app.setState({ series: "val" });
     await flush();
     expect($("[data-view=mistakes]")).toBeNull();
     expect($("[data-view=confusion] [data-role=matrix]")).not.toBeNull();
@@ -236,5 +279,21 @@ describe("runs with a matrix, and runs with neither", () => {
     expect(tab("confusion").disabled).toBe(true);
     expect(tab("confusion").title).toContain("or kept samples");
     expect(tab("report").disabled).toBe(true);
+  });
+
+  it("a series with kept samples but no per-class stats (no curves) is never asked for curves: no error notice", async () => {
+    const api = apiWithRuns("noconf");
+    api.tagsData.noconf.perclass.kinds = ["samples"];
+    delete api.curvesData.noconf;
+    await mount(api);
+    expect($("[data-view=mistakes]")).not.toBeNull();
+    expect(api.calls.some((c) => c.startsWith("curves:noconf"))).toBe(false);
+    expect($("[data-role=notices]")!.textContent).toBe("");
+    expect(samples().length).toBeGreaterThan(0);
+    // the Curves tab lists it, with nothing to draw and nothing to complain about
+    tab("curves").click();
+    await flush();
+    expect(api.calls.some((c) => c.startsWith("curves:noconf"))).toBe(false);
+    expect($("[data-role=notices]")!.textContent).toBe("");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { latestValues, worstN } from "../src/ranking";
+import { latestValues, worstN } from "../src/curves/ranking";
 
 describe("latestValues", () => {
   it("takes each class's latest finite value", () => {

@@ -1,32 +1,36 @@
 // The gallery's pure logic, and the samples routes' answers as the frontend reads them
 // (fixtures captured from the real backend by fixtures/capture_samples.py).
 import { describe, expect, it } from "vitest";
-import { parseHistory, parseSamples, parseSteps, safeBlobUrl, samplesUrl } from "../src/api";
+import { parseHistory, parseSamples, parseSteps } from "../src/data/answers";
+import { safeBlobUrl, samplesUrl } from "../src/data/routes";
 import {
   classScope,
   noConfusionNote,
   scopeClass,
-  describeSteps,
-  displaySize,
   emptyMessage,
-  formatScore,
-  gridColumns,
-  historySummary,
   KEPT_RULE,
-  moveIndex,
-  nearestStep,
-  outcome,
-  sampleKey,
   scopeFilter,
   scopeFits,
   scopeTitle,
   widerScopes,
+} from "../src/samples/scopes";
+import {
+  describeSteps,
+  formatScore,
+  gridColumns,
+  historySummary,
+  moveIndex,
+  nearestStep,
+  outcome,
+  sampleKey,
   wording,
-} from "../src/samples";
-import { defaultState, deserializeState, parseGallery, serializeState } from "../src/state";
-import { decodeLink, encodeLink } from "../src/urlstate";
+} from "../src/samples/sample-info";
+import { displaySize } from "../src/samples/sample-media";
+import { defaultState } from "../src/state/view-state";
+import { deserializeState, parseGallery, serializeState } from "../src/state/saved-state";
+import { decodeLink, encodeLink } from "../src/state/url-state";
 import { samplesRuns, serveSamples } from "./helpers";
-import type { SampleFilter, SampleOrder } from "../src/types";
+import type { SampleFilter, SampleOrder } from "../src/data/types";
 
 const runs = samplesRuns();
 const DIGITS = ["zero", "one", "two", "<b>three</b>"];
@@ -65,8 +69,18 @@ describe("the samples route as read by the tab", () => {
   });
 
   it("never uses a blob url that is not a relative url of the blob route", () => {
-    expect(safeBlobUrl("blob?run=a&name=b&step=1&index=2&v=1.5", "a", "b", 1, 2)).toBe("blob?run=a&name=b&step=1&index=2&v=1.5");
-    for (const bad of ["javascript:alert(1)", "https://evil.example/x.png", "//evil/x", "blob?x=<script>", "data:image/png;base64,AAAA", 42, null]) {
+    expect(safeBlobUrl("blob?run=a&name=b&step=1&index=2&v=1.5", "a", "b", 1, 2)).toBe(
+      "blob?run=a&name=b&step=1&index=2&v=1.5",
+    );
+    for (const bad of [
+      "javascript:alert(1)",
+      "https://evil.example/x.png",
+      "//evil/x",
+      "blob?x=<script>",
+      "data:image/png;base64,AAAA",
+      42,
+      null,
+    ]) {
       expect(safeBlobUrl(bad, "r/1", "n", 3, 4)).toBe("blob?run=r%2F1&name=n&step=3&index=4");
     }
     const raw = structuredClone(runs.samples.val["0"]) as { samples: Record<string, unknown>[] };
@@ -78,8 +92,12 @@ describe("the samples route as read by the tab", () => {
   });
 
   it("builds relative urls for the samples route", () => {
-    expect(samplesUrl("a b", "perclass", 3, { true: 1, pred: 2 }, "score")).toBe("samples?run=a%20b&name=perclass&step=3&true=1&pred=2");
-    expect(samplesUrl("r", "n", null, { label: 0, true: 0, pred: 1 }, "loss")).toBe("samples?run=r&name=n&true=0&pred=1&label=0&order=loss");
+    expect(samplesUrl("a b", "perclass", 3, { true: 1, pred: 2 }, "score")).toBe(
+      "samples?run=a%20b&name=perclass&step=3&true=1&pred=2",
+    );
+    expect(samplesUrl("r", "n", null, { label: 0, true: 0, pred: 1 }, "loss")).toBe(
+      "samples?run=r&name=n&true=0&pred=1&label=0&order=loss",
+    );
   });
 
   it("reads the steps and sample_history routes", () => {
@@ -92,11 +110,23 @@ describe("the samples route as read by the tab", () => {
   });
 
   it("the test double filters and sorts as the real route does", () => {
-    for (const [run, c] of [["val", runs.filtered.cell], ["val", runs.filtered.class], ["ml", runs.filtered.label]] as const) {
+    for (const [run, c] of [
+      ["val", runs.filtered.cell],
+      ["val", runs.filtered.class],
+      ["ml", runs.filtered.label],
+    ] as const) {
       const q = c.query as Record<string, number | string>;
       const filter: SampleFilter = {};
-      for (const k of ["true", "pred", "label"] as const) if (q[k] !== undefined) filter[k] = Number(q[k]);
-      const served = serveSamples(run, "perclass", runs.samples[run], Number(q.step), filter, (q.order ?? "score") as SampleOrder);
+      for (const k of ["true", "pred", "label"] as const)
+        if (q[k] !== undefined) filter[k] = Number(q[k]);
+      const served = serveSamples(
+        run,
+        "perclass",
+        runs.samples[run],
+        Number(q.step),
+        filter,
+        (q.order ?? "score") as SampleOrder,
+      );
       expect(served).toEqual(c.answer);
     }
   });
@@ -107,8 +137,16 @@ describe("scopes", () => {
     expect(scopeFilter({ kind: "cell", true: 2, pred: 0 })).toEqual({ true: 2, pred: 0 });
     expect(scopeFilter({ kind: "class", true: 3 })).toEqual({ true: 3 });
     expect(scopeFilter({ kind: "overall" })).toEqual({});
-    expect(scopeFilter({ kind: "label", label: 1, error: "fp" })).toEqual({ label: 1, true: 0, pred: 1 });
-    expect(scopeFilter({ kind: "label", label: 1, error: "fn" })).toEqual({ label: 1, true: 1, pred: 0 });
+    expect(scopeFilter({ kind: "label", label: 1, error: "fp" })).toEqual({
+      label: 1,
+      true: 0,
+      pred: 1,
+    });
+    expect(scopeFilter({ kind: "label", label: 1, error: "fn" })).toEqual({
+      label: 1,
+      true: 1,
+      pred: 0,
+    });
     expect(scopeFilter({ kind: "label", label: 1, error: "all" })).toEqual({ label: 1 });
   });
 
@@ -122,33 +160,65 @@ describe("scopes", () => {
   });
 
   it("have titles and wider scopes (breadcrumbs), names as given", () => {
-    expect(scopeTitle({ kind: "cell", true: 3, pred: 0 }, DIGITS, "multiclass")).toBe("<b>three</b> → zero");
-    expect(scopeTitle({ kind: "class", true: 1 }, DIGITS, "multiclass")).toBe("All mistakes of true one");
-    expect(scopeTitle({ kind: "class", true: 1 }, ["< 0", "[0, 1)"], "regression")).toBe("All mistakes with target in [0, 1)");
+    expect(scopeTitle({ kind: "cell", true: 3, pred: 0 }, DIGITS, "multiclass")).toBe(
+      "<b>three</b> → zero",
+    );
+    expect(scopeTitle({ kind: "class", true: 1 }, DIGITS, "multiclass")).toBe(
+      "All mistakes of true one",
+    );
+    expect(scopeTitle({ kind: "class", true: 1 }, ["< 0", "[0, 1)"], "regression")).toBe(
+      "All mistakes with target in [0, 1)",
+    );
     expect(scopeTitle({ kind: "overall" }, DIGITS, "multiclass")).toBe("Most confident mistakes");
-    expect(scopeTitle({ kind: "overall" }, DIGITS, "multiclass", "loss")).toBe("Highest-loss mistakes");
+    expect(scopeTitle({ kind: "overall" }, DIGITS, "multiclass", "loss")).toBe(
+      "Highest-loss mistakes",
+    );
     expect(scopeTitle({ kind: "overall" }, DIGITS, "regression")).toBe("Largest errors");
-    expect(scopeTitle({ kind: "label", label: 0, error: "fn" }, ["car"], "multilabel")).toBe("Label car: false negatives");
-    expect(widerScopes({ kind: "cell", true: 1, pred: 2 })).toEqual([{ kind: "overall" }, { kind: "class", true: 1 }]);
-    expect(widerScopes({ kind: "label", label: 1, error: "fp" })).toEqual([{ kind: "overall" }, { kind: "label", label: 1, error: "all" }]);
+    expect(scopeTitle({ kind: "label", label: 0, error: "fn" }, ["car"], "multilabel")).toBe(
+      "Label car: false negatives",
+    );
+    expect(widerScopes({ kind: "cell", true: 1, pred: 2 })).toEqual([
+      { kind: "overall" },
+      { kind: "class", true: 1 },
+    ]);
+    expect(widerScopes({ kind: "label", label: 1, error: "fp" })).toEqual([
+      { kind: "overall" },
+      { kind: "label", label: 1, error: "all" },
+    ]);
     expect(widerScopes({ kind: "overall" })).toEqual([]);
   });
 });
 
 describe("a sample in words", () => {
   it("multiclass: true → predicted", () => {
-    expect(outcome({ true: 3, pred: 1, label: null }, DIGITS, "multiclass")).toMatchObject({ headline: "<b>three</b> → one", trueText: "<b>three</b>", predText: "one", error: null });
+    expect(outcome({ true: 3, pred: 1, label: null }, DIGITS, "multiclass")).toMatchObject({
+      headline: "<b>three</b> → one",
+      trueText: "<b>three</b>",
+      predText: "one",
+      error: null,
+    });
   });
 
   it("multilabel: label L: false positive / false negative", () => {
     const names = ["person", "car", "<b>tree</b>"];
-    expect(outcome({ true: 0, pred: 1, label: 2 }, names, "multilabel")).toMatchObject({ headline: "label <b>tree</b>: false positive", error: "fp" });
-    expect(outcome({ true: 1, pred: 0, label: 0 }, names, "multilabel")).toMatchObject({ headline: "label person: false negative", error: "fn" });
+    expect(outcome({ true: 0, pred: 1, label: 2 }, names, "multilabel")).toMatchObject({
+      headline: "label <b>tree</b>: false positive",
+      error: "fp",
+    });
+    expect(outcome({ true: 1, pred: 0, label: 0 }, names, "multilabel")).toMatchObject({
+      headline: "label person: false negative",
+      error: "fn",
+    });
   });
 
   it("regression: target and predicted ranges, the score is the error", () => {
     const w = wording("regression");
-    expect([w.trueWord, w.predWord, w.scoreWord, w.sortScore]).toEqual(["target range", "predicted range", "error", "Largest error"]);
+    expect([w.trueWord, w.predWord, w.scoreWord, w.sortScore]).toEqual([
+      "target range",
+      "predicted range",
+      "error",
+      "Largest error",
+    ]);
     expect(formatScore(1.808265209197998, "regression")).toBe("1.808");
     expect(formatScore(0.957453503860339, "multiclass")).toBe("0.957");
     expect(formatScore(null, "multiclass")).toBe("—");
@@ -169,8 +239,18 @@ describe("thumbnails", () => {
   });
 
   it("fit large images into the box, smooth", () => {
-    expect(displaySize(256, 128, 96)).toEqual({ width: 96, height: 48, scale: 0.375, pixelated: false });
-    expect(displaySize(60, 60, 96)).toMatchObject({ width: 60, height: 60, scale: 1, pixelated: false });
+    expect(displaySize(256, 128, 96)).toEqual({
+      width: 96,
+      height: 48,
+      scale: 0.375,
+      pixelated: false,
+    });
+    expect(displaySize(60, 60, 96)).toMatchObject({
+      width: 60,
+      height: 60,
+      scale: 1,
+      pixelated: false,
+    });
     expect(displaySize(0, 0, 96)).toMatchObject({ width: 96, pixelated: false });
   });
 });
@@ -230,24 +310,44 @@ describe("a sample's history", () => {
 
 describe("empty states", () => {
   it("say why nothing is shown", () => {
-    expect(emptyMessage({ kind: "cell", true: 1, pred: 1 }, DIGITS, "multiclass", 2, 9)).toContain("correct predictions");
-    expect(emptyMessage({ kind: "cell", true: 1, pred: 2 }, DIGITS, "multiclass", 2, 0)).toBe("No true one was predicted as two at step 2.");
+    expect(emptyMessage({ kind: "cell", true: 1, pred: 1 }, DIGITS, "multiclass", 2, 9)).toContain(
+      "correct predictions",
+    );
+    expect(emptyMessage({ kind: "cell", true: 1, pred: 2 }, DIGITS, "multiclass", 2, 0)).toBe(
+      "No true one was predicted as two at step 2.",
+    );
     const kept = emptyMessage({ kind: "cell", true: 1, pred: 2 }, DIGITS, "multiclass", 2, 5);
     expect(kept).toContain("had 5 mistakes at step 2, but no sample was kept");
     expect(kept).toContain(KEPT_RULE);
     expect(KEPT_RULE).toContain("k most confident mistakes of each cell");
     // with the run's own caps the rule names them instead of the defaults
-    const own = emptyMessage({ kind: "cell", true: 1, pred: 2 }, DIGITS, "multiclass", 2, 5, { samples_per_cell: 1, max_samples: 1000 });
-    expect(own).toContain("keeps only the 1 most confident mistake of each cell (samples_per_cell=1) and at most 1,000 in all");
+    const own = emptyMessage({ kind: "cell", true: 1, pred: 2 }, DIGITS, "multiclass", 2, 5, {
+      samples_per_cell: 1,
+      max_samples: 1000,
+    });
+    expect(own).toContain(
+      "keeps only the 1 most confident mistake of each cell (samples_per_cell=1) and at most 1,000 in all",
+    );
     expect(own).not.toContain("by default");
-    expect(emptyMessage({ kind: "label", label: 0, error: "fp" }, ["car"], "multilabel", 1, 0)).toBe("Label car has no false positives at step 1.");
-    expect(emptyMessage({ kind: "overall" }, DIGITS, "multiclass", 3, null)).toContain("no sample was kept at step 3");
+    expect(
+      emptyMessage({ kind: "label", label: 0, error: "fp" }, ["car"], "multilabel", 1, 0),
+    ).toBe("Label car has no false positives at step 1.");
+    expect(emptyMessage({ kind: "overall" }, DIGITS, "multiclass", 3, null)).toContain(
+      "no sample was kept at step 3",
+    );
   });
 });
 
 describe("gallery state", () => {
   it("is validated when read back", () => {
-    expect(parseGallery({ scope: { kind: "cell", true: 1, pred: 2 }, sort: "loss", selected: "id:5", large: true })).toEqual({
+    expect(
+      parseGallery({
+        scope: { kind: "cell", true: 1, pred: 2 },
+        sort: "loss",
+        selected: "id:5",
+        large: true,
+      }),
+    ).toEqual({
       scope: { kind: "cell", true: 1, pred: 2 },
       sort: "loss",
       selected: "id:5",
@@ -257,13 +357,23 @@ describe("gallery state", () => {
     expect(parseGallery({ scope: { kind: "label", label: 1, error: "tp" } })).toBeNull();
     expect(parseGallery({ scope: { kind: "warp" } })).toBeNull();
     expect(parseGallery("x")).toBeNull();
-    expect(parseGallery({ scope: { kind: "overall" }, sort: "random", selected: 7 })).toEqual({ scope: { kind: "overall" }, sort: "score", selected: null, large: false });
+    expect(parseGallery({ scope: { kind: "overall" }, sort: "random", selected: 7 })).toEqual({
+      scope: { kind: "overall" },
+      sort: "score",
+      selected: null,
+      large: false,
+    });
   });
 
   it("persists in localStorage and travels in links", () => {
     const s = defaultState();
     s.view = "confusion";
-    s.gallery = { scope: { kind: "class", true: 3 }, sort: "loss", selected: "id:<b>x</b>", large: true };
+    s.gallery = {
+      scope: { kind: "class", true: 3 },
+      sort: "loss",
+      selected: "id:<b>x</b>",
+      large: true,
+    };
     expect(deserializeState(serializeState(s)).gallery).toEqual(s.gallery);
     const back = decodeLink(encodeLink(s), defaultState());
     expect(back?.gallery).toEqual(s.gallery);

@@ -14,7 +14,8 @@ function files(dir: string): string[] {
 
 describe("source hygiene", () => {
   it("never parses strings as HTML and never evaluates code", () => {
-    const banned = /\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(|DOMParser/;
+    const banned =
+      /\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(|DOMParser/;
     const offenders = files(src).filter((f) => banned.test(readFileSync(f, "utf8")));
     expect(offenders).toEqual([]);
   });

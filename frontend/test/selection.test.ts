@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { isSelected, matchesFilter, normalize, selectAll, selectNone, selectOnly, setSelected } from "../src/selection";
+import {
+  isSelected,
+  matchesFilter,
+  normalize,
+  selectAll,
+  selectNone,
+  selectOnly,
+  setSelected,
+} from "../src/state/selection";
 
 const all = ["a", "b", "c", "d"];
 

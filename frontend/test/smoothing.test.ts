@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clampSmoothing, smooth } from "../src/smoothing";
+import { clampSmoothing, smooth } from "../src/lib/smoothing";
 
 /** TensorBoard's reference implementation (scalar card / vz_line_chart), transcribed. */
 function tbSmooth(values: number[], w: number): number[] {

@@ -9,11 +9,11 @@ import {
   LIGHT_COLORS,
   TENSORBOARD_DARK_CLASS,
   themeColors,
-} from "../src/theme";
-import { ColorScale, hexToRgb } from "../src/colorscale";
-import { renderHeatmap } from "../src/heatmap";
-import { classColor, greyFor, meanColor, runColor, RUN_COLORS } from "../src/colors";
-import { App } from "../src/app";
+} from "../src/ui/theme";
+import { ColorScale, hexToRgb } from "../src/ui/color-scale";
+import { renderHeatmap } from "../src/ui/heat-raster";
+import { classColor, greyFor, meanColor, runColor, RUN_COLORS } from "../src/ui/colors";
+import { App } from "../src/app/app";
 import { defaultApi, fakeChart, flush, MemoryStorage } from "./helpers";
 
 /** A stand-in for TensorBoard's window: its own document, whose <body> carries the class. */
@@ -23,12 +23,19 @@ function fakeTensorBoard(): { doc: Document; body: HTMLElement } {
 }
 
 /** A fake iframe window: `parent` is TensorBoard's window, or itself when there is none. */
-function fakeFrame(opts: { parentDoc?: Document; unreachable?: boolean; prefersDark?: FakeQuery }): Window {
+function fakeFrame(opts: {
+  parentDoc?: Document;
+  unreachable?: boolean;
+  prefersDark?: FakeQuery;
+}): Window {
   const win: Record<string, unknown> = { document };
   if (opts.unreachable) {
     Object.defineProperty(win, "parent", {
       get() {
-        throw new DOMException("Blocked a frame from accessing a cross-origin frame", "SecurityError");
+        throw new DOMException(
+          "Blocked a frame from accessing a cross-origin frame",
+          "SecurityError",
+        );
       },
     });
   } else {
@@ -88,7 +95,9 @@ describe("theme detection", () => {
   it("falls back to prefers-color-scheme without a parent, or when the parent can not be read", () => {
     expect(detectTheme(fakeFrame({ prefersDark: new FakeQuery(true) }))).toBe("dark");
     expect(detectTheme(fakeFrame({ prefersDark: new FakeQuery(false) }))).toBe("light");
-    expect(detectTheme(fakeFrame({ unreachable: true, prefersDark: new FakeQuery(true) }))).toBe("dark");
+    expect(detectTheme(fakeFrame({ unreachable: true, prefersDark: new FakeQuery(true) }))).toBe(
+      "dark",
+    );
   });
 });
 
@@ -156,8 +165,23 @@ describe("theme colours for the canvases", () => {
   });
 
   it("keep empty cells dark on a dark page and busy cells light", () => {
-    const dark = new ColorScale({ kind: "sequential", min: 0, max: 10, log: false, eps: 1, stops: DARK_COLORS.blues, missing: DARK_COLORS.missing });
-    const light = new ColorScale({ kind: "sequential", min: 0, max: 10, log: false, eps: 1, stops: LIGHT_COLORS.blues });
+    const dark = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 10,
+      log: false,
+      eps: 1,
+      stops: DARK_COLORS.blues,
+      missing: DARK_COLORS.missing,
+    });
+    const light = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 10,
+      log: false,
+      eps: 1,
+      stops: LIGHT_COLORS.blues,
+    });
     expect(luminance(light.rgb(0))).toBeGreaterThan(240); // white on white, as before
     expect(luminance(dark.rgb(0))).toBeLessThan(60); // no glare
     expect(luminance(dark.rgb(10))).toBeGreaterThan(luminance(dark.rgb(5)));
@@ -165,7 +189,14 @@ describe("theme colours for the canvases", () => {
     expect(dark.textColor(0)).toBe("#fff");
     expect(dark.textColor(10)).toMatch(/^rgba\(0, 0, 0/);
     // diverging: 0 dark, both directions lighter
-    const diff = new ColorScale({ kind: "diverging", min: -4, max: 4, log: false, eps: 1, stops: DARK_COLORS.blueRed });
+    const diff = new ColorScale({
+      kind: "diverging",
+      min: -4,
+      max: 4,
+      log: false,
+      eps: 1,
+      stops: DARK_COLORS.blueRed,
+    });
     expect(luminance(diff.rgb(0))).toBeLessThan(60);
     expect(luminance(diff.rgb(4))).toBeGreaterThan(150);
     expect(luminance(diff.rgb(-4))).toBeGreaterThan(150);
@@ -174,9 +205,32 @@ describe("theme colours for the canvases", () => {
   });
 
   it("rasterise missing cells and the masked diagonal in the scale's colours", () => {
-    const scale = new ColorScale({ kind: "sequential", min: 0, max: 1, log: false, eps: 1, stops: DARK_COLORS.blues, missing: DARK_COLORS.missing, diagonal: DARK_COLORS.diagonal });
+    const scale = new ColorScale({
+      kind: "sequential",
+      min: 0,
+      max: 1,
+      log: false,
+      eps: 1,
+      stops: DARK_COLORS.blues,
+      missing: DARK_COLORS.missing,
+      diagonal: DARK_COLORS.diagonal,
+    });
     const out = new Uint8ClampedArray(2 * 1 * 4);
-    renderHeatmap(out, 2, 1, { values: [NaN, NaN, NaN, NaN], stride: 2, rowIdx: [0], colIdx: [0, 1], maskDiagonal: true, pool: "max" }, { r0: 0, r1: 1, c0: 0, c1: 2 }, scale);
+    renderHeatmap(
+      out,
+      2,
+      1,
+      {
+        values: [NaN, NaN, NaN, NaN],
+        stride: 2,
+        rowIdx: [0],
+        colIdx: [0, 1],
+        maskDiagonal: true,
+        pool: "max",
+      },
+      { r0: 0, r1: 1, c0: 0, c1: 2 },
+      scale,
+    );
     expect([...out.slice(0, 3)]).toEqual(DARK_COLORS.diagonal);
     expect([...out.slice(4, 7)]).toEqual(DARK_COLORS.missing);
   });
@@ -198,14 +252,20 @@ describe("theme colours for the canvases", () => {
 describe("the tab on a theme switch", () => {
   it("rebuilds the chart with the dark mean and faded lines", async () => {
     const chart = fakeChart();
-    const app = new App(document.body, { api: defaultApi(), storage: new MemoryStorage(), chartFactory: chart.factory, refreshMs: 3_600_000 });
+    const app = new App(document.body, {
+      api: defaultApi(),
+      storage: new MemoryStorage(),
+      chartFactory: chart.factory,
+      refreshMs: 3_600_000,
+    });
     const view = () => (app as unknown as { view: { flush?: () => void } }).view;
     try {
       await app.start();
       await flush();
       view().flush?.();
       const before = chart.charts.length;
-      const meanOf = () => chart.charts[chart.charts.length - 1].model.lines.find((l) => l.kind === "mean")!.color;
+      const meanOf = () =>
+        chart.charts[chart.charts.length - 1].model.lines.find((l) => l.kind === "mean")!.color;
       expect(meanOf()).toBe(LIGHT_COLORS.meanLine);
 
       applyTheme(document, "dark");

@@ -2,14 +2,14 @@
 // the route fixtures (happy-dom has no canvas: layout, hit-testing, text and state are tested;
 // the pixels are tested in heatmap.test.ts and in the browser tests).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { App } from "../src/app";
-import { STORAGE_KEY } from "../src/state";
-import { parseConfusion } from "../src/api";
-import { decodeLink, encodeLink, LINK_KEY, parseHash } from "../src/urlstate";
-import { defaultState } from "../src/state";
-import type { ConfusionView } from "../src/views/confusion";
-import type { ClassHeatmapView } from "../src/views/classheat";
-import type { ConfusionData, PairsResponse, ReportResponse } from "../src/types";
+import { App } from "../src/app/app";
+import { STORAGE_KEY } from "../src/state/saved-state";
+import { parseConfusion } from "../src/data/answers";
+import { decodeLink, encodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
+import { defaultState } from "../src/state/view-state";
+import type { ConfusionView } from "../src/confusion/confusion-view";
+import type { ClassHeatmapView } from "../src/class-heatmap/class-heatmap-view";
+import type { ConfusionData, PairsResponse, ReportResponse } from "../src/data/types";
 import {
   confusionApi,
   FakeApi,
@@ -26,15 +26,21 @@ import {
 const EVIL = "<img src=x onerror=alert(1)>";
 let apps: App[] = [];
 
-async function mount(api: FakeApi = confusionApi(), storage = new MemoryStorage(), linkWindow: FakeWindow | null = null) {
+async function mount(
+  api: FakeApi = confusionApi(),
+  storage = new MemoryStorage(),
+  linkWindow: FakeWindow | null = null,
+) {
   const { app, chart } = await startApp(apps, api, storage, linkWindow);
   return { app, api, storage, chart };
 }
 
 const $ = <T extends Element = HTMLElement>(sel: string) => document.querySelector<T>(sel);
 const $$ = (sel: string) => [...document.querySelectorAll<HTMLElement>(sel)];
-const cmView = (app: App) => (app as unknown as { views: { confusion: ConfusionView } }).views.confusion;
-const heatView = (app: App) => (app as unknown as { views: { heatmap: ClassHeatmapView } }).views.heatmap;
+const cmView = (app: App) =>
+  (app as unknown as { views: { confusion: ConfusionView } }).views.confusion;
+const heatView = (app: App) =>
+  (app as unknown as { views: { heatmap: ClassHeatmapView } }).views.heatmap;
 
 async function openTab(id: string) {
   $(`[data-role=view-tab][data-value=${id}]`)!.click();
@@ -95,7 +101,9 @@ describe("the Confusion view", () => {
     await flush();
     const msg = $("[data-role=cm-message]")!;
     expect(msg.hidden).toBe(false);
-    expect(msg.textContent).toContain("step 5 not found: this run has confusion matrices at steps 0 to 7");
+    expect(msg.textContent).toContain(
+      "step 5 not found: this run has confusion matrices at steps 0 to 7",
+    );
     expect($("[data-role=heat]")!.style.visibility).toBe("hidden");
     $("[data-role=cm-message-action]")!.click();
     await flush();
@@ -110,7 +118,9 @@ describe("the Confusion view", () => {
     $("[data-control=normalization] [data-value=row]")!.click();
     await flush();
     expect(app.state.norm).toBe("row");
-    expect(cmView(app).csvText()!.split("\r\n")[1]).toBe("cat,0.6000000238418579,0.4000000059604645,0,0");
+    expect(cmView(app).csvText()!.split("\r\n")[1]).toBe(
+      "cat,0.6000000238418579,0.4000000059604645,0,0",
+    );
     $("[data-control=normalization] [data-value=col]")!.click();
     await flush();
     const col = cmView(app).csvText()!.split("\r\n")[1].split(",").map(Number);
@@ -121,7 +131,13 @@ describe("the Confusion view", () => {
   it("reorders classes: by name, by error, clustered (from the server)", async () => {
     const { app, api } = await mount();
     await openTab("confusion");
-    const firstColumn = () => cmView(app).csvText()!.trim().split("\r\n").slice(1).map((l) => l.split(",")[0]);
+    const firstColumn = () =>
+      cmView(app)
+        .csvText()!
+        .trim()
+        .split("\r\n")
+        .slice(1)
+        .map((l) => l.split(",")[0]);
     select("[data-control=order]", "name");
     await flush();
     expect(firstColumn()).toEqual(["bird", "cat", "dog", "fish"]);
@@ -136,7 +152,10 @@ describe("the Confusion view", () => {
 
   it("disables the clustered order with the server's reason when it cannot cluster", async () => {
     const api = confusionApi();
-    api.fail.set("order", "Invalid argument: the clustered order needs SciPy, which is not installed on the TensorBoard server");
+    api.fail.set(
+      "order",
+      "Invalid argument: the clustered order needs SciPy, which is not installed on the TensorBoard server",
+    );
     await mount(api);
     await openTab("confusion");
     const opt = $<HTMLOptionElement>("[data-control=order] option[value=cluster]")!;
@@ -158,41 +177,62 @@ describe("the Confusion view", () => {
     cmView(app).hoverClasses(3, 3);
     expect($("[data-role=tooltip-delta]")!.textContent).toContain("since validation @ 0");
     // the normalisations do not apply to a diff of counts
-    expect($<HTMLButtonElement>("[data-control=normalization] [data-value=row]")!.disabled).toBe(true);
+    expect($<HTMLButtonElement>("[data-control=normalization] [data-value=row]")!.disabled).toBe(
+      true,
+    );
     expect($<HTMLSelectElement>("[data-control=compare-step]")!.value).toBe("0");
   });
 
   it("compares with another run's step, listed by the steps route", async () => {
     const { app, api } = await mount();
     await openTab("confusion");
-    app.setState({ diff: { on: true, baseRun: "train", baseStep: null } });
+    app.setState({ diff: { on: true, baseSeries: "train", baseStep: null } });
     await flush();
     expect(api.calls).toContain("steps:train:perclass:confusion");
     expect(api.calls.some((c) => c.startsWith("pairs:train:"))).toBe(false);
     expect(api.calls).toContain("diff:validation:perclass:7:train:0");
-    expect([...$<HTMLSelectElement>("[data-control=compare-step]")!.options].map((o) => o.value)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
+    expect(
+      [...$<HTMLSelectElement>("[data-control=compare-step]")!.options].map((o) => o.value),
+    ).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
   });
 
   it("shows the server's refusal of a diff, never a picture", async () => {
     const api = confusionApi();
-    api.fail.set("diff", "Invalid argument: runs 'validation' and 'other' have different classes; a diff needs the same classes in the same order");
+    api.fail.set(
+      "diff",
+      "Invalid argument: runs 'validation' and 'other' have different classes; a diff needs the same classes in the same order",
+    );
     const { app } = await mount(api);
     await openTab("confusion");
-    app.setState({ diff: { on: true, baseRun: "train", baseStep: 0 } });
+    app.setState({ diff: { on: true, baseSeries: "train", baseStep: 0 } });
     await flush();
     const msg = $("[data-role=cm-message]")!;
     expect(msg.hidden).toBe(false);
-    expect(msg.textContent).toContain("Cannot compare: Invalid argument: runs 'validation' and 'other' have different classes");
+    expect(msg.textContent).toContain(
+      "Cannot compare: Invalid argument: runs 'validation' and 'other' have different classes",
+    );
     expect($("[data-role=heat]")!.style.visibility).toBe("hidden");
     expect($$("[data-role=change]").length).toBe(0);
   });
 
   it("finds a class: highlight, its top confusions, zoom at 1000 classes", async () => {
     const names = Array.from({ length: 1000 }, (_, i) => `class_${String(i).padStart(4, "0")}`);
-    const info = { kinds: ["stats", "confusion"], task: "multiclass", class_names: names, num_classes: 1000, loss: "" };
+    const info = {
+      kinds: ["stats", "confusion"],
+      task: "multiclass",
+      class_names: names,
+      num_classes: 1000,
+      loss: "",
+    };
     const api = new FakeApi({ big: { perclass: info } }, { big: synthCurves(1000, 3, names) });
     api.confusionData = { big: synthConfusion(1000, 2, [0, 1, 2], names) };
-    api.pairsData = { big: { step: 2, steps: [0, 1, 2], pairs: [{ true: 0, pred: 1, count: 9, history: [1, 5, 9] }] } };
+    api.pairsData = {
+      big: {
+        step: 2,
+        steps: [0, 1, 2],
+        pairs: [{ true: 0, pred: 1, count: 9, history: [1, 5, 9] }],
+      },
+    };
     api.orderData = { big: Array.from({ length: 1000 }, (_, i) => 999 - i) };
     const { app } = await mount(api);
     await openTab("confusion");
@@ -201,7 +241,11 @@ describe("the Confusion view", () => {
     const find = $<HTMLInputElement>("[data-control=class-find]")!;
     find.value = "0500";
     find.dispatchEvent(new Event("input"));
-    expect($$("[data-role=class-find-list] [data-class-index]").map((e) => e.querySelector(".pc-finder-name")!.textContent)).toEqual(["class_0500"]);
+    expect(
+      $$("[data-role=class-find-list] [data-class-index]").map(
+        (e) => e.querySelector(".pc-finder-name")!.textContent,
+      ),
+    ).toEqual(["class_0500"]);
     find.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
     await flush();
     expect(app.state.focus).toBe("class_0500");
@@ -231,7 +275,13 @@ describe("the Confusion view", () => {
 
   it("shows a multilabel run as per-label 2x2 matrices in a sortable table", async () => {
     const ml = parseConfusion(fixture("confusion_multilabel.json"));
-    const info = { kinds: ["stats", "confusion"], task: "multilabel", class_names: ml.class_names, num_classes: 3, loss: "" };
+    const info = {
+      kinds: ["stats", "confusion"],
+      task: "multilabel",
+      class_names: ml.class_names,
+      num_classes: 3,
+      loss: "",
+    };
     const api = new FakeApi({ ml: { perclass: info } }, { ml: synthCurves(3, 3, ml.class_names) });
     api.confusionData = { ml };
     const { app } = await mount(api);
@@ -245,11 +295,19 @@ describe("the Confusion view", () => {
     $("[data-role=labels] th[data-sort=fn] button")!.click();
     await flush();
     expect(app.state.labelSort).toEqual({ key: "fn", desc: true });
-    expect($$("[data-role=labels] tbody tr").map((r) => r.getAttribute("data-label"))).toEqual(["person", "car", "<b>tree</b>"]);
+    expect($$("[data-role=labels] tbody tr").map((r) => r.getAttribute("data-label"))).toEqual([
+      "person",
+      "car",
+      "<b>tree</b>",
+    ]);
     $("[data-role=labels] th[data-sort=precision] button")!.click();
     await flush();
     // ascending, undefined last
-    expect($$("[data-role=labels] tbody tr").map((r) => r.getAttribute("data-label"))).toEqual(["person", "car", "<b>tree</b>"]);
+    expect($$("[data-role=labels] tbody tr").map((r) => r.getAttribute("data-label"))).toEqual([
+      "person",
+      "car",
+      "<b>tree</b>",
+    ]);
     expect($("[data-role=label-table]")!.hidden).toBe(false);
     expect($("[data-role=matrix]")!.hidden).toBe(true);
   });
@@ -260,7 +318,7 @@ describe("the Confusion view", () => {
     await mount(api);
     const tab = $<HTMLButtonElement>("[data-role=view-tab][data-value=confusion]")!;
     expect(tab.disabled).toBe(true);
-    expect(tab.title).toContain("No run of this tag has confusion matrices");
+    expect(tab.title).toContain("No run of this class set has confusion matrices");
   });
 });
 
@@ -272,7 +330,9 @@ describe("hostile class names stay text", () => {
     const cm = api.confusionData.validation as (s: number | null) => ConfusionData;
     api.confusionData = { validation: (s) => ({ ...cm(s), class_names: names }) };
     api.pairsData = { validation: { ...(api.pairsData.validation as PairsResponse) } };
-    api.reportData = { validation: { ...(api.reportData.validation as ReportResponse), class_names: names } };
+    api.reportData = {
+      validation: { ...(api.reportData.validation as ReportResponse), class_names: names },
+    };
     const { app } = await mount(api);
     await openTab("confusion");
     const pair = $("[data-role=pair]")!;
@@ -315,7 +375,9 @@ describe("the Report view", () => {
     $("[data-role=report] th[data-sort=recall] button")!.click();
     await flush();
     expect(names()[0]).toBe("cat");
-    expect($("[data-role=report] th[data-sort=recall]")!.getAttribute("aria-sort")).toBe("ascending");
+    expect($("[data-role=report] th[data-sort=recall]")!.getAttribute("aria-sort")).toBe(
+      "ascending",
+    );
     const csv = $<HTMLAnchorElement>("[data-role=report-csv]")!;
     expect(csv.getAttribute("href")).toBe("report?run=validation&name=perclass&step=7&format=csv");
     expect(csv.hasAttribute("download")).toBe(true);
@@ -335,24 +397,37 @@ describe("the Report view", () => {
 describe("the class-by-step heatmap", () => {
   function bigApi(n = 60) {
     const names = Array.from({ length: n }, (_, i) => `c${i}`);
-    const info = { kinds: ["stats"], task: "multiclass", class_names: names, num_classes: n, loss: "cross_entropy" };
+    const info = {
+      kinds: ["stats"],
+      task: "multiclass",
+      class_names: names,
+      num_classes: n,
+      loss: "cross_entropy",
+    };
     const train = synthCurves(n, 10, names);
     const val = synthCurves(n, 10, names);
     // validation loses accuracy on class 7 only: the biggest train/validation gap
     val.accuracy = val.accuracy.map((row) => row.map((v, c) => (c === 7 ? 0 : v)));
-    return new FakeApi({ "exp/train": { perclass: info }, "exp/validation": { perclass: info } }, { "exp/train": train, "exp/validation": val });
+    return new FakeApi(
+      { "exp/train": { perclass: info }, "exp/validation": { perclass: info } },
+      { "exp/train": train, "exp/validation": val },
+    );
   }
 
   it("is the default above 50 classes, one row per class, sortable by the train/validation gap", async () => {
     const { app } = await mount(bigApi());
     expect($("[data-view=heatmap]")).not.toBeNull();
-    expect($("[data-control=curves-mode] [data-value=heatmap]")!.classList.contains("pc-active")).toBe(true);
+    expect(
+      $("[data-control=curves-mode] [data-value=heatmap]")!.classList.contains("pc-active"),
+    ).toBe(true);
     expect($<HTMLInputElement>("[data-run-choice='exp/validation']")!.checked).toBe(true);
     expect($("[data-role=heat]")!.getAttribute("data-rows")).toBe("0,60");
     expect($("[data-role=heat]")!.getAttribute("data-cols")).toBe("0,10");
     $("[data-control=metric] [data-value=accuracy]")!.click();
     await flush();
-    expect($<HTMLOptionElement>("[data-control=heat-sort] option[value=gap]")!.disabled).toBe(false);
+    expect($<HTMLOptionElement>("[data-control=heat-sort] option[value=gap]")!.disabled).toBe(
+      false,
+    );
     select("[data-control=heat-sort]", "gap");
     await flush();
     expect(heatView(app).rowOrder[0]).toBe(7);
@@ -394,7 +469,10 @@ describe("precision, recall and F1 in the curves view", () => {
   });
 
   it("are disabled without them", async () => {
-    const api = new FakeApi(confusionApi().tagsData, { train: trainCurves(), validation: trainCurves() });
+    const api = new FakeApi(confusionApi().tagsData, {
+      train: trainCurves(),
+      validation: trainCurves(),
+    });
     await mount(api);
     expect($<HTMLButtonElement>("[data-control=metric] [data-value=f1]")!.disabled).toBe(true);
   });
@@ -405,12 +483,25 @@ describe("view state", () => {
     const storage = new MemoryStorage();
     const first = await mount(confusionApi(), storage);
     await openTab("confusion");
-    first.app.setState({ step: 3, norm: "row", order: "name", cmZoom: { r0: 1, r1: 3, c0: 0, c1: 2 }, focus: "dog", reportSort: { key: "f1", desc: true } });
+    first.app.setState({
+      step: 3,
+      norm: "row",
+      order: "name",
+      cmZoom: { r0: 1, r1: 3, c0: 0, c1: 2 },
+      focus: "dog",
+      reportSort: { key: "f1", desc: true },
+    });
     await flush();
     first.app.stop();
     document.body.replaceChildren();
     const second = await mount(confusionApi(), storage);
-    expect(second.app.state).toMatchObject({ view: "confusion", step: 3, norm: "row", order: "name", focus: "dog" });
+    expect(second.app.state).toMatchObject({
+      view: "confusion",
+      step: 3,
+      norm: "row",
+      order: "name",
+      focus: "dog",
+    });
     expect(second.api.calls).toContain("confusion:validation:perclass:3");
     expect($("[data-role=heat]")!.getAttribute("data-rows")).toBe("1,3");
     expect($("[data-role=focus-name]")!.textContent).toBe("dog");
@@ -435,7 +526,9 @@ describe("view state", () => {
     win2.location.hash = win.location.hash;
     const second = await mount(confusionApi(), new MemoryStorage(), win2);
     expect(second.app.state).toMatchObject({ view: "confusion", step: 3, norm: "col" });
-    expect($("[data-role=view-tab][data-value=confusion]")!.classList.contains("pc-active")).toBe(true);
+    expect($("[data-role=view-tab][data-value=confusion]")!.classList.contains("pc-active")).toBe(
+      true,
+    );
     // a link pasted into the open tab applies at once
     const s = defaultState();
     s.view = "report";

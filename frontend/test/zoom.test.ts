@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { centerOn, clampView, fullView, isFull, pan, parseViewport, rectView, zoomAt } from "../src/zoom";
+import {
+  centerOn,
+  clampView,
+  fullView,
+  isFull,
+  pan,
+  parseViewport,
+  rectView,
+  zoomAt,
+} from "../src/lib/zoom";
 
 describe("zoom maths", () => {
   it("zooms in around the anchor and keeps it under the pointer", () => {
@@ -26,8 +35,18 @@ describe("zoom maths", () => {
   });
 
   it("a drag rectangle spans its corner cells in any direction", () => {
-    expect(rectView({ r: 9, c: 2 }, { r: 4, c: 7 }, 20, 20)).toEqual({ r0: 4, r1: 10, c0: 2, c1: 8 });
-    expect(rectView({ r: 3, c: 3 }, { r: 3, c: 3 }, 20, 20)).toEqual({ r0: 3, r1: 4, c0: 3, c1: 4 });
+    expect(rectView({ r: 9, c: 2 }, { r: 4, c: 7 }, 20, 20)).toEqual({
+      r0: 4,
+      r1: 10,
+      c0: 2,
+      c1: 8,
+    });
+    expect(rectView({ r: 3, c: 3 }, { r: 3, c: 3 }, 20, 20)).toEqual({
+      r0: 3,
+      r1: 4,
+      c0: 3,
+      c1: 4,
+    });
   });
 
   it("centres on a class, clamped at the edges", () => {
@@ -38,9 +57,24 @@ describe("zoom maths", () => {
   });
 
   it("pans inside the matrix and clamps bad viewports", () => {
-    expect(pan({ r0: 0, r1: 10, c0: 0, c1: 10 }, -5, 995, 1000, 1000)).toEqual({ r0: 0, r1: 10, c0: 990, c1: 1000 });
-    expect(clampView({ r0: -5, r1: 3, c0: 8, c1: 50 }, 10, 10)).toEqual({ r0: 0, r1: 8, c0: 0, c1: 10 });
-    expect(clampView({ r0: 50, r1: 60, c0: 0, c1: 5 }, 10, 10)).toEqual({ r0: 0, r1: 10, c0: 0, c1: 5 });
+    expect(pan({ r0: 0, r1: 10, c0: 0, c1: 10 }, -5, 995, 1000, 1000)).toEqual({
+      r0: 0,
+      r1: 10,
+      c0: 990,
+      c1: 1000,
+    });
+    expect(clampView({ r0: -5, r1: 3, c0: 8, c1: 50 }, 10, 10)).toEqual({
+      r0: 0,
+      r1: 8,
+      c0: 0,
+      c1: 10,
+    });
+    expect(clampView({ r0: 50, r1: 60, c0: 0, c1: 5 }, 10, 10)).toEqual({
+      r0: 0,
+      r1: 10,
+      c0: 0,
+      c1: 5,
+    });
   });
 
   it("parses a saved viewport, refusing garbage", () => {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tensorboard.plugins import base_plugin
 
-from tb_perclass.metadata import PLUGIN_NAME
+from tb_perclass.format.metadata import PLUGIN_NAME
 
 
 class PerClassLoader(base_plugin.TBLoader):

@@ -1,4 +1,4 @@
-"""The Per-Class TensorBoard plugin: routes that parse a request, call the reader, serialise.
+"""The Per-Class TensorBoard plugin: routes that parse a request, call an answer, serialise.
 
 Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   index.js                       the frontend bundle TensorBoard loads into the tab's iframe
@@ -7,13 +7,15 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   curves?run&name[&format=binary] per-class loss / count / accuracy / non-finite (and TP/FP/FN)
   confusion?run&name[&step]      one step's confusion counts (latest step by default)
   pairs?run&name[&step][&limit]  most-confused pairs and their counts over the steps
-  diff?run&name&step&base_run&base_step[&limit]   difference of two steps or runs
+  diff?run&name[&step]&base_run[&base_name][&base_step][&limit]   difference of two series or steps
   report?run&name[&step][&format=csv]             precision, recall, F1, support, loss
   order?run&name[&step]&by=cluster                classes ordered by confusion clusters
   samples?run&name[&step][&true][&pred][&label][&order=score|loss]   kept mistakes
   blob?run&name&step&index       one kept sample's bytes (PNG or text)
   sample_history?run&name&id     where one sample was kept, step by step
 
+Each route's answer comes from the module of its view (`curves`, `confusion`, `report`,
+`samples`) over the series `reader` decodes; `tags` and `steps` from the reader itself.
 Bad parameters raise TensorBoard's public errors, which TensorBoard answers with 400 or 404 and a
 plain-text message; nothing from a request is used as a file path.
 """
@@ -21,15 +23,16 @@ plain-text message; nothing from a request is used as a file path.
 from __future__ import annotations
 
 import importlib.resources
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tb_perclass import metadata, report
-from tb_perclass.plugin import binary_encoding, json_encoding
+from tb_perclass.format import metadata
+from tb_perclass.plugin import binary_encoding, confusion, curves, json_encoding, report, samples
 from tb_perclass.plugin.reader import PerClassReader
 
 _JSON = "application/json"
@@ -94,7 +97,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
     def _serve_steps(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name, kind = (_required(request, p) for p in ("run", "name", "kind"))
-        return _respond_json(request, {"steps": self._reader.steps(ctx, experiment, run, name, kind)})
+        return _respond_json(request, self._reader.steps(ctx, experiment, run, name, kind))
 
     @wrappers.Request.application
     def _serve_curves(self, request: wrappers.Request) -> wrappers.Response:
@@ -104,29 +107,32 @@ class PerClassPlugin(base_plugin.TBPlugin):
         output = request.args.get("format", "json")
         if output not in ("json", "binary"):
             raise errors.InvalidArgumentError(f"format={output!r}; use json or binary")
-        curves = self._reader.curves(ctx, experiment, run, name)
+        body = curves.answer(self._reader, ctx, experiment, run, name)
         if output == "binary":  # what the tab fetches: milliseconds instead of ~1 s at C=1000
-            return http_util.Respond(request, binary_encoding.encode(curves), binary_encoding.MEDIA_TYPE)
-        return _respond_json(request, curves)
-
+            return http_util.Respond(
+                request, binary_encoding.encode(body), binary_encoding.MEDIA_TYPE
+            )
+        return _respond_json(request, body)
 
     @wrappers.Request.application
     def _serve_confusion(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
-        return _respond_json(request, self._reader.confusion(ctx, experiment, run, name, step))
+        body = confusion.matrix(self._reader, ctx, experiment, run, name, step)
+        return _respond_json(request, body)
 
     @wrappers.Request.application
     def _serve_pairs(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
-        body = self._reader.pairs(ctx, experiment, run, name, step, _limit(request))
+        body = confusion.pairs(self._reader, ctx, experiment, run, name, step, _limit(request))
         return _respond_json(request, body)
 
     @wrappers.Request.application
     def _serve_diff(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
-        body = self._reader.diff(
+        body = confusion.diff(
+            self._reader,
             ctx,
             experiment,
             name=_required(request, "name"),
@@ -135,6 +141,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             base_run=_required(request, "base_run"),
             base_step=_step(request, "base_step"),
             limit=_limit(request),
+            base_name=request.args.get("base_name") or None,
         )
         return _respond_json(request, body)
 
@@ -145,30 +152,16 @@ class PerClassPlugin(base_plugin.TBPlugin):
         output = request.args.get("format", "json")
         if output not in ("json", "csv"):
             raise errors.InvalidArgumentError(f"format={output!r}; use json or csv")
-        result, found_step, steps = self._reader.report(ctx, experiment, run, name, step)
+        found = report.at_step(self._reader, ctx, experiment, run, name, step)
         if output == "csv":
-            filename = f"perclass-report-step{found_step}.csv"
+            filename = f"perclass-report-step{found.step}.csv"
             return http_util.Respond(
                 request,
-                report.report_csv(result),
+                report.as_csv(found.report),
                 "text/csv",
                 headers=[("Content-Disposition", f'attachment; filename="{filename}"')],
             )
-        body = {
-            "run": run,
-            "name": name,
-            "step": found_step,
-            "steps": steps,
-            "class_names": list(result.class_names),
-            "precision": result.precision,
-            "recall": result.recall,
-            "f1": result.f1,
-            "support": result.support,
-            "loss": result.loss,
-            "accuracy": result.accuracy,
-            **result.averages(),
-        }
-        return _respond_json(request, body)
+        return _respond_json(request, report.as_json(found, run, name))
 
     @wrappers.Request.application
     def _serve_order(self, request: wrappers.Request) -> wrappers.Response:
@@ -178,8 +171,9 @@ class PerClassPlugin(base_plugin.TBPlugin):
             raise errors.InvalidArgumentError(
                 "by must be 'cluster' (orders by index, name or error are computed by the tab)"
             )
-        return _respond_json(request, {"order": self._reader.order(ctx, experiment, run, name, step)})
-
+        return _respond_json(
+            request, confusion.order(self._reader, ctx, experiment, run, name, step)
+        )
 
     @wrappers.Request.application
     def _serve_samples(self, request: wrappers.Request) -> wrappers.Response:
@@ -193,7 +187,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
         order = request.args.get("order", "score")
         if order not in ("score", "loss"):
             raise errors.InvalidArgumentError(f"order={order!r}; use score or loss")
-        body = self._reader.samples(ctx, experiment, run, name, step, filters, order)
+        body = samples.kept(self._reader, ctx, experiment, run, name, step, filters, order)
         return _respond_json(request, body)
 
     @wrappers.Request.application
@@ -203,7 +197,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
         step, index = _integer(request, "step"), _integer(request, "index")
         if step is None or index is None:
             raise errors.InvalidArgumentError("blob needs step and index (from the samples route)")
-        data, media_type = self._reader.blob(ctx, experiment, run, name, step, index)
+        data, media_type = samples.blob(self._reader, ctx, experiment, run, name, step, index)
         # The URL names the step's wall time (v=...), so the bytes behind it never change.
         return http_util.Respond(request, data, media_type, expires=BLOB_CACHE_SECONDS)
 
@@ -211,7 +205,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
     def _serve_sample_history(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name = _required(request, "run"), _required(request, "name")
-        body = self._reader.sample_history(ctx, experiment, run, name, _required(request, "id"))
+        body = samples.history(self._reader, ctx, experiment, run, name, _required(request, "id"))
         return _respond_json(request, body)
 
 
@@ -233,9 +227,7 @@ def _integer(request: wrappers.Request, parameter: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise errors.InvalidArgumentError(
-            f"{parameter}={value!r} is not an integer"
-        ) from None
+        raise errors.InvalidArgumentError(f"{parameter}={value!r} is not an integer") from None
 
 
 def _step(request: wrappers.Request, parameter: str = "step") -> int | None:

@@ -4,6 +4,11 @@ TensorBoard's data provider has no "read step s": it returns every step of a tag
 whole series per request would make the confusion route cost O(steps x nonzeros) each time, so
 each series is decoded once into compact arrays and reused until the data provider reports a
 newer last step or wall time for it (new data arriving while a run trains).
+
+Every series holds one value per step, in step order: the last one written at that step (see
+`last_write_per_step`). Every step is checked as it is decoded (`validation`): a step that breaks
+the data contract is left out of the series and listed in its `skipped`, with the reason, and the
+others are served.
 """
 
 from __future__ import annotations
@@ -11,25 +16,73 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
-import json
 import threading
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
+from tensorboard import errors
 
-from tb_perclass import metadata, report
-from tb_perclass.metadata import PerClassMetadata
+from tb_perclass.format import metadata, metrics
+from tb_perclass.format.metadata import PerClassMetadata
+from tb_perclass.plugin import validation
+
+
+def last_write_per_step(data: Sequence[Any]) -> list[Any]:
+    """The data points of a tag in step order, one per step: the last one written at that step.
+
+    The two loading paths differ in what they hand over when a run writes a step again or goes
+    back to a lower step (a run resumed from an earlier checkpoint). The data server keeps the last
+    value of a repeated step and takes a lower step as a restart, dropping the values above it;
+    the Python multiplexer (`--load_fast=false`) passes every value on, in file order. Without
+    this, that path would draw curves backwards and count a step twice. With it both paths agree
+    on a repeated step; after a restart the multiplexer path still shows the earlier values
+    above the restart step until the run writes those steps again. Blob sequences (samples)
+    arrive one per step on both paths already: the multiplexer keeps the first write there, as
+    its `read_blob` finds a blob by step.
+    """
+    if all(a.step < b.step for a, b in zip(data, data[1:])):
+        return list(data)  # the usual case, and always on the data server
+    latest = {int(datum.step): datum for datum in data}  # later writes replace earlier ones
+    return [latest[step] for step in sorted(latest)]
 
 
 def position_of(steps: np.ndarray, step: int | None) -> int | None:
-    """Index of `step` in a series' steps (the latest when None; the last write of a step
-    written twice), or None if the series has no such step."""
+    """Index of `step` in a series' steps (the latest when None), or None if the series has no
+    such step."""
     if len(steps) == 0:
         return None
     if step is None:
         return len(steps) - 1
     found = np.flatnonzero(steps == step)
-    return int(found[-1]) if len(found) else None
+    return int(found[0]) if len(found) else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """A step left out of a series, and why: an entry of a route answer's `skipped` list."""
+
+    step: int
+    kind: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "kind": self.kind, "reason": self.reason}
+
+
+def _checked(
+    kind: str, data: Iterable[Any], check: Callable[[Any], Any]
+) -> tuple[list[Any], list[Any], list[Skipped]]:
+    """The data points `check` accepts, what it returned for each, and the rest as Skipped."""
+    kept, values, skipped = [], [], []
+    for datum in data:
+        try:
+            values.append(check(datum))
+        except validation.Malformed as error:
+            skipped.append(Skipped(int(datum.step), kind, str(error)))
+        else:
+            kept.append(datum)
+    return kept, values, skipped
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +93,7 @@ class StatsSeries:
     values: np.ndarray  # float64 [S, 5, C]: the rows of metadata.STATS_ROWS
     invalid_targets: np.ndarray  # float64 [S]: elements with an invalid target, per step
     ignored: np.ndarray  # float64 [S]: elements skipped by ignore_index, per step
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def nbytes(self) -> int:
@@ -49,17 +103,19 @@ class StatsSeries:
         )
 
     @classmethod
-    def decode(cls, meta: PerClassMetadata, data: list) -> "StatsSeries":
-        # Version 1 wrote [4, C] (no non-finite-outputs row, no extra columns): read as zeros.
-        num_classes, extra = meta.num_classes, len(metadata.STATS_EXTRA_COLUMNS)
-        v1 = (len(metadata.STATS_ROWS_V1), num_classes)
-        v2 = metadata.stats_shape(num_classes)
-        points = [d for d in data if d.numpy.shape in (v1, v2)]
-        rows = len(metadata.STATS_ROWS)
-        values = np.zeros((len(points), rows, num_classes + extra))
-        for i, point in enumerate(points):
-            array = np.asarray(point.numpy, dtype=np.float64)
-            values[i, : array.shape[0], : array.shape[1]] = array
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> StatsSeries:
+        num_classes = meta.num_classes
+        data = last_write_per_step(data)
+        values, problems = validation.stats_table([d.numpy for d in data], num_classes)
+        bad = [
+            Skipped(int(data[i].step), metadata.KIND_STATS, problems[i]) for i in sorted(problems)
+        ]
+        points = data
+        if problems:
+            kept = [i for i in range(len(data)) if i not in problems]
+            points, values = [data[i] for i in kept], values[kept]
         count = metadata.STATS_ROWS.index("count")
         return cls(
             meta=meta,
@@ -68,6 +124,7 @@ class StatsSeries:
             values=np.ascontiguousarray(values[:, :, :num_classes]),
             invalid_targets=values[:, count, num_classes],
             ignored=values[:, count, num_classes + 1],
+            skipped=(*skipped, *bad),
         )
 
 
@@ -84,44 +141,30 @@ class ConfusionSeries:
     width: int
     cells: tuple[np.ndarray, ...]  # per step, sorted int64 linear indices
     counts: tuple[np.ndarray, ...]  # per step, int64 counts
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def nbytes(self) -> int:
         return sum(c.nbytes for c in self.cells) + sum(c.nbytes for c in self.counts)
 
     @classmethod
-    def decode(cls, meta: PerClassMetadata, data: list) -> "ConfusionSeries":
-        num_classes = meta.num_classes
-        multilabel = meta.task == metadata.TASK_MULTILABEL
-        width = 4 if multilabel else num_classes
-        coo = meta.extra.get("encoding") == metadata.ENCODING_COO
-        steps, wall_times, cells, counts = [], [], [], []
-        for datum in data:
-            array = np.asarray(datum.numpy, dtype=np.int64)
-            if coo:
-                if array.ndim != 2 or array.shape[1] != 3:
-                    continue
-                index = array[:, 0] * width + array[:, 1]
-                order = np.argsort(index, kind="stable")
-                index, values = index[order], array[order, 2]
-            else:
-                expected = (num_classes, 2, 2) if multilabel else (num_classes, num_classes)
-                if array.shape != expected:
-                    continue
-                flat = array.reshape(-1)
-                index = np.flatnonzero(flat)
-                values = flat[index]
-            steps.append(datum.step)
-            wall_times.append(datum.wall_time)
-            cells.append(index)
-            counts.append(values)
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> ConfusionSeries:
+        width = metrics.confusion_width(meta.task, meta.num_classes)
+        points, cells, bad = _checked(
+            metadata.KIND_CONFUSION,
+            last_write_per_step(data),
+            lambda d: validation.confusion_cells(d.numpy, meta, width),
+        )
         return cls(
             meta=meta,
-            steps=np.array(steps, dtype=np.int64),
-            wall_times=np.array(wall_times, dtype=np.float64),
+            steps=np.array([d.step for d in points], dtype=np.int64),
+            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
             width=width,
-            cells=tuple(cells),
-            counts=tuple(counts),
+            cells=tuple(index for index, _ in cells),
+            counts=tuple(counts for _, counts in cells),
+            skipped=(*skipped, *bad),
         )
 
     def matrix(self, position: int) -> np.ndarray:
@@ -142,58 +185,83 @@ class ConfusionSeries:
 
     @functools.cached_property
     def true_false_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(TP, FP, FN), each [S, C], for precision / recall / F1 curves."""
-        num_classes = self.meta.num_classes
-        shape = (len(self.steps), num_classes)
-        tp, fp, fn = (np.zeros(shape, dtype=np.int64) for _ in range(3))
-        for s, (cells, counts) in enumerate(zip(self.cells, self.counts)):
-            rows, cols = np.divmod(cells, self.width)
-            if self.meta.task == metadata.TASK_MULTILABEL:
-                for target, code in ((tp, 3), (fp, 1), (fn, 2)):
-                    chosen = cols == code
-                    target[s] = np.bincount(rows[chosen], counts[chosen], num_classes)
-            else:
-                diagonal = rows == cols
-                tp[s] = np.bincount(rows[diagonal], counts[diagonal], num_classes)
-                fp[s] = np.bincount(cols, counts, num_classes) - tp[s]
-                fn[s] = np.bincount(rows, counts, num_classes) - tp[s]
+        """(TP, FP, FN), each int64 [S, C], for precision / recall / F1 curves."""
+        task, num_classes = self.meta.task, self.meta.num_classes
+        per_step = [
+            metrics.true_false_counts(cells, counts, task, num_classes)
+            for cells, counts in zip(self.cells, self.counts)
+        ]
+        if not per_step:
+            empty = np.zeros((0, num_classes), dtype=np.int64)
+            return empty, empty, empty
+        tp, fp, fn = (np.stack(counts) for counts in zip(*per_step))
         return tp, fp, fn
 
-    def report(self, position: int, loss: np.ndarray | None) -> report.ClassificationReport:
-        return report.classification_report(
-            self.matrix(position), self.meta.task, self.meta.class_names, loss
+    def report(self, position: int, loss: np.ndarray | None) -> metrics.ClassificationReport:
+        return metrics.classification_report(
+            self.cells[position], self.counts[position], self.meta.task, self.meta.class_names, loss
         )
 
 
 @dataclasses.dataclass(eq=False)
 class SamplesSeries:
-    """Each step's blob keys (element 0 the manifest, then one per sample); manifests are read
-    lazily through `read_blob` and kept (a few KiB each)."""
+    """Each step's blob keys (element 0 the manifest, then one per sample). Manifests are read
+    through `read_blob` and checked when a step is first asked for (reading every one up front
+    would cost a data-server round trip per step), then kept (a few KiB each), bad ones too."""
 
     meta: PerClassMetadata
     steps: np.ndarray
     wall_times: np.ndarray
     keys: tuple[tuple[str, ...], ...]
-    manifests: dict[int, list] = dataclasses.field(default_factory=dict)
+    structural_skips: tuple[Skipped, ...] = ()
+    manifests: dict[int, list[dict[str, Any]] | Skipped] = dataclasses.field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
         return sum(len(k) for keys in self.keys for k in keys) + 4096 * len(self.manifests)
 
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        """Steps without a manifest, and the manifests found bad so far."""
+        bad = (m for m in list(self.manifests.values()) if isinstance(m, Skipped))
+        return (*self.structural_skips, *sorted(bad, key=lambda s: s.step))
+
     @classmethod
-    def decode(cls, meta: PerClassMetadata, data: list) -> "SamplesSeries":
-        points = [d for d in data if len(d.values) >= 1]
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> SamplesSeries:
+        def keys(datum: Any) -> tuple[str, ...]:
+            if not datum.values:
+                raise validation.Malformed(
+                    "samples record has no manifest (an empty blob sequence)"
+                )
+            return tuple(ref.blob_key for ref in datum.values)
+
+        points, blob_keys, bad = _checked(metadata.KIND_SAMPLES, last_write_per_step(data), keys)
         return cls(
             meta=meta,
             steps=np.array([d.step for d in points], dtype=np.int64),
             wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
-            keys=tuple(tuple(ref.blob_key for ref in d.values) for d in points),
+            keys=tuple(blob_keys),
+            structural_skips=(*skipped, *bad),
         )
 
-    def manifest(self, position: int, read_blob: Callable[[str], bytes]) -> list:
+    def manifest(
+        self, position: int, read_blob: Callable[[str], bytes]
+    ) -> list[dict[str, Any]] | Skipped:
+        """The checked entries of one step's manifest, or why that step is skipped."""
         if position not in self.manifests:
-            entries = json.loads(read_blob(self.keys[position][0]))
-            self.manifests[position] = entries if isinstance(entries, list) else []
+            keys = self.keys[position]
+            try:
+                entries: Any = validation.manifest_entries(
+                    read_blob(keys[0]), self.meta, len(keys) - 1
+                )
+            except validation.Malformed as error:
+                entries = Skipped(int(self.steps[position]), metadata.KIND_SAMPLES, str(error))
+            except errors.NotFoundError as error:
+                reason = f"samples manifest cannot be read ({error})"
+                entries = Skipped(int(self.steps[position]), metadata.KIND_SAMPLES, reason)
+            self.manifests[position] = entries
         return self.manifests[position]
 
 

@@ -1,0 +1,1 @@
+"""Runnable demos, from the repository root: `python -m demo.train_torch runs/digits/torch`."""

@@ -1,0 +1,44 @@
+// "Worst N classes": rank classes by the latest value of a metric in one run.
+import type { Matrix } from "../data/types";
+
+/** Per class, its value at the latest step where it has a finite value (null if none). */
+export function latestValues(matrix: Matrix, numClasses: number): (number | null)[] {
+  const out: (number | null)[] = new Array(numClasses).fill(null);
+  let missing = numClasses;
+  for (let s = matrix.length - 1; s >= 0 && missing > 0; s--) {
+    const row = matrix[s] ?? [];
+    for (let c = 0; c < numClasses; c++) {
+      if (out[c] !== null) continue;
+      const v = row[c];
+      if (v !== null && v !== undefined && Number.isFinite(v)) {
+        out[c] = v;
+        missing--;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Indices of the `n` worst classes, worst first. Classes with no value, or not eligible,
+ * are never picked. Ties keep class order.
+ */
+export function worstN(
+  values: readonly (number | null)[],
+  n: number,
+  higherIsBetter: boolean,
+  eligible?: (i: number) => boolean,
+): number[] {
+  if (n <= 0) return [];
+  const idx: number[] = [];
+  values.forEach((v, i) => {
+    if (v !== null && Number.isFinite(v) && (!eligible || eligible(i))) idx.push(i);
+  });
+  idx.sort((a, b) => {
+    const va = values[a] as number;
+    const vb = values[b] as number;
+    const d = higherIsBetter ? va - vb : vb - va;
+    return d !== 0 ? d : a - b;
+  });
+  return idx.slice(0, n);
+}

@@ -1,0 +1,434 @@
+// Validation of the routes' answers: every field checked, malformed entries dropped (never shown
+// half-read), class names made unique; what a view gets is always well-formed.
+import type {
+  Averages,
+  Change,
+  ConfusionData,
+  CurvesResponse,
+  DiffData,
+  Matrix,
+  Pair,
+  PairsResponse,
+  ReportResponse,
+  Sample,
+  SampleHistory,
+  SamplesResponse,
+  Skip,
+  TagsResponse,
+} from "./types";
+import { ApiError } from "./api";
+import { uniqueClassNames } from "./class-names";
+import { safeBlobUrl } from "./routes";
+
+const MAX_REASON = 300;
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Reads the binary layout of tb_perclass/plugin/binary_encoding.py: uint32 header length, a
+ * JSON header listing [key, rows, columns] per array, then float32 data. Returns the answer as
+ * the JSON route would give it (rows of numbers, NaN where JSON has null). */
+export function decodeBinaryAnswer(buffer: ArrayBuffer, route: string): Record<string, unknown> {
+  const fail = (what: string) => bad(route, what);
+  if (buffer.byteLength < 4) throw fail("too short");
+  const headerLength = new DataView(buffer).getUint32(0, true);
+  if (4 + headerLength > buffer.byteLength || headerLength % 4 !== 0)
+    throw fail("bad header length");
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
+  } catch {
+    throw fail("the header is not JSON");
+  }
+  if (!isObj(header) || !Array.isArray(header.arrays)) throw fail("no array list");
+  const answer: Record<string, unknown> = { ...header };
+  delete answer.arrays;
+  let offset = 4 + headerLength;
+  for (const entry of header.arrays) {
+    if (!Array.isArray(entry) || entry.length !== 3) throw fail("bad array entry");
+    const [key, rows, columns] = entry;
+    if (
+      typeof key !== "string" ||
+      !Number.isInteger(rows) ||
+      !Number.isInteger(columns) ||
+      rows < 0 ||
+      columns < 0
+    )
+      throw fail("bad array entry");
+    const end = offset + rows * columns * 4;
+    if (end > buffer.byteLength) throw fail(`array ${key} runs past the end`);
+    const data = new Float32Array(buffer, offset, rows * columns);
+    answer[key] = Array.from({ length: rows }, (_, r) =>
+      Array.from(data.subarray(r * columns, (r + 1) * columns)),
+    );
+    offset = end;
+  }
+  return answer;
+}
+
+/** The `skipped` field of an answer; malformed entries are left out, never shown half-read. */
+export function parseSkipped(v: unknown): Skip[] {
+  if (!Array.isArray(v)) return [];
+  const out: Skip[] = [];
+  for (const e of v) {
+    if (!e || typeof e !== "object" || Array.isArray(e)) continue;
+    const o = e as Record<string, unknown>;
+    if (typeof o.step !== "number" || !Number.isInteger(o.step)) continue;
+    const reason = typeof o.reason === "string" ? o.reason.trim() : "";
+    out.push({
+      step: o.step,
+      kind: typeof o.kind === "string" && o.kind ? o.kind.slice(0, 40) : "data",
+      reason: reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON)}…` : reason,
+    });
+  }
+  return out;
+}
+
+/** Validates the `tags` answer and drops malformed entries instead of crashing on them. */
+export function parseTags(raw: unknown): TagsResponse {
+  if (!isObj(raw)) throw new ApiError("Malformed answer from the tags route.", 200);
+  const out: TagsResponse = {};
+  for (const [run, names] of Object.entries(raw)) {
+    if (!isObj(names)) continue;
+    for (const [name, info] of Object.entries(names)) {
+      if (!isObj(info)) continue;
+      const classNames = Array.isArray(info.class_names)
+        ? info.class_names.map((c) => String(c))
+        : [];
+      (out[run] ??= {})[name] = {
+        kinds: Array.isArray(info.kinds) ? info.kinds.map(String) : [],
+        task: typeof info.task === "string" ? info.task : "multiclass",
+        class_names: uniqueClassNames(classNames),
+        num_classes: typeof info.num_classes === "number" ? info.num_classes : classNames.length,
+        loss: typeof info.loss === "string" ? info.loss : "",
+      };
+    }
+  }
+  return out;
+}
+
+function matrix(v: unknown, steps: number, what: string): Matrix {
+  if (v === undefined) return Array.from({ length: steps }, () => []);
+  if (!Array.isArray(v) || v.length !== steps)
+    throw new ApiError(`Malformed curves: "${what}" does not have one row per step.`, 200);
+  return v.map((row) =>
+    Array.isArray(row)
+      ? row.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : null))
+      : [],
+  );
+}
+
+/** A per-step count ([S]; zeros when the answer has none: an older plugin). */
+function perStep(v: unknown, steps: number, what: string): number[] {
+  if (v === undefined) return new Array<number>(steps).fill(0);
+  if (!Array.isArray(v) || v.length !== steps)
+    throw new ApiError(`Malformed curves: "${what}" does not have one value per step.`, 200);
+  return v.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : 0));
+}
+
+/** Validates the `curves` answer; class names made unique per run. */
+export function parseCurves(raw: unknown): CurvesResponse {
+  if (!isObj(raw) || !Array.isArray(raw.steps))
+    throw new ApiError("Malformed answer from the curves route.", 200);
+  const steps = raw.steps.map(Number);
+  const S = steps.length;
+  const wall =
+    Array.isArray(raw.wall_times) && raw.wall_times.length === S
+      ? raw.wall_times.map(Number)
+      : steps.map(() => 0);
+  const names = Array.isArray(raw.class_names) ? raw.class_names.map((c) => String(c)) : [];
+  return {
+    steps,
+    wall_times: wall,
+    class_names: uniqueClassNames(names),
+    loss: matrix(raw.loss, S, "loss"),
+    count: matrix(raw.count, S, "count"),
+    accuracy: matrix(raw.accuracy, S, "accuracy"),
+    nonfinite: matrix(raw.nonfinite, S, "nonfinite"),
+    nonfinite_outputs: matrix(raw.nonfinite_outputs, S, "nonfinite_outputs"),
+    invalid_targets: perStep(raw.invalid_targets, S, "invalid_targets"),
+    ignored: perStep(raw.ignored, S, "ignored"),
+    skipped: parseSkipped(raw.skipped),
+    ...(raw.tp !== undefined && raw.fp !== undefined && raw.fn !== undefined
+      ? { tp: matrix(raw.tp, S, "tp"), fp: matrix(raw.fp, S, "fp"), fn: matrix(raw.fn, S, "fn") }
+      : {}),
+  };
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const numList = (v: unknown): (number | null)[] => (Array.isArray(v) ? v.map(num) : []);
+const intList = (v: unknown): number[] =>
+  Array.isArray(v) ? v.map((x) => Number(x)).filter((x) => Number.isFinite(x)) : [];
+const names = (v: unknown): string[] =>
+  uniqueClassNames(Array.isArray(v) ? v.map((c) => String(c)) : []);
+
+function bad(route: string, what: string): ApiError {
+  return new ApiError(`Malformed answer from the ${route} route: ${what}.`, 200);
+}
+
+/** Fills a dense n x n row-major array from sparse COO triplets (cells outside [0, n) are an error). */
+function fromCoo(
+  route: string,
+  n: number,
+  rows: unknown,
+  cols: unknown,
+  vals: unknown,
+): Float64Array {
+  if (
+    !Array.isArray(rows) ||
+    !Array.isArray(cols) ||
+    !Array.isArray(vals) ||
+    rows.length !== cols.length ||
+    rows.length !== vals.length
+  ) {
+    throw bad(route, "sparse rows, cols and values differ in length");
+  }
+  const out = new Float64Array(n * n);
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k];
+    const j = cols[k];
+    const v = vals[k];
+    if (!Number.isInteger(i) || !Number.isInteger(j) || i < 0 || j < 0 || i >= n || j >= n)
+      throw bad(route, `cell (${i}, ${j}) outside the ${n} classes`);
+    out[i * n + j] += typeof v === "number" && Number.isFinite(v) ? v : 0;
+  }
+  return out;
+}
+
+/** Validates and decodes the `confusion` answer (dense, sparse or multilabel). */
+export function parseConfusion(raw: unknown): ConfusionData {
+  if (!isObj(raw)) throw bad("confusion", "not an object");
+  const classNames = names(raw.class_names);
+  const n = classNames.length;
+  const task = typeof raw.task === "string" ? raw.task : "multiclass";
+  const step = num(raw.step);
+  if (step === null) throw bad("confusion", "no step");
+  const base = {
+    run: String(raw.run ?? ""),
+    name: String(raw.name ?? ""),
+    task,
+    step,
+    steps: intList(raw.steps),
+    class_names: classNames,
+    total: num(raw.total) ?? 0,
+    n,
+    encoding: typeof raw.encoding === "string" ? raw.encoding : "dense",
+    skipped: parseSkipped(raw.skipped),
+  };
+  if (Array.isArray(raw.matrices)) {
+    if (raw.matrices.length !== n) throw bad("confusion", "one 2x2 matrix per label expected");
+    const labels = new Float64Array(n * 4);
+    raw.matrices.forEach((m, k) => {
+      const ok =
+        Array.isArray(m) && m.length === 2 && m.every((r) => Array.isArray(r) && r.length === 2);
+      if (!ok) throw bad("confusion", `label ${k} is not a 2x2 matrix`);
+      const mm = m as unknown[][];
+      labels[k * 4] = num(mm[0][0]) ?? 0; // tn
+      labels[k * 4 + 1] = num(mm[0][1]) ?? 0; // fp
+      labels[k * 4 + 2] = num(mm[1][0]) ?? 0; // fn
+      labels[k * 4 + 3] = num(mm[1][1]) ?? 0; // tp
+    });
+    return { ...base, task: "multilabel", counts: new Float64Array(0), labels };
+  }
+  let counts: Float64Array;
+  if (Array.isArray(raw.matrix)) {
+    if (raw.matrix.length !== n)
+      throw bad("confusion", `the matrix has ${raw.matrix.length} rows for ${n} classes`);
+    counts = new Float64Array(n * n);
+    raw.matrix.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== n)
+        throw bad("confusion", `row ${i} does not have ${n} columns`);
+      for (let j = 0; j < n; j++) {
+        const v = row[j];
+        counts[i * n + j] = typeof v === "number" && Number.isFinite(v) ? v : 0;
+      }
+    });
+  } else if (Array.isArray(raw.rows)) {
+    counts = fromCoo("confusion", n, raw.rows, raw.cols, raw.counts);
+  } else {
+    throw bad("confusion", "neither a matrix nor sparse cells");
+  }
+  return { ...base, counts, labels: null };
+}
+
+export function parsePairs(raw: unknown): PairsResponse {
+  if (!isObj(raw) || !Array.isArray(raw.pairs)) throw bad("pairs", "no pairs");
+  const steps = intList(raw.steps);
+  const pairs: Pair[] = [];
+  for (const p of raw.pairs) {
+    if (!isObj(p)) continue;
+    const t = num(p.true);
+    const q = num(p.pred);
+    if (t === null || q === null) continue;
+    pairs.push({ true: t, pred: q, count: num(p.count) ?? 0, history: numList(p.history) });
+  }
+  return { step: num(raw.step) ?? NaN, steps, pairs, skipped: parseSkipped(raw.skipped) };
+}
+
+export function parseDiff(raw: unknown): DiffData {
+  if (!isObj(raw)) throw bad("diff", "not an object");
+  const classNames = names(raw.class_names);
+  const n = classNames.length;
+  const changes: Change[] = [];
+  if (Array.isArray(raw.changes)) {
+    for (const c of raw.changes) {
+      if (!isObj(c)) continue;
+      const t = num(c.true);
+      const q = num(c.pred);
+      if (t === null || q === null) continue;
+      changes.push({
+        true: t,
+        pred: q,
+        before: num(c.before) ?? 0,
+        after: num(c.after) ?? 0,
+        delta: num(c.delta) ?? 0,
+      });
+    }
+  }
+  return {
+    run: String(raw.run ?? ""),
+    step: num(raw.step) ?? NaN,
+    base_run: String(raw.base_run ?? ""),
+    base_step: num(raw.base_step) ?? NaN,
+    class_names: classNames,
+    n,
+    deltas: fromCoo("diff", n, raw.rows ?? [], raw.cols ?? [], raw.deltas ?? []),
+    changes,
+    skipped: parseSkipped(raw.skipped),
+  };
+}
+
+function averages(v: unknown): Averages {
+  const o = isObj(v) ? v : {};
+  return {
+    precision: num(o.precision),
+    recall: num(o.recall),
+    f1: num(o.f1),
+    support: num(o.support),
+  };
+}
+
+export function parseReport(raw: unknown): ReportResponse {
+  if (!isObj(raw)) throw bad("report", "not an object");
+  const classNames = names(raw.class_names);
+  const C = classNames.length;
+  const col = (k: string) => {
+    const v = numList(raw[k]);
+    if (v.length !== C) return Array.from({ length: C }, (_, i) => v[i] ?? null);
+    return v;
+  };
+  return {
+    step: num(raw.step) ?? NaN,
+    steps: intList(raw.steps),
+    class_names: classNames,
+    precision: col("precision"),
+    recall: col("recall"),
+    f1: col("f1"),
+    support: col("support"),
+    loss: col("loss"),
+    macro: averages(raw.macro),
+    weighted: averages(raw.weighted),
+    accuracy: num(raw.accuracy),
+    skipped: parseSkipped(raw.skipped),
+  };
+}
+
+/** A permutation of 0..n-1, or an error (a wrong answer must not scramble the picture). */
+export function parseOrder(raw: unknown, n?: number): number[] {
+  if (!isObj(raw) || !Array.isArray(raw.order)) throw bad("order", "no order");
+  const order = raw.order.map(Number);
+  const size = n ?? order.length;
+  const seen = new Uint8Array(size);
+  if (order.length !== size) throw bad("order", `${order.length} entries for ${size} classes`);
+  for (const i of order) {
+    if (!Number.isInteger(i) || i < 0 || i >= size || seen[i])
+      throw bad("order", "not a permutation");
+    seen[i] = 1;
+  }
+  return order;
+}
+
+export function parseSteps(raw: unknown): number[] {
+  if (!isObj(raw) || !Array.isArray(raw.steps)) throw bad("steps", "no steps");
+  return intList(raw.steps);
+}
+
+const int = (v: unknown): number | null =>
+  typeof v === "number" && Number.isInteger(v) ? v : null;
+const positiveInt = (v: unknown): number | null => {
+  const i = int(v);
+  return i !== null && i > 0 ? i : null;
+};
+const sampleId = (v: unknown): string | number | null =>
+  typeof v === "string" || (typeof v === "number" && Number.isFinite(v)) ? v : null;
+
+/** Validates the `samples` answer: malformed entries are dropped, never shown half-read. */
+export function parseSamples(raw: unknown): SamplesResponse {
+  if (!isObj(raw) || !Array.isArray(raw.samples)) throw bad("samples", "no samples");
+  const step = num(raw.step);
+  if (step === null) throw bad("samples", "no step");
+  const run = String(raw.run ?? "");
+  const name = String(raw.name ?? "");
+  const samples: Sample[] = [];
+  for (const e of raw.samples) {
+    if (!isObj(e)) continue;
+    const index = int(e.index);
+    const t = int(e.true);
+    const p = int(e.pred);
+    if (index === null || t === null || p === null) continue;
+    samples.push({
+      index,
+      true: t,
+      pred: p,
+      label: int(e.label),
+      score: num(e.score),
+      loss: num(e.loss),
+      id: sampleId(e.id),
+      media: typeof e.media === "string" ? e.media : "",
+      width: Math.max(0, int(e.width) ?? 0),
+      height: Math.max(0, int(e.height) ?? 0),
+      blob: safeBlobUrl(e.blob, run, name, step, index),
+    });
+  }
+  return {
+    run,
+    name,
+    task: typeof raw.task === "string" ? raw.task : "multiclass",
+    step,
+    steps: intList(raw.steps),
+    class_names: names(raw.class_names),
+    samples_per_cell: positiveInt(raw.samples_per_cell),
+    max_samples: positiveInt(raw.max_samples),
+    samples,
+    skipped: parseSkipped(raw.skipped),
+  };
+}
+
+export function parseHistory(raw: unknown): SampleHistory {
+  if (!isObj(raw) || !Array.isArray(raw.history)) throw bad("sample_history", "no history");
+  const history = [];
+  for (const e of raw.history) {
+    if (!isObj(e)) continue;
+    const step = num(e.step);
+    const t = int(e.true);
+    const p = int(e.pred);
+    if (step === null || t === null || p === null) continue;
+    history.push({
+      step,
+      true: t,
+      pred: p,
+      label: int(e.label),
+      score: num(e.score),
+      loss: num(e.loss),
+    });
+  }
+  history.sort((a, b) => a.step - b.step);
+  return {
+    id: String(raw.id ?? ""),
+    steps: intList(raw.steps),
+    first_step: history.length ? history[0].step : null,
+    history,
+    skipped: parseSkipped(raw.skipped),
+  };
+}

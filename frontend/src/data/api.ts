@@ -1,0 +1,57 @@
+// What the tab asks the plugin's routes for (the routes: docs/data-contract.md). Views and the app
+// use this interface; http-api.ts implements it over HTTP, the tests with in-memory answers.
+import type {
+  ConfusionData,
+  CurvesResponse,
+  DiffData,
+  PairsResponse,
+  ReportResponse,
+  SampleFilter,
+  SampleHistory,
+  SampleOrder,
+  SamplesResponse,
+  TagsResponse,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export interface Api {
+  tags(): Promise<TagsResponse>;
+  curves(run: string, name: string): Promise<CurvesResponse>;
+  /** the latest step when `step` is null */
+  confusion(run: string, name: string, step: number | null): Promise<ConfusionData>;
+  pairs(run: string, name: string, step: number | null, limit?: number): Promise<PairsResponse>;
+  diff(
+    run: string,
+    name: string,
+    step: number,
+    baseRun: string,
+    baseStep: number,
+    limit?: number,
+  ): Promise<DiffData>;
+  report(run: string, name: string, step: number | null): Promise<ReportResponse>;
+  /** a permutation of the class indices (`by` = "cluster") */
+  order(run: string, name: string, step: number | null, by: string): Promise<number[]>;
+  /** the steps that have data of one kind ("stats", "confusion" or "samples") */
+  steps(run: string, name: string, kind: string): Promise<number[]>;
+  /** the kept mistakes at a step (the latest with kept samples when `step` is null) */
+  samples(
+    run: string,
+    name: string,
+    step: number | null,
+    filter: SampleFilter,
+    order: SampleOrder,
+  ): Promise<SamplesResponse>;
+  /** where a sample (by id) was kept as a mistake, step by step */
+  sampleHistory(run: string, name: string, id: string): Promise<SampleHistory>;
+  /** a text sample's content, from its (relative) blob URL */
+  text(url: string): Promise<string>;
+}

@@ -1,0 +1,111 @@
+// The metrics the curves view (lines and heatmap) can plot. Each metric says how to read its
+// [steps][classes] matrix and which direction is "worse". Precision, recall and F1 derive from
+// the tp/fp/fn counts the backend sends for runs with confusion data.
+import type { CurvesResponse, Matrix } from "./types";
+import { formatNumber, formatPercent } from "../lib/format";
+import type { MetricId } from "../state/view-state";
+import { f1Of, precisionOf, recallOf, type Counts } from "../lib/rates";
+
+export interface MetricDef {
+  id: MetricId;
+  label: string;
+  /** true: a lower value is worse (accuracy); false: a higher value is worse (loss). */
+  higherIsBetter: boolean;
+  /** whether the log-scale toggle applies. */
+  allowLog: boolean;
+  /** the metric's possible range: the y axis never pads past it */
+  bounds?: [number, number];
+  /** whether a run's curves carry what this metric needs */
+  available(c: CurvesResponse): boolean;
+  extract(c: CurvesResponse): Matrix;
+  format(v: number): string;
+}
+
+const derivedCache = new WeakMap<CurvesResponse, Partial<Record<MetricId, Matrix>>>();
+
+/** A [steps][classes] matrix computed from tp/fp/fn once per curves object. */
+function derived(c: CurvesResponse, id: MetricId, f: (k: Counts) => number | null): Matrix {
+  let cache = derivedCache.get(c);
+  if (!cache) derivedCache.set(c, (cache = {}));
+  const hit = cache[id];
+  if (hit) return hit;
+  const C = c.class_names.length;
+  const out: Matrix = c.steps.map((_, s) => {
+    const tp = c.tp?.[s];
+    const fp = c.fp?.[s];
+    const fn = c.fn?.[s];
+    const row: (number | null)[] = new Array(C);
+    for (let k = 0; k < C; k++) row[k] = f({ tp: tp?.[k], fp: fp?.[k], fn: fn?.[k] });
+    return row;
+  });
+  cache[id] = out;
+  return out;
+}
+
+const hasCounts = (c: CurvesResponse) => !!c.tp && !!c.fp && !!c.fn;
+
+export const METRICS: readonly MetricDef[] = [
+  {
+    id: "loss",
+    label: "Loss",
+    higherIsBetter: false,
+    allowLog: true,
+    available: () => true,
+    extract: (c) => c.loss,
+    format: formatNumber,
+  },
+  {
+    id: "accuracy",
+    label: "Accuracy",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: () => true,
+    extract: (c) => c.accuracy,
+    format: formatPercent,
+  },
+  {
+    id: "precision",
+    label: "Precision",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasCounts,
+    extract: (c) => derived(c, "precision", precisionOf),
+    format: formatPercent,
+  },
+  {
+    id: "recall",
+    label: "Recall",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasCounts,
+    extract: (c) => derived(c, "recall", recallOf),
+    format: formatPercent,
+  },
+  {
+    id: "f1",
+    label: "F1",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasCounts,
+    extract: (c) => derived(c, "f1", f1Of),
+    format: formatPercent,
+  },
+];
+
+export function metricById(id: string): MetricDef {
+  return METRICS.find((m) => m.id === id) ?? METRICS[0];
+}
+
+/** Regression runs bin targets and predictions into ranges: their "accuracy" is the share of
+ * predictions that fall in the target's range. */
+export const IN_RANGE_LABEL = "In-range rate";
+export const IN_RANGE_TITLE = "Share of samples whose prediction falls in the target's range";
+
+/** The metric as named for a task (accuracy of a regression run: the in-range rate). */
+export function metricForTask(m: MetricDef, task: string | null | undefined): MetricDef {
+  return task === "regression" && m.id === "accuracy" ? { ...m, label: IN_RANGE_LABEL } : m;
+}

@@ -1,0 +1,61 @@
+// The plugin's route URLs, RELATIVE: the tab's document has <base href="plugin/perclass/">, so
+// they also work under --path_prefix.
+import type { SampleFilter, SampleOrder } from "./types";
+
+/** A relative route URL with its query (null/undefined parameters are left out). */
+export function routeUrl(
+  route: string,
+  params: Record<string, string | number | null | undefined>,
+): string {
+  const q = Object.entries(params)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join("&");
+  return q ? `${route}?${q}` : route;
+}
+
+/** The tab fetches curves in the route's binary layout: at 1000 classes x 500 steps the JSON
+ * text costs the server about a second to write and gzip, the float32 bytes milliseconds. */
+export function curvesUrl(run: string, name: string): string {
+  return routeUrl("curves", { run, name, format: "binary" });
+}
+
+export function confusionUrl(run: string, name: string, step: number | null): string {
+  return routeUrl("confusion", { run, name, step });
+}
+
+/** The report as CSV (the server sends it as an attachment): for a download link. */
+export function reportCsvUrl(run: string, name: string, step: number | null): string {
+  return routeUrl("report", { run, name, step, format: "csv" });
+}
+
+export function samplesUrl(
+  run: string,
+  name: string,
+  step: number | null,
+  filter: SampleFilter,
+  order: SampleOrder,
+): string {
+  return routeUrl("samples", {
+    run,
+    name,
+    step,
+    true: filter.true,
+    pred: filter.pred,
+    label: filter.label,
+    order: order === "score" ? null : order,
+  });
+}
+
+/** The blob URL of a manifest entry when it is what the server makes (a relative URL of the
+ * blob route); otherwise one built from the entry. Nothing else ever becomes an image source. */
+export function safeBlobUrl(
+  raw: unknown,
+  run: string,
+  name: string,
+  step: number,
+  index: number,
+): string {
+  if (typeof raw === "string" && /^blob\?[A-Za-z0-9_.~%&=+\-]*$/.test(raw)) return raw;
+  return routeUrl("blob", { run, name, step, index });
+}

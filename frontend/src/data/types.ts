@@ -1,0 +1,210 @@
+// JSON shapes of the plugin's routes as the tab uses them (the routes: docs/data-contract.md).
+
+export interface TagInfo {
+  kinds: string[];
+  task: string;
+  class_names: string[];
+  num_classes: number;
+  loss: string;
+}
+
+/** `tags` route: {run: {name: TagInfo}}. */
+export type TagsResponse = Record<string, Record<string, TagInfo>>;
+
+export type Matrix = (number | null)[][];
+
+/** A malformed step the plugin skipped (listed in the `skipped` field of its answers). */
+export interface Skip {
+  step: number;
+  /** "stats", "confusion" or "samples" */
+  kind: string;
+  reason: string;
+}
+
+/** `curves?run&name` route. Every matrix is [steps][classes]; NaN arrives as null. */
+export interface CurvesResponse {
+  steps: number[];
+  wall_times: number[];
+  class_names: string[];
+  loss: Matrix;
+  count: Matrix;
+  accuracy: Matrix;
+  nonfinite: Matrix;
+  /** samples whose outputs were NaN/inf, per true class (never correct, not in the confusion
+   * counts); all zero from a plugin that does not send them */
+  nonfinite_outputs: Matrix;
+  /** elements with an invalid target (counted for no class), per step */
+  invalid_targets: number[];
+  /** elements skipped by ignore_index (counted for no class), per step */
+  ignored: number[];
+  /** per-class true/false positives and false negatives, present when the run has confusion
+   * data; a row is all null at steps without a confusion matrix */
+  tp?: Matrix;
+  fp?: Matrix;
+  fn?: Matrix;
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
+}
+
+/** One series' curves (series.ts: a (run, name) pair). */
+export interface RunCurves {
+  /** series.ts seriesKey(run, name) */
+  key: string;
+  run: string;
+  name: string;
+  /** series.ts seriesLabel */
+  label: string;
+  curves: CurvesResponse;
+}
+
+/** `confusion?run&name[&step]`, decoded: a dense C x C count matrix (rows = true class,
+ * columns = predicted), or per-label 2 x 2 matrices for a multilabel task. */
+export interface ConfusionData {
+  run: string;
+  name: string;
+  task: string;
+  step: number;
+  /** every step of the run that has a confusion matrix, ascending */
+  steps: number[];
+  class_names: string[];
+  total: number;
+  /** C*C counts, row-major (multiclass/binary); empty for multilabel */
+  counts: Float64Array;
+  n: number;
+  /** multilabel: C*4 counts [tn, fp, fn, tp] per label; null otherwise */
+  labels: Float64Array | null;
+  encoding: string;
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
+}
+
+export interface Pair {
+  true: number;
+  pred: number;
+  count: number;
+  /** the pair's count at each of PairsResponse.steps */
+  history: (number | null)[];
+}
+
+/** `pairs?run&name[&step][&limit]`: largest off-diagonal cells at `step`, descending. */
+export interface PairsResponse {
+  step: number;
+  steps: number[];
+  pairs: Pair[];
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
+}
+
+export interface Change {
+  true: number;
+  pred: number;
+  before: number;
+  after: number;
+  delta: number;
+}
+
+/** `diff?run&name&step&base_run&base_step`: run@step minus base_run@base_step. */
+export interface DiffData {
+  run: string;
+  step: number;
+  base_run: string;
+  base_step: number;
+  class_names: string[];
+  n: number;
+  /** C*C deltas, row-major */
+  deltas: Float64Array;
+  changes: Change[];
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
+}
+
+export interface Averages {
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  support: number | null;
+}
+
+/** `report?run&name[&step]`: per-class metrics at one step; 0/0 is null. */
+export interface ReportResponse {
+  step: number;
+  steps: number[];
+  class_names: string[];
+  precision: (number | null)[];
+  recall: (number | null)[];
+  f1: (number | null)[];
+  support: (number | null)[];
+  loss: (number | null)[];
+  macro: Averages;
+  weighted: Averages;
+  accuracy: number | null;
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
+}
+
+/** One kept mistake of the `samples` route. Multiclass, binary and regression: `true` and `pred`
+ * are classes (target ranges for regression) and `label` is null; multilabel: `label` is the
+ * label and `true`/`pred` its 0/1 target and prediction. */
+export interface Sample {
+  /** position in the step's blob sequence (1-based) */
+  index: number;
+  true: number;
+  pred: number;
+  label: number | null;
+  /** probability of the (wrong) predicted outcome; regression: |prediction - target| */
+  score: number | null;
+  loss: number | null;
+  /** the user's sample id (a dataset index or a file name), null when none was given */
+  id: string | number | null;
+  /** "image/png" or "text/plain" */
+  media: string;
+  width: number;
+  height: number;
+  /** relative URL of the sample's bytes (the blob route) */
+  blob: string;
+}
+
+/** `samples?run&name[&step][&true][&pred][&label][&order]`: the kept mistakes of one step. */
+export interface SamplesResponse {
+  run: string;
+  name: string;
+  task: string;
+  step: number;
+  /** every step with kept samples */
+  steps: number[];
+  class_names: string[];
+  /** the writer's caps per cell and per step (null in runs written before they were recorded) */
+  samples_per_cell: number | null;
+  max_samples: number | null;
+  samples: Sample[];
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
+}
+
+export interface HistoryEntry {
+  step: number;
+  true: number;
+  pred: number;
+  label: number | null;
+  score: number | null;
+  loss: number | null;
+}
+
+/** `sample_history?run&name&id`: the steps at which a sample was kept as a mistake. */
+export interface SampleHistory {
+  id: string;
+  steps: number[];
+  first_step: number | null;
+  history: HistoryEntry[];
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
+}
+
+/** What the samples route filters on. */
+export interface SampleFilter {
+  true?: number;
+  pred?: number;
+  label?: number;
+}
+
+export type SampleOrder = "score" | "loss";

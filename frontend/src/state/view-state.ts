@@ -1,0 +1,183 @@
+// The tab's view state: what the user chose, its choices and their defaults. Persisted in
+// localStorage and mirrored into TensorBoard's URL hash for links (saved-state.ts reads it back
+// from either, url-state.ts writes the links), kept across self-refreshes.
+import type { ClassSelection } from "./selection";
+import type { Viewport } from "../lib/zoom";
+
+export type XAxis = "step" | "relative";
+export type ColorBy = "class" | "run";
+export type ViewId = "curves" | "confusion" | "report";
+export type CurvesMode = "auto" | "lines" | "heatmap";
+/** What the curves plot (data/metrics.ts defines each). */
+export type MetricId = "loss" | "accuracy" | "precision" | "recall" | "f1";
+/** The matrix's cells: counts, or shares of their row or column. */
+export type Norm = "counts" | "row" | "col";
+/** The matrix's class order; "cluster" is the backend's order (confused classes together). */
+export type Order = "index" | "name" | "error" | "cluster";
+/** What the class-by-step heatmap's rows are sorted by. */
+export type HeatSortKey = "index" | "name" | "final" | "trend" | "slope" | "gap";
+export type TableKey =
+  "index" | "name" | "precision" | "recall" | "f1" | "support" | "loss" | "tp" | "fp" | "fn" | "tn";
+
+export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report"];
+export const METRIC_IDS: readonly MetricId[] = ["loss", "accuracy", "precision", "recall", "f1"];
+export const NORMS: readonly Norm[] = ["counts", "row", "col"];
+export const ORDERS: readonly Order[] = ["index", "name", "error", "cluster"];
+export const HEAT_SORTS: readonly HeatSortKey[] = [
+  "index",
+  "name",
+  "final",
+  "trend",
+  "slope",
+  "gap",
+];
+export const TABLE_KEYS: readonly TableKey[] = [
+  "index",
+  "name",
+  "precision",
+  "recall",
+  "f1",
+  "support",
+  "loss",
+  "tp",
+  "fp",
+  "fn",
+  "tn",
+];
+/** Above this many classes the curves area shows the class-by-step heatmap by default. */
+export const HEATMAP_THRESHOLD = 50;
+
+export interface Sort<K extends string> {
+  key: K;
+  desc: boolean;
+}
+
+/** Clicking the sorted column flips it; another column sorts by it (metrics worst first). */
+export function nextSort(cur: Sort<TableKey>, key: TableKey): Sort<TableKey> {
+  if (cur.key === key) return { key, desc: !cur.desc };
+  const ascFirst: TableKey[] = ["index", "name", "precision", "recall", "f1", "tn", "tp"];
+  return { key, desc: !ascFirst.includes(key) };
+}
+
+export interface DiffState {
+  on: boolean;
+  /** series (key) to compare with, of the same name; null = the matrix's own series */
+  baseSeries: string | null;
+  /** step to compare with; null = the base series' first step */
+  baseStep: number | null;
+}
+
+/** Which kept mistakes the gallery shows: one confusion cell, every mistake of one true class,
+ * the most confident mistakes overall, or one label's (multilabel) false positives / negatives. */
+export type GalleryScope =
+  | { kind: "cell"; true: number; pred: number }
+  | { kind: "class"; true: number }
+  | { kind: "overall" }
+  | { kind: "label"; label: number; error: LabelError };
+export type LabelError = "fp" | "fn" | "all";
+export const LABEL_ERRORS: readonly LabelError[] = ["fp", "fn", "all"];
+export type GallerySort = "score" | "loss";
+
+export interface GalleryState {
+  scope: GalleryScope;
+  sort: GallerySort;
+  /** the selected sample (samples/sample-info.ts sampleKey: its id, else its position); null = the first */
+  selected: string | null;
+  /** the large view of the selected sample is open */
+  large: boolean;
+}
+
+export interface ViewState {
+  view: ViewId;
+  /** the group of compatible series shown (series.ts groupId); null = pick automatically.
+   * Series (series.ts) are (run, name) pairs and are named by their key everywhere below. */
+  group: string | null;
+  /** series the user unticked (new series appear ticked, as runs in TensorBoard) */
+  deselectedSeries: string[];
+  metric: MetricId;
+  xAxis: XAxis;
+  logScale: boolean;
+  smoothing: number;
+  /** how many worst classes to colour; null = automatic (0 up to 10 classes, else 5) */
+  worstN: number | null;
+  /** series whose latest values rank the classes; null = automatic (a validation series) */
+  rankSeries: string | null;
+  colorBy: ColorBy;
+  classFilter: string;
+  classes: ClassSelection;
+  /** x range the user zoomed to, null = everything */
+  zoom: [number, number] | null;
+  autoRefresh: boolean;
+  /** lines or the class-by-step heatmap in the curves area; auto = heatmap past HEATMAP_THRESHOLD classes */
+  curvesMode: CurvesMode;
+  /** the series of the one-series views (confusion, report, heatmap); null = automatic */
+  series: string | null;
+  /** the step of the confusion matrix and report; null = the latest (follows new steps) */
+  step: number | null;
+  norm: Norm;
+  order: Order;
+  /** log (symlog) colour scale for the matrix */
+  logColor: boolean;
+  /** colour scale over the off-diagonal cells only, diagonal greyed */
+  errorsOnly: boolean;
+  /** matrix zoom in display positions; null = whole matrix */
+  cmZoom: Viewport | null;
+  /** the class the user looked up (highlighted row and column) */
+  focus: string | null;
+  diff: DiffState;
+  reportSort: Sort<TableKey>;
+  labelSort: Sort<TableKey>;
+  /** heatmap rows: a key, in its natural order (worst first for values, trends and gaps;
+   * index or A-Z for index and name), or reversed */
+  heatSort: { key: HeatSortKey; reverse: boolean };
+  /** class-by-step heatmap zoom (rows = display positions of classes, columns = step indices) */
+  heatZoom: Viewport | null;
+  /** the misclassified-samples gallery of the Confusion view; null = closed */
+  gallery: GalleryState | null;
+}
+
+export function defaultState(): ViewState {
+  return {
+    view: "curves",
+    group: null,
+    deselectedSeries: [],
+    metric: "loss",
+    xAxis: "step",
+    logScale: false,
+    smoothing: 0,
+    worstN: null,
+    rankSeries: null,
+    colorBy: "class",
+    classFilter: "",
+    classes: { mode: "exclude", names: [] },
+    zoom: null,
+    autoRefresh: true,
+    curvesMode: "auto",
+    series: null,
+    step: null,
+    norm: "counts",
+    order: "index",
+    logColor: true,
+    errorsOnly: false,
+    cmZoom: null,
+    focus: null,
+    diff: { on: false, baseSeries: null, baseStep: null },
+    reportSort: { key: "index", desc: false },
+    labelSort: { key: "index", desc: false },
+    heatSort: { key: "final", reverse: false },
+    heatZoom: null,
+    gallery: null,
+  };
+}
+
+/** The worst-N count actually used. */
+export function effectiveWorstN(s: ViewState, numClasses: number): number {
+  if (s.worstN !== null) return s.worstN;
+  return numClasses > 10 ? 5 : 0;
+}
+
+/** Lines or heatmap, with "auto" resolved for a class count. */
+export function effectiveCurvesMode(s: ViewState, numClasses: number): "lines" | "heatmap" {
+  if (s.curvesMode !== "auto") return s.curvesMode;
+  return numClasses > HEATMAP_THRESHOLD ? "heatmap" : "lines";
+}

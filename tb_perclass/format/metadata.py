@@ -1,0 +1,229 @@
+"""The plugin's name and the versioned metadata every tb-perclass summary carries.
+
+This module is the single owner of the data contract's header (docs/data-contract.md): the
+plugin name, the kinds of summary, the tag layout `<name>/<kind>` and the JSON `content` stored in
+`SummaryMetadata.plugin_data`. Both the logger (to write) and the plugin (to read) go through it.
+It imports only protobuf classes so that TensorBoard's start-up stays cheap.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tensorboard.compat.proto import summary_pb2
+
+PLUGIN_NAME = "perclass"
+
+# Bump when the meaning of a field changes; readers refuse versions newer than they know.
+# Version 2: the `stats` tensor gained the non-finite-outputs row and the two columns of
+# elements counted for no class (see STATS_ROWS and STATS_EXTRA_COLUMNS).
+PROTOCOL_VERSION = 2
+
+KIND_STATS = "stats"
+KIND_CONFUSION = "confusion"
+KIND_SAMPLES = "samples"
+KINDS = (KIND_STATS, KIND_CONFUSION, KIND_SAMPLES)
+
+TASK_MULTICLASS = "multiclass"
+TASK_BINARY = "binary"
+TASK_MULTILABEL = "multilabel"
+# Regression binned by target: the "classes" are target ranges, predictions binned alike.
+TASK_REGRESSION = "regression"
+TASKS = (TASK_MULTICLASS, TASK_BINARY, TASK_MULTILABEL, TASK_REGRESSION)
+
+DEFAULT_NAME = "perclass"
+
+# What a reader accepts in the metadata, far beyond any real classifier: a class list past these
+# is a damaged or hostile file, refused rather than sent to every browser that lists the runs.
+MAX_CLASSES = 2**20
+MAX_CLASS_NAME_LENGTH = 4096
+
+# Row order of the `stats` tensor. Version 2 writes [5, C + 2]; version 1 wrote [4, C] (the
+# first four rows, class columns only), which readers still accept.
+STATS_ROWS = ("loss", "count", "correct", "nonfinite", "nonfinite_outputs")
+STATS_ROWS_V1 = STATS_ROWS[:4]
+# Columns after the C class columns of a version-2 `stats` tensor: elements that belong to no
+# class, in their `count` row (every other row is 0 there). Invalid targets (outside [0, C),
+# not 0/1, not a number) are counted, not dropped; `ignore_index` elements are counted apart.
+STATS_EXTRA_COLUMNS = ("invalid_targets", "ignored")
+
+
+def stats_shape(num_classes: int) -> tuple[int, int]:
+    """The shape of a `stats` tensor this version writes for `num_classes` classes."""
+    return (len(STATS_ROWS), num_classes + len(STATS_EXTRA_COLUMNS))
+
+
+# How a `confusion` tensor is laid out. TensorBoard keeps the first metadata of a tag only, so
+# the encoding must be the same at every step: it is chosen from the class count, which is
+# fixed for a tag. Up to 64 classes a dense C x C matrix is small whatever the counts; beyond,
+# COO triplets [nnz, 3] of (true, predicted, count) grow with the nonzero cells, not with C^2.
+ENCODING_DENSE = "dense"
+ENCODING_COO = "coo"
+DENSE_MAX_CLASSES = 64
+
+
+def confusion_encoding(task: str, num_classes: int) -> str:
+    if task == TASK_MULTILABEL or num_classes <= DENSE_MAX_CLASSES:
+        return ENCODING_DENSE
+    return ENCODING_COO
+
+
+_DATA_CLASS = {
+    KIND_STATS: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_CONFUSION: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_SAMPLES: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class PerClassMetadata:
+    """The parsed `content` of one tag's plugin data."""
+
+    version: int
+    kind: str
+    task: str
+    class_names: tuple[str, ...]
+    loss: str
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def tag_for(name: str, kind: str) -> str:
+    """The tag under which `kind` summaries of the head `name` are written."""
+    return f"{name}/{kind}"
+
+
+def split_tag(tag: str) -> tuple[str, str]:
+    """Inverse of `tag_for`; names may themselves contain '/'."""
+    name, _, kind = tag.rpartition("/")
+    return name, kind
+
+
+def validate_name(name: str) -> str:
+    if not isinstance(name, str) or not name or name != name.strip("/"):
+        raise ValueError(
+            f"name={name!r} is not a usable tag prefix: pass a non-empty string that does not "
+            "start or end with '/', e.g. name='perclass' or name='head_a'"
+        )
+    return name
+
+
+def create_summary_metadata(
+    *,
+    kind: str,
+    task: str,
+    class_names: Sequence[str],
+    loss: str,
+    description: str = "",
+    **extra: Any,
+) -> summary_pb2.SummaryMetadata:
+    """Builds the `SummaryMetadata` for one summary of `kind`.
+
+    TensorBoard keeps only the first metadata it sees per tag, so everything here must be fixed for
+    the life of a tag: kind-specific `extra` fields may only hold per-tag constants.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind={kind!r} is not one of {KINDS}")
+    if task not in TASKS:
+        raise ValueError(f"task={task!r} is not one of {TASKS}")
+    class_names = [str(c) for c in class_names]
+    check_class_names(class_names, "class_names")
+    content = {
+        "version": PROTOCOL_VERSION,
+        "kind": kind,
+        "task": task,
+        "class_names": class_names,
+        "loss": loss,
+        **extra,
+    }
+    return summary_pb2.SummaryMetadata(
+        summary_description=description,
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name=PLUGIN_NAME,
+            content=json.dumps(content, separators=(",", ":")).encode("utf-8"),
+        ),
+        data_class=_DATA_CLASS[kind],
+    )
+
+
+def parse_plugin_content(content: bytes) -> PerClassMetadata:
+    """Parses `plugin_data.content`; raises ValueError naming what is wrong with it."""
+    try:
+        fields = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"plugin content is not UTF-8 JSON: {error}") from None
+    if not isinstance(fields, dict):
+        raise ValueError("plugin content is not a JSON object")
+    version = fields.pop("version", None)
+    if type(version) is not int or version < 1:
+        raise ValueError(f"plugin content has no valid version (got {version!r:.80})")
+    if version > PROTOCOL_VERSION:
+        raise ValueError(
+            f"summary was written with protocol version {version}; this tb-perclass reads up to "
+            f"{PROTOCOL_VERSION}: upgrade tb-perclass"
+        )
+    kind = fields.pop("kind", None)
+    task = fields.pop("task", None)
+    class_names = fields.pop("class_names", None)
+    loss = fields.pop("loss", "")
+    if kind not in KINDS or task not in TASKS:
+        raise ValueError(f"plugin content has unknown kind {kind!r:.80} or task {task!r:.80}")
+    _check_class_names(class_names)
+    _check_extra(kind, fields)
+    return PerClassMetadata(
+        version=version,
+        kind=kind,
+        task=task,
+        class_names=tuple(class_names),
+        loss=str(loss),
+        extra=fields,
+    )
+
+
+def _check_class_names(class_names: Any) -> None:
+    if not isinstance(class_names, list) or not all(isinstance(c, str) for c in class_names):
+        raise ValueError("plugin content's class_names is not a list of strings")
+    check_class_names(class_names, "plugin content")
+
+
+def check_class_names(class_names: Sequence[str], where: str) -> None:
+    """What a reader accepts as the classes of a summary: 1 to `MAX_CLASSES` unique strings of at
+    most `MAX_CLASS_NAME_LENGTH` characters. The writer, the summary builders and the reader all
+    check with this, so that nothing is written that the reader would refuse. Raises ValueError
+    naming `where` (the argument or the data checked)."""
+    if not 1 <= len(class_names) <= MAX_CLASSES:
+        raise ValueError(
+            f"{where} has {len(class_names)} class names; a summary has 1 to {MAX_CLASSES}"
+        )
+    longest = max(class_names, key=len)
+    if len(longest) > MAX_CLASS_NAME_LENGTH:
+        raise ValueError(
+            f"{where} has a class name of {len(longest)} characters (starting "
+            f"{longest[:40]!r}); names have at most {MAX_CLASS_NAME_LENGTH}"
+        )
+    if len(set(class_names)) != len(class_names):
+        repeated = collections.Counter(class_names).most_common(1)[0][0]
+        raise ValueError(
+            f"{where} has the class name {repeated[:80]!r} more than once; names are unique"
+        )
+
+
+def _check_extra(kind: str, fields: Mapping[str, Any]) -> None:
+    """The kind-specific fields this version reads (unknown ones are kept and ignored)."""
+    encoding = fields.get("encoding", ENCODING_DENSE)
+    if kind == KIND_CONFUSION and encoding not in (ENCODING_DENSE, ENCODING_COO):
+        raise ValueError(
+            f"plugin content has confusion encoding {encoding!r:.80}; this version reads "
+            f"{ENCODING_DENSE!r} and {ENCODING_COO!r}"
+        )
+    for cap in ("samples_per_cell", "max_samples"):
+        value = fields.get(cap)
+        if kind == KIND_SAMPLES and value is not None and (type(value) is not int or value < 1):
+            raise ValueError(f"plugin content has {cap}={value!r:.80}; a cap is a positive integer")

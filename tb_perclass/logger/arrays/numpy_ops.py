@@ -1,0 +1,219 @@
+"""`ArrayOps` for NumPy arrays: the reference implementation the other libraries are tested
+against."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+class NumpyOps:
+    name = "numpy"
+
+    def prepare(self, x: Any) -> np.ndarray:
+        return np.asarray(x)
+
+    def device(self, x: Any) -> str:
+        return "cpu"
+
+    def is_on_host(self, x: Any) -> bool:
+        return True
+
+    def shape(self, x: Any) -> tuple[int, ...]:
+        return tuple(np.shape(x))
+
+    def dtype_name(self, x: Any) -> str:
+        return str(np.asarray(x).dtype)
+
+    def is_integer(self, x: Any) -> bool:
+        return np.issubdtype(np.asarray(x).dtype, np.integer)
+
+    def is_floating(self, x: Any) -> bool:
+        return np.issubdtype(np.asarray(x).dtype, np.floating)
+
+    def zeros(self, shape: tuple[int, ...], like: Any) -> np.ndarray:
+        return np.zeros(shape, dtype=np.float64)
+
+    def to_index(self, x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=np.int64)
+
+    def argmax_rows(self, x: Any) -> np.ndarray:
+        return np.argmax(x, axis=1)
+
+    def log_softmax_rows(self, x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # NaN/inf rows
+            shifted = x - np.max(x, axis=1, keepdims=True)
+            return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+
+    def softmax_cross_entropy(self, logits: Any, labels: Any) -> np.ndarray:
+        return -self.take_rows(self.log_softmax_rows(logits), labels)
+
+    def log(self, x: Any) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    def clip(self, x: Any, low: float, high: float) -> np.ndarray:
+        return np.clip(x, low, high)
+
+    def sum_rows(self, x: Any, keepdims: bool = False) -> np.ndarray:
+        return np.sum(x, axis=1, keepdims=keepdims)
+
+    def take_rows(self, x: Any, index: Any) -> np.ndarray:
+        return np.take_along_axis(np.asarray(x), np.asarray(index)[:, None], axis=1)[:, 0]
+
+    def finite_or_zero(self, x: Any) -> np.ndarray:
+        return np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
+
+    def equal(self, x: Any, y: Any) -> np.ndarray:
+        return np.equal(x, y)
+
+    def stack_columns(self, columns: Sequence[Any]) -> np.ndarray:
+        return np.stack(columns, axis=1).astype(np.float64)
+
+    def stats_columns(self, losses: Any, correct: Any, decided_by: Any) -> tuple[Any, Any]:
+        finite = np.isfinite(decided_by)
+        finite_loss = self.finite_or_zero(losses)
+        # A loss differs from its zeroed copy exactly when it was NaN or infinite.
+        block = self.stack_columns(
+            [
+                finite_loss,
+                np.ones_like(finite_loss),
+                np.logical_and(correct, finite),
+                finite_loss != losses,
+                finite,
+            ]
+        )
+        return block, block[:, 4]
+
+    def count_into(self, table: np.ndarray, row: int, flags: Sequence[Any]) -> np.ndarray:
+        table[row, : len(flags)] += [np.count_nonzero(flag) for flag in flags]
+        return table
+
+    def is_finite(self, x: Any) -> np.ndarray:
+        return np.isfinite(x)
+
+    def min_rows(self, x: Any) -> np.ndarray:
+        return np.min(x, axis=1)
+
+    def scatter_add_rows(self, table: np.ndarray, rows: Any, values: Any) -> np.ndarray:
+        np.add.at(table, rows, values)
+        return table
+
+    def reset(self, table: np.ndarray) -> np.ndarray:
+        table.fill(0)
+        return table
+
+    def min_max(self, x: Any) -> tuple[int, int]:
+        return int(np.min(x)), int(np.max(x))
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        # A copy, like the other libraries' device-to-host transfer: the state is reset after.
+        return np.array(x, copy=True)
+
+    def cast_like(self, x: Any, like: Any) -> np.ndarray:
+        return np.asarray(x, dtype=np.result_type(np.asarray(like).dtype, np.float32))
+
+    def is_bool(self, x: Any) -> bool:
+        return np.asarray(x).dtype == np.bool_
+
+    def reshape(self, x: Any, shape: tuple[int, ...]) -> np.ndarray:
+        return np.reshape(x, shape)
+
+    def where(self, condition: Any, x: Any, y: Any) -> np.ndarray:
+        return np.where(condition, x, y)
+
+    def logical_or(self, x: Any, y: Any) -> np.ndarray:
+        return np.logical_or(x, y)
+
+    def greater(self, x: Any, y: Any) -> np.ndarray:
+        return np.greater(x, y)
+
+    def to_float(self, x: Any) -> np.ndarray:
+        return np.asarray(x, dtype=np.float32)
+
+    def constant(self, values: tuple[float, ...], like: Any) -> np.ndarray:
+        return np.asarray(values, dtype=np.asarray(like).dtype)
+
+    def tiled_range(self, length: int, repeats: int, like: Any) -> np.ndarray:
+        return np.tile(np.arange(length, dtype=np.int64), repeats)
+
+    def sigmoid_cross_entropy(self, logits: Any, targets: Any) -> np.ndarray:
+        logits = np.asarray(logits, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
+
+    def all_true(self, x: Any) -> bool:
+        return bool(np.all(x))
+
+    def first_where_false(self, mask: Any, values: Any) -> Any:
+        return np.asarray(values)[~np.asarray(mask)][0].item()
+
+    def nonzero_entries(self, flat: Any) -> tuple[np.ndarray, np.ndarray]:
+        index = np.flatnonzero(flat)
+        return index, np.asarray(flat)[index].copy()
+
+    def combine_index(self, major: Any, minor: Any, width: int) -> np.ndarray:
+        return np.asarray(major) * width + np.asarray(minor)
+
+    def max_rows(self, x: Any) -> tuple[np.ndarray, np.ndarray]:
+        index = np.argmax(x, axis=1)
+        return np.take_along_axis(np.asarray(x), index[:, None], axis=1)[:, 0], index
+
+    def logsumexp_rows(self, x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            top = np.max(x, axis=1, keepdims=True)
+            return (top + np.log(np.sum(np.exp(x - top), axis=1, keepdims=True)))[:, 0]
+
+    def exp(self, x: Any) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return np.exp(x)
+
+    def sigmoid(self, x: Any) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+    def top_k(self, x: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x)
+        index = np.argsort(-x, kind="stable")[:k]
+        return x[index], index
+
+    def gather(self, x: Any, index: Any) -> np.ndarray:
+        return np.asarray(x)[index]
+
+    def logical_and(self, x: Any, y: Any) -> np.ndarray:
+        return np.logical_and(x, y)
+
+    def logical_not(self, x: Any) -> np.ndarray:
+        return np.logical_not(x)
+
+    def less(self, x: Any, y: Any) -> np.ndarray:
+        return np.less(x, y)
+
+    def fetch_rows(self, x: Any, rows: Any) -> np.ndarray:
+        return np.asarray(x)[np.asarray(rows, dtype=np.int64)]
+
+    def fetch_images(self, x: Any, rows: Any, layout: str, factor: int) -> np.ndarray:
+        # Already on the host: the exact downscale happens later, image by image.
+        return self.fetch_rows(x, rows)
+
+    def maximum(self, x: Any, y: Any) -> np.ndarray:
+        return np.maximum(x, y)
+
+    def log1p(self, x: Any) -> np.ndarray:
+        return np.log1p(x)
+
+    def abs(self, x: Any) -> np.ndarray:
+        return np.abs(x)
+
+    def mean_rows(self, x: Any) -> np.ndarray:
+        return np.mean(x, axis=1)
+
+    def bucketize(self, x: Any, edges: tuple[float, ...], like: Any) -> np.ndarray:
+        return np.searchsorted(np.asarray(edges, dtype=np.float64), x, side="right")
+
+
+OPS = NumpyOps()
