@@ -10,7 +10,7 @@ step (the median forward hook, plus the median train write divided by the loggin
 measured in the same runs, is reported as a share of the step too: on a loaded machine it is the
 steadier figure, since whole-step differences drown in preemption noise.
 
-    python bench/transformers_callback.py [--rounds 5] [--steps 40] [--logging-steps 10]
+    python -m bench.transformers_callback [--rounds 5] [--steps 200] [--logging-steps 10]
 """
 
 from __future__ import annotations
@@ -19,17 +19,15 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 
 import transformers  # noqa: E402
 
-import tiny_hf  # noqa: E402
 from tb_perclass.transformers import PerClassCallback  # noqa: E402
+from tests import tiny_hf  # noqa: E402
 
 
 class StepTimer(transformers.TrainerCallback):
@@ -71,7 +69,7 @@ class TimedPerClassCallback(PerClassCallback):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--logging-steps", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
     options = parser.parse_args()
@@ -83,7 +81,9 @@ def main() -> None:
 
     def run(with_callback: bool) -> tuple[float, float]:
         timer = StepTimer()
-        callbacks = [timer] + ([TimedPerClassCallback(os.path.join(workdir, "runs"))] if with_callback else [])
+        callbacks = [timer] + (
+            [TimedPerClassCallback(os.path.join(workdir, "runs"))] if with_callback else []
+        )
         args = tiny_hf.training_arguments(
             os.path.join(workdir, "out"), max_steps=options.steps, eval_strategy="no",
             logging_steps=options.logging_steps, per_device_train_batch_size=options.batch_size,

@@ -9,70 +9,31 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
-from helpers import read_summaries
+from tests.helpers import read_summaries
 
 pytestmark = pytest.mark.slow
+pytest.importorskip("keras")
 
-BACKENDS = ["tensorflow", "torch", "jax"]
-
-SCRIPT = textwrap.dedent(
-    """
-    import json, sys
-    import keras, numpy as np
-    from tb_perclass.keras import PerClassCallback
-
-    logdir = sys.argv[1]
-    rng = np.random.default_rng(0)
-    x = rng.random((300, 8, 8, 1)).astype("float32")
-    y = rng.integers(0, 4, 300)
-    x[np.arange(300), y, y, 0] += 2.0  # learnable: the class lights one pixel
-    xv, yv = x[:90], y[:90]
-
-    class CountingDense(keras.layers.Dense):
-        # Counts executed forward passes with a variable updated inside the compiled step.
-        def build(self, shape):
-            super().build(shape)
-            self.calls = self.add_weight(shape=(), initializer="zeros", trainable=False, name="calls")
-
-        def call(self, inputs):
-            self.calls.assign_add(1.0)
-            return super().call(inputs)
-
-    def model_and_counter():
-        counter = CountingDense(4)
-        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), counter])
-        weights = np.random.default_rng(1).normal(size=(64, 4)).astype("float32") * 0.3
-        model.set_weights([weights, np.zeros(4, "float32"), np.zeros((), "float32")])
-        model.compile(keras.optimizers.SGD(float(sys.argv[2])),
-                      keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-        return model, counter
-
-    model, counter = model_and_counter()
-    model.fit(x, y, validation_data=(xv, yv), epochs=2, batch_size=32, verbose=0,
-              callbacks=[PerClassCallback(logdir + "/fit", class_names=list("abcd"))])
-    calls = float(np.asarray(counter.calls.numpy()))
-    model, _ = model_and_counter()
-    model.fit(x, y, epochs=1, batch_size=32, verbose=0,
-              callbacks=[PerClassCallback(logdir + "/own", validation_data=(xv, yv), max_samples=5)])
-    print(json.dumps({"backend": keras.backend.backend(), "calls": calls}))
-    """
-)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_backend(tmp_path, backend, learning_rate=0.0):
-    if backend != "tensorflow" and importlib.util.find_spec(backend) is None:
+def run_backend(tmp_path, backend):
+    if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     logdir = tmp_path / backend
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(logdir), str(learning_rate)],
-        capture_output=True, text=True, env=env, timeout=600,
-    )  # fmt: skip
+        [sys.executable, "-m", "tests.keras_runs", "backend", str(logdir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["backend"] == backend
@@ -90,7 +51,7 @@ def test_same_numbers_as_tensorflow_and_no_forward_pass_of_its_own(tmp_path, ref
     logdir, report = run_backend(tmp_path, backend)
     # 2 epochs of ceil(300 / 32) training and ceil(90 / 32) validation batches: fit's own.
     assert report["calls"] == tf_report["calls"] == 2 * (10 + 3)
-    for split in ("train", "validation"):
+    for split, total in (("train", 300), ("validation", 90)):
         for kind in ("stats", "confusion"):
             theirs = read_summaries(str(tf_dir / "fit" / split), kind=kind)
             ours = read_summaries(str(logdir / "fit" / split), kind=kind)
@@ -98,6 +59,7 @@ def test_same_numbers_as_tensorflow_and_no_forward_pass_of_its_own(tmp_path, ref
             for (_, a, meta), (_, b, _) in zip(theirs, ours):
                 assert meta.class_names == ("a", "b", "c", "d")
                 if kind == "stats":
+                    assert a[1].sum() == total
                     np.testing.assert_array_equal(a[1:], b[1:])  # counts exactly
                     np.testing.assert_allclose(a[0], b[0], rtol=1e-5)  # mean losses
                 else:
@@ -110,10 +72,12 @@ def test_same_numbers_as_tensorflow_and_no_forward_pass_of_its_own(tmp_path, ref
     assert len(manifest) == 5 and all(m["media"] == "image/png" for m in manifest)
 
 
-def test_an_unsupported_backend_is_named(tmp_path):
+def test_an_unsupported_backend_is_named():
     script = "from tb_perclass.keras import PerClassCallback\nPerClassCallback('runs')\n"
     env = dict(os.environ, KERAS_BACKEND="numpy", TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
     assert result.returncode != 0
-    assert "this Keras runs on 'numpy'" in result.stderr
+    assert "this Keras runs on 'numpy' (KERAS_BACKEND)" in result.stderr
     assert "tensorflow, torch, jax" in result.stderr

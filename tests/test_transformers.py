@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from helpers import read_summaries
+from tests.helpers import free_port, read_summaries
 
 pytestmark = pytest.mark.slow
 transformers = pytest.importorskip("transformers")
@@ -18,8 +20,10 @@ transformers = pytest.importorskip("transformers")
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-import tiny_hf  # noqa: E402
 from tb_perclass.transformers import PerClassCallback  # noqa: E402
+from tests import tiny_hf  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class ForwardCounter:
@@ -41,10 +45,13 @@ def text_trainer(tmp_path, callbacks, model=None, **arguments):
     train, evaluation, texts, labels = tiny_hf.topic_datasets(tokenizer)
     model = model or tiny_hf.tiny_bert(tokenizer)
     trainer = transformers.Trainer(
-        model=model, args=tiny_hf.training_arguments(tmp_path / "out", **arguments),
-        train_dataset=train, eval_dataset=evaluation, processing_class=tokenizer,
+        model=model,
+        args=tiny_hf.training_arguments(tmp_path / "out", **arguments),
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=tokenizer,
         callbacks=callbacks,
-    )  # fmt: skip
+    )
     return trainer, texts, labels
 
 
@@ -87,7 +94,9 @@ def test_zero_extra_forward_passes_and_the_numbers_of_the_batches(tmp_path):
 
 
 def test_runs_sit_in_the_tensorboard_callbacks_run_directory(tmp_path):
-    trainer, texts, _ = text_trainer(tmp_path, [PerClassCallback()], report_to=["tensorboard"], num_train_epochs=1)
+    trainer, texts, _ = text_trainer(
+        tmp_path, [PerClassCallback()], report_to=["tensorboard"], num_train_epochs=1
+    )
     trainer.train()
     root = runs(tmp_path)
     hf_files = [f for f in os.listdir(root) if "tfevents" in f]
@@ -95,7 +104,7 @@ def test_runs_sit_in_the_tensorboard_callbacks_run_directory(tmp_path):
     assert sorted(d for d in os.listdir(root) if os.path.isdir(root / d)) == ["eval", "train"]
     # The kept evaluation samples are the sentences, decoded by the Trainer's tokenizer, with
     # their positions in the evaluation set as ids.
-    (_, samples, _), = read_summaries(str(root / "eval"), kind="samples")
+    ((_, samples, _),) = read_summaries(str(root / "eval"), kind="samples")
     manifest = json.loads(samples[0])
     assert manifest
     for sample, blob in zip(manifest, samples[1:]):
@@ -105,16 +114,19 @@ def test_runs_sit_in_the_tensorboard_callbacks_run_directory(tmp_path):
 def test_image_classifier_keeps_its_digits(tmp_path):
     train, evaluation = tiny_hf.digits_datasets()
     trainer = transformers.Trainer(
-        model=tiny_hf.tiny_vit(), args=tiny_hf.training_arguments(tmp_path / "out", num_train_epochs=1),
-        train_dataset=train, eval_dataset=evaluation,
-        processing_class=tiny_hf.digits_image_processor(), callbacks=[PerClassCallback()],
-    )  # fmt: skip
+        model=tiny_hf.tiny_vit(),
+        args=tiny_hf.training_arguments(tmp_path / "out", num_train_epochs=1),
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=tiny_hf.digits_image_processor(),
+        callbacks=[PerClassCallback()],
+    )
     trainer.train()
     root = runs(tmp_path)
-    (_, stats, meta), = read_summaries(str(root / "eval"))
+    ((_, stats, meta),) = read_summaries(str(root / "eval"))
     assert meta.class_names == tuple(tiny_hf.DIGIT_NAMES)
     assert stats[1].sum() == 96
-    (_, samples, _), = read_summaries(str(root / "eval"), kind="samples")
+    ((_, samples, _),) = read_summaries(str(root / "eval"), kind="samples")
     manifest = json.loads(samples[0])
     assert manifest and all(s["media"] == "image/png" for s in manifest)
     assert {(s["width"], s["height"]) for s in manifest} == {(8, 8)}
@@ -137,10 +149,13 @@ def test_evaluation_without_labels_says_so(tmp_path):
     tokenizer = tiny_hf.whitespace_tokenizer()
     train, unlabelled, _, _ = tiny_hf.topic_datasets(tokenizer, with_labels=False)
     trainer = transformers.Trainer(
-        model=tiny_hf.tiny_bert(tokenizer), args=tiny_hf.training_arguments(tmp_path / "out"),
-        train_dataset=train, eval_dataset=unlabelled, processing_class=tokenizer,
+        model=tiny_hf.tiny_bert(tokenizer),
+        args=tiny_hf.training_arguments(tmp_path / "out"),
+        train_dataset=train,
+        eval_dataset=unlabelled,
+        processing_class=tokenizer,
         callbacks=[PerClassCallback()],
-    )  # fmt: skip
+    )
     with pytest.raises(ValueError, match="evaluation batches carry no 'labels'"):
         trainer.evaluate()
 
@@ -151,49 +166,29 @@ def test_a_loss_that_hides_the_labels_from_the_model_says_so(tmp_path):
         trainer.train()
 
 
-DDP_SCRIPT = """
-import json, os, sys
-sys.path.insert(0, {tests!r})
-import transformers, tiny_hf
-from tb_perclass.transformers import PerClassCallback
-
-tokenizer = tiny_hf.whitespace_tokenizer()
-train, evaluation, texts, labels = tiny_hf.topic_datasets(tokenizer, evaluation=70)
-# No dropout and no learning: every process computes the same function of its samples.
-model = tiny_hf.tiny_bert(tokenizer, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-args = tiny_hf.training_arguments({output!r}, learning_rate=0.0, num_train_epochs=1, logging_strategy="epoch",
-                                  per_device_train_batch_size=16, per_device_eval_batch_size=16)
-trainer = transformers.Trainer(model=model, args=args, train_dataset=train, eval_dataset=evaluation,
-                               processing_class=tokenizer, callbacks=[PerClassCallback({logdir!r})])
-trainer.evaluate()
-trainer.train()
-"""
-
-
-def run_trainer_script(tmp_path, name, processes):
-    import subprocess
-    import sys
-
-    from helpers import free_port
-
-    script = tmp_path / f"{name}.py"
+def run_trainer_module(tmp_path, name, processes):
+    """tests.hf_trainer_run in one process, or under torch.distributed.run in `processes`."""
     logdir = tmp_path / name
-    script.write_text(
-        DDP_SCRIPT.format(tests=os.path.dirname(__file__), output=str(tmp_path / f"{name}-out"), logdir=str(logdir))
-    )
-    command = [sys.executable, str(script)]
+    module = ["-m", "tests.hf_trainer_run", str(tmp_path / f"{name}-out"), str(logdir)]
+    command = [sys.executable, *module]
     if processes > 1:
-        command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={processes}",
-                   f"--master-port={free_port()}", str(script)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            f"--nproc_per_node={processes}",
+            f"--master-port={free_port()}",
+            *module,
+        ]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1")
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     return logdir
 
 
 def test_data_parallel_trainer_gives_the_numbers_of_one_process(tmp_path):
-    one = run_trainer_script(tmp_path, "one", 1)
-    two = run_trainer_script(tmp_path, "two", 2)
+    one = run_trainer_module(tmp_path, "one", 1)
+    two = run_trainer_module(tmp_path, "two", 2)
     for split in ("eval", "train"):
         assert len(os.listdir(two / split)) == 1  # one event file: rank 0's
     for split, total, steps in (("eval", 70, [0, 16]), ("train", 256, [16])):

@@ -50,9 +50,12 @@ def whitespace_tokenizer():
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=backend, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
+        tokenizer_object=backend,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
         sep_token="[SEP]",
-    )  # fmt: skip
+    )
 
 
 class DictDataset(torch.utils.data.Dataset):
@@ -70,7 +73,9 @@ class DictDataset(torch.utils.data.Dataset):
 
 def topic_datasets(tokenizer, train: int = 256, evaluation: int = 72, with_labels: bool = True):
     texts, labels = topic_texts(train + evaluation)
-    encoded = tokenizer(texts, padding="max_length", max_length=MAX_LENGTH, truncation=True, return_tensors="pt")
+    encoded = tokenizer(
+        texts, padding="max_length", max_length=MAX_LENGTH, truncation=True, return_tensors="pt"
+    )
     columns = dict(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"])
     label_column = torch.tensor(labels)
 
@@ -87,16 +92,26 @@ def topic_datasets(tokenizer, train: int = 256, evaluation: int = 72, with_label
 def tiny_bert(tokenizer, num_labels: int = len(TOPICS), **config):
     from transformers import BertConfig, BertForSequenceClassification
 
-    names = list(TOPICS)[:num_labels] if num_labels <= len(TOPICS) else [f"t{i}" for i in range(num_labels)]
+    names = (
+        list(TOPICS)[:num_labels]
+        if num_labels <= len(TOPICS)
+        else [f"t{i}" for i in range(num_labels)]
+    )
     torch.manual_seed(0)
     return BertForSequenceClassification(
         BertConfig(
-            vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-            num_attention_heads=2, intermediate_size=64, max_position_embeddings=MAX_LENGTH + 4,
-            num_labels=num_labels, id2label=dict(enumerate(names)),
-            label2id={n: i for i, n in enumerate(names)}, **config,
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=MAX_LENGTH + 4,
+            num_labels=num_labels,
+            id2label=dict(enumerate(names)),
+            label2id={n: i for i, n in enumerate(names)},
+            **config,
         )
-    )  # fmt: skip
+    )
 
 
 DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -128,21 +143,37 @@ def tiny_vit():
     torch.manual_seed(0)
     return ViTForImageClassification(
         ViTConfig(
-            image_size=8, patch_size=2, num_channels=1, hidden_size=32, num_hidden_layers=2,
-            num_attention_heads=2, intermediate_size=64, num_labels=10,
-            id2label=dict(enumerate(DIGIT_NAMES)), label2id={n: i for i, n in enumerate(DIGIT_NAMES)},
+            image_size=8,
+            patch_size=2,
+            num_channels=1,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            num_labels=10,
+            id2label=dict(enumerate(DIGIT_NAMES)),
+            label2id={n: i for i, n in enumerate(DIGIT_NAMES)},
         )
-    )  # fmt: skip
+    )
 
 
 def training_arguments(output_dir, **overrides):
     from transformers import TrainingArguments
 
     options = dict(
-        output_dir=str(output_dir), per_device_train_batch_size=32, per_device_eval_batch_size=32,
-        num_train_epochs=2, learning_rate=5e-3, logging_steps=4, eval_strategy="epoch",
-        save_strategy="no", report_to=[], use_cpu=True, disable_tqdm=True, seed=0,
+        output_dir=str(output_dir),
+        per_device_train_batch_size=32,
+        per_device_eval_batch_size=32,
+        num_train_epochs=2,
+        learning_rate=5e-3,
+        logging_steps=4,
+        eval_strategy="epoch",
+        save_strategy="no",
+        report_to=[],
+        use_cpu=True,
+        disable_tqdm=True,
+        seed=0,
         dataloader_num_workers=0,
-    )  # fmt: skip
+    )
     options.update(overrides)
     return TrainingArguments(**options)

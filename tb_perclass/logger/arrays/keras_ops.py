@@ -1,16 +1,18 @@
-"""`ArrayOps` written with `keras.ops`, for Keras' metric state on any backend.
+"""`ArrayOps` written with `keras.ops`, for the Keras metric on the JAX backend.
 
-Inside `fit()` a batch's outputs are whatever the backend computes with: symbolic tensors of a
-TensorFlow graph, JAX tracers of a jitted step, or eager torch tensors. These ops never read a
-value back (checks on values are deferred, as on an accelerator) and update the metric's Keras
-variables with a dense `assign_add(segment_sum(...))`: the one form of state update that
-TensorFlow graphs (distributed variables included), JAX's stateless steps and torch all take.
-Only the per-batch path is here; reading the state happens on the host, in NumPy.
+Inside `fit()` on JAX a batch's outputs are tracers of a jitted, stateless step, and only the
+model's metric variables travel through it. These ops never read a value back (checks on values
+are deferred, as on an accelerator) and update the metric's Keras variables with a dense
+`assign_add(segment_sum(...))`, which JAX's stateless scope records (as do TensorFlow graphs
+and torch: the ops run on any Keras backend, and the tests run them on all three). Only the
+per-batch path is here; the state is read on the host, in NumPy. (TensorFlow uses its own
+graph ops and torch its eager ops on the variables' tensors: fewer and cheaper operations.)
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import ops as K
@@ -88,12 +90,33 @@ class KerasOps:
     def stack_columns(self, columns: Sequence[Any]) -> Any:
         return K.stack([K.cast(c, "float32") for c in columns], axis=1)
 
-    def stats_columns(self, losses: Any, correct: Any) -> Any:
-        finite = K.isfinite(losses)
-        return self.stack_columns(
-            [K.where(finite, losses, K.zeros_like(losses)), K.ones_like(losses), correct,
-             K.logical_not(finite)]
-        )  # fmt: skip
+    def stats_columns(self, losses: Any, correct: Any, decided_by: Any) -> tuple[Any, Any]:
+        finite = K.isfinite(decided_by)
+        finite_loss = K.isfinite(losses)
+        finite_outputs = K.cast(finite, "float32")
+        block = self.stack_columns(
+            [
+                K.where(finite_loss, losses, K.zeros_like(losses)),
+                K.ones_like(losses),
+                K.logical_and(correct, finite),
+                K.logical_not(finite_loss),
+                finite_outputs,
+            ]
+        )
+        return block, finite_outputs
+
+    def count_into(self, table: Any, row: int, flags: Sequence[Any]) -> Any:
+        """Adds the sums of `flags` (bools, or 0/1 weights) to the first columns of `row`."""
+        counts = K.stack([K.sum(K.cast(flag, table.dtype)) for flag in flags])
+        indices = K.convert_to_tensor([[row, column] for column in range(len(flags))], "int32")
+        table.assign_add(K.scatter(indices, counts, tuple(table.shape)))
+        return table
+
+    def is_finite(self, x: Any) -> Any:
+        return K.isfinite(x)
+
+    def min_rows(self, x: Any) -> Any:
+        return K.min(x, axis=1)
 
     def combine_index(self, major: Any, minor: Any, width: int) -> Any:
         return K.cast(major, "int32") * width + K.cast(minor, "int32")
