@@ -31,11 +31,16 @@ def test_the_readme_has_a_snippet_per_setup():
         "tasks",
         "sinks",
         "one-summary-writer",
+        "transformers",
     }
 
 
-@pytest.mark.parametrize("name", sorted(snippets()))
-def test_snippet_runs_and_writes_per_class_data(tmp_path, name):
+# The Keras snippet runs on each Keras backend it supports (KERAS_BACKEND).
+RUNS = [(name, None) for name in sorted(snippets())] + [("keras", "torch"), ("keras", "jax")]
+
+
+@pytest.mark.parametrize(("name", "keras_backend"), RUNS)
+def test_snippet_runs_and_writes_per_class_data(tmp_path, name, keras_backend):
     script = tmp_path / "snippet.py"
     script.write_text(snippets()[name])
     if name == "ddp":
@@ -50,6 +55,9 @@ def test_snippet_runs_and_writes_per_class_data(tmp_path, name):
     else:
         command = [sys.executable, str(script)]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if keras_backend is not None:
+        pytest.importorskip(keras_backend)
+        env["KERAS_BACKEND"] = keras_backend
     result = subprocess.run(
         command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300
     )
