@@ -1469,3 +1469,61 @@ def test_nonfinite_outputs_and_invalid_targets_are_shown(tab, tb_facts):
     assert report_line.text_content().startswith("14 elements of step 3 are not in this report")
     tab.screenshot("perclass-facts-report.png")
     tab.assert_clean()
+
+
+def write_trainer_run(logdir):
+    """A real Hugging Face Trainer run (tiny BERT from a config, topic sentences) with the
+    Trainer's own TensorBoard reporting and PerClassCallback: `runs/<date>_<host>` holds the
+    Trainer's scalars, and our `train` and `eval` runs beside them."""
+    transformers = pytest.importorskip("transformers")
+    from tb_perclass.transformers import PerClassCallback
+    from tests import tiny_hf
+
+    tokenizer = tiny_hf.whitespace_tokenizer()
+    train, evaluation, _, _ = tiny_hf.topic_datasets(tokenizer)
+    args = tiny_hf.training_arguments(
+        os.fspath(logdir), num_train_epochs=3, learning_rate=2e-2, report_to=["tensorboard"]
+    )
+    transformers.Trainer(
+        model=tiny_hf.tiny_bert(tokenizer),
+        args=args,
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=tokenizer,
+        callbacks=[PerClassCallback()],
+    ).train()
+
+
+@pytest.fixture(scope="module")
+def tb_trainer(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("logs_trainer")
+    write_trainer_run(logdir)
+    with TensorBoardProcess(logdir / "runs") as tb:
+        tb.wait_for("/data/plugin/perclass/tags", lambda tags: len(tags) >= 2)
+        yield tb
+
+
+def test_a_trainer_run_shows_in_the_tab(tab, tb_trainer):
+    """The Trainer's run: train and eval overlaid (solid, dashed) with the class names of the
+    model's id2label; the eval confusion matrix; the misclassified sentences as text."""
+    from tests import tiny_hf
+
+    tab.open(tb_trainer)
+    tab.settle()
+    rows = _series_rows(tab)
+    assert [dash for _, dash in rows] == ["dashed", "solid"], rows
+    assert [run.rsplit("/", 1)[1] for run, _ in rows] == ["eval", "train"], rows
+    assert tab.texts("[data-role=classes] .pc-class-name") == list(tiny_hf.TOPICS)
+    _assert_drawn(tab, min_hues=3)
+    tab.screenshot("perclass-trainer-curves.png")
+    tab.view_tab("confusion")
+    tab.heat("confusion")
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    assert "eval" in tab.frame.locator("[data-role=title]").text_content()
+    tab.frame.click("[data-role=open-gallery]")
+    tab.frame.wait_for_selector("[data-role=gallery] [data-role=sample-text]", timeout=15_000)
+    _, _, texts, _ = tiny_hf.topic_datasets(tiny_hf.whitespace_tokenizer())
+    shown = tab.texts("[data-role=gallery] [data-role=sample-text]")
+    assert shown and set(shown) <= set(texts), shown
+    tab.screenshot("perclass-trainer-samples.png")
+    tab.assert_clean()
