@@ -19,9 +19,10 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "PerClassWriter": "tb_perclass.logger.writer",
     "PerClassStats": "tb_perclass.logger.state",
+    "read_logdir": "tb_perclass.analysis.frames",
 }
 
-__all__ = ["PerClassWriter", "PerClassStats", "__version__"]
+__all__ = ["PerClassWriter", "PerClassStats", "read_logdir", "__version__"]
 
 
 def __getattr__(attribute: str) -> Any:

@@ -111,6 +111,25 @@ def test_runs_sit_in_the_tensorboard_callbacks_run_directory(tmp_path):
         assert blob.decode() == texts[sample["id"]]
 
 
+def test_each_evaluation_dataset_is_a_run_of_its_own(tmp_path):
+    tokenizer = tiny_hf.whitespace_tokenizer()
+    _, evaluation, _, labels = tiny_hf.topic_datasets(tokenizer)
+    short = torch.utils.data.Subset(evaluation, range(40))
+    trainer = transformers.Trainer(
+        model=tiny_hf.tiny_bert(tokenizer),
+        args=tiny_hf.training_arguments(tmp_path / "out"),
+        eval_dataset={"full": evaluation, "short": short},
+        processing_class=tokenizer,
+        callbacks=[PerClassCallback(tmp_path / "logs")],
+    )
+    trainer.evaluate()
+    assert sorted(os.listdir(tmp_path / "logs")) == ["eval_full", "eval_short"]
+    for run, count in (("eval_full", 72), ("eval_short", 40)):
+        ((step, stats, _),) = read_summaries(str(tmp_path / "logs" / run))
+        assert step == 0
+        np.testing.assert_array_equal(stats[1], np.bincount(labels[:count], minlength=4))
+
+
 def test_image_classifier_keeps_its_digits(tmp_path):
     train, evaluation = tiny_hf.digits_datasets()
     trainer = transformers.Trainer(

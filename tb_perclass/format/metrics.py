@@ -65,6 +65,19 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
 
 
+RATIOS = ("precision", "recall", "f1")
+
+
+def ratios_from_counts(tp, fp, fn) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 from TP, FP and FN (arrays of any matching shape, e.g. [S, C];
+    NaN counts, for a step without confusion counts, give NaN)."""
+    return {
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+        "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class ClassificationReport:
     class_names: tuple[str, ...]
@@ -111,9 +124,7 @@ def classification_report(
     total = np.asarray(counts).sum()
     return ClassificationReport(
         class_names=tuple(class_names),
-        precision=_ratio(tp, tp + fp),
-        recall=_ratio(tp, tp + fn),
-        f1=_ratio(2 * tp, 2 * tp + fp + fn),
+        **ratios_from_counts(tp, fp, fn),
         support=(tp + fn).astype(np.int64),
         loss=np.full(len(tp), np.nan) if loss is None else np.asarray(loss, dtype=np.float64),
         accuracy=(

@@ -68,15 +68,26 @@ def as_json(found: ReportAt, run: str, name: str) -> dict[str, Any]:
     }
 
 
+CSV_COLUMNS = ("class", "precision", "recall", "f1", "support", "loss")
+
+
 def as_csv(report: metrics.ClassificationReport) -> str:
     """The report as CSV: one row per class, then the macro and weighted averages."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["class", "precision", "recall", "f1", "support", "loss"])
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(report))
+    return out.getvalue()
+
+
+def csv_rows(report: metrics.ClassificationReport) -> list[list[str | int]]:
+    """The CSV rows (of CSV_COLUMNS) of a report: numbers as text ("" where undefined), class
+    names safe for spreadsheets; `tb-perclass report --format csv` writes the same rows."""
+    rows: list[list[str | int]] = []
     for i, name in enumerate(report.class_names):
-        writer.writerow(
+        rows.append(
             [
-                _spreadsheet_safe(name),
+                spreadsheet_safe(name),
                 _number(report.precision[i]),
                 _number(report.recall[i]),
                 _number(report.f1[i]),
@@ -85,7 +96,7 @@ def as_csv(report: metrics.ClassificationReport) -> str:
             ]
         )
     for average, row in report.averages().items():
-        writer.writerow(
+        rows.append(
             [
                 f"{average} avg",
                 *(_number(row[m]) for m in ("precision", "recall", "f1")),
@@ -93,13 +104,14 @@ def as_csv(report: metrics.ClassificationReport) -> str:
                 "",
             ]
         )
-    return out.getvalue()
+    return rows
 
 
 def _number(value: float) -> str:
     return "" if np.isnan(value) else f"{value:.6g}"
 
 
-def _spreadsheet_safe(text: str) -> str:
-    # A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheet programs.
+def spreadsheet_safe(text: str) -> str:
+    """`text` as a spreadsheet shows it: a cell starting with = + - @ (or a tab/CR) would be
+    run as a formula, so it gets a leading quote."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
