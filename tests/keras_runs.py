@@ -1,7 +1,7 @@
 """Keras training runs that need a process of their own (Keras picks its backend at import,
 and multi-worker TensorFlow needs one process per worker), as a module:
 
-    KERAS_BACKEND=torch python -m tests.keras_runs backend LOGDIR
+    KERAS_BACKEND=torch python -m tests.keras_runs backend LOGDIR   (or run_backend_process)
     python -m tests.keras_runs worker LOGDIR INDEX PORTS   (PORTS "" for a single worker)
 
 Both print one JSON line last. Also `CountingDense`, shared with the in-process Keras tests.
@@ -85,6 +85,26 @@ def backend_run(logdir: str) -> dict:
     )
     fixed_model().fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[own])
     return {"backend": keras.backend.backend(), "calls": calls}
+
+
+def run_backend_process(logdir, backend: str) -> dict:
+    """`backend_run` in a process of its own on a Keras backend; its JSON line."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.keras_runs", "backend", str(logdir)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["backend"] == backend
+    return report
 
 
 def worker_run(logdir: str, index: int, ports: str) -> dict:

@@ -1522,8 +1522,43 @@ def test_a_trainer_run_shows_in_the_tab(tab, tb_trainer):
     assert "eval" in tab.frame.locator("[data-role=title]").text_content()
     tab.frame.click("[data-role=open-gallery]")
     tab.frame.wait_for_selector("[data-role=gallery] [data-role=sample-text]", timeout=15_000)
+    tab.frame.wait_for_function(  # each text shows "…" until its blob has loaded
+        "() => [...document.querySelectorAll('[data-role=gallery] [data-role=sample-text]')]"
+        ".every((e) => e.textContent !== '…')",
+        timeout=15_000,
+    )
     _, _, texts, _ = tiny_hf.topic_datasets(tiny_hf.whitespace_tokenizer())
     shown = tab.texts("[data-role=gallery] [data-role=sample-text]")
     assert shown and set(shown) <= set(texts), shown
     tab.screenshot("perclass-trainer-samples.png")
+    tab.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def tb_keras_torch(tmp_path_factory):
+    """A real Keras fit() on Keras 3's PyTorch backend with PerClassCallback (its own process:
+    Keras picks the backend at import)."""
+    pytest.importorskip("torch")
+    logdir = tmp_path_factory.mktemp("logs_keras_torch")
+    from tests import keras_runs
+
+    keras_runs.run_backend_process(logdir, "torch")
+    with TensorBoardProcess(logdir / "fit") as tb:
+        tb.wait_for("/data/plugin/perclass/tags", lambda tags: len(tags) >= 2)
+        yield tb
+
+
+def test_a_keras_run_on_the_torch_backend_shows_in_the_tab(tab, tb_keras_torch):
+    """fit() on the PyTorch backend: train and validation overlaid with the callback's class
+    names, curves drawn, the validation confusion matrix."""
+    tab.open(tb_keras_torch)
+    tab.settle()
+    rows = {run.rsplit("/", 1)[-1]: dash for run, dash in _series_rows(tab)}
+    assert rows == {"train": "solid", "validation": "dashed"}, rows
+    assert tab.texts("[data-role=classes] .pc-class-name") == list("abcd")
+    _assert_drawn(tab, min_hues=3)
+    tab.screenshot("perclass-keras-torch-curves.png")
+    tab.view_tab("confusion")
+    tab.heat("confusion")
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
     tab.assert_clean()

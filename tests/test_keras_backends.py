@@ -13,31 +13,18 @@ import sys
 import numpy as np
 import pytest
 
+from tests import keras_runs
 from tests.helpers import read_summaries
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("keras")
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_backend(tmp_path, backend):
     if importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
     logdir = tmp_path / backend
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.keras_runs", "backend", str(logdir)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["backend"] == backend
-    return logdir, report
+    return logdir, keras_runs.run_backend_process(logdir, backend)
 
 
 @pytest.fixture(scope="module")
