@@ -2,9 +2,10 @@
 
 For C = 10 and 1000 classes, batch 256: times the demo CNN's training step (forward, backward,
 optimiser step) alone and followed by `update()`, interleaved A/B/A/B in one process so machine
-noise hits both alike, and reports the median overhead ratio. Also shows that `update()` issues no
-device-to-host read, by running it on PyTorch's data-less `meta` device and listing every aten
-operation it dispatches.
+noise hits both alike, and reports the median overhead ratio; the same with a writer made with
+`scores=True` (score histograms: PR/ROC, calibration, top-k). Also shows that `update()` issues
+no device-to-host read, by running it on PyTorch's data-less `meta` device and listing every aten
+operation it dispatches (with and without scores).
 
     python -m bench.update_overhead [--repeats 300]
 """
@@ -32,37 +33,51 @@ def measure(num_classes: int, repeats: int, logdir: str) -> dict[str, float]:
     x = torch.randn(BATCH, 1, 8, 8)
     y = torch.randint(0, num_classes, (BATCH,))
     writer = PerClassWriter(os.path.join(logdir, f"c{num_classes}"), num_classes=num_classes)
+    scored = PerClassWriter(
+        os.path.join(logdir, f"c{num_classes}-scores"), num_classes=num_classes, scores=True
+    )
 
-    def losses_given():
-        logits, losses = training_step(model, optimizer, x, y)
-        writer.update(logits, y, losses=losses)
+    def step_then(update, given):
+        def run():
+            logits, losses = training_step(model, optimizer, x, y)
+            update(logits, y, losses=losses if given else None)
 
-    def losses_computed():
-        logits, _ = training_step(model, optimizer, x, y)
-        writer.update(logits, y)
+        return run
 
     times = interleaved(
         {
             "plain": lambda: training_step(model, optimizer, x, y),
-            "given": losses_given,
-            "computed": losses_computed,
+            "given": step_then(writer.update, True),
+            "computed": step_then(writer.update, False),
+            "scores given": step_then(scored.update, True),
+            "scores computed": step_then(scored.update, False),
         },
         repeats,
     )
     logits, losses = training_step(model, optimizer, x, y)
-    update_only = interleaved({"update": lambda: writer.update(logits, y, losses=losses)}, repeats)
-    writer.write(0)
-    writer.close()
+    update_only = interleaved(
+        {
+            "update": lambda: writer.update(logits, y, losses=losses),
+            "scores": lambda: scored.update(logits, y, losses=losses),
+        },
+        repeats,
+    )
+    for w in (writer, scored):
+        w.write(0)
+        w.close()
     return {
         "step_us": statistics.median(times["plain"]) * 1e6,
         "update_us": statistics.median(update_only["update"]) * 1e6,
+        "scores_us": statistics.median(update_only["scores"]) * 1e6,
         "overhead_given_losses": paired_overhead(times, "given", "plain"),
         "overhead_computed_losses": paired_overhead(times, "computed", "plain"),
+        "scores_given_losses": paired_overhead(times, "scores given", "plain"),
+        "scores_computed_losses": paired_overhead(times, "scores computed", "plain"),
     }
 
 
-def dispatched_ops_on_meta(logdir: str) -> tuple[list[str], list[str]]:
-    writer = PerClassWriter(os.path.join(logdir, "meta"), num_classes=10)
+def dispatched_ops_on_meta(logdir: str, scores: bool = False) -> tuple[list[str], list[str]]:
+    writer = PerClassWriter(os.path.join(logdir, f"meta-{scores}"), num_classes=10, scores=scores)
     logits = torch.randn(BATCH, 10, device="meta")
     targets = torch.randint(0, 10, (BATCH,), device="meta")
     losses = torch.zeros(BATCH, device="meta")
@@ -86,12 +101,20 @@ def main() -> None:
                 f"  overhead: losses given {100 * r['overhead_given_losses']:5.1f}%"
                 f", losses computed {100 * r['overhead_computed_losses']:5.1f}%  (target <= 3%)"
             )
-        ops, transfers = dispatched_ops_on_meta(logdir)
-    print(
-        f"update() x2 (losses given, computed) on the meta device: {len(ops)} aten ops, "
-        f"device-to-host transfers: {transfers or 'none'}"
-    )
-    print("  " + ", ".join(op.removeprefix("aten.").removesuffix(".default") for op in ops))
+            print(
+                f"         scores=True: update {r['scores_us']:6.0f} us"
+                f" (x{r['scores_us'] / r['update_us']:.2f})  overhead: losses given "
+                f"{100 * r['scores_given_losses']:5.1f}%, losses computed "
+                f"{100 * r['scores_computed_losses']:5.1f}%"
+            )
+        for scores in (False, True):
+            ops, transfers = dispatched_ops_on_meta(logdir, scores)
+            print(
+                f"update() x2 (losses given, computed){' with scores=True' if scores else ''} on "
+                f"the meta device: {len(ops)} aten ops, device-to-host transfers: "
+                f"{transfers or 'none'}"
+            )
+            print("  " + ", ".join(op.removeprefix("aten.").removesuffix(".default") for op in ops))
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 A simulated classifier: each class learns at its own rate up to its own ceiling, a few stay hard,
 validation lags train and some classes overfit late; `--nonfinite-class` gives one class NaN
-logits at some steps, so its per-sample losses are non-finite there. Useful to look at the tab
-with 10, 100 or 1000 classes in seconds, and used by the browser tests and the screenshot script:
+logits at some steps, so its per-sample losses are non-finite there; `--scores` records score
+histograms (PR/ROC, calibration, top-k), and `--labels N` adds a multilabel run of N labels whose
+scores are over-confident. Useful to look at the tab with 10, 100 or 1000 classes in seconds, and
+used by the browser tests and the screenshot script:
 
-    python -m demo.synthetic_runs runs/synthetic --classes 100 --steps 50
+    python -m demo.synthetic_runs runs/synthetic --classes 100 --steps 50 --scores
     tensorboard --logdir runs/synthetic
 """
 
@@ -39,6 +41,7 @@ def write_runs(
     experiment: str = "exp1",
     seed: int = 0,
     seconds_per_step: float = 45.0,
+    scores: bool = False,
 ) -> list[str]:
     """Writes `<logdir>/<experiment>/train` and `.../validation`; returns the run directories.
 
@@ -57,7 +60,7 @@ def write_runs(
     runs = []
     for split in ("train", "validation"):
         run_dir = os.path.join(os.fspath(logdir), experiment, split)
-        with PerClassWriter(run_dir, class_names=names) as writer:
+        with PerClassWriter(run_dir, class_names=names, scores=scores) as writer:
             for step in range(steps):
                 skill = ceiling * (1 - np.exp(-rate * step))
                 if split == "validation":
@@ -75,6 +78,33 @@ def write_runs(
     return runs
 
 
+def write_multilabel_run(
+    logdir: str | os.PathLike,
+    *,
+    labels: int = 6,
+    steps: int = 20,
+    samples: int = 400,
+    run: str = "tags/validation",
+    seed: int = 0,
+    seconds_per_step: float = 45.0,
+) -> str:
+    """A multilabel run with score histograms: labels of different prevalence and separability
+    whose logits grow over-confident (too large) as the steps go by. Returns the run directory."""
+    rng = np.random.default_rng(seed)
+    names = [f"tag_{i}" for i in range(labels)]
+    prevalence = np.linspace(0.05, 0.5, labels)
+    separation = rng.uniform(1.0, 3.5, size=labels)
+    run_dir = os.path.join(os.fspath(logdir), run)
+    with PerClassWriter(run_dir, class_names=names, task="multilabel", scores=True) as writer:
+        for step in range(steps):
+            targets = (rng.random((samples, labels)) < prevalence).astype(np.int64)
+            scale = 1.0 + 0.08 * step  # sharper every step: over-confident late
+            logits = rng.normal(size=(samples, labels)) + separation * (targets - 0.5)
+            writer.update((logits * scale - 1.0).astype(np.float32), targets)
+            writer.write(step, wall_time=1_700_000_000.0 + step * seconds_per_step)
+    return run_dir
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("logdir")
@@ -84,6 +114,8 @@ def main() -> None:
     parser.add_argument("--nonfinite-class", type=int, default=None)
     parser.add_argument("--experiment", default="exp1")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scores", action="store_true", help="record score histograms")
+    parser.add_argument("--labels", type=int, default=0, help="also a multilabel run")
     args = parser.parse_args()
     for run in write_runs(
         args.logdir,
@@ -93,8 +125,11 @@ def main() -> None:
         nonfinite_class=args.nonfinite_class,
         experiment=args.experiment,
         seed=args.seed,
+        scores=args.scores,
     ):
         print("wrote", run)
+    if args.labels:
+        print("wrote", write_multilabel_run(args.logdir, labels=args.labels, seed=args.seed))
 
 
 if __name__ == "__main__":

@@ -91,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
         "Prints the classification report of a step (the latest by default) of "
         "every series under LOGDIR, or of those --run and --name choose: precision, recall, F1, "
         "support and loss per class, with macro and weighted averages, as scikit-learn's "
-        "classification_report does.",
+        "classification_report does; for series written with scores=True also AP, AUROC, ECE "
+        "and top-k accuracy per class.",
     )
     report.add_argument("logdir", metavar="LOGDIR", help="a logdir or run directory (or URL)")
     _add_selection(report)
@@ -162,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
         "export",
         "write every table (CSV, and Parquet with pyarrow) and the kept samples",
         "Writes the per-class tables of LOGDIR to DIR: series, per_class, steps, "
-        "confusion (multilabel_confusion), samples as CSV, and as Parquet when pyarrow is "
+        "confusion (multilabel_confusion), scores, samples as CSV, and as Parquet when pyarrow is "
         "installed; the kept samples' images and texts under DIR/samples.",
     )
     export.add_argument("logdir", metavar="LOGDIR", help="a logdir or run directory (or URL)")
@@ -244,6 +245,7 @@ def _report(args: argparse.Namespace) -> int:
     from tb_perclass.analysis.loading import IncompatibleDataError, Logdir
     from tb_perclass.format import metadata
     from tb_perclass.plugin import report as report_answers
+    from tb_perclass.plugin import scores as score_answers
 
     logdir = Logdir(args.logdir)
     chosen = logdir.select(args.run, args.name)
@@ -272,18 +274,19 @@ def _report(args: argparse.Namespace) -> int:
         ]
         sys.stdout.write(output.json_text(answers))
     elif args.format == "csv":
+        recorded = {
+            key for _, found in reports for key in report_answers.score_columns(found.scores)
+        }
+        keys = [key for key in score_answers.REPORT_COLUMNS if key in recorded]
         rows = [
             [s.run, s.name, found.step, *row]
             for s, found in reports
-            for row in report_answers.csv_rows(found.report)
+            for row in report_answers.csv_rows(found.report, found.scores, keys)
         ]
-        headers = ["run", "name", "step", *report_answers.CSV_COLUMNS]
+        headers = ["run", "name", "step", *report_answers.CSV_COLUMNS, *keys]
         sys.stdout.write(output.csv_table(headers, rows))
     else:
-        blocks = [
-            _report_block(s, found.report, found.step, args.format, args.digits)
-            for s, found in reports
-        ]
+        blocks = [_report_block(s, found, args.format, args.digits) for s, found in reports]
         sys.stdout.write("\n".join(blocks))
     return EXIT_OK
 
@@ -303,11 +306,17 @@ def _note_skipped(series, skipped: Sequence[dict[str, Any]]) -> None:
         )
 
 
-def _report_block(series, result, step: int, fmt: str, digits: int) -> str:
+def _report_block(series, found, fmt: str, digits: int) -> str:
+    """scikit-learn's classification_report layout, plus AP, AUROC, ECE and top-k accuracy
+    per class when the series recorded score histograms at the step."""
     from tb_perclass.analysis import output
 
+    result, step = found.report, found.step
+    by_scores = found.scores or {"averages": {}}
+    keys = [key for key in _SCORE_HEADERS if key in by_scores]
+    score_headers = [_SCORE_HEADERS[key].format(k=by_scores.get("top_k")) for key in keys]
     loss_header = f"loss ({series.loss_name})" if series.loss_name else "loss"
-    headers = ["", "precision", "recall", "f1-score", "support", loss_header]
+    headers = ["", "precision", "recall", "f1-score", "support", loss_header, *score_headers]
     rows: list[list[Any]] = [
         [
             name,
@@ -316,6 +325,7 @@ def _report_block(series, result, step: int, fmt: str, digits: int) -> str:
             result.f1[i],
             int(result.support[i]),
             result.loss[i],
+            *(by_scores[key][i] for key in keys),
         ]
         for i, name in enumerate(result.class_names)
     ]
@@ -323,9 +333,19 @@ def _report_block(series, result, step: int, fmt: str, digits: int) -> str:
     total = averages["macro"]["support"]
     footer: list[list[Any]] = []
     if result.accuracy == result.accuracy:  # defined (not multilabel, some samples)
-        footer.append(["accuracy", "", "", result.accuracy, total, ""])
+        footer.append(["accuracy", "", "", result.accuracy, total, "", *[""] * len(keys)])
     for average, row in averages.items():
-        footer.append([f"{average} avg", row["precision"], row["recall"], row["f1"], total, ""])
+        footer.append(
+            [
+                f"{average} avg",
+                row["precision"],
+                row["recall"],
+                row["f1"],
+                total,
+                "",
+                *(by_scores["averages"][key][average] for key in keys),
+            ]
+        )
     title = (
         f"run {series.run}"
         + (f", name {series.name}" if series.name != "perclass" else "")
@@ -337,8 +357,12 @@ def _report_block(series, result, step: int, fmt: str, digits: int) -> str:
             ["class", *headers[1:]], rows + bold, digits
         ).replace("\\*\\*", "**")
     return f"{output.printable(title)}\n\n" + output.text_table(
-        headers, rows + [[""] * 6] + footer, digits
+        headers, rows + [[""] * len(headers)] + footer, digits
     )
+
+
+# The report's score columns (from score histograms, writers with scores=True) as headed in text.
+_SCORE_HEADERS = {"ap": "AP", "auroc": "AUROC", "ece": "ECE", "top_k_accuracy": "top-{k} acc"}
 
 
 # --- compare ---------------------------------------------------------------------------------

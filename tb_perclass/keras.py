@@ -30,7 +30,17 @@ import numpy as np
 from keras import ops as K
 
 from tb_perclass.format import metadata
-from tb_perclass.logger import destinations, losses, output_kind, sinks, spec, state, steps, tasks
+from tb_perclass.logger import (
+    destinations,
+    losses,
+    output_kind,
+    score_state,
+    sinks,
+    spec,
+    state,
+    steps,
+    tasks,
+)
 from tb_perclass.logger.accumulator import Accumulator
 from tb_perclass.logger.arrays import ArrayOps
 from tb_perclass.logger.output_kind import OutputKindMonitor
@@ -86,6 +96,12 @@ class PerClassMetric(keras.metrics.Metric):
                 aggregation="sum",
                 name="confusion",
             )
+        self.scores = {
+            name: self.add_variable(
+                shape=shape, initializer="zeros", dtype=dtype, aggregation="sum", name=name
+            )
+            for name, (shape, dtype) in (score_state.shapes(spec) if spec.scores else {}).items()
+        }
         self.batches_seen = self.add_variable(
             shape=(), initializer="zeros", dtype="float64", aggregation="sum", name="batches"
         )
@@ -100,6 +116,9 @@ class PerClassMetric(keras.metrics.Metric):
         batch = tasks.format_batch(ops, y_pred, y_true, losses, self.spec)
         table, counts = self._state(self.table), self._state(self.counts)
         state.update(ops, table, counts, batch, self.spec)
+        if self.scores:  # TensorFlow's graph ops and torch's update the variables in place
+            arrays = {name: self._state(variable) for name, variable in self.scores.items()}
+            score_state.update(ops, arrays, y_pred, batch, self.spec)
         if output_kind.applies(self.spec.task):
             # The first batch after each reset, as the writer does: a few reductions.
             self._check_first_outputs(y_pred, table)
@@ -138,6 +157,9 @@ class PerClassMetric(keras.metrics.Metric):
         """The state on the host (summed over replicas), and the number of batches seen."""
         counts = None if self.counts is None else np.asarray(self.counts.numpy())
         host = state.HostState.from_dense(np.asarray(self.table.numpy()), counts)
+        if self.scores:
+            arrays = {name: np.asarray(v.numpy()) for name, v in self.scores.items()}
+            host = host.with_scores(score_state.counts_of(arrays, self.spec))
         return host, int(self.batches_seen.numpy())
 
     def reset_state(self) -> None:
@@ -157,8 +179,8 @@ class PerClassCallback(keras.callbacks.Callback):
 
     Args:
       log_dir: the experiment directory.
-      class_names, num_classes, name, task, threshold, ignore_index, confusion: as for
-        `PerClassWriter`; the class count defaults to the width of the model's output.
+      class_names, num_classes, name, task, threshold, ignore_index, confusion, scores, top_k:
+        as for `PerClassWriter`; the class count defaults to the width of the model's output.
       loss: the per-sample loss; by default the compiled model's loss without reduction
         (multilabel: element-wise binary cross-entropy). A `keras.losses.Loss`, a loss
         function, a name known to `PerClassWriter`, or a callable(y_true, y_pred) returning
@@ -186,6 +208,8 @@ class PerClassCallback(keras.callbacks.Callback):
         threshold: float | Sequence[float] | None = None,
         ignore_index: int | None = None,
         confusion: bool = True,
+        scores: bool = False,
+        top_k: int | None = None,
         validation_data: tuple[Any, Any] | None = None,
         batch_size: int = 256,
         max_samples: int = 256,
@@ -204,6 +228,12 @@ class PerClassCallback(keras.callbacks.Callback):
             )
         if task not in metadata.TASKS or task == metadata.TASK_REGRESSION:
             raise ValueError(f"task={task!r}; the callback supports multiclass, binary, multilabel")
+        if scores and backend == "jax":
+            raise ValueError(
+                "scores=True runs on Keras' tensorflow and torch backends, not yet on jax (the "
+                "score histograms have no keras.ops version for JAX's jitted steps); set "
+                "KERAS_BACKEND=tensorflow or torch, or pass scores=False"
+            )
         self.log_dir = os.fspath(log_dir)
         sinks.refuse_remote_logdir(self.log_dir)
         self._name = spec.check_name(name)
@@ -214,6 +244,8 @@ class PerClassCallback(keras.callbacks.Callback):
             num_classes=num_classes,
             threshold=threshold,
             ignore_index=ignore_index,
+            scores=scores,
+            top_k=top_k,
         )
         self._record_confusion = bool(confusion)
         self._loss, self._output, self._from_logits = loss, output, from_logits

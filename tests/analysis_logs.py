@@ -3,9 +3,10 @@ known predictions (kept, so tests can check the numbers against scikit-learn):
 
   exp/train, exp/validation   multiclass, 5 named classes, 6 steps, per-sample losses, images of
                               validation mistakes kept (pixel value = sample id); one class
-                              ("rare") has no validation samples at some steps
+                              ("rare") has no validation samples at some steps; exp/train
+                              also records score histograms (scores=True, top_k=2)
   wide/validation             multiclass, 80 classes (COO confusion encoding), 3 steps
-  tags/validation             multilabel, 3 labels, 3 steps, texts of mistakes kept
+  tags/validation             multilabel, 3 labels, 3 steps, texts of mistakes kept, scores
   noconf/validation           multiclass written with confusion=False
   heads/validation            two writers in one run: name="head_a" and name="head_b"
   damaged/validation          stats of 3 classes at steps 0, 1 and a malformed one at step 2
@@ -31,11 +32,14 @@ class Written:
     logdir: str
     batches: dict[tuple[str, str], dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]]
     class_names: dict[tuple[str, str], list[str]]
+    # Runs with scores=True: step -> (targets, probabilities) as the writer scored them.
+    scored: dict[tuple[str, str], dict[int, tuple[np.ndarray, np.ndarray]]]
 
 
 def write_logdir(root: str) -> Written:
     batches: dict = {}
     names: dict = {}
+    scored: dict = {}
 
     def multiclass(
         run: str,
@@ -47,6 +51,7 @@ def write_logdir(root: str) -> Written:
         confusion: bool = True,
         name: str = "perclass",
         skew: float = 0.6,
+        scores: bool = False,
     ) -> None:
         rng = np.random.default_rng(seed)
         size = len(classes)
@@ -60,6 +65,8 @@ def write_logdir(root: str) -> Written:
             confusion=confusion,
             samples_per_cell=3,
             max_samples=12,
+            scores=scores,
+            top_k=2 if scores else None,
         ) as writer:
             for step in range(steps):
                 count = 12 * size
@@ -82,8 +89,12 @@ def write_logdir(root: str) -> Written:
                 )
                 writer.write(step * 10)
                 batches[key][step * 10] = (targets, logits.argmax(axis=1), losses)
+                if scores:
+                    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+                    probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+                    scored.setdefault(key, {})[step * 10] = (targets, probabilities)
 
-    multiclass("exp/train", CLASSES, 6, 1, samples=False)
+    multiclass("exp/train", CLASSES, 6, 1, samples=False, scores=True)
     multiclass("exp/validation", CLASSES, 6, 2, samples=True)
     multiclass("wide/validation", [f"c{i:02d}" for i in range(79)] + [HOSTILE], 3, 3, samples=False)
     multiclass("noconf/validation", CLASSES, 3, 4, samples=False, confusion=False)
@@ -95,7 +106,7 @@ def write_logdir(root: str) -> Written:
     key = ("tags/validation", "perclass")
     names[key], batches[key] = labels, {}
     with PerClassWriter(
-        os.path.join(root, "tags/validation"), task="multilabel", class_names=labels
+        os.path.join(root, "tags/validation"), task="multilabel", class_names=labels, scores=True
     ) as writer:
         for step in range(3):
             targets = rng.integers(0, 2, (40, 3))
@@ -104,6 +115,7 @@ def write_logdir(root: str) -> Written:
             writer.update(logits, targets, inputs=texts, sample_ids=np.arange(40))
             writer.write(step)
             batches[key][step] = (targets, (logits > 0).astype(np.int64), None)
+            scored.setdefault(key, {})[step] = (targets, 1 / (1 + np.exp(-logits)))
 
     from tests import malformed
 
@@ -116,4 +128,4 @@ def write_logdir(root: str) -> Written:
             (2, malformed.stats_array(damaged, np.zeros((2, 2)))),
         ],
     )
-    return Written(root, batches, names)
+    return Written(root, batches, names, scored)

@@ -11,9 +11,11 @@ import urllib.parse
 import numpy as np
 import pytest
 from sklearn.metrics import (
+    average_precision_score,
     confusion_matrix,
     multilabel_confusion_matrix,
     precision_recall_fscore_support,
+    roc_auc_score,
 )
 
 from tb_perclass import read_logdir
@@ -179,6 +181,62 @@ def test_multilabel_confusion(logs, written):
         assert list(matrix.frame().columns) == ["tn", "fp", "fn", "tp"]
     table = logs.table("multilabel_confusion")
     assert set(table["run"]) == {"tags/validation"} and len(table) == 9
+
+
+def test_scores_table_is_the_scores_route_and_agrees_with_scikit_learn(logs, written, client):
+    table = logs.scores()
+    assert set(table["run"]) == {"exp/train", "tags/validation"}
+    for (run, name), steps in written.scored.items():
+        rows = table[table["run"] == run]
+        classes = len(written.class_names[(run, name)])
+        assert len(rows) == classes * len(steps)
+        for step, (targets, probabilities) in steps.items():
+            at = rows[rows["step"] == step]
+            truth = (
+                targets if targets.ndim == 2 else np.eye(classes, dtype=np.int64)[targets]
+            ).astype(bool)
+            for c in range(classes):
+                row = at.iloc[c]
+                assert (row["positives"], row["negatives"]) == (
+                    truth[:, c].sum(),
+                    (~truth[:, c]).sum(),
+                )
+                if not truth[:, c].any() or truth[:, c].all():
+                    assert np.isnan(row["auroc"]), (run, step, c)  # undefined, as in sklearn
+                    continue
+                auroc = roc_auc_score(truth[:, c], probabilities[:, c])
+                ap = average_precision_score(truth[:, c], probabilities[:, c])
+                assert abs(row["auroc"] - auroc) <= row["auroc_bound"] + 1e-9, (run, step, c)
+                assert abs(row["ap"] - ap) <= row["ap_bound"] + 1e-9, (run, step, c)
+                assert 0 <= row["ece"] <= 1
+            if targets.ndim == 1:  # top-2 accuracy per class, from the logged probabilities
+                top = np.argsort(-probabilities, axis=1, kind="stable")[:, :2]
+                hits = (top == targets[:, None]).any(axis=1)
+                for c in range(classes):
+                    mine = targets == c
+                    expected = hits[mine].mean() if mine.any() else np.nan
+                    np.testing.assert_allclose(at.iloc[c]["top_k_accuracy"], expected)
+                assert at["best_f1"].isna().all()
+            else:
+                assert (at["best_f1"] > 0).all() and at["best_threshold"].between(0, 1).all()
+        last = max(steps)
+        served = route(client, "scores", run=run, name=name, step=last)["table"]
+        at = rows[rows["step"] == last]
+        for column in ("ap", "auroc", "ece", "positives", "best_f1", "top_k_accuracy"):
+            if column in served:
+                assert nan_to_none(at[column]) == served[column], (run, column)
+
+
+def test_report_has_the_score_columns_of_the_report_route(logs, client):
+    report = logs.report(run="exp/train")
+    served = route(client, "report", run="exp/train", name="perclass")["scores"]
+    classes = report.iloc[: len(CLASSES)]
+    for column in ("ap", "auroc", "ece", "top_k_accuracy"):
+        assert nan_to_none(classes[column]) == served[column], column
+        for average in ("macro", "weighted"):
+            assert report.loc[f"{average} avg", column] == served["averages"][column][average]
+    assert report.attrs["top_k"] == 2
+    assert "ap" not in logs.report(run="exp/validation").columns  # written without scores
 
 
 def test_samples_manifest_and_content(logs, client):

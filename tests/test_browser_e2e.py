@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from demo.synthetic_runs import class_names_for, write_runs
+from demo.synthetic_runs import class_names_for, write_multilabel_run, write_runs
 from scripts import screenshot
 from tests.helpers import TensorBoardProcess
 
@@ -325,6 +325,15 @@ def write_facts_runs(logdir, steps=4):
 @pytest.fixture(scope="module")
 def tb_facts(tmp_path_factory):
     yield from _serve(tmp_path_factory, "logs_facts", write_facts_runs, 2)
+
+
+@pytest.fixture(scope="module")
+def tb_scores(tmp_path_factory):
+    def write(d):
+        write_runs(d, num_classes=10, steps=8, samples_per_class=40, scores=True)
+        write_multilabel_run(d, labels=5, steps=6, samples=300)
+
+    yield from _serve(tmp_path_factory, "logs_scores", write, 3)
 
 
 class Tab:
@@ -1043,7 +1052,13 @@ def test_gallery_of_misclassified_samples(tab, tb_samples):
         "() => [...document.scripts].every((s) => !s.textContent.includes('alert'))"
     )
     assert tab.frame.locator("[data-role=gallery] b").count() == 0
-    assert any(t.startswith("line one\nline two") for t in tab.texts("[data-role=sample-text]"))
+    # each text arrives in its own blob request: wait for this one too, not only the first
+    tab.frame.wait_for_function(
+        "(t) => [...document.querySelectorAll('[data-role=sample-text]')]"
+        ".some((e) => e.textContent.startsWith(t))",
+        arg="line one\nline two",
+        timeout=15_000,
+    )
     tab.screenshot("perclass-samples-text.png")
 
     # a regression run: target ranges as classes, the largest errors, the in-range rate
@@ -1561,4 +1576,71 @@ def test_a_keras_run_on_the_torch_backend_shows_in_the_tab(tab, tb_keras_torch):
     tab.view_tab("confusion")
     tab.heat("confusion")
     _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+
+
+def test_scores_curves_threshold_drag_and_calibration(tab, tb_scores):
+    """scores=True: the Scores tab draws ROC and PR curves (the validation series solid, train
+    dashed), a reliability diagram and the per-class table; for a multilabel run the threshold
+    view's marker follows a real mouse drag, with the counts at the dragged threshold."""
+    tab.open(tb_scores)
+    tab.view_tab("scores")
+    tab.frame.wait_for_selector("[data-role=scores-table] tbody tr", timeout=30_000)
+    assert len(tab.frame.locator("[data-role=scores-table] tbody tr").all()) == 10
+    chart = "[data-role=scores-chart]"
+    px = _assert_drawn(tab, min_hues=3, selector=chart)
+    assert float(tab.frame.locator(chart).get_attribute("data-draw-ms")) < 100
+    _assert_drawn(tab, min_hues=2, selector="[data-role=scores-reliability]")
+    assert (
+        "dashed: step 7 of exp1/train"
+        in tab.frame.locator("[data-role=scores-note]").text_content()
+    )
+    tab.screenshot("perclass-scores-roc.png")
+    tab.frame.click("[data-control=scores-curve] [data-value=pr]")
+    tab.settle()
+    assert _assert_drawn(tab, min_hues=3, selector=chart)["ink"] != px["ink"]
+    # a click on a table row adds that class's curves
+    before = len(tab.frame.locator("[data-role=scores-legend] [data-class]").all())
+    # (dispatched: scrolled into view, the row would sit under the table's sticky header)
+    tab.frame.locator("[data-role=scores-table] tbody tr:not(.pc-row-shown)").first.dispatch_event(
+        "click"
+    )
+    tab.settle()
+    assert len(tab.frame.locator("[data-role=scores-legend] [data-class]").all()) == before + 1
+    tab.screenshot("perclass-scores-pr.png")
+
+    # the multilabel run: threshold view, drag the marker with the mouse
+    tab.frame.click("[data-run-choice='tags/validation']")
+    tab.settle()
+    tab.frame.click("[data-control=scores-curve] [data-value=threshold]")
+    tab.settle()
+    tp = tab.frame.locator("[data-role=count-tp]").text_content()
+    box = tab.frame.locator(chart).bounding_box()
+    x0 = box["x"] + 44 + 0.5 * (box["width"] - 56)  # the marker at 0.5 (chart padding 44/12)
+    y = box["y"] + box["height"] / 2
+    tab.page.mouse.move(x0, y)
+    tab.page.mouse.down()
+    times = []
+    for fraction in (0.55, 0.65, 0.75, 0.85):
+        tab.page.mouse.move(box["x"] + 44 + fraction * (box["width"] - 56), y, steps=4)
+        tab.frame.wait_for_timeout(30)
+        times.append(float(tab.frame.locator(chart).get_attribute("data-draw-ms")))
+    tab.page.mouse.up()
+    tab.settle()
+    title = tab.frame.locator("[data-role=scores-threshold-title]").text_content()
+    threshold = float(title.split("p ≥ ")[1].split()[0])
+    assert 0.85 <= threshold < 1, title  # snapped up to the next bin edge holding scores
+    assert tab.frame.locator("[data-role=count-tp]").text_content() != tp
+    assert max(times) < 100, times  # each drag frame redraws one class
+    tab.screenshot("perclass-scores-threshold.png")
+    tab.frame.click("[data-role=scores-best]")
+    tab.settle()
+    best = tab.frame.locator("[data-role=count-best]").text_content().split(" at ")[1]
+    assert (
+        f"p ≥ {float(best):.4f}" in tab.frame.locator("[data-role=scores-threshold]").text_content()
+    )
+
+    # the curves view has AP as a metric; the report its column
+    tab.view_tab("curves")
+    tab.frame.click("[data-control=metric] [data-value=ap]")
+    tab.settle()
     tab.assert_clean()

@@ -108,6 +108,30 @@ def test_report_formats_carry_the_routes_numbers(written):
     assert "macro" in lines and "weighted" in lines
 
 
+def test_report_carries_the_score_columns_of_the_route(written):
+    client = wsgi_client(written.logdir)
+    served = client.get(f"{ROUTE_PREFIX}/report?run=exp%2Ftrain&name=perclass&format=csv")
+    route_rows = list(csv.reader(io.StringIO(served.get_data(as_text=True))))
+    assert route_rows[0][-4:] == ["ap", "auroc", "ece", "top_k_accuracy"]
+    rows = list(
+        csv.reader(io.StringIO(tb_perclass("report", written.logdir, "--format", "csv").stdout))
+    )
+    assert rows[0] == ["run", "name", "step", *route_rows[0]]  # one header for every series
+    assert [r[3:] for r in rows[1:] if r[0] == "exp/train"] == route_rows[1:]
+    assert {tuple(r[-4:]) for r in rows[1:] if r[0] == "exp/validation"} == {("",) * 4}
+
+    text = tb_perclass("report", written.logdir, "--run", "exp/train", check=0).stdout
+    header = text.splitlines()[2].split()
+    assert header[-5:] == ["AP", "AUROC", "ECE", "top-2", "acc"]
+    by_class = {line.split()[0]: line.split() for line in text.splitlines()[3:] if line.split()}
+    ap = route_rows[1][route_rows[0].index("ap")]
+    assert by_class["cat"][-4] == f"{float(ap):.2f}"
+    answer = json.loads(
+        tb_perclass("report", written.logdir, "--run", "exp/train", "--format", "json").stdout
+    )
+    assert answer[0]["scores"]["top_k"] == 2 and len(answer[0]["scores"]["ap"]) == 5
+
+
 def test_report_of_every_series_and_markdown_escapes_names(written):
     text = tb_perclass("report", written.logdir, check=0)
     assert (
@@ -312,6 +336,7 @@ def test_export_writes_every_table_and_the_samples(written, tmp_path):
         "steps",
         "confusion",
         "multilabel_confusion",
+        "scores",
         "samples",
         "skipped",
     ):
@@ -361,7 +386,13 @@ def test_export_without_pyarrow_writes_csv_only(written, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "pyarrow is not installed" in result.stdout
     written_files = sorted(os.listdir(tmp_path / "csv"))
-    assert written_files == ["confusion.csv", "per_class.csv", "series.csv", "steps.csv"]
+    assert written_files == [
+        "confusion.csv",
+        "per_class.csv",
+        "scores.csv",
+        "series.csv",
+        "steps.csv",
+    ]
     result = export_without_pyarrow("--to", str(tmp_path / "parquet"), "--parquet")
     assert result.returncode == 2 and "needs pyarrow" in result.stderr
     assert not (tmp_path / "parquet").exists()

@@ -335,3 +335,37 @@ def test_a_second_fit_whose_epochs_restart_is_warned(tmp_path):
     assert "train epoch 0: step 0 is lower than step 1" in message
     assert "initial_epoch" in message
     assert [s for s, _, _ in read_summaries(str(tmp_path / "train"))] == [0, 1, 0]
+
+
+def test_scores_from_fit_match_the_predictions(tmp_path):
+    """scores=True in the callback: the same histograms a writer makes from the predictions,
+    train and validation (graph ops on Keras variables)."""
+    from tb_perclass import PerClassWriter
+    from tb_perclass.format import metadata
+
+    model = dense_model(units=6)
+    model.compile(keras.optimizers.SGD(0.0), keras.losses.SparseCategoricalCrossentropy(True))
+    targets = rng.integers(0, 6, 300)
+    callback = PerClassCallback(str(tmp_path / "cb"), scores=True, top_k=2)
+    model.fit(
+        X,
+        targets,
+        validation_data=(XV, targets[:90]),
+        epochs=1,
+        batch_size=64,
+        callbacks=[callback],
+        verbose=0,
+    )
+    for phase, inputs, truth in (("train", X, targets), ("validation", XV, targets[:90])):
+        logits = np.asarray(model.predict(inputs, verbose=0))
+        with PerClassWriter(
+            str(tmp_path / f"ref-{phase}"), num_classes=6, scores=True, top_k=2
+        ) as w:
+            w.update(logits, truth)
+            w.write(0)
+        ((_, got, meta),) = read_summaries(str(tmp_path / "cb" / phase), metadata.KIND_SCORES)
+        ((_, want, _),) = read_summaries(str(tmp_path / f"ref-{phase}"), metadata.KIND_SCORES)
+        assert meta.extra["top_k"] == 2
+        # The same bins and counts; confidence sums may differ in float rounding only.
+        np.testing.assert_allclose(got, want, atol=2)
+        assert got.sum() > 0

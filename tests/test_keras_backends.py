@@ -51,6 +51,14 @@ def test_same_numbers_as_tensorflow_and_no_forward_pass_of_its_own(tmp_path, ref
                     np.testing.assert_allclose(a[0], b[0], rtol=1e-5)  # mean losses
                 else:
                     np.testing.assert_array_equal(a, b)
+    if backend == "torch":  # scores=True (torch ops on the variables' tensors)
+        for split in ("train", "validation"):
+            theirs = read_summaries(str(tf_dir / "fit" / split), kind="scores")
+            ours = read_summaries(str(logdir / "fit" / split), kind="scores")
+            assert len(ours) == len(theirs) == 2
+            for (_, a, _), (_, b, _) in zip(theirs, ours):
+                assert b.sum() > 0
+                np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
     theirs = read_summaries(str(tf_dir / "own" / "validation"), kind="samples")
     ours = read_summaries(str(logdir / "own" / "validation"), kind="samples")
     assert len(ours) == 1
@@ -68,3 +76,18 @@ def test_an_unsupported_backend_is_named():
     assert result.returncode != 0
     assert "this Keras runs on 'numpy' (KERAS_BACKEND)" in result.stderr
     assert "tensorflow, torch, jax" in result.stderr
+
+
+def test_scores_on_jax_are_refused_with_the_backends_that_have_them():
+    script = (
+        "from tb_perclass.keras import PerClassCallback\nPerClassCallback('runs', scores=True)\n"
+    )
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
+    pytest.importorskip("jax")
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode != 0
+    assert "scores=True runs on Keras' tensorflow and torch backends, not yet on jax" in (
+        result.stderr
+    )

@@ -140,3 +140,19 @@ def test_nan_outputs_and_repeated_steps_are_written_and_warned(tmp_path):
     assert any(f"{len(firsts)} samples had NaN or infinite outputs" in m for m in messages)
     assert [s for s, _, _ in read_summaries(str(tmp_path / "pc" / "validation"))] == [0, 0]
     assert any("validation" in m and "step 0 was already written" in m for m in messages)
+
+
+def test_scores_pass_through_to_the_writers(tmp_path):
+    from tb_perclass.format import metadata, score_tensor
+
+    train, val, x, y = loaders()
+    model = Classifier()
+    callback = PerClassCallback(str(tmp_path / "pc"), scores=True, top_k=2)
+    trainer(tmp_path, callback).fit(model, train, val)
+    for split, count in (("train", 200), ("validation", 60)):
+        written = read_summaries(str(tmp_path / "pc" / split), metadata.KIND_SCORES)
+        assert [step for step, _, _ in written] == [0, 1]
+        for _, values, meta in written:
+            columns = score_tensor.parse(values, rows=4, task="multiclass", top_k=2)
+            assert columns.metrics.positives.sum() == count  # every sample, once
+            assert meta.extra["top_k"] == 2 and columns.top_k.sum() <= count

@@ -29,6 +29,7 @@ import type {
   SampleHistory,
   SampleOrder,
   SamplesResponse,
+  ScoresResponse,
   TagsResponse,
 } from "../src/data/types";
 
@@ -60,6 +61,7 @@ export class FakeApi implements Api {
   confusionData: Record<string, ByStep<ConfusionData>> = {};
   pairsData: Record<string, ByStep<PairsResponse>> = {};
   reportData: Record<string, ByStep<ReportResponse>> = {};
+  scoresData: Record<string, ByStep<ScoresResponse>> = {};
   diffData: Record<string, DiffData> = {};
   orderData: Record<string, number[]> = {};
   /** raw `samples` answers (as the server sends them, unfiltered) per run and step */
@@ -100,6 +102,16 @@ export class FakeApi implements Api {
   async report(run: string, name: string, step: number | null): Promise<ReportResponse> {
     this.calls.push(`report:${run}:${name}:${step ?? "latest"}`);
     return this.pick("report", this.reportData, run, step, name);
+  }
+  async scores(
+    run: string,
+    name: string,
+    step: number | null,
+    classes: number[],
+  ): Promise<ScoresResponse> {
+    this.calls.push(`scores:${run}:${name}:${step ?? "latest"}:${classes.join(",")}`);
+    const all = this.pick("scores", this.scoresData, run, step, name);
+    return { ...all, classes: all.classes.filter((c) => classes.includes(c.class)) };
   }
   async diff(
     run: string,

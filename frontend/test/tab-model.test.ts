@@ -155,9 +155,12 @@ describe("what the toolbar and the sidebar say", () => {
       ["curves", false, true],
       ["confusion", false, false],
       ["report", false, false],
+      ["scores", true, false],
     ]);
     const samplesOnly = { series: [{ info: info(["stats", "samples"]) }], confusionSeries: [] };
-    const [, confusion, report] = tabButtons(samplesOnly, "curves");
+    const [, confusion, report, scores] = tabButtons(samplesOnly, "curves");
+    expect(scores.disabled).toBe(true);
+    expect(scores.title).toContain("scores=True");
     expect(confusion.disabled).toBe(false);
     expect(confusion.title).toContain("confusion=False");
     expect(report.disabled).toBe(true);

@@ -5,6 +5,7 @@
     df = logs.per_class()                       # one row per run, name, step and class
     logs.confusion(run="torch/validation")      # a step's matrix: .counts (NumPy), .frame()
     logs.report(run="torch/validation")         # classification report of a step
+    logs.scores(run="torch/validation")         # AP, AUROC, ECE, ... per step and class
     logs.samples(run="torch/validation")        # kept mistakes of a step; logs.sample(...)
 
 This is the only module of tb-perclass that imports pandas (`pip install tb-perclass[pandas]`).
@@ -23,6 +24,7 @@ import numpy as np
 from tb_perclass.analysis import tables
 from tb_perclass.analysis.loading import Logdir, Series
 from tb_perclass.format import metadata
+from tb_perclass.plugin import report as report_answers
 
 try:
     import pandas as pd
@@ -109,7 +111,7 @@ class PerClassLogs:
 
     def table(self, table: str, run: str | None = None, name: str | None = None) -> pd.DataFrame:
         """Any table of `tables.TABLES` (series, per_class, steps, confusion,
-        multilabel_confusion, samples, skipped) over the series of `run` and `name` (None:
+        multilabel_confusion, scores, samples, skipped) over the series of `run` and `name` (None:
         all)."""
         spec = tables.TABLES.get(table)
         if spec is None:
@@ -124,6 +126,13 @@ class PerClassLogs:
     def steps(self, run: str | None = None, name: str | None = None) -> pd.DataFrame:
         """One row per run, name and step: totals, accuracy, macro and weighted averages."""
         return self.table("steps", run, name)
+
+    def scores(self, run: str | None = None, name: str | None = None) -> pd.DataFrame:
+        """One row per run, name, step and class of the series written with scores=True: AP
+        and AUROC (each with its binning bound: the value scikit-learn computes from the same
+        predictions lies within it), ECE, mean confidence - accuracy, positives, negatives,
+        best F1 and its threshold (binary, multilabel) and top-k accuracy."""
+        return self.table("scores", run, name)
 
     def confusion(
         self, run: str | None = None, name: str | None = None, step: int | None = None
@@ -145,8 +154,10 @@ class PerClassLogs:
         self, run: str | None = None, name: str | None = None, step: int | None = None
     ) -> pd.DataFrame:
         """Precision, recall, F1, support and loss per class at `step` (the latest by default),
+        with AP, AUROC, ECE and top-k accuracy when score histograms were recorded at that step,
         then the macro and weighted averages, as the Report view and `report` route give them;
-        `.attrs` holds run, name, step, accuracy and the malformed steps left out (`skipped`)."""
+        `.attrs` holds run, name, step, accuracy (and top_k) and the malformed steps left out
+        (`skipped`)."""
         series = self.logdir.one(run, name)
         found = self.logdir.report(series, step)
         result, found_step, skipped = found.report, found.step, found.skipped
@@ -160,8 +171,19 @@ class PerClassLogs:
             },
             index=pd.Index(result.class_names, name="class"),
         )
+        by_scores = found.scores or {"averages": {}}
+        keys = report_answers.score_columns(found.scores)
+        for key in keys:
+            frame[key] = by_scores[key]
         averages = pd.DataFrame(
-            [{**row, "loss": np.nan} for row in result.averages().values()],
+            [
+                {
+                    **row,
+                    "loss": np.nan,
+                    **{key: _defined(by_scores["averages"][key][a]) for key in keys},
+                }
+                for a, row in result.averages().items()
+            ],
             index=pd.Index([f"{a} avg" for a in result.averages()], name="class"),
         )
         frame = pd.concat([frame, averages])
@@ -171,6 +193,7 @@ class PerClassLogs:
             step=found_step,
             accuracy=result.accuracy,
             skipped=skipped,
+            **({"top_k": by_scores["top_k"]} if "top_k_accuracy" in keys else {}),
         )
         return frame
 
@@ -202,6 +225,10 @@ class PerClassLogs:
         data, media = self.logdir.sample_bytes(series, answer["step"], index)
         entry = {k: v for k, v in (entry or {}).items() if k != "blob"}
         return Sample(step=answer["step"], entry=entry, media=media, data=data)
+
+
+def _defined(value: float | None) -> float:
+    return np.nan if value is None else value
 
 
 def _frame(table: tables.Table) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from tb_perclass.plugin import confusion as confusion_answers
 from tb_perclass.plugin import curves as curves_answers
 from tb_perclass.plugin import report as report_answers
 from tb_perclass.plugin import samples as samples_answers
+from tb_perclass.plugin import scores as scores_answers
 from tb_perclass.plugin.reader import Head, PerClassReader
 
 # Every step of the plugin's tags is kept (0 = no reservoir sampling), as the tab asks of a
@@ -227,6 +228,14 @@ class Logdir:
         self._require(series, metadata.KIND_CONFUSION)
         return self._answer(report_answers.at_step, series.run, series.name, step)
 
+    def scores(self, series: Series) -> list[tuple[int, dict[str, Any]]]:
+        """Every step's values from the score histograms (writers with `scores=True`), as the
+        scores route's `table` serves them: per class ([C]) ap, ap_bound, auroc, auroc_bound,
+        ece, signed_error, positives, negatives, best_f1 and best_threshold (binary and
+        multilabel), top_k_accuracy (with top-k), and their `averages`."""
+        self._require(series, metadata.KIND_SCORES)
+        return self._answer(scores_answers.every_step, series.run, series.name)
+
     def samples(self, series: Series, step: int | None) -> dict[str, Any]:
         """The kept mistakes at `step` (latest by default), as the samples route serves them."""
         self._require(series, metadata.KIND_SAMPLES)
@@ -243,6 +252,7 @@ class Logdir:
             hint = {
                 metadata.KIND_CONFUSION: "it was written with confusion=False",
                 metadata.KIND_SAMPLES: "keep samples with update(..., inputs=...)",
+                metadata.KIND_SCORES: "record them with PerClassWriter(..., scores=True)",
             }[kind]
             raise IncompatibleDataError(
                 f"run {series.run!r} (name {series.name!r}) has no {kind} data ({hint}); it has "

@@ -18,6 +18,7 @@ import numpy as np
 
 from tb_perclass.analysis.loading import DataNotFoundError, Logdir, Series
 from tb_perclass.format import metadata, metrics
+from tb_perclass.plugin import scores as scores_answers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -241,6 +242,34 @@ def _multilabel_confusion_table(logdir: Logdir, series: Series) -> Table:
     )
 
 
+SCORE_COLUMNS = scores_answers.TABLE_COLUMNS
+
+
+def _scores_table(logdir: Logdir, series: Series) -> Table:
+    per_step = logdir.scores(series)
+    names = tuple(series.class_names)
+    classes = len(names)
+    class_index = np.tile(np.arange(classes), len(per_step))
+
+    def column(key: str) -> np.ndarray:
+        parts = [
+            np.full(classes, np.nan) if table.get(key) is None else np.asarray(table[key], float)
+            for _, table in per_step
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    return Table(
+        {
+            "step": np.repeat(np.array([step for step, _ in per_step], dtype=np.int64), classes),
+            "class_index": class_index,
+            "class": Labels(class_index.astype(np.int32), names),
+            **{key: column(key) for key in SCORE_COLUMNS},
+            "positives": column("positives").astype(np.int64),
+            "negatives": column("negatives").astype(np.int64),
+        }
+    )
+
+
 def _samples_table(logdir: Logdir, series: Series) -> Table:
     entries = []
     for step in _unique(logdir.steps(series, metadata.KIND_SAMPLES)):
@@ -372,6 +401,16 @@ TABLES: dict[str, TableSpec] = {
             ("step", "label_index", "label", "tn", "fp", "fn", "tp"),
             _multilabel_confusion_table,
             tasks=(metadata.TASK_MULTILABEL,),
+        ),
+        TableSpec(
+            "scores",
+            metadata.KIND_SCORES,
+            "runs written with scores=True: one row per step and class: AP, AUROC (each with "
+            "its binning bound), ECE, mean confidence - accuracy, positives, negatives, best F1 "
+            "and its threshold (binary, multilabel), top-k accuracy",
+            ("step", "class_index", "class", *SCORE_COLUMNS),
+            _scores_table,
+            tasks=(metadata.TASK_MULTICLASS, metadata.TASK_BINARY, metadata.TASK_MULTILABEL),
         ),
         TableSpec(
             "samples",

@@ -26,7 +26,8 @@ PROTOCOL_VERSION = 2
 KIND_STATS = "stats"
 KIND_CONFUSION = "confusion"
 KIND_SAMPLES = "samples"
-KINDS = (KIND_STATS, KIND_CONFUSION, KIND_SAMPLES)
+KIND_SCORES = "scores"
+KINDS = (KIND_STATS, KIND_CONFUSION, KIND_SAMPLES, KIND_SCORES)
 
 TASK_MULTICLASS = "multiclass"
 TASK_BINARY = "binary"
@@ -72,10 +73,37 @@ def confusion_encoding(task: str, num_classes: int) -> str:
     return ENCODING_COO
 
 
+# The `scores` kind (score histograms): how probabilities are binned (`score_bins`), how many
+# equal-width calibration bins its reliability uses, and its tensor's layout (`score_tensor`):
+# "ranking" (multiclass: the bins holding positives and the negatives between them) or "full"
+# (binary, multilabel: every nonempty bin). Metadata fields, constant for a tag.
+SCORE_BINS = {"family": "float32_bits", "sub_bits": 5, "floor_exponent": -20}
+SCORE_CALIBRATION_BINS = 16
+SCORE_OFFSET_UNITS = 256  # sums of probabilities within a bin, in 1/256ths of its width
+FORM_RANKING = "ranking"
+FORM_FULL = "full"
+
+
+def score_form(task: str) -> str:
+    return FORM_RANKING if task == TASK_MULTICLASS else FORM_FULL
+
+
+def score_fields(task: str, top_k: int) -> dict[str, Any]:
+    """The `scores` kind's metadata fields (`top_k`: 0 when top-k accuracy is not recorded)."""
+    return {
+        "bins": dict(SCORE_BINS),
+        "calibration_bins": SCORE_CALIBRATION_BINS,
+        "offset_units": SCORE_OFFSET_UNITS,
+        "form": score_form(task),
+        "top_k": int(top_k),
+    }
+
+
 _DATA_CLASS = {
     KIND_STATS: summary_pb2.DATA_CLASS_TENSOR,
     KIND_CONFUSION: summary_pb2.DATA_CLASS_TENSOR,
     KIND_SAMPLES: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+    KIND_SCORES: summary_pb2.DATA_CLASS_TENSOR,
 }
 
 
@@ -176,7 +204,7 @@ def parse_plugin_content(content: bytes) -> PerClassMetadata:
     if kind not in KINDS or task not in TASKS:
         raise ValueError(f"plugin content has unknown kind {kind!r:.80} or task {task!r:.80}")
     _check_class_names(class_names)
-    _check_extra(kind, fields)
+    _check_extra(kind, task, fields)
     return PerClassMetadata(
         version=version,
         kind=kind,
@@ -215,7 +243,7 @@ def check_class_names(class_names: Sequence[str], where: str) -> None:
         )
 
 
-def _check_extra(kind: str, fields: Mapping[str, Any]) -> None:
+def _check_extra(kind: str, task: str, fields: Mapping[str, Any]) -> None:
     """The kind-specific fields this version reads (unknown ones are kept and ignored)."""
     encoding = fields.get("encoding", ENCODING_DENSE)
     if kind == KIND_CONFUSION and encoding not in (ENCODING_DENSE, ENCODING_COO):
@@ -227,3 +255,20 @@ def _check_extra(kind: str, fields: Mapping[str, Any]) -> None:
         value = fields.get(cap)
         if kind == KIND_SAMPLES and value is not None and (type(value) is not int or value < 1):
             raise ValueError(f"plugin content has {cap}={value!r:.80}; a cap is a positive integer")
+    if kind == KIND_SCORES:
+        _check_score_fields(task, fields)
+
+
+def _check_score_fields(task: str, fields: Mapping[str, Any]) -> None:
+    """A `scores` tag this version can decode: our bins, calibration bins and offset units,
+    the form of its task, and a top_k that is a whole number (0: none; multiclass only)."""
+    expected = score_fields(task, 0)
+    for field in ("bins", "calibration_bins", "offset_units", "form"):
+        if fields.get(field) != expected[field]:
+            raise ValueError(
+                f"plugin content has scores {field} {fields.get(field)!r:.120}; this version "
+                f"reads {expected[field]!r}: upgrade tb-perclass"
+            )
+    top_k = fields.get("top_k")
+    if type(top_k) is not int or top_k < 0 or (top_k and task != TASK_MULTICLASS):
+        raise ValueError(f"plugin content has scores top_k={top_k!r:.80}; expected k >= 0")

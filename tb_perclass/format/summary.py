@@ -14,7 +14,8 @@ import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.util import tensor_util
 
-from tb_perclass.format import metadata
+from tb_perclass.format import metadata, score_tensor
+from tb_perclass.format.score_tensor import ScoreCounts
 
 
 def stats_tensor(
@@ -187,6 +188,35 @@ def samples_pb(
         description="Misclassified samples: a JSON manifest, then one encoded sample each",
         samples_per_cell=int(samples_per_cell),
         max_samples=int(max_samples),
+    )
+
+
+def scores_pb(
+    name: str,
+    counts: ScoreCounts,
+    *,
+    class_names: Sequence[str],
+    task: str = metadata.TASK_MULTICLASS,
+    loss_name: str = "cross_entropy",
+    top_k: int = 0,
+) -> summary_pb2.Summary:
+    """A `scores` summary under `<name>/scores`: one step's score histograms
+    (`score_tensor.ScoreCounts`: per class and score bin of `score_bins`, positives and
+    negatives; multiclass: the top-label reliability and, when `top_k` > 0, the top-k hits;
+    binary and multilabel: the probability sums) as an int64 vector of varints, in the layout
+    of `score_tensor.encode`. Binary histograms are of the positive class (one row)."""
+    metadata.validate_name(name)
+    rows = 1 if task == metadata.TASK_BINARY else len(class_names)
+    tensor = score_tensor.encode(counts, rows=rows, task=task, top_k=top_k)
+    return _summary(
+        name,
+        metadata.KIND_SCORES,
+        _int64_tensor(tensor),
+        task=task,
+        class_names=class_names,
+        loss_name=loss_name,
+        description="Score histograms per class (PR/ROC, AP, AUROC, calibration, top-k)",
+        **metadata.score_fields(task, top_k),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tb_perclass.logger import arrays, state, tasks
+from tb_perclass.logger import arrays, score_state, state, tasks
 from tb_perclass.logger.arrays import ArrayOps
 from tb_perclass.logger.output_kind import OutputKindMonitor
 from tb_perclass.logger.samples.keeper import SampleKeeper
@@ -28,6 +28,7 @@ class Accumulator:
         self.device: str | None = None
         self.table: Any = None
         self.confusion: Any = None
+        self.scores: dict[str, Any] | None = None  # score histograms (spec.scores)
         self.pending = False  # a batch was added since the last reset
         self.losses_given: bool | None = None  # whether the first batch came with losses
         self._check_outputs = True  # the first batch after each reset is checked
@@ -55,6 +56,8 @@ class Accumulator:
         if not self.started:
             self.start(ops, device, spec, outputs)
         self.table, self.confusion = state.update(ops, self.table, self.confusion, batch, spec)
+        if self.scores is not None:
+            self.scores = score_state.update(ops, self.scores, outputs, batch, spec)
         if self._check_outputs:
             self._check_outputs = False
             if not self.output_kind.done:
@@ -73,10 +76,16 @@ class Accumulator:
         self.table = state.new_table(ops, spec, like=like)
         if self.record_confusion:
             self.confusion = state.new_confusion(ops, spec, like=like)
+        if spec.scores:
+            self.scores = score_state.new(ops, spec, like=like)
 
     def read(self) -> state.HostState:
-        """The state on the host (one transfer of the table, the nonzero confusion cells)."""
-        return state.read(self.ops, self.table, self.confusion)
+        """The state on the host (one transfer of the table, the nonzero confusion cells, one
+        per score histogram array)."""
+        host = state.read(self.ops, self.table, self.confusion)
+        if self.scores is None:
+            return host
+        return host.with_scores(score_state.read(self.ops, self.scores, self.spec))
 
     def reset(self) -> None:
         """Drops what was accumulated since the last reset."""
@@ -84,6 +93,8 @@ class Accumulator:
             self.table = self.ops.reset(self.table)
         if self.confusion is not None:
             self.confusion = self.ops.reset(self.confusion)
+        if self.scores is not None:
+            self.scores = score_state.reset(self.ops, self.scores)
         self.samples.reset()
         self.pending = False
         self._check_outputs = True

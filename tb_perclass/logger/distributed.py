@@ -81,6 +81,8 @@ def combine_ranks(world: World, accumulator: Accumulator) -> bool:
     world.sum_in_place(accumulator.table)
     if accumulator.confusion is not None:
         world.sum_in_place(accumulator.confusion)
+    for array in (accumulator.scores or {}).values():
+        world.sum_in_place(array)
     gathered = world.gather_object(accumulator.samples.take())
     accumulator.samples.merge(gathered or [])
     accumulator.pending = True
@@ -94,13 +96,25 @@ def agreed_spec(specs: list[TaskSpec | None]) -> TaskSpec:
     first_rank, spec = known[0]
     names = spec.class_names
     for rank, other in known[1:]:
-        if other.class_names != names or other.task != spec.task:
+        if (other.class_names, other.task, other.scores, other.top_k) != (
+            names,
+            spec.task,
+            spec.scores,
+            spec.top_k,
+        ):
             raise ValueError(
                 f"ranks disagree on what they log: rank {first_rank} has task={spec.task!r} "
                 f"with {len(names)} classes {_preview(names)}, rank {rank} has "
                 f"task={other.task!r} with {len(other.class_names)} classes "
-                f"{_preview(other.class_names)}; create the writer with the same class_names "
-                "(and task) on every rank"
+                f"{_preview(other.class_names)}"
+                + (
+                    f" (scores={spec.scores}, top_k={spec.top_k} vs scores={other.scores}, "
+                    f"top_k={other.top_k})"
+                    if (other.scores, other.top_k) != (spec.scores, spec.top_k)
+                    else ""
+                )
+                + "; create the writer with the same class_names (and task, scores, top_k) on "
+                "every rank"
             )
     return spec
 

@@ -22,6 +22,7 @@ from tb_perclass.logger.samples import media
 
 BINARY_CLASS_NAMES = ("negative", "positive")
 DEFAULT_THRESHOLD = 0.5
+DEFAULT_TOP_K = 5  # top-k accuracy with scores=True (multiclass with more than 5 classes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +39,9 @@ class TaskSpec:
     ignore_index: int | None = None
     loss: str | Callable[[Any, Any], Any] = losses.CROSS_ENTROPY  # a name, or the user's
     bins: tuple[float, ...] = ()  # regression: the edges between target ranges
+    scores: bool = False  # score histograms (PR/ROC, AP, AUROC, calibration): `score_state`
+    top_k: int | None = None  # multiclass with scores: k of top-k accuracy (0: not recorded;
+    # None: the default, resolved once the class count is known)
 
     @property
     def num_classes(self) -> int:
@@ -72,7 +76,11 @@ class TaskSpec:
         names where it came from): the checks that needed the count run now."""
         num_classes = _check_num_classes(num_classes, source)
         _check_counted(self.task, num_classes, self.threshold, self.ignore_index)
-        return dataclasses.replace(self, class_names=tuple(str(i) for i in range(num_classes)))
+        return dataclasses.replace(
+            self,
+            class_names=tuple(str(i) for i in range(num_classes)),
+            top_k=_resolve_top_k(self.top_k, self.scores, self.task, num_classes),
+        )
 
 
 def task_spec(
@@ -85,6 +93,8 @@ def task_spec(
     ignore_index: int | None = None,
     loss: str | Callable[[Any, Any], Any] | None = None,
     bins: Sequence[float] | None = None,
+    scores: bool = False,
+    top_k: int | None = None,
 ) -> TaskSpec:
     """The checked specification of a writer's arguments (see `PerClassWriter`)."""
     if task not in metadata.TASKS:
@@ -112,8 +122,10 @@ def task_spec(
     thresholds = _check_threshold(task, threshold)
     if ignore_index is not None:
         ignore_index = operator.index(ignore_index)
+    scores = _check_scores(task, scores, top_k)
     if names is not None:
         _check_counted(task, len(names), thresholds, ignore_index)
+        top_k = _resolve_top_k(top_k, scores, task, len(names))
     return TaskSpec(
         task=task,
         class_names=names,
@@ -122,6 +134,8 @@ def task_spec(
         ignore_index=ignore_index,
         loss=resolved_loss,
         bins=edges,
+        scores=scores,
+        top_k=top_k,
     )
 
 
@@ -292,6 +306,42 @@ def _check_counted(
             f"{real.stop - 1}), so those samples could not be counted; pick a value outside, "
             "e.g. ignore_index=-100"
         )
+
+
+def _check_scores(task: str, scores: Any, top_k: Any) -> bool:
+    """scores=True records score histograms: any task with class scores; top_k goes with it."""
+    if not isinstance(scores, bool):
+        raise TypeError(f"scores={scores!r}; pass True to record PR/ROC curves and calibration")
+    if scores and task == metadata.TASK_REGRESSION:
+        raise ValueError(
+            "scores=True records the class probabilities of a classifier; task='regression' has "
+            "none (its per-range curves need no scores)"
+        )
+    if top_k is None:
+        return scores
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 0:
+        raise ValueError(f"top_k={top_k!r}; pass a positive integer k (0: no top-k accuracy)")
+    if top_k and not (scores and task == metadata.TASK_MULTICLASS):
+        raise ValueError(
+            f"top_k={top_k} is the k of top-k accuracy, recorded with scores=True for "
+            f"task='multiclass'" + (f"; this writer has task={task!r}" if scores else "")
+        )
+    return scores
+
+
+def _resolve_top_k(top_k: int | None, scores: bool, task: str, num_classes: int) -> int:
+    """The k recorded, once the class count is known: the default 5 when there are more than 5
+    classes (below, every sample would be in the top 5), an explicit k below the count."""
+    if not scores or task != metadata.TASK_MULTICLASS:
+        return 0
+    if top_k is None:
+        return DEFAULT_TOP_K if num_classes > DEFAULT_TOP_K else 0
+    if top_k >= num_classes:
+        raise ValueError(
+            f"top_k={top_k} but there are {num_classes} classes: every sample's class would be "
+            f"among the top {top_k}; pass a k below {num_classes} (or top_k=0)"
+        )
+    return top_k
 
 
 def _check_bins(bins: Any) -> tuple[float, ...]:

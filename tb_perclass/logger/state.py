@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tb_perclass.format import metadata, metrics, summary
+from tb_perclass.format.score_tensor import ScoreCounts
 from tb_perclass.logger import output_kind
 from tb_perclass.logger.arrays import ArrayOps
 from tb_perclass.logger.spec import TaskSpec
@@ -87,12 +88,17 @@ def add_output_checks(ops: ArrayOps, table: Any, outputs: Any, spec: TaskSpec) -
 
 @dataclasses.dataclass(frozen=True)
 class HostState:
-    """The state read back to the host: the table, and the confusion state's nonzero cells
-    (flat indices and counts; None when no confusion counts are recorded)."""
+    """The state read back to the host: the table, the confusion state's nonzero cells (flat
+    indices and counts; None when no confusion counts are recorded), and the score histograms
+    (`score_state`; None unless recorded)."""
 
     table: np.ndarray
     cells: np.ndarray | None = None
     counts: np.ndarray | None = None
+    scores: ScoreCounts | None = None
+
+    def with_scores(self, scores: ScoreCounts) -> HostState:
+        return dataclasses.replace(self, scores=scores)
 
     @classmethod
     def from_dense(cls, table: np.ndarray, confusion: np.ndarray | None) -> HostState:
@@ -131,6 +137,8 @@ class PerClassStats:
     invalid_targets: int = 0  # elements whose target was invalid, counted for no class
     ignored: int = 0  # elements skipped by ignore_index
     confusion: np.ndarray | None = None  # [C, C] (true x predicted) or [L, 2, 2]
+    # The step's score histograms (writers with scores=True): AP, AUROC, calibration, top-k.
+    scores: ScoreCounts | None = None
 
     def __post_init__(self) -> None:
         if self.nonfinite_outputs is None:
@@ -177,6 +185,7 @@ def compute(host: HostState, spec: TaskSpec) -> PerClassStats:
         invalid_targets=int(host.table[spec.invalid_row, _COUNT]),
         ignored=int(host.table[spec.ignored_row, _COUNT]),
         confusion=None if host.cells is None else _matrix(host.cells, host.counts, spec),
+        scores=host.scores,
     )
 
 

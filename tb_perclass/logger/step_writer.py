@@ -69,11 +69,15 @@ class StepWriter:
 def step_summaries(
     name: str, stats: PerClassStats, kept: KeptSamples | None, spec: TaskSpec, loss_name: str
 ) -> summary_pb2.Summary:
-    """One step's summaries: stats, then the confusion counts and kept samples if recorded."""
+    """One step's summaries: stats, then the confusion counts, score histograms and kept
+    samples if recorded."""
     common = dict(class_names=spec.class_names, task=spec.task, loss_name=loss_name)
     result = summary.stats_pb(name, **stats.summary_fields(), **common)
     if stats.confusion is not None:
         result.value.extend(summary.confusion_pb(name, stats.confusion, **common).value)
+    if stats.scores is not None:
+        scores = summary.scores_pb(name, stats.scores, top_k=spec.top_k, **common)
+        result.value.extend(scores.value)
     if kept is not None:
         manifest, blobs = buffer.encode(kept.mistakes, spec.task)
         caps = dict(samples_per_cell=kept.per_cell, max_samples=kept.total)

@@ -57,6 +57,13 @@ class PerClassWriter:
         skipped entirely, e.g. -100 for padding; must not be a real class.
       confusion: record a confusion matrix per step (default). Costs (C + 2) x C numbers of
         device memory; turn off for very many classes.
+      scores: record per-class score histograms per step (not by default): PR and ROC curves,
+        average precision, AUROC, best-F1 thresholds, calibration (reliability, ECE) and, for
+        multiclass, top-k accuracy, in the tab's Scores view and as curves and report columns.
+        Probabilities are binned on the device (1218 bins, `format/score_bins.py`); costs
+        2 x 1219 x C int32 counts of device memory and a few passes over each batch's scores.
+      top_k: with scores=True and task="multiclass": the k of the top-k accuracy per class;
+        default 5 (recorded when there are more than 5 classes), 0 for none.
       loss: the per-sample loss computed when `update()` gets no `losses`: a name
         ("cross_entropy" or "kl_divergence" for multiclass; "binary_cross_entropy", "hinge" or
         "squared_hinge" for binary and multilabel; "mse", "mae" or "msle" for regression; the
@@ -91,6 +98,8 @@ class PerClassWriter:
         threshold: float | Sequence[float] | None = None,
         ignore_index: int | None = None,
         confusion: bool = True,
+        scores: bool = False,
+        top_k: int | None = None,
         loss: str | Callable[[Any, Any], Any] | None = None,
         bins: Sequence[float] | None = None,
         loss_name: str | None = None,
@@ -111,6 +120,8 @@ class PerClassWriter:
             ignore_index=ignore_index,
             loss=loss,
             bins=bins,
+            scores=scores,
+            top_k=top_k,
         )
         samples = spec.sample_options(
             samples_per_cell=samples_per_cell,

@@ -2,7 +2,8 @@
 
 Loss, count, accuracy and the non-finite counts per class and step from the `stats` series, plus
 TP/FP/FN per class and step (for the precision, recall and F1 curves the tab draws) when the
-series records confusion counts. `format=binary` sends the same answer through
+series records confusion counts, and AP, AUROC, ECE and top-k accuracy when it records score
+histograms (`scores`). `format=binary` sends the same answer through
 `binary_encoding`.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tb_perclass.format import metadata, metrics
+from tb_perclass.plugin import scores
 from tb_perclass.plugin.reader import PerClassReader, listed
 
 
@@ -40,7 +42,11 @@ def answer(
     matrices, skipped = reader.companion(
         ctx, experiment_id, run, name, stats, metadata.KIND_CONFUSION
     )
-    result["skipped"] = listed(stats.skipped + skipped)
+    by_scores, scores_skipped = scores.series_over_steps(
+        reader, ctx, experiment_id, run, name, stats
+    )
+    result.update(by_scores)
+    result["skipped"] = listed(stats.skipped + skipped + scores_skipped)
     if matrices is not None:
         # Aligned with the stats steps; NaN (null) where a step has no confusion counts.
         positions = {int(step): i for i, step in enumerate(matrices.steps)}

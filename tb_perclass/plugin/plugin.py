@@ -8,7 +8,10 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   confusion?run&name[&step]      one step's confusion counts (latest step by default)
   pairs?run&name[&step][&limit]  most-confused pairs and their counts over the steps
   diff?run&name[&step]&base_run[&base_name][&base_step][&limit]   difference of two series or steps
-  report?run&name[&step][&format=csv]             precision, recall, F1, support, loss
+  report?run&name[&step][&format=csv]             precision, recall, F1, support, loss (and AP,
+                                                  AUROC, ECE, top-k accuracy with scores)
+  scores?run&name[&step][&classes=i,j,...]        every class's AP, AUROC, calibration at a
+                                                  step; the listed classes' curves
   order?run&name[&step]&by=cluster                classes ordered by confusion clusters
   samples?run&name[&step][&true][&pred][&label][&order=score|loss]   kept mistakes
   blob?run&name&step&index       one kept sample's bytes (PNG or text)
@@ -32,7 +35,15 @@ from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
 from tb_perclass.format import metadata
-from tb_perclass.plugin import binary_encoding, confusion, curves, json_encoding, report, samples
+from tb_perclass.plugin import (
+    binary_encoding,
+    confusion,
+    curves,
+    json_encoding,
+    report,
+    samples,
+    scores,
+)
 from tb_perclass.plugin.reader import PerClassReader
 
 _JSON = "application/json"
@@ -58,6 +69,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             "/pairs": self._serve_pairs,
             "/diff": self._serve_diff,
             "/report": self._serve_report,
+            "/scores": self._serve_scores,
             "/order": self._serve_order,
             "/samples": self._serve_samples,
             "/blob": self._serve_blob,
@@ -157,11 +169,18 @@ class PerClassPlugin(base_plugin.TBPlugin):
             filename = f"perclass-report-step{found.step}.csv"
             return http_util.Respond(
                 request,
-                report.as_csv(found.report),
+                report.as_csv(found),
                 "text/csv",
                 headers=[("Content-Disposition", f'attachment; filename="{filename}"')],
             )
         return _respond_json(request, report.as_json(found, run, name))
+
+    @wrappers.Request.application
+    def _serve_scores(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        body = scores.step_answer(self._reader, ctx, experiment, run, name, step, _classes(request))
+        return _respond_json(request, body)
 
     @wrappers.Request.application
     def _serve_order(self, request: wrappers.Request) -> wrappers.Response:
@@ -228,6 +247,16 @@ def _integer(request: wrappers.Request, parameter: str) -> int | None:
         return int(value)
     except ValueError:
         raise errors.InvalidArgumentError(f"{parameter}={value!r} is not an integer") from None
+
+
+def _classes(request: wrappers.Request) -> list[int]:
+    value = request.args.get("classes", "")
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise errors.InvalidArgumentError(
+            f"classes={value[:80]!r}; pass class indices separated by commas, e.g. classes=0,3"
+        ) from None
 
 
 def _step(request: wrappers.Request, parameter: str = "step") -> int | None:

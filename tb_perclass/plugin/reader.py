@@ -27,6 +27,7 @@ from tb_perclass.format import metadata
 from tb_perclass.plugin.series import (
     ConfusionSeries,
     SamplesSeries,
+    ScoresSeries,
     SeriesCache,
     Skipped,
     StatsSeries,
@@ -42,6 +43,7 @@ _DECODERS = {
     metadata.KIND_STATS: StatsSeries,
     metadata.KIND_CONFUSION: ConfusionSeries,
     metadata.KIND_SAMPLES: SamplesSeries,
+    metadata.KIND_SCORES: ScoresSeries,
 }
 # What TensorBoard's own tensor decoding (`tensor_util.make_ndarray`, inside `read_tensors` on
 # both loading paths) raises for a tensor whose bytes do not fit its dtype and shape: it fails

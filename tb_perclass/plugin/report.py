@@ -8,11 +8,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from tb_perclass.format import metadata, metrics
+from tb_perclass.plugin import scores
 from tb_perclass.plugin.reader import PerClassReader, listed, step_position
 from tb_perclass.plugin.series import position_of
 
@@ -25,6 +27,9 @@ class ReportAt:
     step: int
     steps: np.ndarray
     skipped: list[dict[str, Any]]
+    # From the score histograms at the same step (writers with scores=True): per class
+    # "ap", "auroc", "ece" and "top_k_accuracy" ([C]), their "averages", and "top_k".
+    scores: dict[str, Any] | None = None
 
 
 def at_step(
@@ -35,16 +40,22 @@ def at_step(
     series = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
     position = step_position(series, run, step, "confusion matrix")
     found_step = int(series.steps[position])
-    loss = None
+    loss = count = None
     stats, skipped = reader.companion(ctx, experiment_id, run, name, series, metadata.KIND_STATS)
     at = None if stats is None else position_of(stats.steps, found_step)
     if at is not None:
         loss = stats.values[at, 0, :]
+        count = stats.values[at, metadata.STATS_ROWS.index("count"), :]
+    by_scores, scores_skipped = reader.companion(
+        ctx, experiment_id, run, name, series, metadata.KIND_SCORES
+    )
+    at = None if by_scores is None else position_of(by_scores.steps, found_step)
     return ReportAt(
         report=series.report(position, loss),
         step=found_step,
         steps=series.steps,
-        skipped=listed(series.skipped + skipped),
+        skipped=listed(series.skipped + skipped + scores_skipped),
+        scores=None if at is None else scores.report_columns(by_scores, at, count),
     )
 
 
@@ -64,6 +75,7 @@ def as_json(found: ReportAt, run: str, name: str) -> dict[str, Any]:
         "loss": result.loss,
         "accuracy": result.accuracy,
         **result.averages(),
+        **({"scores": found.scores} if found.scores is not None else {}),
         "skipped": found.skipped,
     }
 
@@ -71,18 +83,32 @@ def as_json(found: ReportAt, run: str, name: str) -> dict[str, Any]:
 CSV_COLUMNS = ("class", "precision", "recall", "f1", "support", "loss")
 
 
-def as_csv(report: metrics.ClassificationReport) -> str:
-    """The report as CSV: one row per class, then the macro and weighted averages."""
+def as_csv(found: ReportAt) -> str:
+    """The report as CSV: one row per class, then the macro and weighted averages; with score
+    histograms at the step, also AP, AUROC, ECE (and top-k accuracy) per class."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(report))
+    writer.writerow([*CSV_COLUMNS, *score_columns(found.scores)])
+    writer.writerows(csv_rows(found.report, found.scores))
     return out.getvalue()
 
 
-def csv_rows(report: metrics.ClassificationReport) -> list[list[str | int]]:
-    """The CSV rows (of CSV_COLUMNS) of a report: numbers as text ("" where undefined), class
-    names safe for spreadsheets; `tb-perclass report --format csv` writes the same rows."""
+def score_columns(by_scores: dict[str, Any] | None) -> list[str]:
+    """The score columns (of `scores.REPORT_COLUMNS`) the CSV adds after CSV_COLUMNS."""
+    return [] if by_scores is None else [k for k in scores.REPORT_COLUMNS if k in by_scores]
+
+
+def csv_rows(
+    report: metrics.ClassificationReport,
+    by_scores: dict[str, Any] | None = None,
+    keys: Sequence[str] | None = None,
+) -> list[list[str | int]]:
+    """The CSV rows (of CSV_COLUMNS, then the score columns `keys`, by default
+    `score_columns(by_scores)`) of a report: numbers as text ("" where undefined or not
+    recorded), class names safe for spreadsheets; `tb-perclass report --format csv` writes the
+    same rows (with the score columns of every series it reports)."""
+    extra = score_columns(by_scores) if keys is None else list(keys)
+    by_scores = by_scores or {"averages": {}}
     rows: list[list[str | int]] = []
     for i, name in enumerate(report.class_names):
         rows.append(
@@ -93,6 +119,7 @@ def csv_rows(report: metrics.ClassificationReport) -> list[list[str | int]]:
                 _number(report.f1[i]),
                 int(report.support[i]),
                 _number(report.loss[i]),
+                *(_number(by_scores[key][i]) if key in by_scores else "" for key in extra),
             ]
         )
     for average, row in report.averages().items():
@@ -102,9 +129,14 @@ def csv_rows(report: metrics.ClassificationReport) -> list[list[str | int]]:
                 *(_number(row[m]) for m in ("precision", "recall", "f1")),
                 row["support"],
                 "",
+                *(_optional(by_scores["averages"].get(key, {}).get(average)) for key in extra),
             ]
         )
     return rows
+
+
+def _optional(value: float | None) -> str:
+    return "" if value is None else _number(value)
 
 
 def _number(value: float) -> str:

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 from tensorboard import errors
 
-from tb_perclass.format import metadata, metrics
+from tb_perclass.format import metadata, metrics, score_metrics
 from tb_perclass.format.metadata import PerClassMetadata
+from tb_perclass.format.score_tensor import ScoreColumns
 from tb_perclass.plugin import validation
 
 
@@ -201,6 +202,95 @@ class ConfusionSeries:
         return metrics.classification_report(
             self.cells[position], self.counts[position], self.meta.task, self.meta.class_names, loss
         )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ScoresSeries:
+    """Every step's score histograms as checked columns (`score_tensor.ScoreColumns`), and
+    per-class series over the steps computed from them once (AP, AUROC, ECE, top-k hits).
+
+    Binary tags hold the positive class's histograms (one row); its series and answers are
+    given for both classes: the negative class ranks by 1 - p, so it has the same AUROC and
+    ECE, and its own AP."""
+
+    meta: PerClassMetadata
+    steps: np.ndarray
+    wall_times: np.ndarray
+    columns: tuple[ScoreColumns, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.columns)
+
+    @property
+    def top_k(self) -> int:
+        return int(self.meta.extra.get("top_k", 0))
+
+    @classmethod
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> ScoresSeries:
+        points, columns, bad = _checked(
+            metadata.KIND_SCORES,
+            last_write_per_step(data),
+            lambda d: validation.score_columns(d.numpy, meta),
+        )
+        return cls(
+            meta=meta,
+            steps=np.array([d.step for d in points], dtype=np.int64),
+            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
+            columns=tuple(columns),
+            skipped=(*skipped, *bad),
+        )
+
+    def per_class(self, position: int) -> dict[str, np.ndarray]:
+        """One step's per-class values, [C] each: ap, ap_bound, auroc, auroc_bound, ece,
+        signed_error (mean confidence - accuracy), positives, negatives, and top_k_hits when
+        recorded."""
+        columns = self.columns[position]
+        ranked = columns.metrics
+        calibration = columns.calibration()
+        values = {
+            "ap": ranked.average_precision,
+            "ap_bound": ranked.average_precision_bound,
+            "auroc": ranked.auroc,
+            "auroc_bound": ranked.auroc_bound,
+            "ece": calibration.expected_error(),
+            "signed_error": calibration.signed_error(),
+            "positives": ranked.positives,
+            "negatives": ranked.negatives,
+        }
+        if self.meta.task == metadata.TASK_BINARY:
+            values = _both_binary_classes(columns, values)
+        if columns.top_k is not None:
+            values["top_k_hits"] = columns.top_k.astype(np.float64)
+        return values
+
+    @functools.cached_property
+    def over_steps(self) -> dict[str, np.ndarray]:
+        """`per_class` of every step, [S, C] each (empty [0, C] without steps)."""
+        per_step = [self.per_class(i) for i in range(len(self.steps))]
+        if not per_step:
+            return {}
+        return {key: np.stack([values[key] for values in per_step]) for key in per_step[0]}
+
+
+def _both_binary_classes(columns: ScoreColumns, positive: dict[str, np.ndarray]) -> dict:
+    """Binary: the positive class's values, and the negative class's (it ranks by 1 - p: the
+    histograms reversed, positives and negatives swapped)."""
+    counts = columns.counts()
+    neg, pos = counts.positives[:, ::-1], counts.negatives[:, ::-1]
+    negative = {
+        "ap": score_metrics.average_precision(pos, neg),
+        "ap_bound": score_metrics.average_precision_bound(pos, neg),
+        "signed_error": -positive["signed_error"],  # (1 - conf) - (1 - acc)
+        "positives": pos.sum(-1),
+        "negatives": neg.sum(-1),
+    }
+    return {
+        key: np.concatenate([negative.get(key, value), value]) for key, value in positive.items()
+    }
 
 
 @dataclasses.dataclass(eq=False)

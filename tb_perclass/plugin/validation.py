@@ -17,6 +17,8 @@ trusted: they may come from another version, a damaged disk, or someone's own wr
   code in [0, 4)), each cell once (COO).
 - A samples manifest is UTF-8 JSON: a list with one object per stored sample, whose fields
   have the contract's types (see `manifest_entries`).
+- A scores tensor is an int64 vector in the layout of `score_tensor` for the tag's task, class
+  count and top_k (see `score_columns`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_perclass.format import metadata
+from tb_perclass.format import metadata, score_tensor
 
 MAX_COUNT = 2**53  # integers up to here are exact in float64, and sums of them fit int64
 _COUNT_ROW = metadata.STATS_ROWS.index("count")
@@ -150,6 +152,26 @@ def confusion_cells(
     if total > MAX_COUNT:
         raise Malformed(f"confusion counts add up to {total:.6g}, beyond 2**53")
     return index, counts
+
+
+def score_columns(array: Any, meta: metadata.PerClassMetadata) -> score_tensor.ScoreColumns:
+    """A step's scores tensor split into its checked columns: non-negative integers up to
+    2**53, of exactly the length the layout implies, bins and classes in range (binary tags
+    hold one row: the positive class)."""
+    array = np.asarray(array)
+    if array.dtype.kind not in "iu":
+        dtype = _DTYPE_KINDS.get(array.dtype.kind, str(array.dtype))
+        raise Malformed(f"scores tensor has dtype {dtype}; expected int64")
+    rows = 1 if meta.task == metadata.TASK_BINARY else meta.num_classes
+    try:
+        return score_tensor.parse(
+            array.reshape(-1) if array.ndim == 1 else array,
+            rows=rows,
+            task=meta.task,
+            top_k=int(meta.extra.get("top_k", 0)),
+        )
+    except ValueError as error:
+        raise Malformed(str(error)) from None
 
 
 def manifest_entries(

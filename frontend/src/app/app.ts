@@ -28,6 +28,7 @@ import { ClassHeatmapView } from "../class-heatmap/class-heatmap-view";
 import { ConfusionView } from "../confusion/confusion-view";
 import { MistakesView } from "../samples/mistakes-view";
 import { ReportView } from "../report/report-view";
+import { ScoresView } from "../scores/scores-view";
 import type { View, ViewContext } from "../view-contract";
 import type { ActiveView } from "./tabs";
 import { seriesToLoad } from "./series-pick";
@@ -177,6 +178,7 @@ export class App {
       confusion: new ConfusionView({ debounceMs: deps.stepDebounceMs }),
       mistakes: new MistakesView(),
       report: new ReportView(),
+      scores: new ScoresView(),
     };
     this.view = this.views.lines;
     this.syncControls();

@@ -10,6 +10,7 @@ export const hasConfusion = (info: TagInfo | undefined) => !!info?.kinds.include
 /** The Confusion tab shows a series' matrix, or its kept samples alone when it has no matrix. */
 export const showsInConfusionTab = (info: TagInfo | undefined) =>
   hasConfusion(info) || !!info?.kinds.includes("samples");
+export const hasScores = (info: TagInfo | undefined) => !!info?.kinds.includes("scores");
 
 const MATRICES = "confusion matrices (written by PerClassWriter.write() by default)";
 
@@ -57,6 +58,17 @@ export const TABS: readonly TabDef[] = [
     shows: hasConfusion,
     cannotShow: "no confusion matrices",
   },
+  {
+    id: "scores",
+    label: "Scores",
+    title:
+      "PR and ROC curves, thresholds and calibration per class at a step (from score histograms)",
+    disabledTitle:
+      "No run of this class set records score histograms: create the writer with scores=True.",
+    withoutMatrixTitle: null,
+    shows: hasScores,
+    cannotShow: "no score histograms (scores=True)",
+  },
 ];
 
 export function tabDef(id: ViewId): TabDef {
@@ -97,6 +109,8 @@ export function viewHeading(active: ActiveView, metric: { label: string }): stri
       return "Misclassified samples";
     case "report":
       return "Per-class report";
+    case "scores":
+      return "Per-class scores";
     default:
       return `Per-class ${metric.label.toLowerCase()}`;
   }

@@ -6,6 +6,7 @@ import { field, segmented } from "../ui/widgets";
 import {
   IN_RANGE_TITLE,
   METRICS,
+  METRIC_TITLES,
   metricById,
   metricForTask,
   type MetricDef,
@@ -48,7 +49,7 @@ export class CurvesSettings {
     const setSmoothing = (v: number) => setState({ smoothing: clampSmoothing(v) });
     this.metricSeg = segmented(
       "metric",
-      METRICS.map((m) => ({ value: m.id, label: m.label })),
+      METRICS.map((m) => ({ value: m.id, label: m.label, title: METRIC_TITLES[m.id] })),
       (v) => setState({ metric: v }),
     );
     this.metricSeg.el.classList.add("pc-seg-compact");
@@ -154,9 +155,15 @@ export class CurvesSettings {
   /** Shows the state; `d` is null before the first load. A control being edited keeps its text. */
   sync(s: ViewState, d: CurvesSettingsInput | null): void {
     const metric = d?.metric ?? metricById(s.metric);
-    // precision, recall and F1 need a series with confusion data (tp/fp/fn)
-    const anyCounts = !!d && d.loaded.some((rc) => !!rc.curves.tp);
-    this.metricSeg.set(metric.id, { precision: !anyCounts, recall: !anyCounts, f1: !anyCounts });
+    // precision, recall and F1 need a series with confusion data (tp/fp/fn); AP, AUROC, ECE
+    // and top-k accuracy one with score histograms
+    const unavailable = Object.fromEntries(
+      METRICS.map((m) => [m.id, !d || !d.loaded.some((rc) => m.available(rc.curves))]),
+    );
+    this.metricSeg.set(metric.id, { ...unavailable, loss: false, accuracy: false });
+    const topk = this.metricSeg.el.querySelector<HTMLElement>("[data-value=topk]");
+    const k = d?.loaded.find((rc) => rc.curves.top_k)?.curves.top_k;
+    if (topk) topk.textContent = k ? `Top-${k} acc.` : "Top-k acc.";
     const accuracyBtn = this.metricSeg.el.querySelector<HTMLElement>("[data-value=accuracy]");
     if (accuracyBtn) {
       const regression = d?.task === "regression";

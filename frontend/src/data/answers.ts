@@ -9,8 +9,14 @@ import type {
   Matrix,
   Pair,
   PairsResponse,
+  Reliability,
   ReportResponse,
+  ReportScores,
   Sample,
+  ScoreAverages,
+  ScoreClass,
+  ScoresResponse,
+  ScoresTable,
   SampleHistory,
   SamplesResponse,
   Skip,
@@ -153,7 +159,22 @@ export function parseCurves(raw: unknown): CurvesResponse {
     ...(raw.tp !== undefined && raw.fp !== undefined && raw.fn !== undefined
       ? { tp: matrix(raw.tp, S, "tp"), fp: matrix(raw.fp, S, "fp"), fn: matrix(raw.fn, S, "fn") }
       : {}),
+    ...scoreCurves(raw, S),
   };
+}
+
+/** The score series of a curves answer (present when the run records score histograms). */
+function scoreCurves(raw: Record<string, unknown>, S: number): Partial<CurvesResponse> {
+  if (raw.ap === undefined || raw.auroc === undefined || raw.ece === undefined) return {};
+  const out: Partial<CurvesResponse> = {
+    ap: matrix(raw.ap, S, "ap"),
+    auroc: matrix(raw.auroc, S, "auroc"),
+    ece: matrix(raw.ece, S, "ece"),
+    top_k: int(raw.top_k) ?? 0,
+  };
+  if (raw.top_k_accuracy !== undefined && out.top_k)
+    out.top_k_accuracy = matrix(raw.top_k_accuracy, S, "top_k_accuracy");
+  return out;
 }
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -330,6 +351,110 @@ export function parseReport(raw: unknown): ReportResponse {
     macro: averages(raw.macro),
     weighted: averages(raw.weighted),
     accuracy: num(raw.accuracy),
+    ...(isObj(raw.scores) ? { scores: reportScores(raw.scores, C) } : {}),
+    skipped: parseSkipped(raw.skipped),
+  };
+}
+
+/** A [C] column of numbers (nulls past a short list: never a misaligned table). */
+function column(v: unknown, C: number): (number | null)[] {
+  const list = numList(v);
+  return Array.from({ length: C }, (_, i) => list[i] ?? null);
+}
+
+function scoreAverages(v: unknown): Record<string, ScoreAverages> {
+  const out: Record<string, ScoreAverages> = {};
+  if (!isObj(v)) return out;
+  for (const [key, a] of Object.entries(v))
+    if (isObj(a)) out[key] = { macro: num(a.macro), weighted: num(a.weighted) };
+  return out;
+}
+
+function reportScores(raw: Record<string, unknown>, C: number): ReportScores {
+  return {
+    ap: column(raw.ap, C),
+    auroc: column(raw.auroc, C),
+    ece: column(raw.ece, C),
+    ...(Array.isArray(raw.top_k_accuracy) ? { top_k_accuracy: column(raw.top_k_accuracy, C) } : {}),
+    averages: scoreAverages(raw.averages),
+    top_k: int(raw.top_k) ?? 0,
+  };
+}
+
+function reliability(v: unknown, bins: number): Reliability {
+  const o = isObj(v) ? v : {};
+  const count = numList(o.count);
+  if (count.length !== bins) throw bad("scores", "a reliability diagram without its bins");
+  return {
+    count: count.map((x) => x ?? 0),
+    accuracy: column(o.accuracy, bins),
+    confidence: column(o.confidence, bins),
+  };
+}
+
+function scoreClass(v: unknown, C: number, bins: number): ScoreClass | null {
+  if (!isObj(v)) return null;
+  const c = int(v.class);
+  const thresholds = Array.isArray(v.thresholds) ? v.thresholds.map(num) : [];
+  const tp = numList(v.tp);
+  const fp = numList(v.fp);
+  const n = thresholds.length;
+  if (c === null || c < 0 || c >= C || n === 0 || tp.length !== n || fp.length !== n) return null;
+  if (tp.some((x) => x === null) || fp.some((x) => x === null)) return null;
+  return {
+    class: c,
+    positives: num(v.positives) ?? (tp[n - 1] as number),
+    negatives: num(v.negatives) ?? (fp[n - 1] as number),
+    thresholds,
+    tp: tp as number[],
+    fp: fp as number[],
+    exact_thresholds: v.exact_thresholds === true,
+    reliability: reliability(v.reliability, bins),
+  };
+}
+
+/** Validates the `scores` answer; a class whose curve is malformed is left out. */
+export function parseScores(raw: unknown): ScoresResponse {
+  if (!isObj(raw) || !isObj(raw.table) || !isObj(raw.overall)) throw bad("scores", "not an object");
+  const classNames = names(raw.class_names);
+  const C = classNames.length;
+  const bins = int(raw.calibration_bins) ?? 16;
+  const t = raw.table;
+  const table: ScoresTable = {
+    ap: column(t.ap, C),
+    ap_bound: column(t.ap_bound, C),
+    auroc: column(t.auroc, C),
+    auroc_bound: column(t.auroc_bound, C),
+    ece: column(t.ece, C),
+    signed_error: column(t.signed_error, C),
+    positives: column(t.positives, C),
+    negatives: column(t.negatives, C),
+    averages: scoreAverages(t.averages),
+  };
+  for (const key of ["best_f1", "best_threshold", "top_k_accuracy"] as const)
+    if (Array.isArray(t[key])) table[key] = column(t[key], C);
+  const classList = (v: unknown) =>
+    intList(v).filter((c) => Number.isInteger(c) && c >= 0 && c < C);
+  return {
+    run: typeof raw.run === "string" ? raw.run : "",
+    name: typeof raw.name === "string" ? raw.name : "",
+    task: typeof raw.task === "string" ? raw.task : "multiclass",
+    step: num(raw.step) ?? NaN,
+    steps: intList(raw.steps),
+    class_names: classNames,
+    top_k: int(raw.top_k) ?? 0,
+    calibration_bins: bins,
+    table,
+    overconfident: classList(raw.overconfident),
+    underconfident: classList(raw.underconfident),
+    overall: {
+      ece: num(raw.overall.ece),
+      signed_error: num(raw.overall.signed_error),
+      reliability: reliability(raw.overall.reliability, bins),
+    },
+    classes: (Array.isArray(raw.classes) ? raw.classes : [])
+      .map((v) => scoreClass(v, C, bins))
+      .filter((v): v is ScoreClass => v !== null),
     skipped: parseSkipped(raw.skipped),
   };
 }

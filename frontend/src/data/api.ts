@@ -10,6 +10,7 @@ import type {
   SampleHistory,
   SampleOrder,
   SamplesResponse,
+  ScoresResponse,
   TagsResponse,
 } from "./types";
 
@@ -38,9 +39,17 @@ export interface Api {
     limit?: number,
   ): Promise<DiffData>;
   report(run: string, name: string, step: number | null): Promise<ReportResponse>;
+  /** one step's score histograms: every class's AP, AUROC and calibration, and the curves
+   * (counts per threshold) and reliability of the listed classes (the latest step when null) */
+  scores(
+    run: string,
+    name: string,
+    step: number | null,
+    classes: number[],
+  ): Promise<ScoresResponse>;
   /** a permutation of the class indices (`by` = "cluster") */
   order(run: string, name: string, step: number | null, by: string): Promise<number[]>;
-  /** the steps that have data of one kind ("stats", "confusion" or "samples") */
+  /** the steps that have data of one kind ("stats", "confusion", "samples" or "scores") */
   steps(run: string, name: string, kind: string): Promise<number[]>;
   /** the kept mistakes at a step (the latest with kept samples when `step` is null) */
   samples(

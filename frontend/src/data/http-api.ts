@@ -11,10 +11,11 @@ import {
   parsePairs,
   parseReport,
   parseSamples,
+  parseScores,
   parseSteps,
   parseTags,
 } from "./answers";
-import { confusionUrl, curvesUrl, routeUrl, samplesUrl } from "./routes";
+import { confusionUrl, curvesUrl, routeUrl, samplesUrl, scoresUrl } from "./routes";
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -87,6 +88,8 @@ export function httpApi(fetchImpl: FetchLike = (u, i) => fetch(u, i)): Api {
       ),
     report: async (run, name, step) =>
       parseReport(await getJson(fetchImpl, routeUrl("report", { run, name, step }))),
+    scores: async (run, name, step, classes) =>
+      parseScores(await getJson(fetchImpl, scoresUrl(run, name, step, classes))),
     order: async (run, name, step, by) =>
       parseOrder(await getJson(fetchImpl, routeUrl("order", { run, name, step, by }))),
     steps: async (run, name, kind) =>

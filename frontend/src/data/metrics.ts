@@ -1,8 +1,9 @@
 // The metrics the curves view (lines and heatmap) can plot. Each metric says how to read its
 // [steps][classes] matrix and which direction is "worse". Precision, recall and F1 derive from
-// the tp/fp/fn counts the backend sends for runs with confusion data.
+// the tp/fp/fn counts the backend sends for runs with confusion data; AP, AUROC, ECE and top-k
+// accuracy come with runs that record score histograms (scores=True).
 import type { CurvesResponse, Matrix } from "./types";
-import { formatNumber, formatPercent } from "../lib/format";
+import { formatMetric, formatNumber, formatPercent } from "../lib/format";
 import type { MetricId } from "../state/view-state";
 import { f1Of, precisionOf, recallOf, type Counts } from "../lib/rates";
 
@@ -43,6 +44,8 @@ function derived(c: CurvesResponse, id: MetricId, f: (k: Counts) => number | nul
 }
 
 const hasCounts = (c: CurvesResponse) => !!c.tp && !!c.fp && !!c.fn;
+const hasScores = (c: CurvesResponse) => !!c.ap && !!c.auroc && !!c.ece;
+const noMatrix: Matrix = [];
 
 export const METRICS: readonly MetricDef[] = [
   {
@@ -94,7 +97,55 @@ export const METRICS: readonly MetricDef[] = [
     extract: (c) => derived(c, "f1", f1Of),
     format: formatPercent,
   },
+  {
+    id: "ap",
+    label: "AP",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasScores,
+    extract: (c) => c.ap ?? noMatrix,
+    format: (v) => formatMetric(v),
+  },
+  {
+    id: "auroc",
+    label: "AUROC",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasScores,
+    extract: (c) => c.auroc ?? noMatrix,
+    format: (v) => formatMetric(v),
+  },
+  {
+    id: "ece",
+    label: "ECE",
+    higherIsBetter: false,
+    allowLog: false,
+    bounds: [0, 1],
+    available: hasScores,
+    extract: (c) => c.ece ?? noMatrix,
+    format: formatPercent,
+  },
+  {
+    id: "topk",
+    label: "Top-k acc.",
+    higherIsBetter: true,
+    allowLog: false,
+    bounds: [0, 1],
+    available: (c) => !!c.top_k_accuracy,
+    extract: (c) => c.top_k_accuracy ?? noMatrix,
+    format: formatPercent,
+  },
 ];
+
+/** What each score metric means, for titles. */
+export const METRIC_TITLES: Partial<Record<MetricId, string>> = {
+  ap: "Average precision per class (one-vs-rest), from the score histograms",
+  auroc: "Area under the ROC curve per class (one-vs-rest), from the score histograms",
+  ece: "Expected calibration error per class: mean |confidence - accuracy| over 16 confidence bins",
+  topk: "Share of the class's samples whose class is among the k highest outputs",
+};
 
 export function metricById(id: string): MetricDef {
   return METRICS.find((m) => m.id === id) ?? METRICS[0];

@@ -24,6 +24,20 @@ export function confusionUrl(run: string, name: string, step: number | null): st
   return routeUrl("confusion", { run, name, step });
 }
 
+export function scoresUrl(
+  run: string,
+  name: string,
+  step: number | null,
+  classes: readonly number[],
+): string {
+  return routeUrl("scores", {
+    run,
+    name,
+    step,
+    classes: classes.length ? classes.join(",") : null,
+  });
+}
+
 /** The report as CSV (the server sends it as an attachment): for a download link. */
 export function reportCsvUrl(run: string, name: string, step: number | null): string {
   return routeUrl("report", { run, name, step, format: "csv" });

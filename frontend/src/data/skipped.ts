@@ -1,5 +1,5 @@
 // Malformed steps the plugin skipped. Every route answer built from a series' data lists them in
-// `skipped`: [{"step", "kind": "stats"|"confusion"|"samples", "reason"}] (empty normally, absent
+// `skipped`: [{"step", "kind": "stats"|"confusion"|"samples"|"scores", "reason"}] (empty normally, absent
 // from an older plugin). The tab gathers them per series (per compared pair for a diff) and
 // shows each source in a compact notice the user can dismiss; reasons are shown as text only.
 import type { Api } from "./api";
@@ -119,6 +119,8 @@ export function reportingSkipped(
     diff: async (run, name, step, baseRun, baseStep, limit) =>
       tell({ run, name, baseRun }, await api.diff(run, name, step, baseRun, baseStep, limit)),
     report: async (run, name, step) => tell({ run, name }, await api.report(run, name, step)),
+    scores: async (run, name, step, classes) =>
+      tell({ run, name }, await api.scores(run, name, step, classes)),
     order: (run, name, step, by) => api.order(run, name, step, by),
     steps: (run, name, kind) => api.steps(run, name, kind),
     samples: async (run, name, step, filter, order) =>

@@ -42,6 +42,14 @@ export interface CurvesResponse {
   tp?: Matrix;
   fp?: Matrix;
   fn?: Matrix;
+  /** per-class average precision, AUROC, expected calibration error and top-k accuracy, present
+   * when the run records score histograms (scores=True); a row is all null at steps without */
+  ap?: Matrix;
+  auroc?: Matrix;
+  ece?: Matrix;
+  top_k_accuracy?: Matrix;
+  /** the k of top_k_accuracy (0 or absent: not recorded) */
+  top_k?: number;
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
   skipped?: Skip[];
 }
@@ -138,6 +146,86 @@ export interface ReportResponse {
   macro: Averages;
   weighted: Averages;
   accuracy: number | null;
+  /** from the score histograms at the step, when the run records them (scores=True) */
+  scores?: ReportScores;
+  /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
+  skipped?: Skip[];
+}
+
+export interface ScoreAverages {
+  macro: number | null;
+  weighted: number | null;
+}
+
+/** The report's columns from score histograms: per class, with macro and weighted averages. */
+export interface ReportScores {
+  ap: (number | null)[];
+  auroc: (number | null)[];
+  ece: (number | null)[];
+  /** absent when top-k accuracy is not recorded */
+  top_k_accuracy?: (number | null)[];
+  averages: Record<string, ScoreAverages>;
+  top_k: number;
+}
+
+/** A reliability diagram: per equal-width confidence bin, the predictions in it, the share
+ * correct (null: none) and their mean confidence. */
+export interface Reliability {
+  count: number[];
+  accuracy: (number | null)[];
+  confidence: (number | null)[];
+}
+
+/** One class's curves at a step: its confusion counts at each threshold where they change,
+ * highest threshold first (the first is above every score: threshold null, nothing predicted
+ * positive), and the reliability of its predictions. */
+export interface ScoreClass {
+  class: number;
+  positives: number;
+  negatives: number;
+  thresholds: (number | null)[];
+  tp: number[];
+  fp: number[];
+  /** every threshold is exact (binary, multilabel); multiclass points between two bins holding
+   * positives have thresholds from the ranking's bins only */
+  exact_thresholds: boolean;
+  reliability: Reliability;
+}
+
+/** Every class's values at the step ([C] each, null where undefined). */
+export interface ScoresTable {
+  ap: (number | null)[];
+  ap_bound: (number | null)[];
+  auroc: (number | null)[];
+  auroc_bound: (number | null)[];
+  ece: (number | null)[];
+  /** mean confidence minus accuracy: over-confident above 0 */
+  signed_error: (number | null)[];
+  positives: (number | null)[];
+  negatives: (number | null)[];
+  /** binary and multilabel: the highest F1 over thresholds and the threshold reaching it */
+  best_f1?: (number | null)[];
+  best_threshold?: (number | null)[];
+  top_k_accuracy?: (number | null)[];
+  averages: Record<string, ScoreAverages>;
+}
+
+/** `scores?run&name[&step][&classes]`: one step's score histograms. */
+export interface ScoresResponse {
+  run: string;
+  name: string;
+  task: string;
+  step: number;
+  steps: number[];
+  class_names: string[];
+  top_k: number;
+  calibration_bins: number;
+  table: ScoresTable;
+  /** classes whose predictions are the most over- / under-confident, worst first */
+  overconfident: number[];
+  underconfident: number[];
+  overall: { ece: number | null; signed_error: number | null; reliability: Reliability };
+  classes: ScoreClass[];
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
   skipped?: Skip[];
 }

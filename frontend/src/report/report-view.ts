@@ -2,21 +2,21 @@
 // class, macro and weighted averages, accuracy; sortable by any column; CSV from the server.
 import { h, setChildren } from "../ui/dom";
 import { reportCsvUrl } from "../data/routes";
-import type { ReportResponse } from "../data/types";
+import type { ReportResponse, ReportScores } from "../data/types";
 import { StepSlider } from "../ui/step-slider";
 import { cacheKey } from "../lib/keys";
 import { Keyed } from "../data/keyed";
 import { formatCount, formatMetric, formatNumber } from "../lib/format";
 import { IN_RANGE_LABEL, IN_RANGE_TITLE } from "../data/metrics";
 import { sortIndices } from "../lib/sorting";
-import type { TableKey } from "../state/view-state";
+import type { ReportKey } from "../state/view-state";
 import { nextSort } from "../state/view-state";
 import { sortHeader } from "../ui/sort-header";
 import type { View, ViewContext } from "../view-contract";
 import { shownMask } from "../state/selection";
 import { outsideMatrixAt, outsideText } from "../data/facts";
 
-type Col = { key: TableKey; label: string; title: string; num: boolean };
+type Col = { key: ReportKey; label: string; title: string; num: boolean };
 
 const COLUMNS: Col[] = [
   { key: "index", label: "#", title: "Class index", num: true },
@@ -52,6 +52,35 @@ const COLUMNS: Col[] = [
     num: true,
   },
 ];
+
+type ScoreCol = Col & { key: "ap" | "auroc" | "ece" | "topk"; field: keyof ReportScores };
+
+/** Columns from the score histograms, shown when the run records them (scores=True). */
+function scoreColumns(scores: ReportScores | undefined): ScoreCol[] {
+  if (!scores) return [];
+  const cols: ScoreCol[] = [
+    { key: "ap", field: "ap", label: "AP", title: "Average precision (one-vs-rest)", num: true },
+    { key: "auroc", field: "auroc", label: "AUROC", title: "Area under the ROC curve", num: true },
+    {
+      key: "ece",
+      field: "ece",
+      label: "ECE",
+      title: "Expected calibration error over 16 confidence bins",
+      num: true,
+    },
+  ];
+  if (scores.top_k_accuracy)
+    cols.push({
+      key: "topk",
+      field: "top_k_accuracy",
+      label: `Top-${scores.top_k}`,
+      title: `Share of the class's samples whose class is among the ${scores.top_k} highest outputs`,
+      num: true,
+    });
+  return cols;
+}
+
+const scoreAverageKey = (c: ScoreCol) => (c.key === "topk" ? "top_k_accuracy" : c.key);
 
 export class ReportView implements View {
   readonly id = "report";
@@ -290,18 +319,38 @@ export class ReportView implements View {
         case "support":
         case "loss":
           return r[sort.key][i];
+        case "ap":
+        case "auroc":
+        case "ece":
+          return r.scores?.[sort.key][i] ?? null;
+        case "topk":
+          return r.scores?.top_k_accuracy?.[i] ?? null;
         default:
           return i;
       }
     };
     const order = sortIndices(rows.length, (k) => key(rows[k]), sort.desc).map((k) => rows[k]);
+    const extra = scoreColumns(r.scores);
     const head = h(
       "tr",
       null,
-      ...COLUMNS.map((c) =>
+      ...[...COLUMNS, ...extra].map((c) =>
         sortHeader(c, sort, (k) => ctx.setState({ reportSort: nextSort(sort, k) })),
       ),
     );
+    const scoreCells = (i: number) =>
+      extra.map((c) => {
+        const v = (r.scores![c.field] as (number | null)[] | undefined)?.[i] ?? null;
+        return c.key === "ece" ? h("td", { class: "pc-num-col" }, formatMetric(v)) : metricCell(v);
+      });
+    const scoreAverages = (kind: "macro" | "weighted") =>
+      extra.map((c) =>
+        h(
+          "td",
+          { class: "pc-num-col" },
+          formatMetric(r.scores!.averages[scoreAverageKey(c)]?.[kind] ?? null),
+        ),
+      );
     const avgRow = (label: string, a: ReportResponse["macro"], role: string) =>
       h(
         "tr",
@@ -313,6 +362,7 @@ export class ReportView implements View {
         metricCell(a.f1),
         h("td", { class: "pc-num-col" }, formatCount(a.support)),
         h("td", null),
+        ...scoreAverages(role === "macro-row" ? "macro" : "weighted"),
       );
     const body = h("tbody");
     const frag = document.createDocumentFragment();
@@ -329,6 +379,7 @@ export class ReportView implements View {
           metricCell(r.f1[i]),
           h("td", { class: "pc-num-col" }, formatCount(r.support[i])),
           h("td", { class: "pc-num-col" }, loss === null ? "—" : formatNumber(loss)),
+          ...scoreCells(i),
         ),
       );
     }

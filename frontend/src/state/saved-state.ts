@@ -10,6 +10,10 @@ import {
   METRIC_IDS,
   NORMS,
   ORDERS,
+  RELIABILITY_SCOPES,
+  REPORT_KEYS,
+  SCORE_CURVES,
+  SCORE_KEYS,
   TABLE_KEYS,
   VIEW_IDS,
   type GalleryScope,
@@ -119,13 +123,21 @@ export function parseState(raw: unknown): ViewState {
       baseStep: isStep(d.baseStep) ? d.baseStep : null,
     };
   }
-  s.reportSort = parseSort(o.reportSort, TABLE_KEYS, s.reportSort);
+  s.reportSort = parseSort(o.reportSort, REPORT_KEYS, s.reportSort);
   s.labelSort = parseSort(o.labelSort, TABLE_KEYS, s.labelSort);
   const hs = o.heatSort as Record<string, unknown> | null;
   if (hs && typeof hs === "object" && oneOf(hs.key, HEAT_SORTS) && typeof hs.reverse === "boolean")
     s.heatSort = { key: hs.key, reverse: hs.reverse };
   s.heatZoom = parseViewport(o.heatZoom);
   s.gallery = parseGallery(o.gallery);
+  if (oneOf(o.scoresCurve, SCORE_CURVES)) s.scoresCurve = o.scoresCurve;
+  if (isStrArray(o.scoresClasses)) s.scoresClasses = o.scoresClasses.slice(0, 64);
+  if (o.scoresFocus === null || isStr(o.scoresFocus)) s.scoresFocus = o.scoresFocus;
+  if (o.scoresThreshold === null || (isNum(o.scoresThreshold) && o.scoresThreshold >= 0))
+    s.scoresThreshold = o.scoresThreshold === null ? null : Math.min(1, o.scoresThreshold);
+  if (typeof o.scoresCompare === "boolean") s.scoresCompare = o.scoresCompare;
+  if (oneOf(o.scoresReliability, RELIABILITY_SCOPES)) s.scoresReliability = o.scoresReliability;
+  s.scoresSort = parseSort(o.scoresSort, SCORE_KEYS, s.scoresSort);
   return s;
 }
 

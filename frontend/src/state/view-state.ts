@@ -6,10 +6,11 @@ import type { Viewport } from "../lib/zoom";
 
 export type XAxis = "step" | "relative";
 export type ColorBy = "class" | "run";
-export type ViewId = "curves" | "confusion" | "report";
+export type ViewId = "curves" | "confusion" | "report" | "scores";
 export type CurvesMode = "auto" | "lines" | "heatmap";
 /** What the curves plot (data/metrics.ts defines each). */
-export type MetricId = "loss" | "accuracy" | "precision" | "recall" | "f1";
+export type MetricId =
+  "loss" | "accuracy" | "precision" | "recall" | "f1" | "ap" | "auroc" | "ece" | "topk";
 /** The matrix's cells: counts, or shares of their row or column. */
 export type Norm = "counts" | "row" | "col";
 /** The matrix's class order; "cluster" is the backend's order (confused classes together). */
@@ -18,9 +19,41 @@ export type Order = "index" | "name" | "error" | "cluster";
 export type HeatSortKey = "index" | "name" | "final" | "trend" | "slope" | "gap";
 export type TableKey =
   "index" | "name" | "precision" | "recall" | "f1" | "support" | "loss" | "tp" | "fp" | "fn" | "tn";
+/** The report's columns: the table's, and those from score histograms. */
+export type ReportKey = TableKey | "ap" | "auroc" | "ece" | "topk";
 
-export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report"];
-export const METRIC_IDS: readonly MetricId[] = ["loss", "accuracy", "precision", "recall", "f1"];
+export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report", "scores"];
+/** The Scores view's chart: ROC, PR, or precision / recall / F1 against the threshold. */
+export type ScoreCurve = "roc" | "pr" | "threshold";
+export const SCORE_CURVES: readonly ScoreCurve[] = ["roc", "pr", "threshold"];
+/** The Scores view's reliability diagram: all predictions, or the focused class's. */
+export type ReliabilityScope = "overall" | "class";
+export const RELIABILITY_SCOPES: readonly ReliabilityScope[] = ["overall", "class"];
+/** The Scores view's table columns. */
+export type ScoreKey =
+  "index" | "name" | "positives" | "ap" | "auroc" | "ece" | "gap" | "f1" | "topk";
+export const SCORE_KEYS: readonly ScoreKey[] = [
+  "index",
+  "name",
+  "positives",
+  "ap",
+  "auroc",
+  "ece",
+  "gap",
+  "f1",
+  "topk",
+];
+export const METRIC_IDS: readonly MetricId[] = [
+  "loss",
+  "accuracy",
+  "precision",
+  "recall",
+  "f1",
+  "ap",
+  "auroc",
+  "ece",
+  "topk",
+];
 export const NORMS: readonly Norm[] = ["counts", "row", "col"];
 export const ORDERS: readonly Order[] = ["index", "name", "error", "cluster"];
 export const HEAT_SORTS: readonly HeatSortKey[] = [
@@ -44,6 +77,7 @@ export const TABLE_KEYS: readonly TableKey[] = [
   "fn",
   "tn",
 ];
+export const REPORT_KEYS: readonly ReportKey[] = [...TABLE_KEYS, "ap", "auroc", "ece", "topk"];
 /** Above this many classes the curves area shows the class-by-step heatmap by default. */
 export const HEATMAP_THRESHOLD = 50;
 
@@ -53,9 +87,20 @@ export interface Sort<K extends string> {
 }
 
 /** Clicking the sorted column flips it; another column sorts by it (metrics worst first). */
-export function nextSort(cur: Sort<TableKey>, key: TableKey): Sort<TableKey> {
+export function nextSort<K extends ReportKey>(cur: Sort<K>, key: K): Sort<K> {
   if (cur.key === key) return { key, desc: !cur.desc };
-  const ascFirst: TableKey[] = ["index", "name", "precision", "recall", "f1", "tn", "tp"];
+  const ascFirst: ReportKey[] = [
+    "index",
+    "name",
+    "precision",
+    "recall",
+    "f1",
+    "tn",
+    "tp",
+    "ap",
+    "auroc",
+    "topk",
+  ];
   return { key, desc: !ascFirst.includes(key) };
 }
 
@@ -125,7 +170,7 @@ export interface ViewState {
   /** the class the user looked up (highlighted row and column) */
   focus: string | null;
   diff: DiffState;
-  reportSort: Sort<TableKey>;
+  reportSort: Sort<ReportKey>;
   labelSort: Sort<TableKey>;
   /** heatmap rows: a key, in its natural order (worst first for values, trends and gaps;
    * index or A-Z for index and name), or reversed */
@@ -134,6 +179,18 @@ export interface ViewState {
   heatZoom: Viewport | null;
   /** the misclassified-samples gallery of the Confusion view; null = closed */
   gallery: GalleryState | null;
+  /** Scores view: the chart shown */
+  scoresCurve: ScoreCurve;
+  /** Scores view: classes picked to draw (names); empty = automatic (scores-model.ts) */
+  scoresClasses: string[];
+  /** Scores view: the class of the reliability and threshold panels; null = the first drawn */
+  scoresFocus: string | null;
+  /** Scores view: the threshold dragged in the threshold chart (a probability); null = 0.5 */
+  scoresThreshold: number | null;
+  /** Scores view: overlay the train/validation counterpart of the series */
+  scoresCompare: boolean;
+  scoresReliability: ReliabilityScope;
+  scoresSort: Sort<ScoreKey>;
 }
 
 export function defaultState(): ViewState {
@@ -167,6 +224,13 @@ export function defaultState(): ViewState {
     heatSort: { key: "final", reverse: false },
     heatZoom: null,
     gallery: null,
+    scoresCurve: "roc",
+    scoresClasses: [],
+    scoresFocus: null,
+    scoresThreshold: null,
+    scoresCompare: true,
+    scoresReliability: "overall",
+    scoresSort: { key: "ap", desc: false },
   };
 }
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from tb_perclass.format import score_bins
+
 
 def _device_of(x: Any) -> Any:
     """Places new tensors beside `x` (eager), or leaves placement to TensorFlow (graphs)."""
@@ -248,6 +250,73 @@ class TensorFlowOps:
         boundaries = self.constant(edges, like=x)
         return tf.searchsorted(boundaries, x, side="right", out_type=tf.int64)
 
+    # --- score histograms (`score_state`; bins of `format.score_bins`) -------------------------
+
+    def score_probabilities(self, outputs: Any, from_logits: bool) -> tf.Tensor:
+        x = tf.cast(outputs, tf.float32)
+        return tf.nn.softmax(x, axis=1) if from_logits else x
+
+    def exclude_score_rows(self, probabilities: Any, excluded: Any) -> tf.Tensor:
+        value = tf.constant(score_bins.EXCLUDED_VALUE, tf.float32)
+        return tf.where(excluded[:, None], value, probabilities)
+
+    def score_bin_index(self, probabilities: Any, width: int) -> tf.Tensor:
+        keys = tf.bitwise.right_shift(tf.bitcast(probabilities, tf.int32), score_bins.SHIFT)
+        keys = tf.clip_by_value(keys, score_bins.LOW_KEY, score_bins.EXCLUDED_KEY)
+        base = tf.range(width, dtype=tf.int32) - score_bins.LOW_KEY * width
+        return tf.cast(keys * width + base, tf.int64)
+
+    def top_score_bins(self, top: Any) -> tf.Tensor:
+        p = tf.cast(top, tf.float32)
+        keys = tf.bitwise.right_shift(
+            tf.bitcast(tf.stack([1.0 - p, p], axis=1), tf.int32), score_bins.SHIFT
+        )
+        keys = tf.clip_by_value(keys, score_bins.LOW_KEY, tf.constant(score_bins.TOP_KEY_BOUNDS))
+        return tf.cast(score_bins.top_bin(keys[:, 1], keys[:, 0]), tf.int64)
+
+    def label_score_bins(self, scores: Any, from_logits: bool) -> tuple[tf.Tensor, tf.Tensor]:
+        s = tf.cast(scores, tf.float32)
+        if from_logits:
+            p, nearer, upper = tf.sigmoid(s), tf.sigmoid(-tf.abs(s)), s >= 0
+        else:
+            p, upper = s, s >= 0.5
+            nearer = tf.where(upper, 1.0 - s, s)
+        keys = tf.bitwise.right_shift(tf.bitcast(nearer, tf.int32), score_bins.SHIFT)
+        keys = tf.clip_by_value(keys, score_bins.LOW_KEY, score_bins.HALF_KEY - 1)
+        keys = keys - score_bins.LOW_KEY
+        return tf.cast(tf.where(upper, score_bins.NUM_BINS - 1 - keys, keys), tf.int64), p
+
+    def set_columns(self, index: Any, columns: Any, values: Any) -> tf.Tensor:
+        rows = tf.range(tf.shape(index, out_type=tf.int64)[0], dtype=tf.int64)
+        where = tf.stack([rows, tf.cast(columns, tf.int64)], axis=1)
+        return tf.tensor_scatter_nd_update(index, where, tf.cast(values, index.dtype))
+
+    def zeros_counts(self, size: int, like: Any) -> tf.Variable:
+        with _device_of(like):
+            return tf.Variable(tf.zeros((size,), dtype=tf.int32), trainable=False)
+
+    def add_counts(self, state: Any, flat: Any, weights: Any = None) -> Any:
+        flat = tf.reshape(flat, [-1])
+        weights = (
+            tf.ones(tf.shape(flat), dtype=state.dtype)
+            if weights is None
+            else tf.cast(tf.reshape(weights, [-1]), state.dtype)
+        )
+        # IndexedSlices scatter: ~7x faster on CPU than scatter_nd_add for 256k indices.
+        state.scatter_add(tf.IndexedSlices(weights, flat))
+        return state
+
+    def all_finite(self, x: Any) -> bool:
+        return bool(tf.math.is_finite(tf.reduce_sum(x)))
+
+    def top_k_hits(self, outputs: Any, labels: Any, k: int, like: Any) -> tf.Tensor:
+        target = tf.gather(outputs, labels, axis=1, batch_dims=1)
+        rank = tf.math.count_nonzero(outputs > target[:, None], axis=1, dtype=tf.int32)
+        return tf.cast(rank < k, like.dtype)
+
+    def lookup(self, table: Any, index: Any) -> tf.Tensor:
+        return tf.gather(tf.constant(table), index)
+
 
 class TensorFlowGraphOps(TensorFlowOps):
     """TensorFlow ops for use inside `tf.function` and replica contexts: values are never
@@ -271,6 +340,18 @@ class TensorFlowGraphOps(TensorFlowOps):
         indices = [[row, i] for i in range(len(flags))]
         table.assign_add(tf.scatter_nd(indices, self._counts(flags), table.shape))
         return table
+
+    def add_counts(self, state: Any, flat: Any, weights: Any = None) -> Any:
+        # A dense sum for assign_add (see the class); bincount makes it ~2.5x faster than
+        # unsorted_segment_sum over the score histograms' millions of cells.
+        flat = tf.cast(tf.reshape(flat, [-1]), tf.int32)
+        if weights is not None:
+            weights = tf.cast(tf.reshape(weights, [-1]), state.dtype)
+        size = state.shape[0]
+        state.assign_add(
+            tf.math.bincount(flat, weights, minlength=size, maxlength=size, dtype=state.dtype)
+        )
+        return state
 
 
 OPS = TensorFlowOps()
