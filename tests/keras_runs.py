@@ -71,7 +71,10 @@ def backend_run(logdir: str) -> dict:
     model = fixed_model(counter)
     scores = keras.backend.backend() != "jax"  # score histograms: TensorFlow and torch
     callback = PerClassCallback(
-        os.path.join(logdir, "fit"), class_names=list("abcd"), scores=scores, top_k=2
+        os.path.join(logdir, "fit"),
+        class_names=list("abcd"),
+        scores=scores,
+        top_k=2 if scores else None,
     )
     model.fit(
         x,
