@@ -12,6 +12,7 @@ the gallery of one confusion cell.
     python -m scripts.screenshot --view confusion --out docs/perclass-confusion.png
     python -m scripts.screenshot --view heatmap --classes 200 --out docs/perclass-heatmap.png
     python -m scripts.screenshot --view samples --out docs/perclass-samples.png
+    python -m scripts.screenshot --view dynamics --out docs/perclass-dynamics.png
 
 Chromium: /usr/bin/chromium by default (CHROMIUM env var or --chromium to change it); nothing
 is downloaded. The browser helpers here are also used by tests/test_browser_e2e.py.
@@ -63,7 +64,7 @@ def wait_for_chart(frame, timeout_ms: int = 30_000) -> None:
     frame.wait_for_timeout(300)  # one animation frame for the chart, with margin
 
 
-VIEWS = ("lines", "heatmap", "confusion", "report", "samples")
+VIEWS = ("lines", "heatmap", "confusion", "report", "samples", "dynamics")
 
 DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -163,7 +164,11 @@ def show_view(frame, view: str, timeout_ms: int = 30_000) -> None:
         wait_for_chart(frame, timeout_ms)
     elif view == "report":
         frame.wait_for_selector("[data-role=report] tbody tr", timeout=timeout_ms)
-
+    elif view == "dynamics":
+        frame.wait_for_selector("[data-role=dynamics-list] tbody tr", timeout=timeout_ms)
+        frame.wait_for_selector(
+            "[data-role=map-caption]:has-text('samples of')", timeout=timeout_ms
+        )
     else:
         frame.wait_for_selector(
             f"[data-view={view}] [data-role=heat][data-draw-ms]", timeout=timeout_ms
@@ -201,6 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if logdir is None and args.view == "samples":
             logdir = os.path.join(tmp, "runs")
             write_digit_samples(logdir)
+        elif logdir is None and args.view == "dynamics":
+            from demo import train_dynamics
+
+            logdir = os.path.join(tmp, "runs")
+            train_dynamics.train(os.path.join(logdir, "noisy"), epochs=args.steps // 2)
         elif logdir is None:
             logdir = os.path.join(tmp, "runs")
             write_runs(

@@ -15,6 +15,15 @@ steps carry only the model's metric variables, so the metrics are attached to th
 it fits). The state is summed across replicas by Keras (`aggregation="sum"`), so
 `tf.distribute.MirroredStrategy` gives the numbers of a single device; under
 `MultiWorkerMirroredStrategy` every worker reads the summed state and only the chief writes.
+
+With `track_samples=N` the training batches' dynamics are tracked per sample: the callback
+takes each batch's dataset indices from the inputs (a dict input with a `sample_id` key, e.g. a
+`tf.data.Dataset` of ({"pixels": x, "sample_id": i}, y)), removes that key before the model
+sees the inputs, and updates the per-sample state inside fit()'s graph with scatter ops of the
+batch's size. With arrays given to fit(x, y) without ids the callback cannot know which rows a
+batch holds (Keras shuffles them itself): add the indices to the inputs. Not supported under a
+distribution strategy of several replicas, and no thumbnails (the inputs stay in the graph);
+TensorFlow backend only (the tracker's state is updated with TensorFlow's graph ops).
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from tb_perclass.logger import (
 )
 from tb_perclass.logger.accumulator import Accumulator
 from tb_perclass.logger.arrays import ArrayOps
+from tb_perclass.logger.dynamics.tracker import SampleTracker
 from tb_perclass.logger.output_kind import OutputKindMonitor
 from tb_perclass.logger.spec import TaskSpec
 from tb_perclass.logger.step_writer import StepWriter
@@ -105,8 +115,11 @@ class PerClassMetric(keras.metrics.Metric):
         self.batches_seen = self.add_variable(
             shape=(), initializer="zeros", dtype="float64", aggregation="sum", name="batches"
         )
+        self.tracker: SampleTracker | None = None  # per-sample dynamics (training metric)
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+    def update_state(
+        self, y_true: Any, y_pred: Any, sample_weight: Any = None, sample_ids: Any = None
+    ) -> None:
         ops = self._ops
         y_true = _adapt_targets(self.spec, ops.prepare(K.convert_to_tensor(y_true)))
         y_pred = ops.prepare(K.convert_to_tensor(y_pred))
@@ -119,6 +132,22 @@ class PerClassMetric(keras.metrics.Metric):
         if self.scores:  # TensorFlow's graph ops and torch's update the variables in place
             arrays = {name: self._state(variable) for name, variable in self.scores.items()}
             score_state.update(ops, arrays, y_pred, batch, self.spec)
+        if self.tracker is not None and sample_ids is not None:
+            # TensorFlow only (refused elsewhere). In the graph: ids cannot be read, so bad
+            # ones get a row of their own (route_ids).
+            import tensorflow as tf
+
+            self.tracker.backend.track(
+                self.tracker.state,
+                tf.reshape(tf.cast(sample_ids, tf.int64), (-1,)),
+                tf.stop_gradient(y_pred),
+                batch.rows,
+                batch.correct,
+                self.spec.num_classes,
+                self.spec.from_logits,
+                self.spec.task == metadata.TASK_BINARY,
+                True,
+            )
         if output_kind.applies(self.spec.task):
             # The first batch after each reset, as the writer does: a few reductions.
             self._check_first_outputs(y_pred, table)
@@ -192,6 +221,11 @@ class PerClassCallback(keras.callbacks.Callback):
         it, validation statistics come from `fit(validation_data=...)`, without samples.
       max_samples, samples_per_cell, layout, denormalize, max_image_side: for the samples, as
         for `PerClassWriter`.
+      track_samples: the training set's size, to record training dynamics per sample (the
+        Dynamics tab): the inputs must then be a dict holding the batch's dataset indices under
+        `sample_ids` (default "sample_id"), which the callback removes before the model sees
+        them.
+      sample_ids: the key of the dataset indices in the inputs.
     """
 
     def __init__(
@@ -217,6 +251,8 @@ class PerClassCallback(keras.callbacks.Callback):
         layout: str | None = None,
         denormalize: Callable[[Any], Any] | None = None,
         max_image_side: int = 256,
+        track_samples: int | None = None,
+        sample_ids: str = "sample_id",
     ):
         super().__init__()
         backend = keras.backend.backend()
@@ -234,6 +270,13 @@ class PerClassCallback(keras.callbacks.Callback):
                 "score histograms have no keras.ops version for JAX's jitted steps); set "
                 "KERAS_BACKEND=tensorflow or torch, or pass scores=False"
             )
+        if track_samples is not None and backend != "tensorflow":
+            raise ValueError(
+                f"track_samples runs on Keras' tensorflow backend only, not on {backend!r} (the "
+                "per-sample state is updated with TensorFlow's graph ops); set "
+                "KERAS_BACKEND=tensorflow, or use tb_perclass.PerClassWriter(track_samples=...) "
+                "in a custom training loop"
+            )
         self.log_dir = os.fspath(log_dir)
         sinks.refuse_remote_logdir(self.log_dir)
         self._name = spec.check_name(name)
@@ -248,6 +291,11 @@ class PerClassCallback(keras.callbacks.Callback):
             top_k=top_k,
         )
         self._record_confusion = bool(confusion)
+        self._track_samples = spec.check_track_samples(track_samples, task)
+        self._ids_key = sample_ids
+        self._tracker: SampleTracker | None = None
+        self._batch_ids: Any = None  # the traced batch's ids, from train_step to compute_metrics
+        self._original_steps: dict[str, Callable] = {}
         self._loss, self._output, self._from_logits = loss, output, from_logits
         self._validation_data = validation_data
         self._batch_size = batch_size
@@ -300,6 +348,20 @@ class PerClassCallback(keras.callbacks.Callback):
             getattr(getattr(strategy, "extended", None), "should_save_summary", True)
         )
         self._output_kind = OutputKindMonitor(task, from_logits)
+        if self._track_samples is not None:
+            replicas = model.distribute_strategy.num_replicas_in_sync
+            if replicas > 1:
+                raise ValueError(
+                    f"track_samples under a distribution strategy of {replicas} replicas: the "
+                    "per-sample state is not merged across replicas. Track on one device, or "
+                    "use PerClassWriter in a custom loop"
+                )
+            if self._tracker is None or self._tracker.size != self._track_samples:
+                self._tracker = SampleTracker(
+                    self._track_samples, self._spec, spec.sample_options(**self._sample_options)
+                )
+                self._tracker.start_in_graph("tensorflow")
+            self._metrics["train"].tracker = self._tracker
         if self._writes:
             self._open_steps(kind_hint=_KIND_HINT if self._from_logits is None else "")
         self._validation = None
@@ -359,16 +421,55 @@ class PerClassCallback(keras.callbacks.Callback):
         def compute_metrics(x, y, y_pred, sample_weight=None):
             metric = self._metrics.get(self._phase) if self._phase else None
             if metric is not None:
-                metric.update_state(_pick(y, output_index), _pick(y_pred, output_index))
+                ids = self._batch_ids if self._phase == "train" else None
+                metric.update_state(
+                    _pick(y, output_index), _pick(y_pred, output_index), sample_ids=ids
+                )
             return original(x, y, y_pred, sample_weight=sample_weight)
 
         model.compute_metrics = compute_metrics
+        if self._tracker is not None:
+            for name in ("train_step", "test_step"):
+                self._original_steps[name] = getattr(model, name)
+                setattr(model, name, self._without_ids(name, getattr(model, name)))
         self._phase = "train"
         model.make_train_function(force=True)
         model.make_test_function(force=True)
 
+    def _without_ids(self, name: str, step: Callable) -> Callable:
+        """`train_step` / `test_step` taking the dataset indices out of dict inputs before the
+        model sees them; the training step's ids are kept for compute_metrics (the same trace)."""
+        key = self._ids_key
+        single_input = _takes_one_tensor(self.model)
+
+        def step_without_ids(data):
+            x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+            ids = None
+            if isinstance(x, dict) and key in x:
+                ids = x[key]
+                x = {k: v for k, v in x.items() if k != key}
+                if single_input and len(x) == 1:  # {"pixels": x} for a model of one input
+                    (x,) = x.values()
+                data = keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
+            if name == "train_step":
+                if ids is None:
+                    raise ValueError(
+                        f"PerClassCallback(track_samples={self._track_samples}) needs each "
+                        f"training batch's dataset indices in the inputs: a dict input with a "
+                        f"{key!r} key, e.g. tf.data.Dataset.from_tensor_slices(({{'pixels': x, "
+                        f"{key!r}: np.arange(len(x))}}, y)). fit(x, y) with arrays alone does "
+                        "not say which rows a batch holds"
+                    )
+                self._batch_ids = ids
+            return step(data)
+
+        return step_without_ids
+
     def on_train_end(self, logs: Any = None) -> None:
         model = self.model
+        for name, original_step in self._original_steps.items():
+            setattr(model, name, original_step)
+        self._original_steps.clear()
         if self._original_compute_metrics is not None:
             model.compute_metrics = self._original_compute_metrics
             self._original_compute_metrics = None
@@ -459,10 +560,19 @@ class PerClassCallback(keras.callbacks.Callback):
             reset=reset,  # only once written: a failed write keeps the epoch's counts
             output_kind=output_kind_monitor,
             where=f"PerClassCallback(name={self._name!r}), {phase} epoch {step}",
+            tracker=self._tracker if phase == "train" else None,
         )
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _takes_one_tensor(model: keras.Model) -> bool:
+    """Whether the model is called with one tensor (not a dict or list of inputs)."""
+    try:
+        return not isinstance(model.input, (dict, list, tuple))
+    except (AttributeError, ValueError):  # a subclassed model: whatever it was given
+        return False
 
 
 def _pick(values: Any, index: int | None) -> Any:

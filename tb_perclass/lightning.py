@@ -16,6 +16,11 @@ under DDP each rank updates and rank 0 writes the sums.
             return {"loss": losses.mean(), "logits": logits, "losses": losses}
 
     trainer = lightning.Trainer(callbacks=[PerClassCallback(class_names=CLASSES)])
+
+With `track_samples=len(train_set)` the training writer also records training dynamics per sample
+(the Dynamics tab): the ids are the batch's dataset indices, returned by the step under
+`sample_ids` or found in the batch (`batch["sample_id"]`, or `batch[2]` of a tuple batch, e.g. a
+Dataset returning (x, y, index)).
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ class PerClassCallback(lightning.pytorch.Callback):
     logits_key, losses_key, targets_key: the keys of the step outputs read.
     samples: keep the most confident misclassified validation samples: the batch's inputs
       (`batch[0]` or `batch["input"]`) must then be images or texts.
+    track_samples: the training set's size, to record training dynamics per sample in the
+      training run; each training batch must then carry its dataset indices (`sample_ids_key`
+      in the step's outputs, else `batch["sample_id"]` or `batch[2]`).
     """
 
     def __init__(
@@ -49,9 +57,13 @@ class PerClassCallback(lightning.pytorch.Callback):
         losses_key: str = "losses",
         targets_key: str = "targets",
         samples: bool = False,
+        track_samples: int | None = None,
+        sample_ids_key: str = "sample_ids",
         **writer_options: Any,
     ):
         super().__init__()
+        self._track_samples = track_samples
+        self._sample_ids_key = sample_ids_key
         self._log_dir = None if log_dir is None else os.fspath(log_dir)
         self._writer_options = dict(
             class_names=class_names, num_classes=num_classes, **writer_options
@@ -66,8 +78,9 @@ class PerClassCallback(lightning.pytorch.Callback):
         )
         for split in ("train", "validation"):
             if split not in self._writers:
+                tracked = self._track_samples if split == "train" else None
                 self._writers[split] = PerClassWriter(
-                    os.path.join(root, split), **self._writer_options
+                    os.path.join(root, split), **self._writer_options, track_samples=tracked
                 )
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
@@ -105,8 +118,17 @@ class PerClassCallback(lightning.pytorch.Callback):
         if targets is None:
             targets = _from_batch(batch, 1, "target", targets_key)
         inputs = _from_batch(batch, 0, "input", None) if keep_samples else None
+        sample_ids = None
+        if split == "train" and self._track_samples is not None:
+            sample_ids = outputs.get(self._sample_ids_key)
+            if sample_ids is None:
+                sample_ids = _from_batch(batch, 2, "sample_id", self._sample_ids_key)
         self._writers[split].update(
-            outputs[logits_key].detach(), targets, losses=outputs.get(losses_key), inputs=inputs
+            outputs[logits_key].detach(),
+            targets,
+            losses=outputs.get(losses_key),
+            inputs=inputs,
+            sample_ids=sample_ids,
         )
 
 
@@ -117,7 +139,9 @@ def _from_batch(batch: Any, position: int, key: str, fallback: str | None) -> An
         return batch[position]
     if fallback is None:
         return None
+    what = "targets" if key == "target" else "sample ids (track_samples)"
+    layout = "(inputs, targets)" if key == "target" else "(inputs, targets, ids)"
     raise ValueError(
-        f"PerClassCallback found no targets: return them from the step under {fallback!r}, or "
-        f"use batches (inputs, targets) or dicts with a {key!r} key"
+        f"PerClassCallback found no {what}: return them from the step under {fallback!r}, or "
+        f"use batches {layout} or dicts with a {key!r} key"
     )

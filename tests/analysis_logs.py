@@ -4,7 +4,8 @@ known predictions (kept, so tests can check the numbers against scikit-learn):
   exp/train, exp/validation   multiclass, 5 named classes, 6 steps, per-sample losses, images of
                               validation mistakes kept (pixel value = sample id); one class
                               ("rare") has no validation samples at some steps; exp/train
-                              also records score histograms (scores=True, top_k=2)
+                              also records score histograms (scores=True, top_k=2) and tracks
+                              its 60 samples (track_samples), each visited once a step
   wide/validation             multiclass, 80 classes (COO confusion encoding), 3 steps
   tags/validation             multilabel, 3 labels, 3 steps, texts of mistakes kept, scores
   noconf/validation           multiclass written with confusion=False
@@ -51,6 +52,7 @@ def write_logdir(root: str) -> Written:
         confusion: bool = True,
         name: str = "perclass",
         skew: float = 0.6,
+        tracked: bool = False,
         scores: bool = False,
     ) -> None:
         rng = np.random.default_rng(seed)
@@ -65,6 +67,7 @@ def write_logdir(root: str) -> Written:
             confusion=confusion,
             samples_per_cell=3,
             max_samples=12,
+            track_samples=12 * size if tracked else None,
             scores=scores,
             top_k=2 if scores else None,
         ) as writer:
@@ -85,7 +88,7 @@ def write_logdir(root: str) -> Written:
                     targets,
                     losses=losses,
                     inputs=inputs,
-                    sample_ids=ids if samples else None,
+                    sample_ids=ids if samples else np.arange(count) if tracked else None,
                 )
                 writer.write(step * 10)
                 batches[key][step * 10] = (targets, logits.argmax(axis=1), losses)
@@ -94,7 +97,8 @@ def write_logdir(root: str) -> Written:
                     probabilities = shifted / shifted.sum(axis=1, keepdims=True)
                     scored.setdefault(key, {})[step * 10] = (targets, probabilities)
 
-    multiclass("exp/train", CLASSES, 6, 1, samples=False, scores=True)
+    # exp/train: score histograms, and every sample tracked (visited once each step)
+    multiclass("exp/train", CLASSES, 6, 1, samples=False, scores=True, tracked=True)
     multiclass("exp/validation", CLASSES, 6, 2, samples=True)
     multiclass("wide/validation", [f"c{i:02d}" for i in range(79)] + [HOSTILE], 3, 3, samples=False)
     multiclass("noconf/validation", CLASSES, 3, 4, samples=False, confusion=False)

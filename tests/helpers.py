@@ -161,11 +161,12 @@ def decode_binary_curves(body: bytes) -> dict:
     (header_length,) = struct.unpack_from("<I", body)
     answer = json.loads(body[4 : 4 + header_length])
     offset = 4 + header_length
-    assert offset % 4 == 0
-    for key, rows, columns in answer.pop("arrays"):
-        size = rows * columns * 4
-        answer[key] = np.frombuffer(body[offset : offset + size], "<f4").reshape(rows, columns)
-        offset += size
+    assert offset % 8 == 0
+    for key, rows, columns, kind in answer.pop("arrays"):
+        dtype = np.dtype("<" + kind)
+        size = rows * columns * dtype.itemsize
+        answer[key] = np.frombuffer(body[offset : offset + size], dtype).reshape(rows, columns)
+        offset += size + (-size % 8)
     assert offset == len(body)
     return answer
 
@@ -174,11 +175,13 @@ def read_summaries(
     run_dir: str, kind: str = "stats", name: str | None = "perclass", raw: bool = False
 ):
     """Every (step, value ndarray, parsed metadata) of `<name>/<kind>` (any name if None) in a
-    run's event files, read with TensorBoard's own event file loader. Stats tensors come as
-    their class columns ([5, C], one row per `metadata.STATS_ROWS`) unless `raw` asks for the
-    written [5, C + 2]."""
+    run's event files, read with TensorBoard's own event file loader and `format.decode`. Stats
+    come as their class columns ([5, C], one row per `metadata.STATS_ROWS`) unless `raw` asks
+    for [5, C + 2]; confusion counts as dense matrices ([C, C] or [L, 2, 2])."""
     from tensorboard.backend.event_processing import event_file_loader
     from tensorboard.util import tensor_util
+
+    from tb_perclass.format import decode
 
     tag = metadata.tag_for(name, kind) if name is not None else None
     found = []
@@ -198,8 +201,11 @@ def read_summaries(
                         parsed[value.tag] = metadata.parse_plugin_content(plugin.content)
                     meta = parsed[value.tag]
                     array = tensor_util.make_ndarray(value.tensor)
-                    if kind == metadata.KIND_STATS and not raw:
-                        array = array[:, : meta.num_classes]
+                    if kind == metadata.KIND_STATS:
+                        array = decode.stats(array, meta.num_classes)["matrix"]
+                        array = array if raw else array[:, : meta.num_classes]
+                    elif kind == metadata.KIND_CONFUSION:
+                        array = decode.confusion(array, meta)
                     found.append((event.step, array, meta))
     return found
 

@@ -49,6 +49,8 @@ def with_tensor(
     )
     if content is not None:
         summary_metadata.plugin_data.content = content
+    if kind == metadata.KIND_CONFUSION and tensor.dtype != types_pb2.DT_STRING:
+        summary_metadata.data_class = summary_pb2.DATA_CLASS_TENSOR  # as versions 1 and 2 wrote
     result = summary_pb2.Summary()
     result.value.add(tag=metadata.tag_for(NAME, kind), metadata=summary_metadata, tensor=tensor)
     return result
@@ -67,6 +69,16 @@ def good_stats(class_names: Sequence[str], seed: int = 0, **changes: Any) -> sum
     )
     rows.update(changes)
     return summary.stats_pb(NAME, class_names=class_names, **rows)
+
+
+def legacy_stats(class_names: Sequence[str], **rows: Any) -> summary_pb2.Summary:
+    """A stats summary as version 2 wrote it: the float64 [5, C + 2] tensor of `rows` (any
+    values, impossible counts included), with version-2 metadata."""
+    tensor = summary.stats_tensor(**rows, num_classes=len(class_names))
+    result = stats_array(class_names, tensor)
+    for value in result.value:
+        as_version(value.metadata, 2)
+    return result
 
 
 def stats_array(class_names: Sequence[str], array: np.ndarray) -> summary_pb2.Summary:
@@ -91,23 +103,62 @@ def double_tensor_bytes(shape: Sequence[int], content: bytes) -> tensor_pb2.Tens
 
 
 def good_confusion(class_names: Sequence[str], seed: int = 0) -> summary_pb2.Summary:
+    """A valid confusion summary as this version writes it (one sparse blob)."""
+    return summary.confusion_pb(NAME, _good_matrix(len(class_names), seed), class_names=class_names)
+
+
+def good_legacy_confusion(class_names: Sequence[str], seed: int = 0) -> summary_pb2.Summary:
+    """A valid confusion summary as version 2 wrote it: a tensor, dense up to 64 classes, COO
+    triplets beyond."""
+    matrix = _good_matrix(len(class_names), seed)
+    if len(class_names) <= metadata.DENSE_MAX_CLASSES:
+        return confusion_tensor(class_names, tensor_util.make_tensor_proto(matrix))
+    true, predicted = np.nonzero(matrix)
+    return confusion_tensor(
+        class_names, coo(np.stack([true, predicted, matrix[true, predicted]], 1))
+    )
+
+
+def _good_matrix(size: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    size = len(class_names)
-    matrix = rng.integers(0, 5, (size, size)) + 20 * np.eye(size, dtype=np.int64)
-    return summary.confusion_pb(NAME, matrix, class_names=class_names)
+    return rng.integers(0, 5, (size, size)) + 20 * np.eye(size, dtype=np.int64)
 
 
 def confusion_tensor(
     class_names: Sequence[str], tensor: tensor_pb2.TensorProto, **extra: Any
 ) -> summary_pb2.Summary:
-    """A confusion summary with this version's metadata (encoding from the class count)."""
-    encoding = metadata.confusion_encoding(metadata.TASK_MULTICLASS, len(class_names))
-    return with_tensor(
+    """A confusion summary as version 2 wrote them: a tensor (data class TENSOR), with the
+    encoding version 2 chose from the class count."""
+    encoding = metadata.legacy_confusion_encoding(metadata.TASK_MULTICLASS, len(class_names))
+    result = with_tensor(
         metadata.KIND_CONFUSION,
         class_names,
         tensor,
         encoding=extra.pop("encoding", encoding),
         **extra,
+    )
+    for value in result.value:
+        as_version(value.metadata, 2)
+    return result
+
+
+def as_version(summary_metadata: summary_pb2.SummaryMetadata, version: int) -> None:
+    """Turns this version's metadata into what `version` wrote (version 2: confusion tags are
+    tensors)."""
+    content = json.loads(summary_metadata.plugin_data.content)
+    content["version"] = version
+    summary_metadata.plugin_data.content = json.dumps(content).encode()
+    if version < 3:
+        summary_metadata.data_class = summary_pb2.DATA_CLASS_TENSOR
+
+
+def blob_confusion(class_names: Sequence[str], blob: bytes) -> summary_pb2.Summary:
+    """A version-3 confusion summary whose one blob is `blob` (any bytes)."""
+    return with_tensor(
+        metadata.KIND_CONFUSION,
+        class_names,
+        string_tensor([1], blob),
+        encoding=metadata.ENCODING_SPARSE,
     )
 
 

@@ -260,6 +260,62 @@ def test_samples_manifest_and_content(logs, client):
     assert everything.loc[everything["run"] == "exp/validation", "true_class"].isin(CLASSES).all()
 
 
+def test_training_dynamics_from_the_logged_predictions_and_the_routes(logs, written, client):
+    """exp/train tracks its 60 samples (id = position), visited once at each of the 6 steps."""
+    steps = sorted(written.batches[("exp/train", "perclass")])
+    visits = [written.batches[("exp/train", "perclass")][step] for step in steps]
+    right = np.stack([predictions == targets for targets, predictions, _ in visits])  # (6, 60)
+    given = visits[-1][0]  # the label of the latest visit
+    forgets = (right[:-1] & ~right[1:]).sum(axis=0)
+
+    counts = logs.dynamics(run="exp/train")
+    served = route(client, "dynamics", run="exp/train", name="perclass")
+    assert list(counts["step"].iloc[:: len(CLASSES)]) == served["steps"] == steps
+    assert list(counts["class"].iloc[: len(CLASSES)]) == CLASSES
+    for key in ("visited", "easy", "ambiguous", "hard", "likely_errors", "forgotten"):
+        assert counts[key].tolist() == [v for step in served[key] for v in step], key
+    last = counts[counts["step"] == steps[-1]]
+    assert last["visited"].tolist() == np.bincount(given, minlength=len(CLASSES)).tolist()
+    assert (
+        last["forgotten"].tolist()
+        == np.bincount(given[forgets > 0], minlength=len(CLASSES)).tolist()
+    )
+    assert (counts["dataset_size"] == 60).all() and (counts["invalid_id_visits"] == 0).all()
+
+    points = logs.data_map(run="exp/train")
+    assert points.attrs["step"] == steps[-1] and not points.attrs["subset"]
+    assert points["id"].tolist() == list(range(60))
+    assert list(points["class"].astype(str)) == [CLASSES[i] for i in given]
+    np.testing.assert_allclose(points["correctness"], right.mean(axis=0), atol=0.5 / 254)
+    assert points["confidence"].between(0, 1).all() and points["variability"].between(0, 0.5).all()
+
+    errors = logs.label_errors(run="exp/train")
+    page = route(client, "dynamics_samples", run="exp/train", name="perclass", limit=1000)
+    assert 0 < len(errors) == page["total"]
+    assert errors["id"].tolist() == [entry["id"] for entry in page["samples"]]
+    assert errors["margin"].is_monotonic_increasing and (errors["margin"] < 0).all()
+    ids = errors["id"].to_numpy()
+    assert list(errors["given_class"]) == [CLASSES[i] for i in given[ids]]
+    np.testing.assert_allclose(errors["correctness"], right.mean(axis=0)[ids], rtol=1e-6)
+    assert (errors["visits"] == len(steps)).all() and errors["forgets"].tolist() == list(
+        forgets[ids]
+    )
+    assert len(errors) == last["likely_errors"].sum()
+    dogs = logs.label_errors(run="exp/train", label="dog")
+    assert dogs["id"].tolist() == [i for i in ids if given[i] == CLASSES.index("dog")]
+    forgotten = logs.label_errors(run="exp/train", forgotten=True)
+    assert sorted(forgotten["id"]) == sorted(np.flatnonzero(forgets).tolist())
+    assert forgotten["forgets"].is_monotonic_decreasing
+    table = logs.table("label_errors", run="exp/train")
+    assert table["id"].tolist() == errors["id"].tolist() and table["rank"].tolist() == list(
+        range(1, len(errors) + 1)
+    )
+    with pytest.raises(ValueError, match="no class 'wolf'"):
+        logs.label_errors(run="exp/train", label="wolf")
+    with pytest.raises(IncompatibleDataError, match="track_samples=N"):
+        logs.label_errors(run="exp/validation")
+
+
 def test_steps_table_averages_match_the_report(logs):
     steps = logs.steps(run="exp/validation").set_index("step")
     for step in (0, 30, 50):

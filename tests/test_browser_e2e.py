@@ -1578,6 +1578,135 @@ def test_a_keras_run_on_the_torch_backend_shows_in_the_tab(tab, tb_keras_torch):
     _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
 
 
+# --- training dynamics ------------------------------------------------------------------------
+
+BIG = 100_000
+
+
+@pytest.fixture(scope="module")
+def tb_dynamics(tmp_path_factory):
+    """The digits with 10% of the labels flipped, tracked (thumbnails kept), and a run of
+    100,000 tracked samples (a map of 100k points)."""
+
+    def write(d):
+        import torch
+
+        from demo import train_dynamics
+        from tb_perclass import PerClassWriter
+
+        train_dynamics.train(os.path.join(d, "noisy"), epochs=8)
+        rng = np.random.default_rng(0)
+        labels = rng.integers(0, 10, BIG)
+        with PerClassWriter(
+            os.path.join(d, "big", "train"), class_names=class_names_for(10), track_samples=BIG
+        ) as writer:
+            for epoch in range(2):
+                for ids in np.array_split(rng.permutation(BIG), 25):
+                    logits = rng.normal(0, 1.5, (len(ids), 10)).astype(np.float32)
+                    logits[np.arange(len(ids)), labels[ids]] += epoch * 2 + rng.normal(
+                        0, 2, len(ids)
+                    )
+                    writer.update(
+                        torch.as_tensor(logits),
+                        torch.as_tensor(labels[ids]),
+                        sample_ids=torch.as_tensor(ids),
+                    )
+                writer.write(epoch)
+
+    yield from _serve(tmp_path_factory, "logs_dynamics", write, 2)
+
+
+def _open_dynamics(tab, tb, run):
+    tab.open(tb, chart=False)
+    tab.frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=30_000)
+    tab.view_tab("dynamics")
+    tab.frame.check(f"[data-run-choice='{run}']")
+    tab.frame.wait_for_selector("[data-role=dynamics-list] tbody tr", timeout=30_000)
+    tab.frame.wait_for_selector("[data-role=data-map][data-draw-ms]", timeout=30_000)
+    tab.settle()
+
+
+def test_dynamics_map_counts_and_ranked_label_errors(tab, tb_dynamics, tmp_path):
+    run = "noisy/train"
+    flipped_file = Path(tb_dynamics.logdir) / "noisy" / "flipped.txt"
+    flipped = set(np.loadtxt(flipped_file, dtype=int).tolist())
+    listed = _route(tb_dynamics, "dynamics_samples", run=run, name="perclass", limit=len(flipped))
+    _open_dynamics(tab, tb_dynamics, run)
+    ids = [
+        int(i)
+        for i in tab.frame.locator("[data-role=dynamics-list] tbody tr").evaluate_all(
+            "(rows) => rows.map((r) => r.getAttribute('data-id'))"
+        )
+    ]
+    assert ids == [s["id"] for s in listed["samples"][: len(ids)]]
+    assert len(set(ids[:20]) & flipped) >= 16  # the top of the list is the flipped labels
+    # the map and the counts chart are drawn, in several colours
+    _assert_drawn(tab, min_hues=2, selector="[data-role=data-map]")
+    _assert_drawn(tab, min_hues=3, selector="[data-role=dynamics-counts]")
+    # thumbnails of the listed digits, decoded
+    tab.frame.wait_for_function(
+        "() => [...document.querySelectorAll('[data-role=dynamics-list] img')]"
+        ".slice(0, 5).every((i) => i.complete && i.naturalWidth === 8)",
+        timeout=15_000,
+    )
+    # hovering a point shows its sample
+    map_box = tab.frame.locator("[data-role=data-map]").bounding_box()
+    for fx in np.linspace(0.1, 0.4, 12):
+        for fy in np.linspace(0.1, 0.9, 12):
+            tab.page.mouse.move(
+                map_box["x"] + fx * map_box["width"], map_box["y"] + fy * map_box["height"]
+            )
+            if tab.frame.locator("[data-role=map-tooltip]").is_visible():
+                break
+        else:
+            continue
+        break
+    assert "Sample" in tab.frame.locator("[data-role=map-tooltip]").text_content()
+    tab.screenshot("dynamics-digits.png")
+    # one class: the list and the map follow
+    names = listed["class_names"]
+    tab.frame.select_option("[data-control=dynamics-class]", names[3])
+    tab.frame.wait_for_function(
+        "(name) => document.querySelector('[data-role=map-caption]').textContent"
+        ".includes(`class ${name}`)",
+        arg=names[3],
+        timeout=15_000,
+    )
+    tab.settle()
+    given = tab.texts("[data-role=dynamics-list] tbody tr td:nth-child(4)")
+    assert given and set(given) == {names[3]}
+    csv_href = tab.frame.locator("[data-role=dynamics-csv]").get_attribute("href")
+    assert "format=csv" in csv_href and "class=3" in csv_href
+    response = tab.page.request.get(f"{tb_dynamics.url}/data/plugin/perclass/{csv_href}")
+    assert response.ok and "attachment" in response.headers["content-disposition"]
+    assert response.text().splitlines()[0].startswith("rank,id,given_label")
+    # the most forgotten samples
+    tab.frame.click("[data-control=dynamics-list] [data-value=forgotten]")
+    tab.frame.wait_for_function(
+        "() => document.querySelector('[data-role=list-caption]').textContent"
+        ".includes('forgotten')",
+        timeout=15_000,
+    )
+    tab.assert_clean()
+
+
+def test_dynamics_draws_a_map_of_100k_points(tab, tb_dynamics):
+    _open_dynamics(tab, tb_dynamics, "big/train")
+    canvas = tab.frame.locator("[data-role=data-map]")
+    assert int(canvas.get_attribute("data-points")) == BIG
+    draw_ms = float(canvas.get_attribute("data-draw-ms"))
+    print(f"100k-point data map drawn in {draw_ms:.0f} ms")  # reported, never asserted
+    _assert_drawn(tab, min_hues=2, selector="[data-role=data-map]")
+    assert "100,000 samples of all classes" in tab.texts("[data-role=map-caption]")[0]
+    # still responsive: a class switch redraws, and a hover answers
+    tab.frame.select_option("[data-control=dynamics-class]", class_names_for(10)[0])
+    tab.frame.wait_for_function(
+        "() => Number(document.querySelector('[data-role=data-map]').dataset.points) < 20000",
+        timeout=15_000,
+    )
+    tab.screenshot("dynamics-100k.png")
+
+
 def test_scores_curves_threshold_drag_and_calibration(tab, tb_scores):
     """scores=True: the Scores tab draws ROC and PR curves (the validation series solid, train
     dashed), a reliability diagram and the per-class table; for a multilabel run the threshold

@@ -152,7 +152,7 @@ def test_exit_codes_and_messages(written, tmp_path):
         (
             ("report", written.logdir, "--run", "exp/validation", "--step", 7),
             3,
-            "no confusion matrix at step 7",
+            "no per-class counts at step 7",
         ),
         (
             ("report", written.logdir, "--run", "heads/validation", "--name", "head_c"),
@@ -339,6 +339,9 @@ def test_export_writes_every_table_and_the_samples(written, tmp_path):
         "scores",
         "samples",
         "skipped",
+        "dynamics",
+        "label_errors",
+        "forgotten",
     ):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists(), name
     from tb_perclass import read_logdir
@@ -388,6 +391,9 @@ def test_export_without_pyarrow_writes_csv_only(written, tmp_path):
     written_files = sorted(os.listdir(tmp_path / "csv"))
     assert written_files == [
         "confusion.csv",
+        "dynamics.csv",
+        "forgotten.csv",
+        "label_errors.csv",
         "per_class.csv",
         "scores.csv",
         "series.csv",

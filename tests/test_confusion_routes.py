@@ -293,7 +293,7 @@ BAD_REQUESTS = [
         "report",
         {"run": "train", "name": "perclass", "step": "-1"},
         404,
-        "no confusion matrix at step -1",
+        "no per-class counts at step -1",
     ),
     ("order", {"run": "train", "name": "perclass", "by": "name"}, 400, "by must be 'cluster'"),
 ]

@@ -337,6 +337,43 @@ def test_a_second_fit_whose_epochs_restart_is_warned(tmp_path):
     assert [s for s, _, _ in read_summaries(str(tmp_path / "train"))] == [0, 1, 0]
 
 
+def test_track_samples_takes_the_ids_from_dict_inputs_and_finds_flipped_labels(tmp_path):
+    from tests.helpers import wsgi_client
+
+    x = rng.normal(size=(240, 6)).astype(np.float32)
+    y = np.argmax(x[:, :4], axis=1)
+    y[:12] = (y[:12] + 1) % 4  # twelve wrong labels
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6,), name="features")
+    model = keras.Model(inputs, keras.layers.Dense(4)(inputs))
+    model.compile(
+        keras.optimizers.Adam(0.05), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    data = tf.data.Dataset.from_tensor_slices(({"features": x, "sample_id": np.arange(240)}, y))
+    callback = PerClassCallback(str(tmp_path), track_samples=240)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # the model never sees the extra key
+        batches = data.shuffle(240, seed=0).batch(32)
+        model.fit(batches, epochs=8, verbose=0, shuffle=False, callbacks=[callback])
+    client = wsgi_client(str(tmp_path))
+    counts = client.get("/data/plugin/perclass/dynamics?run=train&name=perclass").get_json()
+    assert counts["steps"] == list(range(8))
+    assert np.sum(counts["visited"][-1]) == 240 and counts["invalid_id_visits"][-1] == 0
+    found = client.get(
+        "/data/plugin/perclass/dynamics_samples?run=train&name=perclass&list=errors&limit=12"
+    ).get_json()
+    assert len({e["id"] for e in found["samples"]} & set(range(12))) >= 10
+    # The same model fed arrays alone: the callback cannot know the rows; it says how to fix it.
+    with pytest.raises(ValueError, match="a dict input with a 'sample_id' key"):
+        model.fit(
+            x,
+            y,
+            epochs=1,
+            verbose=0,
+            callbacks=[PerClassCallback(str(tmp_path / "b"), track_samples=240)],
+        )
+
+
 def test_scores_from_fit_match_the_predictions(tmp_path):
     """scores=True in the callback: the same histograms a writer makes from the predictions,
     train and validation (graph ops on Keras variables)."""

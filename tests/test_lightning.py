@@ -142,6 +142,42 @@ def test_nan_outputs_and_repeated_steps_are_written_and_warned(tmp_path):
     assert any("validation" in m and "step 0 was already written" in m for m in messages)
 
 
+class IndexedClassifier(Classifier):
+    """Batches (x, y, index): the dataset's indices ride along for track_samples."""
+
+    def training_step(self, batch, batch_idx):
+        x, y, _ = batch
+        return super().training_step((x, y), batch_idx)
+
+    def validation_step(self, batch, batch_idx):
+        x, y, _ = batch
+        return {"logits": self(x)}
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.5)
+
+
+def test_track_samples_takes_the_ids_from_the_batch(tmp_path):
+    from tests.helpers import wsgi_client
+
+    _, _, x, y = loaders()
+    indexed = torch.utils.data.TensorDataset(x, y, torch.arange(len(y)))
+    train = torch.utils.data.DataLoader(indexed, batch_size=32, shuffle=True)
+    val = torch.utils.data.DataLoader(torch.utils.data.Subset(indexed, range(60)), batch_size=32)
+    callback = PerClassCallback(str(tmp_path / "pc"), num_classes=4, track_samples=len(y))
+    trainer(tmp_path, callback).fit(IndexedClassifier(), train, val)
+    client = wsgi_client(str(tmp_path / "pc"))
+    counts = client.get("/data/plugin/perclass/dynamics?run=train&name=perclass").get_json()
+    assert counts["steps"] == [0, 1] and counts["dataset_size"] == [200, 200]
+    visited = np.array(counts["visited"][-1])
+    np.testing.assert_array_equal(visited, np.bincount(y.numpy(), minlength=4))  # each sample
+    tags = client.get("/data/plugin/perclass/tags").get_json()
+    assert "dynamics" not in tags["validation"]["perclass"]["kinds"]  # training only
+    with pytest.raises(ValueError, match=r"found no sample ids \(track_samples\)"):
+        plain = PerClassCallback(str(tmp_path / "other"), num_classes=4, track_samples=200)
+        trainer(tmp_path, plain).fit(Classifier(), *loaders()[:2])
+
+
 def test_scores_pass_through_to_the_writers(tmp_path):
     from tb_perclass.format import metadata, score_tensor
 

@@ -68,7 +68,11 @@ def test_tags_lists_every_run_and_name(logdir):
         "class_names": ["p", "q", "r"],
         "num_classes": 3,
         "loss": "cross_entropy",
+        "version": tags["train"]["head_b"]["version"],
     }
+    # the version names each kind's last step (and wall time): it changes with new data
+    assert tags["train"]["head_b"]["version"].startswith("confusion:1:")
+    assert ";stats:1:" in tags["train"]["head_b"]["version"]
 
 
 def test_curves_returns_what_was_written(logdir):
@@ -103,7 +107,16 @@ def test_binary_curves_hold_the_json_answer(logdir):
     )
     assert "Content-Encoding" not in response.headers and response.get_data() == body
     expected, found = json.loads(text), decode_binary_curves(body)
-    assert {"tp", "fp", "fn", "loss", "accuracy"} <= set(found)
+    # the held counts in their own types (bytes here), the zero ones named in `zeros`; the tab
+    # derives accuracy from count and correct
+    assert {"tp", "fp", "fn", "loss", "count", "correct"} <= set(found)
+    assert found["count"].dtype == np.uint8 and found["loss"].dtype == np.float32
+    assert "nonfinite_outputs" in found["zeros"] and found["true_false"] is True
+    shape = found["loss"].shape
+    for key in found["zeros"]:
+        found[key] = np.zeros(shape)
+    with np.errstate(invalid="ignore"):
+        found["accuracy"] = np.where(found["count"] > 0, found["correct"] / found["count"], np.nan)
     for key, value in expected.items():
         if isinstance(value, list) and value and isinstance(value[0], list):
             as_float = np.array([[np.nan if v is None else v for v in row] for row in value])
@@ -298,12 +311,13 @@ def test_every_kind_serves_one_value_per_step_in_step_order(logdir):
     curves = json.loads(get(client, "curves", **query)[1])
     assert [count[0] - 1 for count in curves["count"]] == [0, 5, 2, 3, 4, 7]
     assert [tp[0] - 1 for tp in curves["tp"]] == [0, 5, 2, 3, 4, 7]
+    # Confusion counts and samples are blob sequences: that loader itself keeps the first write
+    # of a step (its read_blob finds a blob by step), so a step written twice shows the matrix
+    # and the samples of its first write there (the data server: its last write).
     confusion = json.loads(get(client, "confusion", step=1, **query)[1])
-    assert confusion["matrix"] == [[6, 0], [1, 0]] and confusion["steps"] == [0, 1, 2, 3, 4, 5]
+    assert confusion["matrix"] == [[2, 0], [1, 0]] and confusion["steps"] == [0, 1, 2, 3, 4, 5]
     pairs = json.loads(get(client, "pairs", **query)[1])
     assert pairs["pairs"][0]["history"] == [1, 1, 1, 1, 1, 1]
-    # Samples: that loader itself keeps the first write of a step (its read_blob finds a blob by
-    # step), so the samples of a step written twice are those of its first write there.
     steps = json.loads(get(client, "steps", kind="samples", **query)[1])
     assert steps == {"steps": [0, 1, 2, 3, 4, 5], "skipped": []}
     samples = json.loads(get(client, "samples", step=1, **query)[1])

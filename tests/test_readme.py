@@ -34,6 +34,7 @@ def test_the_readme_has_a_snippet_per_setup():
         "tasks",
         "sinks",
         "one-summary-writer",
+        "dynamics",
         "scores",
         "notebook",
         "transformers",

@@ -46,10 +46,16 @@ def test_writes_one_stats_summary_per_step(logdir, library):
     written = read_summaries(logdir, raw=True)
     assert [step for step, _, _ in written] == [0, 1, 2]
     for (_, matrix, parsed), matrix_returned in zip(written, expected):
-        np.testing.assert_array_equal(matrix, matrix_returned)
+        assert_written_stats(matrix, matrix_returned)
         assert matrix.shape == metadata.stats_shape(3) == (5, 5) and matrix.dtype == np.float64
         assert parsed.kind == "stats" and parsed.class_names == tuple(CLASSES)
         assert parsed.task == "multiclass" and parsed.loss == "cross_entropy"
+
+
+def assert_written_stats(written: np.ndarray, returned: np.ndarray) -> None:
+    """The summary holds the counts exactly and the mean losses as float32 (7 digits)."""
+    np.testing.assert_array_equal(written[1:], returned[1:])
+    np.testing.assert_allclose(written[0], returned[0], rtol=2**-23, equal_nan=True)
 
 
 def test_state_resets_after_each_write(logdir):
@@ -217,7 +223,7 @@ def test_bad_input_is_refused_clearly_and_loses_nothing(logdir, arguments, error
     assert after.total == 5
     steps = read_summaries(logdir, raw=True)
     assert [s for s, _, _ in steps] == [0, 1]
-    np.testing.assert_array_equal(steps[0][1], before.as_matrix())
+    assert_written_stats(steps[0][1], before.as_matrix())
 
 
 def test_mixing_frameworks_in_one_call_is_refused(logdir):
@@ -414,14 +420,20 @@ def test_summary_metadata_round_trip():
     assert value.tag == "head_a/stats"
     assert value.metadata.data_class == summary_pb2.DATA_CLASS_TENSOR
     parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
-    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 2
+    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 3
     from tensorboard.util import tensor_util
 
+    from tb_perclass.format import decode, packed_arrays
+
+    tensor = tensor_util.make_ndarray(value.tensor)
     np.testing.assert_array_equal(
-        tensor_util.make_ndarray(value.tensor),
+        decode.stats(tensor, 2)["matrix"],
         # The class columns, then invalid targets and ignored elements in the count row.
         np.array([[0.5, np.nan, 0, 0], [3, 0, 4, 7], [2, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]]),
     )
+    record = packed_arrays.unpack(tensor.item())
+    assert record["loss"].dtype == np.float32 and record["count"].dtype == np.uint8
+    assert "tp" not in record  # no confusion counts given
     with pytest.raises(ValueError, match=r"count has shape \(3,\); expected \(2,\)"):
         summary.stats_pb("h", class_names=["x", "y"], **{**stats, "count": np.zeros(3)})
 
@@ -474,9 +486,22 @@ def test_confusion_is_written_with_the_stats(logdir):
         writer.update(logits, targets)
         stats = writer.write(0)
     ((step, matrix, parsed),) = read_summaries(logdir, kind="confusion")
-    assert parsed.kind == "confusion" and parsed.extra["encoding"] == "dense"
+    assert parsed.kind == "confusion" and parsed.extra["encoding"] == "sparse_counts"
     np.testing.assert_array_equal(matrix, stats.confusion)
     assert matrix.sum() == 20 and matrix.dtype == np.int64
+    # the step's TP/FP/FN travel with the stats, so curves and reports need no matrix
+    ((_, _, _),) = read_summaries(logdir)
+    from tb_perclass.format import metrics
+
+    cells = np.flatnonzero(stats.confusion)
+    tp, fp, fn = metrics.true_false_counts(
+        cells, stats.confusion.reshape(-1)[cells], "multiclass", 3
+    )
+    assert (stats.tp.tolist(), stats.fp.tolist(), stats.fn.tolist()) == (
+        tp.tolist(),
+        fp.tolist(),
+        fn.tolist(),
+    )
 
 
 def test_confusion_can_be_turned_off(logdir):
@@ -510,11 +535,9 @@ def test_large_class_counts_write_sparse_confusion(logdir):
         targets = rng.integers(0, 300, 500)
         writer.update(rng.normal(size=(500, 300)).astype(np.float32), targets)
         stats = writer.write(0)
-    ((_, triplets, parsed),) = read_summaries(logdir, kind="confusion")
-    assert parsed.extra["encoding"] == "coo" and triplets.shape[1] == 3
-    rebuilt = np.zeros((300, 300), dtype=np.int64)
-    rebuilt[triplets[:, 0], triplets[:, 1]] = triplets[:, 2]
-    np.testing.assert_array_equal(rebuilt, stats.confusion)
+    ((_, matrix, parsed),) = read_summaries(logdir, kind="confusion")
+    assert parsed.extra["encoding"] == "sparse_counts"
+    np.testing.assert_array_equal(matrix, stats.confusion)
 
 
 TASK_BAD_INPUTS = [

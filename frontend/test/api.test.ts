@@ -1,3 +1,4 @@
+import { Grid } from "../src/data/grid";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/data/api";
 import { curvesUrl, reportCsvUrl, routeUrl } from "../src/data/routes";
@@ -23,27 +24,35 @@ function respond(
 }
 
 /** The curves route's binary layout (tb_perclass/plugin/binary_encoding.py), written here
- * independently: uint32 header length, space-padded JSON header, float32 rows. */
+ * independently: uint32 header length, JSON header space-padded to 8 bytes with the length,
+ * each [steps][classes] array as float32 (NaN for null), 8-byte aligned. */
 function encodeBinary(answer: Record<string, unknown>): ArrayBuffer {
   const header: Record<string, unknown> = {};
-  const arrays: [string, number, number][] = [];
-  const data: number[] = [];
+  const arrays: [string, number, number, string][] = [];
+  const blocks: Float32Array[] = [];
   for (const [key, value] of Object.entries(answer)) {
     if (Array.isArray(value) && Array.isArray(value[0])) {
       const rows = value as ((number | null)[] | null)[];
-      const columns = rows[0]!.length;
-      arrays.push([key, rows.length, columns]);
-      for (const row of rows) for (let c = 0; c < columns; c++) data.push(row?.[c] ?? NaN);
+      const columns = Math.max(...rows.map((r) => r?.length ?? 0));
+      arrays.push([key, rows.length, columns, "f4"]);
+      const block = new Float32Array(rows.length * columns + ((rows.length * columns) % 2));
+      rows.forEach((row, s) => {
+        for (let c = 0; c < columns; c++) block[s * columns + c] = row?.[c] ?? NaN;
+      });
+      blocks.push(block);
     } else header[key] = value;
   }
-  let text = new TextEncoder().encode(JSON.stringify({ ...header, arrays }));
-  const padded = new Uint8Array(Math.ceil(text.length / 4) * 4).fill(32);
-  padded.set(text);
-  text = padded;
-  const out = new ArrayBuffer(4 + text.length + data.length * 4);
-  new DataView(out).setUint32(0, text.length, true);
-  new Uint8Array(out, 4, text.length).set(text);
-  new Float32Array(out, 4 + text.length, data.length).set(data);
+  const text = new TextEncoder().encode(JSON.stringify({ ...header, arrays }));
+  const headerLength = Math.ceil((text.length + 4) / 8) * 8 - 4;
+  const size = blocks.reduce((n, b) => n + b.byteLength, 0);
+  const out = new ArrayBuffer(4 + headerLength + size);
+  new DataView(out).setUint32(0, headerLength, true);
+  new Uint8Array(out, 4, headerLength).fill(32).set(text);
+  let offset = 4 + headerLength;
+  for (const block of blocks) {
+    new Float32Array(out, offset, block.length).set(block);
+    offset += block.byteLength;
+  }
   return out;
 }
 
@@ -79,21 +88,19 @@ describe("api", () => {
     const fromJson = parseCurves(hostile);
     expect(fromBinary.class_names[0]).toBe("<b>é✓</b>"); // multi-byte UTF-8 in the header
     expect(fromBinary.steps).toEqual(fromJson.steps);
+    const missing = (g: Grid) => g.data!.some((v) => Number.isNaN(v));
     for (const key of ["loss", "count", "accuracy", "nonfinite", "tp", "fp", "fn"] as const) {
       const a = fromBinary[key]!;
       const b = fromJson[key]!;
-      expect(a.length).toBe(b.length);
-      a.forEach((row, s) =>
-        row.forEach((v, c) =>
-          (b[s][c] ?? null) === null
-            ? expect(v).toBeNull()
-            : expect(v).toBeCloseTo(b[s][c] as number, 5),
-        ),
-      );
+      expect([a.rows, a.cols]).toEqual([b.rows, b.cols]);
+      for (let s = 0; s < a.rows; s++)
+        for (let c = 0; c < a.cols; c++) {
+          const expected = b.at(s, c);
+          if (expected === null) expect(a.at(s, c)).toBeNull();
+          else expect(a.at(s, c)).toBeCloseTo(expected, 5);
+        }
     }
-    expect(
-      fromJson.loss.flat().some((v) => v === null) || fromJson.tp!.flat().some((v) => v === null),
-    ).toBe(true);
+    expect(missing(fromJson.loss) || missing(fromJson.tp!)).toBe(true);
     expect(() => decodeBinaryAnswer(new ArrayBuffer(2), "curves")).toThrow(/too short/);
     const truncated = encodeBinary(hostile).slice(0, 200);
     expect(() => decodeBinaryAnswer(truncated, "curves")).toThrow(
@@ -132,12 +139,15 @@ describe("api", () => {
         [1, 1],
       ],
     });
-    expect(c.loss).toEqual([
+    expect([c.loss.row(0), c.loss.row(1)]).toEqual([
       [1, null],
       [null, 2],
     ]);
     expect(c.class_names).toEqual(["a #0", "a #1"]);
-    expect(c.nonfinite).toEqual([[], []]);
+    expect([c.nonfinite.row(0), c.nonfinite.row(1)]).toEqual([
+      [0, 0],
+      [0, 0],
+    ]); // absent: zero
     expect(() => parseCurves({ steps: [0], loss: [] })).toThrow(/one row per step/);
     expect(() => parseCurves([])).toThrow(/Malformed/);
   });
@@ -248,6 +258,21 @@ describe("api: confusion-matrix routes", () => {
     const p = parsePairs(fixture("pairs_validation.json"));
     expect(p.pairs[0]).toMatchObject({ true: 0, pred: 1, count: 4 });
     expect(p.pairs[0].history.length).toBe(8);
+    expect(p.history_steps).toEqual(p.steps); // a short series: its history is at every step
+    const sampled = parsePairs({
+      step: 4000,
+      steps: Array.from({ length: 5000 }, (_, i) => i),
+      history_steps: [0, 2500, 4000, 4999],
+      pairs: [{ true: 0, pred: 1, count: 3, history: [0, 1, 3, 2] }],
+    });
+    expect(sampled.history_steps.indexOf(sampled.step)).toBe(2);
+    expect(() =>
+      parsePairs({
+        steps: [0, 1],
+        history_steps: [1],
+        pairs: [{ true: 0, pred: 1, history: [1, 2] }],
+      }),
+    ).toThrow(/one count per history step/);
     const d = parseDiff(fixture("diff_validation_7_0.json"));
     expect(d.n).toBe(4);
     expect(d.deltas[0]).toBe(3);
@@ -286,8 +311,8 @@ describe("api: confusion-matrix routes", () => {
     };
     const api = httpApi(async () => respond(200, encodeBinary(answer), "application/octet-stream"));
     for (const c of [await api.curves("train", "perclass"), parseCurves(answer)]) {
-      expect(c.nonfinite_outputs[2][1]).toBe(3);
-      expect(c.nonfinite_outputs.flat().reduce((a, v) => a! + (v ?? 0), 0)).toBe(3);
+      expect(c.nonfinite_outputs.at(2, 1)).toBe(3);
+      expect([...c.nonfinite_outputs.data!].reduce((a, v) => a + v, 0)).toBe(3);
       expect(c.invalid_targets[2]).toBe(5);
       expect(c.ignored).toEqual(new Array(S).fill(1));
       expect(c.skipped).toEqual([
@@ -298,7 +323,7 @@ describe("api: confusion-matrix routes", () => {
     const old = parseCurves(json);
     expect(old.invalid_targets).toEqual(new Array(S).fill(0));
     expect(old.ignored).toEqual(new Array(S).fill(0));
-    expect(old.nonfinite_outputs.length).toBe(S);
+    expect(old.nonfinite_outputs.rows).toBe(S);
     expect(old.skipped).toEqual([]);
     expect(() => parseCurves({ ...json, invalid_targets: [1] })).toThrow(/invalid_targets/);
   });
@@ -334,8 +359,8 @@ describe("api: confusion-matrix routes", () => {
 
   it("reads tp/fp/fn into the curves when present", () => {
     const c = parseCurves(fixture("curves_validation_confusion.json"));
-    expect(c.tp![0].length).toBe(4);
-    expect(c.tp![1]).toEqual([]); // a step without a matrix
+    expect(c.tp!.cols).toBe(4);
+    expect(c.tp!.row(1)).toEqual([null, null, null, null]); // a step without a matrix
     expect(parseCurves(fixture("curves_train.json")).tp).toBeUndefined();
   });
 });

@@ -60,7 +60,7 @@ describe("the Per-Class tab", () => {
     const runEvil = "<b>run</b>";
     const tagEvil = "<script>x</script>";
     const c = synthCurves(3, 4, ["cat", evil, "dog"]);
-    c.nonfinite[1][1] = 2;
+    c.nonfinite.set(1, 1, 2);
     const info = {
       kinds: ["stats"],
       task: "multiclass",
@@ -394,6 +394,25 @@ describe("the Per-Class tab", () => {
     flushView(app);
     expect(chart.charts.length).toBe(created + 1);
     expect(chart.charts[chart.charts.length - 1].model.xs.length).toBe(12);
+  });
+
+  it("fetches a series' curves again only when the tags give it a new version", async () => {
+    const api = defaultApi();
+    for (const byName of Object.values(api.tagsData))
+      for (const info of Object.values(byName)) info.version = "12;1.5";
+    const { app } = await mount(api);
+    const curvesCalls = () => api.calls.filter((c) => c.startsWith("curves:")).length;
+    const first = curvesCalls();
+    expect(first).toBeGreaterThan(0);
+    await app.refresh();
+    expect(curvesCalls()).toBe(first); // same versions: the tags answer only
+    const [run, byName] = Object.entries(api.tagsData)[0];
+    const [name] = Object.keys(byName);
+    byName[name].version = "13;2.5";
+    await app.refresh();
+    expect(api.calls.filter((c) => c.startsWith("curves:")).slice(first)).toEqual([
+      `curves:${run}:${name}`,
+    ]);
   });
 
   it("says so when no run is ticked", async () => {

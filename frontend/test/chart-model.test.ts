@@ -1,3 +1,4 @@
+import { Grid } from "../src/data/grid";
 import { describe, expect, it } from "vitest";
 import { buildChartModel, rowMean, timeUnit, type ShapeInput } from "../src/curves/chart-model";
 import { metricById } from "../src/data/metrics";
@@ -89,8 +90,8 @@ describe("buildChartModel", () => {
 
   it("drops non-positive values on a log scale and keeps nulls as gaps", () => {
     const c = synthCurves(2, 3);
-    c.loss[1][0] = 0;
-    c.loss[2][1] = null;
+    c.loss.set(1, 0, 0);
+    c.loss.set(2, 1, null);
     const m = buildChartModel(input({ runs: [seriesCurves("r", c)], logScale: true }));
     const l0 = m.lines.find((l) => l.label === "class_0")!;
     const l1 = m.lines.find((l) => l.label === "class_1")!;
@@ -140,8 +141,7 @@ describe("buildChartModel", () => {
   });
 
   it("rowMean ignores missing values", () => {
-    expect(rowMean([1, null, 3])).toBe(2);
-    expect(rowMean([null])).toBeNull();
-    expect(rowMean(undefined)).toBeNull();
+    expect(rowMean(Grid.fromRows([[1, null, 3]], 3), 0)).toBe(2);
+    expect(rowMean(Grid.fromRows([[null]], 1), 0)).toBeNull();
   });
 });

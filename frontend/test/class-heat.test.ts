@@ -1,3 +1,4 @@
+import { Grid } from "../src/data/grid";
 import { describe, expect, it } from "vitest";
 import {
   classHeat,
@@ -17,7 +18,7 @@ describe("class-by-step heatmap data", () => {
   ];
 
   it("transposes [steps][classes] into classes x steps, NaN for missing", () => {
-    const h = classHeat(matrix, 2);
+    const h = classHeat(Grid.fromRows(matrix, 2), 2);
     expect(h.classes).toBe(2);
     expect(h.steps).toBe(3);
     expect(
@@ -29,7 +30,7 @@ describe("class-by-step heatmap data", () => {
   });
 
   it("summaries: first, final, trend and least-squares slope over the steps", () => {
-    const h = classHeat(matrix, 2);
+    const h = classHeat(Grid.fromRows(matrix, 2), 2);
     const a = summarize(h.values, 0, [0, 10, 20]);
     expect(a.first).toBeCloseTo(0.5, 6);
     expect(a.final).toBeCloseTo(0.7, 6);

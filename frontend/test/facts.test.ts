@@ -13,11 +13,11 @@ import { synthCurves } from "./helpers";
 /** Curves of classes a, b, c over steps 0..5 with what a writer counts apart. */
 function curves() {
   const c = synthCurves(3, 6, ["a", "b", "c"]);
-  c.nonfinite[2][1] = 2;
-  c.nonfinite[3][1] = 1;
-  c.nonfinite_outputs[4][0] = 3;
-  c.nonfinite_outputs[4][2] = 1;
-  c.nonfinite_outputs[5][2] = 1;
+  c.nonfinite.set(2, 1, 2);
+  c.nonfinite.set(3, 1, 1);
+  c.nonfinite_outputs.set(4, 0, 3);
+  c.nonfinite_outputs.set(4, 2, 1);
+  c.nonfinite_outputs.set(5, 2, 1);
   c.invalid_targets[4] = 5;
   c.ignored = [7, 7, 7, 7, 7, 7];
   return c;

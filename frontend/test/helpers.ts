@@ -1,3 +1,4 @@
+import { Grid } from "../src/data/grid";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -22,7 +23,11 @@ import type {
   RunCurves,
   ConfusionData,
   CurvesResponse,
+  DataMap,
   DiffData,
+  DynamicsCounts,
+  DynamicsList,
+  DynamicsListKind,
   PairsResponse,
   ReportResponse,
   SampleFilter,
@@ -72,6 +77,11 @@ export class FakeApi implements Api {
   historyData: Record<string, Record<string, unknown>> = {};
   /** text samples by blob URL */
   textData: Record<string, string> = {};
+  /** dynamics answers per run */
+  dynamicsData: Record<string, DynamicsCounts> = {};
+  dataMapData: Record<string, ByStep<DataMap>> = {};
+  /** every entry of a list per run and list kind; served filtered and cut like the route */
+  dynamicsListData: Record<string, Record<string, DynamicsList>> = {};
   constructor(
     public tagsData: TagsResponse,
     public curvesData: Record<string, CurvesResponse>,
@@ -166,6 +176,39 @@ export class FakeApi implements Api {
       .sort((a, b) => a - b);
     return parseHistory(raw ?? { id, steps, first_step: null, history: [] });
   }
+  async dynamics(run: string, name: string): Promise<DynamicsCounts> {
+    this.calls.push(`dynamics:${run}:${name}`);
+    return this.pick("dynamics", this.dynamicsData, run, null, name);
+  }
+  async dataMap(run: string, name: string, step: number | null): Promise<DataMap> {
+    this.calls.push(`data_map:${run}:${name}:${step ?? "latest"}`);
+    const f = this.fail.get(`data_map:${run}`) ?? this.fail.get("data_map");
+    if (f) throw new ApiError(f, 404);
+    const v = this.dataMapData[run];
+    if (v === undefined) throw new ApiError(`Not found: no data map for run '${run}'`, 404);
+    return typeof v === "function" ? v(step) : v; // typed arrays: not cloned
+  }
+  async dynamicsList(
+    run: string,
+    name: string,
+    step: number | null,
+    list: DynamicsListKind,
+    label: number | null,
+    limit: number,
+  ): Promise<DynamicsList> {
+    this.calls.push(
+      `dynamics_samples:${run}:${name}:${step ?? "latest"}:${list}:${label}:${limit}`,
+    );
+    const all = this.dynamicsListData[run]?.[list];
+    if (!all) throw new ApiError(`Not found: no dynamics snapshot for run '${run}'`, 404);
+    const chosen = all.samples.filter((s) => label === null || s.label === label);
+    return structuredClone({
+      ...all,
+      label,
+      total: chosen.length,
+      samples: chosen.slice(0, limit),
+    });
+  }
   async text(url: string): Promise<string> {
     this.calls.push(`text:${url}`);
     const t = this.textData[url];
@@ -184,8 +227,19 @@ export class FakeApi implements Api {
     if (f) throw new ApiError(f, 404);
     const c = this.curvesData[`${run}|${name}`] ?? this.curvesData[run];
     if (!c) throw new ApiError(`Not found: ${run}`, 404);
-    return structuredClone(c);
+    return cloneCurves(c);
   }
+}
+
+/** A deep copy of curves, its Grids still Grids (structuredClone drops their class). */
+export function cloneCurves(c: CurvesResponse): CurvesResponse {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(c))
+    copy[key] =
+      value instanceof Grid
+        ? new Grid(value.rows, value.cols, value.data ? value.data.slice() : null)
+        : structuredClone(value);
+  return copy as unknown as CurvesResponse;
 }
 
 /** What the samples route answers (tb_perclass/plugin/reader.py `samples`): the step's entries
@@ -263,7 +317,7 @@ export function samplesApi(): FakeApi {
         throw new ApiError(`Not found: run '${run}' has no confusion matrix at step ${step}`, 404);
       return c;
     };
-    api.pairsData[run] = { step: steps[steps.length - 1], steps, pairs: [] };
+    api.pairsData[run] = { step: steps[steps.length - 1], steps, history_steps: steps, pairs: [] };
   }
   for (const [run, rep] of Object.entries(raw.report)) api.reportData[run] = parseReport(rep);
   api.samplesData = raw.samples;
@@ -386,13 +440,14 @@ export function synthCurves(
   const class_names = names ?? Array.from({ length: C }, (_, i) => `class_${i}`);
   const steps = Array.from({ length: S }, (_, s) => s + stepOffset);
   const grid = (f: (s: number, c: number) => number | null) =>
-    steps.map((_, s) => class_names.map((_, c) => f(s, c)));
+    Grid.of(steps.length, class_names.length, f);
   return {
     steps,
     wall_times: steps.map((_, s) => 1000 + s * 60),
     class_names,
     loss: grid((s, c) => (c + 1) / (s + 1)),
     count: grid(() => 10),
+    correct: grid((s, c) => Math.min(10, Math.round((10 * (s + 1)) / (S * (c + 1))))),
     accuracy: grid((s, c) => Math.min(1, (s + 1) / (S * (c + 1)))),
     nonfinite: grid(() => 0),
     nonfinite_outputs: grid(() => 0),

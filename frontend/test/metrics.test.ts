@@ -21,11 +21,12 @@ describe("precision, recall and F1 from tp/fp/fn", () => {
     const recall = metricById("recall");
     expect(recall.available(c)).toBe(true);
     const m = recall.extract(c);
-    expect(m.length).toBe(c.steps.length);
-    expect(m[1]).toEqual([null, null, null, null]);
+    expect(m.rows).toBe(c.steps.length);
+    expect(m.row(1)).toEqual([null, null, null, null]);
     const k = 0;
     const s = 7;
-    expect(m[s][k]).toBeCloseTo(c.tp![s][k]! / (c.tp![s][k]! + c.fn![s][k]!), 12);
+    const tp = c.tp!.at(s, k)!;
+    expect(m.at(s, k)).toBeCloseTo(tp / (tp + c.fn!.at(s, k)!), 6);
     expect(recall.extract(c)).toBe(m); // cached per curves object
     const plain = parseCurves(fixture("curves_train.json"));
     expect(recall.available(plain)).toBe(false);

@@ -1,3 +1,4 @@
+import { Grid } from "../src/data/grid";
 import { describe, expect, it } from "vitest";
 import { latestValues, worstN } from "../src/curves/ranking";
 
@@ -8,11 +9,11 @@ describe("latestValues", () => {
       [4, null, 6],
       [7, null, null],
     ];
-    expect(latestValues(m, 3)).toEqual([7, 2, 6]);
+    expect(latestValues(Grid.fromRows(m, 3), 3)).toEqual([7, 2, 6]);
   });
   it("gives null for a class that never had a value", () => {
-    expect(latestValues([[null, 1]], 2)).toEqual([null, 1]);
-    expect(latestValues([], 2)).toEqual([null, null]);
+    expect(latestValues(Grid.fromRows([[null, 1]], 2), 2)).toEqual([null, 1]);
+    expect(latestValues(Grid.fromRows([], 2), 2)).toEqual([null, null]);
   });
 });
 

@@ -177,7 +177,7 @@ describe("the scores answer", () => {
     const curves = parseCurves(fixture("scores_curves_validation.json"));
     expect(curves.top_k).toBe(5);
     expect(metricById("ap").available(curves)).toBe(true);
-    expect(metricById("topk").extract(curves)[2]).toHaveLength(7);
+    expect(metricById("topk").extract(curves).row(2)).toHaveLength(7);
     const report = parseReport(fixture("scores_report_validation.json"));
     expect(report.scores!.ap).toHaveLength(7);
     expect(report.scores!.averages.ap.macro).not.toBe(null);

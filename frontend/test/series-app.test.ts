@@ -198,8 +198,8 @@ describe("facts belong to their series", () => {
   /** Only the validation series has non-finite losses (class bird, steps 2 and 3). */
   function withNonfinite(layout: Layout): FakeApi {
     const validation = curves();
-    validation.nonfinite[2][2] = 2;
-    validation.nonfinite[3][2] = 1;
+    validation.nonfinite.set(2, 2, 2);
+    validation.nonfinite.set(3, 2, 1);
     return experimentApi(layout, curves(), validation);
   }
 
@@ -241,8 +241,8 @@ describe("facts belong to their series", () => {
 
   it("shows non-finite outputs, invalid targets and ignored elements: notices, badges, and what the matrix and report leave out", async () => {
     const validation = curves();
-    validation.nonfinite_outputs[7][0] = 2; // step 7, the fixtures' latest step
-    validation.nonfinite_outputs[5][1] = 1;
+    validation.nonfinite_outputs.set(7, 0, 2); // step 7, the fixtures' latest step
+    validation.nonfinite_outputs.set(5, 1, 1);
     validation.invalid_targets[7] = 3;
     validation.ignored[6] = 4;
     await mount(experimentApi("runs", curves(), validation));

@@ -129,7 +129,7 @@ describe("what the tab shows", () => {
       "exp/train": synthCurves(4, 5, CLASSES),
       "exp/validation": synthCurves(5, 5, own),
     };
-    curves["exp/train"].nonfinite[2][1] = 3;
+    curves["exp/train"].nonfinite.set(2, 1, 3);
     const lines = deriveTab(input({}, curves));
     expect(lines.classNames).toEqual(own); // the union over the ticked series
     expect(lines.shownFacts.map((f) => f.key)).toEqual(["exp/train", "exp/validation"]);
@@ -156,7 +156,15 @@ describe("what the toolbar and the sidebar say", () => {
       ["confusion", false, false],
       ["report", false, false],
       ["scores", true, false],
+      ["dynamics", true, false],
     ]);
+    const tracked = {
+      series: [{ info: info(["stats", "dynamics", "dynamics_samples"]) }],
+      confusionSeries: [],
+    };
+    const dynamics = tabButtons(tracked, "curves")[4];
+    expect(dynamics.disabled).toBe(false);
+    expect(tabButtons(d, "curves")[4].title).toContain("track_samples");
     const samplesOnly = { series: [{ info: info(["stats", "samples"]) }], confusionSeries: [] };
     const [, confusion, report, scores] = tabButtons(samplesOnly, "curves");
     expect(scores.disabled).toBe(true);

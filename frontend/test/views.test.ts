@@ -1,6 +1,7 @@
 // DOM tests of the Confusion, Report and class-by-step heatmap views inside the app, against
 // the route fixtures (happy-dom has no canvas: layout, hit-testing, text and state are tested;
 // the pixels are tested in heatmap.test.ts and in the browser tests).
+import { Grid } from "../src/data/grid";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "../src/app/app";
 import { STORAGE_KEY } from "../src/state/saved-state";
@@ -230,6 +231,7 @@ describe("the Confusion view", () => {
       big: {
         step: 2,
         steps: [0, 1, 2],
+        history_steps: [0, 1, 2],
         pairs: [{ true: 0, pred: 1, count: 9, history: [1, 5, 9] }],
       },
     };
@@ -407,7 +409,7 @@ describe("the class-by-step heatmap", () => {
     const train = synthCurves(n, 10, names);
     const val = synthCurves(n, 10, names);
     // validation loses accuracy on class 7 only: the biggest train/validation gap
-    val.accuracy = val.accuracy.map((row) => row.map((v, c) => (c === 7 ? 0 : v)));
+    val.accuracy = Grid.of(10, n, (s, c) => (c === 7 ? 0 : val.accuracy.at(s, c)));
     return new FakeApi(
       { "exp/train": { perclass: info }, "exp/validation": { perclass: info } },
       { "exp/train": train, "exp/validation": val },

@@ -7,6 +7,9 @@
     logs.report(run="torch/validation")         # classification report of a step
     logs.scores(run="torch/validation")         # AP, AUROC, ECE, ... per step and class
     logs.samples(run="torch/validation")        # kept mistakes of a step; logs.sample(...)
+    logs.label_errors(run="noisy/train")        # tracked samples: likely label errors, ranked
+    logs.dynamics(run="noisy/train")            # easy / ambiguous / hard counts per step, class
+    logs.data_map(run="noisy/train")            # the data map's points
 
 This is the only module of tb-perclass that imports pandas (`pip install tb-perclass[pandas]`).
 Every number comes from `loading.Logdir`, i.e. from the plugin's reader over TensorBoard's own
@@ -133,6 +136,67 @@ class PerClassLogs:
         predictions lies within it), ECE, mean confidence - accuracy, positives, negatives,
         best F1 and its threshold (binary, multilabel) and top-k accuracy."""
         return self.table("scores", run, name)
+
+    def dynamics(self, run: str | None = None, name: str | None = None) -> pd.DataFrame:
+        """Tracked samples (`track_samples`): one row per step and class with the samples
+        visited, easy, ambiguous and hard to learn, likely label errors and forgotten."""
+        return self.table("dynamics", run, name)
+
+    def label_errors(
+        self,
+        run: str | None = None,
+        name: str | None = None,
+        step: int | None = None,
+        label: str | None = None,
+        forgotten: bool = False,
+    ) -> pd.DataFrame:
+        """A snapshot's likely label errors (the latest by default; of class `label` when
+        given), most likely first, as the Dynamics view lists them: id, given and preferred
+        class, margin, confidence, variability, correctness, visits and forgetting events; with
+        `forgotten=True` the most forgotten samples instead."""
+        series = self.logdir.one(run, name)
+        index = None
+        if label is not None:
+            if label not in series.class_names:
+                raise ValueError(f"no class {label!r}; the classes are {list(series.class_names)}")
+            index = series.class_names.index(label)
+        answer = self.logdir.listed(series, step, "forgotten" if forgotten else "errors", index)
+        frame = pd.DataFrame(answer["samples"]).drop(
+            columns=["media", "media_type", "width", "height"], errors="ignore"
+        )
+        if len(frame):
+            names = list(series.class_names)
+            frame.insert(2, "given_class", [names[i] for i in frame["label"]])
+            frame.insert(4, "preferred_class", [names[i] for i in frame["preferred"]])
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
+        frame.attrs.update(
+            run=series.run, name=series.name, step=answer["step"], size=answer["size"]
+        )
+        return frame
+
+    def data_map(
+        self, run: str | None = None, name: str | None = None, step: int | None = None
+    ) -> pd.DataFrame:
+        """A snapshot's data map: one row per point (every sample, or a fixed subset of 100,000
+        beyond that) with id, given class, confidence, variability and correctness (NaN: never
+        visited)."""
+        series = self.logdir.one(run, name)
+        answer = self.logdir.data_map(series, step)
+        frame = pd.DataFrame(
+            {
+                "id": answer["id"].astype(np.int64),
+                "class": pd.Categorical.from_codes(
+                    answer["label"].astype(np.int64), categories=list(series.class_names)
+                ),
+                "confidence": answer["confidence"],
+                "variability": answer["variability"],
+                "correctness": answer["correctness"],
+            }
+        )
+        frame.attrs.update(
+            run=series.run, name=series.name, step=answer["step"], subset=answer["subset"]
+        )
+        return frame
 
     def confusion(
         self, run: str | None = None, name: str | None = None, step: int | None = None

@@ -26,6 +26,7 @@ import numpy as np
 from tb_perclass.format import metadata, metrics
 from tb_perclass.plugin import confusion as confusion_answers
 from tb_perclass.plugin import curves as curves_answers
+from tb_perclass.plugin import dynamics as dynamics_answers
 from tb_perclass.plugin import report as report_answers
 from tb_perclass.plugin import samples as samples_answers
 from tb_perclass.plugin import scores as scores_answers
@@ -34,6 +35,8 @@ from tb_perclass.plugin.reader import Head, PerClassReader
 # Every step of the plugin's tags is kept (0 = no reservoir sampling), as the tab asks of a
 # TensorBoard through `--samples_per_plugin`.
 _KEEP_EVERY_STEP = {metadata.PLUGIN_NAME: 0}
+# Snapshots of tracked samples: the last few, as TensorBoard keeps them (each holds the run so far).
+_KEEP_SNAPSHOTS = {metadata.SNAPSHOT_PLUGIN_NAME: metadata.SNAPSHOTS_KEPT}
 _EXPERIMENT = ""  # the multiplexer's data provider serves one unnamed experiment
 
 _SPLITS = (
@@ -101,7 +104,7 @@ class Logdir:
         _read_without_importing_tensorflow()
         _check_is_directory(self.path)
         multiplexer = plugin_event_multiplexer.EventMultiplexer(
-            tensor_size_guidance=_KEEP_EVERY_STEP
+            tensor_size_guidance={**_KEEP_EVERY_STEP, **_KEEP_SNAPSHOTS}
         )
         with _fast_record_checksums():
             multiplexer.AddRunsFromDirectory(self.path)
@@ -161,7 +164,12 @@ class Logdir:
     def curves(self, series: Series) -> dict[str, Any]:
         """Every step's per-class values, as the curves route serves them ([S, C] arrays), plus
         precision, recall and F1 from TP/FP/FN (NaN where undefined or without counts)."""
-        curves = self._answer(curves_answers.answer, series.run, series.name)
+        # the JSON route's fields: every count as integers (zeros where not held), accuracy
+        curves = curves_answers.as_json(
+            self._answer(curves_answers.answer, series.run, series.name)
+        )
+        # float32 as stored (format 3); float64 in tables, so that CSV text round-trips exactly
+        curves["loss"] = curves["loss"].astype(np.float64)
         if "tp" in curves:
             ratios = metrics.ratios_from_counts(curves["tp"], curves["fp"], curves["fn"])
         else:
@@ -179,12 +187,13 @@ class Logdir:
         routes' `skipped` lists give them (every samples manifest is read to know)."""
         found: dict[tuple[int, str, str], dict[str, Any]] = {}
         for kind in series.kinds:
-            if kind == metadata.KIND_SAMPLES:
+            if kind in metadata.BLOB_KINDS:
+                read = self.samples if kind == metadata.KIND_SAMPLES else self.likely_errors
                 for step in self.steps(series, kind):
                     try:
-                        self.samples(series, int(step))
+                        read(series, int(step))
                     except DataNotFoundError:
-                        pass  # a bad manifest: now in the series' skipped steps
+                        pass  # a bad manifest or header: now in the series' skipped steps
             answer = self._answer(PerClassReader.steps, series.run, series.name, kind)
             for entry in answer["skipped"]:
                 found.setdefault((entry["step"], entry["kind"], entry["reason"]), entry)
@@ -247,12 +256,51 @@ class Logdir:
         data, media_type = self._answer(samples_answers.blob, series.run, series.name, step, index)
         return data, media_type.split(";")[0]
 
+    def dynamics(self, series: Series) -> dict[str, Any]:
+        """The tracked samples' per-class counts at every step, as the dynamics route serves
+        them ([S, C] arrays and per-step extras)."""
+        self._require(series, metadata.KIND_DYNAMICS)
+        return self._answer(dynamics_answers.counts, series.run, series.name)
+
+    def likely_errors(
+        self, series: Series, step: int | None, label: int | None = None
+    ) -> dict[str, Any]:
+        """A snapshot's likely label errors (all of them), as the dynamics_samples route ranks
+        them: lowest mean margin first."""
+        return self.listed(series, step, "errors", label)
+
+    def listed(
+        self, series: Series, step: int | None, which: str, label: int | None = None
+    ) -> dict[str, Any]:
+        """A snapshot's ranked list ("errors" or "forgotten"), every entry."""
+        self._require(series, metadata.KIND_DYNAMICS_SAMPLES)
+        return self._answer(
+            dynamics_answers.listed_samples, series.run, series.name, step, which, label, None
+        )
+
+    def data_map(self, series: Series, step: int | None) -> dict[str, Any]:
+        """A snapshot's data map: the header fields, and per point id, label, and confidence,
+        variability and correctness back in their units (NaN: never visited)."""
+        self._require(series, metadata.KIND_DYNAMICS_SAMPLES)
+        header, columns = self._answer(dynamics_answers.data_map, series.run, series.name, step)
+        points = {key: values for key, (_, values) in columns.items()}
+        for key, scale in header["scales"].items():
+            raw = points[key].astype(np.float64)
+            points[key] = np.where(
+                raw == header["not_visited"], np.nan, raw / header["levels"] * scale
+            )
+        return {**header, **points}
+
     def _require(self, series: Series, kind: str) -> None:
         if kind not in series.kinds:
             hint = {
                 metadata.KIND_CONFUSION: "it was written with confusion=False",
                 metadata.KIND_SAMPLES: "keep samples with update(..., inputs=...)",
                 metadata.KIND_SCORES: "record them with PerClassWriter(..., scores=True)",
+                metadata.KIND_DYNAMICS: "track samples with PerClassWriter(..., track_samples=N)",
+                metadata.KIND_DYNAMICS_SAMPLES: (
+                    "track samples with PerClassWriter(..., track_samples=N)"
+                ),
             }[kind]
             raise IncompatibleDataError(
                 f"run {series.run!r} (name {series.name!r}) has no {kind} data ({hint}); it has "

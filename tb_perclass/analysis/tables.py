@@ -318,6 +318,74 @@ def _samples_table(logdir: Logdir, series: Series) -> Table:
     return Table(columns, nullable=frozenset({"width", "height", "target", "prediction"}))
 
 
+def _dynamics_table(logdir: Logdir, series: Series) -> Table:
+    answer = logdir.dynamics(series)
+    steps = np.asarray(answer["steps"], dtype=np.int64)
+    num_classes = len(series.class_names)
+    columns: dict[str, np.ndarray | Labels] = {
+        "step": np.repeat(steps, num_classes),
+        "class_index": np.tile(np.arange(num_classes, dtype=np.int64), len(steps)),
+        "class": Labels(
+            np.tile(np.arange(num_classes, dtype=np.int32), len(steps)), series.class_names
+        ),
+    }
+    for key in metadata.DYNAMICS_ROWS:
+        columns[key] = np.asarray(answer[key], dtype=np.int64).reshape(-1)
+    for key in metadata.DYNAMICS_EXTRA_COLUMNS:
+        columns[key] = np.repeat(np.asarray(answer[key], dtype=np.int64), num_classes)
+    return Table(columns)
+
+
+def _listed_table(which: str) -> Callable[[Logdir, Series], Table]:
+    """The latest snapshot's ranked list (likely label errors, or most forgotten), in order."""
+
+    def build(logdir: Logdir, series: Series) -> Table:
+        answer = logdir.listed(series, None, which)
+        entries = answer["samples"]
+        names = tuple(series.class_names)
+
+        def column(key: str, dtype) -> np.ndarray:
+            return np.array([e[key] for e in entries], dtype=dtype)
+
+        given, preferred = column("label", np.int64), column("preferred", np.int64)
+        return Table(
+            {
+                "step": np.full(len(entries), answer["step"], dtype=np.int64),
+                "rank": np.arange(1, len(entries) + 1, dtype=np.int64),
+                "id": column("id", np.int64),
+                "given_index": given,
+                "given_class": Labels(_valid_codes(given, len(names)), names),
+                "preferred_index": preferred,
+                "preferred_class": Labels(_valid_codes(preferred, len(names)), names),
+                "margin": column("margin", np.float64),
+                "confidence": column("confidence", np.float64),
+                "variability": column("variability", np.float64),
+                "correctness": column("correctness", np.float64),
+                "visits": column("visits", np.int64),
+                "forgets": column("forgets", np.int64),
+            }
+        )
+
+    return build
+
+
+_LISTED_COLUMNS = (
+    "step",
+    "rank",
+    "id",
+    "given_index",
+    "given_class",
+    "preferred_index",
+    "preferred_class",
+    "margin",
+    "confidence",
+    "variability",
+    "correctness",
+    "visits",
+    "forgets",
+)
+
+
 def _skipped_table(logdir: Logdir, series: Series) -> Table:
     entries = logdir.skipped(series)
     return Table(
@@ -435,6 +503,35 @@ TABLES: dict[str, TableSpec] = {
                 "height",
             ),
             _samples_table,
+        ),
+        TableSpec(
+            "dynamics",
+            metadata.KIND_DYNAMICS,
+            "tracked samples (track_samples): one row per step and class with the samples "
+            "visited, easy, ambiguous and hard to learn, likely label errors and forgotten",
+            (
+                "step",
+                "class_index",
+                "class",
+                *metadata.DYNAMICS_ROWS,
+                *metadata.DYNAMICS_EXTRA_COLUMNS,
+            ),
+            _dynamics_table,
+        ),
+        TableSpec(
+            "label_errors",
+            metadata.KIND_DYNAMICS_SAMPLES,
+            "the latest snapshot's likely label errors, most likely first: id, given and "
+            "preferred class, margin, confidence, variability, correctness, visits, forgets",
+            _LISTED_COLUMNS,
+            _listed_table("errors"),
+        ),
+        TableSpec(
+            "forgotten",
+            metadata.KIND_DYNAMICS_SAMPLES,
+            "the latest snapshot's most forgotten samples, most forgetting events first",
+            _LISTED_COLUMNS,
+            _listed_table("forgotten"),
         ),
         TableSpec(
             "skipped",

@@ -21,13 +21,40 @@ PLUGIN_NAME = "perclass"
 # Bump when the meaning of a field changes; readers refuse versions newer than they know.
 # Version 2: the `stats` tensor gained the non-finite-outputs row and the two columns of
 # elements counted for no class (see STATS_ROWS and STATS_EXTRA_COLUMNS).
-PROTOCOL_VERSION = 2
+# Version 3: compact steps (docs/data-contract.md): `stats` is one packed record of named arrays
+# (`packed_arrays`) with the step's TP/FP/FN per class when confusion counts are recorded, and
+# `confusion` is a blob sequence of one `sparse_counts` blob per step, read one step at a time.
+PROTOCOL_VERSION = 3
 
 KIND_STATS = "stats"
 KIND_CONFUSION = "confusion"
 KIND_SAMPLES = "samples"
 KIND_SCORES = "scores"
-KINDS = (KIND_STATS, KIND_CONFUSION, KIND_SAMPLES, KIND_SCORES)
+# Training dynamics per sample (format/dynamics.py): per-class counts at every write, and a
+# snapshot of every tracked sample about once per epoch.
+KIND_DYNAMICS = "dynamics"
+KIND_DYNAMICS_SAMPLES = "dynamics_samples"
+KINDS = (
+    KIND_STATS,
+    KIND_CONFUSION,
+    KIND_SAMPLES,
+    KIND_SCORES,
+    KIND_DYNAMICS,
+    KIND_DYNAMICS_SAMPLES,
+)
+
+# Snapshots go under a plugin name of their own so that TensorBoard keeps only the last few
+# (its reservoir always keeps the latest) while every step of the other kinds is kept: the
+# loader sets `--samples_per_plugin perclass_snapshots=SNAPSHOTS_KEPT` unless the user chose.
+SNAPSHOT_PLUGIN_NAME = "perclass_snapshots"
+SNAPSHOTS_KEPT = 10
+PLUGIN_NAMES = (PLUGIN_NAME, SNAPSHOT_PLUGIN_NAME)
+
+
+def plugin_name_for(kind: str) -> str:
+    """The plugin name a summary of `kind` is written under."""
+    return SNAPSHOT_PLUGIN_NAME if kind == KIND_DYNAMICS_SAMPLES else PLUGIN_NAME
+
 
 TASK_MULTICLASS = "multiclass"
 TASK_BINARY = "binary"
@@ -53,26 +80,54 @@ STATS_ROWS_V1 = STATS_ROWS[:4]
 STATS_EXTRA_COLUMNS = ("invalid_targets", "ignored")
 
 
+# Rows of the `dynamics` tensor, int64 [6, C + 4]: per class (by given label) the tracked
+# samples visited so far, those in each data-map region, the likely label errors and the samples
+# forgotten at least once. The four last columns, in the `visited` row (0 elsewhere): the
+# dataset size, the visits whose id was outside [0, size), the ids repeated within a batch and
+# the visits that could not count (ignored or invalid target, NaN outputs); all cumulative.
+DYNAMICS_ROWS = ("visited", "easy", "ambiguous", "hard", "likely_errors", "forgotten")
+DYNAMICS_EXTRA_COLUMNS = ("dataset_size", "invalid_id_visits", "repeated_ids", "skipped_visits")
+
+
+def dynamics_shape(num_classes: int) -> tuple[int, int]:
+    return (len(DYNAMICS_ROWS), num_classes + len(DYNAMICS_EXTRA_COLUMNS))
+
+
 def stats_shape(num_classes: int) -> tuple[int, int]:
-    """The shape of a `stats` tensor this version writes for `num_classes` classes."""
+    """The shape of a version-2 `stats` tensor for `num_classes` classes."""
     return (len(STATS_ROWS), num_classes + len(STATS_EXTRA_COLUMNS))
 
 
-# How a `confusion` tensor is laid out. TensorBoard keeps the first metadata of a tag only, so
-# the encoding must be the same at every step: it is chosen from the class count, which is
-# fixed for a tag. Up to 64 classes a dense C x C matrix is small whatever the counts; beyond,
-# COO triplets [nnz, 3] of (true, predicted, count) grow with the nonzero cells, not with C^2.
+# The arrays of a version-3 `stats` record (`packed_arrays`), each [C] unless said otherwise:
+# `loss` float32; the counts (the rows of STATS_ROWS after `loss`) in the smallest unsigned
+# dtype that holds them; `tp`, `fp`, `fn` (same dtypes) only when the writer records confusion
+# counts; `elements` [2] = STATS_EXTRA_COLUMNS. Readers ignore arrays they do not know.
+STATS_COUNTS = STATS_ROWS[1:]
+STATS_TRUE_FALSE = ("tp", "fp", "fn")
+STATS_ELEMENTS = "elements"
+
+
+# How a `confusion` step is laid out. Version 3 writes every step as one `sparse_counts` blob
+# (the nonzero cells, about 1.5 bytes each). Versions 1 and 2 wrote tensors whose layout the
+# metadata named, chosen from the class count (fixed for a tag): a dense C x C (or [L, 2, 2])
+# matrix up to 64 classes and for multilabel, COO triplets [nnz, 3] of (true, predicted, count)
+# beyond.
+ENCODING_SPARSE = "sparse_counts"
 ENCODING_DENSE = "dense"
 ENCODING_COO = "coo"
+ENCODINGS = (ENCODING_SPARSE, ENCODING_DENSE, ENCODING_COO)
 DENSE_MAX_CLASSES = 64
 
 
-def confusion_encoding(task: str, num_classes: int) -> str:
+def legacy_confusion_encoding(task: str, num_classes: int) -> str:
+    """The layout a version-1/2 writer chose for a confusion tag."""
     if task == TASK_MULTILABEL or num_classes <= DENSE_MAX_CLASSES:
         return ENCODING_DENSE
     return ENCODING_COO
 
 
+# A confusion tag of version 3 is a blob sequence (one step per `read_blob`); versions 1 and 2
+# wrote tensors. Readers look for a confusion tag among both.
 # The `scores` kind (score histograms): how probabilities are binned (`score_bins`), how many
 # equal-width calibration bins its reliability uses, and its tensor's layout (`score_tensor`):
 # "ranking" (multiclass: the bins holding positives and the negatives between them) or "full"
@@ -101,10 +156,13 @@ def score_fields(task: str, top_k: int) -> dict[str, Any]:
 
 _DATA_CLASS = {
     KIND_STATS: summary_pb2.DATA_CLASS_TENSOR,
-    KIND_CONFUSION: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_CONFUSION: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
     KIND_SAMPLES: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
     KIND_SCORES: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_DYNAMICS: summary_pb2.DATA_CLASS_TENSOR,
+    KIND_DYNAMICS_SAMPLES: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
 }
+BLOB_KINDS = (KIND_SAMPLES, KIND_DYNAMICS_SAMPLES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,7 +232,7 @@ def create_summary_metadata(
     return summary_pb2.SummaryMetadata(
         summary_description=description,
         plugin_data=summary_pb2.SummaryMetadata.PluginData(
-            plugin_name=PLUGIN_NAME,
+            plugin_name=plugin_name_for(kind),
             content=json.dumps(content, separators=(",", ":")).encode("utf-8"),
         ),
         data_class=_DATA_CLASS[kind],
@@ -246,10 +304,10 @@ def check_class_names(class_names: Sequence[str], where: str) -> None:
 def _check_extra(kind: str, task: str, fields: Mapping[str, Any]) -> None:
     """The kind-specific fields this version reads (unknown ones are kept and ignored)."""
     encoding = fields.get("encoding", ENCODING_DENSE)
-    if kind == KIND_CONFUSION and encoding not in (ENCODING_DENSE, ENCODING_COO):
+    if kind == KIND_CONFUSION and encoding not in ENCODINGS:
         raise ValueError(
             f"plugin content has confusion encoding {encoding!r:.80}; this version reads "
-            f"{ENCODING_DENSE!r} and {ENCODING_COO!r}"
+            f"{', '.join(map(repr, ENCODINGS))}"
         )
     for cap in ("samples_per_cell", "max_samples"):
         value = fields.get(cap)

@@ -121,7 +121,22 @@ def classification_report(
 ) -> ClassificationReport:
     """Precision, recall, F1 and support per class from one step's nonzero confusion cells."""
     tp, fp, fn = true_false_counts(cells, counts, task, len(class_names))
-    total = np.asarray(counts).sum()
+    return report_from_counts(tp, fp, fn, task, class_names, loss)
+
+
+def report_from_counts(
+    tp: np.ndarray,
+    fp: np.ndarray,
+    fn: np.ndarray,
+    task: str,
+    class_names: Sequence[str],
+    loss: np.ndarray | None = None,
+) -> ClassificationReport:
+    """Precision, recall, F1 and support per class from one step's TP, FP and FN (what a
+    version-3 stats record holds); the same report as `classification_report` of the step's
+    confusion cells."""
+    tp, fp, fn = (np.asarray(a, dtype=np.int64) for a in (tp, fp, fn))
+    total = tp.sum() + fn.sum()  # every counted element once, in its true class's row
     return ClassificationReport(
         class_names=tuple(class_names),
         **ratios_from_counts(tp, fp, fn),

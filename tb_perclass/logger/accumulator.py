@@ -13,15 +13,26 @@ from typing import Any
 
 from tb_perclass.logger import arrays, score_state, state, tasks
 from tb_perclass.logger.arrays import ArrayOps
+from tb_perclass.logger.dynamics.tracker import SampleTracker
 from tb_perclass.logger.output_kind import OutputKindMonitor
 from tb_perclass.logger.samples.keeper import SampleKeeper
 from tb_perclass.logger.spec import SampleOptions, TaskSpec
 
 
 class Accumulator:
-    def __init__(self, spec: TaskSpec, samples: SampleOptions, record_confusion: bool):
+    def __init__(
+        self,
+        spec: TaskSpec,
+        samples: SampleOptions,
+        record_confusion: bool,
+        track_samples: int | None = None,
+    ):
         self.spec = spec  # its class_names are None until the first batch when not given
         self.samples = SampleKeeper(samples)
+        # Per-sample training dynamics: cumulative over the whole run, never reset by a write.
+        self.tracker = (
+            None if track_samples is None else SampleTracker(track_samples, spec, samples)
+        )
         self.record_confusion = record_confusion
         self.output_kind = OutputKindMonitor(spec.task, spec.from_logits)
         self.ops: ArrayOps | None = None
@@ -47,7 +58,13 @@ class Accumulator:
             width = tasks.infer_num_classes(ops, outputs, spec.task)
             spec = spec.with_num_classes(width, "the outputs' width")
         shape = ops.shape(outputs)
-        inputs_spec = self.samples.check(inputs, sample_ids, shape[0] if shape else 0)
+        batch_size = shape[0] if shape else 0
+        tracker = self.tracker
+        ids = None
+        if tracker is not None:
+            ids = tracker.check_ids(ops, outputs, sample_ids, batch_size)
+        shown_ids = sample_ids if tracker is None or inputs is not None else None
+        inputs_spec = self.samples.check(inputs, shown_ids, batch_size)
         batch = tasks.format_batch(
             ops, outputs, targets, losses, spec, with_confidence=inputs_spec is not None
         )
@@ -62,8 +79,13 @@ class Accumulator:
             self._check_outputs = False
             if not self.output_kind.done:
                 self.table = state.add_output_checks(ops, self.table, outputs, spec)
+        if tracker is not None:
+            tracker.track(ops, batch, outputs, ids, spec)
+            tracker.accepted()
         if inputs_spec is not None:
             self.samples.keep(ops, batch, spec, inputs, inputs_spec, sample_ids)
+            if tracker is not None:
+                tracker.keep_inputs(ops, ids, inputs, inputs_spec)
         self.pending = True
         if self.losses_given is None:
             self.losses_given = losses is not None

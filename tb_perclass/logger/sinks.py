@@ -3,6 +3,12 @@
 
 Every sink writes synchronously and flushes, so whatever `write()` returned from is in the
 operating system's hands: a crash of the training process afterwards loses none of it.
+
+A tag's metadata (which names every class) goes into an event file with the tag's first value
+only, as TensorFlow's own file writer does: TensorBoard keeps the first metadata of a tag and
+ignores the rest, while its Python loader keeps each step's record in memory whole, metadata
+included (`FirstMetadata`). The `tf.summary` sinks cannot know which file a default writer writes
+to and leave the metadata on every value.
 """
 
 from __future__ import annotations
@@ -64,6 +70,28 @@ def tfrecord(data: bytes) -> bytes:
     )
 
 
+class FirstMetadata:
+    """The tags whose metadata one event file already holds: `strip` takes it off the later
+    values of a summary, `record` notes what a write put into the file (only once it is written,
+    so a failed write is retried whole)."""
+
+    def __init__(self) -> None:
+        self.tags: set[str] = set()
+
+    def strip(self, summary: summary_pb2.Summary) -> summary_pb2.Summary:
+        if not any(value.tag in self.tags for value in summary.value):
+            return summary
+        stripped = summary_pb2.Summary()
+        stripped.CopyFrom(summary)
+        for value in stripped.value:
+            if value.tag in self.tags:
+                value.ClearField("metadata")
+        return stripped
+
+    def record(self, summary: summary_pb2.Summary) -> None:
+        self.tags.update(value.tag for value in summary.value if value.HasField("metadata"))
+
+
 class EventFileSink:
     """An event file of our own under `logdir`, opened at the first write.
 
@@ -76,6 +104,7 @@ class EventFileSink:
         check_writable_directory(self.logdir)
         self.destination = directory_destination(self.logdir)
         self._file: BinaryIO | None = None
+        self._metadata = FirstMetadata()
 
     def _open(self) -> BinaryIO:
         os.makedirs(self.logdir, exist_ok=True)
@@ -91,9 +120,12 @@ class EventFileSink:
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
         if self._file is None:
             self._file = self._open()
+            self._metadata = FirstMetadata()
+        summary = self._metadata.strip(summary)
         event = event_pb2.Event(wall_time=wall_time, step=step, summary=summary)
         self._file.write(tfrecord(event.SerializeToString()))
         self.flush()
+        self._metadata.record(summary)
 
     def flush(self) -> None:
         if self._file is not None and not self._file.closed:
@@ -111,10 +143,17 @@ class TorchSummaryWriterSink:
         self._writer = writer
         # Two SummaryWriters on one directory write into one TensorBoard run.
         self.destination = directory_destination(writer.log_dir, via=" (a torch SummaryWriter's)")
+        self._file_writer: Any = None  # the FileWriter (one event file) `_metadata` is about
+        self._metadata = FirstMetadata()
 
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
-        self._writer._get_file_writer().add_summary(summary, step, wall_time)
+        file_writer = self._writer._get_file_writer()  # a new one (file) after the user's close()
+        if file_writer is not self._file_writer:
+            self._file_writer, self._metadata = file_writer, FirstMetadata()
+        summary = self._metadata.strip(summary)
+        file_writer.add_summary(summary, step, wall_time)
         self.flush()
+        self._metadata.record(summary)
 
     def flush(self) -> None:
         self._writer.flush()

@@ -16,6 +16,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tb_perclass.format import dynamics as dynamics_layout
 from tb_perclass.format import metadata
 from tb_perclass.logger import losses
 from tb_perclass.logger.samples import media
@@ -172,6 +173,39 @@ def sample_options(
         denormalize=denormalize,
         max_side=check_positive(max_image_side, "max_image_side"),
     )
+
+
+TRACKED_TASKS = (metadata.TASK_MULTICLASS, metadata.TASK_BINARY)
+
+
+def check_track_samples(track_samples: Any, task: str) -> int | None:
+    """`track_samples`: None (off), or the dataset size, the ids then being dataset indices in
+    [0, track_samples). Per-sample tracking needs one given label per sample: multiclass and
+    binary tasks."""
+    if track_samples is None or track_samples is False:
+        return None
+    if isinstance(track_samples, bool):
+        raise TypeError(
+            "track_samples=True; pass the dataset size, e.g. track_samples=len(train_set): the "
+            "state holds one entry per sample"
+        )
+    try:
+        size = operator.index(track_samples)
+    except TypeError:
+        raise TypeError(
+            f"track_samples={track_samples!r}; pass the dataset size as an integer, e.g. "
+            "track_samples=len(train_set)"
+        ) from None
+    if not 1 <= size <= dynamics_layout.MAX_SIZE:
+        raise ValueError(
+            f"track_samples={size}; pass the dataset size, 1 to {dynamics_layout.MAX_SIZE}"
+        )
+    if task not in TRACKED_TASKS:
+        raise ValueError(
+            f"track_samples is for task='multiclass' or 'binary' (one given label per sample); "
+            f"task={task!r} is not tracked per sample"
+        )
+    return size
 
 
 def check_name(name: str) -> str:

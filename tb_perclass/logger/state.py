@@ -137,6 +137,12 @@ class PerClassStats:
     invalid_targets: int = 0  # elements whose target was invalid, counted for no class
     ignored: int = 0  # elements skipped by ignore_index
     confusion: np.ndarray | None = None  # [C, C] (true x predicted) or [L, 2, 2]
+    # True and false positives and false negatives per class, from the confusion counts (None
+    # when none are recorded): the stats summary carries them, so that the plugin's curves and
+    # reports need no confusion matrix.
+    tp: np.ndarray | None = None
+    fp: np.ndarray | None = None
+    fn: np.ndarray | None = None
     # The step's score histograms (writers with scores=True): AP, AUROC, calibration, top-k.
     scores: ScoreCounts | None = None
 
@@ -153,7 +159,13 @@ class PerClassStats:
         return int(self.count.sum())
 
     def summary_fields(self) -> dict[str, Any]:
-        """The fields of the `stats` summary, as `summary.stats_tensor` and `stats_pb` take them."""
+        """The fields of the `stats` summary, as `summary.stats_pb` takes them."""
+        fields = self._matrix_fields()
+        if self.tp is not None:
+            fields.update(tp=self.tp, fp=self.fp, fn=self.fn)
+        return fields
+
+    def _matrix_fields(self) -> dict[str, Any]:
         return {
             "loss": self.loss,
             "count": self.count,
@@ -165,8 +177,9 @@ class PerClassStats:
         }
 
     def as_matrix(self) -> np.ndarray:
-        """The float64 tensor of the `stats` summary, [5, C + 2] (`metadata.stats_shape`)."""
-        return summary.stats_tensor(**self.summary_fields())
+        """The statistics as one float64 [5, C + 2] matrix (`metadata.stats_shape`: the rows of
+        `metadata.STATS_ROWS`, then the invalid and ignored elements in the count row)."""
+        return summary.stats_tensor(**self._matrix_fields())
 
 
 def compute(host: HostState, spec: TaskSpec) -> PerClassStats:
@@ -176,6 +189,14 @@ def compute(host: HostState, spec: TaskSpec) -> PerClassStats:
     finite_count = classes[:, _COUNT] - classes[:, _NONFINITE]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(finite_count > 0, classes[:, _LOSS_SUM] / finite_count, np.nan)
+    true_false: dict[str, Any] = {}
+    if host.cells is not None:
+        kept = host.cells < spec.num_classes * spec.confusion_width  # not the invalid/ignored rows
+        counts = np.rint(host.counts[kept]).astype(np.int64)
+        tp, fp, fn = metrics.true_false_counts(
+            host.cells[kept], counts, spec.task, spec.num_classes
+        )
+        true_false = {"tp": tp, "fp": fp, "fn": fn}
     return PerClassStats(
         loss=mean,
         count=classes[:, _COUNT].copy(),
@@ -185,6 +206,7 @@ def compute(host: HostState, spec: TaskSpec) -> PerClassStats:
         invalid_targets=int(host.table[spec.invalid_row, _COUNT]),
         ignored=int(host.table[spec.ignored_row, _COUNT]),
         confusion=None if host.cells is None else _matrix(host.cells, host.counts, spec),
+        **true_false,
         scores=host.scores,
     )
 

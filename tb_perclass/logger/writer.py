@@ -84,6 +84,16 @@ class PerClassWriter:
       distributed: in a torch.distributed run (an initialised process group of several ranks),
         `write()` sums every rank's state and only rank 0 writes; every rank must call it. Set
         to False to log each rank on its own.
+      track_samples: the size of the training set, to record training dynamics per sample
+        (multiclass and binary tasks): each `update()` then needs `sample_ids`, the batch's
+        dataset indices in [0, track_samples). Per sample, over the whole run: its mean
+        probability of the given label (confidence), the spread of it (variability), how often
+        it was predicted right, its mean margin over the best other label (negative: a likely
+        label error) and its forgetting events. The state stays on the data's device (48 bytes
+        per sample; a batch adds O(batch) work and no device read); every `write()` records the
+        per-class counts of easy, ambiguous and hard-to-learn samples, and about once per epoch
+        a snapshot of every sample (under 2 MB at 1.28M samples) for the data map and the
+        ranked lists of likely label errors and forgotten samples. Not reset by `write()`.
     """
 
     def __init__(
@@ -109,6 +119,7 @@ class PerClassWriter:
         denormalize: Callable[[Any], Any] | None = None,
         max_image_side: int = media.DEFAULT_MAX_SIDE,
         distributed: bool = True,
+        track_samples: int | None = None,
     ):
         self._name = spec.check_name(name)
         task_spec = spec.task_spec(
@@ -130,7 +141,12 @@ class PerClassWriter:
             denormalize=denormalize,
             max_image_side=max_image_side,
         )
-        self._accumulator = Accumulator(task_spec, samples, record_confusion=bool(confusion))
+        self._accumulator = Accumulator(
+            task_spec,
+            samples,
+            record_confusion=bool(confusion),
+            track_samples=spec.check_track_samples(track_samples, task_spec.task),
+        )
         self._loss_name = loss_name
         self._distributed = bool(distributed)
         sink = open_sink(logdir)
@@ -183,11 +199,19 @@ class PerClassWriter:
             ((batch, C, H, W), (batch, H, W, C) or (batch, H, W), any library) or a list of
             texts. The batch's candidates are chosen on the device; one small block of numbers
             and the inputs of the kept samples are copied to the host.
-          sample_ids: optional ids of the batch's samples (dataset indices or file names), a
-            sequence or 1-D array of length batch, shown with each kept sample.
+          sample_ids: ids of the batch's samples, a sequence or 1-D array of length batch: shown
+            with each kept sample (dataset indices or file names). Required with
+            `track_samples`: then integer dataset indices in [0, track_samples), of the
+            outputs' library and device (e.g. the indices a Dataset returns with each item,
+            moved with the batch), or a list / NumPy array when the outputs are in host memory.
+            Ids outside that range refuse the batch where they can be read for free (host
+            memory); on an accelerator they are counted apart and `write()` warns.
         """
         self._check_open()
-        self._accumulator.update(outputs, targets, losses, inputs, sample_ids)
+        accumulator = self._accumulator
+        if accumulator.tracker is not None and not accumulator.tracker.started:
+            self._refuse_tracking_across_ranks()
+        accumulator.update(outputs, targets, losses, inputs, sample_ids)
 
     def write(self, step: int, *, wall_time: float | None = None) -> PerClassStats | None:
         """Writes the statistics accumulated since the last write as step `step`, then resets.
@@ -233,6 +257,7 @@ class PerClassWriter:
             reset=self.reset,
             output_kind=accumulator.output_kind,
             where=f"PerClassWriter(name={self._name!r}).write(step={step})",
+            tracker=accumulator.tracker,
         )
 
     def reset(self) -> None:
@@ -265,6 +290,16 @@ class PerClassWriter:
         if self._accumulator.losses_given:
             return USER_LOSS_NAME
         return loss_functions.display_name(self._accumulator.spec.loss)
+
+    def _refuse_tracking_across_ranks(self) -> None:
+        world = distributed.torch_world() if self._distributed else None
+        if world is not None:
+            raise ValueError(
+                f"track_samples in a torch.distributed run of {world.size} ranks: the per-sample "
+                "state is not merged across ranks. Create the writer with distributed=False on "
+                "each rank (each rank then tracks and writes its own samples, e.g. to "
+                "f'runs/exp/train-rank{rank}'), or track on a single process"
+            )
 
     def _check_open(self) -> None:
         if self._closed:

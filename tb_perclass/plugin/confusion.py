@@ -1,6 +1,6 @@
 """The answers of the confusion views' routes: one step's counts (`matrix`), the most-confused
 pairs with their history (`pairs`), the difference of two series or steps (`diff`) and the
-clustered class order (`order`), all from the cached `confusion` series."""
+clustered class order (`order`), each reading the steps it needs (`confusion_steps`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import numpy as np
 from tensorboard import errors
 
 from tb_perclass.format import metadata
+from tb_perclass.plugin.confusion_steps import ConfusionSteps
 from tb_perclass.plugin.reader import PerClassReader, listed, step_position
-from tb_perclass.plugin.series import ConfusionSeries, Skipped
+from tb_perclass.plugin.series import Skipped
 
 
 def matrix(
@@ -22,6 +23,7 @@ def matrix(
     """The confusion counts of one step (the latest when `step` is None)."""
     series = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
     position = _position(series, run, step)
+    counts = series.counts(position)
     result = {
         "run": run,
         "name": name,
@@ -31,19 +33,19 @@ def matrix(
         "class_names": list(series.meta.class_names),
         "skipped": listed(series.skipped),
     }
-    counts = series.counts[position]
     if series.meta.task == metadata.TASK_MULTILABEL:
-        matrices = series.matrix(position)
+        matrices = counts.dense(series.meta)
         # Samples counted for the label with most (labels may differ with ignore_index).
         totals = matrices.sum(axis=(1, 2))
         result.update(encoding="dense", matrices=matrices, total=int(totals.max(initial=0)))
         return result
-    result["total"] = int(counts.sum())
-    if series.meta.extra.get("encoding") == metadata.ENCODING_COO:
-        rows, cols = np.divmod(series.cells[position], series.width)
-        result.update(encoding="sparse", rows=rows, cols=cols, counts=counts)
+    cells, values = counts.wide()
+    result["total"] = int(values.sum())
+    if series.meta.num_classes > metadata.DENSE_MAX_CLASSES:
+        rows, cols = np.divmod(cells, series.width)
+        result.update(encoding="sparse", rows=rows, cols=cols, counts=values)
     else:
-        result.update(encoding="dense", matrix=series.matrix(position))
+        result.update(encoding="dense", matrix=counts.dense(series.meta))
     return result
 
 
@@ -56,7 +58,9 @@ def pairs(
     step: int | None,
     limit: int,
 ) -> dict[str, Any]:
-    """The largest off-diagonal cells at `step`, each with its count at every step."""
+    """The largest off-diagonal cells at `step`, each with its count over the steps: at every
+    step up to `confusion_steps.HISTORY_POINTS` steps, else at that many evenly spread steps
+    and `step` itself (`history_steps`; the tab draws the history as a small sparkline)."""
     series = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
     if series.meta.task == metadata.TASK_MULTILABEL:
         raise errors.InvalidArgumentError(
@@ -64,19 +68,25 @@ def pairs(
             "one 2x2 matrix per label (see the confusion route)"
         )
     position = _position(series, run, step)
-    cells, counts = series.cells[position], series.counts[position]
+    cells, counts = series.counts(position).wide()
     rows, cols = np.divmod(cells, series.width)
     off = rows != cols
     cells, counts = cells[off], counts[off]
     top = np.lexsort((cells, -counts))[:limit]  # by count, ties by (true, predicted)
     chosen = cells[top]
-    history = np.stack([series.counts_of(s, chosen) for s in range(len(series.steps))], 1)
+    sample = series.history()
+    at = int(np.searchsorted(sample.positions, position))
+    history, positions = sample.counts_of(chosen), sample.positions
+    if at == len(positions) or positions[at] != position:  # the step looked at, always shown
+        history = np.insert(history, at, counts[top], axis=1)
+        positions = np.insert(positions, at, position)
     true, predicted = np.divmod(chosen, series.width)
     return {
         "run": run,
         "name": name,
         "step": int(series.steps[position]),
         "steps": series.steps,
+        "history_steps": series.steps[positions],
         "class_names": list(series.meta.class_names),
         "skipped": listed(series.skipped),
         "pairs": [
@@ -110,8 +120,9 @@ def diff(
     )
     _check_comparable(label, after.meta, base_label, before.meta)
     a, b = _position(after, run, step), _position(before, base_run, base_step)
-    cells = np.union1d(after.cells[a], before.cells[b])
-    count_after, count_before = after.counts_of(a, cells), before.counts_of(b, cells)
+    step_after, step_before = after.counts(a), before.counts(b)
+    cells = np.union1d(step_after.wide()[0], step_before.wide()[0])
+    count_after, count_before = step_after.counts_of(cells), step_before.counts_of(cells)
     delta = count_after - count_before
     changed = delta != 0
     cells, delta = cells[changed], delta[changed]
@@ -164,10 +175,11 @@ def order(
     if series.meta.task == metadata.TASK_MULTILABEL:
         raise errors.InvalidArgumentError("a clustered order needs a multiclass matrix")
     position = _position(series, run, step)
-    rows, cols = np.divmod(series.cells[position], series.width)
+    cells, counts = series.counts(position).wide()
+    rows, cols = np.divmod(cells, series.width)
     off = rows != cols
     size = series.meta.num_classes
-    links = csr_matrix((series.counts[position][off], (rows[off], cols[off])), (size, size))
+    links = csr_matrix((counts[off], (rows[off], cols[off])), (size, size))
     order = reverse_cuthill_mckee((links + links.T).tocsr(), symmetric_mode=True)
     return {"order": order, "skipped": listed(series.skipped)}
 
@@ -182,7 +194,7 @@ def _of_series(label: str, skipped: Iterable[Skipped]) -> tuple[Skipped, ...]:
     return tuple(dataclasses.replace(s, reason=f"{label}: {s.reason}") for s in skipped)
 
 
-def _position(series: ConfusionSeries, run: str, step: int | None) -> int:
+def _position(series: ConfusionSteps, run: str, step: int | None) -> int:
     return step_position(series, run, step, "confusion matrix")
 
 

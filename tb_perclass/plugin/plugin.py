@@ -2,7 +2,8 @@
 
 Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   index.js                       the frontend bundle TensorBoard loads into the tab's iframe
-  tags                           {run: {name: {kinds, task, class_names, num_classes, loss}}}
+  tags                           {run: {name: {kinds, task, class_names, num_classes, loss,
+                                 version}}}
   steps?run&name&kind            the steps that have data of one kind
   curves?run&name[&format=binary] per-class loss / count / accuracy / non-finite (and TP/FP/FN)
   confusion?run&name[&step]      one step's confusion counts (latest step by default)
@@ -16,9 +17,17 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
   samples?run&name[&step][&true][&pred][&label][&order=score|loss]   kept mistakes
   blob?run&name&step&index       one kept sample's bytes (PNG or text)
   sample_history?run&name&id     where one sample was kept, step by step
+  dynamics?run&name[&format=binary]              tracked samples' per-class counts per step
+  data_map?run&name[&step]       one snapshot's data map (binary columns)
+  dynamics_samples?run&name[&step]&list=errors|forgotten[&class][&limit][&offset][&format=csv]
+                                 ranked likely label errors or most forgotten samples
+  dynamics_media?run&name&step&index             one listed sample's thumbnail or text
 
 Each route's answer comes from the module of its view (`curves`, `confusion`, `report`,
-`samples`) over the series `reader` decodes; `tags` and `steps` from the reader itself.
+`samples`, `dynamics`) over the series `reader` decodes; `tags` and `steps` from the reader itself.
+What the reader keeps is bounded by `--perclass_cache_mb` (the loader defines the flag), and
+after each answer the plugin gives the memory its request freed back to the system
+(`byte_cache`).
 Bad parameters raise TensorBoard's public errors, which TensorBoard answers with 400 or 404 and a
 plain-text message; nothing from a request is used as a file path.
 """
@@ -32,24 +41,27 @@ from typing import Any
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
-from werkzeug import wrappers
+from werkzeug import wrappers, wsgi
 
 from tb_perclass.format import metadata
 from tb_perclass.plugin import (
     binary_encoding,
     confusion,
     curves,
+    dynamics,
     json_encoding,
     report,
     samples,
     scores,
 )
-from tb_perclass.plugin.reader import PerClassReader
+from tb_perclass.plugin.byte_cache import ByteBudgetCache, release_free_memory
+from tb_perclass.plugin.reader import DEFAULT_CACHE_BYTES, PerClassReader
 
 _JSON = "application/json"
 _BUNDLE = "index.js"
 DEFAULT_LIMIT = 20  # most-confused pairs and biggest changes listed
 MAX_LIMIT = 1000
+DEFAULT_LISTED = 50  # ranked samples per page
 BLOB_CACHE_SECONDS = 24 * 3600
 
 
@@ -57,10 +69,12 @@ class PerClassPlugin(base_plugin.TBPlugin):
     plugin_name = metadata.PLUGIN_NAME
 
     def __init__(self, context: base_plugin.TBContext):
-        self._reader = PerClassReader(context.data_provider)
+        megabytes = getattr(context.flags, "perclass_cache_mb", None)
+        budget = DEFAULT_CACHE_BYTES if megabytes is None else int(megabytes * 2**20)
+        self._reader = PerClassReader(context.data_provider, ByteBudgetCache(budget))
 
     def get_plugin_apps(self) -> dict[str, Callable]:
-        return {
+        apps = {
             "/index.js": self._serve_bundle,
             "/tags": self._serve_tags,
             "/steps": self._serve_steps,
@@ -74,7 +88,12 @@ class PerClassPlugin(base_plugin.TBPlugin):
             "/samples": self._serve_samples,
             "/blob": self._serve_blob,
             "/sample_history": self._serve_sample_history,
+            "/dynamics": self._serve_dynamics,
+            "/data_map": self._serve_data_map,
+            "/dynamics_samples": self._serve_dynamics_samples,
+            "/dynamics_media": self._serve_dynamics_media,
         }
+        return {route: _releasing(app) for route, app in apps.items()}
 
     def is_active(self) -> bool:
         # TensorBoard decides activity from the data provider via data_plugin_names().
@@ -119,12 +138,11 @@ class PerClassPlugin(base_plugin.TBPlugin):
         output = request.args.get("format", "json")
         if output not in ("json", "binary"):
             raise errors.InvalidArgumentError(f"format={output!r}; use json or binary")
-        body = curves.answer(self._reader, ctx, experiment, run, name)
+        found = curves.answer(self._reader, ctx, experiment, run, name)
         if output == "binary":  # what the tab fetches: milliseconds instead of ~1 s at C=1000
-            return http_util.Respond(
-                request, binary_encoding.encode(body), binary_encoding.MEDIA_TYPE
-            )
-        return _respond_json(request, body)
+            body = binary_encoding.encode(curves.as_binary(found))
+            return http_util.Respond(request, body, binary_encoding.MEDIA_TYPE)
+        return _respond_json(request, curves.as_json(found))
 
     @wrappers.Request.application
     def _serve_confusion(self, request: wrappers.Request) -> wrappers.Response:
@@ -226,6 +244,81 @@ class PerClassPlugin(base_plugin.TBPlugin):
         run, name = _required(request, "run"), _required(request, "name")
         body = samples.history(self._reader, ctx, experiment, run, name, _required(request, "id"))
         return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_dynamics(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name = _required(request, "run"), _required(request, "name")
+        output = request.args.get("format", "json")
+        if output not in ("json", "binary"):
+            raise errors.InvalidArgumentError(f"format={output!r}; use json or binary")
+        body = dynamics.counts(self._reader, ctx, experiment, run, name)
+        if output == "binary":
+            return http_util.Respond(
+                request, binary_encoding.encode(body), binary_encoding.MEDIA_TYPE
+            )
+        return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_data_map(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        header, columns = dynamics.data_map(self._reader, ctx, experiment, run, name, step)
+        body = binary_encoding.encode_columns(header, columns)
+        return http_util.Respond(request, body, binary_encoding.MEDIA_TYPE)
+
+    @wrappers.Request.application
+    def _serve_dynamics_samples(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
+        output = request.args.get("format", "json")
+        if output not in ("json", "csv"):
+            raise errors.InvalidArgumentError(f"format={output!r}; use json or csv")
+        offset = _integer(request, "offset") or 0
+        if offset < 0:
+            raise errors.InvalidArgumentError(f"offset={offset}; use 0 or more")
+        limit = _integer(request, "limit")
+        if limit is not None and limit < 1:
+            raise errors.InvalidArgumentError(f"limit={limit}; use 1 or more")
+        if limit is None and output == "json":
+            limit = DEFAULT_LISTED
+        which = request.args.get("list", "errors")
+        label = _integer(request, "class")
+        body = dynamics.listed_samples(
+            self._reader, ctx, experiment, run, name, step, which, label, limit, offset
+        )
+        if output == "csv":
+            scope = "all" if label is None else f"class{label}"
+            filename = f"perclass-{which}-{scope}-step{body['step']}.csv"
+            return http_util.Respond(
+                request,
+                dynamics.as_csv(body),
+                "text/csv",
+                headers=[("Content-Disposition", f'attachment; filename="{filename}"')],
+            )
+        return _respond_json(request, body)
+
+    @wrappers.Request.application
+    def _serve_dynamics_media(self, request: wrappers.Request) -> wrappers.Response:
+        ctx, experiment = _request_scope(request)
+        run, name = _required(request, "run"), _required(request, "name")
+        step, index = _integer(request, "step"), _integer(request, "index")
+        if step is None or index is None:
+            raise errors.InvalidArgumentError(
+                "dynamics_media needs step and index (from the dynamics_samples route)"
+            )
+        data, media_type = dynamics.media(self._reader, ctx, experiment, run, name, step, index)
+        return http_util.Respond(request, data, media_type, expires=BLOB_CACHE_SECONDS)
+
+
+def _releasing(app: Callable) -> Callable:
+    """`app` (WSGI), giving the heap pages its request freed back to the system once the answer
+    is sent: a curves answer at 5000 steps is tens of MB, and the C allocator would keep them."""
+
+    def released(environ: dict, start_response: Callable) -> Any:
+        return wsgi.ClosingIterator(app(environ, start_response), [release_free_memory])
+
+    return released
 
 
 def _request_scope(request: wrappers.Request) -> tuple[Any, str]:

@@ -3,10 +3,12 @@ data (`heads`), and each (run, name, kind) as a decoded, cached series.
 
 The only module of the plugin that talks to the data provider, so that it works the same on the
 Rust data server (`--load_fast=true`, the default) and the Python multiplexer
-(`--load_fast=false`). It never opens an event file itself. Decoded series are cached (see
-`series`) so that a request for one step costs O(that step), not O(all steps). The answers of
-the routes are built from these series by one module per view (`curves`, `confusion`,
-`report`, `samples`).
+(`--load_fast=false`). It never opens an event file itself. What it decodes is kept in one
+cache bounded by bytes (`byte_cache`): a stats tag as a `StatsTable` (every step, read once), a
+confusion tag as the index of its steps (version 3: one step per `read_blob`, `confusion_steps`)
+or, for versions 1 and 2 that can only be read whole, as compact per-step bytes; so a request
+for one step costs O(that step), not O(all steps). The answers of the routes are built from
+these by one module per view (`curves`, `confusion`, `report`, `samples`).
 
 Answers built from series data carry `skipped`: the steps left out of the series they used, each
 with its kind and the reason (`series.Skipped`, listed by `listed`), so that a damaged step is
@@ -24,27 +26,37 @@ from tensorboard import errors
 from tensorboard.data import provider
 
 from tb_perclass.format import metadata
+from tb_perclass.plugin.byte_cache import ByteBudgetCache, release_free_memory
+from tb_perclass.plugin.confusion_steps import BlobIndex, ConfusionSteps, LegacySteps
 from tb_perclass.plugin.series import (
-    ConfusionSeries,
+    DynamicsSamplesSeries,
+    DynamicsSeries,
     SamplesSeries,
     ScoresSeries,
-    SeriesCache,
     Skipped,
-    StatsSeries,
     position_of,
 )
+from tb_perclass.plugin.stats_table import StatsTable
 
 logger = logging.getLogger(__name__)
 
 # `downsample` is required by the data provider and 0 returns nothing; every step is wanted.
 ALL_STEPS = 1_000_000
 
-_DECODERS = {
-    metadata.KIND_STATS: StatsSeries,
-    metadata.KIND_CONFUSION: ConfusionSeries,
-    metadata.KIND_SAMPLES: SamplesSeries,
-    metadata.KIND_SCORES: ScoresSeries,
+# Where each kind's tags are listed (True: blob sequences, False: tensors) and how they decode,
+# tried in order: confusion tags are blob sequences from version 3 on, tensors before.
+_SOURCES = {
+    metadata.KIND_STATS: ((False, StatsTable),),
+    metadata.KIND_CONFUSION: ((True, BlobIndex), (False, LegacySteps)),
+    metadata.KIND_SAMPLES: ((True, SamplesSeries),),
+    metadata.KIND_SCORES: ((False, ScoresSeries),),
+    metadata.KIND_DYNAMICS: ((metadata.KIND_DYNAMICS in metadata.BLOB_KINDS, DynamicsSeries),),
+    metadata.KIND_DYNAMICS_SAMPLES: (
+        (metadata.KIND_DYNAMICS_SAMPLES in metadata.BLOB_KINDS, DynamicsSamplesSeries),
+    ),
 }
+# The plugin's cache budget when TensorBoard is not given --perclass_cache_mb.
+DEFAULT_CACHE_BYTES = 256 * 2**20
 # What TensorBoard's own tensor decoding (`tensor_util.make_ndarray`, inside `read_tensors` on
 # both loading paths) raises for a tensor whose bytes do not fit its dtype and shape: it fails
 # for the whole tag, and the data provider has no call that reads the other steps.
@@ -59,6 +71,9 @@ class Head:
     task: str
     class_names: tuple[str, ...]
     loss: str
+    # Changes whenever TensorBoard has new data of the series: the last step and wall time of
+    # each kind's tag (the tab fetches a series' curves again only when this changes).
+    version: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,25 +82,30 @@ class Head:
             "class_names": list(self.class_names),
             "num_classes": len(self.class_names),
             "loss": self.loss,
+            "version": self.version,
         }
 
 
 class PerClassReader:
-    def __init__(self, data_provider: provider.DataProvider, cache: SeriesCache | None = None):
+    def __init__(self, data_provider: provider.DataProvider, cache: ByteBudgetCache | None = None):
         self._provider = data_provider
-        self._cache = cache or SeriesCache()
+        self.cache = cache or ByteBudgetCache(DEFAULT_CACHE_BYTES)
 
     # --- listing ---------------------------------------------------------------------------
 
     def heads(self, ctx: Any, experiment_id: str) -> dict[str, dict[str, Head]]:
         """Every (run, name) with tb-perclass data, keyed by run then name."""
         found: dict[tuple[str, str], dict[str, metadata.PerClassMetadata]] = {}
+        versions: dict[tuple[str, str], dict[str, str]] = {}
         listings = (
             self._provider.list_tensors(
                 ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
             ),
             self._provider.list_blob_sequences(
                 ctx, experiment_id=experiment_id, plugin_name=metadata.PLUGIN_NAME
+            ),
+            self._provider.list_blob_sequences(
+                ctx, experiment_id=experiment_id, plugin_name=metadata.SNAPSHOT_PLUGIN_NAME
             ),
         )
         for listing in listings:
@@ -95,6 +115,8 @@ class PerClassReader:
                     name, kind = metadata.split_tag(tag)
                     if parsed is not None and parsed.kind == kind:
                         found.setdefault((run, name), {})[kind] = parsed
+                        last = f"{kind}:{series.max_step}:{series.max_wall_time!r}"
+                        versions.setdefault((run, name), {})[kind] = last
         result: dict[str, dict[str, Head]] = {}
         for (run, name), by_kind in sorted(found.items()):
             first = by_kind.get(metadata.KIND_STATS) or next(iter(by_kind.values()))
@@ -103,6 +125,7 @@ class PerClassReader:
                 task=first.task,
                 class_names=first.class_names,
                 loss=first.loss,
+                version=";".join(v for _, v in sorted(versions[(run, name)].items())),
             )
         return result
 
@@ -127,13 +150,19 @@ class PerClassReader:
             )
         return found
 
+    def optional_series(
+        self, ctx: Any, experiment_id: str, run: str, name: str, kind: str
+    ) -> Any | None:
+        """The decoded series of (run, name, kind), or None when there is none (readable)."""
+        return self._optional_series(ctx, experiment_id, run, name, kind)
+
     def companion(
         self, ctx: Any, experiment_id: str, run: str, name: str, primary: Any, kind: str
     ) -> tuple[Any | None, tuple[Skipped, ...]]:
         """The series of another kind logged with `primary` (same run and name) and its skipped
         steps, when its task and classes are the same; otherwise None, and all its steps as
         skipped (a hand-made or damaged file can give the two kinds different classes)."""
-        other = self._optional_series(ctx, experiment_id, run, name, kind)
+        other = self.optional_series(ctx, experiment_id, run, name, kind)
         if other is None:
             return None, ()
         if (other.meta.task, other.meta.class_names) == (
@@ -159,15 +188,38 @@ class PerClassReader:
         required: bool = False,
     ) -> Any | None:
         tag = metadata.tag_for(name, kind)
-        run_tag_filter = provider.RunTagFilter(runs=[run], tags=[tag])
-        blobs = kind == metadata.KIND_SAMPLES
+        for blobs, decoder in _SOURCES[kind]:
+            found = self._listed(ctx, experiment_id, run, tag, kind, blobs, required)
+            if found is None:
+                continue
+            parsed, time_series = found
+            version = (time_series.max_step, time_series.max_wall_time)
+            load = self._loader(ctx, experiment_id, run, tag, blobs, parsed, decoder, time_series)
+            decoded = self.cache.get((experiment_id, run, tag, decoder.__name__), version, load)
+            if kind != metadata.KIND_CONFUSION:
+                return decoded
+            return ConfusionSteps(
+                decoded, self.cache, (experiment_id, run, tag), lambda key: self.read_blob(ctx, key)
+            )
+        return None
+
+    def _listed(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        kind: str,
+        blobs: bool,
+        required: bool,
+    ) -> tuple[metadata.PerClassMetadata, Any] | None:
+        """The parsed metadata and listing of `tag` among blob sequences or tensors, if there."""
         list_series = self._provider.list_blob_sequences if blobs else self._provider.list_tensors
-        read_series = self._provider.read_blob_sequences if blobs else self._provider.read_tensors
         listing = list_series(
             ctx,
             experiment_id=experiment_id,
-            plugin_name=metadata.PLUGIN_NAME,
-            run_tag_filter=run_tag_filter,
+            plugin_name=metadata.plugin_name_for(kind),
+            run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
         )
         time_series = listing.get(run, {}).get(tag)
         if time_series is None:
@@ -187,29 +239,48 @@ class PerClassReader:
                     f"run {run!r} has tag {tag!r}, but its metadata says kind {parsed.kind!r}"
                 )
             return None
+        return parsed, time_series
+
+    def _loader(self, ctx, experiment_id, run, tag, blobs, parsed, decoder, time_series):
+        """Reads every step of `tag` (for a blob sequence: its keys) and decodes them."""
+        read_series = self._provider.read_blob_sequences if blobs else self._provider.read_tensors
 
         def load():
             try:
                 data = read_series(
                     ctx,
                     experiment_id=experiment_id,
-                    plugin_name=metadata.PLUGIN_NAME,
+                    plugin_name=metadata.plugin_name_for(parsed.kind),
                     downsample=ALL_STEPS,
-                    run_tag_filter=run_tag_filter,
+                    run_tag_filter=provider.RunTagFilter(runs=[run], tags=[tag]),
                 )
-            except _UNDECODABLE as error:
-                reason = (
-                    f"TensorBoard cannot decode tag {tag!r} ({type(error).__name__}: {error}), so "
-                    f"none of its steps can be read (its last is step {time_series.max_step}); "
-                    "rewrite or remove the damaged event file"
-                )
+            except Exception as error:
+                if isinstance(error, _UNDECODABLE):
+                    reason = (
+                        f"TensorBoard cannot decode tag {tag!r} ({type(error).__name__}: "
+                        f"{error}), so none of its steps can be read (its last is step "
+                        f"{time_series.max_step}); rewrite or remove the damaged event file"
+                    )
+                elif _too_large(error):
+                    reason = (
+                        f"tag {tag!r} is too large for TensorBoard's data server, which sends "
+                        "at most 256 MiB in one answer and has no call that reads part of a tag "
+                        f"(its last step is {time_series.max_step}); start TensorBoard with "
+                        "--load_fast=false to read it, or write fewer steps (format 3 of "
+                        "tb-perclass stores a confusion step in one blob, read one at a time)"
+                    )
+                else:
+                    raise
                 logger.warning("run %r: %s", run, reason)
-                skipped = Skipped(int(time_series.max_step), kind, reason)
-                return _DECODERS[kind].decode(parsed, [], [skipped])
-            return _DECODERS[kind].decode(parsed, data.get(run, {}).get(tag, []))
+                skipped = Skipped(int(time_series.max_step), parsed.kind, reason)
+                return decoder.decode(parsed, [], [skipped])
+            decoded = decoder.decode(parsed, data.get(run, {}).get(tag, []))
+            del data
+            if not blobs:  # every step's tensor read and decoded: give the copies back
+                release_free_memory()
+            return decoded
 
-        version = (time_series.max_step, time_series.max_wall_time)
-        return self._cache.get((experiment_id, run, tag), version, load)
+        return load
 
     def manifest(
         self, ctx: Any, series: SamplesSeries, position: int
@@ -217,8 +288,25 @@ class PerClassReader:
         """The checked entries of one step's samples manifest, or why that step is skipped."""
         return series.manifest(position, lambda key: self.read_blob(ctx, key))
 
+    def snapshot_header(
+        self, ctx: Any, series: DynamicsSamplesSeries, position: int
+    ) -> dict[str, Any] | Skipped:
+        """The checked header of one dynamics snapshot, or why that step is skipped."""
+        return series.header(position, lambda key: self.read_blob(ctx, key))
+
     def read_blob(self, ctx: Any, blob_key: str) -> Any:
         return self._provider.read_blob(ctx, blob_key=blob_key)
+
+
+def _too_large(error: Exception) -> bool:
+    """Whether `error` is the data server's gRPC RESOURCE_EXHAUSTED (an answer over its 256 MiB
+    message cap), which TensorBoard passes on untranslated."""
+    code = getattr(error, "code", None)
+    try:
+        status = code() if callable(code) else None
+    except Exception:  # not a gRPC error after all
+        return False
+    return getattr(status, "name", None) == "RESOURCE_EXHAUSTED"
 
 
 def listed(skipped: Iterable[Skipped]) -> list[dict[str, Any]]:

@@ -17,7 +17,8 @@ from tensorboard import errors
 from tb_perclass.format import metadata, metrics
 from tb_perclass.format.score_tensor import ScoreColumns
 from tb_perclass.plugin.reader import PerClassReader, listed, step_position
-from tb_perclass.plugin.series import ScoresSeries, StatsSeries, position_of
+from tb_perclass.plugin.series import ScoresSeries, position_of
+from tb_perclass.plugin.stats_table import StatsTable
 
 MAX_CLASSES = 64  # curves per request
 RANKED = 10  # most over- and under-confident classes listed
@@ -110,9 +111,9 @@ def every_step(
     ]
 
 
-def _count_at(stats: StatsSeries | None, step: int) -> np.ndarray | None:
+def _count_at(stats: StatsTable | None, step: int) -> np.ndarray | None:
     at = None if stats is None else position_of(stats.steps, step)
-    return None if at is None else stats.values[at, metadata.STATS_ROWS.index("count"), :]
+    return None if at is None else stats.count("count", at).astype(np.float64)
 
 
 def _table(
@@ -220,7 +221,7 @@ def report_columns(series: ScoresSeries, position: int, count: np.ndarray | None
 
 
 def series_over_steps(
-    reader: PerClassReader, ctx: Any, experiment_id: str, run: str, name: str, stats: StatsSeries
+    reader: PerClassReader, ctx: Any, experiment_id: str, run: str, name: str, stats: StatsTable
 ) -> tuple[dict[str, np.ndarray], tuple]:
     """AP, AUROC, ECE and top-k accuracy per class, [S, C] aligned with the stats steps
     (NaN where a step has no score histograms), and `top_k` (its k, 0 without), for the curves
@@ -241,7 +242,7 @@ def series_over_steps(
         result[key] = aligned
     if "top_k_hits" in over:
         aligned = np.full(shape, np.nan)
-        count = stats.values[:, metadata.STATS_ROWS.index("count"), :]
+        count = stats.count("count").astype(np.float64)
         for i, row in enumerate(rows):
             if row is not None:
                 aligned[i] = metrics.accuracy(over["top_k_hits"][row], count[i])

@@ -1,29 +1,23 @@
-"""Decoded time series of one (run, tag), and the cache that keeps them between requests.
-
-TensorBoard's data provider has no "read step s": it returns every step of a tag. Decoding a
-whole series per request would make the confusion route cost O(steps x nonzeros) each time, so
-each series is decoded once into compact arrays and reused until the data provider reports a
-newer last step or wall time for it (new data arriving while a run trains).
+"""What every decoded series shares, and the samples series.
 
 Every series holds one value per step, in step order: the last one written at that step (see
 `last_write_per_step`). Every step is checked as it is decoded (`validation`): a step that breaks
 the data contract is left out of the series and listed in its `skipped`, with the reason, and the
-others are served.
+others are served. The stats and confusion series are `stats_table.StatsTable` and
+`confusion_steps.ConfusionSteps`; the reader keeps them in its `byte_cache`.
 """
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
-import threading
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 from tensorboard import errors
 
-from tb_perclass.format import metadata, metrics, score_metrics
+from tb_perclass.format import metadata, score_metrics
 from tb_perclass.format.metadata import PerClassMetadata
 from tb_perclass.format.score_tensor import ScoreColumns
 from tb_perclass.plugin import validation
@@ -86,122 +80,14 @@ def _checked(
     return kept, values, skipped
 
 
-@dataclasses.dataclass(frozen=True)
-class StatsSeries:
-    meta: PerClassMetadata
-    steps: np.ndarray  # int64 [S]
-    wall_times: np.ndarray  # float64 [S]
-    values: np.ndarray  # float64 [S, 5, C]: the rows of metadata.STATS_ROWS
-    invalid_targets: np.ndarray  # float64 [S]: elements with an invalid target, per step
-    ignored: np.ndarray  # float64 [S]: elements skipped by ignore_index, per step
-    skipped: tuple[Skipped, ...] = ()
-
-    @property
-    def nbytes(self) -> int:
-        return sum(
-            a.nbytes
-            for a in (self.values, self.steps, self.wall_times, self.invalid_targets, self.ignored)
-        )
-
-    @classmethod
-    def decode(
-        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
-    ) -> StatsSeries:
-        num_classes = meta.num_classes
-        data = last_write_per_step(data)
-        values, problems = validation.stats_table([d.numpy for d in data], num_classes)
-        bad = [
-            Skipped(int(data[i].step), metadata.KIND_STATS, problems[i]) for i in sorted(problems)
-        ]
-        points = data
-        if problems:
-            kept = [i for i in range(len(data)) if i not in problems]
-            points, values = [data[i] for i in kept], values[kept]
-        count = metadata.STATS_ROWS.index("count")
-        return cls(
-            meta=meta,
-            steps=np.array([d.step for d in points], dtype=np.int64),
-            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
-            values=np.ascontiguousarray(values[:, :, :num_classes]),
-            invalid_targets=values[:, count, num_classes],
-            ignored=values[:, count, num_classes + 1],
-            skipped=(*skipped, *bad),
-        )
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class ConfusionSeries:
-    """Every step's nonzero cells as sorted linear indices (true * width + cell) and counts.
-
-    `width` is C for multiclass and binary (the cell is the predicted class) and 4 for
-    multilabel (the cell is TN, FP, FN, TP of the row's label)."""
-
-    meta: PerClassMetadata
-    steps: np.ndarray
-    wall_times: np.ndarray
-    width: int
-    cells: tuple[np.ndarray, ...]  # per step, sorted int64 linear indices
-    counts: tuple[np.ndarray, ...]  # per step, int64 counts
-    skipped: tuple[Skipped, ...] = ()
-
-    @property
-    def nbytes(self) -> int:
-        return sum(c.nbytes for c in self.cells) + sum(c.nbytes for c in self.counts)
-
-    @classmethod
-    def decode(
-        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
-    ) -> ConfusionSeries:
-        width = metrics.confusion_width(meta.task, meta.num_classes)
-        points, cells, bad = _checked(
-            metadata.KIND_CONFUSION,
-            last_write_per_step(data),
-            lambda d: validation.confusion_cells(d.numpy, meta, width),
-        )
-        return cls(
-            meta=meta,
-            steps=np.array([d.step for d in points], dtype=np.int64),
-            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
-            width=width,
-            cells=tuple(index for index, _ in cells),
-            counts=tuple(counts for _, counts in cells),
-            skipped=(*skipped, *bad),
-        )
-
-    def matrix(self, position: int) -> np.ndarray:
-        """Dense counts: [C, C], or [L, 2, 2] for multilabel."""
-        dense = np.zeros(self.meta.num_classes * self.width, dtype=np.int64)
-        dense[self.cells[position]] = self.counts[position]
-        if self.meta.task == metadata.TASK_MULTILABEL:
-            return dense.reshape(self.meta.num_classes, 2, 2)
-        return dense.reshape(self.meta.num_classes, self.width)
-
-    def counts_of(self, position: int, cells: np.ndarray) -> np.ndarray:
-        """The counts of the given linear cells at one step (0 where a cell is empty)."""
-        have, values = self.cells[position], self.counts[position]
-        if len(have) == 0:
-            return np.zeros(len(cells), dtype=np.int64)
-        where = np.minimum(np.searchsorted(have, cells), len(have) - 1)
-        return np.where(have[where] == cells, values[where], 0)
-
-    @functools.cached_property
-    def true_false_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(TP, FP, FN), each int64 [S, C], for precision / recall / F1 curves."""
-        task, num_classes = self.meta.task, self.meta.num_classes
-        per_step = [
-            metrics.true_false_counts(cells, counts, task, num_classes)
-            for cells, counts in zip(self.cells, self.counts)
-        ]
-        if not per_step:
-            empty = np.zeros((0, num_classes), dtype=np.int64)
-            return empty, empty, empty
-        tp, fp, fn = (np.stack(counts) for counts in zip(*per_step))
-        return tp, fp, fn
-
-    def report(self, position: int, loss: np.ndarray | None) -> metrics.ClassificationReport:
-        return metrics.classification_report(
-            self.cells[position], self.counts[position], self.meta.task, self.meta.class_names, loss
-        )
+def keyed_steps(
+    kind: str, data: Sequence[Any], keys_of: Callable[[Any], Any]
+) -> tuple[np.ndarray, np.ndarray, tuple[Any, ...], list[Skipped]]:
+    """The steps, wall times and blob keys (`keys_of` each data point) of a blob-sequence tag,
+    one per step, and the points `keys_of` finds malformed."""
+    points, keys, bad = _checked(kind, last_write_per_step(data), keys_of)
+    steps = np.array([d.step for d in points], dtype=np.int64)
+    return steps, np.array([d.wall_time for d in points], dtype=np.float64), tuple(keys), bad
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -327,14 +213,8 @@ class SamplesSeries:
                 )
             return tuple(ref.blob_key for ref in datum.values)
 
-        points, blob_keys, bad = _checked(metadata.KIND_SAMPLES, last_write_per_step(data), keys)
-        return cls(
-            meta=meta,
-            steps=np.array([d.step for d in points], dtype=np.int64),
-            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
-            keys=tuple(blob_keys),
-            structural_skips=(*skipped, *bad),
-        )
+        steps, wall_times, blob_keys, bad = keyed_steps(metadata.KIND_SAMPLES, data, keys)
+        return cls(meta, steps, wall_times, blob_keys, structural_skips=(*skipped, *bad))
 
     def manifest(
         self, position: int, read_blob: Callable[[str], bytes]
@@ -355,29 +235,97 @@ class SamplesSeries:
         return self.manifests[position]
 
 
-class SeriesCache:
-    """A small LRU of decoded series, bounded by their size in bytes."""
+@dataclasses.dataclass(frozen=True)
+class DynamicsSeries:
+    """Each step's counts of tracked samples, int64 [S, 6, C + 4] (`metadata.DYNAMICS_ROWS`,
+    then the extra columns in the first row)."""
 
-    def __init__(self, max_bytes: int = 512 * 2**20):
-        self._max_bytes = max_bytes
-        self._entries: collections.OrderedDict[Hashable, tuple[Hashable, Any]] = (
-            collections.OrderedDict()
+    meta: PerClassMetadata
+    steps: np.ndarray
+    wall_times: np.ndarray
+    values: np.ndarray
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.steps.nbytes + self.wall_times.nbytes
+
+    @classmethod
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> DynamicsSeries:
+        points, values, bad = _checked(
+            metadata.KIND_DYNAMICS,
+            last_write_per_step(data),
+            lambda d: validation.dynamics_counts(d.numpy, meta.num_classes),
         )
-        self._lock = threading.Lock()
+        shape = (0, *metadata.dynamics_shape(meta.num_classes))
+        return cls(
+            meta=meta,
+            steps=np.array([d.step for d in points], dtype=np.int64),
+            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
+            values=np.stack(values) if values else np.zeros(shape, dtype=np.int64),
+            skipped=(*skipped, *bad),
+        )
 
-    def get(self, key: Hashable, version: Hashable, load: Callable[[], Any]) -> Any:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] == version:
-                self._entries.move_to_end(key)
-                return entry[1]
-        value = load()  # outside the lock: other requests are served meanwhile
-        with self._lock:
-            self._entries[key] = (version, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > 1 and self._total_bytes() > self._max_bytes:
-                self._entries.popitem(last=False)
-        return value
 
-    def _total_bytes(self) -> int:
-        return sum(value.nbytes for _, value in self._entries.values())
+@dataclasses.dataclass(eq=False)
+class DynamicsSamplesSeries:
+    """Each kept snapshot's blob keys (element 0 the header, 1 the map, 2 the entries, then
+    thumbnails). TensorBoard keeps only the last few snapshots (`metadata.SNAPSHOTS_KEPT`).
+    A header is read and checked when its step is first asked for, and kept; its sections are
+    decoded per request (the answers cache what they derive)."""
+
+    meta: PerClassMetadata
+    steps: np.ndarray
+    wall_times: np.ndarray
+    keys: tuple[tuple[str, ...], ...]
+    structural_skips: tuple[Skipped, ...] = ()
+    headers: dict[int, dict[str, Any] | Skipped] = dataclasses.field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(k) for keys in self.keys for k in keys) + 4096 * len(self.headers)
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        bad = (h for h in list(self.headers.values()) if isinstance(h, Skipped))
+        return (*self.structural_skips, *sorted(bad, key=lambda s: s.step))
+
+    @classmethod
+    def decode(
+        cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
+    ) -> DynamicsSamplesSeries:
+        def keys(datum: Any) -> tuple[str, ...]:
+            if len(datum.values) < 3:
+                raise validation.Malformed(
+                    f"dynamics snapshot has {len(datum.values)} elements; a header, the map and "
+                    "the entries take 3"
+                )
+            return tuple(ref.blob_key for ref in datum.values)
+
+        points, blob_keys, bad = _checked(
+            metadata.KIND_DYNAMICS_SAMPLES, last_write_per_step(data), keys
+        )
+        return cls(
+            meta=meta,
+            steps=np.array([d.step for d in points], dtype=np.int64),
+            wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
+            keys=tuple(blob_keys),
+            structural_skips=(*skipped, *bad),
+        )
+
+    def header(self, position: int, read_blob: Callable[[str], bytes]) -> dict[str, Any] | Skipped:
+        """The checked header of one snapshot, or why that step is skipped."""
+        if position not in self.headers:
+            keys = self.keys[position]
+            step = int(self.steps[position])
+            try:
+                found: Any = validation.snapshot_header(read_blob(keys[0]), self.meta, len(keys))
+            except validation.Malformed as error:
+                found = Skipped(step, metadata.KIND_DYNAMICS_SAMPLES, str(error))
+            except errors.NotFoundError as error:
+                reason = f"dynamics snapshot header cannot be read ({error})"
+                found = Skipped(step, metadata.KIND_DYNAMICS_SAMPLES, reason)
+            self.headers[position] = found
+        return self.headers[position]

@@ -15,8 +15,18 @@ trusted: they may come from another version, a damaged disk, or someone's own wr
 - Shapes: stats [5, C + 2] (version 2) or [4, C] (version 1); confusion [C, C] or [L, 2, 2]
   (dense) or [n, 3] triplets with true in [0, C) and predicted in [0, C) (multilabel: a cell
   code in [0, 4)), each cell once (COO).
+- Version 3: a stats step is one packed record (`packed_arrays`) with `loss` float [C] and
+  unsigned [C] counts (the same rules: correct, nonfinite, nonfinite_outputs at most count;
+  and of `tp`, `fp`, `fn`, all three or none, tp at most correct and tp + fn at most count),
+  `elements` unsigned [2]; a confusion step is one `sparse_counts` blob whose cells lie in the
+  matrix (`confusion_blob`).
 - A samples manifest is UTF-8 JSON: a list with one object per stored sample, whose fields
   have the contract's types (see `manifest_entries`).
+- Dynamics counts are an integer or float tensor [6, C + 4] of counts (0 to 2**53), each
+  region, likely-error and forgotten count at most its class's visited count.
+- A dynamics snapshot's header is UTF-8 JSON with the fields and types of `snapshot_header`;
+  its sections decompress to exactly the bytes the header announces (`dynamics.unpack`), and
+  their labels lie in [0, C), ids in [0, size).
 - A scores tensor is an int64 vector in the layout of `score_tensor` for the tag's task, class
   count and top_k (see `score_columns`).
 """
@@ -30,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from tb_perclass.format import metadata, score_tensor
+from tb_perclass.format import dynamics as dynamics_layout
+from tb_perclass.format import metadata, packed_arrays, score_tensor, sparse_counts
 
 MAX_COUNT = 2**53  # integers up to here are exact in float64, and sums of them fit int64
 _COUNT_ROW = metadata.STATS_ROWS.index("count")
@@ -106,6 +117,131 @@ def _check_stats_counts(values: np.ndarray, num_classes: int) -> None:
             f"{name(_COUNT_ROW + 1 + row, column)} is {_shown(counted[row, column])}, more than "
             f"the class's count {_shown(count[column])}"
         )
+
+
+def stats_records(
+    blobs: Sequence[Any], num_classes: int
+) -> tuple[list[tuple[list[int], dict[str, np.ndarray]]], dict[int, str]]:
+    """Version-3 stats steps (each the bytes of a packed record) decoded many at a time: groups
+    of (positions, arrays stacked over those positions) holding the good steps only, and why
+    each bad step breaks the contract, by position."""
+    problems: dict[int, str] = {}
+    good: list[int] = []
+    for position, blob in enumerate(blobs):
+        try:
+            if not isinstance(blob, bytes):
+                raise Malformed(f"stats record is {type(blob).__name__} data, not bytes")
+            packed_arrays.check(blob)
+        except ValueError as error:  # Malformed too
+            problems[position] = f"stats record cannot be read ({error})"
+        else:
+            good.append(position)
+    groups = []
+    for members, arrays in packed_arrays.unpack_many([blobs[i] for i in good]):
+        positions = [good[i] for i in members]
+        layout = _stats_layout(arrays, num_classes)
+        if layout is not None:
+            problems.update((p, layout) for p in positions)
+            continue
+        ok = _record_counts_ok(arrays)
+        for at in np.flatnonzero(~ok):
+            problems[positions[at]] = _record_counts_problem(arrays, int(at), num_classes)
+        if not ok.all():
+            keep = np.flatnonzero(ok)
+            positions = [positions[i] for i in keep]
+            arrays = {name: values[keep] for name, values in arrays.items()}
+        if positions:
+            groups.append((positions, arrays))
+    return groups, problems
+
+
+def _stats_layout(arrays: dict[str, np.ndarray], num_classes: int) -> str | None:
+    """What is wrong with the arrays of a group of records (stacked over steps), if anything."""
+    loss = arrays.get("loss")
+    if loss is None or loss.ndim != 2 or loss.shape[1] != num_classes or loss.dtype.kind != "f":
+        shape = "none" if loss is None else f"{loss.dtype} {list(loss.shape[1:])}"
+        return f"stats record has loss {shape}; {num_classes} classes take float [{num_classes}]"
+    steps = len(loss)
+    for name in (*metadata.STATS_COUNTS, *metadata.STATS_TRUE_FALSE, metadata.STATS_ELEMENTS):
+        values = arrays.get(name)
+        width = (
+            len(metadata.STATS_EXTRA_COLUMNS) if name == metadata.STATS_ELEMENTS else num_classes
+        )
+        if values is None:
+            if name == "count":
+                return "stats record has no count"
+            continue
+        if values.shape != (steps, width) or values.dtype.kind != "u":
+            return (
+                f"stats record has {name} {values.dtype} {list(values.shape[1:])}; expected "
+                f"unsigned integers [{width}]"
+            )
+    given = [name in arrays for name in metadata.STATS_TRUE_FALSE]
+    if any(given) and not all(given):
+        return "stats record has some of tp, fp and fn but not all three"
+    return None
+
+
+def _record_counts_ok(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """Per step: counts up to 2**53, correct/nonfinite/nonfinite_outputs at most count, and
+    tp at most correct and tp + fn at most count when they are there."""
+    count = arrays["count"]
+    ok = np.ones(len(count), dtype=bool)
+    for name, values in arrays.items():
+        if name != "loss":
+            ok &= values.reshape(len(values), -1).max(axis=1, initial=0) <= MAX_COUNT
+    for name in ("correct", "nonfinite", "nonfinite_outputs"):
+        if name in arrays:
+            ok &= (arrays[name] <= count).all(axis=1)
+    if "tp" in arrays:
+        tp, fn = arrays["tp"].astype(np.uint64), arrays["fn"].astype(np.uint64)
+        ok &= (tp <= arrays.get("correct", count)).all(axis=1)
+        ok &= (tp + fn <= count).all(axis=1)  # both at most 2**53 by now: no overflow
+    return ok
+
+
+def _record_counts_problem(arrays: dict[str, np.ndarray], at: int, num_classes: int) -> str:
+    count = arrays["count"][at]
+    for name, values in arrays.items():
+        if name != "loss" and values[at].max(initial=0) > MAX_COUNT:
+            return f"stats record has {name} {_shown(values[at].max())}; counts go up to 2**53"
+    bounds = [(name, arrays[name][at], count, "the class's count") for name in
+              ("correct", "nonfinite", "nonfinite_outputs") if name in arrays]  # fmt: skip
+    if "tp" in arrays:
+        tp = arrays["tp"][at].astype(np.uint64)
+        correct = arrays.get("correct", arrays["count"])[at]
+        bounds += [("tp", tp, correct, "correct"), ("tp + fn", tp + arrays["fn"][at], count,
+                   "the class's count")]  # fmt: skip
+    for name, values, limit, what in bounds:
+        over = np.flatnonzero(values > limit)
+        if len(over):
+            c = int(over[0])
+            return (
+                f"{name} of class {c} is {_shown(values[c])}, more than {what} {_shown(limit[c])}"
+            )
+    return "stats record has counts that do not add up"  # not reached: something was flagged
+
+
+def confusion_blob(
+    data: Any, meta: metadata.PerClassMetadata, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A version-3 confusion step (one `sparse_counts` blob) as sorted int64 linear indices and
+    their int64 counts, every cell inside the [C, width] matrix and the total up to 2**53."""
+    if not isinstance(data, bytes):
+        raise Malformed(f"confusion blob is {type(data).__name__} data, not bytes")
+    try:
+        cells, counts, written_width = sparse_counts.decode(data)
+    except ValueError as error:
+        raise Malformed(f"confusion blob cannot be read ({error})") from None
+    if written_width != width:
+        raise Malformed(f"confusion blob has {written_width} cells a row; this tag takes {width}")
+    if len(cells) and cells[-1] >= meta.num_classes * width:
+        true, cell = divmod(int(cells[-1]), width)
+        raise Malformed(f"confusion blob has cell ({true}, {cell}) outside the matrix")
+    total = counts.sum(dtype=np.float64)
+    if total > MAX_COUNT:
+        raise Malformed(f"confusion counts add up to {total:.6g}, beyond 2**53")
+    return cells, counts
 
 
 def confusion_cells(
@@ -222,6 +358,120 @@ def manifest_entries(
         served["height"] = _integer(entry, "height", 0, None, where, default=0)
         result.append(served)
     return result
+
+
+def dynamics_counts(array: Any, num_classes: int) -> np.ndarray:
+    """A step's `dynamics` tensor as int64 [6, C + 4] (`metadata.dynamics_shape`)."""
+    array = _numbers(array, "dynamics")
+    expected = metadata.dynamics_shape(num_classes)
+    if array.shape != expected:
+        raise Malformed(
+            f"dynamics tensor has shape {list(array.shape)}; {num_classes} classes take "
+            f"{list(expected)}"
+        )
+
+    def name(index: int) -> str:
+        row, column = divmod(index, expected[1])
+        if column >= num_classes:
+            return metadata.DYNAMICS_EXTRA_COLUMNS[column - num_classes]
+        return f"{metadata.DYNAMICS_ROWS[row]} of class {column}"
+
+    _check_counts(array, name)
+    counts = array.astype(np.int64)
+    if (counts[1:, :num_classes] > counts[:1, :num_classes]).any():
+        row, column = np.argwhere(counts[1:, :num_classes] > counts[:1, :num_classes])[0]
+        raise Malformed(
+            f"{name((row + 1) * expected[1] + column)} is {counts[row + 1, column]}, more than "
+            f"the class's visited samples {counts[0, column]}"
+        )
+    if (counts[1:, num_classes:] != 0).any():
+        raise Malformed("dynamics tensor has nonzero extra columns outside its first row")
+    return counts
+
+
+_SECTION_COLUMNS = {
+    "map": {"id", "label", "confidence", "variability", "correctness"},
+    "entries": {name for name, _ in dynamics_layout.ENTRY_COLUMNS},
+}
+
+
+def snapshot_header(raw: Any, meta: metadata.PerClassMetadata, stored: int) -> dict[str, Any]:
+    """A dynamics snapshot's header (element 0), checked: the layout version, the dataset size,
+    the two sections' counts and columns, the media list (elements 3.. of `stored`)."""
+    if not isinstance(raw, bytes):
+        raise Malformed(f"dynamics snapshot header is {type(raw).__name__} data, not bytes")
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        raise Malformed(
+            f"dynamics snapshot header is not UTF-8 JSON ({_clip(str(error))})"
+        ) from None
+    if not isinstance(header, dict):
+        raise Malformed("dynamics snapshot header is not a JSON object")
+    where = "dynamics snapshot header"
+    version = header.get("version")
+    if type(version) is not int or not 1 <= version <= dynamics_layout.VERSION:
+        raise Malformed(
+            f"{where} has layout version {_clip(repr(version))}; this tb-perclass reads up to "
+            f"{dynamics_layout.VERSION}: upgrade tb-perclass"
+        )
+    size = _integer(header, "size", 1, dynamics_layout.MAX_SIZE + 1, where)
+    for key in ("visited", "visits", "invalid_visits", "skipped_visits", "repeated_ids"):
+        _integer(header, key, 0, None, where, default=0)
+    for section in ("map", "entries"):
+        part = header.get(section)
+        if not isinstance(part, dict):
+            raise Malformed(f"{where} has no {section} section")
+        _integer(part, "count", 0, size + 1, f"{where}'s {section}")
+        columns = part.get("columns")
+        if (
+            not isinstance(columns, list)
+            or not all(
+                isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c)
+                for c in columns
+            )
+            or not {c[0] for c in columns} <= _SECTION_COLUMNS[section]
+            or len({c[0] for c in columns}) != len(columns)
+        ):
+            raise Malformed(f"{where}'s {section} columns are not [name, dtype] pairs it knows")
+        for name, dtype in columns:
+            if dtype not in _SNAPSHOT_DTYPES:
+                raise Malformed(f"{where}'s {section} column {name} has dtype {_clip(dtype)}")
+    media = header.get("media", [])
+    if not isinstance(media, list) or not all(isinstance(m, dict) for m in media):
+        raise Malformed(f"{where}'s media is not a list of objects")
+    for position, entry in enumerate(media):
+        at = f"{where}'s media entry {position}"
+        _integer(entry, "id", 0, size, at)
+        _integer(entry, "index", 3, stored, at)
+        if not isinstance(entry.get("media"), str):
+            raise Malformed(f"{at} has no media type")
+        _integer(entry, "width", 0, None, at, default=0)
+        _integer(entry, "height", 0, None, at, default=0)
+    return header
+
+
+_SNAPSHOT_DTYPES = {"|u1", "<u2", "<u4", "<f4", "u1"}
+
+
+def snapshot_section(
+    header: dict[str, Any], section: str, blob: Any, num_classes: int
+) -> dict[str, np.ndarray]:
+    """One section's columns, decompressed and checked against the header and the classes."""
+    if not isinstance(blob, bytes):
+        raise Malformed(f"dynamics snapshot {section} is {type(blob).__name__} data, not bytes")
+    try:
+        columns = dynamics_layout.unpack(header[section], blob)
+    except ValueError as error:
+        raise Malformed(f"dynamics snapshot {section}: {error}") from None
+    size = header["size"]
+    for name, stop in (("label", num_classes), ("preferred", num_classes), ("id", size)):
+        values = columns.get(name)
+        if values is not None and values.size and int(values.max()) >= stop:
+            raise Malformed(
+                f"dynamics snapshot {section} has {name} {int(values.max())}, outside [0, {stop})"
+            )
+    return columns
 
 
 def _numbers(array: Any, what: str) -> np.ndarray:

@@ -28,6 +28,7 @@ import { ClassHeatmapView } from "../class-heatmap/class-heatmap-view";
 import { ConfusionView } from "../confusion/confusion-view";
 import { MistakesView } from "../samples/mistakes-view";
 import { ReportView } from "../report/report-view";
+import { DynamicsView } from "../dynamics/dynamics-view";
 import { ScoresView } from "../scores/scores-view";
 import type { View, ViewContext } from "../view-contract";
 import type { ActiveView } from "./tabs";
@@ -179,6 +180,7 @@ export class App {
       mistakes: new MistakesView(),
       report: new ReportView(),
       scores: new ScoresView(),
+      dynamics: new DynamicsView(),
     };
     this.view = this.views.lines;
     this.syncControls();

@@ -1,6 +1,6 @@
 // The data the tab holds between renders: the tags, the curves of the series it needs, what
-// failed to load and when it last loaded. A refresh reloads the tags and the wanted curves; an
-// answer to an older refresh is dropped (latest wins).
+// failed to load and when it last loaded. A refresh reloads the tags and the wanted curves whose
+// series changed (the tags' `version`); an answer to an older refresh is dropped (latest wins).
 import type { Api } from "../data/api";
 import type { Series } from "../data/series";
 import type { CurvesResponse, TagsResponse } from "../data/types";
@@ -48,7 +48,14 @@ export class TabData {
       for (const key of [...this.curves.keys()]) if (!keep.has(key)) this.curves.delete(key);
       for (const key of [...this.curvesErrors.keys()])
         if (!keep.has(key)) this.curvesErrors.delete(key);
-      await this.fetchCurves(series, token);
+      // a series whose version in the tags did not change keeps its curves: on a long run the
+      // periodic refresh then costs the tags answer only
+      const changed = series.filter((s) => {
+        const held = this.curves.get(s.key);
+        const version = tags[s.run]?.[s.name]?.version;
+        return !held || !version || held.version !== version;
+      });
+      await this.fetchCurves(changed, token);
       if (token !== this.token) return false;
       this.lastLoaded = this.now();
       this.refreshId++;
@@ -75,8 +82,10 @@ export class TabData {
     await Promise.all(
       series.map(async (s) => {
         try {
+          const version = this.tags?.[s.run]?.[s.name]?.version;
           const c = await this.api.curves(s.run, s.name);
           if (token !== this.token) return;
+          if (version) c.version = version;
           this.curves.set(s.key, c);
           this.version++;
           this.curvesErrors.delete(s.key);

@@ -8,6 +8,8 @@ import { effectiveCurvesMode, type ViewId, type ViewState } from "../state/view-
 export const hasCurves = (info: TagInfo | undefined) => !!info?.kinds.includes("stats");
 export const hasConfusion = (info: TagInfo | undefined) => !!info?.kinds.includes("confusion");
 /** The Confusion tab shows a series' matrix, or its kept samples alone when it has no matrix. */
+/** The Dynamics tab shows series whose writer tracked samples (track_samples=...). */
+export const hasDynamics = (info: TagInfo | undefined) => !!info?.kinds.includes("dynamics");
 export const showsInConfusionTab = (info: TagInfo | undefined) =>
   hasConfusion(info) || !!info?.kinds.includes("samples");
 export const hasScores = (info: TagInfo | undefined) => !!info?.kinds.includes("scores");
@@ -69,6 +71,17 @@ export const TABS: readonly TabDef[] = [
     shows: hasScores,
     cannotShow: "no score histograms (scores=True)",
   },
+  {
+    id: "dynamics",
+    label: "Dynamics",
+    title:
+      "Training dynamics per sample: data map, easy / ambiguous / hard-to-learn counts, likely label errors, forgotten samples",
+    disabledTitle:
+      "No run of this class set tracked samples (PerClassWriter(..., track_samples=len(train_set)) with sample_ids= in update()).",
+    withoutMatrixTitle: null,
+    shows: hasDynamics,
+    cannotShow: "no tracked samples",
+  },
 ];
 
 export function tabDef(id: ViewId): TabDef {
@@ -111,6 +124,8 @@ export function viewHeading(active: ActiveView, metric: { label: string }): stri
       return "Per-class report";
     case "scores":
       return "Per-class scores";
+    case "dynamics":
+      return "Training dynamics";
     default:
       return `Per-class ${metric.label.toLowerCase()}`;
   }

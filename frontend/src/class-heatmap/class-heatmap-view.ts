@@ -13,6 +13,7 @@ import {
   type ClassHeat,
   type ClassSummary,
 } from "./class-heat";
+import { measured } from "../lib/perf";
 import type { HeatSortKey } from "../state/view-state";
 import { counterpartSeries, seriesLabel, splitOfSeries, type Series } from "../data/series";
 import { ColorScale, VIRIDIS } from "../ui/color-scale";
@@ -174,7 +175,7 @@ export class ClassHeatmapView implements View {
     )
       return cached;
     const C = curves.class_names.length;
-    const heat = classHeat(metric.extract(curves), C, smoothing);
+    const heat = measured("model:heatmap", () => classHeat(metric.extract(curves), C, smoothing));
     const stats = Array.from({ length: C }, (_, c) => summarize(heat.values, c, curves.steps));
     return { curves, metric, smoothing, heat, stats };
   }

@@ -125,10 +125,12 @@ export class SidePanel {
         h(
           "div",
           { class: "pc-side-sub" },
-          `true → predicted · count · trend over ${data.steps.length} steps`,
+          data.history_steps.length < data.steps.length
+            ? `true → predicted · count · trend over ${data.steps.length} steps (at ${data.history_steps.length} of them)`
+            : `true → predicted · count · trend over ${data.steps.length} steps`,
         ),
       );
-      const mark = data.steps.indexOf(x.step);
+      const mark = data.history_steps.indexOf(x.step);
       const list = h("ol", { class: "pc-pairs", attrs: { "data-role": "pairs" } });
       for (const p of data.pairs) {
         const share = x.model.cell(p.true, p.pred).ofRow;

@@ -3,6 +3,7 @@
 // each with its style; and the interface of the chart that draws them (line-chart.ts: uPlot; the
 // DOM tests: a fake). A series is a (run, name) pair (data/series.ts). Pure: no DOM, no uPlot.
 import type { RunCurves } from "../data/types";
+import type { Grid } from "../data/grid";
 import type { MetricDef } from "../data/metrics";
 import type { ColorBy, XAxis } from "../state/view-state";
 import { smooth } from "../lib/smoothing";
@@ -94,11 +95,12 @@ function runXs(rc: RunCurves, xAxis: XAxis, unit: number): number[] {
 }
 
 /** Mean over classes of the finite values in one row. */
-export function rowMean(row: readonly Value[] | undefined): Value {
-  if (!row) return null;
+/** The mean over classes of step row `s` of a grid (values that are there only). */
+export function rowMean(grid: Grid, s: number): Value {
   let sum = 0;
   let n = 0;
-  for (const v of row) {
+  for (let k = 0; k < grid.cols; k++) {
+    const v = grid.at(s, k);
     if (v !== null && Number.isFinite(v)) {
       sum += v;
       n++;
@@ -174,7 +176,10 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
       if (inp.logScale && v <= 0) return null;
       return v;
     };
+    // one run (or runs on the same steps): its steps are the x axis, nothing to move
+    const identity = S === xs.length && at.every((p, s) => p === s);
     const align = (vals: Value[]): Value[] => {
+      if (identity) return vals;
       const out: Value[] = new Array(xs.length).fill(null);
       for (let s = 0; s < S; s++) {
         const p = at[s];
@@ -191,11 +196,11 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
       const nfOutRun: Value[] = new Array(S);
       let nfTotal = 0;
       for (let s = 0; s < S; s++) {
-        rawRun[s] = clean(matrix[s]?.[k]);
-        const nf = c.nonfinite[s]?.[k];
-        nfRun[s] = nf ?? null;
+        rawRun[s] = clean(matrix.at(s, k) ?? undefined);
+        const nf = c.nonfinite.at(s, k);
+        nfRun[s] = nf;
         if (nf) nfTotal += nf;
-        nfOutRun[s] = c.nonfinite_outputs[s]?.[k] ?? null;
+        nfOutRun[s] = c.nonfinite_outputs.at(s, k);
       }
       const isHigh = rank.has(g);
       const isGrey = anyHighlight && !isHigh;
@@ -225,7 +230,7 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
 
     if (inp.showMean) {
       const meanRaw: Value[] = new Array(S);
-      for (let s = 0; s < S; s++) meanRaw[s] = clean(rowMean(matrix[s]) ?? undefined);
+      for (let s = 0; s < S; s++) meanRaw[s] = clean(rowMean(matrix, s) ?? undefined);
       means.push({
         kind: "mean",
         series: rc.key,

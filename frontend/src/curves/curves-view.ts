@@ -5,6 +5,7 @@ import { h, setChildren } from "../ui/dom";
 import { placeTooltip } from "../ui/tooltip";
 import type { ChartFactory, HoverHit, LineChart } from "./chart-model";
 import { buildChartModel, type ChartModel, type LineModel } from "./chart-model";
+import { measured } from "../lib/perf";
 import { formatNumber } from "../lib/format";
 import { DASHES, MEAN_COLOR_CSS } from "../ui/colors";
 import { currentTheme } from "../ui/theme";
@@ -75,22 +76,24 @@ export class CurvesView implements View {
       this.showMessage("No class selected. Tick classes on the left, or use “All”.");
       return;
     }
-    this.model = buildChartModel({
-      runs: ctx.runs,
-      classNames: ctx.classNames,
-      selected: ctx.selected,
-      metric: ctx.metric,
-      smoothing: s.smoothing,
-      xAxis: s.xAxis,
-      logScale: s.logScale && ctx.metric.allowLog,
-      highlighted: ctx.worst,
-      colorBy: s.colorBy,
-      classColors: ctx.classColors,
-      seriesColors: ctx.seriesColors,
-      seriesDashes: ctx.seriesDashes,
-      showMean: true,
-      theme: currentTheme(),
-    });
+    this.model = measured("model:lines", () =>
+      buildChartModel({
+        runs: ctx.runs,
+        classNames: ctx.classNames,
+        selected: ctx.selected,
+        metric: ctx.metric,
+        smoothing: s.smoothing,
+        xAxis: s.xAxis,
+        logScale: s.logScale && ctx.metric.allowLog,
+        highlighted: ctx.worst,
+        colorBy: s.colorBy,
+        classColors: ctx.classColors,
+        seriesColors: ctx.seriesColors,
+        seriesDashes: ctx.seriesDashes,
+        showMean: true,
+        theme: currentTheme(),
+      }),
+    );
     if (this.model.xs.length === 0) {
       this.showMessage(
         "The selected runs have no steps yet. This tab refreshes itself; new steps appear as they are written.",
@@ -148,31 +151,33 @@ export class CurvesView implements View {
     const short = compactLabels(ctx.runs);
     const metric = ctx.metric;
     const isPercent = metric.bounds?.[1] === 1;
-    this.chart = this.chartFactory(
-      this.chartBox,
-      {
-        model,
-        logScale: ctx.state.logScale && metric.allowLog,
-        yBounds: metric.bounds,
-        zoom: ctx.state.zoom,
-        yLabel: this.yLabel(ctx),
-        formatY: (v) => (isPercent ? `${formatNumber(v * 100)}%` : formatNumber(v)),
-        formatX: (v) => formatStep(v),
-        meanLabel: (li) => {
-          const l = model.lines[li];
-          return runCount > 1 ? `mean · ${short.get(l.series) ?? l.seriesLabel}` : "mean";
+    this.chart = measured("draw:lines", () =>
+      this.chartFactory(
+        this.chartBox,
+        {
+          model,
+          logScale: ctx.state.logScale && metric.allowLog,
+          yBounds: metric.bounds,
+          zoom: ctx.state.zoom,
+          yLabel: this.yLabel(ctx),
+          formatY: (v) => (isPercent ? `${formatNumber(v * 100)}%` : formatNumber(v)),
+          formatX: (v) => formatStep(v),
+          meanLabel: (li) => {
+            const l = model.lines[li];
+            return runCount > 1 ? `mean · ${short.get(l.series) ?? l.seriesLabel}` : "mean";
+          },
+          onZoom: (zoom) => {
+            const cur = ctx.state.zoom;
+            const same =
+              (zoom === null && cur === null) ||
+              (zoom && cur && zoom[0] === cur[0] && zoom[1] === cur[1]);
+            if (!same) ctx.setState({ zoom }, { rerender: false });
+          },
+          onHover: (hit) => this.onHover(hit),
         },
-        onZoom: (zoom) => {
-          const cur = ctx.state.zoom;
-          const same =
-            (zoom === null && cur === null) ||
-            (zoom && cur && zoom[0] === cur[0] && zoom[1] === cur[1]);
-          if (!same) ctx.setState({ zoom }, { rerender: false });
-        },
-        onHover: (hit) => this.onHover(hit),
-      },
-      w,
-      hgt,
+        w,
+        hgt,
+      ),
     );
   }
 

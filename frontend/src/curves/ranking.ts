@@ -5,12 +5,11 @@ import type { Matrix } from "../data/types";
 export function latestValues(matrix: Matrix, numClasses: number): (number | null)[] {
   const out: (number | null)[] = new Array(numClasses).fill(null);
   let missing = numClasses;
-  for (let s = matrix.length - 1; s >= 0 && missing > 0; s--) {
-    const row = matrix[s] ?? [];
+  for (let s = matrix.rows - 1; s >= 0 && missing > 0; s--) {
     for (let c = 0; c < numClasses; c++) {
       if (out[c] !== null) continue;
-      const v = row[c];
-      if (v !== null && v !== undefined && Number.isFinite(v)) {
+      const v = matrix.at(s, c);
+      if (v !== null && Number.isFinite(v)) {
         out[c] = v;
         missing--;
       }

@@ -5,7 +5,12 @@ import type {
   Change,
   ConfusionData,
   CurvesResponse,
+  DataMap,
   DiffData,
+  DynamicsCounts,
+  DynamicsList,
+  DynamicsListKind,
+  ListedSample,
   Matrix,
   Pair,
   PairsResponse,
@@ -23,8 +28,9 @@ import type {
   TagsResponse,
 } from "./types";
 import { ApiError } from "./api";
+import { Grid } from "./grid";
 import { uniqueClassNames } from "./class-names";
-import { safeBlobUrl } from "./routes";
+import { safeBlobUrl, safeMediaUrl } from "./routes";
 
 const MAX_REASON = 300;
 
@@ -32,14 +38,23 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === "object" && !Array.isArray(v);
 }
 
+const ARRAY_TYPES = {
+  f4: Float32Array,
+  f8: Float64Array,
+  u1: Uint8Array,
+  u2: Uint16Array,
+  u4: Uint32Array,
+} as const;
+
 /** Reads the binary layout of tb_perclass/plugin/binary_encoding.py: uint32 header length, a
- * JSON header listing [key, rows, columns] per array, then float32 data. Returns the answer as
- * the JSON route would give it (rows of numbers, NaN where JSON has null). */
+ * JSON header listing [key, rows, columns, type] per array, then each array's little-endian
+ * data (8-byte aligned). Returns the header's fields and each array as a Grid over the
+ * answer's own bytes (no copy). */
 export function decodeBinaryAnswer(buffer: ArrayBuffer, route: string): Record<string, unknown> {
   const fail = (what: string) => bad(route, what);
   if (buffer.byteLength < 4) throw fail("too short");
   const headerLength = new DataView(buffer).getUint32(0, true);
-  if (4 + headerLength > buffer.byteLength || headerLength % 4 !== 0)
+  if (4 + headerLength > buffer.byteLength || (4 + headerLength) % 8 !== 0)
     throw fail("bad header length");
   let header: unknown;
   try {
@@ -52,23 +67,22 @@ export function decodeBinaryAnswer(buffer: ArrayBuffer, route: string): Record<s
   delete answer.arrays;
   let offset = 4 + headerLength;
   for (const entry of header.arrays) {
-    if (!Array.isArray(entry) || entry.length !== 3) throw fail("bad array entry");
-    const [key, rows, columns] = entry;
+    if (!Array.isArray(entry) || entry.length !== 4) throw fail("bad array entry");
+    const [key, rows, columns, type] = entry;
+    const Kind = ARRAY_TYPES[type as keyof typeof ARRAY_TYPES];
     if (
       typeof key !== "string" ||
       !Number.isInteger(rows) ||
       !Number.isInteger(columns) ||
       rows < 0 ||
-      columns < 0
+      columns < 0 ||
+      !Kind
     )
       throw fail("bad array entry");
-    const end = offset + rows * columns * 4;
-    if (end > buffer.byteLength) throw fail(`array ${key} runs past the end`);
-    const data = new Float32Array(buffer, offset, rows * columns);
-    answer[key] = Array.from({ length: rows }, (_, r) =>
-      Array.from(data.subarray(r * columns, (r + 1) * columns)),
-    );
-    offset = end;
+    const size = rows * columns * Kind.BYTES_PER_ELEMENT;
+    if (offset + size > buffer.byteLength) throw fail(`array ${key} runs past the end`);
+    answer[key] = new Grid(rows, columns, new Kind(buffer, offset, rows * columns));
+    offset += size + ((8 - (size % 8)) % 8);
   }
   return answer;
 }
@@ -108,21 +122,40 @@ export function parseTags(raw: unknown): TagsResponse {
         class_names: uniqueClassNames(classNames),
         num_classes: typeof info.num_classes === "number" ? info.num_classes : classNames.length,
         loss: typeof info.loss === "string" ? info.loss : "",
+        version: typeof info.version === "string" ? info.version : "",
       };
     }
   }
   return out;
 }
 
-function matrix(v: unknown, steps: number, what: string): Matrix {
-  if (v === undefined) return Array.from({ length: steps }, () => []);
+/** A [steps][classes] answer field: a Grid (binary answer) or rows of numbers (JSON); absent
+ * or named in `zeros`: zero everywhere. */
+function matrix(v: unknown, steps: number, classes: number, what: string): Matrix {
+  if (v === undefined) return Grid.zeros(steps, classes);
+  if (v instanceof Grid) {
+    if (v.rows !== steps || v.cols !== classes)
+      throw new ApiError(`Malformed curves: "${what}" is not ${steps} x ${classes}.`, 200);
+    return v;
+  }
   if (!Array.isArray(v) || v.length !== steps)
     throw new ApiError(`Malformed curves: "${what}" does not have one row per step.`, 200);
-  return v.map((row) =>
-    Array.isArray(row)
-      ? row.map((x) => (typeof x === "number" && Number.isFinite(x) ? x : null))
-      : [],
+  return Grid.fromRows(
+    v.map((row) => (Array.isArray(row) ? row.map((x) => (typeof x === "number" ? x : null)) : [])),
+    classes,
   );
+}
+
+/** correct / count per class and step (no value without samples), as float32. */
+function accuracyOf(correct: Grid, count: Grid): Grid {
+  const out = new Float32Array(count.rows * count.cols);
+  const n = count.data;
+  const c = correct.data;
+  for (let i = 0; i < out.length; i++) {
+    const total = n ? n[i] : 0;
+    out[i] = total > 0 ? (c ? c[i] : 0) / total : NaN;
+  }
+  return new Grid(count.rows, count.cols, out);
 }
 
 /** A per-step count ([S]; zeros when the answer has none: an older plugin). */
@@ -144,36 +177,51 @@ export function parseCurves(raw: unknown): CurvesResponse {
       ? raw.wall_times.map(Number)
       : steps.map(() => 0);
   const names = Array.isArray(raw.class_names) ? raw.class_names.map((c) => String(c)) : [];
+  const C = names.length;
+  const zeros = new Set(Array.isArray(raw.zeros) ? raw.zeros.map(String) : []);
+  const field = (key: string) => (zeros.has(key) ? Grid.zeros(S, C) : raw[key]);
+  const count = matrix(field("count"), S, C, "count");
+  const correct =
+    raw.correct === undefined && !zeros.has("correct")
+      ? null
+      : matrix(field("correct"), S, C, "correct");
+  const counts = ["tp", "fp", "fn"].every((k) => raw[k] !== undefined || zeros.has(k));
   return {
     steps,
     wall_times: wall,
     class_names: uniqueClassNames(names),
-    loss: matrix(raw.loss, S, "loss"),
-    count: matrix(raw.count, S, "count"),
-    accuracy: matrix(raw.accuracy, S, "accuracy"),
-    nonfinite: matrix(raw.nonfinite, S, "nonfinite"),
-    nonfinite_outputs: matrix(raw.nonfinite_outputs, S, "nonfinite_outputs"),
+    loss: matrix(raw.loss, S, C, "loss"),
+    count,
+    correct: correct ?? Grid.zeros(S, C),
+    // the binary answer sends the counts; a JSON answer (and an older plugin) the accuracy
+    accuracy: correct ? accuracyOf(correct, count) : matrix(raw.accuracy, S, C, "accuracy"),
+    nonfinite: matrix(field("nonfinite"), S, C, "nonfinite"),
+    nonfinite_outputs: matrix(field("nonfinite_outputs"), S, C, "nonfinite_outputs"),
     invalid_targets: perStep(raw.invalid_targets, S, "invalid_targets"),
     ignored: perStep(raw.ignored, S, "ignored"),
     skipped: parseSkipped(raw.skipped),
-    ...(raw.tp !== undefined && raw.fp !== undefined && raw.fn !== undefined
-      ? { tp: matrix(raw.tp, S, "tp"), fp: matrix(raw.fp, S, "fp"), fn: matrix(raw.fn, S, "fn") }
+    ...(counts
+      ? {
+          tp: matrix(field("tp"), S, C, "tp"),
+          fp: matrix(field("fp"), S, C, "fp"),
+          fn: matrix(field("fn"), S, C, "fn"),
+        }
       : {}),
-    ...scoreCurves(raw, S),
+    ...scoreCurves(raw, S, C),
   };
 }
 
 /** The score series of a curves answer (present when the run records score histograms). */
-function scoreCurves(raw: Record<string, unknown>, S: number): Partial<CurvesResponse> {
+function scoreCurves(raw: Record<string, unknown>, S: number, C: number): Partial<CurvesResponse> {
   if (raw.ap === undefined || raw.auroc === undefined || raw.ece === undefined) return {};
   const out: Partial<CurvesResponse> = {
-    ap: matrix(raw.ap, S, "ap"),
-    auroc: matrix(raw.auroc, S, "auroc"),
-    ece: matrix(raw.ece, S, "ece"),
+    ap: matrix(raw.ap, S, C, "ap"),
+    auroc: matrix(raw.auroc, S, C, "auroc"),
+    ece: matrix(raw.ece, S, C, "ece"),
     top_k: int(raw.top_k) ?? 0,
   };
   if (raw.top_k_accuracy !== undefined && out.top_k)
-    out.top_k_accuracy = matrix(raw.top_k_accuracy, S, "top_k_accuracy");
+    out.top_k_accuracy = matrix(raw.top_k_accuracy, S, C, "top_k_accuracy");
   return out;
 }
 
@@ -284,7 +332,16 @@ export function parsePairs(raw: unknown): PairsResponse {
     if (t === null || q === null) continue;
     pairs.push({ true: t, pred: q, count: num(p.count) ?? 0, history: numList(p.history) });
   }
-  return { step: num(raw.step) ?? NaN, steps, pairs, skipped: parseSkipped(raw.skipped) };
+  const historySteps = raw.history_steps === undefined ? steps : intList(raw.history_steps);
+  if (pairs.some((p) => p.history.length !== historySteps.length))
+    throw bad("pairs", "a history does not have one count per history step");
+  return {
+    step: num(raw.step) ?? NaN,
+    steps,
+    history_steps: historySteps,
+    pairs,
+    skipped: parseSkipped(raw.skipped),
+  };
 }
 
 export function parseDiff(raw: unknown): DiffData {
@@ -554,6 +611,180 @@ export function parseHistory(raw: unknown): SampleHistory {
     steps: intList(raw.steps),
     first_step: history.length ? history[0].step : null,
     history,
+    skipped: parseSkipped(raw.skipped),
+  };
+}
+
+const COUNT_ROWS = ["visited", "easy", "ambiguous", "hard", "likely_errors", "forgotten"] as const;
+const EXTRA_COUNTS = [
+  "dataset_size",
+  "invalid_id_visits",
+  "repeated_ids",
+  "skipped_visits",
+] as const;
+
+/** Validates the `dynamics` answer (decoded from its binary layout). */
+export function parseDynamicsCounts(raw: unknown): DynamicsCounts {
+  if (!isObj(raw) || !Array.isArray(raw.steps)) throw bad("dynamics", "no steps");
+  const steps = intList(raw.steps);
+  const S = steps.length;
+  const classNames = names(raw.class_names);
+  const grid = (key: string) => {
+    const v = raw[key];
+    const C = classNames.length;
+    const perClass =
+      v instanceof Grid
+        ? v.cols === C
+        : Array.isArray(v) && v.every((row) => Array.isArray(row) && row.length === C);
+    if (!perClass) throw bad("dynamics", `${key} does not have one count per class`);
+    const m = matrix(v, S, C, key);
+    return Array.from({ length: S }, (_, s) => m.row(s).map((x) => x ?? 0));
+  };
+  const rows = Object.fromEntries(COUNT_ROWS.map((k) => [k, grid(k)])) as Record<
+    (typeof COUNT_ROWS)[number],
+    number[][]
+  >;
+  const extra = Object.fromEntries(EXTRA_COUNTS.map((k) => [k, perStep(raw[k], S, k)])) as Record<
+    (typeof EXTRA_COUNTS)[number],
+    number[]
+  >;
+  const regions = isObj(raw.regions) ? raw.regions : {};
+  return {
+    run: String(raw.run ?? ""),
+    name: String(raw.name ?? ""),
+    task: typeof raw.task === "string" ? raw.task : "multiclass",
+    class_names: classNames,
+    steps,
+    ...rows,
+    ...extra,
+    regions: {
+      easy_confidence: num(regions.easy_confidence) ?? 2 / 3,
+      hard_confidence: num(regions.hard_confidence) ?? 1 / 3,
+    },
+    snapshot_steps: intList(raw.snapshot_steps),
+    skipped: parseSkipped(raw.skipped),
+  };
+}
+
+const COLUMN_TYPES = { u8: Uint8Array, u32: Uint32Array } as const;
+
+/** Reads `binary_encoding.encode_columns`: uint32 header length, a JSON header listing
+ * [key, dtype, length] per column, then each column's little-endian data padded to 4 bytes. */
+export function decodeColumns(
+  buffer: ArrayBuffer,
+  route: string,
+): { header: Record<string, unknown>; columns: Record<string, Uint8Array | Uint32Array> } {
+  const fail = (what: string) => bad(route, what);
+  if (buffer.byteLength < 4) throw fail("too short");
+  const headerLength = new DataView(buffer).getUint32(0, true);
+  if (4 + headerLength > buffer.byteLength || headerLength % 4 !== 0)
+    throw fail("bad header length");
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
+  } catch {
+    throw fail("the header is not JSON");
+  }
+  if (!isObj(header) || !Array.isArray(header.columns)) throw fail("no column list");
+  const columns: Record<string, Uint8Array | Uint32Array> = {};
+  let offset = 4 + headerLength;
+  for (const entry of header.columns) {
+    if (!Array.isArray(entry) || entry.length !== 3) throw fail("bad column entry");
+    const [key, dtype, length] = entry;
+    const Type = COLUMN_TYPES[dtype as keyof typeof COLUMN_TYPES];
+    if (typeof key !== "string" || !Type || !Number.isInteger(length) || length < 0)
+      throw fail("bad column entry");
+    const bytes = length * Type.BYTES_PER_ELEMENT;
+    if (offset + bytes > buffer.byteLength) throw fail(`column ${key} runs past the end`);
+    columns[key] = new Type(buffer.slice(offset, offset + bytes));
+    offset += bytes + ((4 - (bytes % 4)) % 4);
+  }
+  return { header, columns };
+}
+
+/** Validates the `data_map` answer: every column has one value per point, labels are classes. */
+export function parseDataMap(buffer: ArrayBuffer): DataMap {
+  const { header, columns } = decodeColumns(buffer, "data_map");
+  const step = num(header.step);
+  const count = int(header.count);
+  if (step === null || count === null) throw bad("data_map", "no step or count");
+  const classNames = names(header.class_names);
+  const column = <T extends Uint8Array | Uint32Array>(key: string, type: new () => T): T => {
+    const c = columns[key];
+    if (!(c instanceof type) || c.length !== count)
+      throw bad("data_map", `${key} does not have one value per point`);
+    return c as T;
+  };
+  const label = column("label", Uint32Array);
+  for (const l of label) if (l >= classNames.length) throw bad("data_map", "a label is no class");
+  return {
+    run: String(header.run ?? ""),
+    name: String(header.name ?? ""),
+    step,
+    steps: intList(header.steps),
+    class_names: classNames,
+    size: int(header.size) ?? count,
+    visited: int(header.visited) ?? 0,
+    count,
+    subset: header.subset === true,
+    invalid_visits: int(header.invalid_visits) ?? 0,
+    repeated_ids: int(header.repeated_ids) ?? 0,
+    id: column("id", Uint32Array),
+    label,
+    confidence: column("confidence", Uint8Array),
+    variability: column("variability", Uint8Array),
+    correctness: column("correctness", Uint8Array),
+    skipped: parseSkipped(header.skipped),
+  };
+}
+
+/** Validates the `dynamics_samples` answer: malformed entries are dropped. */
+export function parseDynamicsList(raw: unknown): DynamicsList {
+  if (!isObj(raw) || !Array.isArray(raw.samples)) throw bad("dynamics_samples", "no samples");
+  const step = num(raw.step);
+  if (step === null) throw bad("dynamics_samples", "no step");
+  const classNames = names(raw.class_names);
+  const run = String(raw.run ?? "");
+  const name = String(raw.name ?? "");
+  const isClass = (v: number | null): v is number => v !== null && v >= 0 && v < classNames.length;
+  const samples: ListedSample[] = [];
+  for (const e of raw.samples) {
+    if (!isObj(e)) continue;
+    const id = int(e.id);
+    const label = int(e.label);
+    const preferred = int(e.preferred);
+    const margin = num(e.margin);
+    if (id === null || !isClass(label) || !isClass(preferred) || margin === null) continue;
+    const mediaType =
+      e.media_type === "image/png" || e.media_type === "text/plain" ? e.media_type : null;
+    samples.push({
+      id,
+      label,
+      preferred,
+      visits: Math.max(0, int(e.visits) ?? 0),
+      forgets: Math.max(0, int(e.forgets) ?? 0),
+      confidence: num(e.confidence) ?? NaN,
+      variability: num(e.variability) ?? NaN,
+      correctness: num(e.correctness) ?? NaN,
+      margin,
+      media: mediaType ? safeMediaUrl(e.media) : null,
+      mediaType,
+    });
+  }
+  const list: DynamicsListKind = raw.list === "forgotten" ? "forgotten" : "errors";
+  return {
+    run,
+    name,
+    step,
+    steps: intList(raw.steps),
+    class_names: classNames,
+    list,
+    label: isClass(int(raw.class)) ? int(raw.class) : null,
+    total: Math.max(0, int(raw.total) ?? samples.length),
+    offset: Math.max(0, int(raw.offset) ?? 0),
+    cap: Math.max(0, int(raw.cap) ?? 0),
+    capped: raw.capped === true,
+    samples: samples.map((s) => (s.media === null ? { ...s, mediaType: null } : s)),
     skipped: parseSkipped(raw.skipped),
   };
 }

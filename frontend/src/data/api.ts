@@ -3,7 +3,11 @@
 import type {
   ConfusionData,
   CurvesResponse,
+  DataMap,
   DiffData,
+  DynamicsCounts,
+  DynamicsList,
+  DynamicsListKind,
   PairsResponse,
   ReportResponse,
   SampleFilter,
@@ -63,4 +67,17 @@ export interface Api {
   sampleHistory(run: string, name: string, id: string): Promise<SampleHistory>;
   /** a text sample's content, from its (relative) blob URL */
   text(url: string): Promise<string>;
+  /** the tracked samples' per-class counts at every step */
+  dynamics(run: string, name: string): Promise<DynamicsCounts>;
+  /** one snapshot's data map (the latest when `step` is null) */
+  dataMap(run: string, name: string, step: number | null): Promise<DataMap>;
+  /** one snapshot's ranked likely label errors or most forgotten samples */
+  dynamicsList(
+    run: string,
+    name: string,
+    step: number | null,
+    list: DynamicsListKind,
+    label: number | null,
+    limit: number,
+  ): Promise<DynamicsList>;
 }

@@ -31,10 +31,12 @@ function classCounts(m: Matrix, numClasses: number, steps: readonly number[]): C
   const byClass = new Array<number>(numClasses).fill(0);
   const withAny: number[] = [];
   let total = 0;
-  m.forEach((row, s) => {
+  const data = m.data; // null: zero everywhere (the usual case: nothing to scan)
+  const C = Math.min(numClasses, m.cols);
+  for (let s = 0; data && s < m.rows; s++) {
     let here = 0;
-    for (let k = 0; k < numClasses; k++) {
-      const v = row[k];
+    for (let k = 0; k < C; k++) {
+      const v = data[s * m.cols + k];
       if (v) {
         byClass[k] += v;
         here += v;
@@ -42,7 +44,7 @@ function classCounts(m: Matrix, numClasses: number, steps: readonly number[]): C
     }
     if (here) withAny.push(steps[s]);
     total += here;
-  });
+  }
   return { byClass, total, steps: withAny.sort((a, b) => a - b) };
 }
 
@@ -201,7 +203,7 @@ export function outsideMatrixAt(c: CurvesResponse | undefined, step: number): Ou
   const s = c ? c.steps.indexOf(step) : -1;
   if (!c || s < 0) return null;
   let nonfiniteOutputs = 0;
-  for (const v of c.nonfinite_outputs[s] ?? []) nonfiniteOutputs += v ?? 0;
+  for (const v of c.nonfinite_outputs.row(s)) nonfiniteOutputs += v ?? 0;
   const invalidTargets = c.invalid_targets[s] ?? 0;
   const ignored = c.ignored[s] ?? 0;
   return {

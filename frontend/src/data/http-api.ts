@@ -5,7 +5,10 @@ import {
   decodeBinaryAnswer,
   parseConfusion,
   parseCurves,
+  parseDataMap,
   parseDiff,
+  parseDynamicsCounts,
+  parseDynamicsList,
   parseHistory,
   parseOrder,
   parsePairs,
@@ -15,7 +18,16 @@ import {
   parseSteps,
   parseTags,
 } from "./answers";
-import { confusionUrl, curvesUrl, routeUrl, samplesUrl, scoresUrl } from "./routes";
+import {
+  confusionUrl,
+  curvesUrl,
+  dataMapUrl,
+  dynamicsListUrl,
+  dynamicsUrl,
+  routeUrl,
+  samplesUrl,
+  scoresUrl,
+} from "./routes";
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -99,5 +111,15 @@ export function httpApi(fetchImpl: FetchLike = (u, i) => fetch(u, i)): Api {
     sampleHistory: async (run, name, id) =>
       parseHistory(await getJson(fetchImpl, routeUrl("sample_history", { run, name, id }))),
     text: (url) => getText(fetchImpl, url),
+    dynamics: async (run, name) =>
+      parseDynamicsCounts(
+        decodeBinaryAnswer(await getBinary(fetchImpl, dynamicsUrl(run, name)), "dynamics"),
+      ),
+    dataMap: async (run, name, step) =>
+      parseDataMap(await getBinary(fetchImpl, dataMapUrl(run, name, step))),
+    dynamicsList: async (run, name, step, list, label, limit) =>
+      parseDynamicsList(
+        await getJson(fetchImpl, dynamicsListUrl(run, name, step, list, label, limit)),
+      ),
   };
 }

@@ -3,6 +3,7 @@
 // the tp/fp/fn counts the backend sends for runs with confusion data; AP, AUROC, ECE and top-k
 // accuracy come with runs that record score histograms (scores=True).
 import type { CurvesResponse, Matrix } from "./types";
+import { Grid } from "./grid";
 import { formatMetric, formatNumber, formatPercent } from "../lib/format";
 import type { MetricId } from "../state/view-state";
 import { f1Of, precisionOf, recallOf, type Counts } from "../lib/rates";
@@ -24,28 +25,35 @@ export interface MetricDef {
 
 const derivedCache = new WeakMap<CurvesResponse, Partial<Record<MetricId, Matrix>>>();
 
-/** A [steps][classes] matrix computed from tp/fp/fn once per curves object. */
+/** A [steps][classes] grid computed from tp/fp/fn once per curves object (float32). */
 function derived(c: CurvesResponse, id: MetricId, f: (k: Counts) => number | null): Matrix {
   let cache = derivedCache.get(c);
   if (!cache) derivedCache.set(c, (cache = {}));
   const hit = cache[id];
   if (hit) return hit;
+  const S = c.steps.length;
   const C = c.class_names.length;
-  const out: Matrix = c.steps.map((_, s) => {
-    const tp = c.tp?.[s];
-    const fp = c.fp?.[s];
-    const fn = c.fn?.[s];
-    const row: (number | null)[] = new Array(C);
-    for (let k = 0; k < C; k++) row[k] = f({ tp: tp?.[k], fp: fp?.[k], fn: fn?.[k] });
-    return row;
-  });
-  cache[id] = out;
-  return out;
+  const out = new Float32Array(S * C).fill(NaN);
+  const { tp, fp, fn } = c;
+  if (tp && fp && fn) {
+    const counts: Counts = { tp: null, fp: null, fn: null };
+    for (let s = 0; s < S; s++) {
+      for (let k = 0; k < C; k++) {
+        counts.tp = tp.at(s, k);
+        counts.fp = fp.at(s, k);
+        counts.fn = fn.at(s, k);
+        out[s * C + k] = f(counts) ?? NaN;
+      }
+    }
+  }
+  const grid = new Grid(S, C, out);
+  cache[id] = grid;
+  return grid;
 }
 
 const hasCounts = (c: CurvesResponse) => !!c.tp && !!c.fp && !!c.fn;
 const hasScores = (c: CurvesResponse) => !!c.ap && !!c.auroc && !!c.ece;
-const noMatrix: Matrix = [];
+const noMatrix: Matrix = Grid.zeros(0, 0);
 
 export const METRICS: readonly MetricDef[] = [
   {

@@ -73,3 +73,40 @@ export function safeBlobUrl(
   if (typeof raw === "string" && /^blob\?[A-Za-z0-9_.~%&=+\-]*$/.test(raw)) return raw;
   return routeUrl("blob", { run, name, step, index });
 }
+
+/** The tab fetches the dynamics counts in the binary layout, as the curves. */
+export function dynamicsUrl(run: string, name: string): string {
+  return routeUrl("dynamics", { run, name, format: "binary" });
+}
+
+export function dataMapUrl(run: string, name: string, step: number | null): string {
+  return routeUrl("data_map", { run, name, step });
+}
+
+export function dynamicsListUrl(
+  run: string,
+  name: string,
+  step: number | null,
+  list: string,
+  label: number | null,
+  limit: number | null,
+  format: "json" | "csv" = "json",
+): string {
+  return routeUrl("dynamics_samples", {
+    run,
+    name,
+    step,
+    list,
+    class: label,
+    limit,
+    format: format === "csv" ? "csv" : null,
+  });
+}
+
+/** A listed sample's thumbnail URL when it is what the server makes (a relative URL of the
+ * dynamics_media route); null otherwise: nothing else ever becomes an image source. */
+export function safeMediaUrl(raw: unknown): string | null {
+  return typeof raw === "string" && /^dynamics_media\?[A-Za-z0-9_.~%&=+\-]*$/.test(raw)
+    ? raw
+    : null;
+}

@@ -128,5 +128,9 @@ export function reportingSkipped(
     sampleHistory: async (run, name, id) =>
       tell({ run, name }, await api.sampleHistory(run, name, id)),
     text: (url) => api.text(url),
+    dynamics: async (run, name) => tell({ run, name }, await api.dynamics(run, name)),
+    dataMap: async (run, name, step) => tell({ run, name }, await api.dataMap(run, name, step)),
+    dynamicsList: async (run, name, step, list, label, limit) =>
+      tell({ run, name }, await api.dynamicsList(run, name, step, list, label, limit)),
   };
 }

@@ -1,4 +1,5 @@
 // JSON shapes of the plugin's routes as the tab uses them (the routes: docs/data-contract.md).
+import type { Grid } from "./grid";
 
 export interface TagInfo {
   kinds: string[];
@@ -6,12 +7,15 @@ export interface TagInfo {
   class_names: string[];
   num_classes: number;
   loss: string;
+  /** changes whenever TensorBoard has new data of the series (absent from an older plugin) */
+  version?: string;
 }
 
 /** `tags` route: {run: {name: TagInfo}}. */
 export type TagsResponse = Record<string, Record<string, TagInfo>>;
 
-export type Matrix = (number | null)[][];
+/** A [steps][classes] table (data/grid.ts). */
+export type Matrix = Grid;
 
 /** A malformed step the plugin skipped (listed in the `skipped` field of its answers). */
 export interface Skip {
@@ -21,13 +25,15 @@ export interface Skip {
   reason: string;
 }
 
-/** `curves?run&name` route. Every matrix is [steps][classes]; NaN arrives as null. */
+/** `curves?run&name` route. Every matrix is a [steps][classes] Grid; NaN is no value. */
 export interface CurvesResponse {
   steps: number[];
   wall_times: number[];
   class_names: string[];
   loss: Matrix;
   count: Matrix;
+  /** correct predictions (accuracy = correct / count) */
+  correct: Matrix;
   accuracy: Matrix;
   nonfinite: Matrix;
   /** samples whose outputs were NaN/inf, per true class (never correct, not in the confusion
@@ -52,6 +58,8 @@ export interface CurvesResponse {
   top_k?: number;
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
   skipped?: Skip[];
+  /** the tags route's version of the series when these curves were asked for */
+  version?: string;
 }
 
 /** One series' curves (series.ts: a (run, name) pair). */
@@ -90,7 +98,7 @@ export interface Pair {
   true: number;
   pred: number;
   count: number;
-  /** the pair's count at each of PairsResponse.steps */
+  /** the pair's count at each of PairsResponse.history_steps */
   history: (number | null)[];
 }
 
@@ -98,6 +106,9 @@ export interface Pair {
 export interface PairsResponse {
   step: number;
   steps: number[];
+  /** the steps of each pair's history: every step of a short series, else evenly spread ones
+   * and `step` (an older plugin: `steps`) */
+  history_steps: number[];
   pairs: Pair[];
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */
   skipped?: Skip[];
@@ -296,3 +307,89 @@ export interface SampleFilter {
 }
 
 export type SampleOrder = "score" | "loss";
+
+/** `dynamics?run&name`: the tracked samples' per-class counts at every write ([S][C]), and
+ * the steps that have a snapshot (the data map and the ranked lists). */
+export interface DynamicsCounts {
+  run: string;
+  name: string;
+  task: string;
+  class_names: string[];
+  steps: number[];
+  visited: number[][];
+  easy: number[][];
+  ambiguous: number[][];
+  hard: number[][];
+  likely_errors: number[][];
+  forgotten: number[][];
+  dataset_size: number[];
+  invalid_id_visits: number[];
+  repeated_ids: number[];
+  skipped_visits: number[];
+  /** the confidence bands: easy at easy_confidence and above, hard below hard_confidence */
+  regions: { easy_confidence: number; hard_confidence: number };
+  snapshot_steps: number[];
+  skipped: Skip[];
+}
+
+/** `data_map?run&name[&step]`: one snapshot's points, quantised to 0..254 (255: not visited)
+ * over [0, 1] (confidence, correctness) and [0, 0.5] (variability). */
+export interface DataMap {
+  run: string;
+  name: string;
+  step: number;
+  steps: number[];
+  class_names: string[];
+  size: number;
+  visited: number;
+  /** points on the map: every sample, or a fixed subset when there are more than 100k */
+  count: number;
+  subset: boolean;
+  invalid_visits: number;
+  repeated_ids: number;
+  id: Uint32Array;
+  label: Uint32Array;
+  confidence: Uint8Array;
+  variability: Uint8Array;
+  correctness: Uint8Array;
+  skipped: Skip[];
+}
+
+export type DynamicsListKind = "errors" | "forgotten";
+
+/** One sample of a ranked list, with the evidence. */
+export interface ListedSample {
+  id: number;
+  label: number;
+  /** the other label with the largest probability at the latest visit */
+  preferred: number;
+  visits: number;
+  forgets: number;
+  confidence: number;
+  variability: number;
+  correctness: number;
+  /** mean of p(given) - max p(other) over the visits: below 0, the model prefers another label */
+  margin: number;
+  /** thumbnail or text URL (the dynamics_media route), null when no inputs were seen */
+  media: string | null;
+  mediaType: string | null;
+}
+
+/** `dynamics_samples?run&name[&step]&list[&class][&limit][&offset]`. */
+export interface DynamicsList {
+  run: string;
+  name: string;
+  step: number;
+  steps: number[];
+  class_names: string[];
+  list: DynamicsListKind;
+  label: number | null;
+  /** entries of the list (in the class) in the snapshot */
+  total: number;
+  offset: number;
+  /** the writer keeps at most this many of the list per snapshot; capped: it had more */
+  cap: number;
+  capped: boolean;
+  samples: ListedSample[];
+  skipped: Skip[];
+}

@@ -16,6 +16,7 @@ import {
   SCORE_KEYS,
   TABLE_KEYS,
   VIEW_IDS,
+  DYNAMICS_LISTS,
   type GalleryScope,
   type GalleryState,
   type Sort,
@@ -138,6 +139,9 @@ export function parseState(raw: unknown): ViewState {
   if (typeof o.scoresCompare === "boolean") s.scoresCompare = o.scoresCompare;
   if (oneOf(o.scoresReliability, RELIABILITY_SCOPES)) s.scoresReliability = o.scoresReliability;
   s.scoresSort = parseSort(o.scoresSort, SCORE_KEYS, s.scoresSort);
+  if (o.dynamicsStep === null || isStep(o.dynamicsStep)) s.dynamicsStep = o.dynamicsStep;
+  if (o.dynamicsClass === null || isStr(o.dynamicsClass)) s.dynamicsClass = o.dynamicsClass;
+  if (oneOf(o.dynamicsList, DYNAMICS_LISTS)) s.dynamicsList = o.dynamicsList;
   return s;
 }
 

@@ -6,7 +6,7 @@ import type { Viewport } from "../lib/zoom";
 
 export type XAxis = "step" | "relative";
 export type ColorBy = "class" | "run";
-export type ViewId = "curves" | "confusion" | "report" | "scores";
+export type ViewId = "curves" | "confusion" | "report" | "scores" | "dynamics";
 export type CurvesMode = "auto" | "lines" | "heatmap";
 /** What the curves plot (data/metrics.ts defines each). */
 export type MetricId =
@@ -22,7 +22,10 @@ export type TableKey =
 /** The report's columns: the table's, and those from score histograms. */
 export type ReportKey = TableKey | "ap" | "auroc" | "ece" | "topk";
 
-export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report", "scores"];
+export const VIEW_IDS: readonly ViewId[] = ["curves", "confusion", "report", "scores", "dynamics"];
+/** The Dynamics view's ranked lists. */
+export type DynamicsListId = "errors" | "forgotten";
+export const DYNAMICS_LISTS: readonly DynamicsListId[] = ["errors", "forgotten"];
 /** The Scores view's chart: ROC, PR, or precision / recall / F1 against the threshold. */
 export type ScoreCurve = "roc" | "pr" | "threshold";
 export const SCORE_CURVES: readonly ScoreCurve[] = ["roc", "pr", "threshold"];
@@ -191,6 +194,12 @@ export interface ViewState {
   scoresCompare: boolean;
   scoresReliability: ReliabilityScope;
   scoresSort: Sort<ScoreKey>;
+  /** the Dynamics view's snapshot step; null = the latest (follows new snapshots) */
+  dynamicsStep: number | null;
+  /** the class (name) the Dynamics view shows; null = all classes */
+  dynamicsClass: string | null;
+  /** which ranked list the Dynamics view shows */
+  dynamicsList: DynamicsListId;
 }
 
 export function defaultState(): ViewState {
@@ -231,6 +240,9 @@ export function defaultState(): ViewState {
     scoresCompare: true,
     scoresReliability: "overall",
     scoresSort: { key: "ap", desc: false },
+    dynamicsStep: null,
+    dynamicsClass: null,
+    dynamicsList: "errors",
   };
 }
 

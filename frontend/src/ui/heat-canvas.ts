@@ -9,6 +9,7 @@
 // go: heat-layout.ts; how the view moves: heat-navigation.ts.
 import { h } from "./dom";
 import { cellToPixel, renderHeatmap } from "./heat-raster";
+import { measured } from "../lib/perf";
 import { clampView, fullView, isFull, rectView, type Viewport } from "../lib/zoom";
 import { draggedViewport, keyViewport, wheelViewport } from "./heat-navigation";
 import { themeColors } from "./theme";
@@ -191,7 +192,10 @@ export class HeatCanvas {
     if (!this.image || this.image.width !== pw || this.image.height !== ph)
       this.image = ctx.createImageData(pw, ph);
     const tr = now();
-    renderHeatmap(this.image.data, pw, ph, spec.source, v, spec.scale);
+    const image = this.image;
+    measured("draw:heat-cells", () =>
+      renderHeatmap(image.data, pw, ph, spec.source, v, spec.scale),
+    );
     this.lastRasterMs = now() - tr;
     ctx.putImageData(this.image, px, py);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
