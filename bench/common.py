@@ -29,10 +29,22 @@ def training_step(model, optimizer, x, y):
     return logits, losses
 
 
+# --clock choices of the benchmarks that take one.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
 def interleaved(
-    variants: dict[str, Callable[[], object]], repeats: int, warmup: int = 20, seed: int = 0
+    variants: dict[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = 20,
+    seed: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, list[float]]:
-    """Seconds per call of each variant, `repeats` times, variants shuffled within a repeat."""
+    """Seconds per call of each variant, `repeats` times, variants shuffled within a repeat.
+
+    `clock=time.thread_time` counts only the CPU time of this thread: on a loaded machine a
+    call of a millisecond or more is often preempted, and the wall clock then measures the
+    other processes (see `CLOCKS`)."""
     for _ in range(warmup):  # allocator, kernels, lazy imports and state
         for run in variants.values():
             run()
@@ -42,9 +54,9 @@ def interleaved(
     for _ in range(repeats):
         rng.shuffle(order)  # no variant always runs right after another
         for name in order:
-            start = time.perf_counter()
+            start = clock()
             variants[name]()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return times
 
 

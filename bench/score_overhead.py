@@ -6,6 +6,11 @@ interleaved in one process so that machine noise hits all alike; reports medians
 (the issue's budget: at most 2x at 1000 classes). Then the multiclass torch path step by step.
 
     python -m bench.score_overhead [--repeats 200] [--threads 1] [--libraries torch,numpy]
+        [--clock cpu]
+
+--clock cpu times each call by this thread's CPU time instead of the wall clock: under heavy
+load (other processes on every core) a call of a millisecond is preempted most of the time and
+its wall-clock median measures the other processes.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import time
 
 import numpy as np
 
-from bench.common import interleaved
+from bench.common import CLOCKS, interleaved
 from tb_perclass import PerClassWriter
 from tb_perclass.format import score_bins
 
@@ -53,7 +58,9 @@ def in_library(library: str, *values):
     return values
 
 
-def measure(library: str, task: str, classes: int, repeats: int, logdir: str) -> dict:
+def measure(
+    library: str, task: str, classes: int, repeats: int, logdir: str, clock=time.perf_counter
+) -> dict:
     x, y = in_library(library, *batch_of(task, classes, np.random.default_rng(0)))
     options = {"task": task} if task == "binary" else {"task": task, "num_classes": classes}
     plain = PerClassWriter(os.path.join(logdir, f"{library}-{task}-{classes}-a"), **options)
@@ -76,13 +83,14 @@ def measure(library: str, task: str, classes: int, repeats: int, logdir: str) ->
             "computed+scores": lambda: scored.update(x, y),
         },
         repeats,
+        clock=clock,
     )
     for writer in (plain, scored):
         writer.close()
     return {name: statistics.median(values) * 1e6 for name, values in times.items()}
 
 
-def torch_breakdown(classes: int, repeats: int) -> dict[str, float]:
+def torch_breakdown(classes: int, repeats: int, clock=time.perf_counter) -> dict[str, float]:
     """Median microseconds of each stage of the multiclass torch path over B x C scores."""
     import torch
 
@@ -100,15 +108,15 @@ def torch_breakdown(classes: int, repeats: int) -> dict[str, float]:
     )
     parts: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(repeats):
-        marks = [time.perf_counter()]
+        marks = [clock()]
         p = ops.score_probabilities(x, True)
-        marks.append(time.perf_counter())
+        marks.append(clock())
         index = ops.score_bin_index(p, classes)
-        marks.append(time.perf_counter())
+        marks.append(clock())
         ops.add_counts(state, index)
-        marks.append(time.perf_counter())
+        marks.append(clock())
         ops.top_k_hits(x, y, 5, like=like)
-        marks.append(time.perf_counter())
+        marks.append(clock())
         for name, start, stop in zip(names, marks, marks[1:]):
             parts[name].append(stop - start)
     return {name: statistics.median(v) * 1e6 for name, v in parts.items()}
@@ -119,16 +127,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--libraries", default="torch,numpy,tensorflow")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args()
+    clock = CLOCKS[args.clock]
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}; medians")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}; medians "
+        f"of {args.clock} time; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     with tempfile.TemporaryDirectory() as logdir:
         for library in args.libraries.split(","):
             for task, classes in CASES:
-                r = measure(library, task, classes, args.repeats, logdir)
+                r = measure(library, task, classes, args.repeats, logdir, clock)
                 print(
                     f"{library:10s} {task:10s} C={classes:4d}: update() losses given "
                     f"{r['given']:6.0f} us -> {r['given+scores']:6.0f} with scores "
@@ -137,7 +150,7 @@ def main() -> None:
                 )
     if "torch" in args.libraries:
         print("multiclass torch, C=1000, the B x C stages alone:")
-        for name, value in torch_breakdown(1000, args.repeats).items():
+        for name, value in torch_breakdown(1000, args.repeats, clock).items():
             print(f"  {name:38s} {value:6.0f} us")
 
 

@@ -6,7 +6,12 @@ are then set aside and this tree's package is imported, so both run in the same 
 interleaved call by call (machines are noisy: never one after the other). Reports the median
 time of each and the median of the per-repeat ratios (this tree / the other).
 
-    python -m bench.update_ab [--against main] [--repeats 2000]
+    python -m bench.update_ab [--against main] [--repeats 2000] [--scores] [--threads N]
+        [--clock cpu]
+
+With --scores both writers record score histograms (`scores=True`), so that the cost of the
+score update is compared too. --clock cpu times calls by this thread's CPU time (see
+`bench.common.interleaved`).
 """
 
 from __future__ import annotations
@@ -61,22 +66,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default="main", help="git revision to compare with")
     parser.add_argument("--repeats", type=int, default=2000)
+    parser.add_argument("--scores", action="store_true", help="writers with scores=True")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}, CPU; "
-        f"this tree / {args.against}"
+        f"this tree / {args.against}{'; scores=True' if args.scores else ''}; {args.clock} "
+        f"time; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
     with tempfile.TemporaryDirectory() as scratch:
         other_class, this_class = import_both(args.against, scratch)
-        from bench.common import interleaved  # imports this tree's package (the demo's model)
+        from bench.common import CLOCKS, interleaved  # imports this tree's package (the demo)
 
         for num_classes in (10, 1000):
             logits = torch.randn(BATCH, num_classes)
             targets = torch.randint(0, num_classes, (BATCH,))
             losses = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
             writers = {
-                label: cls(os.path.join(scratch, f"{label}{num_classes}"), num_classes=num_classes)
+                label: cls(
+                    os.path.join(scratch, f"{label}{num_classes}"),
+                    num_classes=num_classes,
+                    scores=args.scores,
+                )
                 for label, cls in (("other", other_class), ("this", this_class))
             }
             for given in (True, False):
@@ -87,6 +102,7 @@ def main() -> None:
                         for label, w in writers.items()
                     },
                     args.repeats,
+                    clock=CLOCKS[args.clock],
                 )
                 ratio = statistics.median(t / o for t, o in zip(times["this"], times["other"]))
                 print(

@@ -281,6 +281,33 @@ def test_top_k_and_top_label_reliability(library):
 
 
 @pytest.mark.parametrize("library", LIBRARIES)
+def test_top_k_is_exact_with_ties_at_many_classes(library):
+    """Rounded logits tie often; a target tied with others counts as ranked above them."""
+    rng = np.random.default_rng(11)
+    x, y = _task_data("multiclass", 1000, 64, rng)
+    x = np.round(x * 2).astype(np.float32)
+    counts = _accumulate(library, "multiclass", 1000, [(x, y)], {"top_k": 5})
+    rank = (x > x[np.arange(len(y)), y][:, None]).sum(1)
+    np.testing.assert_array_equal(counts.top_k, np.bincount(y[rank < 5], minlength=1000))
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_score_counts_of_any_index_and_its_picked_cells(library):
+    """`add_score_counts` adds every cell of the index and each row's picked cell once more,
+    also for an index that is not the one `score_bin_index` just returned."""
+    rng = np.random.default_rng(12)
+    index = rng.integers(0, 50, (6, 4))
+    columns = rng.integers(0, 4, 6)
+    ops = arrays.ops_for_library(library)
+    index_in, columns_in = _to_library(library, index, columns)
+    state = ops.zeros_counts(120, like=index_in)
+    state = ops.add_score_counts(state, index_in, columns_in, 60)
+    expected = np.bincount(index.ravel(), minlength=120)
+    expected += np.bincount(index[np.arange(6), columns] + 60, minlength=120)
+    np.testing.assert_array_equal(np.asarray(ops.to_numpy(state)), expected)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
 def test_per_label_reliability_matches_torchmetrics(library):
     import torch
     from torchmetrics.functional.classification import binary_calibration_error

@@ -41,6 +41,9 @@ NUM_BINS = 2 * HALF_BINS
 # An index past the last bin, for excluded elements (ignored or invalid targets, non-finite
 # outputs): the key of `EXCLUDED_VALUE`, which the logger writes in place of their scores.
 EXCLUDED_BIN = NUM_BINS
+# The logger's histograms give each class (or label) NUM_BINS + 1 neighbouring cells: its bins,
+# then the spare bin of excluded elements.
+CELLS_PER_COLUMN = NUM_BINS + 1
 EXCLUDED_KEY = LOW_KEY + EXCLUDED_BIN
 EXCLUDED_VALUE = float(np.array([EXCLUDED_KEY << SHIFT], dtype=np.int32).view(np.float32)[0])
 CALIBRATION_BINS = metadata.SCORE_CALIBRATION_BINS  # 16

@@ -241,14 +241,14 @@ class NumpyOps:
         return probabilities
 
     def score_bin_index(self, probabilities: np.ndarray, width: int) -> np.ndarray:
-        """(B, W) float32 probabilities, overwritten in place, -> bin * W + column (int32 is
-        enough: (NUM_BINS + 1) * W stays far below 2**31). Scores at or above 1/2 get the first
-        bin above 1/2 here; only a row's top score can be there (`top_score_bins`)."""
+        """(B, W) float32 probabilities, overwritten in place, -> column * CELLS_PER_COLUMN +
+        bin (int32 is enough: CELLS_PER_COLUMN * W stays far below 2**31). Scores at or above
+        1/2 get the first bin above 1/2 here; only a row's top score can be there
+        (`top_score_bins`)."""
         keys = probabilities.view(np.int32)
         keys >>= score_bins.SHIFT
         np.clip(keys, score_bins.LOW_KEY, score_bins.EXCLUDED_KEY, out=keys)
-        keys *= width
-        keys += np.arange(width, dtype=np.int32) - score_bins.LOW_KEY * width
+        keys += np.arange(width, dtype=np.int32) * score_bins.CELLS_PER_COLUMN - score_bins.LOW_KEY
         return keys
 
     def top_score_bins(self, top: Any) -> np.ndarray:
@@ -297,6 +297,15 @@ class NumpyOps:
         counts = np.bincount(flat - low, weights=weights, minlength=high - low)
         state[low:high] += counts.astype(state.dtype, copy=False)
         return state
+
+    def add_score_counts(self, state: np.ndarray, index: Any, columns: Any, offset: int) -> Any:
+        """Adds the cells of the (B, W) `index` and, once more, each row's cell in `columns`
+        moved by `offset`."""
+        self.add_counts(state, index)
+        return self.add_counts(state, self.take_rows(index, columns) + offset)
+
+    def reliability_columns(self, correct: Any, confidence: Any) -> np.ndarray:
+        return self.stack_columns([np.ones(len(confidence)), correct, confidence])
 
     def all_finite(self, x: Any) -> bool:
         with np.errstate(over="ignore", invalid="ignore"):

@@ -263,8 +263,8 @@ class TensorFlowOps:
     def score_bin_index(self, probabilities: Any, width: int) -> tf.Tensor:
         keys = tf.bitwise.right_shift(tf.bitcast(probabilities, tf.int32), score_bins.SHIFT)
         keys = tf.clip_by_value(keys, score_bins.LOW_KEY, score_bins.EXCLUDED_KEY)
-        base = tf.range(width, dtype=tf.int32) - score_bins.LOW_KEY * width
-        return tf.cast(keys * width + base, tf.int64)
+        base = tf.range(width, dtype=tf.int32) * score_bins.CELLS_PER_COLUMN - score_bins.LOW_KEY
+        return tf.cast(keys + base, tf.int64)
 
     def top_score_bins(self, top: Any) -> tf.Tensor:
         p = tf.cast(top, tf.float32)
@@ -305,6 +305,15 @@ class TensorFlowOps:
         # IndexedSlices scatter: ~7x faster on CPU than scatter_nd_add for 256k indices.
         state.scatter_add(tf.IndexedSlices(weights, flat))
         return state
+
+    def add_score_counts(self, state: Any, index: Any, columns: Any, offset: int) -> Any:
+        """Adds the cells of the (B, W) `index` and, once more, each row's cell in `columns`
+        moved by `offset`."""
+        state = self.add_counts(state, index)
+        return self.add_counts(state, self.take_rows(index, columns) + offset)
+
+    def reliability_columns(self, correct: Any, confidence: Any) -> tf.Tensor:
+        return self.stack_columns([tf.ones_like(confidence), correct, confidence])
 
     def all_finite(self, x: Any) -> bool:
         return bool(tf.math.is_finite(tf.reduce_sum(x)))
