@@ -9,7 +9,8 @@ Exit codes (also in `tb-perclass --help`):
   0  done; for compare: no class got worse by more than --max-drop
   1  compare: at least one class got worse by more than --max-drop (the gate fails)
   2  bad usage: an unknown option or value, or several series where one is needed
-  3  not found: the logdir, a run, a name, a class or a step does not exist
+  3  not found: the logdir, a run, a name, a class or a step does not exist, or a URL logdir
+     cannot be read here (its bucket, access, a missing package: the message names the extra)
   4  the data cannot answer: no confusion counts for the metric, runs of different tasks, ...
 
 This module parses arguments and prints; the numbers come from `tb_perclass.analysis` (which
@@ -36,7 +37,7 @@ _EXIT_CODES = """exit codes:
   0  done; compare: no class got worse by more than --max-drop
   1  compare: some class got worse by more than --max-drop (the gate fails)
   2  bad usage (unknown option or value; several series where one is needed)
-  3  not found (logdir, run, name, class or step)
+  3  not found (logdir, run, name, class or step), or a URL logdir unreadable here
   4  the data cannot answer (no confusion counts for the metric, different tasks, ...)
 """
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
@@ -221,6 +221,8 @@ class PerClassCallback(keras.callbacks.Callback):
         it, validation statistics come from `fit(validation_data=...)`, without samples.
       max_samples, samples_per_cell, layout, denormalize, max_image_side: for the samples, as
         for `PerClassWriter`.
+      storage_options, segment_bytes: for a URL `log_dir` (s3://, gs://...), as for
+        `PerClassWriter`; the URL is checked when the callback is made.
       track_samples: the training set's size, to record training dynamics per sample (the
         Dynamics tab): the inputs must then be a dict holding the batch's dataset indices under
         `sample_ids` (default "sample_id"), which the callback removes before the model sees
@@ -251,6 +253,8 @@ class PerClassCallback(keras.callbacks.Callback):
         layout: str | None = None,
         denormalize: Callable[[Any], Any] | None = None,
         max_image_side: int = 256,
+        storage_options: Mapping[str, Any] | None = None,
+        segment_bytes: int | None = None,
         track_samples: int | None = None,
         sample_ids: str = "sample_id",
     ):
@@ -278,8 +282,11 @@ class PerClassCallback(keras.callbacks.Callback):
                 "in a custom training loop"
             )
         self.log_dir = os.fspath(log_dir)
-        sinks.refuse_remote_logdir(self.log_dir)
         self._name = spec.check_name(name)
+        self._remote = spec.remote_options(
+            storage_options=storage_options, segment_bytes=segment_bytes
+        )
+        sinks.check_url_logdir(self.log_dir, self._remote)
         # Checked in on_train_begin, with what the model says (classes, loss, from_logits).
         self._options = dict(
             task=task,
@@ -400,7 +407,7 @@ class PerClassCallback(keras.callbacks.Callback):
     def _open_steps(self, kind_hint: str) -> None:
         """The sinks of both phases, claimed for this callback's name while it fits."""
         for phase in PHASES:
-            sink = sinks.open_sink(os.path.join(self.log_dir, phase))
+            sink = sinks.open_sink(sinks.join_logdir(self.log_dir, phase), self._remote)
             destinations.claim(sink.destination, self._name, self)
             previous = self._steps.get(phase)
             if previous is not None:  # left open by a fit() that failed

@@ -37,8 +37,10 @@ from tb_perclass import PerClassWriter
 class PerClassCallback(lightning.pytorch.Callback):
     """Args:
     log_dir: where the train and validation runs go; by default `<trainer.log_dir>/perclass`
-      (the directory of Lightning's own logger).
-    class_names, num_classes, name, and any other keyword: as for `PerClassWriter`.
+      (the directory of Lightning's own logger). A URL (s3://, gs://...) is checked when
+      fitting starts, as the writers are made.
+    class_names, num_classes, name, and any other keyword (e.g. `storage_options`): as for
+      `PerClassWriter`.
     logits_key, losses_key, targets_key: the keys of the step outputs read.
     samples: keep the most confident misclassified validation samples: the batch's inputs
       (`batch[0]` or `batch["input"]`) must then be images or texts.
@@ -79,8 +81,10 @@ class PerClassCallback(lightning.pytorch.Callback):
         for split in ("train", "validation"):
             if split not in self._writers:
                 tracked = self._track_samples if split == "train" else None
+                # A URL root (s3://, gs://...) is joined with "/" on every operating system.
+                run = f"{root.rstrip('/')}/{split}" if "://" in root else os.path.join(root, split)
                 self._writers[split] = PerClassWriter(
-                    os.path.join(root, split), **self._writer_options, track_samples=tracked
+                    run, **self._writer_options, track_samples=tracked
                 )
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:

@@ -89,8 +89,9 @@ class PerClassCallback(transformers.TrainerCallback):
         denormalize: Callable[[Any], Any] | None = None,
     ):
         self._log_dir = None if log_dir is None else os.fspath(log_dir)
+        self._remote = spec.remote_options()  # a URL log_dir: credentials from the environment
         if self._log_dir is not None:
-            sinks.refuse_remote_logdir(self._log_dir)
+            sinks.check_url_logdir(self._log_dir, self._remote)
         if isinstance(class_names, (str, bytes)):
             raise TypeError("class_names must be a sequence of names, e.g. ['neg', 'pos']")
         self._class_names_given = None if class_names is None else tuple(class_names)
@@ -154,7 +155,9 @@ class PerClassCallback(transformers.TrainerCallback):
         denormalize = self._denormalize or _image_denormalizer(self._processing_class)
         samples = spec.sample_options(**self._sample_options, denormalize=denormalize)
         for split in (TRAIN, EVAL):
-            self._splits[split] = _Split(task_spec, samples, self._record_confusion, self._name)
+            self._splits[split] = _Split(
+                task_spec, samples, self._record_confusion, self._name, self._remote
+            )
 
     # --- the hook --------------------------------------------------------------------------
 
@@ -251,9 +254,11 @@ class _Split:
     """One split's accumulated state and its writes: every rank sums, rank 0 writes, to one
     directory per run (several evaluation datasets share the eval state, one at a time)."""
 
-    def __init__(self, task_spec: Any, samples: Any, record_confusion: bool, name: str):
+    def __init__(
+        self, task_spec: Any, samples: Any, record_confusion: bool, name: str, remote: Any
+    ):
         self.accumulator = Accumulator(task_spec, samples, record_confusion)
-        self._name = name
+        self._name, self._remote = name, remote
         self._steps: dict[str, StepWriter] = {}
 
     def write(self, step: int, root: str, run: str, owner: Any) -> None:
@@ -272,7 +277,7 @@ class _Split:
             accumulator.reset()  # rank 0 writes the sum
             return
         step = steps.check_step(step)
-        self._step_writer(os.path.join(root, run), owner).write(
+        self._step_writer(sinks.join_logdir(root, run), owner).write(
             step,
             host,
             accumulator.spec,
@@ -286,7 +291,7 @@ class _Split:
 
     def _step_writer(self, directory: str, owner: Any) -> StepWriter:
         if directory not in self._steps:
-            sink = sinks.open_sink(directory)
+            sink = sinks.open_sink(directory, self._remote)
             destinations.claim(sink.destination, self._name, owner)
             self._steps[directory] = StepWriter(sink, self._name)
         return self._steps[directory]

@@ -50,6 +50,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminates a server subprocess we started, killing it if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 class TensorBoardProcess:
     """A real `python -m tensorboard.main` serving `logdir` on a free port; a context manager.
 
@@ -62,15 +73,27 @@ class TensorBoardProcess:
         load_fast: bool = True,
         path_prefix: str = "",
         extra_args: Sequence[str] = (),
+        tensorflow: bool = True,
+        env: dict[str, str] | None = None,
     ):
+        """`tensorflow=False` runs TensorBoard as an environment without TensorFlow does (its
+        own file-system stub: boto3 for s3://, fsspec for other URLs); `env` adds variables."""
         self.logdir = os.fspath(logdir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{path_prefix}"
         self._log = tempfile.NamedTemporaryFile(prefix=f"tensorboard-{self.port}-", suffix=".log")
+        launcher = (
+            ["-m", "tensorboard.main"]
+            if tensorflow
+            else [
+                "-c",
+                "import sys; sys.modules['tensorflow'] = None; "
+                "from tensorboard.main import run_main; sys.argv[0] = 'tensorboard'; run_main()",
+            ]
+        )
         command = [
             sys.executable,
-            "-m",
-            "tensorboard.main",
+            *launcher,
             "--logdir",
             self.logdir,
             "--host",
@@ -83,7 +106,7 @@ class TensorBoardProcess:
             *([f"--path_prefix={path_prefix}"] if path_prefix else []),
             *extra_args,
         ]
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
         self._process = subprocess.Popen(
             command, stdout=self._log, stderr=subprocess.STDOUT, env=env
         )
@@ -100,13 +123,7 @@ class TensorBoardProcess:
         self.stop()
 
     def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=10)
+        stop_process(self._process)
         self._log.close()
 
     def log_text(self) -> str:

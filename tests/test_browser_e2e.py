@@ -19,6 +19,7 @@ import pytest
 from demo.synthetic_runs import class_names_for, write_multilabel_run, write_runs
 from scripts import screenshot
 from tests.helpers import TensorBoardProcess
+from tests.object_stores import MotoS3Server, environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -99,6 +100,21 @@ def tb_hostile(tmp_path_factory):
 
     # served under --path_prefix: the tab's relative fetches must follow it
     yield from _serve(tmp_path_factory, "logs_hostile", write, 4, path_prefix="/some/prefix")
+
+
+@pytest.fixture(scope="module")
+def tb_bucket():
+    """Runs written straight to an S3 bucket (moto's server on loopback) and a TensorBoard
+    reading the bucket: s3:// is served by TensorBoard's Python loader without TensorFlow."""
+    with MotoS3Server() as server, environment(server.env()):
+        server.create_bucket("experiments")
+        write_runs("s3://experiments/logs", num_classes=10, steps=12, samples_per_class=20)
+        tb = TensorBoardProcess(
+            "s3://experiments/logs", load_fast=False, tensorflow=False, env=server.env()
+        )
+        with tb:
+            tb.wait_for_runs(2)
+            yield tb
 
 
 HOSTILE_TEXT = "<script>alert(1)</script>"
@@ -638,6 +654,29 @@ def test_hostile_names_are_text_and_new_runs_arrive_on_reload(tab, tb_hostile):
         tab.frame.click("[data-role=reload]")
         tab.frame.wait_for_timeout(1000)
     assert tab.frame.locator("img").count() == 0
+    tab.assert_clean()
+
+
+def test_the_tab_on_an_s3_bucket(tab, tb_bucket):
+    """The Per-Class tab of a TensorBoard reading s3://: curves and the confusion matrix drawn,
+    and a run written to the bucket while the tab is open arrives on reload."""
+    tab.open(tb_bucket)
+    assert tab.texts("[data-role=classes] .pc-class-name") == class_names_for(10)
+    assert tab.texts("[data-role=runs] .pc-run-name") == ["exp1/train", "exp1/validation"]
+    _assert_drawn(tab, min_hues=5)
+    tab.screenshot("perclass-s3-curves.png")
+    tab.view_tab("confusion")
+    tab.heat("confusion")
+    px = _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    assert px["ink"] > 0.2 * px["total"], px
+    assert tab.frame.locator("[data-role=cm-step-label]").text_content() == "11 of 0–11"
+    tab.screenshot("perclass-s3-confusion.png")
+    write_runs("s3://experiments/logs", num_classes=10, steps=3, experiment="late")
+    deadline = time.monotonic() + 60
+    while "late/train" not in tab.texts("[data-role=runs] .pc-run-name"):
+        assert time.monotonic() < deadline, "the run written to the bucket never appeared"
+        tab.frame.click("[data-role=reload]")
+        tab.frame.wait_for_timeout(1000)
     tab.assert_clean()
 
 

@@ -441,18 +441,6 @@ def test_a_read_only_directory_is_refused_at_once():
     assert f"{logdir!r} cannot be written: Permission denied" in message
 
 
-@pytest.mark.parametrize("url", ["gs://bucket/runs/exp1", "s3://bucket/run", "hdfs://host/x"])
-def test_a_url_logdir_is_refused_not_written_to_a_local_folder(tmp_path, monkeypatch, url):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(
-        ValueError,
-        match=r"logdir='\w+://.*' is a \w+:// URL; PerClassWriter "
-        r"writes to local directories only",
-    ):
-        PerClassWriter(url, class_names=CLASSES)
-    assert os.listdir(tmp_path) == []  # no folder named "gs:"
-
-
 def test_the_logdir_is_created_when_the_writer_is_made(tmp_path):
     logdir = tmp_path / "deep" / "run"
     writer = PerClassWriter(str(logdir), class_names=CLASSES)

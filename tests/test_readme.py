@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tests.helpers import free_port, read_summaries
+from tests.object_stores import MotoS3Server
 
 pytestmark = pytest.mark.slow
 
@@ -38,10 +39,15 @@ def test_the_readme_has_a_snippet_per_setup():
         "scores",
         "notebook",
         "transformers",
+        "remote",
     }
 
 
-def run_snippet(tmp_path, name: str, keras_backend: str | None = None):
+# Snippets that write to a URL run against a server of their own (see below).
+REMOTE_SNIPPETS = ("remote",)
+
+
+def run_snippet(tmp_path, name: str, env: dict | None = None) -> subprocess.CompletedProcess:
     script = tmp_path / f"snippet_{name}.py"  # not {name}.py: keras.py would shadow keras
     script.write_text(snippets()[name])
     if name == "ddp":
@@ -55,9 +61,7 @@ def run_snippet(tmp_path, name: str, keras_backend: str | None = None):
         ]
     else:
         command = [sys.executable, str(script)]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    if keras_backend is not None:
-        env["KERAS_BACKEND"] = keras_backend
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **(env or {}))
     result = subprocess.run(
         command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300
     )
@@ -66,7 +70,8 @@ def run_snippet(tmp_path, name: str, keras_backend: str | None = None):
 
 
 # The Keras snippet runs on each Keras backend it supports (KERAS_BACKEND).
-RUNS = [(name, None) for name in sorted(snippets())] + [("keras", "torch"), ("keras", "jax")]
+RUNS = [(name, None) for name in sorted(set(snippets()) - set(REMOTE_SNIPPETS))]
+RUNS += [("keras", "torch"), ("keras", "jax")]
 
 
 @pytest.mark.parametrize(("name", "keras_backend"), RUNS)
@@ -75,7 +80,8 @@ def test_snippet_runs_and_writes_per_class_data(tmp_path, name, keras_backend):
         pytest.importorskip(keras_backend)
     if name in READS:
         run_snippet(tmp_path, READS[name])
-    result = run_snippet(tmp_path, name, keras_backend)
+    backend = None if keras_backend is None else {"KERAS_BACKEND": keras_backend}
+    result = run_snippet(tmp_path, name, backend)
     if name == "notebook":
         assert "macro avg" in result.stdout and "validation" in result.stdout
         assert "weighted_f1" in (tmp_path / "history.csv").read_text().splitlines()[0]
@@ -115,3 +121,19 @@ def test_the_ci_step_runs_the_installed_command(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert "| **macro avg** |" in summary.read_text()
     assert "PASSED: no class worse by more than 0.02" in result.stdout
+
+
+def test_remote_snippet_writes_to_the_bucket(tmp_path):
+    """The S3 snippet as it is, against a local S3 server holding its bucket; its event files
+    are read back with TensorBoard's own loader."""
+    with MotoS3Server() as server:
+        server.create_bucket("my-bucket")
+        run_snippet(tmp_path, "remote", env=server.env())
+        assert not os.path.exists(tmp_path / "s3:")
+        objects = server.objects("my-bucket", "runs/exp8/train/")
+    run_dir = tmp_path / "downloaded"
+    run_dir.mkdir()
+    for key, data in objects.items():
+        (run_dir / key.rsplit("/", 1)[1]).write_bytes(data)
+    written = read_summaries(str(run_dir), name=None)
+    assert [step for step, _, _ in written] == [0, 1, 2]

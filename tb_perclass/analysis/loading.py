@@ -101,7 +101,7 @@ class Logdir:
         from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
 
         self.path = os.fspath(path)
-        _read_without_importing_tensorflow()
+        _read_without_importing_tensorflow(self.path)
         _check_is_directory(self.path)
         multiplexer = plugin_event_multiplexer.EventMultiplexer(
             tensor_size_guidance={**_KEEP_EVERY_STEP, **_KEEP_SNAPSHOTS}
@@ -336,16 +336,38 @@ def _series(run: str, name: str, head: Head) -> Series:
     )
 
 
-def _read_without_importing_tensorflow() -> None:
-    """Unless TensorFlow is imported already, has TensorBoard read files with its TensorFlow-free
-    layer, as a TensorBoard installed without TensorFlow does: importing TensorFlow only to open
-    files costs seconds (7 s on a 2-core machine). `tensorboard.compat.notf` is TensorBoard's own
-    switch for that (its no-TensorFlow build). It holds for the process, and only if TensorBoard
-    has not resolved its `tf` module yet; either way TensorBoard's reader reads the records."""
-    if "tensorflow" not in sys.modules:
+def _read_without_importing_tensorflow(path: str) -> None:
+    """Has TensorBoard read files with its TensorFlow-free layer, as a TensorBoard installed
+    without TensorFlow does, unless TensorFlow is imported already and reads `path` itself:
+    importing TensorFlow only to open files costs seconds (7 s on a 2-core machine), and
+    TensorFlow reads local paths and gs:// only (2.21: no s3://), so a notebook that imported
+    TensorFlow still reads s3:// here (with boto3, as TensorBoard without TensorFlow does).
+    `tensorboard.compat.notf` is TensorBoard's own switch for that (its no-TensorFlow build). It
+    holds for the process, and only if TensorBoard has not resolved its `tf` module yet; either
+    way TensorBoard's reader reads the records."""
+    if "tensorflow" not in sys.modules or _scheme(path) not in _tensorflow_schemes():
         sys.modules.setdefault(
             "tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf")
         )
+
+
+def _scheme(path: str) -> str:
+    """The URL scheme of `path` ("s3", "gs", ...), or "" for a local path."""
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]+)://", path)
+    return match.group(1).lower() if match else ""
+
+
+def _tensorflow_schemes() -> set[str]:
+    """The schemes the imported TensorFlow's file layer reads ("" = local)."""
+    try:
+        return set(sys.modules["tensorflow"].io.gfile.get_registered_schemes()) | {""}
+    except Exception:  # an older TensorFlow, or a half-imported one
+        return {"", "file", "gs", "ram"}
+
+
+# The extra that lets TensorBoard's TensorFlow-free file layer read a scheme (boto3 for s3://,
+# fsspec and gcsfs for gs://), for the install hint.
+_EXTRAS = {"s3": "s3", "gs": "gcs", "gcs": "gcs"}
 
 
 def _check_is_directory(path: str) -> None:
@@ -355,7 +377,7 @@ def _check_is_directory(path: str) -> None:
         exists = tf.io.gfile.exists(path)
         is_directory = exists and tf.io.gfile.isdir(path)
     except Exception as error:  # the file layer of a URL scheme: missing package, no access
-        raise DataNotFoundError(f"cannot read {path}: {type(error).__name__}: {error}") from None
+        raise DataNotFoundError(_unreadable(path, error, tf.__name__ == "tensorflow")) from None
     if not exists:
         raise DataNotFoundError(
             f"{path} does not exist; pass the directory TensorBoard's --logdir would get (the "
@@ -365,6 +387,24 @@ def _check_is_directory(path: str) -> None:
         raise DataNotFoundError(
             f"{path} is a file, not a directory; pass the directory holding the event files"
         )
+
+
+def _unreadable(path: str, error: Exception, with_tensorflow: bool) -> str:
+    """Why `path` cannot be read, and what to do about it."""
+    scheme = _scheme(path)
+    reason = f"cannot read {path}: {type(error).__name__}: {error}"
+    if with_tensorflow and scheme not in _tensorflow_schemes():
+        return (
+            f"{reason}. TensorBoard reads files with TensorFlow in this process, which has no "
+            f"{scheme}:// filesystem: read it from a process that has not used TensorBoard's "
+            "file layer with TensorFlow (e.g. the tb-perclass command)"
+        )
+    missing = isinstance(error, ImportError) or "no recognized filesystem" in str(error).lower()
+    if missing and scheme in _EXTRAS:
+        return f"{reason}; pip install 'tb-perclass[{_EXTRAS[scheme]}]'"
+    if missing:
+        return f"{reason}; install fsspec and its package for {scheme}://"
+    return reason
 
 
 # --- record checksums ----------------------------------------------------------------------

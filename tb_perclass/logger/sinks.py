@@ -1,5 +1,6 @@
-"""Where a `PerClassWriter`'s summaries go: an event file of its own, a user's
-`torch.utils.tensorboard.SummaryWriter`, or a `tf.summary` writer (a given one or the default).
+"""Where a `PerClassWriter`'s summaries go: an event file of its own in a local directory, event
+file objects at a URL (`remote.py`), a user's `torch.utils.tensorboard.SummaryWriter`, or a
+`tf.summary` writer (a given one or the default).
 
 Every sink writes synchronously and flushes, so whatever `write()` returned from is in the
 operating system's hands: a crash of the training process afterwards loses none of it.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
-import re
 import socket
 import struct
 import tempfile
@@ -26,6 +26,8 @@ from typing import Any, BinaryIO, Protocol
 
 import google_crc32c
 from tensorboard.compat.proto import event_pb2, summary_pb2
+
+from tb_perclass.logger.spec import RemoteOptions
 
 _file_counter = itertools.count()
 
@@ -209,13 +211,25 @@ class TensorFlowSummarySink:
             self._writer.flush()
 
 
-def open_sink(target: Any) -> Sink:
-    """The sink for `PerClassWriter`'s first argument."""
+def open_sink(target: Any, remote_options: RemoteOptions | None = None) -> Sink:
+    """The sink for `PerClassWriter`'s first argument: a URL (s3://, gs://, any fsspec
+    filesystem) gets the remote sink, with `remote_options`; they are refused for the rest."""
+    from tb_perclass.logger import remote  # no fsspec unless the logdir is a URL
+
+    remote_options = remote_options or RemoteOptions()
+    if remote.url_scheme(target) not in (None, *remote.LOCAL_SCHEMES):
+        return remote.SegmentedEventSink(
+            target, remote_options.storage_options, segment_bytes=remote_options.segment_bytes
+        )
+    if remote_options.given:
+        raise ValueError(
+            f"storage_options and segment_bytes are for URL logdirs (s3://, gs://, ...); "
+            f"logdir={target!r} is not one: drop them, or pass the URL"
+        )
     if target is None:
         return TensorFlowSummarySink(None)
     if isinstance(target, (str, os.PathLike)):
-        refuse_remote_logdir(os.fspath(target))
-        return EventFileSink(target)
+        return EventFileSink(remote.local_path(os.fspath(target)))
     module = type(target).__module__
     if module.startswith("torch.utils.tensorboard") and hasattr(target, "_get_file_writer"):
         return TorchSummaryWriterSink(target)
@@ -228,21 +242,22 @@ def open_sink(target: Any) -> Sink:
     )
 
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+def join_logdir(logdir: str, child: str) -> str:
+    """`logdir/child`, with "/" for a URL whatever the operating system."""
+    from tb_perclass.logger import remote
+
+    if remote.url_scheme(logdir) is None:
+        return os.path.join(logdir, child)
+    return f"{logdir.rstrip('/')}/{child}"
 
 
-def refuse_remote_logdir(logdir: str) -> None:
-    """Only local directories for now: a URL would otherwise become a local folder named
-    after its scheme ("gs:"). The one place to change when remote logdirs are supported."""
-    if _URL.match(logdir):
-        scheme = logdir.split("://", 1)[0]
-        raise ValueError(
-            f"logdir={logdir!r} is a {scheme}:// URL; PerClassWriter writes to local "
-            "directories only (it would create a local folder named "
-            f"{scheme + ':'!r}). Write to a local directory and copy it there, or pass a "
-            "tf.summary writer created for that URL (tf.summary.create_file_writer(...)) "
-            "if your TensorFlow can write to it"
-        )
+def check_url_logdir(logdir: str, remote_options: RemoteOptions) -> None:
+    """For the callbacks, which open their sinks when fitting starts: a URL logdir is checked
+    when they are made (see `remote.connect`); other logdirs are left to their sinks."""
+    from tb_perclass.logger import remote
+
+    if remote.url_scheme(logdir) not in (None, *remote.LOCAL_SCHEMES):
+        remote.connect(logdir, remote_options.storage_options)
 
 
 def check_writable_directory(logdir: str) -> None:

@@ -2,10 +2,10 @@
 
 `PerClassWriter`, the Keras callback and the Lightning callback (through the writer) build their
 specification here, so each argument is checked once, in one place, with one message: the task,
-the classes, `from_logits`, thresholds, `ignore_index`, the loss, regression bins, the tag name
-and the options of the kept samples. A check that needs the class count runs when the count is
-known: at construction when class names or a count are given, else at the first batch
-(`TaskSpec.with_num_classes`).
+the classes, `from_logits`, thresholds, `ignore_index`, the loss, regression bins, the tag name,
+the options of the kept samples and those of a URL logdir. A check that needs the class count
+runs when the count is known: at construction when class names or a count are given, else at
+the first batch (`TaskSpec.with_num_classes`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tb_perclass.format import dynamics as dynamics_layout
@@ -173,6 +173,34 @@ def sample_options(
         denormalize=denormalize,
         max_side=check_positive(max_image_side, "max_image_side"),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteOptions:
+    """How a URL logdir is written (logger/remote.py): the options fsspec gets for the
+    filesystem (credentials, endpoint...) and the size at which a new event file object starts
+    (None: the default)."""
+
+    storage_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    segment_bytes: int | None = None
+
+    @property
+    def given(self) -> bool:
+        return bool(self.storage_options) or self.segment_bytes is not None
+
+
+def remote_options(
+    *, storage_options: Mapping[str, Any] | None = None, segment_bytes: int | None = None
+) -> RemoteOptions:
+    """The checked options of a URL logdir (whether the logdir is a URL is the sink's call)."""
+    if storage_options is not None and not isinstance(storage_options, Mapping):
+        raise TypeError(
+            f"storage_options is {type(storage_options).__name__}; pass a dict of fsspec "
+            "options, e.g. {'profile': 'training'} for s3://, {'token': 'anon'} for gs://"
+        )
+    if segment_bytes is not None:
+        segment_bytes = check_positive(segment_bytes, "segment_bytes")
+    return RemoteOptions(dict(storage_options or {}), segment_bytes)
 
 
 TRACKED_TASKS = (metadata.TASK_MULTICLASS, metadata.TASK_BINARY)

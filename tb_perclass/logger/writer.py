@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tb_perclass.format import metadata
@@ -35,9 +35,11 @@ class PerClassWriter:
 
     Args:
       logdir: where to write. A local directory (one run, e.g. "runs/exp1/train"), created
-        and checked for writing now; an existing `torch.utils.tensorboard.SummaryWriter`; a
-        `tf.summary` writer; or None for the default `tf.summary` writer at the time of each
-        `write()`. One live writer per (logdir, name): a second is refused.
+        and checked for writing now; a URL (s3://, gs://, or any filesystem fsspec knows, e.g.
+        "s3://bucket/runs/exp1/train"), checked by listing it now; an existing
+        `torch.utils.tensorboard.SummaryWriter`; a `tf.summary` writer; or None for the default
+        `tf.summary` writer at the time of each `write()`. One live writer per (logdir, name):
+        a second is refused.
       class_names: one display name per class (labels, for multilabel), in output order. Fixes
         the number of classes.
       num_classes: the number of classes when there are no names (they become "0", "1", ...).
@@ -84,6 +86,13 @@ class PerClassWriter:
       distributed: in a torch.distributed run (an initialised process group of several ranks),
         `write()` sums every rank's state and only rank 0 writes; every rank must call it. Set
         to False to log each rank on its own.
+      storage_options: for a URL logdir only: options for its fsspec filesystem (credentials,
+        endpoint, profile...), e.g. {"endpoint_url": "http://minio:9000"} for s3://. By
+        default the filesystem's own configuration (environment variables, config files).
+      segment_bytes: for a URL logdir only: object stores cannot append, so each `write()`
+        uploads the event file object being filled, and a new object starts once it holds this
+        many bytes (default 1 MiB). Smaller: fewer bytes per write; larger: fewer objects for
+        TensorBoard to poll (see the README's "Remote logdirs").
       track_samples: the size of the training set, to record training dynamics per sample
         (multiclass and binary tasks): each `update()` then needs `sample_ids`, the batch's
         dataset indices in [0, track_samples). Per sample, over the whole run: its mean
@@ -119,6 +128,8 @@ class PerClassWriter:
         denormalize: Callable[[Any], Any] | None = None,
         max_image_side: int = media.DEFAULT_MAX_SIDE,
         distributed: bool = True,
+        storage_options: Mapping[str, Any] | None = None,
+        segment_bytes: int | None = None,
         track_samples: int | None = None,
     ):
         self._name = spec.check_name(name)
@@ -149,7 +160,8 @@ class PerClassWriter:
         )
         self._loss_name = loss_name
         self._distributed = bool(distributed)
-        sink = open_sink(logdir)
+        remote = spec.remote_options(storage_options=storage_options, segment_bytes=segment_bytes)
+        sink = open_sink(logdir, remote)
         destinations.claim(sink.destination, self._name, self)
         self._steps = StepWriter(sink, self._name)
         self._warned_empty = False
@@ -266,16 +278,19 @@ class PerClassWriter:
 
     def flush(self) -> None:
         """Flushes the sink. Every `write()` already flushes before it returns; this is for
-        a shared SummaryWriter holding other data of yours."""
+        a shared SummaryWriter holding other data of yours, or for a URL logdir, the steps
+        held while the store was unreachable (raises naming them if it still is)."""
         self._check_open()
         self._steps.sink.flush()
 
     def close(self) -> None:
         """Closes the writer's own event file (a given SummaryWriter is only flushed) and lets
-        another writer take its (logdir, name)."""
+        another writer take its (logdir, name). For a URL logdir whose store is unreachable,
+        raises naming the steps not uploaded yet, and stays open: call close() again."""
         if not self._closed:
+            self._steps.sink.close()
+            self._finalizer.detach()
             self._closed = True
-            self._finalizer()
             destinations.release(self._steps.sink.destination, self._name, self)
 
     def __enter__(self) -> PerClassWriter:
