@@ -78,11 +78,12 @@ def write_digit_samples(
     max_samples: int = 96,
     seed: int = 0,
     start: float = 1_700_000_000.0,
+    class_names: Sequence[str] = tuple(DIGIT_NAMES),
 ) -> str:
     """A run whose writer keeps misclassified samples: scikit-learn's 8x8 digits (shipped with
     it, nothing downloaded) as uint8 (N, H, W) images with their dataset indices as ids, and
     a simulated classifier that confuses look-alike digits (3/5/8, 1/7, 4/9) less as the steps
-    go by. Returns the run directory."""
+    go by; the ten classes named `class_names`. Returns the run directory."""
     import numpy as np
     from sklearn.datasets import load_digits
 
@@ -109,7 +110,7 @@ def write_digit_samples(
     difficulty = np.random.default_rng(seed + 1).uniform(0.2, 1.0, size=len(targets))
     run_dir = os.path.join(os.fspath(logdir), run)
     with PerClassWriter(
-        run_dir, class_names=DIGIT_NAMES, samples_per_cell=per_cell, max_samples=max_samples
+        run_dir, class_names=list(class_names), samples_per_cell=per_cell, max_samples=max_samples
     ) as writer:
         for step in range(steps):
             rng = np.random.default_rng(seed + 100 + step)
@@ -123,9 +124,8 @@ def write_digit_samples(
     return run_dir
 
 
-def open_gallery(frame, true: int, pred: int, timeout_ms: int = 30_000) -> None:
-    """In the Confusion view: clicks the cell (true, pred) and waits for the gallery's images."""
-    show_view(frame, "confusion", timeout_ms)
+def cell_point(frame, true: int, pred: int) -> tuple[float, float]:
+    """Where the cell (true, pred) of the Confusion view's matrix is on the page (its centre)."""
     info = frame.evaluate(
         """() => { const e = document.querySelector('[data-view=confusion] [data-role=heat]');
                    const b = e.getBoundingClientRect();
@@ -135,8 +135,16 @@ def open_gallery(frame, true: int, pred: int, timeout_ms: int = 30_000) -> None:
     x0, y0, w, h = info["plot"]
     n = info["rows"][1] - info["rows"][0]
     element = frame.frame_element().bounding_box()
-    x = element["x"] + info["x"] + x0 + (pred + 0.5) * w / n
-    y = element["y"] + info["y"] + y0 + (true + 0.5) * h / n
+    return (
+        element["x"] + info["x"] + x0 + (pred + 0.5) * w / n,
+        element["y"] + info["y"] + y0 + (true + 0.5) * h / n,
+    )
+
+
+def open_gallery(frame, true: int, pred: int, timeout_ms: int = 30_000) -> None:
+    """In the Confusion view: clicks the cell (true, pred) and waits for the gallery's images."""
+    show_view(frame, "confusion", timeout_ms)
+    x, y = cell_point(frame, true, pred)
     frame.page.mouse.click(x, y)
     frame.page.mouse.move(5, 5)  # no tooltip over the picture
     frame.wait_for_selector("[data-role=gallery] [data-role=sample]", timeout=timeout_ms)
@@ -145,6 +153,14 @@ def open_gallery(frame, true: int, pred: int, timeout_ms: int = 30_000) -> None:
         ".every((i) => i.complete && i.naturalWidth > 0)",
         timeout=timeout_ms,
     )
+
+
+def unfold_settings(frame) -> None:
+    """Opens the sidebar's settings when they are folded (the tab folds them when the run list
+    is long)."""
+    folded = frame.locator("[data-role=settings-toggle][aria-expanded=false]")
+    if folded.count() and folded.is_visible():
+        folded.click()
 
 
 def show_view(frame, view: str, timeout_ms: int = 30_000) -> None:
@@ -157,6 +173,7 @@ def show_view(frame, view: str, timeout_ms: int = 30_000) -> None:
     frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=timeout_ms)
     if view in ("lines", "heatmap"):
         frame.click("[data-role=view-tab][data-value=curves]")
+        unfold_settings(frame)
         frame.click(f"[data-control=curves-mode] [data-value={view}]")
     else:
         frame.click(f"[data-role=view-tab][data-value={view}]")

@@ -282,7 +282,7 @@ def _report(args: argparse.Namespace) -> int:
         rows = [
             [s.run, s.name, found.step, *row]
             for s, found in reports
-            for row in report_answers.csv_rows(found.report, found.scores, keys)
+            for row in report_answers.csv_rows(found.report, s.task, found.scores, keys)
         ]
         headers = ["run", "name", "step", *report_answers.CSV_COLUMNS, *keys]
         sys.stdout.write(output.csv_table(headers, rows))
@@ -311,6 +311,7 @@ def _report_block(series, found, fmt: str, digits: int) -> str:
     """scikit-learn's classification_report layout, plus AP, AUROC, ECE and top-k accuracy
     per class when the series recorded score histograms at the step."""
     from tb_perclass.analysis import output
+    from tb_perclass.plugin import report as report_answers
 
     result, step = found.report, found.step
     by_scores = found.scores or {"averages": {}}
@@ -333,8 +334,10 @@ def _report_block(series, found, fmt: str, digits: int) -> str:
     averages = result.averages()
     total = averages["macro"]["support"]
     footer: list[list[Any]] = []
-    if result.accuracy == result.accuracy:  # defined (not multilabel, some samples)
-        footer.append(["accuracy", "", "", result.accuracy, total, "", *[""] * len(keys)])
+    if result.accuracy == result.accuracy:  # defined (some samples)
+        # multilabel: "label accuracy", per yes/no decision, over the samples counted once
+        label = report_answers.accuracy_row(result, series.task)[0]
+        footer.append([label, "", "", result.accuracy, result.samples, "", *[""] * len(keys)])
     for average, row in averages.items():
         footer.append(
             [

@@ -484,6 +484,21 @@ class Tab:
         self.page.mouse.move(x, y)
         self.frame.wait_for_timeout(60)
 
+    def cell_rgb(self, view, r, c):
+        """The colour of the cell at display row r, column c of a heat canvas, above its text."""
+        info = self.heat(view)
+        x0, y0, w, h = info["plot"]
+        (r0, r1), (c0, c1) = info["rows"], info["cols"]
+        return self.frame.evaluate(
+            """([view, x, y]) => {
+                const c = document.querySelector(`[data-view=${view}] [data-role=heat-canvas]`);
+                const r = c.width / c.getBoundingClientRect().width;
+                const at = (v) => Math.floor(v * r);
+                return [...c.getContext('2d').getImageData(at(x), at(y), 1, 1).data].slice(0, 3);
+            }""",
+            [view, x0 + (c - c0 + 0.5) * w / (c1 - c0), y0 + (r - r0 + 0.15) * h / (r1 - r0)],
+        )
+
     def close(self):
         self.context.close()
 
@@ -745,12 +760,23 @@ def test_confusion_report_and_diff_ten_classes(tab, tb10):
     assert tab.frame.locator("[data-role=order-hint]").text_content() == ""
     _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
 
-    # diff: step 0 against the latest step, diverging colours (red and blue), biggest changes
+    # diff: step 0 against the latest step, diverging colours (red and blue), biggest changes;
+    # in class order with the diagonal shown, so that a change's cell is at (true, pred)
+    tab.frame.select_option("[data-control=order]", "index")
+    tab.frame.uncheck("[data-control=cm-errors-only]")
     tab.frame.click("[data-role=cm-step-latest]")
     tab.frame.check("[data-control=compare]")
     tab.frame.wait_for_selector("[data-role=changes] [data-role=change]", timeout=15_000)
-    assert "Δ count" in tab.frame.locator("[data-role=cm-legend]").text_content()
+    legend = tab.frame.locator("[data-role=cm-legend]").text_content()
+    assert "better (more correct, fewer mistakes)" in legend and "worse" in legend, legend
     px = _assert_drawn(tab, min_hues=2, selector=MATRIX_CANVAS)
+    # coloured by better or worse: a diagonal cell that gained is blue, an off-diagonal one red
+    for row in tab.frame.locator("[data-role=changes] [data-role=change]").all():
+        true, pred = int(row.get_attribute("data-true")), int(row.get_attribute("data-pred"))
+        gained = row.locator(".pc-delta").text_content().startswith("+")
+        red, _, blue = tab.cell_rgb("confusion", true, pred)
+        better = gained == (true == pred)
+        assert (blue > red) == better, (true, pred, gained, red, blue)
     changes = tab.texts("[data-role=changes] [data-role=change]")
     assert changes and all("→" in c for c in changes), changes
     tab.hover_cell("confusion", 0, 1)
@@ -760,6 +786,8 @@ def test_confusion_report_and_diff_ten_classes(tab, tb10):
     tab.page.mouse.move(5, 5)
     tab.screenshot("perclass-10-diff.png")
     tab.frame.uncheck("[data-control=compare]")
+    tab.frame.select_option("[data-control=order]", "cluster")
+    tab.frame.check("[data-control=cm-errors-only]")
 
     # the report: sort by recall, download the CSV from the server
     tab.view_tab("report")
@@ -927,7 +955,7 @@ def test_hostile_names_in_matrix_and_report(tab, tb_hostile):
     bases = tab.texts("[data-control=compare-run] option")
     assert (
         f"{HOSTILE_EXPERIMENT}/train" in bases
-        and f"{HOSTILE_EXPERIMENT}/validation (same run)" in bases
+        and f"{HOSTILE_EXPERIMENT}/validation (itself)" in bases
     ), bases
     assert not any(b.startswith("other/") for b in bases), bases
     tab.frame.select_option("[data-control=compare-run]", f"{HOSTILE_EXPERIMENT}/train")
@@ -1412,7 +1440,7 @@ def test_names_of_one_run_and_runs_give_the_same_tab(tab, tb_keras_layout, tb_na
                 for i in range(legend.count())
             ],
             "classes": tab.texts("[data-role=classes] .pc-class-name"),
-            "class sets": tab.texts("[data-control=group] option"),
+            "class sets": tab.texts("[data-control=group] [data-role=group-option]"),
             "class set picker": tab.frame.locator("[data-role=groups]").is_visible(),
         }
         _assert_drawn(tab, min_hues=3)
@@ -1435,11 +1463,10 @@ def test_names_of_one_run_and_runs_give_the_same_tab(tab, tb_keras_layout, tb_na
     # the binary head of the named layout is another class set: picked on the left, never mixed
     assert not seen["runs"]["class set picker"]
     assert seen["names"]["class set picker"]
+    # one click each, the multiclass set first
     sets = seen["names"]["class sets"]
-    assert sorted(o.split(":")[0] for o in sets) == ["5 classes", "aux · binary · 2 classes"], sets
-    tab.frame.select_option(
-        "[data-control=group]", label=next(o for o in sets if o.startswith("aux"))
-    )
+    assert sets == ["5 classes2", "aux · binary · 2 classes2"], sets
+    tab.frame.click("[data-control=group] [data-role=group-option]:has-text('aux')")
     tab.settle()
     assert _series_rows(tab) == [("exp · aux/train", "solid"), ("exp · aux/validation", "dashed")]
     assert tab.texts("[data-role=classes] .pc-class-name") == ["no", "yes"]

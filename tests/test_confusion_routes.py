@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from tb_perclass import PerClassWriter
+from tb_perclass.plugin import report
 from tests.helpers import ROUTE_PREFIX, read_summaries, wsgi_client
 
 CLASSES = ["cat", "dog", "bird", "=cmd|' /C calc'!A0", "frog"]  # absent class 4, formula name
@@ -94,7 +95,11 @@ def test_sparse_confusion_for_many_classes(logdir):
 
 
 def test_multilabel_confusion_and_report(logdir):
-    from sklearn.metrics import multilabel_confusion_matrix, precision_recall_fscore_support
+    from sklearn.metrics import (
+        hamming_loss,
+        multilabel_confusion_matrix,
+        precision_recall_fscore_support,
+    )
 
     rng = np.random.default_rng(4)
     logits = rng.normal(size=(40, 3)).astype(np.float32)
@@ -112,7 +117,14 @@ def test_multilabel_confusion_and_report(logdir):
     expected = precision_recall_fscore_support(targets, predicted, zero_division=np.nan)
     for key, values in zip(("precision", "recall", "f1", "support"), expected):
         np.testing.assert_allclose(np.array(body[key], dtype=float), values, equal_nan=True)
-    assert body["accuracy"] is None
+    # each sample counted once (the support counts positives per label); the accuracy is per
+    # yes/no decision, 1 - Hamming loss
+    assert body["samples"] == 40 and body["macro"]["support"] == int(targets.sum())
+    assert body["accuracy"] == pytest.approx(1 - hamming_loss(targets, predicted))
+    status, text, headers = get(client, "report", run="ml", name="perclass", format="csv")
+    last = text.splitlines()[-1].split(",")
+    assert last[0] == "label accuracy" and float(last[3]) == pytest.approx(body["accuracy"], 1e-5)
+    assert last[4] == "40"
 
 
 def test_report_equals_sklearn_including_zero_division(logdir, runs):
@@ -139,6 +151,7 @@ def test_report_equals_sklearn_including_zero_division(logdir, runs):
                 [p, r, f],
             )
         assert body["accuracy"] == pytest.approx((targets == predicted).mean())
+        assert body["samples"] == len(targets)
         written = {s: m for s, m, _ in read_summaries(os.path.join(logdir, "validation"))}
         np.testing.assert_allclose(
             np.array(body["loss"], dtype=float), written[step][0, : len(CLASSES)], equal_nan=True
@@ -150,12 +163,21 @@ def test_report_as_csv(logdir, runs):
         wsgi_client(logdir), "report", run="train", name="perclass", step=2, format="csv"
     )
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
-    assert 'filename="perclass-report-step2.csv"' in headers["Content-Disposition"]
+    # the file says what it is: run, name and step
+    assert 'filename="report_train_perclass_step2.csv"' in headers["Content-Disposition"]
     lines = text.splitlines()
     assert lines[0] == "class,precision,recall,f1,support,loss"
     assert lines[4].startswith("'=cmd|")  # a formula-like class name is defused
-    assert lines[-2].startswith("macro avg,") and lines[-1].startswith("weighted avg,")
-    assert len(lines) == 1 + len(CLASSES) + 2
+    assert lines[-3].startswith("macro avg,") and lines[-2].startswith("weighted avg,")
+    # the accuracy, as scikit-learn's report lays it out: in the f1 column, the samples as support
+    targets, predicted = runs["train"][2]
+    accuracy = lines[-1].split(",")
+    assert accuracy[:3] == ["accuracy", "", ""] and accuracy[5] == ""
+    assert float(accuracy[3]) == pytest.approx((targets == predicted).mean(), 1e-5)
+    assert int(accuracy[4]) == len(targets)
+    assert len(lines) == 1 + len(CLASSES) + 3
+    # a run name with characters a file system refuses
+    assert report.csv_filename("a b/c:d", "head/x", 3) == "report_a_b_c_d_head_x_step3.csv"
 
 
 def test_pairs_and_their_history(logdir, runs):

@@ -73,8 +73,15 @@ def test_class_count_is_taken_from_the_first_batch(logdir):
         writer.update(*batch(num_classes=5))
         writer.write(0)
         assert writer.num_classes == 5
-        with pytest.raises(ValueError, match=r"outputs has 3 columns.*5 classes"):
+        with pytest.raises(ValueError, match=r"outputs has 3 columns.*5 classes") as refused:
             writer.update(*batch(num_classes=3))
+        assert str(refused.value).endswith("must have one entry per class")
+
+
+def test_a_multilabel_column_count_error_speaks_of_labels(logdir):
+    with PerClassWriter(logdir, task="multilabel", class_names=["a", "b"]) as writer:
+        with pytest.raises(ValueError, match=r"3 columns .* 2 labels .* one entry per label$"):
+            writer.update(np.zeros((4, 3), np.float32), np.zeros((4, 3), np.float32))
 
 
 def test_losses_name_the_display_loss(logdir):

@@ -33,9 +33,9 @@ export interface ViewContext {
   worst: number[];
   /** colour of each class */
   classColors: string[];
-  /** latest metric value per class in the rank series */
+  /** latest metric value per class in the ranking series (the mean of the series shown, or one) */
   latest: (number | null)[];
-  /** label of the series that ranks the classes */
+  /** what ranks the classes, after "latest loss": "in exp/validation", "mean of the 4 runs shown" */
   rankLabel: string | null;
   /** colour and dash pattern (index into colors.DASHES) per series key */
   seriesColors: Map<string, string>;

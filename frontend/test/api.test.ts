@@ -182,6 +182,8 @@ describe("api: confusion-matrix routes", () => {
     await api.confusion("v", "p", 7);
     await api.pairs("v", "p", 3, 5);
     await api.diff("v", "p", 7, "exp/train", 0);
+    await api.diff("v", "p", 7, "v", 0, 40, "head/b");
+    await api.diff("v", "p", 7, "w", 0, 40, "p");
     await api.report("v", "p", null);
     await api.order("v", "p", null, "cluster");
     expect(urls).toEqual([
@@ -189,6 +191,9 @@ describe("api: confusion-matrix routes", () => {
       "confusion?run=v&name=p&step=7",
       "pairs?run=v&name=p&step=3&limit=5",
       "diff?run=v&name=p&step=7&base_run=exp%2Ftrain&base_step=0&limit=20",
+      // another series' name only when it differs (an older plugin knows no base_name)
+      "diff?run=v&name=p&step=7&base_run=v&base_name=head%2Fb&base_step=0&limit=40",
+      "diff?run=v&name=p&step=7&base_run=w&base_step=0&limit=40",
       "report?run=v&name=p",
       "order?run=v&name=p&by=cluster",
     ]);

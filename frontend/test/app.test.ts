@@ -207,15 +207,34 @@ describe("the Per-Class tab", () => {
     expect(tip.hidden).toBe(true);
   });
 
-  it("highlights the worst N classes of the rank run", async () => {
+  it("highlights the worst N classes, over the runs shown or in one run", async () => {
     const { app, chart } = await mount();
     const n = $<HTMLInputElement>("[data-control=worst-n]")!;
     expect(n.value).toBe("0"); // automatic: off at 4 classes
     n.value = "1";
     n.dispatchEvent(new Event("change"));
     flushView(app);
-    // rank run defaults to the validation run; cat has the highest latest validation loss
-    expect($<HTMLSelectElement>("[data-control=rank-run]")!.value).toBe("validation");
+    // ranked by the mean of the runs shown, unless one is picked
+    const rank = $<HTMLSelectElement>("[data-control=rank-run]")!;
+    expect([...rank.options].map((o) => [o.value, o.textContent])).toEqual([
+      ["", "mean of the runs shown"],
+      ["train", "in train"],
+      ["validation", "in validation"],
+    ]);
+    expect(rank.value).toBe("");
+    expect($("[data-role=legend-worst]")!.textContent).toMatch(
+      /^Worst 1 by latest loss, mean of the 2 runs shown:/,
+    );
+    expect($("[data-role=class-value-heading]")!.textContent).toBe(
+      "latest loss, mean of the 2 runs shown",
+    );
+    rank.value = "validation";
+    rank.dispatchEvent(new Event("change"));
+    flushView(app);
+    // cat has the highest latest validation loss
+    expect($("[data-role=legend-worst]")!.textContent).toMatch(
+      /^Worst 1 by latest loss in validation:/,
+    );
     const worst = $$("[data-role=worst]").map((e) => e.textContent);
     expect(worst.length).toBe(1);
     expect(worst[0]).toContain("cat");
@@ -317,11 +336,11 @@ describe("the Per-Class tab", () => {
       },
     );
     await mount(api);
-    const sel = $<HTMLSelectElement>("[data-control=group]")!;
     expect($("[data-role=groups]")!.hidden).toBe(false);
-    expect([...sel.options].map((o) => o.textContent)).toEqual([
-      "2 classes: a, b",
-      "head2 · 3 classes: x, y, z",
+    // the default first: the most classes, head2
+    expect($$("[data-role=group-option]").map((o) => o.textContent)).toEqual([
+      "head2 · 3 classes1",
+      "2 classes1",
     ]);
     // the most classes first by default: head2
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual([
@@ -331,8 +350,7 @@ describe("the Per-Class tab", () => {
     ]);
     expect(api.calls).toContain("curves:train:head2");
     expect(api.calls).not.toContain("curves:train:perclass");
-    sel.value = [...sel.options].find((o) => o.textContent!.startsWith("2 classes"))!.value;
-    sel.dispatchEvent(new Event("change"));
+    $$("[data-role=group-option]")[1].click();
     await flush();
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(["a", "b"]);
     expect(api.calls).toContain("curves:train:perclass");
@@ -396,6 +414,92 @@ describe("the Per-Class tab", () => {
     expect(chart.charts[chart.charts.length - 1].model.xs.length).toBe(12);
   });
 
+  it("keeps 15 runs in view: compact rows, a filter, one-click picks, the settings folded", async () => {
+    const names = ["a", "b", "c"];
+    const info = {
+      kinds: ["stats"],
+      task: "multiclass",
+      class_names: names,
+      num_classes: 3,
+      loss: "",
+    };
+    const runs: string[] = [];
+    for (const exp of ["torch", "keras", "lr_0.1", "lr_0.01", "lr_0.001", "wd_1e-4", "wd_1e-3"])
+      runs.push(`${exp}/train`, `${exp}/validation`);
+    runs.push("single");
+    const api = new FakeApi(
+      Object.fromEntries(runs.map((r) => [r, { perclass: info }])),
+      Object.fromEntries(runs.map((r) => [r, synthCurves(3, 4, names)])),
+    );
+    const storage = new MemoryStorage();
+    const { app } = await mount(api, storage);
+    expect($$("[data-role=runs] [data-series-row]").length).toBe(15);
+    expect($<HTMLInputElement>("[data-control=series-search]")!.hidden).toBe(false);
+    // a long list folds the settings so that the runs stay in view; a click opens them for good
+    const toggle = $("[data-role=settings-toggle]")!;
+    expect(toggle.getAttribute("aria-expanded")).toBe("false");
+    expect(toggle.textContent).toBe("Settings");
+    expect($("[data-role=settings]")!.closest<HTMLElement>(".pc-settings-body")!.hidden).toBe(true);
+    toggle.click();
+    expect(toggle.getAttribute("aria-expanded")).toBe("true");
+    expect(app.state.settingsOpen).toBe(true);
+    // filter, then show only the matching runs in one click
+    const search = $<HTMLInputElement>("[data-control=series-search]")!;
+    search.value = "lr_0.0";
+    search.dispatchEvent(new Event("input"));
+    await flush();
+    expect($$("[data-role=runs] .pc-run-name").map((e) => e.textContent)).toEqual([
+      "lr_0.001/train",
+      "lr_0.001/validation",
+      "lr_0.01/train",
+      "lr_0.01/validation",
+    ]);
+    expect($("[data-role=series-count]")!.textContent).toBe("15 of 15 shown · 4 match");
+    $("[data-role=series-matching]")!.click();
+    await flush();
+    expect(app.state.deselectedSeries.length).toBe(11);
+    expect(api.calls.filter((c) => c.startsWith("curves:")).length).toBe(15);
+    // one split in one click
+    $("[data-role=series-split-validation]")!.click();
+    await flush();
+    flushView(app);
+    expect($("[data-role=series-count]")!.textContent).toBe("7 of 15 shown · 4 match");
+    expect($$("[data-role=legend] .pc-legend-item[data-run]").map((e) => e.dataset.run)).toEqual(
+      runs.filter((r) => r.endsWith("/validation")).sort(),
+    );
+  });
+
+  it("says why a ticked series that keeps samples alone draws no lines", async () => {
+    const names = ["a", "b"];
+    const info = (kinds: string[]) => ({
+      kinds,
+      task: "multiclass",
+      class_names: names,
+      num_classes: 2,
+      loss: "",
+    });
+    const api = new FakeApi(
+      { "exp/train": { perclass: info(["stats"]) }, "exp/kept": { perclass: info(["samples"]) } },
+      { "exp/train": synthCurves(2, 3, names) },
+    );
+    const { app } = await mount(api);
+    const note = $("[data-role=samples-only-note]")!;
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toBe(
+      "exp/kept keeps misclassified samples but no per-class stats, so no lines here: see the Confusion tab.",
+    );
+    expect($("[data-series-row] [data-role=samples-only]")!.textContent).toBe("samples");
+    // alone, it says so instead of "no run selected"
+    app.setState({ deselectedSeries: ["exp/train"] });
+    await flush();
+    flushView(app);
+    expect($("[data-role=message]")!.textContent).toMatch(/^exp\/kept keeps misclassified samples/);
+    app.setState({ deselectedSeries: ["exp/kept"] });
+    await flush();
+    flushView(app);
+    expect(note.hidden).toBe(true);
+  });
+
   it("fetches a series' curves again only when the tags give it a new version", async () => {
     const api = defaultApi();
     for (const byName of Object.values(api.tagsData))
@@ -417,11 +521,11 @@ describe("the Per-Class tab", () => {
 
   it("says so when no run is ticked", async () => {
     const { app } = await mount();
-    $("[data-role=toggle-runs]")!.click();
+    $("[data-role=series-none]")!.click();
     await flush();
     flushView(app);
     expect($("[data-role=message]")!.textContent).toContain("No run selected");
-    $("[data-role=toggle-runs]")!.click();
+    $("[data-role=series-all]")!.click();
     await flush();
     flushView(app);
     expect($("[data-role=message]")).toBeNull();

@@ -43,6 +43,21 @@ describe("buildChartModel", () => {
     expect(m.runs[1].stepAt).toEqual([null, 1, 2, null]);
   });
 
+  it("marks the points of a line of one point (a single-step run), which draws no path", () => {
+    const m = buildChartModel(
+      input({
+        runs: [
+          seriesCurves("exp/train", synthCurves(3, 4)),
+          seriesCurves("single", synthCurves(3, 1)),
+        ],
+      }),
+    );
+    const single = m.lines.filter((l) => l.run === "single");
+    expect(single.length).toBe(4); // three classes and the mean
+    expect(single.every((l) => l.markers)).toBe(true);
+    expect(m.lines.filter((l) => l.run === "exp/train").some((l) => l.markers)).toBe(false);
+  });
+
   it("has one line per run and selected class plus a mean per run", () => {
     const inp = input();
     inp.selected = [true, false, true];

@@ -27,6 +27,7 @@ describe("class-by-step heatmap data", () => {
     expect(Number(h.values[5].toFixed(3))).toBe(0.4);
     expect(h.min).toBeCloseTo(0.4, 6);
     expect(h.max).toBeCloseTo(0.9, 6);
+    expect(h.missing).toBe(1);
   });
 
   it("summaries: first, final, trend and least-squares slope over the steps", () => {

@@ -4,6 +4,7 @@ import {
   classColor,
   classColors,
   CLASS_COLORS_10,
+  DASHES,
   withAlpha,
 } from "../src/ui/colors";
 import { splitOf } from "../src/data/series";
@@ -22,6 +23,16 @@ describe("colours and dashes", () => {
     expect(d.get("a/train")).toBe(0);
     expect(d.get("a/validation")).toBe(1);
     expect(new Set(d.values()).size).toBe(4);
+  });
+
+  it("never repeats a pattern among 16 series overlaid, and every pattern differs", () => {
+    const runs: string[] = [];
+    for (let e = 0; e < 7; e++) runs.push(`exp${e}/train`, `exp${e}/validation`);
+    runs.push("single", "other/test");
+    const d = assignDashes(runs, splitOf);
+    expect(new Set(d.values()).size).toBe(16);
+    expect(new Set(DASHES.map((x) => JSON.stringify(x.dash))).size).toBe(DASHES.length);
+    expect(new Set(DASHES.map((x) => x.label)).size).toBe(DASHES.length);
   });
 
   it("uses a categorical palette up to 10 classes, and for the worst ones past that", () => {

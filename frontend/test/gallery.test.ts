@@ -156,6 +156,62 @@ describe("the gallery of a confusion cell", () => {
   });
 });
 
+describe("after a click on a cell", () => {
+  /** A cell of the latest step with more mistakes than were kept, and how many were kept. */
+  function cappedCell(): { cell: [number, number]; kept: number; count: number } {
+    const cm = samplesRuns().confusion.val["2"] as { matrix: number[][] };
+    const keptIn = (t: number, p: number) =>
+      latest().samples.filter((s) => s.true === t && s.pred === p).length;
+    for (const [t, row] of cm.matrix.entries())
+      for (const [p, count] of row.entries())
+        if (t !== p && keptIn(t, p) > 0 && count > keptIn(t, p))
+          return { cell: [t, p], kept: keptIn(t, p), count };
+    throw new Error("the fixture has no cell with more mistakes than kept samples");
+  }
+
+  it("names the cap that kept fewer samples than the cell has", async () => {
+    const { app } = await mount();
+    const { cell, kept, count } = cappedCell();
+    cmView(app).clickClasses(...cell);
+    await flush();
+    const sub = $("[data-role=gallery-step]")!;
+    expect(sub.textContent).toContain(`${kept} kept of ${count} mistakes (`);
+    expect(sub.textContent).toMatch(/\((samples_per_cell=2|max_samples=8)\)/);
+    expect(sub.title).toContain("samples_per_cell=2");
+  });
+
+  it("hands the keyboard to the samples: the arrows and Enter work at once", async () => {
+    const { app } = await mount();
+    const first = latest().samples[0];
+    cmView(app).clickClasses(first.true, first.pred);
+    await flush();
+    expect(document.activeElement).toBe(samples()[0]);
+    if (samples().length > 1) {
+      key("ArrowRight");
+      expect(selectedIndex()).toBe(1);
+    }
+    key("Enter");
+    await flush();
+    expect($("[data-role=sample-large]")!.hidden).toBe(false);
+  });
+
+  it("hides the cell's tooltip until the pointer moves to another cell", async () => {
+    const { app } = await mount();
+    const first = latest().samples[0];
+    const view = cmView(app);
+    view.hoverClasses(first.true, first.pred);
+    const tip = $("[data-role=cm-tooltip]")!;
+    expect(tip.hidden).toBe(false);
+    view.clickClasses(first.true, first.pred);
+    await flush();
+    expect(tip.hidden).toBe(true);
+    view.hoverClasses(first.true, first.pred); // the pointer still on the clicked cell
+    expect(tip.hidden).toBe(true);
+    view.hoverClasses(first.pred, first.true);
+    expect(tip.hidden).toBe(false);
+  });
+});
+
 describe("keyboard navigation", () => {
   it("arrows move the selection, Enter opens and closes the large view, Escape closes the panel", async () => {
     const { app, storage } = await mount();

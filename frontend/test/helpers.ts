@@ -129,14 +129,18 @@ export class FakeApi implements Api {
     step: number,
     baseRun: string,
     baseStep: number,
+    _limit?: number,
+    baseName: string = name,
   ): Promise<DiffData> {
-    this.calls.push(`diff:${run}:${name}:${step}:${baseRun}:${baseStep}`);
-    return this.pick(
+    const other = baseName !== name ? `:${baseName}` : "";
+    this.calls.push(`diff:${run}:${name}:${step}:${baseRun}:${baseStep}${other}`);
+    const answer = this.pick(
       "diff",
       { [run]: this.diffData[`${run}@${step}|${baseRun}@${baseStep}`] ?? this.diffData[run] },
       run,
       step,
     );
+    return { ...answer, run, step, base_run: baseRun, base_name: baseName, base_step: baseStep };
   }
   async order(run: string, name: string, step: number | null, by: string): Promise<number[]> {
     this.calls.push(`order:${run}:${name}:${step ?? "latest"}:${by}`);

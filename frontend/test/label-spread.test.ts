@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { spreadApart } from "../src/curves/label-spread";
+import { fitLabelMargin, spreadApart } from "../src/curves/label-spread";
 
 describe("spreadApart", () => {
   it("keeps positions that are already far enough apart", () => {
@@ -20,5 +20,21 @@ describe("spreadApart", () => {
     const sorted = [...out].sort((a, b) => a - b);
     expect(sorted[1] - sorted[0]).toBeGreaterThanOrEqual(10);
     expect(sorted[2] - sorted[1]).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("fitLabelMargin", () => {
+  const measure = (t: string) => t.length * 6;
+
+  it("is as wide as the longest label, and cuts labels longer than the room", () => {
+    expect(fitLabelMargin(["mean · a", "mean · bb"], measure, 200, 10)).toEqual({
+      width: 9 * 6 + 10,
+      texts: ["mean · a", "mean · bb"],
+    });
+    const cut = fitLabelMargin(["mean · a_very_long_run_name/validation"], measure, 100, 10);
+    expect(cut.width).toBeLessThanOrEqual(100);
+    expect(cut.texts[0].endsWith("…")).toBe(true);
+    expect(measure(cut.texts[0])).toBeLessThanOrEqual(90);
+    expect(fitLabelMargin([], measure, 100, 10)).toEqual({ width: 0, texts: [] });
   });
 });

@@ -5,22 +5,25 @@ import { describe, expect, it } from "vitest";
 import { ConfusionModel } from "../src/confusion/matrix";
 import {
   cellTooltip,
+  changeIsBetter,
+  changeWords,
   matrixLegend,
   matrixOrder,
   matrixShows,
   matrixSpec,
   mistakesIn,
+  worseness,
   zoomText,
   type DiffStatus,
 } from "../src/confusion/matrix-display";
 import {
-  baseRunOf,
+  baseSeriesOf,
   baseStepOptions,
+  defaultBaseStep,
   diffBases,
   diffLabels,
-  otherNamesNote,
 } from "../src/confusion/compare";
-import type { Series } from "../src/data/series";
+import { seriesLabel, type Series } from "../src/data/series";
 import type { ConfusionData, DiffData } from "../src/data/types";
 import { DARK_COLORS, LIGHT_COLORS } from "../src/ui/theme";
 
@@ -46,6 +49,7 @@ const diff = (over: Partial<DiffData> = {}): DiffData => ({
   run: "exp/validation",
   step: 7,
   base_run: "exp/train",
+  base_name: "perclass",
   base_step: 0,
   class_names: NAMES,
   n: 3,
@@ -185,13 +189,56 @@ describe("what the matrix area shows", () => {
     const l = matrixLegend(spec.scale, null, null, look);
     expect(l.title).toBe("Share of the predicted class (column) · log scale");
     expect(l.extras.map((e) => e.label)).toEqual(["no samples", "diagonal (correct)"]);
-    const dl = matrixLegend(spec.scale, diff(), diffLabels(diff(), "perclass"), {
+    const diffSpec = matrixSpec(
+      cm(),
+      model(),
+      diff(),
+      order,
+      { ...look, norm: "counts" },
+      LIGHT_COLORS,
+    );
+    const dl = matrixLegend(diffSpec.scale, diff(), diffLabels(diff(), "perclass"), {
       ...look,
       norm: "counts",
       errorsOnly: false,
     });
-    expect(dl.title).toBe("Δ count: exp/validation @ 7 minus exp/train @ 0 · log scale");
-    expect(dl.format(3)).toBe("+3");
+    expect(dl.title).toBe("Change: exp/validation @ 7 minus exp/train @ 0 · log scale");
+    expect([dl.format(3), dl.format(-3), dl.format(0)]).toEqual(["3", "3", "0"]);
+    expect(dl.extras.map((e) => e.label)).toEqual([
+      "better (more correct, fewer mistakes)",
+      "worse",
+    ]);
+    // blue for better, red for worse
+    const [better, worse] = dl.extras.map((e) => e.rgb);
+    expect(better[2]).toBeGreaterThan(better[0]);
+    expect(worse[0]).toBeGreaterThan(worse[2]);
+  });
+
+  it("colours a diff by better or worse: more on the diagonal, fewer off it, is better", () => {
+    // deltas: zero->zero +2 (more correct), zero->dog -1 (one mistake fewer), dog->dog +4
+    const d = diff();
+    expect([...worseness(d.deltas, 3)]).toEqual([-2, -1, 0, 0, -4, 0, 0, 0, 0]);
+    const order = Int32Array.from([0, 1, 2]);
+    const spec = matrixSpec(
+      cm(),
+      model(),
+      d,
+      order,
+      { norm: "counts", log: false, errorsOnly: false },
+      LIGHT_COLORS,
+    );
+    // both improvements take the "better" (blue, low) end; the cells still read the raw changes
+    expect(spec.source.values[0]).toBeLessThan(0);
+    expect(spec.source.values[1]).toBeLessThan(0);
+    expect(spec.cellText!(0, 0)).toBe("+2");
+    expect(spec.cellText!(0, 1)).toBe("−1");
+    expect([changeIsBetter(0, 0, 2), changeIsBetter(0, 1, -1), changeIsBetter(0, 1, 1)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(changeWords(0, 1, -1)).toBe("1 fewer mistake: better");
+    expect(changeWords(1, 1, -3)).toBe("3 fewer correct: worse");
   });
 
   it("the tooltip of a cell, with the change since the base", () => {
@@ -207,7 +254,7 @@ describe("what the matrix area shows", () => {
     const changed = cellTooltip(model(), NAMES, 1, 1, diff(), "exp/train");
     expect(changed[5]).toEqual({
       key: "Change",
-      value: "2 → 6 (+4) since exp/train @ 0",
+      value: "2 → 6 (+4, better) since exp/train @ 0",
       role: "tooltip-delta",
     });
   });
@@ -255,17 +302,22 @@ describe("comparing with another step or run", () => {
     s("exp", "head_b"),
   ];
 
-  it("offers the series of the shown name with matrices; says why the others are not offered", () => {
-    expect(diffBases(group, "perclass").map((x) => x.run)).toEqual(["exp/train", "exp/validation"]);
-    const bases = diffBases(group, "perclass");
-    expect(baseRunOf(bases, "exp/train", "exp/validation")).toBe("exp/train");
-    expect(baseRunOf(bases, null, "exp/validation")).toBe("exp/validation");
-    expect(baseRunOf(bases, "gone", "exp/validation")).toBe("exp/validation");
-    expect(otherNamesNote(group, "perclass")).toEqual({
-      text: "A difference compares series of one name (“perclass”); exp · head_b has another name.",
-      title: "exp · head_b",
-    });
-    expect(otherNamesNote(group.slice(0, 2), "perclass")).toBeNull();
+  it("offers every series of the class set with matrices, whatever its name", () => {
+    expect(diffBases(group).map((x) => seriesLabel(x))).toEqual([
+      "exp/train",
+      "exp/validation",
+      "exp · head_b",
+    ]);
+    const bases = diffBases(group);
+    const shown = { run: "exp/validation", name: "perclass" };
+    expect(baseSeriesOf(bases, "exp\u0000head_b", shown)).toEqual({ run: "exp", name: "head_b" });
+    expect(baseSeriesOf(bases, "exp/train", shown)).toEqual({ run: "exp/train", name: "perclass" });
+    expect(baseSeriesOf(bases, null, shown)).toEqual(shown);
+    expect(baseSeriesOf(bases, "gone", shown)).toEqual(shown);
+    // the labels take the base's name from the answer
+    expect(
+      diffLabels({ run: "exp/validation", base_run: "exp", base_name: "head_b" }, "perclass"),
+    ).toEqual(["exp/validation", "exp · head_b"]);
   });
 
   it("the base steps: the first by default, a picked step the run does not have is kept and marked", () => {
@@ -280,5 +332,18 @@ describe("comparing with another step or run", () => {
       ["5 (not in run)", true],
     ]);
     expect(baseStepOptions([], null)).toEqual([]);
+  });
+
+  it("compares with another run at the same step (else its latest), with its own run since the start", () => {
+    // the final model against the other run's first step would read as a huge improvement
+    expect(defaultBaseStep([0, 1, 2, 14], 14, false)).toBe(14);
+    expect(defaultBaseStep([0, 5, 10], 14, false)).toBe(10);
+    expect(defaultBaseStep([0, 5, 10], 14, true)).toBe(0);
+    expect(defaultBaseStep([], 3, false)).toBeUndefined();
+    expect(
+      baseStepOptions([0, 7, 14], null, defaultBaseStep([0, 7, 14], 14, false)).find(
+        (o) => o.selected,
+      )!.step,
+    ).toBe(14);
   });
 });

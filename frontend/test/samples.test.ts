@@ -8,6 +8,7 @@ import {
   noConfusionNote,
   scopeClass,
   emptyMessage,
+  keptText,
   KEPT_RULE,
   scopeFilter,
   scopeFits,
@@ -305,6 +306,34 @@ describe("a sample's history", () => {
     expect(nearestStep([], 1)).toBeNull();
     expect(describeSteps([0, 1, 2])).toBe("3 steps (0–2)");
     expect(describeSteps([5])).toBe("1 step (5)");
+  });
+});
+
+describe("what was kept", () => {
+  const caps = { samples_per_cell: 4, max_samples: 96 };
+  const cell = { kind: "cell" as const, true: 8, pred: 1 };
+
+  it("names the cap that held a scope's other mistakes back", () => {
+    // a full cell: its own cap
+    expect(keptText(cell, 4, 19, caps).text).toBe("4 kept of 19 mistakes (samples_per_cell=4)");
+    // a cell below its cap: the step's, filled by more confident mistakes of other cells
+    expect(keptText(cell, 2, 19, caps).text).toBe("2 kept of 19 mistakes (max_samples=96)");
+    expect(keptText({ kind: "overall" }, 96, 140, caps).text).toBe(
+      "96 kept of 140 mistakes (max_samples=96)",
+    );
+    expect(keptText({ kind: "class", true: 3 }, 12, 30, caps).text).toBe(
+      "12 kept of 30 mistakes (samples_per_cell=4 per cell, max_samples=96 per step)",
+    );
+    expect(keptText(cell, 2, 19, caps).title).toContain("samples_per_cell=4");
+    // runs written before the caps were recorded
+    expect(keptText(cell, 8, 19, { samples_per_cell: null, max_samples: null }).text).toBe(
+      "8 kept of 19 mistakes (the run's caps: samples_per_cell, max_samples)",
+    );
+  });
+
+  it("says only the count when every mistake was kept or the count is unknown", () => {
+    expect(keptText(cell, 3, 3, caps)).toEqual({ text: "3 kept", title: null });
+    expect(keptText(cell, 3, null, caps)).toEqual({ text: "3 kept", title: null });
   });
 });
 

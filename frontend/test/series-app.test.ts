@@ -9,6 +9,7 @@ import { seriesKey } from "../src/state/series-key";
 import type { CurvesResponse, TagInfo } from "../src/data/types";
 import {
   confusionFixture,
+  diffFixture,
   FakeApi,
   FakeWindow,
   flush,
@@ -140,7 +141,7 @@ describe("series are (run, name) pairs", () => {
       classLines: 8,
       meanDashes: [false, true],
       meanLabels: ["mean · train", "mean · validation"],
-      rankedBy: "exp/validation",
+      rankedBy: "mean of the runs shown",
       groupsShown: false,
       curvesCalls: ["curves:exp/train:perclass", "curves:exp/validation:perclass"],
     });
@@ -154,7 +155,7 @@ describe("series are (run, name) pairs", () => {
       classLines: 8,
       meanDashes: [false, true],
       meanLabels: ["mean · train", "mean · validation"],
-      rankedBy: "exp · validation",
+      rankedBy: "mean of the runs shown",
       groupsShown: false,
       curvesCalls: ["curves:exp:train", "curves:exp:validation"],
     });
@@ -177,6 +178,9 @@ describe("series are (run, name) pairs", () => {
     expect(api.calls).toContain("report:exp:train:latest");
     expect($("[data-role=report-csv]")!.getAttribute("href")).toBe(
       "report?run=exp&name=train&step=7&format=csv",
+    );
+    expect($("[data-role=report-csv]")!.getAttribute("download")).toBe(
+      "report_exp_train_step7.csv",
     );
     const token = parseHash(win.location.hash).params.get(LINK_KEY)!;
     expect(decodeLink(token, defaultState())).toMatchObject({
@@ -308,12 +312,10 @@ describe("class sets", () => {
   it("never mixes series of other class sets; the picker switches between them", async () => {
     const { api, chart } = await mount(multiHeadApi());
     expect($("[data-role=groups]")!.hidden).toBe(false);
-    const options = [...$<HTMLSelectElement>("[data-control=group]")!.options].map(
-      (o) => o.textContent,
-    );
-    expect(options).toEqual([
-      "4 classes: cat, dog, bird, fish",
-      "aux · binary · 2 classes: no, yes",
+    const options = $$("[data-control=group] [data-role=group-option]");
+    expect(options.map((o) => [o.title, o.getAttribute("aria-checked")])).toEqual([
+      ["4 classes: cat, dog, bird, fish (2 runs)", "true"],
+      ["aux · binary · 2 classes: no, yes (2 runs)", "false"],
     ]);
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual(CLASSES);
     expect(
@@ -325,9 +327,7 @@ describe("class sets", () => {
       "curves:exp/train:perclass",
       "curves:exp/validation:perclass",
     ]);
-    const sel = $<HTMLSelectElement>("[data-control=group]")!;
-    sel.value = sel.options[1].value;
-    sel.dispatchEvent(new Event("change"));
+    options[1].click(); // one click
     await flush();
     (apps[0] as unknown as { view: { flush?: () => void } }).view.flush?.();
     expect($$("[data-role=classes] .pc-class-name").map((e) => e.textContent)).toEqual([
@@ -370,39 +370,45 @@ describe("class sets", () => {
       "no",
       "yes",
     ]);
-    expect($<HTMLSelectElement>("[data-control=group]")!.selectedOptions[0].textContent).toMatch(
-      /^aux · binary/,
-    );
+    expect($("[data-control=group] [aria-checked=true]")!.textContent).toMatch(/^aux · binary/);
     expect($("[data-role=title]")!.textContent).toContain("exp/validation · aux");
   });
 
-  it("compares a matrix with series of its own name only (the diff route takes one name)", async () => {
+  it("compares a matrix with any series of its class set, of another name too", async () => {
     const api = experimentApi("names");
     api.tagsData.exp2 = { train: info(), validation: info() };
     api.curvesData["exp2|validation"] = curves();
     api.curvesData["exp2|train"] = curves();
     api.confusionData.exp2 = () => confusionFixture();
+    api.stepsData.exp = { confusion: pairsFixture().steps };
     api.stepsData.exp2 = { confusion: pairsFixture().steps };
+    api.diffData.exp = diffFixture();
     const { app } = await mount(api);
     await openTab("confusion");
     await pickSeries(VALIDATION.names);
     app.setState({ diff: { on: true, baseSeries: null, baseStep: null } });
     await flush();
-    const bases = [...$<HTMLSelectElement>("[data-control=compare-run]")!.options].map(
-      (o) => o.textContent,
-    );
-    expect(bases).toEqual(["exp · validation (same run)", "exp2 · validation"]);
-    const note = $("[data-role=compare-note]")!;
-    expect(note.hidden).toBe(false);
-    expect(note.textContent).toBe(
-      "A difference compares series of one name (“validation”); 2 series of this class set have another name.",
-    );
-    expect(note.title).toBe("exp · train, exp2 · train");
     const sel = $<HTMLSelectElement>("[data-control=compare-run]")!;
-    sel.value = seriesKey("exp2", "validation");
+    expect([...sel.options].map((o) => o.textContent)).toEqual([
+      "exp · train",
+      "exp · validation (itself)",
+      "exp2 · train",
+      "exp2 · validation",
+    ]);
+    expect($("[data-role=compare-note]")).toBeNull();
+    // the train series of the same run: another name, its steps and the diff ask for it
+    sel.value = seriesKey("exp", "train");
     sel.dispatchEvent(new Event("change"));
     await flush();
-    expect(api.calls).toContain("steps:exp2:validation:confusion");
+    expect(api.calls).toContain("steps:exp:train:confusion");
+    expect(api.calls).toContain("diff:exp:validation:7:exp:7:train");
+    expect($("[data-role=changes]")!.closest("section, div")!.textContent).toContain(
+      "exp · validation @ 7 vs exp · train @ 7",
+    );
+    expect($("[data-role=cm-message]")!.hidden).toBe(true);
+    expect($("[data-role=cm-legend]")!.textContent).toContain(
+      "Change: exp · validation @ 7 minus exp · train @ 7",
+    );
   });
 });
 

@@ -45,6 +45,23 @@ describe("series keys and labels", () => {
     expect(parseSeriesKey(seriesKey("a/b", "head/x"))).toEqual({ run: "a/b", name: "head/x" });
   });
 
+  it("keeps an experiment's runs together when its name holds a number like another's", () => {
+    const tags: TagsResponse = {
+      "sweep/lr_0.1/validation": { perclass: info(TEN) },
+      "sweep/lr_0.01/validation": { perclass: info(TEN) },
+      "sweep/lr_0.1/train": { perclass: info(TEN) },
+      "sweep/lr_0.01/train": { perclass: info(TEN) },
+      "sweep/lr_0.01": { perclass: info(TEN) },
+    };
+    expect(allSeries(tags).map((s) => s.run)).toEqual([
+      "sweep/lr_0.01",
+      "sweep/lr_0.01/train",
+      "sweep/lr_0.01/validation",
+      "sweep/lr_0.1/train",
+      "sweep/lr_0.1/validation",
+    ]);
+  });
+
   it("lists every (run, name) pair: runs naturally, the default name first", () => {
     const tags: TagsResponse = {
       "exp10/train": { perclass: info(TEN) },
@@ -127,16 +144,39 @@ describe("groups of compatible series", () => {
 
   it("groups series by task and class names, never mixing other class sets", () => {
     const groups = groupSeries(allSeries(multiHead));
+    // the default first, then multiclass before the auxiliary binary head, then by size
     expect(groups.map((g) => g.series.map((s) => seriesLabel(s)))).toEqual([
       ["exp/train", "exp/validation"],
-      ["exp/train · aux", "exp/validation · aux"],
       ["other"],
+      ["exp/train · aux", "exp/validation · aux"],
     ]);
-    expect(groups.map((g) => g.task)).toEqual(["multiclass", "binary", "multiclass"]);
+    expect(groups.map((g) => g.task)).toEqual(["multiclass", "multiclass", "binary"]);
     // the same classes in another order, or another task, are another group
     expect(groupId("multiclass", ["a", "b"])).not.toBe(groupId("multiclass", ["b", "a"]));
     expect(groupId("multiclass", ["a", "b"])).not.toBe(groupId("binary", ["a", "b"]));
     expect(groupId("multiclass", ["a", "b"])).toBe(groupId("multiclass", ["a", "b"]));
+  });
+
+  it("lists an auxiliary head met first after the main one, and the largest multiclass set first", () => {
+    // "aux" sorts before the default name of the run "a" only as a name; the run "0aux" comes first
+    const tags: TagsResponse = {
+      "0aux/train": { perclass: info(["no", "yes"], "binary") },
+      "0aux/validation": { perclass: info(["no", "yes"], "binary") },
+      "0aux/test": { perclass: info(["no", "yes"], "binary") },
+      "exp/train": { perclass: info(TEN), aux: info(["p", "q", "r"]) },
+      "exp/validation": { perclass: info(TEN), aux: info(["p", "q", "r"]) },
+      small: { perclass: info(["x", "y"]) },
+    };
+    const groups = groupSeries(allSeries(tags));
+    expect(groups.map(groupTitle)).toEqual([
+      "10 classes",
+      "aux · 3 classes",
+      "2 classes",
+      "binary · 2 classes",
+    ]);
+    expect(chooseGroup(groups, null)).toBe(groups[0]);
+    // the multiclass set is shown first even when a binary set has more series
+    expect(chooseGroup([...groups].reverse(), null)!.classNames).toEqual(TEN);
   });
 
   it("picks the user's group, else the most series, then the most classes", () => {
@@ -154,8 +194,8 @@ describe("groups of compatible series", () => {
   it("labels groups by what tells them apart: names, task, class count, first classes", () => {
     const groups = groupSeries(allSeries(multiHead));
     expect(groupTitle(groups[0])).toBe("10 classes");
-    expect(groupTitle(groups[1])).toBe("aux · binary · 2 classes");
-    expect(groupLabel(groups[1])).toBe("aux · binary · 2 classes: no, yes");
+    expect(groupTitle(groups[2])).toBe("aux · binary · 2 classes");
+    expect(groupLabel(groups[2])).toBe("aux · binary · 2 classes: no, yes");
     expect(groupLabel(groups[0])).toBe("10 classes: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9");
     // split names say nothing about the group
     const split = groupSeries(

@@ -6,7 +6,7 @@ import { pickSeries, seriesToLoad } from "../src/app/series-pick";
 import { deriveTab, type TabInput } from "../src/app/tab-model";
 import { activeView, tabOf } from "../src/app/tabs";
 import { statusText, tabButtons, tabTitle } from "../src/app/toolbar-text";
-import { classRows, seriesChoices, seriesToggles } from "../src/app/sidebar-rows";
+import { classRows, groupRows, seriesChoices, seriesToggles } from "../src/app/sidebar-rows";
 import { noticeList } from "../src/app/notice-list";
 import type { CurvesResponse, TagInfo, TagsResponse } from "../src/data/types";
 import { defaultState, type ViewState } from "../src/state/view-state";
@@ -52,8 +52,8 @@ describe("which series the tab shows and loads", () => {
   it("opens on the class set with the most series, a validation series for the one-series views", () => {
     const p = pickSeries(tags(), state({ view: "confusion" }));
     expect(p.groups.map((g) => g.series.map((s) => s.key))).toEqual([
-      ["aux"],
       ["exp/kept", "exp/train", "exp/validation"],
+      ["aux"],
     ]);
     expect(p.group!.series.map((s) => s.key)).toEqual(["exp/kept", "exp/train", "exp/validation"]);
     expect(p.focus!.key).toBe("exp/validation");
@@ -105,12 +105,32 @@ describe("what the tab shows", () => {
     ).toEqual(["curves", "curves", "confusion", "confusion", "report"]);
   });
 
-  it("the worst classes by their latest value in the ranking series, and their colours", () => {
-    const d = deriveTab(input({ worstN: 2 }));
-    // synthCurves: loss of class c at step s = (c + 1) / (s + 1): the last classes are the worst
-    expect(d.rankSeries).toBe("exp/validation");
-    expect(d.latest).toEqual([1 / 5, 2 / 5, 3 / 5, 4 / 5]);
+  it("the worst classes by their latest value, mean over the series shown, and their colours", () => {
+    // synthCurves: loss of class c at step s = (c + 1) / (s + 1): the last classes are the worst;
+    // the train series ends two steps later, lower
+    const d = deriveTab(
+      input(
+        { worstN: 2 },
+        {
+          "exp/train": synthCurves(4, 7, CLASSES),
+          "exp/validation": synthCurves(4, 5, CLASSES),
+        },
+      ),
+    );
+    expect(d.rankSeries).toBeNull();
+    expect(d.rankText).toBe("mean of the 2 runs shown");
+    const mean = (c: number) => ((c + 1) / 7 + (c + 1) / 5) / 2;
+    expect(d.latest.map((v) => v!.toFixed(6))).toEqual([0, 1, 2, 3].map((c) => mean(c).toFixed(6)));
     expect(d.worst).toEqual([3, 2]);
+    // one series picked to rank; the one-series views rank by their series
+    const picked = deriveTab(input({ worstN: 2, rankSeries: "exp/validation" }));
+    expect([picked.rankSeries, picked.rankText]).toEqual(["exp/validation", "in exp/validation"]);
+    expect(picked.latest).toEqual([1 / 5, 2 / 5, 3 / 5, 4 / 5]);
+    const gone = deriveTab(input({ rankSeries: "exp/gone" }));
+    expect([gone.rankSeries, gone.rankText]).toEqual([null, "mean of the 2 runs shown"]);
+    const heat = deriveTab(input({ curvesMode: "heatmap", series: "exp/train" }));
+    expect([heat.rankSeries, heat.rankText]).toEqual(["exp/train", "in exp/train"]);
+    expect(d.classColors).toHaveLength(4);
     expect(d.classColors).toHaveLength(4);
     const acc = deriveTab(
       input({ worstN: 1, metric: "accuracy", classes: { mode: "exclude", names: ["fish"] } }),
@@ -177,6 +197,9 @@ describe("what the toolbar and the sidebar say", () => {
 
   it("the title names the view, then the class set or the series shown", () => {
     expect(tabTitle(deriveTab(input()))).toEqual({ main: "Per-class loss", sub: " · 4 classes" });
+    // the class count says how many the selection on the left shows
+    const some = deriveTab(input({ classes: { mode: "include", names: ["cat", "dog"] } }));
+    expect(tabTitle(some).sub).toBe(" · 4 classes · 2 shown");
     expect(tabTitle(deriveTab(input({ view: "report" })))).toEqual({
       main: "Per-class report",
       sub: " · exp/validation · 4 classes",
@@ -194,28 +217,60 @@ describe("what the toolbar and the sidebar say", () => {
       deriveTab(input({ deselectedSeries: ["exp/train"] })),
       new Map([["exp/validation", "boom"]]),
     );
-    expect(lines.count).toBe("2 of 3");
-    expect(lines.allOn).toBe(false);
-    expect(lines.rows.map((r) => [r.label, r.on, r.dash.label, r.error])).toEqual([
-      ["exp/kept", true, "dotted", undefined], // no split: the next free pattern
-      ["exp/train", false, "solid", undefined],
-      ["exp/validation", true, "dashed", "boom"],
+    expect(lines.count).toBe("2 of 3 shown");
+    expect(lines.rows.map((r) => [r.label, r.on, r.dash.label, r.error, r.noCurves])).toEqual([
+      ["exp/kept", true, "dotted", undefined, true], // no split: the next free pattern
+      ["exp/train", false, "solid", undefined, false],
+      ["exp/validation", true, "dashed", "boom", false],
     ]);
     const groups = seriesChoices(deriveTab(input({ view: "report" })));
-    expect(groups.map((g) => g.title)).toEqual(["binary · 2 classes", "4 classes"]);
-    const rows = groups[1].rows;
+    expect(groups.map((g) => g.title)).toEqual(["4 classes", "binary · 2 classes"]);
+    const rows = groups[0].rows;
     expect(rows.map((r) => [r.label, r.ok, r.checked])).toEqual([
       ["exp/kept", false, false],
       ["exp/train", true, false],
       ["exp/validation", true, true],
     ]);
     expect(rows[0].title).toBe("exp/kept: no confusion matrices");
-    const kept = seriesChoices(deriveTab(input({ view: "confusion" })))[1].rows[0];
+    const kept = seriesChoices(deriveTab(input({ view: "confusion" })))[0].rows[0];
     expect([kept.ok, kept.samplesOnly, kept.title]).toEqual([
       true,
       true,
       "exp/kept: kept samples only (confusion=False)",
     ]);
+  });
+
+  it("the series list: a filter, one-click picks of all, none, the matching runs or one split", () => {
+    const d = deriveTab(input({ deselectedSeries: ["exp/train"] }));
+    const t = seriesToggles(d, new Map(), "VAL");
+    expect(t.count).toBe("2 of 3 shown · 1 match");
+    expect(t.rows.map((r) => r.label)).toEqual(["exp/validation"]);
+    expect(t.picks.map((p) => [p.role, p.keys, p.current])).toEqual([
+      ["series-all", ["exp/kept", "exp/train", "exp/validation"], false],
+      ["series-none", [], false],
+      ["series-matching", ["exp/validation"], false],
+      ["series-split-train", ["exp/train"], false],
+      ["series-split-validation", ["exp/validation"], false],
+    ]);
+    expect(seriesToggles(d, new Map(), "zebra").empty).toBe("No run matches the filter.");
+    // no filter: no "Only matching"; the picks say which one is what is shown
+    const all = seriesToggles(deriveTab(input()), new Map());
+    expect(all.picks.map((p) => p.role)).not.toContain("series-matching");
+    expect(all.picks.find((p) => p.role === "series-all")!.current).toBe(true);
+    // the one-series views: the filter keeps the shown series and drops empty class sets
+    const choices = seriesChoices(deriveTab(input({ view: "report" })), "train");
+    expect(choices.map((g) => g.rows.map((r) => r.label))).toEqual([
+      ["exp/train", "exp/validation"],
+    ]);
+  });
+
+  it("the class set list: the default first, one row per set with its series count", () => {
+    const d = deriveTab(input());
+    expect(groupRows(d.groups, d.group).map((g) => [g.title, g.count, g.selected])).toEqual([
+      ["4 classes", "3", true],
+      ["binary · 2 classes", "1", false],
+    ]);
+    expect(groupRows(d.groups, d.group)[1].label).toBe("binary · 2 classes: no, yes (1 run)");
   });
 
   it("the class list: filter, ranks, faded swatches outside the highlight, values", () => {
@@ -230,7 +285,8 @@ describe("what the toolbar and the sidebar say", () => {
     ]);
     expect(all.rows[0].swatch).toBe("var(--pc-faded-swatch)");
     expect(all.rows[3].swatch).toBe(d.classColors[3]);
-    expect(all.valueTitle).toBe("latest loss in exp/validation");
+    expect(all.valueTitle).toBe("latest loss, mean of the 2 runs shown");
+    expect(all.valueHeading).toBe("latest loss, mean of the 2 runs shown");
     const filtered = classRows(d, "i", "run");
     expect(filtered.count).toBe("4 of 4 shown · 2 match");
     expect(filtered.rows.map((r) => r.name)).toEqual(["bird", "fish"]);

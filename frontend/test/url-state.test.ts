@@ -50,14 +50,19 @@ describe("link state", () => {
     expect(decodeLink(token, defaultState())).toEqual(s);
   });
 
-  it("carries only what differs from the defaults; auto-refresh stays local", () => {
+  it("carries only what differs from the defaults; auto-refresh and the settings' fold stay local", () => {
     const s = defaultState();
     s.autoRefresh = false;
+    s.settingsOpen = true;
     expect(linkFields(s)).toEqual({});
+    s.seriesFilter = "torch";
+    expect(linkFields(s)).toEqual({ seriesFilter: "torch" });
     const local = defaultState();
     local.autoRefresh = false;
+    local.settingsOpen = false;
     const back = decodeLink(encodeLink(defaultState()), local)!;
     expect(back.autoRefresh).toBe(false);
+    expect(back.settingsOpen).toBe(false);
   });
 
   it("leaves long class selections to localStorage", () => {

@@ -5,7 +5,7 @@ import { Grid } from "../src/data/grid";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "../src/app/app";
 import { STORAGE_KEY } from "../src/state/saved-state";
-import { parseConfusion } from "../src/data/answers";
+import { parseConfusion, parseReport } from "../src/data/answers";
 import { decodeLink, encodeLink, LINK_KEY, parseHash } from "../src/state/url-state";
 import { defaultState } from "../src/state/view-state";
 import type { ConfusionView } from "../src/confusion/confusion-view";
@@ -174,7 +174,18 @@ describe("the Confusion view", () => {
     const changes = $$("[data-role=changes] [data-role=change]");
     expect(changes.length).toBeGreaterThan(0);
     expect(changes[0].textContent).toMatch(/→.*\+\d/);
-    expect($("[data-role=cm-legend]")!.textContent).toContain("Δ count");
+    expect($("[data-role=cm-legend]")!.textContent).toContain(
+      "better (more correct, fewer mistakes)",
+    );
+    // each change says whether it is better or worse: more on the diagonal, fewer off it
+    for (const row of changes) {
+      const delta = row.querySelector<HTMLElement>(".pc-delta")!;
+      const gain = delta.textContent!.startsWith("+");
+      const onDiagonal = row.dataset.true === row.dataset.pred;
+      const better = onDiagonal ? gain : !gain;
+      expect(delta.className).toContain(better ? "pc-better" : "pc-worse");
+      expect(delta.title).toMatch(better ? /better$/ : /worse$/);
+    }
     cmView(app).hoverClasses(3, 3);
     expect($("[data-role=tooltip-delta]")!.textContent).toContain("since validation @ 0");
     // the normalisations do not apply to a diff of counts
@@ -184,17 +195,28 @@ describe("the Confusion view", () => {
     expect($<HTMLSelectElement>("[data-control=compare-step]")!.value).toBe("0");
   });
 
-  it("compares with another run's step, listed by the steps route", async () => {
-    const { app, api } = await mount();
+  it("compares with another run at the same step by default, listed by the steps route", async () => {
+    const { api } = await mount();
     await openTab("confusion");
-    app.setState({ diff: { on: true, baseSeries: "train", baseStep: null } });
+    $<HTMLInputElement>("[data-control=compare]")!.click();
+    await flush();
+    // picking the other run keeps no step of this one: both at step 7, the shown step
+    const run = $<HTMLSelectElement>("[data-control=compare-run]")!;
+    run.value = "train";
+    run.dispatchEvent(new Event("change"));
     await flush();
     expect(api.calls).toContain("steps:train:perclass:confusion");
     expect(api.calls.some((c) => c.startsWith("pairs:train:"))).toBe(false);
-    expect(api.calls).toContain("diff:validation:perclass:7:train:0");
-    expect(
-      [...$<HTMLSelectElement>("[data-control=compare-step]")!.options].map((o) => o.value),
-    ).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
+    expect(api.calls).toContain("diff:validation:perclass:7:train:7");
+    expect(api.calls).not.toContain("diff:validation:perclass:7:train:0");
+    const step = $<HTMLSelectElement>("[data-control=compare-step]")!;
+    expect([...step.options].map((o) => o.value)).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
+    expect(step.value).toBe("7");
+    // a step picked by hand stays
+    step.value = "2";
+    step.dispatchEvent(new Event("change"));
+    await flush();
+    expect(api.calls).toContain("diff:validation:perclass:7:train:2");
   });
 
   it("shows the server's refusal of a diff, never a picture", async () => {
@@ -382,7 +404,36 @@ describe("the Report view", () => {
     );
     const csv = $<HTMLAnchorElement>("[data-role=report-csv]")!;
     expect(csv.getAttribute("href")).toBe("report?run=validation&name=perclass&step=7&format=csv");
-    expect(csv.hasAttribute("download")).toBe(true);
+    expect(csv.getAttribute("download")).toBe("report_validation_perclass_step7.csv");
+  });
+
+  it("counts a multilabel run's samples once and its labels' positives apart", async () => {
+    const labels = ["even", "at least five", "round"];
+    const info = {
+      kinds: ["stats", "confusion"],
+      task: "multilabel",
+      class_names: labels,
+      num_classes: 3,
+      loss: "",
+    };
+    const api = new FakeApi({ ml: { perclass: info } }, { ml: synthCurves(3, 3, labels) });
+    const raw = {
+      ...(fixture("report_validation.json") as object),
+      class_names: labels,
+      support: [200, 224, 200],
+      macro: { precision: 0.9, recall: 0.88, f1: 0.89, support: 624 },
+      weighted: { precision: 0.9, recall: 0.88, f1: 0.89, support: 624 },
+      accuracy: 0.891,
+      samples: 450,
+    };
+    api.reportData = { ml: parseReport(raw) };
+    await mount(api);
+    await openTab("report");
+    const text = (role: string) => $(`[data-role=${role}]`)!.textContent;
+    expect(text("report-accuracy")).toBe("Label accuracy0.891");
+    expect(text("report-support")).toBe("Samples450");
+    expect(text("report-positives")).toBe("Positives624");
+    expect($("[data-role=report] th[data-sort=support]")!.textContent).toContain("Positives");
   });
 
   it("shares the step with the matrix and shows route errors", async () => {
@@ -443,6 +494,21 @@ describe("the class-by-step heatmap", () => {
     await flush();
     expect(app.state.curvesMode).toBe("lines");
     expect($("[data-view=curves]")).not.toBeNull();
+  });
+
+  it("says in its legend what a cell without a value is", async () => {
+    const api = bigApi();
+    const val = api.curvesData["exp/validation"];
+    // class 3 had no samples at step 4: no loss there
+    val.loss.set(4, 3, null);
+    await mount(api);
+    expect($("[data-role=heat-legend]")!.textContent).toContain(
+      "no value (no samples at that step)",
+    );
+    const full = bigApi();
+    document.body.replaceChildren();
+    await mount(full);
+    expect($("[data-role=heat-legend]")!.textContent).not.toContain("no value");
   });
 
   it("sorts by final value worst first, reversible", async () => {

@@ -176,6 +176,7 @@ def _steps_table(logdir: Logdir, series: Series) -> Table:
             support=np.nan_to_num(support[s]),
             loss=curves["loss"][s],
             accuracy=float("nan"),
+            samples=int(total[s]),
         )
         for average, row in step_report.averages().items():
             for metric in metrics.RATIOS:

@@ -86,7 +86,12 @@ class ClassificationReport:
     f1: np.ndarray
     support: np.ndarray  # samples whose true class is c (multilabel: positives of label c)
     loss: np.ndarray  # mean loss per class at the same step; NaN where unknown
-    accuracy: float  # top-1 accuracy over all samples; NaN for multilabel
+    # Top-1 accuracy over all samples; multilabel: the share of right yes/no decisions (one per
+    # sample and label: 1 - Hamming loss); NaN without samples.
+    accuracy: float
+    # The samples counted at the step: each once (a multilabel sample has a decision per label,
+    # so the labels' support, its positives, may sum to more or less).
+    samples: int
 
     def averages(self) -> dict[str, dict[str, float]]:
         support = self.support.astype(np.float64)
@@ -121,7 +126,9 @@ def classification_report(
 ) -> ClassificationReport:
     """Precision, recall, F1 and support per class from one step's nonzero confusion cells."""
     tp, fp, fn = true_false_counts(cells, counts, task, len(class_names))
-    return report_from_counts(tp, fp, fn, task, class_names, loss)
+    return report_from_counts(
+        tp, fp, fn, task, class_names, loss, decisions=int(np.asarray(counts).sum())
+    )
 
 
 def report_from_counts(
@@ -131,20 +138,25 @@ def report_from_counts(
     task: str,
     class_names: Sequence[str],
     loss: np.ndarray | None = None,
+    decisions: int | None = None,
 ) -> ClassificationReport:
     """Precision, recall, F1 and support per class from one step's TP, FP and FN (what a
     version-3 stats record holds); the same report as `classification_report` of the step's
-    confusion cells."""
+    confusion cells. `decisions`: the elements counted at the step (multilabel: one yes/no
+    decision per sample and label; its accuracy and sample count need them, TN not being among
+    the counts); by default TP + FN summed over the classes (each element once, in its true
+    class's row)."""
     tp, fp, fn = (np.asarray(a, dtype=np.int64) for a in (tp, fp, fn))
-    total = tp.sum() + fn.sum()  # every counted element once, in its true class's row
+    multilabel = task == metadata.TASK_MULTILABEL
+    if decisions is None:
+        decisions = 0 if multilabel else int(tp.sum() + fn.sum())
+    right = decisions - int(fp.sum() + fn.sum()) if multilabel else int(tp.sum())
+    samples = decisions // len(class_names) if multilabel else decisions
     return ClassificationReport(
         class_names=tuple(class_names),
         **ratios_from_counts(tp, fp, fn),
         support=(tp + fn).astype(np.int64),
         loss=np.full(len(tp), np.nan) if loss is None else np.asarray(loss, dtype=np.float64),
-        accuracy=(
-            float("nan")
-            if task == metadata.TASK_MULTILABEL or total == 0
-            else float(tp.sum() / total)
-        ),
+        accuracy=float(right / decisions) if decisions else float("nan"),
+        samples=samples,
     )

@@ -184,7 +184,7 @@ class PerClassPlugin(base_plugin.TBPlugin):
             raise errors.InvalidArgumentError(f"format={output!r}; use json or csv")
         found = report.at_step(self._reader, ctx, experiment, run, name, step)
         if output == "csv":
-            filename = f"perclass-report-step{found.step}.csv"
+            filename = report.csv_filename(run, name, found.step)
             return http_util.Respond(
                 request,
                 report.as_csv(found),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ class ReportAt:
     """The classification report of one step, and what the report route lists with it."""
 
     report: metrics.ClassificationReport
+    task: str
     step: int
     steps: np.ndarray
     skipped: list[dict[str, Any]]
@@ -51,8 +53,18 @@ def at_step(
         )
         return ReportAt(
             report=metrics.report_from_counts(
-                tp, fp, fn, meta.task, meta.class_names, table.loss[position].astype(np.float64)
+                tp,
+                fp,
+                fn,
+                meta.task,
+                meta.class_names,
+                table.loss[position].astype(np.float64),
+                # multilabel: its elements (sample, label) counted, for the label accuracy
+                decisions=int(table.count("count", position).sum())
+                if meta.task == metadata.TASK_MULTILABEL
+                else None,
             ),
+            task=meta.task,
             step=found_step,
             steps=table.steps,
             skipped=listed(table.skipped + scores_skipped),
@@ -79,6 +91,7 @@ def at_step(
         report=metrics.classification_report(
             cells, counts, series.meta.task, series.meta.class_names, loss
         ),
+        task=series.meta.task,
         step=found_step,
         steps=series.steps,
         skipped=listed(series.skipped + skipped + scores_skipped),
@@ -111,22 +124,34 @@ def as_json(found: ReportAt, run: str, name: str) -> dict[str, Any]:
         "support": result.support,
         "loss": result.loss,
         "accuracy": result.accuracy,
+        "samples": result.samples,
         **result.averages(),
         **({"scores": found.scores} if found.scores is not None else {}),
         "skipped": found.skipped,
     }
 
 
+def csv_filename(run: str, name: str, step: int) -> str:
+    """What a downloaded report is called: the run, the name and the step, in characters any
+    file system takes (as the tab names its other downloads)."""
+    parts = ("report", run, name, f"step{step}")
+    return (
+        "_".join(p for p in (re.sub(r"[^A-Za-z0-9._-]+", "_", x).strip("_") for x in parts) if p)
+        + ".csv"
+    )
+
+
 CSV_COLUMNS = ("class", "precision", "recall", "f1", "support", "loss")
 
 
 def as_csv(found: ReportAt) -> str:
-    """The report as CSV: one row per class, then the macro and weighted averages; with score
-    histograms at the step, also AP, AUROC, ECE (and top-k accuracy) per class."""
+    """The report as CSV: one row per class, the macro and weighted averages, then the
+    accuracy row (accuracy_row); with score histograms at the step, also AP, AUROC, ECE (and
+    top-k accuracy) per class."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*CSV_COLUMNS, *score_columns(found.scores)])
-    writer.writerows(csv_rows(found.report, found.scores))
+    writer.writerows(csv_rows(found.report, found.task, found.scores))
     return out.getvalue()
 
 
@@ -137,13 +162,15 @@ def score_columns(by_scores: dict[str, Any] | None) -> list[str]:
 
 def csv_rows(
     report: metrics.ClassificationReport,
+    task: str,
     by_scores: dict[str, Any] | None = None,
     keys: Sequence[str] | None = None,
 ) -> list[list[str | int]]:
     """The CSV rows (of CSV_COLUMNS, then the score columns `keys`, by default
     `score_columns(by_scores)`) of a report: numbers as text ("" where undefined or not
-    recorded), class names safe for spreadsheets; `tb-perclass report --format csv` writes the
-    same rows (with the score columns of every series it reports)."""
+    recorded), class names safe for spreadsheets, the averages, then the accuracy row
+    (accuracy_row); `tb-perclass report --format csv` writes the same rows (with the score
+    columns of every series it reports)."""
     extra = score_columns(by_scores) if keys is None else list(keys)
     by_scores = by_scores or {"averages": {}}
     rows: list[list[str | int]] = []
@@ -169,7 +196,15 @@ def csv_rows(
                 *(_optional(by_scores["averages"].get(key, {}).get(average)) for key in extra),
             ]
         )
+    rows.append([*accuracy_row(report, task), *[""] * len(extra)])
     return rows
+
+
+def accuracy_row(report: metrics.ClassificationReport, task: str) -> list[str | int]:
+    """The accuracy as scikit-learn's report lays it out: the value in the f1 column, the
+    samples as its support; multilabel: the label accuracy, per yes/no decision."""
+    label = "label accuracy" if task == metadata.TASK_MULTILABEL else "accuracy"
+    return [label, "", "", _number(report.accuracy), report.samples, ""]
 
 
 def _optional(value: float | None) -> str:

@@ -7,9 +7,9 @@ import { currentTheme } from "../ui/theme";
 import type { Api } from "../data/api";
 import type { Skip } from "../data/types";
 import { DEFAULT_NAME } from "../state/series-key";
-import { groupId, seriesLabel } from "../data/series";
+import { groupId } from "../data/series";
 import { reportingSkipped, SkippedLog, type SkipSource } from "../data/skipped";
-import type { ViewState } from "../state/view-state";
+import { effectiveSettingsOpen, type ViewState } from "../state/view-state";
 import { loadState, saveState, type KeyValueStore } from "../state/saved-state";
 import { decodeLink, LinkSync } from "../state/url-state";
 import {
@@ -35,7 +35,7 @@ import type { ActiveView } from "./tabs";
 import { seriesToLoad } from "./series-pick";
 import { deriveTab, type TabModel } from "./tab-model";
 import { statusText, tabButtons, tabTitle } from "./toolbar-text";
-import { classRows, seriesChoices, seriesToggles } from "./sidebar-rows";
+import { classRows, groupRows, seriesChoices, seriesToggles } from "./sidebar-rows";
 import { noticeList } from "./notice-list";
 import { REFRESH_SECONDS, TabData } from "./tab-data";
 import { Toolbar } from "./toolbar";
@@ -75,6 +75,10 @@ export class App {
   private sidebar: HTMLElement;
   private viewBox: HTMLElement;
   private settingsBox: HTMLElement;
+  /** the settings' fold: a header that opens and closes them, and what it opens */
+  private settingsHead: HTMLElement;
+  private settingsTitle = h("span", { class: "pc-settings-title" });
+  private settingsBody: HTMLElement;
   private toolbar: Toolbar;
   private notices: NoticesPanel;
   private seriesPanel: SeriesPanel;
@@ -117,15 +121,40 @@ export class App {
     );
 
     this.curvesSettings = new CurvesSettings((patch) => this.setState(patch));
-    this.settingsBox = h("div", { class: "pc-settings-box" }, this.curvesSettings.element);
+    this.settingsHead = h(
+      "button",
+      {
+        class: "pc-settings-head",
+        attrs: { type: "button", "data-role": "settings-toggle", "aria-expanded": "true" },
+        on: {
+          click: () =>
+            this.setState({
+              settingsOpen: this.settingsHead.getAttribute("aria-expanded") !== "true",
+            }),
+        },
+      },
+      h("span", { class: "pc-settings-chevron", attrs: { "aria-hidden": "true" } }),
+      this.settingsTitle,
+    );
+    this.settingsBody = h("div", { class: "pc-settings-body" }, this.curvesSettings.element);
+    this.settingsBox = h(
+      "div",
+      { class: "pc-settings-box", attrs: { "data-role": "settings-box" } },
+      this.settingsHead,
+      this.settingsBody,
+    );
     this.seriesPanel = new SeriesPanel({
       group: (id) => this.setState({ group: id, zoom: null }),
-      toggleAll: (keys, allOn) =>
+      showOnly: (keys) => {
+        const group = this.derived?.series.map((x) => x.key) ?? [];
         this.setState({
-          deselectedSeries: allOn
-            ? [...keys]
-            : this.state.deselectedSeries.filter((k) => !keys.includes(k)),
-        }),
+          deselectedSeries: [
+            ...this.state.deselectedSeries.filter((k) => !group.includes(k)),
+            ...group.filter((k) => !keys.includes(k)),
+          ],
+        });
+      },
+      filter: (text) => this.setState({ seriesFilter: text }),
       toggle: (key, on) => {
         const rest = this.state.deselectedSeries.filter((k) => k !== key);
         this.setState({ deselectedSeries: on ? rest : [...rest, key] });
@@ -293,25 +322,41 @@ export class App {
     this.toolbar.setTabs(tabButtons(d, this.state.view));
     const title = tabTitle(d);
     this.toolbar.setTitle(title.main, title.sub);
-    this.seriesPanel.renderGroups(d.groups, d.group);
+    this.seriesPanel.renderGroups(groupRows(d.groups, d.group));
+    const filter = this.state.seriesFilter;
+    const listed = d.active === "lines" ? d.series.length : d.everySeries.length;
     if (d.active === "lines")
-      this.seriesPanel.renderToggles(seriesToggles(d, this.data.curvesErrors));
-    else this.seriesPanel.renderChoices(seriesChoices(d));
+      this.seriesPanel.renderToggles(
+        seriesToggles(d, this.data.curvesErrors, filter),
+        filter,
+        listed,
+      );
+    else this.seriesPanel.renderChoices(seriesChoices(d, filter), filter, listed);
     this.renderClassList();
     this.view = this.views[d.active];
     const settings =
       d.active === "lines" || d.active === "heatmap"
         ? this.curvesSettings.element
         : this.view.settings;
-    this.settingsBox.hidden = settings === null;
-    if (settings && settings.parentNode !== this.settingsBox)
-      setChildren(this.settingsBox, settings);
+    this.renderSettingsBox(settings, listed + (d.active === "lines" ? 0 : d.groups.length));
     if (this.view.element.parentNode !== this.viewBox) setChildren(this.viewBox, this.view.element);
     this.view.update(this.viewContext(d));
   }
 
+  /** The view's settings under a header that folds them (closed by default when the series
+   * list is long, so that it stays in view); the header takes the settings' own title. */
+  private renderSettingsBox(settings: HTMLElement | null, seriesRows: number): void {
+    this.settingsBox.hidden = settings === null;
+    if (!settings) return;
+    if (settings.parentNode !== this.settingsBody) setChildren(this.settingsBody, settings);
+    const open = effectiveSettingsOpen(this.state, seriesRows);
+    this.settingsTitle.textContent =
+      settings.querySelector(".pc-section-title")?.textContent ?? "Settings";
+    this.settingsHead.setAttribute("aria-expanded", String(open));
+    this.settingsBody.hidden = !open;
+  }
+
   private viewContext(d: TabModel): ViewContext {
-    const rank = d.rankSeries !== null ? d.series.find((x) => x.key === d.rankSeries) : undefined;
     return {
       state: this.state,
       api: this.api,
@@ -330,7 +375,7 @@ export class App {
       worst: d.worst,
       classColors: d.classColors,
       latest: d.latest,
-      rankLabel: rank ? seriesLabel(rank) : null,
+      rankLabel: d.rankText,
       seriesColors: d.seriesColors,
       seriesDashes: d.seriesDashes,
       setState: (patch, opts) => this.setState(patch, opts),

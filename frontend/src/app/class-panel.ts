@@ -18,6 +18,8 @@ export class ClassPanel {
   private search: HTMLInputElement;
   private count: HTMLElement;
   private list: HTMLElement;
+  /** what the numbers beside the classes are */
+  private valueHeading: HTMLElement;
   /** what the rows were built from: rebuilding 1000 rows on every slider move is wasted work */
   private drawnKey = "";
 
@@ -60,12 +62,17 @@ export class ClassPanel {
       class: "pc-class-list",
       attrs: { "data-role": "classes", role: "list" },
     });
+    this.valueHeading = h("div", {
+      class: "pc-class-heading",
+      attrs: { "data-role": "class-value-heading" },
+    });
     this.element = h(
       "section",
       { class: "pc-section pc-classes" },
       h("div", { class: "pc-section-title" }, "Classes", this.count),
       this.search,
       actions,
+      this.valueHeading,
       this.list,
     );
   }
@@ -81,6 +88,9 @@ export class ClassPanel {
     this.drawnKey = key;
     const c = make();
     this.count.textContent = c.count;
+    this.valueHeading.textContent = c.valueHeading ?? "";
+    this.valueHeading.title = c.valueTitle;
+    this.valueHeading.hidden = c.valueHeading === null || !c.rows.length;
     const frag = document.createDocumentFragment();
     for (const r of c.rows) {
       const n = r.name;

@@ -1,90 +1,131 @@
-// The sidebar's class set picker and series list: checkboxes over the class set's series in the
-// lines, radio buttons over every series in the one-series views.
+// The sidebar's class set list and series list: one click picks a class set; the series list
+// has a filter, one-click selections (all, none, the matching ones, one split) and checkboxes
+// over the class set's series in the lines, radio buttons over every series in the one-series
+// views. Rows are compact so that many series are in view at once.
 import { h, setChildren } from "../ui/dom";
 import { dashSample, swatch } from "../ui/widgets";
-import { groupLabel, type Series, type SeriesGroup } from "../data/series";
-import type { SeriesChoice, SeriesToggles } from "./sidebar-rows";
+import type { Series } from "../data/series";
+import type { GroupRow, SeriesChoice, SeriesToggles } from "./sidebar-rows";
 
 export interface SeriesActions {
   group(id: string): void;
-  /** show every series of `keys` (allOn: hide them all) */
-  toggleAll(keys: string[], allOn: boolean): void;
+  /** show exactly these series of the class set (hide the others) */
+  showOnly(keys: string[]): void;
   toggle(key: string, on: boolean): void;
   choose(series: Series): void;
+  filter(text: string): void;
 }
 
+/** Past this many series the list offers its filter. */
+const FILTER_FROM = 6;
+
 export class SeriesPanel {
-  /** the class set picker: shown when there are several */
+  /** the class set list: shown when there are several */
   readonly groupSection: HTMLElement;
   readonly runsSection: HTMLElement;
-  private groupSelect: HTMLSelectElement;
+  private groupList: HTMLElement;
   private count: HTMLElement;
+  private search: HTMLInputElement;
+  private picks: HTMLElement;
   private list: HTMLElement;
 
   constructor(private readonly on: SeriesActions) {
-    this.groupSelect = h("select", {
-      class: "pc-select",
-      attrs: { "data-control": "group", "aria-label": "Class set" },
-      on: { change: () => on.group(this.groupSelect.value) },
+    this.groupList = h("div", {
+      class: "pc-group-list",
+      attrs: { "data-control": "group", role: "radiogroup", "aria-label": "Class set" },
     });
     this.groupSection = h(
       "section",
       {
-        class: "pc-section",
+        class: "pc-section pc-groups",
         title:
           "Series (run and name) with the same task and classes are overlaid; the others are another class set",
         attrs: { "data-role": "groups" },
       },
-      h("div", { class: "pc-section-title" }, "Class set"),
-      this.groupSelect,
+      h(
+        "div",
+        { class: "pc-section-title" },
+        "Class set",
+        h("span", { class: "pc-count" }, "runs"),
+      ),
+      this.groupList,
     );
-    this.count = h("span", { class: "pc-count" });
+    this.count = h("span", { class: "pc-count", attrs: { "data-role": "series-count" } });
+    this.search = h("input", {
+      class: "pc-search pc-search-small",
+      attrs: {
+        type: "search",
+        placeholder: "Filter runs",
+        "data-control": "series-search",
+        "aria-label": "Filter runs",
+      },
+      on: { input: () => on.filter(this.search.value) },
+    });
+    this.picks = h("div", { class: "pc-class-actions pc-series-picks" });
     this.list = h("div", { class: "pc-run-list", attrs: { "data-role": "runs" } });
     this.runsSection = h(
       "section",
-      { class: "pc-section" },
+      { class: "pc-section pc-runs" },
       h("div", { class: "pc-section-title" }, "Runs", this.count),
+      this.search,
+      this.picks,
       this.list,
     );
   }
 
-  renderGroups(groups: readonly SeriesGroup[], shown: SeriesGroup | null): void {
-    this.groupSection.hidden = groups.length <= 1;
+  renderGroups(rows: readonly GroupRow[]): void {
+    this.groupSection.hidden = rows.length <= 1;
     setChildren(
-      this.groupSelect,
-      ...groups.map((g) => {
-        const o = h(
-          "option",
-          { title: g.classNames.slice(0, 50).join(", "), attrs: { value: g.id } },
-          groupLabel(g),
-        );
-        o.selected = g === shown;
-        return o;
-      }),
+      this.groupList,
+      ...rows.map((g) =>
+        h(
+          "button",
+          {
+            class: g.selected ? "pc-group pc-active" : "pc-group",
+            title: g.label,
+            attrs: {
+              type: "button",
+              role: "radio",
+              "aria-checked": String(g.selected),
+              "data-role": "group-option",
+              "data-group": g.id,
+            },
+            on: { click: () => !g.selected && this.on.group(g.id) },
+          },
+          h("span", { class: "pc-group-name" }, g.title),
+          h("span", { class: "pc-group-count" }, g.count),
+        ),
+      ),
     );
   }
 
+  /** The filter's text, unless the user is typing in it; the field only for long lists. */
+  private syncSearch(text: string, numSeries: number): void {
+    this.search.hidden = numSeries < FILTER_FROM && text.trim() === "";
+    if (document.activeElement !== this.search) this.search.value = text;
+  }
+
   /** The lines: a checkbox per series of the class set, with its colour and dash pattern. */
-  renderToggles(t: SeriesToggles): void {
+  renderToggles(t: SeriesToggles, filter: string, numSeries: number): void {
     this.count.textContent = t.count;
-    const rows: Node[] = [];
-    if (t.rows.length > 1) {
-      rows.push(
+    this.syncSearch(filter, numSeries);
+    setChildren(
+      this.picks,
+      ...t.picks.map((p) =>
         h(
-          "div",
-          { class: "pc-class-actions", style: { margin: "0 0 4px" } },
-          h(
-            "button",
-            {
-              class: "pc-linkbtn",
-              attrs: { type: "button", "data-role": "toggle-runs" },
-              on: { click: () => this.on.toggleAll(t.keys, t.allOn) },
-            },
-            t.allOn ? "Hide all runs" : "Show all runs",
-          ),
+          "button",
+          {
+            class: p.current ? "pc-linkbtn pc-current" : "pc-linkbtn",
+            title: p.title,
+            attrs: { type: "button", "data-role": p.role, "aria-pressed": String(p.current) },
+            on: { click: () => this.on.showOnly(p.keys) },
+          },
+          p.label,
         ),
-      );
-    }
+      ),
+    );
+    this.picks.hidden = t.picks.length === 0;
+    const rows: Node[] = [];
     for (const r of t.rows) {
       const x = r.series;
       const box = h("input", {
@@ -103,17 +144,23 @@ export class SeriesPanel {
           "label",
           {
             class: "pc-run",
-            title: `${r.label} (${r.dash.label} lines)`,
+            title: r.noCurves
+              ? `${r.label}: kept samples only, no per-class curves (see the Confusion tab)`
+              : `${r.label} (${r.dash.label} lines)`,
             attrs: { "data-series-row": "", "data-dash": r.dash.label },
           },
           box,
           swatch(r.color),
           dashSample("var(--pc-run-line)", r.dash.dash, 2, 24),
           h("span", { class: "pc-run-name" }, r.label),
+          r.noCurves
+            ? h("span", { class: "pc-run-note", attrs: { "data-role": "samples-only" } }, "samples")
+            : null,
           r.error ? h("span", { class: "pc-run-error", title: r.error }, "⚠") : null,
         ),
       );
     }
+    if (t.empty) rows.push(h("div", { class: "pc-empty-list" }, t.empty));
     setChildren(this.list, ...rows);
   }
 
@@ -121,8 +168,12 @@ export class SeriesPanel {
    * several; the ones the tab cannot show are disabled. */
   renderChoices(
     groups: readonly { title: string | null; label: string; rows: SeriesChoice[] }[],
+    filter: string,
+    numSeries: number,
   ): void {
     this.count.textContent = "one run";
+    this.syncSearch(filter, numSeries);
+    this.picks.hidden = true;
     const rows: Node[] = [];
     for (const g of groups) {
       if (g.title !== null)
@@ -166,6 +217,7 @@ export class SeriesPanel {
         );
       }
     }
+    if (!rows.length) rows.push(h("div", { class: "pc-empty-list" }, "No run matches the filter."));
     setChildren(this.list, ...rows);
   }
 }

@@ -8,11 +8,12 @@ import {
   counterpartSeries,
   groupId,
   groupSeries,
+  hasCurves,
   type Series,
   type SeriesGroup,
 } from "../data/series";
 import { effectiveCurvesMode, type ViewState } from "../state/view-state";
-import { hasCurves, tabDef } from "./tabs";
+import { tabDef } from "./tabs";
 
 /** Which series the tags offer and which of them the state picks (before any curves load). */
 export interface SeriesPick {

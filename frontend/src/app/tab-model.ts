@@ -2,13 +2,7 @@
 // set and its series, the view in the main area, the classes and which are ticked, the metric,
 // the worst classes and everyone's colours, the facts of the series shown. Pure.
 import type { CurvesResponse, RunCurves, TagsResponse } from "../data/types";
-import {
-  seriesLabel,
-  chooseRankSeries,
-  splitOfSeries,
-  type Series,
-  type SeriesGroup,
-} from "../data/series";
+import { seriesLabel, splitOfSeries, type Series, type SeriesGroup } from "../data/series";
 import { unionClassNames } from "../data/class-names";
 import { metricById, metricForTask, type MetricDef } from "../data/metrics";
 import { classFlags, seriesFacts, type ClassFlag, type SeriesFactsOf } from "../data/facts";
@@ -34,8 +28,10 @@ export interface TabModel {
   classNames: string[];
   selected: boolean[];
   loaded: RunCurves[];
-  /** key of the series that ranks the classes */
+  /** key of the series that ranks the classes; null: the mean of the series shown (lines) */
   rankSeries: string | null;
+  /** what ranks the classes, after "latest loss": "in exp/validation", "mean of the 4 runs shown" */
+  rankText: string | null;
   latest: (number | null)[];
   worst: number[];
   classColors: string[];
@@ -103,15 +99,29 @@ export function deriveTab({ tags, curves, state: s, theme }: TabInput): TabModel
     metric = metricById("loss");
   const task = group?.task ?? null;
   metric = metricForTask(metric, task);
-  const rankSeries =
-    active !== "lines" && focus !== null && focusCurves
-      ? focus.key
-      : (chooseRankSeries(loaded, s.rankSeries)?.key ?? null);
+  // the lines rank over every series shown (the mean of their latest values) unless the user
+  // picked one; the one-series views by their series
+  const picked = active === "lines" ? loaded.find((rc) => rc.key === s.rankSeries) : undefined;
+  const ranking: { key: string; label: string; curves: CurvesResponse }[] =
+    active !== "lines"
+      ? focus && focusCurves
+        ? [{ key: focus.key, label: seriesLabel(focus), curves: focusCurves }]
+        : []
+      : picked
+        ? [picked]
+        : loaded;
+  const rankSeries = active !== "lines" || picked ? (ranking[0]?.key ?? null) : null;
   const latest = latestOf(
-    rankSeries !== null ? curves.get(rankSeries) : undefined,
+    ranking.map((x) => x.curves),
     classNames,
     metric,
   );
+  const rankText =
+    ranking.length > 1
+      ? `mean of the ${ranking.length} runs shown`
+      : ranking.length === 1
+        ? `in ${ranking[0].label}`
+        : null;
   const n = effectiveWorstN(s, classNames.length);
   const worst = worstN(latest, n, metric.higherIsBetter, (i) => selected[i]);
   // facts are the series' own: the one-series views show only their series' facts
@@ -139,6 +149,7 @@ export function deriveTab({ tags, curves, state: s, theme }: TabInput): TabModel
     selected,
     loaded,
     rankSeries,
+    rankText,
     latest,
     worst,
     classColors: classColors(classNames.length, worst, theme),
@@ -153,18 +164,26 @@ export function deriveTab({ tags, curves, state: s, theme }: TabInput): TabModel
   };
 }
 
-/** Each class's latest value of the metric in the series that ranks the classes (by name: the
- * series may list the classes in another order). */
+/** Each class's latest value of the metric, averaged over the series that rank the classes
+ * (each series' own latest value; by name: a series may list the classes in another order);
+ * null where no series has one. */
 function latestOf(
-  rankCurves: CurvesResponse | undefined,
+  ranking: readonly CurvesResponse[],
   classNames: readonly string[],
   metric: MetricDef,
 ): (number | null)[] {
-  if (!rankCurves) return classNames.map(() => null);
-  const perSeries = latestValues(metric.extract(rankCurves), rankCurves.class_names.length);
-  const at = new Map(rankCurves.class_names.map((n, k) => [n, k]));
-  return classNames.map((n) => {
-    const k = at.get(n);
-    return k === undefined ? null : perSeries[k];
-  });
+  const sum = new Float64Array(classNames.length);
+  const count = new Int32Array(classNames.length);
+  const index = new Map(classNames.map((n, i) => [n, i]));
+  for (const c of ranking) {
+    const values = latestValues(metric.extract(c), c.class_names.length);
+    c.class_names.forEach((n, k) => {
+      const i = index.get(n);
+      const v = values[k];
+      if (i === undefined || v === null) return;
+      sum[i] += v;
+      count[i]++;
+    });
+  }
+  return classNames.map((_, i) => (count[i] ? sum[i] / count[i] : null));
 }

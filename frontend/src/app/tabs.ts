@@ -4,8 +4,6 @@
 import type { TagInfo } from "../data/types";
 import { effectiveCurvesMode, type ViewId, type ViewState } from "../state/view-state";
 
-/** A series has curves when it logged per-class stats (it may keep samples alone). */
-export const hasCurves = (info: TagInfo | undefined) => !!info?.kinds.includes("stats");
 export const hasConfusion = (info: TagInfo | undefined) => !!info?.kinds.includes("confusion");
 /** The Confusion tab shows a series' matrix, or its kept samples alone when it has no matrix. */
 /** The Dynamics tab shows series whose writer tracked samples (track_samples=...). */

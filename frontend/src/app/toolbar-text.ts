@@ -30,21 +30,25 @@ export function tabButtons(
 }
 
 /** The title: what the view shows, then the class set (the lines, when there are several) or
- * the series shown and its class count (the one-series views). */
+ * the series shown and its class count (the one-series views), and how many classes the
+ * selection on the left shows when it hides some. */
 export function tabTitle(d: {
   active: ActiveView;
   metric: { label: string };
   classNames: readonly string[];
+  selected: readonly boolean[];
   focus: SeriesRef | null;
   groups: readonly SeriesGroup[];
   group: SeriesGroup | null;
 }): { main: string; sub: string } {
   const n = d.classNames.length;
+  const shown = d.selected.filter(Boolean).length;
   const classes = `${n} class${n === 1 ? "" : "es"}`;
   const parts =
     d.active !== "lines" && d.focus
       ? [seriesLabel(d.focus), classes]
       : [d.groups.length > 1 && d.group ? groupTitle(d.group) : classes];
+  if (shown < n) parts.push(`${shown} shown`);
   return { main: viewHeading(d.active, d.metric), sub: ` · ${parts.join(" · ")}` };
 }
 

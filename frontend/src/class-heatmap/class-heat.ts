@@ -13,6 +13,15 @@ export interface ClassHeat {
   steps: number;
   min: number;
   max: number;
+  /** how many cells have no value (drawn in the scale's "missing" colour) */
+  missing: number;
+}
+
+/** What a cell without a value means for a metric, for the legend. */
+export function missingLabel(metricId: string): string {
+  if (metricId === "precision") return "no value (nothing predicted as the class)";
+  if (metricId === "f1") return "no value (no samples, nothing predicted)";
+  return "no value (no samples at that step)";
 }
 
 /** Transposes a [steps][classes] matrix into a classes x steps grid (optionally smoothed per class). */
@@ -21,6 +30,7 @@ export function classHeat(matrix: Matrix, numClasses: number, smoothing = 0): Cl
   const values = new Float32Array(numClasses * S).fill(NaN);
   let min = Infinity;
   let max = -Infinity;
+  let missing = numClasses * S;
   const data = matrix.data;
   const stride = matrix.cols;
   const columns = Math.min(numClasses, stride);
@@ -33,6 +43,7 @@ export function classHeat(matrix: Matrix, numClasses: number, smoothing = 0): Cl
         const v = smoothed[s];
         if (v === null || !Number.isFinite(v)) continue;
         values[c * S + s] = v;
+        missing--;
         if (v < min) min = v;
         if (v > max) max = v;
       }
@@ -45,6 +56,7 @@ export function classHeat(matrix: Matrix, numClasses: number, smoothing = 0): Cl
         const v = data ? data[row + c] : 0;
         if (!Number.isFinite(v)) continue;
         values[c * S + s] = v;
+        missing--;
         if (v < min) min = v;
         if (v > max) max = v;
       }
@@ -54,7 +66,7 @@ export function classHeat(matrix: Matrix, numClasses: number, smoothing = 0): Cl
     min = 0;
     max = 1;
   }
-  return { values, classes: numClasses, steps: S, min, max };
+  return { values, classes: numClasses, steps: S, min, max, missing };
 }
 
 export interface ClassSummary {

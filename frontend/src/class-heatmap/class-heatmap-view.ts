@@ -9,6 +9,7 @@ import {
   defaultDesc,
   gapOf,
   heatOrder,
+  missingLabel,
   summarize,
   type ClassHeat,
   type ClassSummary,
@@ -281,6 +282,7 @@ export class ClassHeatmapView implements View {
       log,
       steps.length,
       steps[steps.length - 1],
+      p.heat.missing,
       orderHash(this.order),
       sortKey,
       desc,
@@ -319,6 +321,7 @@ export class ClassHeatmapView implements View {
         scale,
         `${metric.label}${smoothing > 0 ? " (smoothed)" : ""}${log ? " · log scale" : ""}`,
         (v) => metric.format(v),
+        p.heat.missing > 0 ? [{ label: missingLabel(metric.id), rgb: scale.missingRgb }] : [],
       );
     }
     const f = s.focus !== null ? names.indexOf(s.focus) : -1;

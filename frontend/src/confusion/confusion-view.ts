@@ -34,12 +34,22 @@ import {
   zoomText,
   type MatrixLook,
 } from "./matrix-display";
-import { baseRunOf, baseStepOptions, diffBases, diffLabels, otherNamesNote } from "./compare";
+import {
+  baseSeriesOf,
+  baseStepOptions,
+  defaultBaseStep,
+  diffBases,
+  diffLabels,
+  sameSeries,
+} from "./compare";
 import { MatrixPanel } from "./matrix-panel";
 import { SidePanel } from "./side-panel";
 import { LabelTable } from "./label-table";
 import { MatrixSettings } from "./matrix-settings";
 import { MatrixToolbar } from "./matrix-toolbar";
+import { composeMatrixPng, pngText } from "./matrix-png";
+import { seriesLabel, type SeriesRef } from "../data/series";
+import type { ColorScale } from "../ui/color-scale";
 
 /** How many cells a class search or a click on a pair zooms to. */
 export const FOCUS_SPAN = 21;
@@ -76,6 +86,12 @@ export class ConfusionView implements View {
   private drawnKey = "";
   private showingDiff = false;
   private pinned: [number, number] | null = null;
+  /** the cell just clicked: its tooltip stays hidden until the pointer leaves it (the gallery
+   * opens beside it and the tooltip would cover the matrix's axis) */
+  private clickedCell: string | null = null;
+  /** the colour scale and legend of the picture drawn: the PNG download draws them too */
+  private drawnLegend:
+    (ReturnType<typeof matrixLegend> & { scale: ColorScale; look: MatrixLook }) | null = null;
 
   constructor(opts: ConfusionViewOptions = {}) {
     this.data = new MatrixData(opts.debounceMs ?? 80);
@@ -181,7 +197,7 @@ export class ConfusionView implements View {
     const ctx = this.ctx;
     const cm = this.data.cm.data;
     if (!ctx || !cm || cm.task === "multilabel") return;
-    this.data.requestDependents(ctx.api, cm, ctx.name, ctx.state, this.baseRun(ctx), {
+    this.data.requestDependents(ctx.api, cm, ctx.name, ctx.state, this.baseSeries(ctx), {
       changed: () => this.render(),
       // an answer may unlock the next request (the base run's steps -> the diff)
       again: () => {
@@ -191,27 +207,34 @@ export class ConfusionView implements View {
     });
   }
 
-  /** The run of the series to compare with: the diff route compares two runs of one name. */
-  private baseRun(ctx: ViewContext): string {
-    return baseRunOf(diffBases(ctx.group, ctx.name), ctx.state.diff.baseSeries, ctx.run!);
+  /** The series to compare with (any of the class set's series with matrices). */
+  private baseSeries(ctx: ViewContext): SeriesRef {
+    return baseSeriesOf(diffBases(ctx.group), ctx.state.diff.baseSeries, {
+      run: ctx.run!,
+      name: ctx.name,
+    });
   }
 
   // ---- settings ---------------------------------------------------------------------------
 
   private syncSettings(ctx: ViewContext): void {
-    const bases = ctx.run ? diffBases(ctx.group, ctx.name) : [];
-    const baseRun = ctx.run ? this.baseRun(ctx) : "";
+    const bases = ctx.run ? diffBases(ctx.group) : [];
+    const shown = ctx.run ? { run: ctx.run, name: ctx.name } : null;
+    const base = shown ? this.baseSeries(ctx) : null;
+    const own = !shown || !base || sameSeries(shown, base);
     const cm = this.data.cm.data;
-    const steps =
-      baseRun === ctx.run ? (cm?.steps ?? []) : (this.data.baseStepsOf(baseRun, ctx.name) ?? []);
+    const steps = own ? (cm?.steps ?? []) : (this.data.baseStepsOf(base!) ?? []);
     this.matrixSettings.sync({
       state: ctx.state,
       clusterUnavailable: this.data.clusterUnavailable,
       bases,
-      run: ctx.run,
-      baseRun,
-      baseSteps: baseStepOptions(steps, ctx.state.diff.baseStep),
-      otherNames: otherNamesNote(ctx.group, ctx.name),
+      shown,
+      base,
+      baseSteps: baseStepOptions(
+        steps,
+        ctx.state.diff.baseStep,
+        cm ? defaultBaseStep(steps, cm.step, own) : steps[0],
+      ),
     });
   }
 
@@ -283,13 +306,15 @@ export class ConfusionView implements View {
           : "";
     }
     if (note) this.status.textContent = [this.status.textContent, note].filter(Boolean).join(" · ");
-    const baseRun = this.baseRun(ctx);
+    const base = this.baseSeries(ctx);
     const diffAnswered = this.data.diffFresh(cm, ctx.name) && !this.data.diff.loading;
     const shows = matrixShows(this.order.length, cm.n, s.diff.on, {
       answered: diffAnswered,
       data: this.data.diff.data,
       error: this.data.diff.error,
-      baseStepsError: baseRun !== ctx.run ? this.data.baseSteps.error : null,
+      baseStepsError: !sameSeries(base, { run: ctx.run, name: ctx.name })
+        ? this.data.baseSteps.error
+        : null,
     });
     // the diff: a refusal is shown as such, never as a picture
     if (this.order.length) this.showingDiff = false;
@@ -323,6 +348,7 @@ export class ConfusionView implements View {
       this.matrix.heat.set(spec, s.cmZoom);
       const legend = matrixLegend(spec.scale, diff, diff ? diffLabels(diff, ctx.name) : null, look);
       this.matrix.legend.set(spec.scale, legend.title, legend.format, legend.extras);
+      this.drawnLegend = { scale: spec.scale, look, ...legend };
     }
     this.updateMarks();
     this.renderZoomInfo();
@@ -465,10 +491,12 @@ export class ConfusionView implements View {
     return true;
   }
 
-  /** Opens the gallery on a scope (keeping the sort the user chose last). */
+  /** Opens the gallery on a scope (keeping the sort the user chose last); its samples take the
+   * keyboard focus once shown. */
   openGallery(scope: GalleryScope, patch: Partial<ViewState> = {}): void {
     const ctx = this.ctx;
     if (!ctx) return;
+    this.gallery.focusWhenShown();
     const sort = ctx.state.gallery?.sort ?? "score";
     ctx.setState({ ...patch, gallery: { scope, sort, selected: null, large: false } });
   }
@@ -567,6 +595,8 @@ export class ConfusionView implements View {
     const j = this.order[c];
     if (i === undefined || j === undefined) return;
     this.pinned = [r, c];
+    this.clickedCell = `${r},${c}`;
+    this.matrix.hideTooltip();
     this.openGallery(i === j ? { kind: "class", true: i } : { kind: "cell", true: i, pred: j }, {
       focus: cm.class_names[i],
     });
@@ -594,7 +624,9 @@ export class ConfusionView implements View {
     const model = this.data.currentModel;
     const i = hit ? this.order[hit.r] : undefined;
     const j = hit ? this.order[hit.c] : undefined;
-    if (!hit || !ctx || !cm || !model || i === undefined || j === undefined) {
+    const cell = hit ? `${hit.r},${hit.c}` : null;
+    if (cell !== this.clickedCell) this.clickedCell = null;
+    if (!hit || !ctx || !cm || !model || i === undefined || j === undefined || this.clickedCell) {
       this.matrix.hideTooltip();
       return;
     }
@@ -657,12 +689,41 @@ export class ConfusionView implements View {
     );
   }
 
+  /** The matrix as drawn, with a title (series, step, what the cells are) and its colour bar. */
+  pngCanvas(): HTMLCanvasElement | null {
+    const cm = this.data.cm.data;
+    const ctx = this.ctx;
+    const legend = this.drawnLegend;
+    if (!cm || !ctx || !legend) return null;
+    const diff = this.showingDiff ? this.data.diff.data : null;
+    const base = diff ? `${diffLabels(diff, ctx.name)[1]} @ ${diff.base_step}` : null;
+    const zoom = zoomText(this.matrix.heat.viewport, this.order.length);
+    const text = pngText({
+      series: seriesLabel({ run: cm.run, name: ctx.name }),
+      step: cm.step,
+      classes: this.order.length,
+      look: legend.look,
+      base,
+      zoom: zoom.full ? null : zoom.text,
+      legendTitle: legend.title,
+    });
+    return composeMatrixPng(
+      this.matrix.heat.canvas,
+      legend.scale,
+      legend.format,
+      legend.extras,
+      text,
+      themeColors(),
+    );
+  }
+
   private downloadPng(): void {
     const cm = this.data.cm.data;
-    if (!cm) return;
+    const cur = this.currentValues();
+    if (!cm || !cur) return;
     downloadCanvas(
-      this.matrix.heat.canvas,
-      `${safeFilename("confusion", cm.run, this.ctx?.name ?? "", `step${cm.step}`)}.png`,
+      this.pngCanvas() ?? this.matrix.heat.canvas,
+      `${safeFilename("confusion", cm.run, this.ctx?.name ?? "", `step${cm.step}`, cur.what)}.png`,
     );
   }
 

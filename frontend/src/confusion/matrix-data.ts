@@ -8,6 +8,8 @@ import type { ConfusionData, DiffData, PairsResponse } from "../data/types";
 import { cacheKey, keyStartsWith } from "../lib/keys";
 import type { ViewState } from "../state/view-state";
 import { ConfusionModel, PAIRS_LIMIT } from "./matrix";
+import { defaultBaseStep } from "./compare";
+import type { SeriesRef } from "../data/series";
 
 export class MatrixData {
   readonly cm = new Keyed<ConfusionData>();
@@ -102,7 +104,7 @@ export class MatrixData {
     cm: ConfusionData,
     name: string,
     s: ViewState,
-    baseRun: string,
+    base: SeriesRef,
     on: { changed(): void; again(): void },
   ): void {
     const run = cm.run;
@@ -131,30 +133,31 @@ export class MatrixData {
       );
     }
     if (!s.diff.on) return;
+    const own = base.run === run && base.name === name;
     let steps: number[] | null = null;
-    if (baseRun === run) steps = cm.steps;
+    if (own) steps = cm.steps;
     else {
       this.baseSteps.load(
-        cacheKey(baseRun, name, refresh),
-        () => api.steps(baseRun, name, "confusion"),
+        cacheKey(base.run, base.name, refresh),
+        () => api.steps(base.run, base.name, "confusion"),
         on.again,
       );
-      steps = this.baseStepsOf(baseRun, name);
+      steps = this.baseStepsOf(base);
     }
     if (!steps) return;
-    const baseStep = s.diff.baseStep ?? steps[0];
+    const baseStep = s.diff.baseStep ?? defaultBaseStep(steps, cm.step, own);
     if (baseStep !== undefined) {
       this.diff.load(
-        cacheKey(run, name, cm.step, baseRun, baseStep, refresh),
-        () => api.diff(run, name, cm.step, baseRun, baseStep, 2 * PAIRS_LIMIT),
+        cacheKey(run, name, cm.step, base.run, base.name, baseStep, refresh),
+        () => api.diff(run, name, cm.step, base.run, baseStep, 2 * PAIRS_LIMIT, base.name),
         on.changed,
       );
     }
   }
 
-  /** The steps of another run (of `name`) with matrices, once they are in. */
-  baseStepsOf(baseRun: string, name: string): number[] | null {
-    return keyStartsWith(this.baseSteps.key, baseRun, name) ? this.baseSteps.data : null;
+  /** The steps of another series with matrices, once they are in. */
+  baseStepsOf(base: SeriesRef): number[] | null {
+    return keyStartsWith(this.baseSteps.key, base.run, base.name) ? this.baseSteps.data : null;
   }
 
   /** The clustered order of the matrix `cm`, when it is in and fits. */

@@ -81,6 +81,33 @@ export interface MatrixLook {
   errorsOnly: boolean;
 }
 
+/** Whether a cell's change is an improvement: more correct predictions (the diagonal), or
+ * fewer mistakes (off it). */
+export function changeIsBetter(trueClass: number, pred: number, delta: number): boolean {
+  return trueClass === pred ? delta > 0 : delta < 0;
+}
+
+/** A cell's change in words: "3 more correct", "2 fewer mistakes". */
+export function changeWords(trueClass: number, pred: number, delta: number): string {
+  const n = formatCount(Math.abs(delta));
+  if (trueClass === pred)
+    return `${n} ${delta > 0 ? "more" : "fewer"} correct: ${delta > 0 ? "better" : "worse"}`;
+  return `${n} ${delta > 0 ? "more" : "fewer"} mistake${Math.abs(delta) === 1 ? "" : "s"}: ${delta > 0 ? "worse" : "better"}`;
+}
+
+/** The deltas signed as worse-than-before (> 0) or better (< 0): a gain on the diagonal is an
+ * improvement, a gain off it a regression. What the diff's colours show. */
+export function worseness(deltas: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const d = deltas[i * n + j];
+      out[i * n + j] = i === j ? 0 - d : d; // 0 - d: no negative zero
+    }
+  }
+  return out;
+}
+
 /** The heatmap of the matrix (or of its difference) in the display order. */
 export function matrixSpec(
   cm: ConfusionData,
@@ -101,7 +128,9 @@ export function matrixSpec(
   let cellText: (r: number, c: number) => string | null;
   const cellColors = { missing: colors.missing, diagonal: colors.diagonal };
   if (diff) {
-    values = diff.deltas;
+    // coloured by better or worse, not by up or down: more on the diagonal is better, more off
+    // it is worse (blue better, red worse; the cells' numbers stay the signed changes)
+    values = worseness(diff.deltas, n);
     let m = 0;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++)
@@ -175,8 +204,14 @@ export function matrixLegend(
   let format: (v: number) => string;
   if (diff && diffLabels) {
     const [a, b] = diffLabels;
-    title = `Δ count: ${a} @ ${diff.step} minus ${b} @ ${diff.base_step}`;
-    format = (v) => signed(v);
+    title = `Change: ${a} @ ${diff.step} minus ${b} @ ${diff.base_step}`;
+    // the colours are worseness (a gain on the diagonal is better): the ticks are the sizes of
+    // the changes, the swatches say which side is which
+    format = (v) => compactCount(Math.abs(v));
+    extras.push(
+      { label: "better (more correct, fewer mistakes)", rgb: scale.rgb(scale.spec.min) },
+      { label: "worse", rgb: scale.rgb(scale.spec.max) },
+    );
   } else if (look.norm === "counts") {
     title = "Samples";
     format = (v) => compactCount(v);
@@ -235,7 +270,7 @@ export function cellTooltip(
     const d = diff.deltas[i * diff.n + j];
     lines.push({
       key: "Change",
-      value: `${formatCount(info.count - d)} → ${formatCount(info.count)} (${signed(d)}) since ${baseLabel} @ ${diff.base_step}`,
+      value: `${formatCount(info.count - d)} → ${formatCount(info.count)} (${signed(d)}${d ? `, ${changeIsBetter(i, j, d) ? "better" : "worse"}` : ""}) since ${baseLabel} @ ${diff.base_step}`,
       role: "tooltip-delta",
     });
   }

@@ -2,7 +2,8 @@
 // scale, and the difference to another step or run; for a multilabel run, a note instead.
 import { h, setChildren } from "../ui/dom";
 import { field, segmented } from "../ui/widgets";
-import { seriesLabel, type Series } from "../data/series";
+import { seriesLabel, type Series, type SeriesRef } from "../data/series";
+import { sameSeries } from "./compare";
 import type { DiffState, Norm, Order, ViewState } from "../state/view-state";
 
 export interface MatrixSettingsActions {
@@ -16,14 +17,12 @@ export interface MatrixSettingsInput {
   state: ViewState;
   /** why the clustered order is unavailable (no SciPy on the server); null when it is not */
   clusterUnavailable: string | null;
-  /** the series the difference can compare with, the run shown and the run compared with */
+  /** the series the difference can compare with, the series shown and the one compared with */
   bases: readonly Series[];
-  run: string | null;
-  baseRun: string;
+  shown: SeriesRef | null;
+  base: SeriesRef | null;
   /** the base step picker's options */
   baseSteps: readonly { step: number; label: string; selected: boolean }[];
-  /** why some series are not offered (another name) */
-  otherNames: { text: string; title: string } | null;
 }
 
 export class MatrixSettings {
@@ -37,7 +36,6 @@ export class MatrixSettings {
   private baseRunSelect: HTMLSelectElement;
   private baseStepSelect: HTMLSelectElement;
   private compareFields: HTMLElement;
-  private compareNote: HTMLElement;
   private matrixFields: HTMLElement;
   private labelNote: HTMLElement;
   /** the diff settings last shown (a change keeps what is not changed) */
@@ -89,15 +87,11 @@ export class MatrixSettings {
     });
     this.baseRunSelect = h("select", {
       class: "pc-select",
-      attrs: { "data-control": "compare-run", "aria-label": "Run to compare with" },
+      attrs: { "data-control": "compare-run", "aria-label": "Series to compare with" },
       on: {
         change: () =>
           on.setState({ diff: { on: true, baseSeries: this.baseRunSelect.value, baseStep: null } }),
       },
-    });
-    this.compareNote = h("div", {
-      class: "pc-hint-small",
-      attrs: { "data-role": "compare-note", hidden: true },
     });
     this.baseStepSelect = h("select", {
       class: "pc-select",
@@ -124,7 +118,6 @@ export class MatrixSettings {
         h("span", { class: "pc-hint-inline pc-fixed" }, "step"),
         this.baseStepSelect,
       ),
-      this.compareNote,
     );
     this.labelNote = h(
       "div",
@@ -197,30 +190,26 @@ export class MatrixSettings {
     this.errorsBox.checked = s.errorsOnly;
     this.compareBox.checked = diffOn;
     this.compareFields.hidden = !diffOn;
+    const isShown = (b: SeriesRef) => !!x.shown && sameSeries(b, x.shown);
     setChildren(
       this.baseRunSelect,
-      ...x.bases.map((b) => {
-        const label = seriesLabel(b);
-        const o = h(
+      ...x.bases.map((b) =>
+        h(
           "option",
           { attrs: { value: b.key } },
-          b.run === x.run ? `${label} (same run)` : label,
-        );
-        o.selected = b.run === x.baseRun;
-        return o;
-      }),
+          isShown(b) ? `${seriesLabel(b)} (itself)` : seriesLabel(b),
+        ),
+      ),
     );
-    this.compareNote.textContent = x.otherNames?.text ?? "";
-    this.compareNote.title = x.otherNames?.title ?? "";
-    this.compareNote.hidden = !x.otherNames;
+    const baseKey = x.base && x.bases.find((b) => sameSeries(b, x.base!))?.key;
+    if (baseKey) this.baseRunSelect.value = baseKey;
     setChildren(
       this.baseStepSelect,
-      ...x.baseSteps.map((b) => {
-        const o = h("option", { attrs: { value: b.step } }, b.label);
-        o.selected = b.selected;
-        return o;
-      }),
+      ...x.baseSteps.map((b) => h("option", { attrs: { value: b.step } }, b.label)),
     );
+    // the value, not each option's flag: an option flagged before it is in the list can lose it
+    const picked = x.baseSteps.find((b) => b.selected);
+    if (picked) this.baseStepSelect.value = String(picked.step);
   }
 
   /** A multilabel run has no matrix to set: a note instead. */

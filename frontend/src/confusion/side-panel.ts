@@ -5,6 +5,7 @@
 import { h, setChildren } from "../ui/dom";
 import { sparkBox } from "../ui/sparkline";
 import { formatCount, formatShare, signed } from "../lib/format";
+import { changeIsBetter, changeWords } from "./matrix-display";
 import type { DiffData, PairsResponse } from "../data/types";
 import type { GalleryScope } from "../state/view-state";
 import { PAIRS_LIMIT, type ConfusionModel } from "./matrix";
@@ -94,7 +95,12 @@ export class SidePanel {
             ),
             h(
               "span",
-              { class: c.delta > 0 ? "pc-delta pc-up" : "pc-delta pc-down" },
+              {
+                class: changeIsBetter(c.true, c.pred, c.delta)
+                  ? "pc-delta pc-better"
+                  : "pc-delta pc-worse",
+                title: changeWords(c.true, c.pred, c.delta),
+              },
               signed(c.delta),
             ),
           ],

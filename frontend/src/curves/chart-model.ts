@@ -40,6 +40,8 @@ export interface LineModel {
   baseColor: string;
   width: number;
   dash: number[];
+  /** draw its points as markers: a line of one point (a single step) draws no path */
+  markers: boolean;
 }
 
 export interface RunAxis {
@@ -224,6 +226,7 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
         baseColor: base,
         width: isHigh ? widths.highlighted : isGrey ? widths.grey : widths.normal,
         dash,
+        markers: false,
       };
       (isHigh ? high : isGrey ? greyLines : normal).push(line);
     });
@@ -250,19 +253,28 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
         baseColor: mean,
         width: widths.mean,
         dash,
+        markers: false,
       });
     }
   });
 
   // the worst class is drawn last, on top
   high.sort((a, b) => (rank.get(b.classIndex) ?? 0) - (rank.get(a.classIndex) ?? 0));
+  const lines = [...greyLines, ...normal, ...high, ...means];
+  for (const l of lines) l.markers = presentCount(l.values) === 1;
   return {
     xs,
     xLabel: unit.label,
     xUnitSeconds: unit.seconds,
     runs,
-    lines: [...greyLines, ...normal, ...high, ...means],
+    lines,
   };
+}
+
+function presentCount(values: readonly Value[]): number {
+  let n = 0;
+  for (const v of values) if (v !== null) n++;
+  return n;
 }
 
 export interface HoverHit {
@@ -284,7 +296,7 @@ export interface ChartOptions {
   yLabel: string;
   formatY: (v: number) => string;
   formatX: (v: number) => string;
-  /** text drawn next to each mean line's end, by line index; none = no label */
+  /** text drawn in the chart's right margin at each mean line's end, by line index; null = none */
   meanLabel: (line: number) => string | null;
   onZoom: (range: [number, number] | null) => void;
   onHover: (hit: HoverHit | null) => void;

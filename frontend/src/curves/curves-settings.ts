@@ -27,6 +27,7 @@ export interface CurvesSettingsInput {
   classNames: readonly string[];
   /** the ticked series with loaded curves (the ranking series is one of them) */
   loaded: readonly RunCurves[];
+  /** the series the user picked to rank the classes; null: the mean of the series shown */
   rankSeries: string | null;
 }
 
@@ -52,7 +53,7 @@ export class CurvesSettings {
       METRICS.map((m) => ({ value: m.id, label: m.label, title: METRIC_TITLES[m.id] })),
       (v) => setState({ metric: v }),
     );
-    this.metricSeg.el.classList.add("pc-seg-compact");
+    this.metricSeg.el.classList.add("pc-seg-compact", "pc-seg-wrap");
     this.smoothRange = h("input", {
       class: "pc-slider",
       attrs: {
@@ -132,7 +133,7 @@ export class CurvesSettings {
         "div",
         { class: "pc-row" },
         this.worstNum,
-        h("span", { class: "pc-hint-inline" }, "ranked by their latest value in"),
+        h("span", { class: "pc-hint-inline" }, "ranked by their latest value:"),
       ),
       h("div", { class: "pc-row pc-row-gap" }, this.rankSelect),
     );
@@ -188,10 +189,13 @@ export class CurvesSettings {
     if (document.activeElement !== this.worstNum)
       this.worstNum.value = String(effectiveWorstN(s, d?.classNames.length ?? 0));
     if (d) {
+      const mean = h("option", { attrs: { value: "" } }, "mean of the runs shown");
+      mean.selected = d.rankSeries === null;
       setChildren(
         this.rankSelect,
+        mean,
         ...d.loaded.map((rc) => {
-          const o = h("option", { attrs: { value: rc.key } }, rc.label);
+          const o = h("option", { attrs: { value: rc.key } }, `in ${rc.label}`);
           o.selected = rc.key === d.rankSeries;
           return o;
         }),

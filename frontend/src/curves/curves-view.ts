@@ -10,7 +10,8 @@ import { formatNumber } from "../lib/format";
 import { DASHES, MEAN_COLOR_CSS } from "../ui/colors";
 import { currentTheme } from "../ui/theme";
 import { dashSample, nonfiniteBadge, swatch } from "../ui/widgets";
-import { compactLabels } from "../data/series";
+import { compactLabels, hasCurves, seriesLabel } from "../data/series";
+import { rankPhrase } from "./ranking";
 import type { View, ViewContext } from "../view-contract";
 import { cacheKey } from "../lib/keys";
 
@@ -28,6 +29,8 @@ export class CurvesView implements View {
   private chartBox: HTMLElement;
   private tooltip: HTMLElement;
   private hint: HTMLElement;
+  /** names the ticked series that keep samples but have no per-class stats (no lines) */
+  private note: HTMLElement;
   private chart: LineChart | null = null;
   private model: ChartModel | null = null;
   private ctx: ViewContext | null = null;
@@ -45,6 +48,10 @@ export class CurvesView implements View {
       attrs: { hidden: true, "data-role": "tooltip", role: "tooltip" },
     });
     this.chartBox = h("div", { class: "pc-chart", attrs: { "data-role": "chart" } });
+    this.note = h("div", {
+      class: "pc-card-note",
+      attrs: { "data-role": "samples-only-note", role: "note", hidden: true },
+    });
     this.hint = h(
       "div",
       { class: "pc-hint" },
@@ -54,6 +61,7 @@ export class CurvesView implements View {
       "div",
       { class: "pc-card", attrs: { "data-view": "curves" } },
       this.legend,
+      this.note,
       this.chartBox,
       this.hint,
     );
@@ -68,8 +76,21 @@ export class CurvesView implements View {
     const s = ctx.state;
     const numSelected = ctx.selected.filter(Boolean).length;
     this.renderLegend(ctx);
+    const noCurves = ctx.group.filter(
+      (x) => !hasCurves(x.info) && !s.deselectedSeries.includes(x.key),
+    );
+    const who = noCurves.map((x) => seriesLabel(x)).join(", ");
+    const only = noCurves.length === 1 ? `${who} keeps` : `${who} keep`;
+    this.note.textContent = noCurves.length
+      ? `${only} misclassified samples but no per-class stats, so no lines here: see the Confusion tab.`
+      : "";
+    this.note.hidden = noCurves.length === 0 || ctx.runs.length === 0;
     if (ctx.runs.length === 0) {
-      this.showMessage("No run selected. Tick a run on the left to plot its per-class curves.");
+      this.showMessage(
+        noCurves.length
+          ? `${only} misclassified samples but no per-class stats: no curves to draw. Their mistakes are in the Confusion tab; tick a run with stats to plot its curves.`
+          : "No run selected. Tick a run on the left to plot its per-class curves.",
+      );
       return;
     }
     if (numSelected === 0) {
@@ -276,7 +297,7 @@ export class CurvesView implements View {
           h(
             "div",
             { class: "pc-tooltip-row" },
-            `#${rank + 1} worst by latest ${metric.label.toLowerCase()} in ${ctx.rankLabel}${latest !== null && latest !== undefined ? ` (${fmt(latest)})` : ""}`,
+            `#${rank + 1} worst by ${rankPhrase(metric, ctx.rankLabel)}${latest !== null && latest !== undefined ? ` (${fmt(latest)})` : ""}`,
           ),
         );
       }
@@ -340,6 +361,7 @@ export class CurvesView implements View {
 
   private renderLegend(ctx: ViewContext): void {
     const items: Node[] = [];
+    const rows: Node[] = [];
     for (const rc of ctx.runs) {
       const dash = DASHES[ctx.seriesDashes.get(rc.key) ?? 0] ?? DASHES[0];
       items.push(
@@ -373,7 +395,7 @@ export class CurvesView implements View {
         h(
           "span",
           { class: "pc-legend-label" },
-          `Worst ${ctx.worst.length} by latest ${ctx.metric.label.toLowerCase()} in ${ctx.rankLabel}:`,
+          `Worst ${ctx.worst.length} by ${rankPhrase(ctx.metric, ctx.rankLabel)}:`,
         ),
       ];
       for (const g of ctx.worst) {
@@ -390,9 +412,25 @@ export class CurvesView implements View {
           ),
         );
       }
-      items.push(h("span", { class: "pc-legend-item pc-legend-worst" }, ...chips));
+      rows.push(
+        h(
+          "div",
+          { class: "pc-legend-row pc-legend-worst", attrs: { "data-role": "legend-worst" } },
+          ...chips,
+        ),
+      );
     }
-    setChildren(this.legend, ...items);
+    setChildren(
+      this.legend,
+      items.length
+        ? h(
+            "div",
+            { class: "pc-legend-row pc-legend-series", attrs: { "data-role": "legend-series" } },
+            ...items,
+          )
+        : null,
+      ...rows,
+    );
   }
 
   destroy(): void {

@@ -1,5 +1,5 @@
 // Placement of text labels along one axis without overlaps (e.g. the mean lines' end labels,
-// which collide when two runs end at nearly the same value).
+// which collide when two runs end at nearly the same value), and the margin they are drawn in.
 
 /**
  * Moves positions apart so that neighbours are at least `gap` apart, staying within
@@ -23,4 +23,24 @@ export function spreadApart(positions: number[], gap: number, low: number, high:
   const result = new Array<number>(positions.length);
   order.forEach(([, i], k) => (result[i] = placed[k]));
   return result;
+}
+
+/** The right margin of a chart for end labels: as wide as the longest label plus `pad`, at most
+ * `maxWidth`; labels too long for it are cut with an ellipsis. `measure` gives a text's width. */
+export function fitLabelMargin(
+  texts: readonly string[],
+  measure: (text: string) => number,
+  maxWidth: number,
+  pad: number,
+): { width: number; texts: string[] } {
+  if (!texts.length) return { width: 0, texts: [] };
+  const room = Math.max(0, maxWidth - pad);
+  const fitted = texts.map((t) => {
+    if (measure(t) <= room) return t;
+    let k = t.length;
+    while (k > 1 && measure(`${t.slice(0, k)}…`) > room) k--;
+    return `${t.slice(0, k)}…`;
+  });
+  const widest = Math.max(...fitted.map(measure));
+  return { width: Math.ceil(Math.min(widest, room) + pad), texts: fitted };
 }

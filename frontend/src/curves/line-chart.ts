@@ -3,7 +3,7 @@
 // LineChart (chart-model.ts), so DOM tests can swap in a fake (happy-dom has no canvas).
 import uPlot from "uplot";
 import type { ChartFactory } from "./chart-model";
-import { spreadApart } from "./label-spread";
+import { fitLabelMargin, spreadApart } from "./label-spread";
 import { LineIndex, nearestLine } from "./nearest-line";
 import { themeColors } from "../ui/theme";
 
@@ -88,58 +88,92 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     ctx.restore();
   };
 
+  // the mean lines' labels sit in a margin right of the plot, never over the lines: each at the
+  // height of its line's last visible value, pushed apart when they meet, joined to it by a tick
+  const LABEL_FONT = "bold 11px Roboto, sans-serif";
+  const LABEL_PAD = 14;
+  const meanLines = m.lines.map((l, li) => (l.kind === "mean" ? li : -1)).filter((li) => li >= 0);
+  const rawLabels = meanLines.map((li) => opts.meanLabel(li));
+  const labelled = meanLines.filter((_, k) => rawLabels[k]);
+  const measureCtx = document.createElement("canvas").getContext("2d");
+  const measure = (t: string) => {
+    if (!measureCtx) return t.length * 7;
+    measureCtx.font = LABEL_FONT;
+    return measureCtx.measureText(t).width;
+  };
+  const margin = fitLabelMargin(
+    rawLabels.filter((t): t is string => !!t),
+    measure,
+    Math.max(90, Math.floor(width * 0.22)),
+    LABEL_PAD,
+  );
+
   const drawMeanLabels = (u: uPlot) => {
     const ctx = u.ctx;
     const r = dpr();
     const xMin = u.scales.x.min ?? -Infinity;
     const xMax = u.scales.x.max ?? Infinity;
+    const right = u.bbox.left + u.bbox.width;
     ctx.save();
     ctx.font = `bold ${Math.round(11 * r)}px Roboto, sans-serif`;
-    ctx.textAlign = "right";
-    ctx.textBaseline = "bottom";
-    ctx.lineJoin = "round";
-    const labels: { text: string; x: number; y: number; color: string }[] = [];
-    m.lines.forEach((line, li) => {
-      if (line.kind !== "mean") return;
-      const label = opts.meanLabel(li);
-      if (!label) return;
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    const labels: { text: string; y: number; color: string }[] = [];
+    labelled.forEach((li, k) => {
+      const line = m.lines[li];
       const pres = index.present[li];
       let i = -1;
-      for (let k = pres.length - 1; k >= 0; k--) {
-        const x = m.xs[pres[k]];
+      for (let p = pres.length - 1; p >= 0; p--) {
+        const x = m.xs[pres[p]];
         if (x <= xMax && x >= xMin) {
-          i = pres[k];
+          i = pres[p];
           break;
         }
       }
       if (i < 0) return;
-      const px = u.valToPos(m.xs[i], "x", true);
-      const py = u.valToPos(line.values[i] as number, "y", true);
-      const tx = Math.max(px - 4 * r, u.bbox.left + ctx.measureText(label).width + 2 * r);
-      labels.push({ text: label, x: tx, y: py - 5 * r, color: line.color });
+      const y = u.valToPos(line.values[i] as number, "y", true);
+      if (Number.isFinite(y)) labels.push({ text: margin.texts[k], y, color: line.color });
     });
-    // Runs often end at nearly the same mean: stack their labels instead of overprinting.
     const ys = spreadApart(
       labels.map((l) => l.y),
       13 * r,
-      u.bbox.top + 12 * r,
-      u.bbox.top + u.bbox.height - 2 * r,
+      u.bbox.top + 6 * r,
+      u.bbox.top + u.bbox.height - 6 * r,
     );
+    const x = right + 8 * r;
+    const drawn: { text: string; x: number; y: number; width: number }[] = [];
     labels.forEach((l, k) => {
-      ctx.strokeStyle = colors.backgroundSoft;
-      ctx.lineWidth = 3 * r;
-      ctx.strokeText(l.text, l.x, ys[k]);
+      ctx.strokeStyle = l.color;
+      ctx.lineWidth = r;
+      ctx.beginPath();
+      ctx.moveTo(right + r, l.y);
+      ctx.lineTo(x - 2 * r, ys[k]);
+      ctx.stroke();
       ctx.fillStyle = l.color;
-      ctx.fillText(l.text, l.x, ys[k]);
+      ctx.fillText(l.text, x, ys[k]);
+      drawn.push({
+        text: l.text,
+        x: x / r,
+        y: ys[k] / r,
+        width: ctx.measureText(l.text).width / r,
+      });
     });
     ctx.restore();
+    // where the labels went and where the plot is, in CSS px, readable by tests and tools
+    container.setAttribute("data-mean-labels", JSON.stringify(drawn));
+    container.setAttribute(
+      "data-plot",
+      [u.bbox.left, u.bbox.top, u.bbox.width, u.bbox.height]
+        .map((v) => Math.round(v / r))
+        .join(","),
+    );
   };
 
   const uopts: uPlot.Options = {
     width,
     height,
     legend: { show: false },
-    padding: [12, 16, 0, 0],
+    padding: [12, Math.max(16, margin.width), 0, 0],
     cursor: {
       x: true,
       y: false,
@@ -150,7 +184,12 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     },
     select: { show: true, left: 0, top: 0, width: 0, height: 0 },
     scales: {
-      x: { time: false },
+      // one step alone sits in the middle of a short axis (uPlot would span 0 to 100 from it)
+      x: {
+        time: false,
+        range: (_u, min, max) =>
+          min == null || max == null ? [0, 1] : min === max ? [min - 1, max + 1] : [min, max],
+      },
       y: opts.logScale
         ? { distr: 3, log: 10 }
         : {
@@ -202,7 +241,10 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
         width: l.width,
         dash: l.dash.length ? l.dash : undefined,
         spanGaps: true,
-        points: { show: false },
+        // a line of one point (a run with a single step) is a marker, else it draws nothing
+        points: l.markers
+          ? { show: true, size: Math.max(6, l.width * 3), width: 1, stroke: l.color, fill: l.color }
+          : { show: false },
       })),
     ],
     hooks: {

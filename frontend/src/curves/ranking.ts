@@ -1,4 +1,5 @@
-// "Worst N classes": rank classes by the latest value of a metric in one run.
+// "Worst N classes": rank classes by the latest value of a metric (in one series, or the mean of
+// the series shown).
 import type { Matrix } from "../data/types";
 
 /** Per class, its value at the latest step where it has a finite value (null if none). */
@@ -40,4 +41,11 @@ export function worstN(
     return d !== 0 ? d : a - b;
   });
   return idx.slice(0, n);
+}
+
+/** What ranks the classes, in words: "latest loss in exp/validation", "latest loss, mean of the
+ * 4 runs shown" (`rankText` as the tab model words it). */
+export function rankPhrase(metric: { label: string }, rankText: string): string {
+  const what = `latest ${metric.label.toLowerCase()}`;
+  return rankText.startsWith("in ") ? `${what} ${rankText}` : `${what}, ${rankText}`;
 }

@@ -368,6 +368,7 @@ export function parseDiff(raw: unknown): DiffData {
     run: String(raw.run ?? ""),
     step: num(raw.step) ?? NaN,
     base_run: String(raw.base_run ?? ""),
+    base_name: String(raw.base_name ?? raw.name ?? ""),
     base_step: num(raw.base_step) ?? NaN,
     class_names: classNames,
     n,
@@ -408,6 +409,7 @@ export function parseReport(raw: unknown): ReportResponse {
     macro: averages(raw.macro),
     weighted: averages(raw.weighted),
     accuracy: num(raw.accuracy),
+    samples: num(raw.samples),
     ...(isObj(raw.scores) ? { scores: reportScores(raw.scores, C) } : {}),
     skipped: parseSkipped(raw.skipped),
   };

@@ -34,6 +34,7 @@ export interface Api {
   /** the latest step when `step` is null */
   confusion(run: string, name: string, step: number | null): Promise<ConfusionData>;
   pairs(run: string, name: string, step: number | null, limit?: number): Promise<PairsResponse>;
+  /** (run, name)@step minus (baseRun, baseName)@baseStep; baseName defaults to name */
   diff(
     run: string,
     name: string,
@@ -41,6 +42,7 @@ export interface Api {
     baseRun: string,
     baseStep: number,
     limit?: number,
+    baseName?: string,
   ): Promise<DiffData>;
   report(run: string, name: string, step: number | null): Promise<ReportResponse>;
   /** one step's score histograms: every class's AP, AUROC and calibration, and the curves

@@ -91,11 +91,20 @@ export function httpApi(fetchImpl: FetchLike = (u, i) => fetch(u, i)): Api {
       parseConfusion(await getJson(fetchImpl, confusionUrl(run, name, step))),
     pairs: async (run, name, step, limit = 20) =>
       parsePairs(await getJson(fetchImpl, routeUrl("pairs", { run, name, step, limit }))),
-    diff: async (run, name, step, baseRun, baseStep, limit = 20) =>
+    diff: async (run, name, step, baseRun, baseStep, limit = 20, baseName = name) =>
       parseDiff(
         await getJson(
           fetchImpl,
-          routeUrl("diff", { run, name, step, base_run: baseRun, base_step: baseStep, limit }),
+          routeUrl("diff", {
+            run,
+            name,
+            step,
+            base_run: baseRun,
+            // only when it differs: the route of an older plugin knows no base_name
+            base_name: baseName !== name ? baseName : null,
+            base_step: baseStep,
+            limit,
+          }),
         ),
       ),
     report: async (run, name, step) =>

@@ -4,11 +4,14 @@
 // PerClassWriter per split (`name="train"`, `name="validation"`). Series with the same task
 // and class names are compatible and overlaid; the others form other groups. Pure.
 import type { TagInfo, TagsResponse } from "./types";
-import { compareNatural } from "../lib/sorting";
+import { comparePaths } from "../lib/sorting";
 import { cacheKey } from "../lib/keys";
 import { DEFAULT_NAME, seriesKey } from "../state/series-key";
 
 export type Split = "train" | "validation" | "test";
+
+/** A series has curves when it logged per-class stats (it may keep samples alone). */
+export const hasCurves = (info: TagInfo | undefined) => !!info?.kinds.includes("stats");
 
 /** The split a run name (or a writer's name) ends with, by the Keras convention (`exp1/train`,
  * `exp1/validation`). */
@@ -31,12 +34,13 @@ export interface Series extends SeriesRef {
   info: TagInfo;
 }
 
-/** Every (run, name) of the tags route, by run (natural order), then name (default first). */
+/** Every (run, name) of the tags route, by run (natural order, path part by part), then name
+ * (default first). */
 export function allSeries(tags: TagsResponse): Series[] {
   const out: Series[] = [];
-  for (const run of Object.keys(tags).sort(compareNatural)) {
+  for (const run of Object.keys(tags).sort(comparePaths)) {
     const names = Object.keys(tags[run] ?? {}).sort((a, b) =>
-      a === DEFAULT_NAME ? -1 : b === DEFAULT_NAME ? 1 : compareNatural(a, b),
+      a === DEFAULT_NAME ? -1 : b === DEFAULT_NAME ? 1 : comparePaths(a, b),
     );
     for (const name of names)
       out.push({ key: seriesKey(run, name), run, name, info: tags[run][name] });
@@ -120,7 +124,7 @@ export function groupId(task: string, classNames: readonly string[]): string {
   return `${task}:${classNames.length}:${(h1 >>> 0).toString(36)}${(h2 >>> 0).toString(36)}`;
 }
 
-/** Groups series by (task, class names), in the order of their first series. */
+/** Groups series by (task, class names), the group shown by default first (groupRank). */
 export function groupSeries(series: readonly Series[]): SeriesGroup[] {
   const groups = new Map<string, SeriesGroup>();
   for (const s of series) {
@@ -130,27 +134,29 @@ export function groupSeries(series: readonly Series[]): SeriesGroup[] {
       groups.set(id, (g = { id, task: s.info.task, classNames: s.info.class_names, series: [] }));
     g.series.push(s);
   }
-  return [...groups.values()];
+  return [...groups.values()].sort(groupRank);
 }
 
-/** The group shown: the user's pick while it exists, else the one with the most series (most to
- * overlay), then the most classes (a model's main head), then the first. */
+/** The order of class sets: multiclass first (the main task of a model; a binary or multilabel
+ * head beside it is an auxiliary one), then the most series (most to overlay), then the most
+ * classes (a model's main head), then the order of their first series. */
+export function groupRank(a: SeriesGroup, b: SeriesGroup): number {
+  const main = (g: SeriesGroup) => (g.task === "multiclass" ? 0 : 1);
+  return (
+    main(a) - main(b) ||
+    b.series.length - a.series.length ||
+    b.classNames.length - a.classNames.length
+  );
+}
+
+/** The group shown: the user's pick while it exists, else the first in groupRank's order. */
 export function chooseGroup(
   groups: readonly SeriesGroup[],
   wanted: string | null,
 ): SeriesGroup | null {
   const picked = groups.find((g) => g.id === wanted);
   if (picked) return picked;
-  let best: SeriesGroup | null = null;
-  for (const g of groups) {
-    if (
-      !best ||
-      g.series.length > best.series.length ||
-      (g.series.length === best.series.length && g.classNames.length > best.classNames.length)
-    )
-      best = g;
-  }
-  return best;
+  return [...groups].sort(groupRank)[0] ?? null;
 }
 
 const unitWord = (task: string, n: number) =>

@@ -31,17 +31,20 @@ export function summarizeSkipped(list: readonly Skip[]): SkippedGroup[] {
   return [...groups.values()];
 }
 
-/** Where a list came from: a series, or a series compared with another run of its name (diff). */
+/** Where a list came from: a series, or a series compared with another series (diff). */
 export interface SkipSource {
   run: string;
   name: string;
   baseRun?: string;
+  /** the base series' name (default: `name`) */
+  baseName?: string;
 }
 
 export function sourceLabel(source: SkipSource): string {
   const label = seriesLabel(source);
-  return source.baseRun !== undefined && source.baseRun !== source.run
-    ? `${label} (compared with ${seriesLabel({ run: source.baseRun, name: source.name })})`
+  const base = { run: source.baseRun ?? source.run, name: source.baseName ?? source.name };
+  return source.baseRun !== undefined && (base.run !== source.run || base.name !== source.name)
+    ? `${label} (compared with ${seriesLabel(base)})`
     : label;
 }
 
@@ -57,7 +60,8 @@ export function skippedText(source: SkipSource, list: readonly Skip[]): string {
 }
 
 const entryId = (e: Skip) => cacheKey(e.kind, e.step, e.reason);
-const sourceId = (s: SkipSource) => cacheKey(s.run, s.name, s.baseRun ?? null);
+const sourceId = (s: SkipSource) =>
+  cacheKey(s.run, s.name, s.baseRun ?? null, s.baseName ?? s.name);
 
 /** What the plugin skipped, per source, and what the user dismissed. Steps skipped once stay
  * listed (event files only grow); a dismissed entry comes back only if it is new. */
@@ -116,8 +120,11 @@ export function reportingSkipped(
     confusion: async (run, name, step) => tell({ run, name }, await api.confusion(run, name, step)),
     pairs: async (run, name, step, limit) =>
       tell({ run, name }, await api.pairs(run, name, step, limit)),
-    diff: async (run, name, step, baseRun, baseStep, limit) =>
-      tell({ run, name, baseRun }, await api.diff(run, name, step, baseRun, baseStep, limit)),
+    diff: async (run, name, step, baseRun, baseStep, limit, baseName) =>
+      tell(
+        { run, name, baseRun, baseName: baseName ?? name },
+        await api.diff(run, name, step, baseRun, baseStep, limit, baseName),
+      ),
     report: async (run, name, step) => tell({ run, name }, await api.report(run, name, step)),
     scores: async (run, name, step, classes) =>
       tell({ run, name }, await api.scores(run, name, step, classes)),

@@ -127,6 +127,8 @@ export interface DiffData {
   run: string;
   step: number;
   base_run: string;
+  /** the base series' name (the shown series' from an older plugin) */
+  base_name: string;
   base_step: number;
   class_names: string[];
   n: number;
@@ -156,7 +158,11 @@ export interface ReportResponse {
   loss: (number | null)[];
   macro: Averages;
   weighted: Averages;
+  /** share of correct predictions (multilabel: of correct yes/no decisions over all labels) */
   accuracy: number | null;
+  /** the samples counted at the step (null from an older plugin); multilabel: each sample
+   * once, however many labels it has (the support is per label: its positives) */
+  samples: number | null;
   /** from the score histograms at the step, when the run records them (scores=True) */
   scores?: ReportScores;
   /** malformed steps the plugin skipped (see skipped.ts; absent from an older plugin) */

@@ -9,6 +9,19 @@ export function compareNatural(a: string, b: string): number {
   );
 }
 
+/** Natural order of slash-separated paths, part by part, so that an experiment's runs stay
+ * together: "sweep/lr_0.01/train", "sweep/lr_0.01/validation", "sweep/lr_0.1/train" (a plain
+ * natural order takes "0.01" and "0.1" for equal numbers and interleaves the two experiments). */
+export function comparePaths(a: string, b: string): number {
+  const pa = a.split("/");
+  const pb = b.split("/");
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const d = compareNatural(pa[i], pb[i]);
+    if (d) return d;
+  }
+  return pa.length - pb.length;
+}
+
 export type SortKey = number | string | null | undefined;
 
 const missing = (v: SortKey) =>

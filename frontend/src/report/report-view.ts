@@ -2,6 +2,7 @@
 // class, macro and weighted averages, accuracy; sortable by any column; CSV from the server.
 import { h, setChildren } from "../ui/dom";
 import { reportCsvUrl } from "../data/routes";
+import { safeFilename } from "../ui/download";
 import type { ReportResponse, ReportScores } from "../data/types";
 import { StepSlider } from "../ui/step-slider";
 import { cacheKey } from "../lib/keys";
@@ -52,6 +53,14 @@ const COLUMNS: Col[] = [
     num: true,
   },
 ];
+
+/** A multilabel run's support: the samples that have the label. */
+const POSITIVES: Col = {
+  key: "support",
+  label: "Positives",
+  title: "Samples that have this label at this step (true yes)",
+  num: true,
+};
 
 type ScoreCol = Col & { key: "ap" | "auroc" | "ece" | "topk"; field: keyof ReportScores };
 
@@ -187,10 +196,11 @@ export class ReportView implements View {
   private dataRun: string | null = null;
   private dataName: string | null = null;
 
-  /** a regression run: classes are target ranges, accuracy is the in-range rate */
-  private get regression(): boolean {
+  /** the task of the run shown: regression ranges read as classes (accuracy is the in-range
+   * rate); multilabel labels have their own support (positives) and accuracy (per decision) */
+  private get task(): string | null {
     const ctx = this.ctx;
-    return !!ctx?.run && ctx.tags[ctx.run]?.[ctx.name]?.task === "regression";
+    return ctx?.run ? (ctx.tags[ctx.run]?.[ctx.name]?.task ?? null) : null;
   }
 
   private render(): void {
@@ -200,6 +210,9 @@ export class ReportView implements View {
     this.status.textContent = this.data.loading ? `Loading step ${s.step ?? "(latest)"}…` : "";
     const r = this.data.data;
     this.csv.href = reportCsvUrl(ctx.run, ctx.name, r?.step ?? s.step);
+    // a file that says what it is: the run, the name and the step
+    const step = r?.step ?? s.step;
+    this.csv.download = `${safeFilename("report", ctx.run, ctx.name, step === null ? "latest" : `step${step}`)}.csv`;
     const text =
       r && ctx.series
         ? outsideText(outsideMatrixAt(ctx.curvesOf(ctx.series.key), r.step), r.step, "report")
@@ -245,7 +258,7 @@ export class ReportView implements View {
       shown,
       ctx.run,
       this.data.key,
-      this.regression,
+      this.task,
     );
     if (key === this.drawnKey) return;
     this.drawnKey = key;
@@ -268,14 +281,7 @@ export class ReportView implements View {
     setChildren(
       this.summary,
       item("Step", String(r.step), "The step of this report", "report-step"),
-      this.regression
-        ? item(IN_RANGE_LABEL, formatMetric(r.accuracy), IN_RANGE_TITLE, "report-accuracy")
-        : item(
-            "Accuracy",
-            formatMetric(r.accuracy),
-            "Share of all samples predicted correctly",
-            "report-accuracy",
-          ),
+      accuracyItem(this.task, r.accuracy, item),
       item(
         "Macro average",
         avg(r.macro),
@@ -288,12 +294,7 @@ export class ReportView implements View {
         "Mean over classes weighted by their support",
         "report-weighted",
       ),
-      item(
-        "Samples",
-        formatCount(r.macro.support ?? r.weighted.support),
-        "Total support",
-        "report-support",
-      ),
+      ...sampleItems(this.task, r, item),
       numShown < C
         ? h(
             "span",
@@ -330,11 +331,15 @@ export class ReportView implements View {
       }
     };
     const order = sortIndices(rows.length, (k) => key(rows[k]), sort.desc).map((k) => rows[k]);
+    const columns =
+      this.task === "multilabel"
+        ? COLUMNS.map((c) => (c.key === "support" ? POSITIVES : c))
+        : COLUMNS;
     const extra = scoreColumns(r.scores);
     const head = h(
       "tr",
       null,
-      ...[...COLUMNS, ...extra].map((c) =>
+      ...[...columns, ...extra].map((c) =>
         sortHeader(c, sort, (k) => ctx.setState({ reportSort: nextSort(sort, k) })),
       ),
     );
@@ -402,6 +407,50 @@ export class ReportView implements View {
   }
 
   destroy(): void {}
+}
+
+type StatItem = (label: string, value: string, title: string, role: string) => HTMLElement;
+
+/** The accuracy in the task's words: the in-range rate of a regression run; per yes/no
+ * decision for a multilabel run (a sample with 3 labels makes 3 decisions). */
+function accuracyItem(task: string | null, accuracy: number | null, item: StatItem): HTMLElement {
+  if (task === "regression")
+    return item(IN_RANGE_LABEL, formatMetric(accuracy), IN_RANGE_TITLE, "report-accuracy");
+  if (task === "multilabel")
+    return item(
+      "Label accuracy",
+      formatMetric(accuracy),
+      "Share of the yes/no decisions (one per sample and label) that were right: 1 − Hamming loss. Exact-match accuracy (every label of a sample right) is not recorded",
+      "report-accuracy",
+    );
+  return item(
+    "Accuracy",
+    formatMetric(accuracy),
+    "Share of all samples predicted correctly",
+    "report-accuracy",
+  );
+}
+
+/** How many samples the report counts; a multilabel run's support is its labels' positives,
+ * which count a sample once per positive label: said apart. */
+function sampleItems(task: string | null, r: ReportResponse, item: StatItem): HTMLElement[] {
+  const support = r.macro.support ?? r.weighted.support;
+  if (task !== "multilabel")
+    return [
+      item("Samples", formatCount(r.samples ?? support), "Samples at this step", "report-support"),
+    ];
+  const out: HTMLElement[] = [];
+  if (r.samples !== null)
+    out.push(item("Samples", formatCount(r.samples), "Samples at this step", "report-support"));
+  out.push(
+    item(
+      "Positives",
+      formatCount(support),
+      "Positive labels summed over the labels (the support column): a sample counts once per label it has",
+      "report-positives",
+    ),
+  );
+  return out;
 }
 
 /** A 0..1 metric with a light bar behind it. */

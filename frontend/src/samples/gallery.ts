@@ -17,6 +17,7 @@ import {
   crumbText,
   emptyMessage,
   KEPT_RULE,
+  keptText,
   scopeFilter,
   scopeId,
   scopeTitle,
@@ -67,6 +68,9 @@ export class SamplesGallery {
   private items: HTMLElement[] = [];
   private shown: Sample[] = [];
   private sel = 0;
+  /** opened by a click elsewhere (a cell): take the keyboard focus once the samples are shown,
+   * so that the arrow keys and Enter the hint names work at once */
+  private focusPending = false;
 
   constructor() {
     this.crumbs = h("nav", {
@@ -151,6 +155,19 @@ export class SamplesGallery {
 
   private setScope(scope: GalleryScope): void {
     this.set({ scope, selected: null, large: false }, true);
+  }
+
+  /** The next samples shown take the keyboard focus (the gallery was opened by a click). */
+  focusWhenShown(): void {
+    this.focusPending = true;
+  }
+
+  /** Hands the focus over when asked to (focusWhenShown), once there is something to focus. */
+  private takeFocus(): void {
+    if (!this.focusPending || !this.element.isConnected) return;
+    this.focusPending = false;
+    if (this.items.length) this.applySelection(true);
+    else this.element.focus({ preventScroll: true });
   }
 
   close(): void {
@@ -280,17 +297,15 @@ export class SamplesGallery {
     const parts = [shownStep === null ? "Latest step" : `Step ${shownStep}`];
     if (loading && !fresh)
       parts.push(ctx.step === null ? "loading the latest step…" : `loading step ${ctx.step}…`);
-    else if (data) {
-      const n = data.samples.length;
-      const kept = `${n} kept`;
-      parts.push(
-        ctx.mistakes !== null && ctx.mistakes > n
-          ? `${kept} of ${ctx.mistakes.toLocaleString("en-US")} mistakes`
-          : kept,
-      );
+    let capTitle: string | null = null;
+    if (data && !(loading && !fresh)) {
+      const kept = keptText(s.scope, data.samples.length, ctx.mistakes, data);
+      parts.push(kept.text);
+      capTitle = kept.title;
     }
     parts.push("follows the step slider");
     this.sub.textContent = parts.join(" · ");
+    this.sub.title = capTitle ?? "";
     this.sub.setAttribute("data-step", String(shownStep ?? ""));
     if (!sameBase || (!fresh && !data)) {
       if (this.list.error && fresh) this.renderError(ctx, this.list.error);
@@ -321,6 +336,7 @@ export class SamplesGallery {
           h("p", null, emptyMessage(s.scope, names, ctx.task, data.step, ctx.mistakes, data)),
         ),
       );
+      this.takeFocus();
       this.renderLarge();
       return;
     }
@@ -334,6 +350,7 @@ export class SamplesGallery {
     );
     if (gridKey !== this.drawnKey) this.showBody(gridKey, this.grid(ctx, data));
     this.applySelection(false);
+    this.takeFocus();
     this.renderLarge();
   }
 

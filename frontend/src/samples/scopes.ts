@@ -114,6 +114,37 @@ export function keptRule(
   return `This run keeps only the ${mistakes(perCell)} of each cell (samples_per_cell=${perCell}) and at most ${total.toLocaleString("en-US")} in all at each step (max_samples=${total}).`;
 }
 
+/** How many of a scope's mistakes were kept, and which of the run's caps held the others back:
+ * "4 kept of 19 mistakes (samples_per_cell=4)". A cell's own cap when it is full, else the
+ * step's (max_samples: the most confident mistakes of all cells were kept first); a wider scope
+ * spans many cells, so both caps. `kept` alone when every mistake was kept or the count is
+ * unknown. */
+export function keptText(
+  scope: GalleryScope,
+  kept: number,
+  mistakes: number | null,
+  caps: { samples_per_cell: number | null; max_samples: number | null } | null,
+): { text: string; title: string | null } {
+  if (mistakes === null || mistakes <= kept) return { text: `${kept} kept`, title: null };
+  const perCell = caps?.samples_per_cell ?? null;
+  const total = caps?.max_samples ?? null;
+  const cellCap = perCell !== null ? `samples_per_cell=${perCell}` : null;
+  const stepCap = total !== null ? `max_samples=${total}` : null;
+  let cap: string;
+  if (perCell === null && total === null) cap = "the run's caps: samples_per_cell, max_samples";
+  else if (scope.kind === "cell")
+    cap = perCell !== null && kept >= perCell ? cellCap! : (stepCap ?? cellCap!);
+  else if (scope.kind === "overall" && total !== null && kept >= total) cap = stepCap!;
+  else
+    cap = [cellCap && `${cellCap} per cell`, stepCap && `${stepCap} per step`]
+      .filter(Boolean)
+      .join(", ");
+  return {
+    text: `${kept.toLocaleString("en-US")} kept of ${mistakes.toLocaleString("en-US")} mistakes (${cap})`,
+    title: keptRule(caps),
+  };
+}
+
 /** Why a scope shows no kept sample at a step; `mistakes` is the matrix's count in the scope
  * at that step (null when unknown), `caps` the run's selection caps. */
 export function emptyMessage(

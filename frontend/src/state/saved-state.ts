@@ -77,6 +77,9 @@ export function parseState(raw: unknown): ViewState {
   if (isStrArray(o.deselectedSeries)) s.deselectedSeries = o.deselectedSeries;
   else if (isStrArray(o.deselectedRuns))
     s.deselectedSeries = o.deselectedRuns.map((r) => seriesKey(r, legacyName));
+  if (isStr(o.seriesFilter)) s.seriesFilter = o.seriesFilter;
+  if (o.settingsOpen === null || typeof o.settingsOpen === "boolean")
+    s.settingsOpen = o.settingsOpen;
   if (oneOf(o.metric, METRIC_IDS)) s.metric = o.metric;
   if (o.xAxis === "step" || o.xAxis === "relative") s.xAxis = o.xAxis;
   if (typeof o.logScale === "boolean") s.logScale = o.logScale;

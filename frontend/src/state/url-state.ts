@@ -59,12 +59,15 @@ function fromBase64Url(text: string): string {
   return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
 }
 
-/** The fields of a state that differ from the defaults (auto-refresh stays local). */
+/** What a link never carries: how this browser shows the tab, not what it shows. */
+const LOCAL_FIELDS: ReadonlySet<string> = new Set(["autoRefresh", "settingsOpen"]);
+
+/** The fields of a state that differ from the defaults (the local ones stay local). */
 export function linkFields(s: ViewState): Record<string, unknown> {
   const d = defaultState() as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(s)) {
-    if (k === "autoRefresh") continue;
+    if (LOCAL_FIELDS.has(k)) continue;
     if (JSON.stringify(v) !== JSON.stringify(d[k])) out[k] = v;
   }
   if (out.classes !== undefined && JSON.stringify(out.classes).length > MAX_CLASSES_CHARS) {
@@ -91,6 +94,7 @@ export function decodeLink(token: string, local: ViewState): ViewState | null {
   const o = raw as Record<string, unknown>;
   const s = parseState(o);
   s.autoRefresh = local.autoRefresh;
+  s.settingsOpen = local.settingsOpen;
   if (o.classesOmitted === true) s.classes = local.classes;
   return s;
 }

@@ -111,7 +111,8 @@ export interface DiffState {
   on: boolean;
   /** series (key) to compare with, of the same name; null = the matrix's own series */
   baseSeries: string | null;
-  /** step to compare with; null = the base series' first step */
+  /** step to compare with; null = automatic (compare.ts defaultBaseStep: the first step of the
+   * matrix's own series; of another series the step shown, else its latest) */
   baseStep: number | null;
 }
 
@@ -142,13 +143,17 @@ export interface ViewState {
   group: string | null;
   /** series the user unticked (new series appear ticked, as runs in TensorBoard) */
   deselectedSeries: string[];
+  /** the series list's filter text */
+  seriesFilter: string;
+  /** the sidebar's settings section open; null = automatic (closed when the series list is long) */
+  settingsOpen: boolean | null;
   metric: MetricId;
   xAxis: XAxis;
   logScale: boolean;
   smoothing: number;
-  /** how many worst classes to colour; null = automatic (0 up to 10 classes, else 5) */
+  /** how many worst classes to colour; null = automatic (autoWorstN) */
   worstN: number | null;
-  /** series whose latest values rank the classes; null = automatic (a validation series) */
+  /** series whose latest values rank the classes; null = the mean over the series shown */
   rankSeries: string | null;
   colorBy: ColorBy;
   classFilter: string;
@@ -207,6 +212,8 @@ export function defaultState(): ViewState {
     view: "curves",
     group: null,
     deselectedSeries: [],
+    seriesFilter: "",
+    settingsOpen: null,
     metric: "loss",
     xAxis: "step",
     logScale: false,
@@ -246,10 +253,24 @@ export function defaultState(): ViewState {
   };
 }
 
+/** How many worst classes the tab highlights by default: none of a handful (every line stays
+ * in colour), 3 of 6 to 10 (the few that lag stand out from the greyed rest), 5 of more. */
+export function autoWorstN(numClasses: number): number {
+  return numClasses > 10 ? 5 : numClasses >= 6 ? 3 : 0;
+}
+
 /** The worst-N count actually used. */
 export function effectiveWorstN(s: ViewState, numClasses: number): number {
-  if (s.worstN !== null) return s.worstN;
-  return numClasses > 10 ? 5 : 0;
+  return s.worstN ?? autoWorstN(numClasses);
+}
+
+/** Past this many rows in the series list the settings section starts closed (auto). */
+export const LONG_SERIES_LIST = 8;
+
+/** Whether the sidebar's settings section is open, with "auto" resolved for the series list's
+ * length: closed when the list is long, so that its rows stay in view. */
+export function effectiveSettingsOpen(s: ViewState, seriesRows: number): boolean {
+  return s.settingsOpen ?? seriesRows <= LONG_SERIES_LIST;
 }
 
 /** Lines or heatmap, with "auto" resolved for a class count. */

@@ -97,6 +97,7 @@ export interface DashStyle {
   label: string;
 }
 
+/** The series' line patterns, most distinct first: sixteen series overlaid never share one. */
 export const DASHES: readonly DashStyle[] = [
   { dash: [], label: "solid" },
   { dash: [7, 4], label: "dashed" },
@@ -104,12 +105,23 @@ export const DASHES: readonly DashStyle[] = [
   { dash: [9, 3, 2, 3], label: "dash-dot" },
   { dash: [14, 5], label: "long dash" },
   { dash: [4, 2, 1, 2, 1, 2], label: "dash-dot-dot" },
+  { dash: [1.5, 7], label: "sparse dots" },
+  { dash: [3, 3], label: "short dash" },
+  { dash: [16, 3, 2, 3], label: "long dash-dot" },
+  { dash: [16, 3, 2, 3, 2, 3], label: "long dash-dot-dot" },
+  { dash: [7, 3, 7, 3, 2, 3], label: "dash-dash-dot" },
+  { dash: [16, 3, 6, 3], label: "long-short dash" },
+  { dash: [5, 2, 5, 2, 5, 8], label: "triple dash" },
+  { dash: [26, 5], label: "very long dash" },
+  { dash: [16, 3, 2, 3, 2, 3, 2, 3], label: "long dash-dot-dot-dot" },
+  { dash: [2, 2, 2, 8], label: "double dot" },
 ];
 
 /**
  * A dash pattern per series key, by its split (data/series.ts splitOfSeries): train solid,
  * validation dashed, test dotted; clashes (two train series of two experiments) and other series
- * take the next free pattern.
+ * take the next free pattern, so that no two series share one while there are patterns left
+ * (DASHES: sixteen).
  */
 export function assignDashes(
   runs: readonly string[],
@@ -132,7 +144,7 @@ export function assignDashes(
     if (out.has(r)) continue;
     let d = 0;
     while (used.has(d) && d < DASHES.length) d++;
-    if (d >= DASHES.length) d = out.size % DASHES.length;
+    if (d >= DASHES.length) d = out.size % DASHES.length; // more series than patterns
     out.set(r, d);
     used.add(d);
   }

@@ -45,12 +45,13 @@ def check_scores(ops: ArrayOps, outputs: Any) -> None:
         )
 
 
-def check_columns(shape: tuple[int, ...], expected: int | None, unit: str) -> None:
+def check_columns(shape: tuple[int, ...], expected: int | None, unit: str, units: str) -> None:
+    """`unit`/`units`: what a column is, in the singular and the plural ("class", "classes")."""
     if expected is not None and shape[1] != expected:
         raise ValueError(
             f"outputs has {shape[1]} columns (shape {shape_text(shape)}) but this writer has "
-            f"{expected} {unit} (from class_names/num_classes); the model's outputs and "
-            f"class_names must have one entry per {unit[:-1]}"
+            f"{expected} {units} (from class_names/num_classes); the model's outputs and "
+            f"class_names must have one entry per {unit}"
         )
 
 

@@ -36,7 +36,7 @@ def check_outputs(ops: ArrayOps, outputs: Any, num_classes: int | None) -> tuple
             f"task='multiclass'; got shape {shape_text(shape)}.{hint}"
         )
     check_scores(ops, outputs)
-    check_columns(shape, num_classes, "classes")
+    check_columns(shape, num_classes, "class", "classes")
     return shape
 
 

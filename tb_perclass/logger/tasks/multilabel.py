@@ -31,7 +31,7 @@ def check_outputs(ops: ArrayOps, outputs: Any, num_labels: int | None) -> tuple[
             f"{shape_text(shape)}"
         )
     check_scores(ops, outputs)
-    check_columns(shape, num_labels, "labels")
+    check_columns(shape, num_labels, "label", "labels")
     return shape
 
 
