@@ -17,7 +17,7 @@ from tensorboard import errors
 from tb_perclass.format import metadata, metrics
 from tb_perclass.format.score_tensor import ScoreColumns
 from tb_perclass.plugin.reader import PerClassReader, listed, step_position
-from tb_perclass.plugin.series import ScoresSeries, position_of
+from tb_perclass.plugin.series import ScoresSeries, per_class, position_of
 from tb_perclass.plugin.stats_table import StatsTable
 
 MAX_CLASSES = 64  # curves per request
@@ -60,8 +60,8 @@ def step_answer(
         raise errors.InvalidArgumentError(
             f"classes lists {len(classes)} classes; ask for at most {MAX_CLASSES} at a time"
         )
-    columns = series.columns[position]
-    values = series.per_class(position)
+    columns = series.columns(position)
+    values = per_class(series.meta, columns)
     stats, skipped = reader.companion(ctx, experiment_id, run, name, series, metadata.KIND_STATS)
     table = _table(series, columns, values, _count_at(stats, found_step))
     calibration = columns.calibration()
@@ -103,12 +103,14 @@ def every_step(
     series: ScoresSeries = reader.series(ctx, experiment_id, run, name, metadata.KIND_SCORES)
     stats, _ = reader.companion(ctx, experiment_id, run, name, series, metadata.KIND_STATS)
     return [
-        (
-            int(step),
-            _table(series, series.columns[i], series.per_class(i), _count_at(stats, int(step))),
-        )
+        (int(step), _step_table(series, i, _count_at(stats, int(step))))
         for i, step in enumerate(series.steps)
     ]
+
+
+def _step_table(series: ScoresSeries, position: int, count: np.ndarray | None) -> dict:
+    columns = series.columns(position)
+    return _table(series, columns, per_class(series.meta, columns), count)
 
 
 def _count_at(stats: StatsTable | None, step: int) -> np.ndarray | None:
@@ -213,7 +215,7 @@ def _class_detail(meta, columns: ScoreColumns, calibration: Any, c: int) -> dict
 def report_columns(series: ScoresSeries, position: int, count: np.ndarray | None) -> dict:
     """The report's score columns at one step: AP, AUROC, ECE and top-k accuracy per class
     ([C]; top-k with the stats' counts at that step), their macro and weighted averages."""
-    table = _table(series, series.columns[position], series.per_class(position), count)
+    table = _step_table(series, position, count)
     result = {key: table[key] for key in REPORT_COLUMNS if table.get(key) is not None}
     result["averages"] = {key: table["averages"][key] for key in result}
     result["top_k"] = series.top_k
@@ -232,19 +234,18 @@ def series_over_steps(
     over = series.over_steps
     positions = {int(step): i for i, step in enumerate(series.steps)}
     rows = [positions.get(int(step)) for step in stats.steps]
+    have = np.array([row is not None for row in rows], dtype=bool)
+    taken = np.array([row for row in rows if row is not None], dtype=np.int64)
     shape = (len(stats.steps), stats.meta.num_classes)
     result: dict[str, Any] = {"top_k": series.top_k}
+    # float32 as the series keeps them: rates in [0, 1], sent to the tab as float32.
     for key in ("ap", "auroc", "ece"):
-        aligned = np.full(shape, np.nan)
-        for i, row in enumerate(rows):
-            if row is not None:
-                aligned[i] = over[key][row]
+        aligned = np.full(shape, np.nan, dtype=np.float32)
+        aligned[have] = over[key][taken]
         result[key] = aligned
     if "top_k_hits" in over:
-        aligned = np.full(shape, np.nan)
-        count = stats.count("count").astype(np.float64)
-        for i, row in enumerate(rows):
-            if row is not None:
-                aligned[i] = metrics.accuracy(over["top_k_hits"][row], count[i])
+        aligned = np.full(shape, np.nan, dtype=np.float32)
+        count = stats.count("count")[have].astype(np.float64)
+        aligned[have] = metrics.accuracy(over["top_k_hits"][taken], count)
         result["top_k_accuracy"] = aligned
     return result, skipped

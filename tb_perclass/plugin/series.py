@@ -10,7 +10,6 @@ others are served. The stats and confusion series are `stats_table.StatsTable` a
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -96,8 +95,14 @@ OVER_STEPS = ("ap", "auroc", "ece", "top_k_hits")
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ScoresSeries:
-    """Every step's score histograms as checked columns (`score_tensor.ScoreColumns`), and
-    per-class series over the steps computed from them once (AP, AUROC, ECE, top-k hits).
+    """Every step's scores record as TensorBoard holds it, checked once when decoded, and the
+    per-class series over the steps computed then (AP, AUROC, ECE, top-k hits).
+
+    A step's columns (`score_tensor.ScoreColumns`) are parsed again when a view asks for that
+    step instead of being kept: parsed, a 1000-class step takes ~0.7 MB (its dense reliability
+    table, its cells widened to int64, its metrics) where its packed record takes ~17 KB, so
+    keeping every step would put a long run's series past any cache budget (3.4 GB at 5000
+    steps) and make every request decode it again.
 
     Binary tags hold the positive class's histograms (one row); its series and answers are
     given for both classes: the negative class ranks by 1 - p, so it has the same AUROC and
@@ -106,18 +111,17 @@ class ScoresSeries:
     meta: PerClassMetadata
     steps: np.ndarray
     wall_times: np.ndarray
-    columns: tuple[ScoreColumns, ...]
+    records: tuple[Any, ...]
+    over_steps: dict[str, np.ndarray]
     skipped: tuple[Skipped, ...] = ()
 
     @property
     def nbytes(self) -> int:
-        """What the series holds: each step's columns (`ScoreColumns.nbytes`), the series over
-        the steps (computed when decoded, so that the size does not grow once cached), steps and
+        """What the series holds: each step's record, the series over the steps, the steps and
         wall times."""
-        over = self.__dict__.get("over_steps", {})
         return (
-            sum(c.nbytes for c in self.columns)
-            + sum(a.nbytes for a in over.values())
+            sum(_record_bytes(r) for r in self.records)
+            + sum(a.nbytes for a in self.over_steps.values())
             + self.steps.nbytes
             + self.wall_times.nbytes
         )
@@ -130,53 +134,71 @@ class ScoresSeries:
     def decode(
         cls, meta: PerClassMetadata, data: list, skipped: Sequence[Skipped] = ()
     ) -> ScoresSeries:
-        points, columns, bad = _checked(
-            metadata.KIND_SCORES,
-            last_write_per_step(data),
-            lambda d: validation.score_columns(d.numpy, meta),
-        )
-        series = cls(
+        over: dict[str, list[np.ndarray]] = {}
+
+        def check(datum: Any) -> Any:
+            values = per_class(meta, validation.score_columns(datum.numpy, meta))
+            for key in OVER_STEPS:
+                if key in values:
+                    over.setdefault(key, []).append(values[key])
+            return datum.numpy  # the parsed columns go: see the class docstring
+
+        points, records, bad = _checked(metadata.KIND_SCORES, last_write_per_step(data), check)
+        return cls(
             meta=meta,
             steps=np.array([d.step for d in points], dtype=np.int64),
             wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
-            columns=tuple(columns),
+            records=tuple(records),
+            over_steps={
+                key: np.stack(rows).astype(_OVER_DTYPES[key]) for key, rows in over.items()
+            },
             skipped=(*skipped, *bad),
         )
-        series.over_steps  # noqa: B018 - computed now, so that `nbytes` is final when cached
-        return series
+
+    def columns(self, position: int) -> ScoreColumns:
+        """The parsed columns of the step at `position` (checked when the series was decoded)."""
+        return validation.score_columns(self.records[position], self.meta)
 
     def per_class(self, position: int) -> dict[str, np.ndarray]:
-        """One step's per-class values, [C] each: ap, ap_bound, auroc, auroc_bound, ece,
-        signed_error (mean confidence - accuracy), positives, negatives, and top_k_hits when
-        recorded."""
-        columns = self.columns[position]
-        ranked = columns.metrics
-        calibration = columns.calibration()
-        values = {
-            "ap": ranked.average_precision,
-            "ap_bound": ranked.average_precision_bound,
-            "auroc": ranked.auroc,
-            "auroc_bound": ranked.auroc_bound,
-            "ece": calibration.expected_error(),
-            "signed_error": calibration.signed_error(),
-            "positives": ranked.positives,
-            "negatives": ranked.negatives,
-        }
-        if self.meta.task == metadata.TASK_BINARY:
-            values = _both_binary_classes(columns, values)
-        if columns.top_k is not None:
-            values["top_k_hits"] = columns.top_k.astype(np.float64)
-        return values
+        """The per-class values of the step at `position` (see the function `per_class`)."""
+        return per_class(self.meta, self.columns(position))
 
-    @functools.cached_property
-    def over_steps(self) -> dict[str, np.ndarray]:
-        """What the curves draw of `per_class` at every step, [S, C] each: ap, auroc, ece and
-        top_k_hits when recorded (empty without steps)."""
-        per_step = [self.per_class(i) for i in range(len(self.steps))]
-        if not per_step:
-            return {}
-        keys = [key for key in OVER_STEPS if key in per_step[0]]
-        return {key: np.stack([values[key] for values in per_step]) for key in keys}
+
+# The series over the steps as kept: rates in float32 (what the curves route sends the tab),
+# counts in float64 (exact past 2**24).
+_OVER_DTYPES = {"ap": np.float32, "auroc": np.float32, "ece": np.float32, "top_k_hits": np.float64}
+
+
+def _record_bytes(record: Any) -> int:
+    """The bytes a step's record holds: a version-4 record is one bytes object in an object
+    array, older ones an int64 vector."""
+    array = np.asarray(record)
+    if array.dtype == object:
+        return array.nbytes + sum(len(b) for b in array.reshape(-1) if isinstance(b, bytes))
+    return array.nbytes
+
+
+def per_class(meta: PerClassMetadata, columns: ScoreColumns) -> dict[str, np.ndarray]:
+    """One step's per-class values, [C] each: ap, ap_bound, auroc, auroc_bound, ece,
+    signed_error (mean confidence - accuracy), positives, negatives, and top_k_hits when
+    recorded."""
+    ranked = columns.metrics
+    calibration = columns.calibration()
+    values = {
+        "ap": ranked.average_precision,
+        "ap_bound": ranked.average_precision_bound,
+        "auroc": ranked.auroc,
+        "auroc_bound": ranked.auroc_bound,
+        "ece": calibration.expected_error(),
+        "signed_error": calibration.signed_error(),
+        "positives": ranked.positives,
+        "negatives": ranked.negatives,
+    }
+    if meta.task == metadata.TASK_BINARY:
+        values = _both_binary_classes(columns, values)
+    if columns.top_k is not None:
+        values["top_k_hits"] = columns.top_k.astype(np.float64)
+    return values
 
 
 def _both_binary_classes(columns: ScoreColumns, positive: dict[str, np.ndarray]) -> dict:
