@@ -8,9 +8,13 @@ Validation statistics come the same way from `fit(validation_data=...)`; or, whe
 given `validation_data` itself, from one pass over it per epoch that also keeps the most
 confident misclassified samples.
 
-The metric's state is summed across replicas by Keras (`aggregation="sum"`), so
-`tf.distribute.MirroredStrategy` gives the numbers of a single device. Keras' TensorFlow backend
-is required (the metric runs inside TensorFlow's graph functions).
+Keras' TensorFlow, PyTorch and JAX backends run it alike: the metric's state lives in Keras
+variables, updated inside `fit()`'s compiled steps by each backend's own operations (TensorFlow's
+graph ops, torch's in-place ops on the variables' tensors, `keras.ops` under JAX, whose jitted
+steps carry only the model's metric variables, so the metrics are attached to the model while
+it fits). The state is summed across replicas by Keras (`aggregation="sum"`), so
+`tf.distribute.MirroredStrategy` gives the numbers of a single device; under
+`MultiWorkerMirroredStrategy` every worker reads the summed state and only the chief writes.
 
 With `track_samples=N` the training batches' dynamics are tracked per sample: the callback
 takes each batch's dataset indices from the inputs (a dict input with a `sample_id` key, e.g. a
@@ -18,11 +22,13 @@ takes each batch's dataset indices from the inputs (a dict input with a `sample_
 sees the inputs, and updates the per-sample state inside fit()'s graph with scatter ops of the
 batch's size. With arrays given to fit(x, y) without ids the callback cannot know which rows a
 batch holds (Keras shuffles them itself): add the indices to the inputs. Not supported under a
-distribution strategy of several replicas, and no thumbnails (the inputs stay in the graph).
+distribution strategy of several replicas, and no thumbnails (the inputs stay in the graph);
+TensorFlow backend only (the tracker's state is updated with TensorFlow's graph ops).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +36,7 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops as K
 
 from tb_perclass.format import metadata
 from tb_perclass.logger import (
@@ -45,13 +51,14 @@ from tb_perclass.logger import (
     tasks,
 )
 from tb_perclass.logger.accumulator import Accumulator
-from tb_perclass.logger.arrays.tensorflow_ops import GRAPH_OPS
+from tb_perclass.logger.arrays import ArrayOps
 from tb_perclass.logger.dynamics.tracker import SampleTracker
 from tb_perclass.logger.output_kind import OutputKindMonitor
 from tb_perclass.logger.spec import TaskSpec
 from tb_perclass.logger.step_writer import StepWriter
 
 PHASES = ("train", "validation")
+SUPPORTED_BACKENDS = ("tensorflow", "torch", "jax")
 # Advice the callback adds to the warnings of the end of a step.
 _ORDER_HINT = "; with Keras, a later fit() continues its epochs with fit(initial_epoch=...)"
 _KIND_HINT = (
@@ -65,7 +72,9 @@ class PerClassMetric(keras.metrics.Metric):
     """Accumulates per-class statistics and confusion counts of the batches it is given.
 
     Its state is what `PerClassWriter` accumulates, held in Keras variables so that it lives in
-    `fit()`'s graph functions and is summed across replicas.
+    `fit()`'s compiled steps and is summed across replicas. Keras resets a model's metrics at
+    every epoch and evaluation: `reset_state()` leaves this one alone (the train state must
+    outlive fit's validation), and `clear()` resets it.
     """
 
     def __init__(
@@ -79,6 +88,8 @@ class PerClassMetric(keras.metrics.Metric):
         super().__init__(name=name, dtype="float64")
         self.spec = spec
         self._per_sample_loss = per_sample_loss
+        self._ops = _backend_ops()
+        self._check_next = True  # torch (eager): check the outputs of the first batch
         self.table = self.add_variable(
             shape=state.table_shape(spec),
             initializer="zeros",
@@ -109,17 +120,23 @@ class PerClassMetric(keras.metrics.Metric):
     def update_state(
         self, y_true: Any, y_pred: Any, sample_weight: Any = None, sample_ids: Any = None
     ) -> None:
-        y_true = _adapt_targets(self.spec, tf.convert_to_tensor(y_true))
-        y_pred = tf.convert_to_tensor(y_pred)
+        ops = self._ops
+        y_true = _adapt_targets(self.spec, ops.prepare(K.convert_to_tensor(y_true)))
+        y_pred = ops.prepare(K.convert_to_tensor(y_pred))
         losses = None
         if self._per_sample_loss is not None:
-            losses = self._per_sample_loss(y_pred, y_true)
-        batch = tasks.format_batch(GRAPH_OPS, y_pred, y_true, losses, self.spec)
-        state.update(GRAPH_OPS, self.table, self.counts, batch, self.spec)
-        if self.scores:
-            score_state.update(GRAPH_OPS, self.scores, y_pred, batch, self.spec)
+            losses = ops.prepare(self._per_sample_loss(y_pred, y_true))
+        batch = tasks.format_batch(ops, y_pred, y_true, losses, self.spec)
+        table, counts = self._state(self.table), self._state(self.counts)
+        state.update(ops, table, counts, batch, self.spec)
+        if self.scores:  # TensorFlow's graph ops and torch's update the variables in place
+            arrays = {name: self._state(variable) for name, variable in self.scores.items()}
+            score_state.update(ops, arrays, y_pred, batch, self.spec)
         if self.tracker is not None and sample_ids is not None:
-            # In the graph: ids cannot be read, so bad ones get a row of their own (route_ids).
+            # TensorFlow only (refused elsewhere). In the graph: ids cannot be read, so bad
+            # ones get a row of their own (route_ids).
+            import tensorflow as tf
+
             self.tracker.backend.track(
                 self.tracker.state,
                 tf.reshape(tf.cast(sample_ids, tf.int64), (-1,)),
@@ -132,20 +149,38 @@ class PerClassMetric(keras.metrics.Metric):
                 True,
             )
         if output_kind.applies(self.spec.task):
-            # The first batch after each reset, as the writer does: a few reductions, once.
-            tf.cond(
-                tf.equal(self.batches_seen, 0.0),
-                lambda: self._check_outputs(y_pred),
-                lambda: tf.constant(False),
-            )
-        self.batches_seen.assign_add(tf.constant(1.0, tf.float64))
+            # The first batch after each reset, as the writer does: a few reductions.
+            self._check_first_outputs(y_pred, table)
+        self.batches_seen.assign_add(K.ones((), dtype=self.batches_seen.dtype))
 
-    def _check_outputs(self, y_pred: Any) -> Any:
-        state.add_output_checks(GRAPH_OPS, self.table, y_pred, self.spec)
-        return tf.constant(True)
+    def _state(self, variable: Any) -> Any:
+        """What the backend's ops update: the variable, or (torch) its tensor, in place."""
+        if variable is None or keras.backend.backend() != "torch":
+            return variable
+        return variable.value
+
+    def _check_first_outputs(self, y_pred: Any, table: Any) -> None:
+        backend = keras.backend.backend()
+        if backend == "torch":  # eager: a Python flag, no read of the device
+            if self._check_next:
+                self._check_next = False
+                state.add_output_checks(self._ops, table, y_pred, self.spec)
+        elif backend == "tensorflow":  # a graph: a branch on the batch count
+            import tensorflow as tf
+
+            def check() -> Any:
+                state.add_output_checks(self._ops, table, y_pred, self.spec)
+                return tf.constant(True)
+
+            tf.cond(tf.equal(self.batches_seen, 0.0), check, lambda: tf.constant(False))
+        else:  # JAX's jitted steps take no state update in a branch: weigh the counts by 0/1
+            first = K.cast(K.equal(self.batches_seen, 0.0), table.dtype)
+            flags = output_kind.evidence(self._ops, y_pred, self.spec)
+            weighted = [K.cast(flag, table.dtype) * first for flag in flags]
+            self._ops.count_into(table, self.spec.checks_row, weighted)
 
     def result(self) -> Any:
-        return self.batches_seen.value  # not shown: the callback reads the state instead
+        return {}  # nothing in fit()'s logs: the callback reads the state instead
 
     def read(self) -> tuple[state.HostState, int]:
         """The state on the host (summed over replicas), and the number of batches seen."""
@@ -157,8 +192,12 @@ class PerClassMetric(keras.metrics.Metric):
         return host, int(self.batches_seen.numpy())
 
     def reset_state(self) -> None:
+        pass  # Keras' own resets (each epoch, each evaluation); see clear()
+
+    def clear(self) -> None:
         for variable in self.variables:
-            variable.assign(tf.zeros(variable.shape, variable.dtype))
+            variable.assign(K.zeros(variable.shape, variable.dtype))
+        self._check_next = True
 
 
 class PerClassCallback(keras.callbacks.Callback):
@@ -220,14 +259,28 @@ class PerClassCallback(keras.callbacks.Callback):
         sample_ids: str = "sample_id",
     ):
         super().__init__()
-        if keras.backend.backend() != "tensorflow":
+        backend = keras.backend.backend()
+        if backend not in SUPPORTED_BACKENDS:
             raise RuntimeError(
-                f"PerClassCallback needs Keras' TensorFlow backend (KERAS_BACKEND=tensorflow); "
-                f"this Keras runs on {keras.backend.backend()!r}. With other backends, feed "
-                "tb_perclass.PerClassWriter from a custom training loop"
+                f"PerClassCallback runs on Keras' {', '.join(SUPPORTED_BACKENDS)} backends; this "
+                f"Keras runs on {backend!r} (KERAS_BACKEND). Set KERAS_BACKEND to one of those, "
+                "or feed tb_perclass.PerClassWriter from a custom training loop"
             )
         if task not in metadata.TASKS or task == metadata.TASK_REGRESSION:
             raise ValueError(f"task={task!r}; the callback supports multiclass, binary, multilabel")
+        if scores and backend == "jax":
+            raise ValueError(
+                "scores=True runs on Keras' tensorflow and torch backends, not yet on jax (the "
+                "score histograms have no keras.ops version for JAX's jitted steps); set "
+                "KERAS_BACKEND=tensorflow or torch, or pass scores=False"
+            )
+        if track_samples is not None and backend != "tensorflow":
+            raise ValueError(
+                f"track_samples runs on Keras' tensorflow backend only, not on {backend!r} (the "
+                "per-sample state is updated with TensorFlow's graph ops); set "
+                "KERAS_BACKEND=tensorflow, or use tb_perclass.PerClassWriter(track_samples=...) "
+                "in a custom training loop"
+            )
         self.log_dir = os.fspath(log_dir)
         self._name = spec.check_name(name)
         self._remote = spec.remote_options(
@@ -267,6 +320,7 @@ class PerClassCallback(keras.callbacks.Callback):
         # Kept across fit() calls: a second fit() whose epochs start again at 0 is warned of.
         self._steps: dict[str, StepWriter] = {}
         self._output_kind: OutputKindMonitor | None = None
+        self._writes = True  # False on the workers of MultiWorkerMirroredStrategy but the chief
 
     # --- set-up and tear-down ----------------------------------------------------------------
 
@@ -281,7 +335,8 @@ class PerClassCallback(keras.callbacks.Callback):
         per_sample = _per_sample_loss(loss, task)
         self._loss_name = _loss_display_name(loss)
         self._spec = self._task_spec(model, output_index, from_logits, per_sample)
-        with model.distribute_strategy.scope():
+        strategy = getattr(model, "distribute_strategy", None)  # TensorFlow only
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
             self._metrics = {
                 phase: PerClassMetric(
                     self._spec,
@@ -291,6 +346,14 @@ class PerClassCallback(keras.callbacks.Callback):
                 )
                 for phase in PHASES
             }
+        for phase, metric in self._metrics.items():
+            # Tracked by the model, so that JAX's stateless steps carry its variables.
+            setattr(model, _metric_attribute(phase), metric)
+        # MultiWorkerMirroredStrategy: every worker reads the state (a collective), the chief
+        # alone writes.
+        self._writes = bool(
+            getattr(getattr(strategy, "extended", None), "should_save_summary", True)
+        )
         self._output_kind = OutputKindMonitor(task, from_logits)
         if self._track_samples is not None:
             replicas = model.distribute_strategy.num_replicas_in_sync
@@ -306,9 +369,10 @@ class PerClassCallback(keras.callbacks.Callback):
                 )
                 self._tracker.start_in_graph("tensorflow")
             self._metrics["train"].tracker = self._tracker
-        self._open_steps(kind_hint=_KIND_HINT if self._from_logits is None else "")
+        if self._writes:
+            self._open_steps(kind_hint=_KIND_HINT if self._from_logits is None else "")
         self._validation = None
-        if self._validation_data is not None:
+        if self._validation_data is not None and self._writes:
             options = dict(self._sample_options)
             if options["layout"] is None and np.ndim(self._validation_data[0]) == 4:
                 # Keras knows where its image channels are.
@@ -419,6 +483,12 @@ class PerClassCallback(keras.callbacks.Callback):
             # Later fit()/evaluate() calls get functions without the hook.
             model.make_train_function(force=True)
             model.make_test_function(force=True)
+        for phase, metric in self._metrics.items():
+            if getattr(model, _metric_attribute(phase), None) is metric:
+                delattr(model, _metric_attribute(phase))
+            tracked = getattr(model, "_metrics", None)  # Keras has no public way to untrack
+            if isinstance(tracked, list) and metric in tracked:
+                tracked.remove(metric)
         for step_writer in self._steps.values():
             step_writer.sink.close()
             destinations.release(step_writer.sink.destination, self._name, self)
@@ -434,17 +504,20 @@ class PerClassCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         self._write_metric("train", epoch)
-        if self._validation is not None:
-            self._predict_validation(epoch)
-        else:
+        if self._validation_data is None:
             self._write_metric("validation", epoch)
+        elif self._validation is not None:  # the chief predicts its validation data
+            self._predict_validation(epoch)
 
     def _write_metric(self, phase: str, epoch: int) -> None:
         metric = self._metrics[phase]
-        host, seen = metric.read()
+        host, seen = metric.read()  # on every worker: reading sums the workers' states
         if seen == 0:
             return  # e.g. no validation data this epoch
-        self._write(phase, epoch, host, None, metric.reset_state, self._output_kind)
+        if not self._writes:
+            metric.clear()
+            return
+        self._write(phase, epoch, host, None, metric.clear, self._output_kind)
 
     def _predict_validation(self, epoch: int) -> None:
         x, y = self._validation_data
@@ -455,10 +528,10 @@ class PerClassCallback(keras.callbacks.Callback):
             inputs = x[start:stop]
             outputs = _pick(self.model(inputs, training=False), output_index)
             self._validation.update(
-                tf.convert_to_tensor(outputs),
-                _adapt_targets(self._spec, tf.convert_to_tensor(y[start:stop])),
+                _eager(outputs),
+                _eager(_adapt_targets(self._spec, K.convert_to_tensor(y[start:stop]))),
                 None,
-                tf.convert_to_tensor(inputs),
+                _eager(K.convert_to_tensor(inputs)),
                 np.arange(start, stop),
             )
         validation = self._validation
@@ -610,8 +683,36 @@ def _adapt_targets(task_spec: TaskSpec, y_true: Any) -> Any:
     """Keras hands sparse targets over as (B, 1) and often as floats."""
     if task_spec.task != metadata.TASK_MULTICLASS:
         return y_true
-    if y_true.shape.rank == 2 and y_true.shape[-1] == 1:
-        y_true = tf.squeeze(y_true, axis=-1)
-    if y_true.shape.rank == 1 and not y_true.dtype.is_integer:
-        y_true = tf.cast(y_true, tf.int64)
+    if len(y_true.shape) == 2 and y_true.shape[-1] == 1:
+        y_true = K.squeeze(y_true, axis=-1)
+    if len(y_true.shape) == 1 and not keras.backend.standardize_dtype(y_true.dtype).startswith(
+        ("int", "uint")
+    ):
+        y_true = K.cast(y_true, "int64")
     return y_true
+
+
+def _backend_ops() -> ArrayOps:
+    """The operations of the metric's per-batch path on this Keras backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        from tb_perclass.logger.arrays.tensorflow_ops import GRAPH_OPS
+
+        return GRAPH_OPS
+    if backend == "torch":
+        from tb_perclass.logger.arrays.torch_ops import OPS
+
+        return OPS
+    from tb_perclass.logger.arrays.keras_ops import OPS
+
+    return OPS
+
+
+def _metric_attribute(phase: str) -> str:
+    return f"_tb_perclass_{phase}"
+
+
+def _eager(x: Any) -> Any:
+    """A backend tensor as the accumulator takes it: torch and TensorFlow tensors as they are
+    (on their device), JAX arrays as NumPy."""
+    return np.asarray(x) if keras.backend.backend() == "jax" else x

@@ -1560,6 +1560,98 @@ def test_nonfinite_outputs_and_invalid_targets_are_shown(tab, tb_facts):
     tab.assert_clean()
 
 
+def write_trainer_run(logdir):
+    """A real Hugging Face Trainer run (tiny BERT from a config, topic sentences) with the
+    Trainer's own TensorBoard reporting and PerClassCallback: `runs/<date>_<host>` holds the
+    Trainer's scalars, and our `train` and `eval` runs beside them."""
+    transformers = pytest.importorskip("transformers")
+    from tb_perclass.transformers import PerClassCallback
+    from tests import tiny_hf
+
+    tokenizer = tiny_hf.whitespace_tokenizer()
+    train, evaluation, _, _ = tiny_hf.topic_datasets(tokenizer)
+    args = tiny_hf.training_arguments(
+        os.fspath(logdir), num_train_epochs=3, learning_rate=2e-2, report_to=["tensorboard"]
+    )
+    transformers.Trainer(
+        model=tiny_hf.tiny_bert(tokenizer),
+        args=args,
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=tokenizer,
+        callbacks=[PerClassCallback()],
+    ).train()
+
+
+@pytest.fixture(scope="module")
+def tb_trainer(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("logs_trainer")
+    write_trainer_run(logdir)
+    with TensorBoardProcess(logdir / "runs") as tb:
+        tb.wait_for("/data/plugin/perclass/tags", lambda tags: len(tags) >= 2)
+        yield tb
+
+
+def test_a_trainer_run_shows_in_the_tab(tab, tb_trainer):
+    """The Trainer's run: train and eval overlaid (solid, dashed) with the class names of the
+    model's id2label; the eval confusion matrix; the misclassified sentences as text."""
+    from tests import tiny_hf
+
+    tab.open(tb_trainer)
+    tab.settle()
+    rows = _series_rows(tab)
+    assert [dash for _, dash in rows] == ["dashed", "solid"], rows
+    assert [run.rsplit("/", 1)[1] for run, _ in rows] == ["eval", "train"], rows
+    assert tab.texts("[data-role=classes] .pc-class-name") == list(tiny_hf.TOPICS)
+    _assert_drawn(tab, min_hues=3)
+    tab.screenshot("perclass-trainer-curves.png")
+    tab.view_tab("confusion")
+    tab.heat("confusion")
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+    assert "eval" in tab.frame.locator("[data-role=title]").text_content()
+    tab.frame.click("[data-role=open-gallery]")
+    tab.frame.wait_for_selector("[data-role=gallery] [data-role=sample-text]", timeout=15_000)
+    tab.frame.wait_for_function(  # each text shows "…" until its blob has loaded
+        "() => [...document.querySelectorAll('[data-role=gallery] [data-role=sample-text]')]"
+        ".every((e) => e.textContent !== '…')",
+        timeout=15_000,
+    )
+    _, _, texts, _ = tiny_hf.topic_datasets(tiny_hf.whitespace_tokenizer())
+    shown = tab.texts("[data-role=gallery] [data-role=sample-text]")
+    assert shown and set(shown) <= set(texts), shown
+    tab.screenshot("perclass-trainer-samples.png")
+    tab.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def tb_keras_torch(tmp_path_factory):
+    """A real Keras fit() on Keras 3's PyTorch backend with PerClassCallback (its own process:
+    Keras picks the backend at import)."""
+    pytest.importorskip("torch")
+    logdir = tmp_path_factory.mktemp("logs_keras_torch")
+    from tests import keras_runs
+
+    keras_runs.run_backend_process(logdir, "torch")
+    with TensorBoardProcess(logdir / "fit") as tb:
+        tb.wait_for("/data/plugin/perclass/tags", lambda tags: len(tags) >= 2)
+        yield tb
+
+
+def test_a_keras_run_on_the_torch_backend_shows_in_the_tab(tab, tb_keras_torch):
+    """fit() on the PyTorch backend: train and validation overlaid with the callback's class
+    names, curves drawn, the validation confusion matrix."""
+    tab.open(tb_keras_torch)
+    tab.settle()
+    rows = {run.rsplit("/", 1)[-1]: dash for run, dash in _series_rows(tab)}
+    assert rows == {"train": "solid", "validation": "dashed"}, rows
+    assert tab.texts("[data-role=classes] .pc-class-name") == list("abcd")
+    _assert_drawn(tab, min_hues=3)
+    tab.screenshot("perclass-keras-torch-curves.png")
+    tab.view_tab("confusion")
+    tab.heat("confusion")
+    _assert_drawn(tab, min_hues=1, selector=MATRIX_CANVAS)
+
+
 # --- training dynamics ------------------------------------------------------------------------
 
 BIG = 100_000

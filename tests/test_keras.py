@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import read_summaries
+from tests.keras_runs import counting_dense
 
 pytestmark = pytest.mark.slow
 
@@ -53,22 +54,9 @@ def per_class(logits, targets, losses, classes=4):
 
 
 def test_train_statistics_are_exact_and_cost_no_forward_pass(tmp_path):
-    class CountingDense(keras.layers.Dense):
-        """Counts executed forward passes (a variable incremented inside the graph)."""
-
-        def build(self, shape):
-            super().build(shape)
-            self.calls = self.add_weight(
-                shape=(), initializer="zeros", trainable=False, name="calls"
-            )
-
-        def call(self, inputs):
-            self.calls.assign_add(1.0)
-            return super().call(inputs)
-
     def run(with_callback):
         keras.utils.set_random_seed(0)
-        counter = CountingDense(4)
+        counter = counting_dense(4)
         model = keras.Sequential([keras.Input((6,)), counter])
         model.compile(
             keras.optimizers.SGD(0.0), keras.losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -38,6 +38,7 @@ def test_the_readme_has_a_snippet_per_setup():
         "dynamics",
         "scores",
         "notebook",
+        "transformers",
         "remote",
     }
 
@@ -68,11 +69,19 @@ def run_snippet(tmp_path, name: str, env: dict | None = None) -> subprocess.Comp
     return result
 
 
-@pytest.mark.parametrize("name", sorted(set(snippets()) - set(REMOTE_SNIPPETS)))
-def test_snippet_runs_and_writes_per_class_data(tmp_path, name):
+# The Keras snippet runs on each Keras backend it supports (KERAS_BACKEND).
+RUNS = [(name, None) for name in sorted(set(snippets()) - set(REMOTE_SNIPPETS))]
+RUNS += [("keras", "torch"), ("keras", "jax")]
+
+
+@pytest.mark.parametrize(("name", "keras_backend"), RUNS)
+def test_snippet_runs_and_writes_per_class_data(tmp_path, name, keras_backend):
+    if keras_backend is not None:
+        pytest.importorskip(keras_backend)
     if name in READS:
         run_snippet(tmp_path, READS[name])
-    result = run_snippet(tmp_path, name)
+    backend = None if keras_backend is None else {"KERAS_BACKEND": keras_backend}
+    result = run_snippet(tmp_path, name, backend)
     if name == "notebook":
         assert "macro avg" in result.stdout and "validation" in result.stdout
         assert "weighted_f1" in (tmp_path / "history.csv").read_text().splitlines()[0]
