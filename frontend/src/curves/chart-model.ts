@@ -183,8 +183,11 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
     const dash = DASHES[inp.seriesDashes.get(rc.key) ?? 0]?.dash ?? [];
     const runColor = inp.seriesColors.get(rc.key) ?? "#425066";
     const logScale = inp.logScale;
+    // smoothing keeps the points where they are: the same count
     const withSmoothing = (raw: LineValues) =>
-      inp.smoothing > 0 ? new LineValues(smoothValues(raw.data, inp.smoothing)) : raw;
+      inp.smoothing > 0
+        ? new LineValues(smoothValues(raw.data, inp.smoothing), raw.presentCount())
+        : raw;
 
     // the shown classes' values, one typed array per line (a column of the [steps][classes]
     // grid); NaN where there is no point or the scale cannot show the value
@@ -205,14 +208,18 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
     const raws = cols.map((k) => {
       const out = new Float64Array(X);
       if (!identity) out.fill(NaN);
+      let present = 0;
       for (let s = 0, i = k; s < rows; s++, i += C) {
         const p = at[s];
         if (p < 0) continue;
         const v = data ? data[i] : 0;
         // finite (v - v is NaN for NaN and the infinities), and positive on a log scale
-        out[p] = v - v === 0 && !(logScale && v <= 0) ? v : NaN;
+        if (v - v === 0 && !(logScale && v <= 0)) {
+          out[p] = v;
+          present++;
+        } else out[p] = NaN;
       }
-      return out;
+      return new LineValues(out, present);
     });
     const nonfiniteData = c.nonfinite.data;
 
@@ -228,7 +235,7 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
       const isHigh = rank.has(g);
       const isGrey = anyHighlight && !isHigh;
       const base = inp.colorBy === "run" ? runColor : (inp.classColors[g] ?? "#425066");
-      const raw = new LineValues(raws[j]);
+      const raw = raws[j];
       const line: LineModel = {
         kind: "class",
         series: rc.key,
@@ -288,7 +295,7 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
   // the worst class is drawn last, on top
   high.sort((a, b) => (rank.get(b.classIndex) ?? 0) - (rank.get(a.classIndex) ?? 0));
   const lines = [...greyLines, ...normal, ...high, ...means];
-  for (const l of lines) l.markers = l.values.presentCount(2) === 1;
+  for (const l of lines) l.markers = l.values.presentCount() === 1;
   return {
     xs,
     xLabel: unit.label,

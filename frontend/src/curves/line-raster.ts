@@ -68,69 +68,83 @@ export function reduceToColumns(
   const top = log ? Math.log10(y.max) : y.max;
   const bottom = log ? Math.log10(y.min) : y.min;
   const scale = height / (top - bottom || 1);
-  // the pixel of a value: uPlot puts a line's vertices on pixel centres
-  const pixel = (v: number) => Math.round((top - (log ? Math.log10(v) : v)) * scale) + 0.5;
+  // (no closures over the loop's variables: they would live on the heap, slowing every point)
   let first = W;
   let last = -1;
-  // the column being reduced: its points' lowest and highest value, where the line came in
-  let cur = -1;
-  let vLo = 0;
-  let vHi = 0;
-  let entry = NaN;
-  // the previous point
+  // the column reduced last, waiting for where the line leaves it: its span so far
+  let pc = -1;
+  let pLo = 0;
+  let pHi = 0;
+  // the last point of that column (x, pixel y); px NaN: none yet
   let px = NaN;
-  let pv = NaN;
-  const flush = (c: number, exit: number) => {
-    if (c < 0 || c >= W) return;
-    let l = pixel(vHi);
-    let h = pixel(vLo);
-    if (entry < l) l = entry;
-    if (entry > h) h = entry;
-    if (exit < l) l = exit;
-    if (exit > h) h = exit;
-    lo[c] = l;
-    hi[c] = h;
-    if (c < first) first = c;
-    last = c;
-  };
-  for (let i = i0; i <= i1; i++) {
-    const v = values[i];
-    if (v - v !== 0 || (log && v <= 0)) continue;
-    const c = cols[i];
-    if (c === cur) {
-      if (v < vLo) vLo = v;
-      else if (v > vHi) vHi = v;
-      px = xPx[i];
-      pv = v;
+  let py = 0;
+  let i = i0;
+  while (i <= i1) {
+    const v0 = values[i];
+    if (v0 - v0 !== 0 || (log && v0 <= 0)) {
+      i++;
       continue;
     }
-    const x = xPx[i];
+    // the points of this column: their lowest, highest and last value
+    const c = cols[i];
+    const x0 = xPx[i];
+    let vLo = v0;
+    let vHi = v0;
+    let vLast = v0;
+    let xLast = x0;
+    let j = i + 1;
+    for (; j <= i1 && cols[j] === c; j++) {
+      const v = values[j];
+      if (v - v !== 0 || (log && v <= 0)) continue;
+      if (v < vLo) vLo = v;
+      else if (v > vHi) vHi = v;
+      vLast = v;
+      xLast = xPx[j];
+    }
+    // values to pixels (vertices on pixel centres, as uPlot puts them); y grows downwards
+    const yFirst = Math.round((top - (log ? Math.log10(v0) : v0)) * scale) + 0.5;
+    const yLast = Math.round((top - (log ? Math.log10(vLast) : vLast)) * scale) + 0.5;
+    let cLo = Math.round((top - (log ? Math.log10(vHi) : vHi)) * scale) + 0.5;
+    let cHi = Math.round((top - (log ? Math.log10(vLo) : vLo)) * scale) + 0.5;
     if (px === px) {
-      // the segment from the previous point: where it leaves that column, the columns it
-      // crosses whole, where it enters this one
-      const y0 = pixel(pv);
-      const y1 = pixel(v);
-      const slope = (y1 - y0) / (x - px);
-      flush(cur, y0 + (cur + 1 - px) * slope);
-      const from = cur + 1 > 0 ? cur + 1 : 0;
+      // the segment from the previous column's last point: where it leaves that column, the
+      // columns it crosses whole, where it enters this one
+      const slope = (yFirst - py) / (x0 - px);
+      if (pc >= 0 && pc < W) {
+        const exit = py + (pc + 1 - px) * slope;
+        lo[pc] = exit < pLo ? exit : pLo;
+        hi[pc] = exit > pHi ? exit : pHi;
+        if (pc < first) first = pc;
+        last = pc;
+      }
+      const from = pc + 1 > 0 ? pc + 1 : 0;
       const to = c - 1 < W - 1 ? c - 1 : W - 1;
       for (let cc = from; cc <= to; cc++) {
-        const ya = y0 + (cc - px) * slope;
-        const yb = y0 + (cc + 1 - px) * slope;
+        const ya = py + (cc - px) * slope;
+        const yb = py + (cc + 1 - px) * slope;
         lo[cc] = ya < yb ? ya : yb;
         hi[cc] = ya < yb ? yb : ya;
         if (cc < first) first = cc;
         last = cc;
       }
-      entry = y0 + (c - px) * slope;
-    } else entry = NaN;
-    cur = c;
-    vLo = vHi = v;
-    px = x;
-    pv = v;
+      const entry = py + (c - px) * slope;
+      if (entry < cLo) cLo = entry;
+      if (entry > cHi) cHi = entry;
+    }
+    pc = c;
+    pLo = cLo;
+    pHi = cHi;
+    px = xLast;
+    py = yLast;
+    i = j;
     if (c >= W) break;
   }
-  if (cur >= 0) flush(cur, NaN);
+  if (px === px && pc >= 0 && pc < W) {
+    lo[pc] = pLo;
+    hi[pc] = pHi;
+    if (pc < first) first = pc;
+    last = pc;
+  }
   out.first = first;
   out.last = last;
 }

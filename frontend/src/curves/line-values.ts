@@ -14,7 +14,11 @@ export interface ValueColumn {
 
 /** A line's values: NaN where the line has no point (a gap, or a value the scale cannot show). */
 export class LineValues implements ValueColumn {
-  constructor(readonly data: Float64Array) {}
+  /** `present`: how many points the line has, when the maker counted them (-1: not known) */
+  constructor(
+    readonly data: Float64Array,
+    private present = -1,
+  ) {}
 
   static from(values: readonly Value[]): LineValues {
     const data = new Float64Array(values.length);
@@ -35,11 +39,14 @@ export class LineValues implements ValueColumn {
     return Array.from(this.data, (v) => (v === v ? v : null));
   }
 
-  /** How many points the line has, counting no further than `atMost`. */
-  presentCount(atMost = Infinity): number {
-    let n = 0;
-    for (let i = 0; i < this.data.length && n < atMost; i++) if (this.data[i] === this.data[i]) n++;
-    return n;
+  /** How many points the line has (counted once). */
+  presentCount(): number {
+    if (this.present < 0) {
+      let n = 0;
+      for (let i = 0; i < this.data.length; i++) if (this.data[i] === this.data[i]) n++;
+      this.present = n;
+    }
+    return this.present;
   }
 }
 

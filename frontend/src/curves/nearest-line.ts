@@ -15,15 +15,15 @@ export class LineIndex {
   ) {
     this.lines = lines.map((l) => l.data);
     let every: Int32Array | null = null;
-    this.present = this.lines.map((vals) => {
-      let n = 0;
-      for (let i = 0; i < vals.length; i++) if (vals[i] - vals[i] === 0) n++;
+    this.present = lines.map((l) => {
+      const vals = l.data;
+      const n = l.presentCount();
       if (n === vals.length) {
         if (!every || every.length !== n) every = Int32Array.from({ length: n }, (_, i) => i);
         return every;
       }
       const idx = new Int32Array(n);
-      for (let i = 0, j = 0; i < vals.length; i++) if (vals[i] - vals[i] === 0) idx[j++] = i;
+      for (let i = 0, j = 0; i < vals.length; i++) if (vals[i] === vals[i]) idx[j++] = i;
       return idx;
     });
   }
