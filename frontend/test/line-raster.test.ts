@@ -187,12 +187,25 @@ describe("LineRaster", () => {
     expect(pixel(pixelsOf(many), W, 5, 10)[3]).toBe(255);
   });
 
-  it("mixes the colours of lines of different colours by their alpha", () => {
+  it("draws lines of different colours in order, the last on top (source-over)", () => {
     const r = new LineRaster(W, H);
     r.drawLines(xPx, 0, 4, Y, [line(flat, [1, 0, 0, 0.5]), line(flat, [0, 0, 1, 0.5])]);
-    const [red, green, blue, alpha] = pixel(pixelsOf(r), W, 20, 10);
-    expect([red, green, blue]).toEqual([128, 0, 128]);
-    expect(alpha).toBe(191);
+    // blue over red: 0.5 blue + 0.25 red of 0.75 alpha
+    expect(pixel(pixelsOf(r), W, 20, 10)).toEqual([85, 0, 170, 191]);
+    const swapped = new LineRaster(W, H);
+    swapped.drawLines(xPx, 0, 4, Y, [line(flat, [0, 0, 1, 0.5]), line(flat, [1, 0, 0, 0.5])]);
+    expect(pixel(pixelsOf(swapped), W, 20, 10)).toEqual([170, 0, 85, 191]);
+  });
+
+  it("shows only the front lines where they hide the ones behind", () => {
+    const r = new LineRaster(W, H);
+    const behind = Array.from({ length: 500 }, (_, k) =>
+      line(flat, [k % 2, 0.5, (k + 1) % 2, 0.6]),
+    );
+    // 20 opaque-ish green lines in front hide the 500 behind them
+    const front = Array.from({ length: 20 }, () => line(flat, [0, 1, 0, 0.6]));
+    r.drawLines(xPx, 0, 4, Y, [...behind, ...front]);
+    expect(pixel(pixelsOf(r), W, 20, 10)).toEqual([0, 255, 0, 255]);
   });
 
   it("covers the whole span of a steep line in a column, and antialiases its ends", () => {

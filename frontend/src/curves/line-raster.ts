@@ -3,8 +3,8 @@
 // points takes about a second in a software-rendered browser; here each line is first reduced
 // to what one pixel column shows of it (the span from its lowest to its highest point in that
 // column: every local extreme is kept, nothing is averaged away), and each column's span is
-// added to per-pixel sums in constant time, antialiased at its ends (LineRaster). Only the
-// pixels change: the values a tooltip shows are read from the full data, never from here.
+// blended into the picture as source-over would, antialiased at its ends (LineRaster). Only
+// the pixels change: the values a tooltip shows are read from the full data, never from here.
 // Pure: no DOM (the chart puts the pixels on its canvas).
 
 /** Where a line's values land on the raster: y in device px from the raster's top. */
@@ -158,24 +158,35 @@ export interface RasterLine {
   dash: readonly number[];
 }
 
+/** A pixel whose light through the lines in front is below this shows nothing behind it. */
+const OPAQUE = 1 / 1024;
+
 /**
- * The pixels of many lines, each blended once where it passes. Lines add to per-pixel sums from
- * which the picture follows at the end: the opacity as source-over gives it (1 - the product of
- * (1 - a) over the lines there: exact in any order) and, when the lines differ in colour, the
- * colour as the alpha-weighted mean of theirs (a blend where lines of different colours cross,
- * not whichever was drawn last). A column's span adds in constant time whatever its height (a
- * difference between its first and its last row, summed down the column at the end): a noisy
- * line spanning 100 px in every column costs what a flat one does.
+ * The pixels of many lines drawn in order, each over the ones before (source-over), each pixel
+ * a line covers blended once, as canvas strokes of the lines would be.
+ *
+ * Lines of one colour (the faded lines behind a highlight) add to per-pixel sums: the opacity
+ * of source-over is 1 - the product of (1 - a) over the lines there, the same in any order, and
+ * a column's span adds in constant time whatever its height (a difference between its first
+ * and its last row, summed down the column at the end): a noisy line spanning 100 px in every
+ * column costs what a flat one does. Lines of many colours (every class in its colour) are
+ * blended front to back, the last line first: a pixel stops taking colour once the lines in
+ * front of it hide what is behind, and its rows are skipped from then on, so each pixel is
+ * visited a few times at most whatever the number of lines.
  */
 export class LineRaster {
-  /** channels per pixel: the opacity (sum of -ln(1 - a)); with colours, sum of a, a x r, g, b */
-  private ch = 1;
-  /** the differences down each column of the rows wholly covered, (height + 1) x width x ch */
+  private readonly spans: ColumnSpans;
+  // one colour: the differences down each column of -ln(1 - a) of the rows wholly covered
+  // ((height + 1) x width), and of the end pixels partly covered, added as they are
   private runs = new Float32Array(0);
-  /** the end pixels partly covered, added as they are, height x width x ch */
   private dots = new Float32Array(0);
   private color: Rgba = [0, 0, 0, 0];
-  private readonly spans: ColumnSpans;
+  // many colours, column-major: the light let through (1 = nothing drawn), the colour taken
+  // (premultiplied, 3 per pixel), the next row still taking colour at or below each row
+  private light = new Float32Array(0);
+  private taken = new Float32Array(0);
+  private next = new Int32Array(0);
+  private many = false;
 
   constructor(
     readonly width: number,
@@ -185,8 +196,8 @@ export class LineRaster {
   }
 
   /**
-   * Draws `lines` (each pixel a line covers once, as a canvas stroke of it would), their
-   * points `i0..i1` at x positions `xPx` (device px from the raster's left), over nothing.
+   * Draws `lines` in order over nothing, their points `i0..i1` at x positions `xPx` (device px
+   * from the raster's left).
    */
   drawLines(
     xPx: Float64Array,
@@ -195,19 +206,32 @@ export class LineRaster {
     y: YMap,
     lines: readonly RasterLine[],
   ): void {
+    const W = this.width;
+    const H = this.height;
     const colors = new Set(lines.map((l) => l.color.slice(0, 3).join(",")));
-    this.ch = colors.size > 1 ? 5 : 1;
+    this.many = colors.size > 1;
     this.color = lines.length ? lines[0].color : [0, 0, 0, 0];
-    const n = this.width * this.height * this.ch;
-    if (this.dots.length !== n) {
-      this.dots = new Float32Array(n);
-      this.runs = new Float32Array(n + this.width * this.ch);
+    if (this.many) {
+      if (this.light.length !== W * H) {
+        this.light = new Float32Array(W * H);
+        this.taken = new Float32Array(W * H * 3);
+        this.next = new Int32Array(W * (H + 1));
+      } else this.taken.fill(0);
+      this.light.fill(1);
+      for (let c = 0, k = 0; c < W; c++) for (let r = 0; r <= H; r++) this.next[k++] = r;
     } else {
-      this.dots.fill(0);
-      this.runs.fill(0);
+      if (this.dots.length !== W * H) {
+        this.dots = new Float32Array(W * H);
+        this.runs = new Float32Array(W * (H + 1));
+      } else {
+        this.dots.fill(0);
+        this.runs.fill(0);
+      }
     }
     const cols = columnsOf(xPx, i0, i1);
-    for (const l of lines) this.drawLine(xPx, cols, i0, i1, y, l);
+    if (this.many)
+      for (let l = lines.length - 1; l >= 0; l--) this.drawLine(xPx, cols, i0, i1, y, lines[l]);
+    else for (const l of lines) this.drawLine(xPx, cols, i0, i1, y, l);
   }
 
   private drawLine(
@@ -224,12 +248,9 @@ export class LineRaster {
     if (alpha <= 0) return;
     const W = this.width;
     const H = this.height;
-    const ch = this.ch;
-    const runs = this.runs;
-    const dots = this.dots;
-    // what a whole pixel of this line adds; a part of a pixel adds that share of it
+    const { runs, dots, light, taken, next, many } = this;
+    // what a whole pixel of this line adds to the sums; a part of a pixel adds that share of it
     const opacity = -Math.log1p(-Math.min(alpha, 0.999));
-    const add = [opacity, alpha, alpha * r, alpha * g, alpha * b];
     const half = line.width / 2;
     const dash = line.dash;
     let period = 0;
@@ -261,24 +282,36 @@ export class LineRaster {
       // the end pixels by the share of their height covered (antialiased), the rows between whole
       const topShare = r0 === r1 ? bottom - top : r0 + 1 - top;
       const bottomShare = bottom - r1;
-      const i = (r0 * W + c) * ch;
-      const j = (r1 * W + c) * ch;
-      if (ch === 1) {
-        dots[i] += opacity * topShare;
-        if (r1 > r0) dots[j] += opacity * bottomShare;
+      if (!many) {
+        dots[r0 * W + c] += opacity * topShare;
+        if (r1 > r0) dots[r1 * W + c] += opacity * bottomShare;
         if (r1 > r0 + 1) {
-          runs[i + W] += opacity;
-          runs[j] -= opacity;
+          runs[(r0 + 1) * W + c] += opacity;
+          runs[r1 * W + c] -= opacity;
         }
         continue;
       }
-      for (let k = 0; k < ch; k++) dots[i + k] += add[k] * topShare;
-      if (r1 > r0) for (let k = 0; k < ch; k++) dots[j + k] += add[k] * bottomShare;
-      if (r1 > r0 + 1) {
-        for (let k = 0; k < ch; k++) {
-          runs[i + W * ch + k] += add[k];
-          runs[j + k] -= add[k];
+      // front to back over the rows of this column that still take colour
+      const base = c * H;
+      const nb = c * (H + 1);
+      let row = r0;
+      for (;;) {
+        // the first row at or below `row` not yet hidden (path halving keeps the hops short)
+        while (next[nb + row] !== row) {
+          const skip = next[nb + next[nb + row]];
+          next[nb + row] = skip;
+          row = skip;
         }
+        if (row > r1) break;
+        const a = alpha * (row === r0 ? topShare : row === r1 ? bottomShare : 1);
+        const k = base + row;
+        const w = light[k] * a;
+        taken[3 * k] += w * r;
+        taken[3 * k + 1] += w * g;
+        taken[3 * k + 2] += w * b;
+        light[k] -= w;
+        if (light[k] < OPAQUE) next[nb + row] = row + 1;
+        row++;
       }
     }
   }
@@ -286,34 +319,42 @@ export class LineRaster {
   /** The picture as straight (not premultiplied) 8-bit RGBA, e.g. an ImageData's data. */
   writeRgba8(out: Uint8ClampedArray): void {
     const W = this.width;
-    const ch = this.ch;
-    const { runs, dots } = this;
-    const acc = new Float64Array(W * ch);
-    const one = this.color.map((v) => v * 255);
-    for (let row = 0; row < this.height; row++) {
+    const H = this.height;
+    if (this.many) {
+      const { light, taken } = this;
       for (let c = 0; c < W; c++) {
-        const k = c * ch;
-        const i = (row * W + c) * ch;
-        const o = (acc[k] += runs[i]) + dots[i];
-        const p = (row * W + c) * 4;
-        let red = one[0];
-        let green = one[1];
-        let blue = one[2];
-        if (ch > 1) {
-          // every sum runs on down its column, drawn here or not
-          const w = (acc[k + 1] += runs[i + 1]) + dots[i + 1];
-          const scale = w > 1e-9 ? 255 / w : 0;
-          red = ((acc[k + 2] += runs[i + 2]) + dots[i + 2]) * scale;
-          green = ((acc[k + 3] += runs[i + 3]) + dots[i + 3]) * scale;
-          blue = ((acc[k + 4] += runs[i + 4]) + dots[i + 4]) * scale;
+        for (let row = 0; row < H; row++) {
+          const k = c * H + row;
+          const p = (row * W + c) * 4;
+          const a = 1 - light[k];
+          if (a <= 1e-6) {
+            out[p] = out[p + 1] = out[p + 2] = out[p + 3] = 0;
+            continue;
+          }
+          const scale = 255 / a;
+          out[p] = taken[3 * k] * scale;
+          out[p + 1] = taken[3 * k + 1] * scale;
+          out[p + 2] = taken[3 * k + 2] * scale;
+          out[p + 3] = a * 255;
         }
+      }
+      return;
+    }
+    const { runs, dots } = this;
+    const acc = new Float64Array(W);
+    const [r, g, b] = this.color.map((v) => v * 255);
+    for (let row = 0; row < H; row++) {
+      for (let c = 0; c < W; c++) {
+        const i = row * W + c;
+        const o = (acc[c] += runs[i]) + dots[i];
+        const p = i * 4;
         if (o <= 1e-6) {
           out[p] = out[p + 1] = out[p + 2] = out[p + 3] = 0;
           continue;
         }
-        out[p] = red;
-        out[p + 1] = green;
-        out[p + 2] = blue;
+        out[p] = r;
+        out[p + 1] = g;
+        out[p + 2] = b;
         out[p + 3] = (1 - Math.exp(-o)) * 255;
       }
     }
