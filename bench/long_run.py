@@ -14,6 +14,7 @@ own update and write are most of it).
 
     python -m bench.long_run OUT [--classes 1000] [--steps 5000] [--per-class 50]
                                  [--copies 1] [--confusion/--no-confusion]
+                                 [--confusion-every 1]
 
 With --copies N the event file is hard-linked into N run directories (run_00, run_01, ...): N
 identical runs for TensorBoard, at the disk cost of one.
@@ -78,7 +79,13 @@ class LearningModel:
 
 
 def write_run(
-    logdir: str, classes: int, steps: int, per_class: int, confusion: bool, seed: int = 0
+    logdir: str,
+    classes: int,
+    steps: int,
+    per_class: int,
+    confusion: bool,
+    confusion_every: int = 1,
+    seed: int = 0,
 ) -> dict:
     """Writes one run to `logdir`; returns what it wrote (steps, seconds, mean nonzero cells)."""
     model = LearningModel(classes, per_class, steps, seed)
@@ -88,7 +95,9 @@ def write_run(
     shown = np.zeros(len(model.targets), dtype=np.int64)
     nonzero = []
     start = time.perf_counter()
-    with PerClassWriter(logdir, class_names=names, confusion=confusion) as writer:
+    with PerClassWriter(
+        logdir, class_names=names, confusion=confusion, confusion_every=confusion_every
+    ) as writer:
         for step in range(steps):
             predicted, losses = model.predict(step)
             logits[rows, shown] = 0.0  # move the top score: O(samples), not O(samples x classes)
@@ -121,11 +130,16 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=50, help="validation samples per class")
     parser.add_argument("--copies", type=int, default=1, help="runs sharing the event file")
     parser.add_argument("--confusion", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--confusion-every", type=int, default=1, help="the writer's confusion_every"
+    )
     args = parser.parse_args()
     if os.path.exists(args.out):
         parser.error(f"{args.out} exists; pass a new directory")
     first = os.path.join(args.out, "run_00")
-    result = write_run(first, args.classes, args.steps, args.per_class, args.confusion)
+    result = write_run(
+        first, args.classes, args.steps, args.per_class, args.confusion, args.confusion_every
+    )
     for copy in range(1, args.copies):
         shutil.copytree(first, os.path.join(args.out, f"run_{copy:02d}"), copy_function=os.link)
     print(

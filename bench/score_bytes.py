@@ -9,6 +9,10 @@ samples confidently right) writes one step of N samples through two `PerClassWri
 - full: every nonempty bin (the layout of binary and multilabel tags)
 - ranking: the chosen multiclass layout (bins with positives and the negatives between them)
 
+and, for the chosen layout, its two forms side by side on the same step: version 3's int64
+varints (which TensorBoard holds as 8 bytes a value in memory, on both loading paths) and
+version 4's packed record (smallest unsigned dtype, byte planes, zlib: held as its bytes).
+
     python -m bench.score_bytes [--samples 2560]
 """
 
@@ -75,12 +79,24 @@ def measure(stage: str, samples: int, logdir: str) -> dict[str, int]:
                 writer.update(x, y)
             writer.write(0)  # opens the file; the next step is measured
             sizes[scores], stats = step_bytes(writer, path, stage, samples)
+    vector = score_tensor.encode(stats.scores, rows=CLASSES, task="multiclass", top_k=5)
+    varints = summary._int64_tensor(vector).SerializeToString()
+    packed = (
+        summary.scores_pb(
+            "perclass", stats.scores, class_names=[str(i) for i in range(CLASSES)], top_k=5
+        )
+        .value[0]
+        .tensor.string_val[0]
+    )
     return {
         "today (stats + confusion)": sizes[False],
         "with scores=True": sizes[True],
         "scores, dense layout": layout_bytes(stats.scores, "dense"),
         "scores, full layout": layout_bytes(stats.scores, "full"),
         "scores, ranking layout (chosen)": sizes[True] - sizes[False],
+        "  v3 int64 varints, on disk": len(varints),
+        "  v3 int64 varints, in TB memory": 8 * len(vector),
+        "  v4 packed record, disk = memory": len(packed),
     }
 
 

@@ -208,8 +208,10 @@ class PerClassCallback(keras.callbacks.Callback):
 
     Args:
       log_dir: the experiment directory.
-      class_names, num_classes, name, task, threshold, ignore_index, confusion, scores, top_k:
-        as for `PerClassWriter`; the class count defaults to the width of the model's output.
+      class_names, num_classes, name, task, threshold, ignore_index, confusion, confusion_every,
+        scores, top_k: as for `PerClassWriter` (`confusion_every` counts epochs; the last
+        epoch's matrix is written at the end of `fit()`); the class count defaults to the
+        width of the model's output.
       loss: the per-sample loss; by default the compiled model's loss without reduction
         (multilabel: element-wise binary cross-entropy). A `keras.losses.Loss`, a loss
         function, a name known to `PerClassWriter`, or a callable(y_true, y_pred) returning
@@ -244,6 +246,7 @@ class PerClassCallback(keras.callbacks.Callback):
         threshold: float | Sequence[float] | None = None,
         ignore_index: int | None = None,
         confusion: bool = True,
+        confusion_every: int = 1,
         scores: bool = False,
         top_k: int | None = None,
         validation_data: tuple[Any, Any] | None = None,
@@ -298,6 +301,7 @@ class PerClassCallback(keras.callbacks.Callback):
             top_k=top_k,
         )
         self._record_confusion = bool(confusion)
+        self._confusion_every = spec.check_confusion_every(confusion_every, bool(confusion))
         self._track_samples = spec.check_track_samples(track_samples, task)
         self._ids_key = sample_ids
         self._tracker: SampleTracker | None = None
@@ -411,12 +415,17 @@ class PerClassCallback(keras.callbacks.Callback):
             destinations.claim(sink.destination, self._name, self)
             previous = self._steps.get(phase)
             if previous is not None:  # left open by a fit() that failed
-                previous.sink.close()
+                previous.close_at_exit()
             self._steps[phase] = StepWriter(
-                sink, self._name, order_hint=_ORDER_HINT, kind_hint=kind_hint
+                sink,
+                self._name,
+                order_hint=_ORDER_HINT,
+                kind_hint=kind_hint,
+                confusion_every=self._confusion_every,
             )
-            if previous is not None:  # a later fit(): the step order goes on
+            if previous is not None:  # a later fit(): the step order and write count go on
                 self._steps[phase].order = previous.order
+                self._steps[phase].cadence.writes = previous.cadence.writes
 
     def _install(self, output_index: int | None) -> None:
         """Hooks the model's compute_metrics, and rebuilds fit's graph functions so that they
@@ -490,7 +499,7 @@ class PerClassCallback(keras.callbacks.Callback):
             if isinstance(tracked, list) and metric in tracked:
                 tracked.remove(metric)
         for step_writer in self._steps.values():
-            step_writer.sink.close()
+            step_writer.close()  # with the last epoch's matrix if confusion_every left it out
             destinations.release(step_writer.sink.destination, self._name, self)
 
     # --- phases ------------------------------------------------------------------------------

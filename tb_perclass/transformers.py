@@ -67,7 +67,9 @@ class PerClassCallback(transformers.TrainerCallback):
       labels_key: the forward argument holding the labels (the Trainer's "labels").
       logits_key: the output field holding the logits ("logits").
       ignore_index: a label value to skip, as the models' own loss does (-100).
-      confusion, samples_per_cell, max_samples, max_image_side: as for `PerClassWriter`.
+      confusion, confusion_every, samples_per_cell, max_samples, max_image_side: as for
+        `PerClassWriter` (`confusion_every` counts each run's writes; the last one's matrix is
+        written when training ends).
       denormalize: maps one image (HWC or HW) to [0, 1] for display; by default undoes the
         image processor's normalisation.
     """
@@ -83,6 +85,7 @@ class PerClassCallback(transformers.TrainerCallback):
         logits_key: str = "logits",
         ignore_index: int | None = -100,
         confusion: bool = True,
+        confusion_every: int = 1,
         samples_per_cell: int = 8,
         max_samples: int = 256,
         max_image_side: int = 256,
@@ -100,6 +103,7 @@ class PerClassCallback(transformers.TrainerCallback):
         self._labels_key, self._logits_key = labels_key, logits_key
         self._ignore_index = ignore_index
         self._record_confusion = bool(confusion)
+        self._confusion_every = spec.check_confusion_every(confusion_every, bool(confusion))
         # Checked now; the denormalisation default needs the Trainer's image processor.
         self._sample_options = dict(
             samples_per_cell=samples_per_cell,
@@ -156,7 +160,12 @@ class PerClassCallback(transformers.TrainerCallback):
         samples = spec.sample_options(**self._sample_options, denormalize=denormalize)
         for split in (TRAIN, EVAL):
             self._splits[split] = _Split(
-                task_spec, samples, self._record_confusion, self._name, self._remote
+                task_spec,
+                samples,
+                self._record_confusion,
+                self._name,
+                self._remote,
+                self._confusion_every,
             )
 
     # --- the hook --------------------------------------------------------------------------
@@ -248,6 +257,9 @@ class PerClassCallback(transformers.TrainerCallback):
         if self._task is not None:  # the steps after the last logging step
             self._splits[TRAIN].write(state.global_step, self._root, TRAIN, self)
             self._splits[TRAIN].close(self)
+            # The last evaluation's matrix, if confusion_every left it out (the eval runs stay
+            # open: trainer.evaluate() may come after training).
+            self._splits[EVAL].write_held_confusion()
 
 
 class _Split:
@@ -255,10 +267,17 @@ class _Split:
     directory per run (several evaluation datasets share the eval state, one at a time)."""
 
     def __init__(
-        self, task_spec: Any, samples: Any, record_confusion: bool, name: str, remote: Any
+        self,
+        task_spec: Any,
+        samples: Any,
+        record_confusion: bool,
+        name: str,
+        remote: Any,
+        confusion_every: int = 1,
     ):
         self.accumulator = Accumulator(task_spec, samples, record_confusion)
         self._name, self._remote = name, remote
+        self._confusion_every = confusion_every
         self._steps: dict[str, StepWriter] = {}
 
     def write(self, step: int, root: str, run: str, owner: Any) -> None:
@@ -293,12 +312,18 @@ class _Split:
         if directory not in self._steps:
             sink = sinks.open_sink(directory, self._remote)
             destinations.claim(sink.destination, self._name, owner)
-            self._steps[directory] = StepWriter(sink, self._name)
+            self._steps[directory] = StepWriter(
+                sink, self._name, confusion_every=self._confusion_every
+            )
         return self._steps[directory]
+
+    def write_held_confusion(self) -> None:
+        for step_writer in self._steps.values():
+            step_writer.write_held_confusion()
 
     def close(self, owner: Any) -> None:
         for step_writer in self._steps.values():
-            step_writer.sink.close()
+            step_writer.close()  # with the last write's matrix if confusion_every left it out
             destinations.release(step_writer.sink.destination, self._name, owner)
         self._steps.clear()
 

@@ -61,6 +61,22 @@ def stop_process(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
+# TensorBoard's data-server client with another answer cap: its `_make_stub`, the option changed.
+_CAPPED_STUB = """
+import grpc
+from tensorboard.data import grpc_provider, server_ingester
+
+
+def _make_stub(addr, channel_creds_type):
+    creds, options = channel_creds_type.channel_config()
+    options.append(("grpc.max_receive_message_length", {cap}))
+    return grpc_provider.make_stub(grpc.secure_channel(addr, creds, options=options))
+
+
+server_ingester._make_stub = _make_stub
+"""
+
+
 class TensorBoardProcess:
     """A real `python -m tensorboard.main` serving `logdir` on a free port; a context manager.
 
@@ -75,20 +91,26 @@ class TensorBoardProcess:
         extra_args: Sequence[str] = (),
         tensorflow: bool = True,
         env: dict[str, str] | None = None,
+        answer_cap_bytes: int | None = None,
     ):
         """`tensorflow=False` runs TensorBoard as an environment without TensorFlow does (its
-        own file-system stub: boto3 for s3://, fsspec for other URLs); `env` adds variables."""
+        own file-system stub: boto3 for s3://, fsspec for other URLs); `env` adds variables.
+        `answer_cap_bytes` lowers the largest data-server answer TensorBoard's gRPC client takes
+        (256 MiB, fixed in `server_ingester._make_stub`), so that a test reaches it with a
+        few megabytes of event files; everything else is TensorBoard as it runs."""
         self.logdir = os.fspath(logdir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{path_prefix}"
         self._log = tempfile.NamedTemporaryFile(prefix=f"tensorboard-{self.port}-", suffix=".log")
         launcher = (
             ["-m", "tensorboard.main"]
-            if tensorflow
+            if tensorflow and answer_cap_bytes is None
             else [
                 "-c",
-                "import sys; sys.modules['tensorflow'] = None; "
-                "from tensorboard.main import run_main; sys.argv[0] = 'tensorboard'; run_main()",
+                ("" if tensorflow else "import sys; sys.modules['tensorflow'] = None\n")
+                + (_CAPPED_STUB.format(cap=int(answer_cap_bytes)) if answer_cap_bytes else "")
+                + "import sys; from tensorboard.main import run_main; sys.argv[0] = 'tensorboard'; "
+                "run_main()",
             ]
         )
         command = [
@@ -194,7 +216,8 @@ def read_summaries(
     """Every (step, value ndarray, parsed metadata) of `<name>/<kind>` (any name if None) in a
     run's event files, read with TensorBoard's own event file loader and `format.decode`. Stats
     come as their class columns ([5, C], one row per `metadata.STATS_ROWS`) unless `raw` asks
-    for [5, C + 2]; confusion counts as dense matrices ([C, C] or [L, 2, 2])."""
+    for [5, C + 2]; confusion counts as dense matrices ([C, C] or [L, 2, 2]); scores as the
+    int64 vector `score_tensor.parse` reads."""
     from tensorboard.backend.event_processing import event_file_loader
     from tensorboard.util import tensor_util
 
@@ -223,6 +246,8 @@ def read_summaries(
                         array = array if raw else array[:, : meta.num_classes]
                     elif kind == metadata.KIND_CONFUSION:
                         array = decode.confusion(array, meta)
+                    elif kind == metadata.KIND_SCORES:
+                        array = decode.scores(array)
                     found.append((event.step, array, meta))
     return found
 

@@ -340,3 +340,56 @@ def test_multilabel_runs_have_no_pairs_and_confusion_needs_confusion(logdir):
     assert status == 400 and "multiclass and binary" in body
     status, body, _ = get(client, "confusion", run="plain", name="perclass")
     assert status == 404 and "no per-class confusion data" in body
+
+
+def test_a_step_without_a_matrix_confusion_every(logdir):
+    """A writer with confusion_every=3 leaves the matrix out of most steps: the report is
+    exact there (TP/FP/FN travel with the stats), the confusion route answers 404 for the exact
+    step and, with nearest=earlier (what the tab asks), the latest matrix before it."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    run_dir = os.path.join(logdir, "train")
+    history = write_predictions(run_dir, 8, confusion_every=3)
+    client = wsgi_client(logdir)
+    status, body, _ = get(client, "steps", run="train", name="perclass", kind="confusion")
+    assert body["steps"] == [0, 3, 6, 7]  # the first, every 3rd write, the last at close
+    status, body, _ = get(client, "confusion", run="train", name="perclass", step=5)
+    assert status == 404 and "at step 5" in body
+    status, body, _ = get(
+        client, "confusion", run="train", name="perclass", step=5, nearest="earlier"
+    )
+    assert status == 200 and body["step"] == 3 and body["requested_step"] == 5
+    from sklearn.metrics import confusion_matrix
+
+    targets, predicted = history[3]
+    np.testing.assert_array_equal(
+        body["matrix"], confusion_matrix(targets, predicted, labels=range(5))
+    )
+    status, body, _ = get(
+        client, "confusion", run="train", name="perclass", step=6, nearest="earlier"
+    )
+    assert status == 200 and body["step"] == 6 and body["requested_step"] == 6
+    status, body, _ = get(client, "confusion", run="train", name="perclass", step=5, nearest="x")
+    assert status == 400 and "nearest='x'" in body
+    # the report at a step without a matrix: from that step's own counts
+    status, body, _ = get(client, "report", run="train", name="perclass", step=5)
+    assert status == 200 and body["step"] == 5
+    targets, predicted = history[5]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        targets, predicted, labels=range(5), zero_division=np.nan
+    )
+
+    def floats(values):
+        return np.array([np.nan if v is None else v for v in values])
+
+    np.testing.assert_allclose(floats(body["recall"]), recall, equal_nan=True)
+    np.testing.assert_allclose(floats(body["f1"]), f1, equal_nan=True)
+    assert body["support"] == support.tolist()
+    # pairs at a step without a matrix: 404 naming the step; at one with, its history
+    status, body, _ = get(client, "pairs", run="train", name="perclass", step=5)
+    assert status == 404 and "at step 5" in body
+    status, body, _ = get(client, "pairs", run="train", name="perclass", step=3)
+    assert status == 200 and body["history_steps"] == [0, 3, 6, 7]
+    # the curves: TP/FP/FN at every step
+    status, body, _ = get(client, "curves", run="train", name="perclass")
+    assert body["steps"] == list(range(8)) and all(row is not None for row in body["tp"])

@@ -406,3 +406,25 @@ def test_scores_from_fit_match_the_predictions(tmp_path):
         # The same bins and counts; confidence sums may differ in float rounding only.
         np.testing.assert_allclose(got, want, atol=2)
         assert got.sum() > 0
+
+
+def test_confusion_every_counts_epochs_and_writes_the_last_at_the_end_of_fit(tmp_path):
+    with pytest.raises(ValueError, match="confusion_every=0; it must be at least 1"):
+        PerClassCallback(str(tmp_path), confusion_every=0)
+    model = dense_model()
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    callback = PerClassCallback(str(tmp_path), confusion_every=3)
+    model.fit(
+        X, Y, epochs=5, batch_size=100, verbose=0, callbacks=[callback], validation_data=(XV, YV)
+    )
+    for phase in ("train", "validation"):
+        run = str(tmp_path / phase)
+        assert [s for s, _, _ in read_summaries(run)] == [0, 1, 2, 3, 4]
+        # epochs 0 and 3 (every 3rd), and the last one at the end of fit()
+        assert [s for s, _, _ in read_summaries(run, kind="confusion")] == [0, 3, 4]
+    # the validation matrix of the last epoch is the model's, on the validation data
+    ((_, matrix, _),) = read_summaries(str(tmp_path / "validation"), kind="confusion")[-1:]
+    predicted = model.predict(XV, verbose=0).argmax(1)
+    expected = np.zeros((4, 4), dtype=np.int64)
+    np.add.at(expected, (YV, predicted), 1)
+    np.testing.assert_array_equal(matrix, expected)

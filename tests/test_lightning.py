@@ -192,3 +192,16 @@ def test_scores_pass_through_to_the_writers(tmp_path):
             columns = score_tensor.parse(values, rows=4, task="multiclass", top_k=2)
             assert columns.metrics.positives.sum() == count  # every sample, once
             assert meta.extra["top_k"] == 2 and columns.top_k.sum() <= count
+
+
+def test_confusion_every_passes_through_and_the_last_epoch_gets_its_matrix(tmp_path):
+    train, val, _, _ = loaders()
+    callback = PerClassCallback(str(tmp_path / "pc"), confusion_every=2)
+    run = trainer(tmp_path, callback)
+    run.fit_loop.max_epochs = 4
+    run.fit(Classifier(), train, val)
+    for split in ("train", "validation"):
+        run_dir = str(tmp_path / "pc" / split)
+        assert [step for step, _, _ in read_summaries(run_dir)] == [0, 1, 2, 3]
+        # epochs 0 and 2 (every 2nd), and the last at the end of fit (teardown closes)
+        assert [step for step, _, _ in read_summaries(run_dir, "confusion")] == [0, 2, 3]

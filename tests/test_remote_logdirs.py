@@ -154,7 +154,7 @@ def test_tensorboard_follows_a_remote_run(scheme, tensorflow, s3, gcs, request):
     run_url = unique_run(scheme)
     env = request.getfixturevalue("google_proxy").env() if tensorflow else {}
     # Small segments: several objects, so that the reader must follow the rollovers.
-    writer = PerClassWriter(run_url + "/train", class_names=CLASSES, segment_bytes=4000)
+    writer = PerClassWriter(run_url + "/train", class_names=CLASSES, segment_bytes=1800)
     counts = write_steps(writer, range(3))
     # (TensorBoard's own S3 reader needs a key prefix: `--logdir s3://bucket` fails in it.)
     with TensorBoardProcess(run_url, load_fast=False, tensorflow=tensorflow, env=env) as board:
@@ -167,7 +167,8 @@ def test_tensorboard_follows_a_remote_run(scheme, tensorflow, s3, gcs, request):
         np.testing.assert_array_equal(body["count"], np.stack([counts[s] for s in range(8)]))
     writer.close()
     objects = store(scheme, s3, gcs).objects("runs", key_prefix(run_url))
-    assert len(objects) >= 3, sorted(objects)  # 8 steps of ~1 KB in 4 KB segments
+    # 8 steps of 0.4 KB (1.1 KB for an object's first: its tags' metadata) in 1.8 KB segments
+    assert len(objects) >= 3, sorted(objects)
     assert steps_in(objects) == list(range(8))
 
 
@@ -364,6 +365,34 @@ def test_object_names_sort_in_write_order(s3):
     assert steps_in(objects) == list(range(6))
 
 
+def test_each_segment_carries_a_tags_metadata_once_and_reads_alone(s3, tmp_path):
+    """A tag's metadata (12 KB of class names at 1000 classes, which TensorBoard's Python loader
+    keeps with every value) goes with its first value in each segment object only, as in local
+    event files; every segment is still a whole event file the plugin serves on its own."""
+    from tests.helpers import wsgi_client
+
+    run_url = unique_run("s3")
+    writer = PerClassWriter(run_url, class_names=CLASSES, segment_bytes=1800)
+    write_steps(writer, range(10))
+    writer.close()
+    objects = s3.objects("runs", key_prefix(run_url))
+    assert len(objects) >= 3, sorted(objects)
+    for index, (name, data) in enumerate(sorted(objects.items())):
+        seen: dict[str, int] = {}
+        for event in read_records(data)[1:]:
+            for value in event.summary.value:
+                carries = value.metadata.plugin_data.plugin_name == "perclass"
+                assert carries == (value.tag not in seen), (name, event.step, value.tag)
+                seen[value.tag] = event.step
+        assert set(seen) == {"perclass/stats", "perclass/confusion"}
+        alone = tmp_path / f"segment{index}" / "run"  # the object read without the others
+        alone.mkdir(parents=True)
+        (alone / name.rsplit("/", 1)[1]).write_bytes(data)
+        curves = wsgi_client(str(alone.parent)).get(f"{ROUTE_PREFIX}/curves?run=run&name=perclass")
+        steps = [event.step for event in read_records(data)[1:]]
+        assert curves.status_code == 200 and curves.json["steps"] == steps
+
+
 def test_memory_filesystem():
     """Any fsspec filesystem works, e.g. memory:// (and the objects are whole event files)."""
     import fsspec
@@ -384,7 +413,7 @@ def test_any_fsspec_filesystem_is_read_by_tensorboard():
     read by TensorBoard's fsspec loader (TensorFlow-free TensorBoard)."""
     with FtpServer() as server:
         url = server.url("experiments/exp1/train")
-        writer = PerClassWriter(url, class_names=CLASSES, segment_bytes=3000)
+        writer = PerClassWriter(url, class_names=CLASSES, segment_bytes=1800)
         counts = write_steps(writer, range(4))
         with TensorBoardProcess(
             server.url("experiments/exp1"), load_fast=False, tensorflow=False

@@ -217,3 +217,38 @@ def test_a_tag_over_the_data_servers_answer_cap_is_named_with_the_fix_not_a_500(
     (skip,) = answer["skipped"]
     assert skip["step"] == 4999 and "256 MiB" in skip["reason"]
     assert "--load_fast=false" in skip["reason"]
+
+
+@pytest.mark.slow
+def test_a_tag_over_a_real_data_servers_answer_cap_is_skipped_with_the_fix(tmp_path):
+    """The same path with real parts: TensorBoard's own data server and gRPC client, whose
+    answer cap (256 MiB, fixed inside TensorBoard) is lowered to 64 KiB for the test, so that
+    100 steps of 300 classes pass it. The stats tag is skipped with the gRPC error's words and
+    the fix, not a 500; the confusion steps (one blob a read) are still served; and the fix
+    named, --load_fast=false, serves every step."""
+    from tb_perclass import PerClassWriter
+    from tests.helpers import ROUTE_PREFIX, TensorBoardProcess
+
+    rng = np.random.default_rng(0)
+    with PerClassWriter(tmp_path / "run", num_classes=300) as writer:
+        for step in range(100):
+            writer.update(rng.normal(size=(300, 300)).astype(np.float32), rng.integers(0, 300, 300))
+            writer.write(step)
+    query = "run=run&name=perclass"
+    with TensorBoardProcess(tmp_path, answer_cap_bytes=64 * 1024) as server:
+        server.wait_for_runs(1)
+        answer = server.get_json(f"{ROUTE_PREFIX}/curves?{query}")
+        assert answer["steps"] == []
+        (skip,) = answer["skipped"]
+        assert skip["step"] == 99 and skip["kind"] == "stats"
+        assert "Received message larger than max" in skip["reason"]
+        assert "vs. 65536)" in skip["reason"] and "--load_fast=false" in skip["reason"]
+        report = server.get_json(f"{ROUTE_PREFIX}/report?{query}")  # from the matrix
+        assert report["step"] == 99 and sum(report["support"]) == 300
+        assert [s["kind"] for s in report["skipped"]] == ["stats"]
+        confusion = server.get_json(f"{ROUTE_PREFIX}/confusion?{query}&step=42")
+        assert confusion["step"] == 42 and confusion["total"] == 300
+    with TensorBoardProcess(tmp_path, load_fast=False) as server:
+        server.wait_for_runs(1)
+        answer = server.get_json(f"{ROUTE_PREFIX}/curves?{query}")
+        assert answer["steps"] == list(range(100)) and answer["skipped"] == []

@@ -11,9 +11,10 @@ import json
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
+from tensorboard.util import tensor_util
 
 from tb_perclass import PerClassWriter
-from tb_perclass.format import metadata, score_bins, score_tensor
+from tb_perclass.format import decode, metadata, packed_arrays, score_bins, score_tensor
 from tests import malformed
 from tests.helpers import ROUTE_PREFIX, read_summaries, wsgi_client
 
@@ -223,8 +224,6 @@ def good_scores(class_names, task="multiclass", top_k=0, seed=0):
 
 
 def scores_tensor(values, dtype=np.int64):
-    from tensorboard.util import tensor_util
-
     return tensor_util.make_tensor_proto(np.asarray(values, dtype=dtype))
 
 
@@ -232,22 +231,39 @@ def test_damaged_scores_steps_are_skipped_and_named(tmp_path):
     names = CLASSES[:3]
     fields = metadata.score_fields("multiclass", 0)
     good = good_scores(names)
-    values = list(good.value[0].tensor.int64_val)
+    values = decode.scores(tensor_util.make_ndarray(good.value[0].tensor)).tolist()
+
+    def record(**arrays):  # a version-4 step: the vector packed
+        packed = packed_arrays.pack({k: np.asarray(v) for k, v in arrays.items()})
+        return tensor_util.make_tensor_proto(np.array(packed, dtype=object))
+
     bad = {
         1: scores_tensor(values[:-1]),  # ends early
         2: scores_tensor(values + [0]),  # a value too many
         3: scores_tensor(np.asarray(values, float), dtype=np.float64),  # not integers
         4: scores_tensor([5000] + values[1:]),  # more stored bins than values
+        6: record(columns=np.asarray(values[:-1], np.uint16)),  # packed, ends early
+        7: record(counts=np.asarray(values, np.uint16)),  # packed, no `columns`
+        8: tensor_util.make_tensor_proto(np.array(b"PCA1 not packed", dtype=object)),
     }
     steps = [(0, good)]
-    for step, tensor in bad.items():
+    for step, tensor in sorted(bad.items()):
         steps.append((step, malformed.with_tensor("scores", names, tensor, **fields)))
-    steps.append((5, good_scores(names, seed=1)))
+    steps.insert(5, (5, good_scores(names, seed=1)))
+    # version 3 wrote the same vector as int64 varints: still read
+    steps.append((9, malformed.with_tensor("scores", names, scores_tensor(values), **fields)))
     malformed.write_events(str(tmp_path / "run"), steps)
     client = wsgi_client(str(tmp_path))
     answer = get_json(client, "scores", run="run", name="perclass")
-    assert answer["steps"] == [0, 5]
-    assert sorted(s["step"] for s in answer["skipped"]) == [1, 2, 3, 4]
+    assert answer["steps"] == [0, 5, 9]
+    assert sorted(s["step"] for s in answer["skipped"]) == [1, 2, 3, 4, 6, 7, 8]
+    reasons = {s["step"]: s["reason"] for s in answer["skipped"]}
+    assert "ends early" in reasons[6] and "'columns'" in reasons[7]
+    assert "scores record cannot be read" in reasons[8]
+    at_nine = get_json(client, "scores", run="run", name="perclass", step=9)
+    assert (
+        at_nine["table"] == get_json(client, "scores", run="run", name="perclass", step=0)["table"]
+    )
     assert all(s["kind"] == "scores" for s in answer["skipped"])
     status, data = get(client, "scores", run="run", name="perclass", step=3)
     assert status == 404 and b"skipped" in data
@@ -279,3 +295,62 @@ def test_bad_scores_requests_are_told_what_is_wrong(tmp_path, params, status, me
     query = {"run": "run", "name": "perclass", **params}
     got, data = get(client, "scores", **query)
     assert got == status and message in data
+
+
+# --- what the plugin's cache counts for a scores series -------------------------------------
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_the_cache_counts_what_a_scores_series_holds(tmp_path, task):
+    """A decoded scores series reports the bytes it keeps alive (its steps' tensors, which the
+    columns are views of, the dense reliability tables, the per-class series over the steps), so
+    the byte-bounded cache holds what its budget says: within 5% + 64 KiB of what tracemalloc
+    sees the series allocate, before and after the routes used every step."""
+    import gc
+    import tracemalloc
+    import types
+
+    from tb_perclass.plugin.byte_cache import ByteBudgetCache
+    from tb_perclass.plugin.series import ScoresSeries
+
+    classes, rng = 300, np.random.default_rng(0)
+    with PerClassWriter(tmp_path, num_classes=classes, task=task, scores=True) as writer:
+        for step in range(6):
+            x = rng.normal(size=(800, classes)).astype(np.float32)
+            if task == "multiclass":
+                y = rng.integers(0, classes, 800)
+                x[np.arange(800), y] += 4 * rng.random(800)
+            else:
+                y = (rng.random((800, classes)) < 0.1).astype(np.int64)
+                x += 2 * y
+            writer.update(x, y)
+            writer.write(step)
+    written = read_summaries(str(tmp_path), kind="scores")
+    meta = written[0][2]
+
+    def points():
+        return [
+            types.SimpleNamespace(step=step, wall_time=1.0 + step, numpy=array.copy())
+            for step, array, _ in written
+        ]
+
+    ScoresSeries.decode(meta, points())  # first-use imports and caches out of the measure
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        series = ScoresSeries.decode(meta, points())  # the points go once decoded
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+        cache = ByteBudgetCache(2**30)
+        cache.put("scores", 1, series)
+        assert abs(cache.nbytes - held) <= 0.05 * held + 2**16, (cache.nbytes, held)
+        for position in range(len(series.steps)):  # what the scores route reads of a step
+            series.per_class(position)
+            series.columns[position].calibration()
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+        assert series.nbytes == cache.nbytes  # nothing grew behind the cache's back
+        assert abs(cache.nbytes - held) <= 0.05 * held + 2**16, (cache.nbytes, held)
+    finally:
+        tracemalloc.stop()

@@ -230,3 +230,18 @@ def test_data_parallel_trainer_gives_the_numbers_of_one_process(tmp_path):
         assert manifest
         for sample, blob in zip(manifest, samples[1:]):
             assert blob.decode() == texts[256 + sample["id"]]
+
+
+def test_confusion_every_on_each_run_and_the_last_matrices_when_training_ends(tmp_path):
+    with pytest.raises(ValueError, match="confusion_every=0; it must be at least 1"):
+        PerClassCallback(confusion_every=0)
+    callback = PerClassCallback(tmp_path / "pc", confusion_every=2)
+    trainer, _, _ = text_trainer(tmp_path, [callback], num_train_epochs=4)
+    trainer.train()
+    for split in ("train", "eval"):
+        run = str(tmp_path / "pc" / split)
+        steps = [step for step, _, _ in read_summaries(run)]
+        expected = steps[::2] + ([steps[-1]] if len(steps) % 2 == 0 else [])
+        assert len(steps) >= 4
+        # the first write, every 2nd, and the last (written when training ends)
+        assert [step for step, _, _ in read_summaries(run, "confusion")] == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -427,7 +428,7 @@ def test_summary_metadata_round_trip():
     assert value.tag == "head_a/stats"
     assert value.metadata.data_class == summary_pb2.DATA_CLASS_TENSOR
     parsed = metadata.parse_plugin_content(value.metadata.plugin_data.content)
-    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 3
+    assert parsed.class_names == ("x", "<b>y</b>") and parsed.version == 4
     from tensorboard.util import tensor_util
 
     from tb_perclass.format import decode, packed_arrays
@@ -687,3 +688,99 @@ def test_event_records_carry_tensorflows_checksums(tmp_path):
     with open(tmp_path / "reference", "wb") as handle:
         RecordWriter(handle).write(payload)
     assert (tmp_path / "reference").read_bytes() == tfrecord(payload)
+
+
+# --- confusion_every ---------------------------------------------------------------------------
+
+
+def _write_steps(writer, steps, rng):
+    """One random batch per step; returns each step's PerClassStats."""
+    written = {}
+    for step in steps:
+        writer.update(rng.normal(size=(30, 3)).astype(np.float32), rng.integers(0, 3, 30))
+        written[step] = writer.write(step)
+    return written
+
+
+def test_confusion_every_writes_the_first_every_nth_and_the_last_at_close(logdir):
+    rng = np.random.default_rng(3)
+    with PerClassWriter(logdir, class_names=CLASSES, confusion_every=3) as writer:
+        written = _write_steps(writer, [0, 5, 10, 15, 20, 25, 30, 35], rng)
+        # writes 1, 4 and 7 so far; the last (step 35) is held until close()
+        assert [s for s, _, _ in read_summaries(logdir, kind="confusion")] == [0, 15, 30]
+    confusion = read_summaries(logdir, kind="confusion")
+    assert [s for s, _, _ in confusion] == [0, 15, 30, 35]
+    for step, matrix, _ in confusion:
+        np.testing.assert_array_equal(matrix, written[step].confusion)
+    # the stats, with TP/FP/FN, at every step: curves and reports stay exact everywhere
+    stats = read_summaries(logdir)
+    assert [s for s, _, _ in stats] == sorted(written)
+    for step, _, _ in stats:
+        assert written[step].tp is not None and written[step].confusion is not None
+
+
+def test_confusion_every_at_a_written_last_step_adds_nothing_at_close(logdir):
+    rng = np.random.default_rng(4)
+    with PerClassWriter(logdir, class_names=CLASSES, confusion_every=2) as writer:
+        _write_steps(writer, [0, 1, 2], rng)
+    assert [s for s, _, _ in read_summaries(logdir, kind="confusion")] == [0, 2]
+
+
+def test_confusion_every_held_matrix_is_written_when_the_writer_is_collected(logdir):
+    import gc
+
+    rng = np.random.default_rng(5)
+    writer = PerClassWriter(logdir, class_names=CLASSES, confusion_every=10)
+    written = _write_steps(writer, [0, 1, 2], rng)
+    del writer
+    gc.collect()
+    confusion = read_summaries(logdir, kind="confusion")
+    assert [s for s, _, _ in confusion] == [0, 2]
+    np.testing.assert_array_equal(confusion[1][1], written[2].confusion)
+
+
+def test_confusion_every_saves_the_matrix_bytes(logdir):
+    """At 200 classes the matrix is most of a step's bytes; every 10th write keeps a tenth."""
+    rng = np.random.default_rng(6)
+    classes = [f"c{i}" for i in range(200)]
+    sizes = {}
+    for every in (1, 10):
+        run = os.path.join(logdir, f"every{every}")
+        with PerClassWriter(run, class_names=classes, confusion_every=every) as writer:
+            for step in range(40):
+                targets = rng.integers(0, 200, 2000)
+                logits = rng.normal(size=(2000, 200)).astype(np.float32)
+                logits[np.arange(2000), targets] += 3.0
+                writer.update(logits, targets)
+                writer.write(step)
+        sizes[every] = sum(os.path.getsize(os.path.join(run, f)) for f in os.listdir(run))
+        assert len(read_summaries(run, kind="confusion")) == (40 if every == 1 else 5)
+    assert sizes[10] < 0.6 * sizes[1], sizes
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "text"),
+    [
+        ({"confusion_every": 0}, ValueError, "confusion_every=0; it must be at least 1"),
+        ({"confusion_every": -2}, ValueError, "confusion_every=-2"),
+        ({"confusion_every": 2.5}, TypeError, "confusion_every=2.5; pass a positive integer"),
+        ({"confusion_every": True}, TypeError, "confusion_every=True"),
+        ({"confusion_every": "10"}, TypeError, "confusion_every='10'"),
+        (
+            {"confusion_every": 5, "confusion": False},
+            ValueError,
+            "confusion_every=5 with confusion=False",
+        ),
+    ],
+)
+def test_confusion_every_is_checked_before_anything_is_written(logdir, kwargs, error, text):
+    with pytest.raises(error, match=re.escape(text)):
+        PerClassWriter(logdir, class_names=CLASSES, **kwargs)
+    assert not os.path.exists(logdir)
+
+
+def test_confusion_every_accepts_numpy_integers_and_one(logdir):
+    rng = np.random.default_rng(7)
+    with PerClassWriter(logdir, class_names=CLASSES, confusion_every=np.int64(1)) as writer:
+        _write_steps(writer, [0, 1], rng)
+    assert len(read_summaries(logdir, kind="confusion")) == 2

@@ -188,7 +188,7 @@ describe("api: confusion-matrix routes", () => {
     await api.order("v", "p", null, "cluster");
     expect(urls).toEqual([
       "confusion?run=exp%201%2Fval%26x&name=perclass",
-      "confusion?run=v&name=p&step=7",
+      "confusion?run=v&name=p&step=7&nearest=earlier",
       "pairs?run=v&name=p&step=3&limit=5",
       "diff?run=v&name=p&step=7&base_run=exp%2Ftrain&base_step=0&limit=20",
       // another series' name only when it differs (an older plugin knows no base_name)
@@ -225,6 +225,14 @@ describe("api: confusion-matrix routes", () => {
     });
     expect([...sparse.counts]).toEqual([...again.counts]);
     expect(sparse.encoding).toBe("sparse");
+  });
+
+  it("keeps the step asked for when the answer is an earlier step's matrix", () => {
+    const raw = fixture("confusion_validation.json") as Record<string, unknown>;
+    expect(parseConfusion(raw).requested_step).toBeNull();
+    expect(parseConfusion({ ...raw, requested_step: 7 }).requested_step).toBeNull();
+    const earlier = parseConfusion({ ...raw, requested_step: 9 });
+    expect([earlier.step, earlier.requested_step]).toEqual([7, 9]);
   });
 
   it("decodes multilabel 2x2 matrices as [tn, fp, fn, tp] per label", () => {

@@ -6,6 +6,7 @@ step it reads (`tb_perclass/plugin/validation.py`); these trust their input.
     array = tensor_util.make_ndarray(value.tensor)
     stats = decode.stats(array, num_classes)      # float64 [5, C + 2], + "tp"/"fp"/"fn"
     matrix = decode.confusion(array, meta)        # [C, C] or [L, 2, 2] int64
+    columns = decode.scores(array)                # int64 vector (format/score_tensor.py)
 """
 
 from __future__ import annotations
@@ -61,3 +62,12 @@ def confusion(array: Any, meta: metadata.PerClassMetadata) -> np.ndarray:
         np.add.at(dense, (array[:, 0], array[:, 1]), array[:, 2])
         return dense.reshape(shape)
     return array.reshape(shape)
+
+
+def scores(array: Any) -> np.ndarray:
+    """A `scores` step as the int64 vector `score_tensor.parse` reads, from a version-4 packed
+    record (the bytes, or the DT_STRING scalar) or a version-3 int64 tensor."""
+    if isinstance(array, bytes) or np.asarray(array).dtype == object:
+        record = array if isinstance(array, bytes) else np.asarray(array).reshape(-1)[0]
+        return packed_arrays.unpack(record)[metadata.SCORES_COLUMNS].astype(np.int64)
+    return np.asarray(array, dtype=np.int64).reshape(-1)

@@ -24,7 +24,10 @@ PLUGIN_NAME = "perclass"
 # Version 3: compact steps (docs/data-contract.md): `stats` is one packed record of named arrays
 # (`packed_arrays`) with the step's TP/FP/FN per class when confusion counts are recorded, and
 # `confusion` is a blob sequence of one `sparse_counts` blob per step, read one step at a time.
-PROTOCOL_VERSION = 3
+# Version 4: `scores` is a packed record (one array, SCORES_COLUMNS: the int64 vector of
+# versions 3 and before in the smallest unsigned dtype) rather than int64 varints, which
+# TensorBoard kept as 8 bytes a value. Readers tell the two forms apart by the step's dtype.
+PROTOCOL_VERSION = 4
 
 KIND_STATS = "stats"
 KIND_CONFUSION = "confusion"
@@ -105,6 +108,9 @@ def stats_shape(num_classes: int) -> tuple[int, int]:
 STATS_COUNTS = STATS_ROWS[1:]
 STATS_TRUE_FALSE = ("tp", "fp", "fn")
 STATS_ELEMENTS = "elements"
+
+# The one array of a version-4 `scores` record (`packed_arrays`): the `score_tensor` vector.
+SCORES_COLUMNS = "columns"
 
 
 # How a `confusion` step is laid out. Version 3 writes every step as one `sparse_counts` blob

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import struct
 import zlib
 from collections.abc import Mapping
@@ -55,18 +56,22 @@ def unpack(data: bytes) -> dict[str, np.ndarray]:
 
 
 def unpack_many(
-    blobs: list[bytes], skip_malformed: bool = False
+    blobs: list[bytes], skip_malformed: bool = False, problems: dict[int, str] | None = None
 ) -> list[tuple[list[int], dict[str, np.ndarray]]]:
     """Many packed steps at once: groups of (positions in `blobs`, arrays stacked on a new first
     axis), one group per distinct header (usually one). Byte planes are turned back into arrays
-    for a whole group in one NumPy pass, so decoding 5000 steps costs mostly their inflating.
-    A malformed blob raises ValueError naming its position, or is left out of every group with
-    `skip_malformed`."""
+    for a whole group in one NumPy pass, so decoding 5000 steps costs mostly their inflating
+    (once each: there is no separate check). A malformed blob raises ValueError naming its
+    position, or is left out of every group with `skip_malformed`, or with `problems` (a dict)
+    left out and recorded there: position -> what is wrong."""
     groups: dict[bytes, tuple[list, list[int], list[bytes]]] = {}
     for position, blob in enumerate(blobs):
         try:
             entries, body = _split(blob)
         except ValueError as error:
+            if problems is not None:
+                problems[position] = str(error)
+                continue
             if skip_malformed:
                 continue
             raise ValueError(f"step {position}: {error}") from None
@@ -90,8 +95,7 @@ def _split(data: bytes) -> tuple[list[tuple[str, str, tuple[int, ...]]], bytes]:
     (length,) = struct.unpack_from("<I", data, 4)
     if length > _MAX_HEADER or 8 + length > len(data):
         raise ValueError(f"packed arrays announce a {length}-byte header in {len(data)} bytes")
-    entries = _header(bytes(data[8 : 8 + length]))
-    size = sum(np.dtype(d).itemsize * int(np.prod(s, dtype=np.int64)) for _, d, s in entries)
+    entries, size = _header(bytes(data[8 : 8 + length]))
     inflate = zlib.decompressobj()
     try:  # never more than the header announces (a small file cannot inflate to gigabytes)
         body = inflate.decompress(bytes(data[8 + length :]), size + 1)
@@ -103,8 +107,9 @@ def _split(data: bytes) -> tuple[list[tuple[str, str, tuple[int, ...]]], bytes]:
 
 
 @functools.lru_cache(maxsize=64)
-def _header(raw: bytes) -> list[tuple[str, str, tuple[int, ...]]]:
-    # Every step of a tag has the same header: parsed once.
+def _header(raw: bytes) -> tuple[list[tuple[str, str, tuple[int, ...]]], int]:
+    """The entries of a header and the body's size they announce. Every step of a tag has the
+    same header: parsed once."""
     try:
         header = json.loads(raw.decode("utf-8"))
         entries = [(str(n), str(d), tuple(int(x) for x in s)) for n, d, s in header["arrays"]]
@@ -113,7 +118,8 @@ def _header(raw: bytes) -> list[tuple[str, str, tuple[int, ...]]]:
     for name, dtype, shape in entries:
         if dtype not in DTYPES or any(d < 0 for d in shape):
             raise ValueError(f"array {name!r} has dtype {dtype!r} or shape {shape} not allowed")
-    return entries
+    size = sum(np.dtype(d).itemsize * math.prod(s) for _, d, s in entries)
+    return entries, size
 
 
 def _arrays(entries, bodies: list[bytes]) -> dict[str, np.ndarray]:

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -198,6 +200,24 @@ def _top_k_parts(counts: ScoreCounts, rows: int, top_k: int) -> list:
 
 # --- reading --------------------------------------------------------------------------------
 
+# A step's Python objects beside its buffers: the dataclass, ~15 array headers, the metrics.
+_OBJECT_BYTES = 2048
+
+
+def held_bytes(arrays: Iterable[np.ndarray | None]) -> int:
+    """The bytes of the buffers `arrays` keep alive, each counted once: a view keeps its base
+    (the whole buffer it was cut from), not only the bytes it shows."""
+    seen: dict[int, int] = {}
+    for array in arrays:
+        if array is None:
+            continue
+        owner: Any = array
+        while isinstance(owner, np.ndarray) and owner.base is not None:
+            owner = owner.base
+        size = owner.nbytes if isinstance(owner, np.ndarray) else memoryview(owner).nbytes
+        seen[id(owner)] = size
+    return sum(seen.values())
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class ScoreColumns:
@@ -218,6 +238,9 @@ class ScoreColumns:
 
     @property
     def nbytes(self) -> int:
+        """The bytes this step holds: the buffers its columns live in (most are views of the
+        step's whole tensor, which they keep alive), the metrics once computed, and the
+        objects themselves."""
         arrays = [
             self.cell_rows,
             self.cell_bins,
@@ -229,7 +252,10 @@ class ScoreColumns:
             self.top,
             self.top_k,
         ]
-        return sum(a.nbytes for a in arrays if a is not None)
+        computed = self.__dict__.get("metrics")  # the cached_property, once used
+        if computed is not None:
+            arrays.extend(getattr(computed, f.name) for f in dataclasses.fields(computed))
+        return held_bytes(arrays) + _OBJECT_BYTES
 
     @functools.cached_property
     def metrics(self) -> RankingMetrics:

@@ -151,6 +151,13 @@ def _counts(values: np.ndarray, argument: str) -> np.ndarray:
     return values.astype(dtype)
 
 
+def _smallest_unsigned(values: np.ndarray) -> np.ndarray:
+    """Non-negative integers in the smallest of uint8/16/32/64 that holds them."""
+    top = int(values.max(initial=0))
+    dtype = next(d for d in (np.uint8, np.uint16, np.uint32, np.uint64) if top <= np.iinfo(d).max)
+    return values.astype(dtype)
+
+
 def _count(value: int, argument: str) -> float:
     number = float(value)
     if not (number >= 0 and number == int(number)):
@@ -241,15 +248,18 @@ def scores_pb(
     """A `scores` summary under `<name>/scores`: one step's score histograms
     (`score_tensor.ScoreCounts`: per class and score bin of `score_bins`, positives and
     negatives; multiclass: the top-label reliability and, when `top_k` > 0, the top-k hits;
-    binary and multilabel: the probability sums) as an int64 vector of varints, in the layout
-    of `score_tensor.encode`. Binary histograms are of the positive class (one row)."""
+    binary and multilabel: the probability sums) as the vector of `score_tensor.encode`, in
+    the smallest unsigned dtype, packed (`packed_arrays`, one array `columns`) into a DT_STRING
+    scalar: TensorBoard keeps these bytes, where it kept 8 bytes a value of an int64 tensor.
+    Binary histograms are of the positive class (one row)."""
     metadata.validate_name(name)
     rows = 1 if task == metadata.TASK_BINARY else len(class_names)
     tensor = score_tensor.encode(counts, rows=rows, task=task, top_k=top_k)
+    record = {metadata.SCORES_COLUMNS: _smallest_unsigned(tensor)}
     return _summary(
         name,
         metadata.KIND_SCORES,
-        _int64_tensor(tensor),
+        _bytes_tensor([packed_arrays.pack(record)], shape=[]),
         task=task,
         class_names=class_names,
         loss_name=loss_name,

@@ -7,7 +7,9 @@ uploads all of it at every `write()`, which replaces the object in one atomic op
 reader sees either the previous version or the new one, and every version ends on a whole
 record. Once a segment holds `segment_bytes`, the next write starts a new object whose name
 sorts after it, so the bytes uploaded per write are bounded by the segment size (not by the
-run's history) and the number of objects by history / segment size.
+run's history) and the number of objects by history / segment size. Each segment carries a
+tag's metadata with that tag's first value in it only (as the local event files do): every
+segment is a whole event file that TensorBoard reads alone.
 
 A write that fails on the network keeps its record in the segment: the next write(), flush()
 or close() uploads it with the rest, and a warning names the steps waiting (close() raises,
@@ -34,7 +36,7 @@ from typing import Any
 
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from tb_perclass.logger.sinks import Destination, tfrecord
+from tb_perclass.logger.sinks import Destination, FirstMetadata, tfrecord
 
 # A scheme of two or more characters: "C://x" stays a Windows path, not a URL.
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]+)://")
@@ -204,6 +206,7 @@ class SegmentedEventSink:
         )
         self._segment_bytes = int(segment_bytes)
         self._object: str | None = None
+        self._metadata = FirstMetadata()  # the tags whose metadata the segment holds
         self._buffer = bytearray()
         self._uploaded = 0  # bytes of the buffer the store holds
         self._pending: list[int] = []  # steps in the buffer that the store does not hold yet
@@ -219,19 +222,23 @@ class SegmentedEventSink:
         return tuple(self._pending)
 
     def write(self, summary: summary_pb2.Summary, step: int, wall_time: float) -> None:
-        event = event_pb2.Event(wall_time=wall_time, step=step, summary=summary)
-        record = tfrecord(event.SerializeToString())
+        written = self._metadata.strip(summary)
+        record = _record(written, step, wall_time)
         previous = None
         if self._object is None or (
             self._uploaded == len(self._buffer)
             and len(self._buffer) + len(record) > self._segment_bytes
         ):
-            previous = (self._object, self._buffer, self._uploaded)
+            previous = (self._object, self._buffer, self._uploaded, self._metadata)
             self._start_segment(wall_time)
+            written = summary  # a new segment: its first value of each tag has the metadata
+            record = _record(written, step, wall_time)
         length = len(self._buffer)
         self._buffer += record
         self._pending.append(step)
         error = self._upload()
+        if error is None or not _is_permanent(error):
+            self._metadata.record(written)  # the segment holds it (uploaded or held)
         if error is None:
             return
         if _is_permanent(error):
@@ -240,7 +247,7 @@ class SegmentedEventSink:
             self._pending.pop()
             del self._buffer[length:]
             if previous is not None:
-                self._object, self._buffer, self._uploaded = previous
+                self._object, self._buffer, self._uploaded, self._metadata = previous
                 self.objects -= 1
             raise OSError(
                 self._not_written(error, [step])
@@ -279,6 +286,7 @@ class SegmentedEventSink:
         header = event_pb2.Event(wall_time=wall_time, file_version="brain.Event:2")
         self._buffer = bytearray(tfrecord(header.SerializeToString()))
         self._uploaded = 0
+        self._metadata = FirstMetadata()
         self.objects += 1
 
     def _upload(self) -> Exception | None:
@@ -298,6 +306,12 @@ class SegmentedEventSink:
         where = f"{self.url}/{self._object.rsplit('/', 1)[1]}"
         which = f"step {steps[0]} was" if len(steps) == 1 else f"steps {_step_list(steps)} were"
         return f"{which} not written to {where} ({_describe(error)})"
+
+
+def _record(summary: summary_pb2.Summary, step: int, wall_time: float) -> bytes:
+    return tfrecord(
+        event_pb2.Event(wall_time=wall_time, step=step, summary=summary).SerializeToString()
+    )
 
 
 def _step_list(steps: list[int]) -> str:

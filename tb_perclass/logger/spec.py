@@ -3,9 +3,9 @@
 `PerClassWriter`, the Keras callback and the Lightning callback (through the writer) build their
 specification here, so each argument is checked once, in one place, with one message: the task,
 the classes, `from_logits`, thresholds, `ignore_index`, the loss, regression bins, the tag name,
-the options of the kept samples and those of a URL logdir. A check that needs the class count
-runs when the count is known: at construction when class names or a count are given, else at
-the first batch (`TaskSpec.with_num_classes`).
+`confusion_every`, the options of the kept samples and those of a URL logdir. A check that
+needs the class count runs when the count is known: at construction when class names or a
+count are given, else at the first batch (`TaskSpec.with_num_classes`).
 """
 
 from __future__ import annotations
@@ -201,6 +201,31 @@ def remote_options(
     if segment_bytes is not None:
         segment_bytes = check_positive(segment_bytes, "segment_bytes")
     return RemoteOptions(dict(storage_options or {}), segment_bytes)
+
+
+def check_confusion_every(confusion_every: Any, confusion: bool) -> int:
+    """`confusion_every`: write the confusion summary with every N-th `write()` only (1: every
+    write). A positive integer; above 1 only while confusion counts are recorded."""
+    try:
+        if isinstance(confusion_every, bool):
+            raise TypeError
+        confusion_every = operator.index(confusion_every)
+    except TypeError:
+        raise TypeError(
+            f"confusion_every={confusion_every!r}; pass a positive integer N to write the "
+            "confusion matrix at every N-th write() (1: at every write)"
+        ) from None
+    if confusion_every < 1:
+        raise ValueError(
+            f"confusion_every={confusion_every}; it must be at least 1 (1: the confusion matrix "
+            "at every write(); turn it off with confusion=False)"
+        )
+    if confusion_every > 1 and not confusion:
+        raise ValueError(
+            f"confusion_every={confusion_every} with confusion=False: no confusion matrix is "
+            "recorded; drop confusion_every, or record the matrix (confusion=True)"
+        )
+    return confusion_every
 
 
 TRACKED_TASKS = (metadata.TASK_MULTICLASS, metadata.TASK_BINARY)

@@ -205,13 +205,13 @@ def compute(host: HostState, spec: TaskSpec) -> PerClassStats:
         nonfinite_outputs=classes[:, _COUNT] - classes[:, _FINITE_OUTPUTS],
         invalid_targets=int(host.table[spec.invalid_row, _COUNT]),
         ignored=int(host.table[spec.ignored_row, _COUNT]),
-        confusion=None if host.cells is None else _matrix(host.cells, host.counts, spec),
+        confusion=None if host.cells is None else confusion_matrix(host.cells, host.counts, spec),
         **true_false,
         scores=host.scores,
     )
 
 
-def _matrix(cells: np.ndarray, counts: np.ndarray, spec: TaskSpec) -> np.ndarray:
+def confusion_matrix(cells: np.ndarray, counts: np.ndarray, spec: TaskSpec) -> np.ndarray:
     """The confusion matrix from the nonzero cells of a flat state: int64 [C, C] (rows true,
     columns predicted), or [L, 2, 2] ([label][true][predicted]) for multilabel."""
     width = spec.confusion_width

@@ -59,6 +59,11 @@ class PerClassWriter:
         skipped entirely, e.g. -100 for padding; must not be a real class.
       confusion: record a confusion matrix per step (default). Costs (C + 2) x C numbers of
         device memory; turn off for very many classes.
+      confusion_every: write the confusion matrix with the first `write()` and then every N-th
+        (writes 1, N + 1, 2N + 1, ...), and with the last one at `close()` (or at the end of
+        the `with` block); the other steps still get their stats with TP/FP/FN, so curves and
+        reports stay exact at every step. For many classes, where a step's matrix is the
+        largest summary (README: "Long runs"). Default 1: every write.
       scores: record per-class score histograms per step (not by default): PR and ROC curves,
         average precision, AUROC, best-F1 thresholds, calibration (reliability, ECE) and, for
         multiclass, top-k accuracy, in the tab's Scores view and as curves and report columns.
@@ -117,6 +122,7 @@ class PerClassWriter:
         threshold: float | Sequence[float] | None = None,
         ignore_index: int | None = None,
         confusion: bool = True,
+        confusion_every: int = 1,
         scores: bool = False,
         top_k: int | None = None,
         loss: str | Callable[[Any, Any], Any] | None = None,
@@ -158,16 +164,18 @@ class PerClassWriter:
             record_confusion=bool(confusion),
             track_samples=spec.check_track_samples(track_samples, task_spec.task),
         )
+        confusion_every = spec.check_confusion_every(confusion_every, bool(confusion))
         self._loss_name = loss_name
         self._distributed = bool(distributed)
         remote = spec.remote_options(storage_options=storage_options, segment_bytes=segment_bytes)
         sink = open_sink(logdir, remote)
         destinations.claim(sink.destination, self._name, self)
-        self._steps = StepWriter(sink, self._name)
+        self._steps = StepWriter(sink, self._name, confusion_every=confusion_every)
         self._warned_empty = False
         self._closed = False
-        # Closes our own event file at interpreter exit or when the writer is collected.
-        self._finalizer = weakref.finalize(self, sink.close)
+        # Closes our own event file (after the held confusion matrix, if any) at interpreter
+        # exit or when the writer is collected.
+        self._finalizer = weakref.finalize(self, self._steps.close_at_exit)
 
     @property
     def class_names(self) -> tuple[str, ...] | None:
@@ -284,11 +292,12 @@ class PerClassWriter:
         self._steps.sink.flush()
 
     def close(self) -> None:
-        """Closes the writer's own event file (a given SummaryWriter is only flushed) and lets
-        another writer take its (logdir, name). For a URL logdir whose store is unreachable,
+        """Writes the last step's confusion matrix if `confusion_every` left it out, closes the
+        writer's own event file (a given SummaryWriter is only flushed) and lets another writer
+        take its (logdir, name). For a URL logdir whose store is unreachable,
         raises naming the steps not uploaded yet, and stays open: call close() again."""
         if not self._closed:
-            self._steps.sink.close()
+            self._steps.close()
             self._finalizer.detach()
             self._closed = True
             destinations.release(self._steps.sink.destination, self._name, self)

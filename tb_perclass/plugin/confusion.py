@@ -18,17 +18,30 @@ from tb_perclass.plugin.series import Skipped
 
 
 def matrix(
-    reader: PerClassReader, ctx: Any, experiment_id: str, run: str, name: str, step: int | None
+    reader: PerClassReader,
+    ctx: Any,
+    experiment_id: str,
+    run: str,
+    name: str,
+    step: int | None,
+    *,
+    earlier: bool = False,
 ) -> dict[str, Any]:
-    """The confusion counts of one step (the latest when `step` is None)."""
+    """The confusion counts of one step (the latest when `step` is None). With `earlier`, a
+    `step` without a matrix (a writer with `confusion_every` writes one every N-th step) gets
+    the latest step with one before it, and the answer's `requested_step` says so; a step that
+    was skipped, or before the first matrix, still answers 404."""
     series = reader.series(ctx, experiment_id, run, name, metadata.KIND_CONFUSION)
-    position = _position(series, run, step)
+    position = _earlier_position(series, step) if earlier else None
+    if position is None:
+        position = _position(series, run, step)
     counts = series.counts(position)
     result = {
         "run": run,
         "name": name,
         "task": series.meta.task,
         "step": int(series.steps[position]),
+        "requested_step": step,
         "steps": series.steps,
         "class_names": list(series.meta.class_names),
         "skipped": listed(series.skipped),
@@ -196,6 +209,15 @@ def _of_series(label: str, skipped: Iterable[Skipped]) -> tuple[Skipped, ...]:
 
 def _position(series: ConfusionSteps, run: str, step: int | None) -> int:
     return step_position(series, run, step, "confusion matrix")
+
+
+def _earlier_position(series: ConfusionSteps, step: int | None) -> int | None:
+    """The position of the latest step at or before `step` (None: let `_position` answer, with
+    its 404 for a skipped step or one before every matrix)."""
+    if step is None or any(s.step == step for s in series.skipped):
+        return None
+    position = int(np.searchsorted(series.steps, step, side="right")) - 1
+    return position if position >= 0 else None
 
 
 def _check_comparable(

@@ -6,7 +6,9 @@ Routes (all GET, under /data/plugin/perclass/; see the README's reference):
                                  version}}}
   steps?run&name&kind            the steps that have data of one kind
   curves?run&name[&format=binary] per-class loss / count / accuracy / non-finite (and TP/FP/FN)
-  confusion?run&name[&step]      one step's confusion counts (latest step by default)
+  confusion?run&name[&step][&nearest=earlier]   one step's confusion counts (latest step by
+                                 default; with nearest=earlier, the latest step with a matrix
+                                 at or before `step` when `step` has none: confusion_every)
   pairs?run&name[&step][&limit]  most-confused pairs and their counts over the steps
   diff?run&name[&step]&base_run[&base_name][&base_step][&limit]   difference of two series or steps
   report?run&name[&step][&format=csv]             precision, recall, F1, support, loss (and AP,
@@ -148,7 +150,15 @@ class PerClassPlugin(base_plugin.TBPlugin):
     def _serve_confusion(self, request: wrappers.Request) -> wrappers.Response:
         ctx, experiment = _request_scope(request)
         run, name, step = _required(request, "run"), _required(request, "name"), _step(request)
-        body = confusion.matrix(self._reader, ctx, experiment, run, name, step)
+        nearest = request.args.get("nearest")
+        if nearest not in (None, "", "earlier"):
+            raise errors.InvalidArgumentError(
+                f"nearest={nearest[:40]!r}; use nearest=earlier (the latest step with a matrix "
+                "at or before step), or leave it out (that step only)"
+            )
+        body = confusion.matrix(
+            self._reader, ctx, experiment, run, name, step, earlier=nearest == "earlier"
+        )
         return _respond_json(request, body)
 
     @wrappers.Request.application

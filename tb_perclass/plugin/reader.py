@@ -265,7 +265,8 @@ class PerClassReader:
                     reason = (
                         f"tag {tag!r} is too large for TensorBoard's data server, which sends "
                         "at most 256 MiB in one answer and has no call that reads part of a tag "
-                        f"(its last step is {time_series.max_step}); start TensorBoard with "
+                        f"({_details(error)}; its last step is {time_series.max_step}); start "
+                        "TensorBoard with "
                         "--load_fast=false to read it, or write fewer steps (format 3 of "
                         "tb-perclass stores a confusion step in one blob, read one at a time)"
                     )
@@ -307,6 +308,16 @@ def _too_large(error: Exception) -> bool:
     except Exception:  # not a gRPC error after all
         return False
     return getattr(status, "name", None) == "RESOURCE_EXHAUSTED"
+
+
+def _details(error: Exception) -> str:
+    """The gRPC error's own words (e.g. "Received message larger than max (N vs. 268435456)")."""
+    details = getattr(error, "details", None)
+    try:
+        text = details() if callable(details) else str(error)
+    except Exception:
+        text = str(error)
+    return f"gRPC: {text}"[:300]
 
 
 def listed(skipped: Iterable[Skipped]) -> list[dict[str, Any]]:

@@ -90,6 +90,10 @@ def keyed_steps(
     return steps, np.array([d.wall_time for d in points], dtype=np.float64), tuple(keys), bad
 
 
+# The per-class values the curves route takes over the steps (`ScoresSeries.over_steps`).
+OVER_STEPS = ("ap", "auroc", "ece", "top_k_hits")
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class ScoresSeries:
     """Every step's score histograms as checked columns (`score_tensor.ScoreColumns`), and
@@ -107,7 +111,16 @@ class ScoresSeries:
 
     @property
     def nbytes(self) -> int:
-        return sum(c.nbytes for c in self.columns)
+        """What the series holds: each step's columns (`ScoreColumns.nbytes`), the series over
+        the steps (computed when decoded, so that the size does not grow once cached), steps and
+        wall times."""
+        over = self.__dict__.get("over_steps", {})
+        return (
+            sum(c.nbytes for c in self.columns)
+            + sum(a.nbytes for a in over.values())
+            + self.steps.nbytes
+            + self.wall_times.nbytes
+        )
 
     @property
     def top_k(self) -> int:
@@ -122,13 +135,15 @@ class ScoresSeries:
             last_write_per_step(data),
             lambda d: validation.score_columns(d.numpy, meta),
         )
-        return cls(
+        series = cls(
             meta=meta,
             steps=np.array([d.step for d in points], dtype=np.int64),
             wall_times=np.array([d.wall_time for d in points], dtype=np.float64),
             columns=tuple(columns),
             skipped=(*skipped, *bad),
         )
+        series.over_steps  # noqa: B018 - computed now, so that `nbytes` is final when cached
+        return series
 
     def per_class(self, position: int) -> dict[str, np.ndarray]:
         """One step's per-class values, [C] each: ap, ap_bound, auroc, auroc_bound, ece,
@@ -155,11 +170,13 @@ class ScoresSeries:
 
     @functools.cached_property
     def over_steps(self) -> dict[str, np.ndarray]:
-        """`per_class` of every step, [S, C] each (empty [0, C] without steps)."""
+        """What the curves draw of `per_class` at every step, [S, C] each: ap, auroc, ece and
+        top_k_hits when recorded (empty without steps)."""
         per_step = [self.per_class(i) for i in range(len(self.steps))]
         if not per_step:
             return {}
-        return {key: np.stack([values[key] for values in per_step]) for key in per_step[0]}
+        keys = [key for key in OVER_STEPS if key in per_step[0]]
+        return {key: np.stack([values[key] for values in per_step]) for key in keys}
 
 
 def _both_binary_classes(columns: ScoreColumns, positive: dict[str, np.ndarray]) -> dict:

@@ -128,16 +128,17 @@ def stats_records(
     problems: dict[int, str] = {}
     good: list[int] = []
     for position, blob in enumerate(blobs):
-        try:
-            if not isinstance(blob, bytes):
-                raise Malformed(f"stats record is {type(blob).__name__} data, not bytes")
-            packed_arrays.check(blob)
-        except ValueError as error:  # Malformed too
-            problems[position] = f"stats record cannot be read ({error})"
-        else:
+        if isinstance(blob, bytes):
             good.append(position)
+        else:
+            why = f"stats record is {type(blob).__name__} data, not bytes"
+            problems[position] = f"stats record cannot be read ({why})"
+    unreadable: dict[int, str] = {}  # each blob inflated once: checked as it is unpacked
+    unpacked = packed_arrays.unpack_many([blobs[i] for i in good], problems=unreadable)
+    for at, error in unreadable.items():
+        problems[good[at]] = f"stats record cannot be read ({error})"
     groups = []
-    for members, arrays in packed_arrays.unpack_many([blobs[i] for i in good]):
+    for members, arrays in unpacked:
         positions = [good[i] for i in members]
         layout = _stats_layout(arrays, num_classes)
         if layout is not None:
@@ -293,8 +294,10 @@ def confusion_cells(
 def score_columns(array: Any, meta: metadata.PerClassMetadata) -> score_tensor.ScoreColumns:
     """A step's scores tensor split into its checked columns: non-negative integers up to
     2**53, of exactly the length the layout implies, bins and classes in range (binary tags
-    hold one row: the positive class)."""
+    hold one row: the positive class). Version 4: the vector comes from a packed record."""
     array = np.asarray(array)
+    if array.dtype == object and array.size == 1:
+        array = _score_record(array.reshape(-1)[0])
     if array.dtype.kind not in "iu":
         dtype = _DTYPE_KINDS.get(array.dtype.kind, str(array.dtype))
         raise Malformed(f"scores tensor has dtype {dtype}; expected int64")
@@ -308,6 +311,23 @@ def score_columns(array: Any, meta: metadata.PerClassMetadata) -> score_tensor.S
         )
     except ValueError as error:
         raise Malformed(str(error)) from None
+
+
+def _score_record(blob: Any) -> np.ndarray:
+    """The vector of a version-4 scores step (a packed record of one integer array)."""
+    if not isinstance(blob, bytes):
+        raise Malformed(f"scores record is {type(blob).__name__} data, not bytes")
+    try:
+        arrays = packed_arrays.unpack(blob)
+    except ValueError as error:
+        raise Malformed(f"scores record cannot be read ({error})") from None
+    columns = arrays.get(metadata.SCORES_COLUMNS)
+    if columns is None or columns.ndim != 1 or columns.dtype.kind not in "iu":
+        found = {name: f"{a.dtype} {list(a.shape)}" for name, a in arrays.items()}
+        raise Malformed(
+            f"scores record holds {found}; expected one integer vector {metadata.SCORES_COLUMNS!r}"
+        )
+    return columns
 
 
 def manifest_entries(

@@ -297,8 +297,11 @@ export class ConfusionView implements View {
     const shown = matrixOrder(s.order, names, model, shownMask(ctx, names), cluster);
     this.order = shown.order;
     this.pos = shown.pos;
-    let note = "";
-    if (s.order === "cluster" && !shown.clusterOk) {
+    let note =
+      cm.requested_step != null
+        ? `Step ${cm.requested_step} has no matrix (written every few steps): showing step ${cm.step}`
+        : "";
+    if (!note && s.order === "cluster" && !shown.clusterOk) {
       note = this.data.cluster.loading
         ? "Clustering…"
         : this.data.clusterUnavailable

@@ -77,7 +77,9 @@ export class MatrixData {
         // stamped with what was asked for: the picture is never attributed to another run
         () => api.confusion(run, name, step).then((d) => ({ ...d, run, name })),
         () => {
-          if (this.cm.data) this.cmCache.set(cacheKey(run, name, this.cm.data.step), this.cm.data);
+          const d = this.cm.data;
+          // kept as its own step's answer (not as the one asked for a step without a matrix)
+          if (d) this.cmCache.set(cacheKey(run, name, d.step), { ...d, requested_step: null });
           on.loaded();
         },
       );

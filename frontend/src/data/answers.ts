@@ -273,11 +273,13 @@ export function parseConfusion(raw: unknown): ConfusionData {
   const task = typeof raw.task === "string" ? raw.task : "multiclass";
   const step = num(raw.step);
   if (step === null) throw bad("confusion", "no step");
+  const requested = num(raw.requested_step);
   const base = {
     run: String(raw.run ?? ""),
     name: String(raw.name ?? ""),
     task,
     step,
+    requested_step: requested !== null && requested !== step ? requested : null,
     steps: intList(raw.steps),
     class_names: classNames,
     total: num(raw.total) ?? 0,

@@ -20,8 +20,10 @@ export function curvesUrl(run: string, name: string): string {
   return routeUrl("curves", { run, name, format: "binary" });
 }
 
+/** A step without a matrix (a writer with `confusion_every` writes one every N-th step) gets
+ * the latest matrix before it; the answer's `requested_step` says which step was asked for. */
 export function confusionUrl(run: string, name: string, step: number | null): string {
-  return routeUrl("confusion", { run, name, step });
+  return routeUrl("confusion", { run, name, step, nearest: step === null ? null : "earlier" });
 }
 
 export function scoresUrl(

@@ -80,6 +80,9 @@ export interface ConfusionData {
   name: string;
   task: string;
   step: number;
+  /** the step asked for when it had no matrix and `step` is the latest one before it (a
+   * writer with confusion_every); null otherwise */
+  requested_step?: number | null;
   /** every step of the run that has a confusion matrix, ascending */
   steps: number[];
   class_names: string[];
