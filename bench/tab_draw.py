@@ -11,12 +11,19 @@ Starts a real `tensorboard` on a log directory (bench/long_run.py), opens the ta
     should fetch that step's matrix, pairs and report, never the curves again
 
     python -m bench.tab_draw LOGDIR [--load-fast true|false] [--json OUT.json]
+
+Side by side (machines are noisy: compare bundles in one TensorBoard, one browser, rounds
+alternating): `--bundle old=/tmp/old.js --bundle new=tb_perclass/plugin/static/index.js
+--rounds 3` serves each bundle in turn in place of the plugin's own, opens the tab, switches to
+the lines and reports per bundle the draw measures of the lines and of the heatmap (medians over
+the rounds) and the ratios to the first bundle.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 import urllib.parse
 
@@ -59,6 +66,93 @@ def summary(tasks: list[dict]) -> dict:
             "long_task_ms_max": round(max(longs, default=0)), "measures": draws}  # fmt: skip
 
 
+def open_tab(context, server, bundle: str | None = None, on_response=None):
+    """A new page on the Per-Class tab (the heatmap drawn, the curves loaded), optionally with
+    `bundle` served in place of the plugin's index.js; returns (page, frame)."""
+    page = context.new_page()
+    if on_response:
+        page.on("response", on_response)
+    if bundle:
+        page.route(
+            "**/data/plugin/perclass/index.js",
+            lambda route: route.fulfill(path=bundle, content_type="text/javascript"),
+        )
+    page.goto(f"{server.url}/#perclass")
+    frame = None
+    while frame is None:
+        page.wait_for_timeout(100)
+        frame = plugin_frame(page)
+    frame.wait_for_selector("[data-view=heatmap] [data-role=heat-canvas]", timeout=TIMEOUT_MS)
+    frame.wait_for_selector("[data-role=status]:has-text('Last loaded')", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    return page, frame
+
+
+def show_lines(page, frame) -> None:
+    frame.click("[data-control=curves-mode] [data-value=lines]")
+    frame.wait_for_selector("[data-role=chart] canvas", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1000)
+
+
+def draw_ms(phase: dict) -> float:
+    """Main-thread milliseconds of the first lines draw: the model, the chart built, its first
+    canvas pass (the issue's <= 300 ms is about this sum)."""
+    m = phase["measures"]
+    return round(sum(m.get(k, [0])[0] for k in LINE_MEASURES), 1)
+
+
+LINE_MEASURES = ("perclass:model:lines", "perclass:draw:lines", "perclass:draw:lines-canvas")
+
+
+def compare(logdir: str, load_fast: bool, bundles: list[tuple[str, str]], rounds: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    runs: dict[str, list[dict]] = {name: [] for name, _ in bundles}
+    with start(logdir, load_fast) as server:
+        server.wait_for_runs(1, timeout=1800)
+        Memory(server._process.pid).wait_idle()
+        with sync_playwright() as p:
+            browser = shot.launch_browser(p)
+            for _ in range(rounds):
+                for name, path in bundles:
+                    # a fresh context each time: the tab keeps its choices (lines) in storage
+                    context = browser.new_context(viewport=shot.VIEWPORT)
+                    context.add_init_script(OBSERVER)
+                    page, frame = open_tab(context, server, path)
+                    heat = summary(take_tasks(frame))
+                    show_lines(page, frame)
+                    lines = summary(take_tasks(frame))
+                    runs[name].append({"heatmap": heat, "lines": lines})
+                    context.close()
+            browser.close()
+    result: dict = {"logdir": logdir, "load_fast": load_fast, "rounds": rounds, "bundles": {}}
+    base = None
+    for name, path in bundles:
+        per = runs[name]
+        row = {
+            "path": path,
+            "lines_draw_ms": [draw_ms(r["lines"]) for r in per],
+            "lines_long_task_ms_max": [r["lines"]["long_task_ms_max"] for r in per],
+            "heat_cells_ms": [
+                r["heatmap"]["measures"].get("perclass:draw:heat-cells", [0])[0] for r in per
+            ],
+            "measures": [r["lines"]["measures"] for r in per],
+        }
+        row["lines_draw_median_ms"] = statistics.median(row["lines_draw_ms"])
+        row["lines_long_task_median_ms"] = statistics.median(row["lines_long_task_ms_max"])
+        if base is None:
+            base = row
+        else:
+            row["lines_draw_ratio"] = round(
+                row["lines_draw_median_ms"] / max(base["lines_draw_median_ms"], 1e-9), 3
+            )
+            row["lines_long_task_ratio"] = round(
+                row["lines_long_task_median_ms"] / max(base["lines_long_task_median_ms"], 1e-9), 3
+            )
+        result["bundles"][name] = row
+    return result
+
+
 def measure(logdir: str, load_fast: bool) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -70,7 +164,6 @@ def measure(logdir: str, load_fast: bool) -> dict:
             browser = shot.launch_browser(p)
             context = browser.new_context(viewport=shot.VIEWPORT)
             context.add_init_script(OBSERVER)
-            page = context.new_page()
             requests: list[tuple[str, int]] = []
 
             def on_response(response):
@@ -83,30 +176,17 @@ def measure(logdir: str, load_fast: bool) -> dict:
                         (urllib.parse.urlsplit(response.url).path.rsplit("/", 1)[-1], size)
                     )
 
-            page.on("response", on_response)
             opened = time.perf_counter()
-            page.goto(f"{server.url}/#perclass")
-            frame = None
-            while frame is None:
-                page.wait_for_timeout(100)
-                frame = plugin_frame(page)
-            frame.wait_for_selector(
-                "[data-view=heatmap] [data-role=heat-canvas]", timeout=TIMEOUT_MS
-            )
-            frame.wait_for_selector(
-                "[data-role=status]:has-text('Last loaded')", timeout=TIMEOUT_MS
-            )
-            page.wait_for_timeout(500)
+            page, frame = open_tab(context, server, on_response=on_response)
             result["heatmap_seconds"] = time.perf_counter() - opened
             result["heatmap"] = summary(take_tasks(frame))
             result["load_requests"] = list(requests)
 
             started = time.perf_counter()
-            frame.click("[data-control=curves-mode] [data-value=lines]")
-            frame.wait_for_selector("[data-role=chart] canvas", timeout=TIMEOUT_MS)
-            page.wait_for_timeout(500)
+            show_lines(page, frame)
             result["lines_seconds"] = time.perf_counter() - started
             result["lines"] = summary(take_tasks(frame))
+            result["lines_draw_ms"] = draw_ms(result["lines"])
 
             frame.click("[data-role=view-tab][data-value=confusion]")
             frame.wait_for_selector(
@@ -130,8 +210,20 @@ def main() -> None:
     parser.add_argument("logdir")
     parser.add_argument("--load-fast", default="true", choices=("true", "false"))
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument(
+        "--bundle",
+        action="append",
+        metavar="NAME=PATH",
+        help="compare bundles side by side (repeat; the first is the base of the ratios)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --bundle comparisons")
     args = parser.parse_args()
-    result = measure(args.logdir, args.load_fast == "true")
+    load_fast = args.load_fast == "true"
+    if args.bundle:
+        bundles = [tuple(b.split("=", 1)) for b in args.bundle]
+        result = compare(args.logdir, load_fast, bundles, args.rounds)
+    else:
+        result = measure(args.logdir, load_fast)
     print(json.dumps(result, indent=1))
     if args.json:
         with open(args.json, "w") as f:

@@ -618,6 +618,14 @@ def test_hundred_classes_legible_without_overflow(tab, tb100):
     # worst 5 coloured by default, the rest grey
     assert len(tab.frame.locator("[data-role=worst]").all()) == 5
     _assert_drawn(tab, min_hues=3)
+    # the grey lines (95 classes in each of the 2 series) are the chart's pixel layer (one pass
+    # each, not canvas paths); hovered, a line of it still names its class and its exact value
+    assert tab.frame.locator("[data-role=chart]").get_attribute("data-bulk-lines") == "190"
+    hovered = tab.hover_a_line()
+    assert hovered and hovered.strip(), hovered
+    value = tab.frame.locator("[data-role=tooltip-value]").text_content()
+    assert value.startswith("Loss") and any(ch.isdigit() for ch in value), value
+    tab.page.mouse.move(5, 5)
     geometry = tab.frame.evaluate(
         """() => {
             const list = document.querySelector('[data-role=classes]');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LineIndex, nearestLine } from "../src/curves/nearest-line";
+import { LineValues } from "../src/curves/line-values";
 
 const id = { x: (v: number) => v, y: (v: number) => v };
 
@@ -10,7 +11,10 @@ describe("nearestLine", () => {
     [100, 100, 100, 100],
     [null, 50, null, 50], // gaps: drawn straight from x=10 to x=30
   ];
-  const index = new LineIndex(xs, lines);
+  const index = new LineIndex(
+    xs,
+    lines.map((l) => LineValues.from(l)),
+  );
 
   it("picks the line closest in y at the cursor's x", () => {
     expect(nearestLine(index, 12, 12, 5, id)!.line).toBe(0);
@@ -47,7 +51,7 @@ describe("nearestLine", () => {
       [
         [5, 5],
         [5, 5],
-      ],
+      ].map((l) => LineValues.from(l)),
     );
     expect(nearestLine(i2, 0.5, 0.5, 5, id)!.line).toBe(1);
   });

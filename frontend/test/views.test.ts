@@ -533,7 +533,7 @@ describe("precision, recall and F1 in the curves view", () => {
     expect(opts.yLabel).toBe("Recall");
     // validation has a step without a matrix: a gap, not a zero
     const line = opts.model.lines.find((l) => l.run === "validation" && l.label === "cat")!;
-    expect(line.raw[1]).toBeNull();
+    expect(line.raw.at(1)).toBeNull();
   });
 
   it("are disabled without them", async () => {

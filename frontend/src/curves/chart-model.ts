@@ -6,11 +6,12 @@ import type { RunCurves } from "../data/types";
 import type { Grid } from "../data/grid";
 import type { MetricDef } from "../data/metrics";
 import type { ColorBy, XAxis } from "../state/view-state";
-import { smooth } from "../lib/smoothing";
+import { smoothValues } from "../lib/smoothing";
+import { GridColumn, LineValues, type Value, type ValueColumn } from "./line-values";
 import { DASHES, greyFor, meanColor, withAlpha } from "../ui/colors";
 import type { Theme } from "../ui/theme";
 
-export type Value = number | null;
+export type { Value } from "./line-values";
 
 export interface LineModel {
   kind: "class" | "mean";
@@ -23,16 +24,16 @@ export interface LineModel {
   /** global class index; -1 for the mean line */
   classIndex: number;
   label: string;
-  /** plotted (smoothed) values aligned to ChartModel.xs */
-  values: Value[];
-  /** unsmoothed values aligned to ChartModel.xs */
-  raw: Value[];
-  /** non-finite per-sample loss counts aligned to xs (class lines only) */
-  nonfinite: Value[] | null;
+  /** plotted (smoothed) values aligned to ChartModel.xs: what is drawn and hovered */
+  values: LineValues;
+  /** unsmoothed values aligned to ChartModel.xs (the same object when not smoothed) */
+  raw: LineValues;
+  /** non-finite per-sample loss counts aligned to xs (class lines only), read on hover */
+  nonfinite: ValueColumn | null;
   /** total non-finite losses of this class over all steps of this series */
   nonfiniteTotal: number;
   /** samples of this class with non-finite outputs aligned to xs (class lines only) */
-  nonfiniteOutputs: Value[] | null;
+  nonfiniteOutputs: ValueColumn | null;
   highlighted: boolean;
   grey: boolean;
   color: string;
@@ -96,14 +97,16 @@ function runXs(rc: RunCurves, xAxis: XAxis, unit: number): number[] {
   return c.wall_times.map((t) => (t - t0) / unit);
 }
 
-/** Mean over classes of the finite values in one row. */
-/** The mean over classes of step row `s` of a grid (values that are there only). */
+/** The mean over classes of step row `s` of a grid (finite values only). */
 export function rowMean(grid: Grid, s: number): Value {
+  if (s < 0 || s >= grid.rows || grid.cols === 0) return null;
+  const data = grid.data;
+  if (!data) return 0;
   let sum = 0;
   let n = 0;
-  for (let k = 0; k < grid.cols; k++) {
-    const v = grid.at(s, k);
-    if (v !== null && Number.isFinite(v)) {
+  for (let i = s * grid.cols, end = i + grid.cols; i < end; i++) {
+    const v = data[i];
+    if (v - v === 0) {
       sum += v;
       n++;
     }
@@ -163,50 +166,76 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
     const c = rc.curves;
     const xsRun = perRunXs[runIndex];
     const S = xsRun.length;
-    const at = xsRun.map((x) => pos.get(x));
-    const stepAt: Value[] = new Array(xs.length).fill(null);
-    xsRun.forEach((_, s) => {
-      const p = at[s];
-      if (p !== undefined) stepAt[p] = c.steps[s];
-    });
+    const X = xs.length;
+    // the x position of each of the run's steps, and the run's step row at each x position
+    const at = new Int32Array(S).fill(-1);
+    const rowAt = new Int32Array(X).fill(-1);
+    const stepAt: Value[] = new Array(X).fill(null);
+    for (let s = 0; s < S; s++) {
+      const p = pos.get(xsRun[s]);
+      if (p === undefined) continue;
+      at[s] = p;
+      rowAt[p] = s;
+      stepAt[p] = c.steps[s];
+    }
     runs.push({ series: rc.key, stepAt });
     const matrix = inp.metric.extract(c);
     const dash = DASHES[inp.seriesDashes.get(rc.key) ?? 0]?.dash ?? [];
     const runColor = inp.seriesColors.get(rc.key) ?? "#425066";
-    const clean = (v: Value | undefined): Value => {
-      if (v === null || v === undefined || !Number.isFinite(v)) return null;
-      if (inp.logScale && v <= 0) return null;
-      return v;
-    };
-    // one run (or runs on the same steps): its steps are the x axis, nothing to move
-    const identity = S === xs.length && at.every((p, s) => p === s);
-    const align = (vals: Value[]): Value[] => {
-      if (identity) return vals;
-      const out: Value[] = new Array(xs.length).fill(null);
-      for (let s = 0; s < S; s++) {
-        const p = at[s];
-        if (p !== undefined) out[p] = vals[s];
-      }
-      return out;
-    };
+    const logScale = inp.logScale;
+    // smoothing keeps the points where they are: the same count
+    const withSmoothing = (raw: LineValues) =>
+      inp.smoothing > 0
+        ? new LineValues(smoothValues(raw.data, inp.smoothing), raw.presentCount())
+        : raw;
 
+    // the shown classes' values, one typed array per line (a column of the [steps][classes]
+    // grid); NaN where there is no point or the scale cannot show the value
+    const cols: number[] = [];
+    const globals: number[] = [];
     c.class_names.forEach((name, k) => {
       const g = classIndex.get(name);
-      if (g === undefined || !inp.selected[g]) return;
-      const rawRun: Value[] = new Array(S);
-      const nfRun: Value[] = new Array(S);
-      const nfOutRun: Value[] = new Array(S);
-      let nfTotal = 0;
-      for (let s = 0; s < S; s++) {
-        rawRun[s] = clean(matrix.at(s, k) ?? undefined);
-        const nf = c.nonfinite.at(s, k);
-        nfRun[s] = nf;
-        if (nf) nfTotal += nf;
-        nfOutRun[s] = c.nonfinite_outputs.at(s, k);
+      if (g !== undefined && inp.selected[g]) {
+        cols.push(k);
+        globals.push(g);
       }
+    });
+    const data = matrix.data;
+    const C = matrix.cols;
+    const rows = Math.min(S, matrix.rows);
+    // one run (or runs on the same steps): its steps are the x axis, every position written
+    const identity = rows === X && at.every((p, s) => p === s);
+    const raws = cols.map((k) => {
+      const out = new Float64Array(X);
+      if (!identity) out.fill(NaN);
+      let present = 0;
+      for (let s = 0, i = k; s < rows; s++, i += C) {
+        const p = at[s];
+        if (p < 0) continue;
+        const v = data ? data[i] : 0;
+        // finite (v - v is NaN for NaN and the infinities), and positive on a log scale
+        if (v - v === 0 && !(logScale && v <= 0)) {
+          out[p] = v;
+          present++;
+        } else out[p] = NaN;
+      }
+      return new LineValues(out, present);
+    });
+    const nonfiniteData = c.nonfinite.data;
+
+    cols.forEach((k, j) => {
+      const g = globals[j];
+      const name = c.class_names[k];
+      let nfTotal = 0;
+      if (nonfiniteData)
+        for (let s = 0, i = k; s < c.nonfinite.rows; s++, i += c.nonfinite.cols) {
+          const n = nonfiniteData[i];
+          if (n > 0) nfTotal += n;
+        }
       const isHigh = rank.has(g);
       const isGrey = anyHighlight && !isHigh;
       const base = inp.colorBy === "run" ? runColor : (inp.classColors[g] ?? "#425066");
+      const raw = raws[j];
       const line: LineModel = {
         kind: "class",
         series: rc.key,
@@ -215,11 +244,11 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
         runIndex,
         classIndex: g,
         label: name,
-        values: align(smooth(rawRun, inp.smoothing)),
-        raw: align(rawRun),
-        nonfinite: align(nfRun),
+        values: withSmoothing(raw),
+        raw,
+        nonfinite: new GridColumn(c.nonfinite, k, rowAt),
         nonfiniteTotal: nfTotal,
-        nonfiniteOutputs: align(nfOutRun),
+        nonfiniteOutputs: new GridColumn(c.nonfinite_outputs, k, rowAt),
         highlighted: isHigh,
         grey: isGrey,
         color: isGrey ? grey : fadeNormal ? withAlpha(base, 0.6) : base,
@@ -232,8 +261,13 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
     });
 
     if (inp.showMean) {
-      const meanRaw: Value[] = new Array(S);
-      for (let s = 0; s < S; s++) meanRaw[s] = clean(rowMean(matrix, s) ?? undefined);
+      const meanRaw = new Float64Array(X).fill(NaN);
+      for (let s = 0; s < S; s++) {
+        const p = at[s];
+        const v = p < 0 ? null : rowMean(matrix, s);
+        if (p >= 0 && v !== null && !(logScale && v <= 0)) meanRaw[p] = v;
+      }
+      const raw = new LineValues(meanRaw);
       means.push({
         kind: "mean",
         series: rc.key,
@@ -242,8 +276,8 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
         runIndex,
         classIndex: -1,
         label: "mean of classes",
-        values: align(smooth(meanRaw, inp.smoothing)),
-        raw: align(meanRaw),
+        values: withSmoothing(raw),
+        raw,
         nonfinite: null,
         nonfiniteTotal: 0,
         nonfiniteOutputs: null,
@@ -261,7 +295,7 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
   // the worst class is drawn last, on top
   high.sort((a, b) => (rank.get(b.classIndex) ?? 0) - (rank.get(a.classIndex) ?? 0));
   const lines = [...greyLines, ...normal, ...high, ...means];
-  for (const l of lines) l.markers = presentCount(l.values) === 1;
+  for (const l of lines) l.markers = l.values.presentCount() === 1;
   return {
     xs,
     xLabel: unit.label,
@@ -271,10 +305,18 @@ export function buildChartModel(inp: ShapeInput): ChartModel {
   };
 }
 
-function presentCount(values: readonly Value[]): number {
-  let n = 0;
-  for (const v of values) if (v !== null) n++;
-  return n;
+/** More class lines outside the highlight than this are drawn as pixels (line-raster.ts). */
+export const BULK_LINES = 40;
+
+/**
+ * Which lines the chart draws in its pixel layer, under the others: the class lines outside
+ * the highlight (faded or grey, 1 px at that count) when there are more than BULK_LINES of
+ * them; a line of one point stays a marker. The highlighted and mean lines stay paths.
+ */
+export function bulkLines(lines: readonly LineModel[]): boolean[] {
+  const candidate = lines.map((l) => l.kind === "class" && !l.highlighted && !l.markers);
+  const n = candidate.filter(Boolean).length;
+  return n > BULK_LINES ? candidate : lines.map(() => false);
 }
 
 export interface HoverHit {

@@ -168,6 +168,8 @@ export class CurvesView implements View {
     setChildren(this.chartBox, this.tooltip);
     this.hideTooltip();
     const { w, h: hgt } = this.size();
+    // the chart is built at this size: the resize observer's report of it is no resize
+    this.lastSize = { w, h: hgt };
     const runCount = ctx.runs.length;
     const short = compactLabels(ctx.runs);
     const metric = ctx.metric;
@@ -280,8 +282,8 @@ export class CurvesView implements View {
         ? `Step ${step ?? "–"} · ${formatNumber(model.xs[i])} ${unitName(model.xUnitSeconds)}`
         : `Step ${step ?? formatStep(model.xs[i])}`;
     nodes.push(h("div", { class: "pc-tooltip-row" }, xText));
-    const v = line.values[i];
-    const raw = line.raw[i];
+    const v = line.values.at(i);
+    const raw = line.raw.at(i);
     const valueText =
       ctx.state.smoothing > 0
         ? `${metric.label}: ${fmt(v)} (raw ${fmt(raw)})`
@@ -310,7 +312,7 @@ export class CurvesView implements View {
             other.series === line.series
           )
             continue;
-          const ov = other.values[i];
+          const ov = other.values.at(i);
           if (ov === null) continue;
           const oc = ctx.seriesColors.get(other.series) ?? "#425066";
           nodes.push(
@@ -324,7 +326,7 @@ export class CurvesView implements View {
           );
         }
       }
-      const nf = line.nonfinite?.[i];
+      const nf = line.nonfinite?.at(i);
       if (nf) {
         nodes.push(
           h(
@@ -342,7 +344,7 @@ export class CurvesView implements View {
           ),
         );
       }
-      const nfOut = line.nonfiniteOutputs?.[i];
+      const nfOut = line.nonfiniteOutputs?.at(i);
       if (nfOut) {
         nodes.push(
           h(

@@ -1,9 +1,13 @@
-// The line chart: uPlot for the lines, axes, zoom and cursor; an overlay canvas for the
-// hovered line; mean labels drawn in a draw hook. The view talks to it only through
-// LineChart (chart-model.ts), so DOM tests can swap in a fake (happy-dom has no canvas).
+// The line chart: uPlot for the axes, zoom, cursor and the few lines in front (highlighted,
+// means); the many class lines behind them (1000 at 1000 classes) drawn as pixels in one pass
+// each (line-raster.ts) under uPlot's series, after its grid; an overlay canvas for the hovered
+// line; mean labels drawn in a draw hook. The view talks to it only through LineChart
+// (chart-model.ts), so DOM tests can swap in a fake (happy-dom has no canvas).
 import uPlot from "uplot";
-import type { ChartFactory } from "./chart-model";
+import { bulkLines, type ChartFactory } from "./chart-model";
 import { fitLabelMargin, spreadApart } from "./label-spread";
+import { LineRaster, pixelCentre, type Rgba } from "./line-raster";
+import type { LineValues } from "./line-values";
 import { LineIndex, nearestLine } from "./nearest-line";
 import { themeColors } from "../ui/theme";
 
@@ -25,6 +29,63 @@ function axisSize(self: uPlot, values: string[] | null, axisIdx: number, cycleNu
   return Math.ceil(size) + (axisIdx === 1 ? 22 : 0);
 }
 
+/** A CSS colour as channels in [0, 1], as the canvas reads it. */
+const rgbaCache = new Map<string, Rgba>();
+function parseColor(color: string): Rgba {
+  const known = rgbaCache.get(color);
+  if (known) return known;
+  const ctx = document.createElement("canvas").getContext("2d");
+  let out: Rgba = [0, 0, 0, 1];
+  if (ctx) {
+    ctx.fillStyle = "#000000";
+    ctx.fillStyle = color;
+    const norm = String(ctx.fillStyle);
+    const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(norm);
+    const rgba = /^rgba?\(([^)]*)\)$/.exec(norm);
+    const byte = (t: string) => parseInt(t, 16) / 255;
+    if (hex) out = [byte(hex[1]), byte(hex[2]), byte(hex[3]), 1];
+    else if (rgba) {
+      const p = rgba[1].split(",").map((t) => parseFloat(t));
+      out = [p[0] / 255, p[1] / 255, p[2] / 255, p.length > 3 ? p[3] : 1];
+    }
+  }
+  rgbaCache.set(color, out);
+  return out;
+}
+
+/** A line's values as uPlot takes them: the typed array itself, or nulls for its gaps. */
+function uplotValues(values: LineValues): Float64Array | (number | null)[] {
+  return values.presentCount() === values.length ? values.data : values.toArray();
+}
+
+/** The lowest and the highest value of `lines` at each x (null: none has a point there). */
+function envelope(lines: readonly LineValues[], n: number): [(number | null)[], (number | null)[]] {
+  const lo = new Float64Array(n).fill(Infinity);
+  const hi = new Float64Array(n).fill(-Infinity);
+  for (const l of lines) {
+    const d = l.data;
+    for (let i = 0; i < n; i++) {
+      const v = d[i];
+      if (v < lo[i]) lo[i] = v;
+      if (v > hi[i]) hi[i] = v;
+    }
+  }
+  const toNull = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
+  return [toNull(lo), toNull(hi)];
+}
+
+/** The first index of sorted `xs` whose value is >= x (xs.length: none). */
+function firstAtOrAfter(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export const uplotChart: ChartFactory = (container, opts, width, height) => {
   const m = opts.model;
   // the theme's colours when the chart is built: a theme switch rebuilds the chart
@@ -33,7 +94,25 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     m.xs,
     m.lines.map((l) => l.values),
   );
-  const data = [m.xs, ...m.lines.map((l) => l.values)] as unknown as uPlot.AlignedData;
+  // the class lines behind the highlight: pixels; the others: uPlot series, in the same order
+  const inBulk = bulkLines(m.lines);
+  const bulk = m.lines.filter((_, i) => inBulk[i]);
+  const paths = m.lines.filter((_, i) => !inBulk[i]);
+  // two series that draw nothing give uPlot the bulk lines' range at every x: its y range
+  // (zoomed too) is the one of all lines, as when it drew them all
+  const bounds = bulk.length
+    ? envelope(
+        bulk.map((l) => l.values),
+        m.xs.length,
+      )
+    : [];
+  // how many lines the pixel layer draws, readable by tests and tools
+  container.setAttribute("data-bulk-lines", String(bulk.length));
+  const data = [
+    m.xs,
+    ...paths.map((l) => uplotValues(l.values)),
+    ...bounds,
+  ] as unknown as uPlot.AlignedData;
   const dpr = () => window.devicePixelRatio || 1;
   let ready = false;
   let overlay: HTMLCanvasElement | null = null;
@@ -68,13 +147,13 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     let started = false;
     for (const i of index.present[hovered.line]) {
       const x = u.valToPos(m.xs[i], "x");
-      const y = u.valToPos(line.values[i] as number, "y");
+      const y = u.valToPos(line.values.data[i], "y");
       if (!started) ctx.moveTo(x, y);
       else ctx.lineTo(x, y);
       started = true;
     }
     ctx.stroke();
-    const v = line.values[hovered.index];
+    const v = line.values.at(hovered.index);
     if (v !== null) {
       ctx.setLineDash([]);
       ctx.fillStyle = line.baseColor;
@@ -131,7 +210,7 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
         }
       }
       if (i < 0) return;
-      const y = u.valToPos(line.values[i] as number, "y", true);
+      const y = u.valToPos(line.values.data[i], "y", true);
       if (Number.isFinite(y)) labels.push({ text: margin.texts[k], y, color: line.color });
     });
     const ys = spreadApart(
@@ -167,6 +246,58 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
         .map((v) => Math.round(v / r))
         .join(","),
     );
+  };
+
+  // the bulk layer: rasterised for the plot's size and scales, kept while they stay the same
+  const bulkCanvas = document.createElement("canvas");
+  let bulkRaster: LineRaster | null = null;
+  let bulkKey = "";
+  const drawBulk = (u: uPlot) => {
+    if (!bulk.length) return;
+    const { x, y } = u.scales;
+    if (x.min == null || x.max == null || y.min == null || y.max == null) return;
+    const left = Math.round(u.bbox.left);
+    const top = Math.round(u.bbox.top);
+    const W = Math.round(u.bbox.width);
+    const H = Math.round(u.bbox.height);
+    if (W <= 0 || H <= 0) return;
+    const key = [W, H, x.min, x.max, y.min, y.max, y.distr].join(",");
+    const bctx = bulkCanvas.getContext("2d");
+    if (!bctx) return;
+    if (key !== bulkKey) {
+      bulkKey = key;
+      const r = dpr();
+      const xMin = x.min;
+      const span = x.max - x.min || 1;
+      // the points from the last one left of the window to the first one right of it
+      const i0 = Math.max(0, firstAtOrAfter(m.xs, x.min) - 1);
+      const i1 = Math.min(m.xs.length - 1, firstAtOrAfter(m.xs, x.max));
+      const xPx = new Float64Array(m.xs.length);
+      for (let i = i0; i <= i1; i++) xPx[i] = pixelCentre(((m.xs[i] - xMin) / span) * W);
+      if (!bulkRaster || bulkRaster.width !== W || bulkRaster.height !== H)
+        bulkRaster = new LineRaster(W, H);
+      bulkRaster.drawLines(
+        xPx,
+        i0,
+        i1,
+        { min: y.min, max: y.max, log: y.distr === 3 },
+        bulk.map((l) => ({
+          values: l.values.data,
+          color: parseColor(l.color),
+          width: l.width * r,
+          dash: l.dash.map((d) => d * r),
+        })),
+      );
+      bulkCanvas.width = W;
+      bulkCanvas.height = H;
+      const img = bctx.createImageData(W, H);
+      bulkRaster.writeRgba8(img.data);
+      bctx.putImageData(img, 0, 0);
+    }
+    u.ctx.save();
+    u.ctx.setTransform(1, 0, 0, 1, 0, 0);
+    u.ctx.drawImage(bulkCanvas, left, top);
+    u.ctx.restore();
   };
 
   const uopts: uPlot.Options = {
@@ -235,7 +366,7 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
     ],
     series: [
       {},
-      ...m.lines.map((l): uPlot.Series => ({
+      ...paths.map((l): uPlot.Series => ({
         label: l.label,
         stroke: l.color,
         width: l.width,
@@ -245,6 +376,11 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
         points: l.markers
           ? { show: true, size: Math.max(6, l.width * 3), width: 1, stroke: l.color, fill: l.color }
           : { show: false },
+      })),
+      ...bounds.map((): uPlot.Series => ({
+        label: "",
+        paths: () => null,
+        points: { show: false },
       })),
     ],
     hooks: {
@@ -261,6 +397,7 @@ export const uplotChart: ChartFactory = (container, opts, width, height) => {
           drawStart = performance.now();
         },
       ],
+      drawAxes: [drawBulk],
       draw: [
         (u) => {
           drawMeanLabels(u);

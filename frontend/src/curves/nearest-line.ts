@@ -2,22 +2,29 @@
 // Lines may have gaps (null) where a run has no point at an x; a line is interpolated
 // between its neighbouring points, as it is drawn (spanGaps).
 
-/** A line's value at an x; null where the line has no point. */
-type Value = number | null;
+import type { LineValues } from "./line-values";
 
-/** Positions of the non-null values of each line, for binary search. */
+/** Positions of the values of each line (NaN: no point), for binary search. Lines without a
+ * gap (the usual case) share one array of every position. */
 export class LineIndex {
   readonly present: Int32Array[];
+  readonly lines: readonly Float64Array[];
   constructor(
     readonly xs: readonly number[],
-    readonly lines: readonly (readonly Value[])[],
+    lines: readonly LineValues[],
   ) {
-    this.present = lines.map((vals) => {
-      const idx: number[] = [];
-      vals.forEach((v, i) => {
-        if (v !== null && Number.isFinite(v)) idx.push(i);
-      });
-      return Int32Array.from(idx);
+    this.lines = lines.map((l) => l.data);
+    let every: Int32Array | null = null;
+    this.present = lines.map((l) => {
+      const vals = l.data;
+      const n = l.presentCount();
+      if (n === vals.length) {
+        if (!every || every.length !== n) every = Int32Array.from({ length: n }, (_, i) => i);
+        return every;
+      }
+      const idx = new Int32Array(n);
+      for (let i = 0, j = 0; i < vals.length; i++) if (vals[i] === vals[i]) idx[j++] = i;
+      return idx;
     });
   }
 }
@@ -74,7 +81,7 @@ export function nearestLine(
       // cursor before the first or after the last point: distance to that end point
       const i = a === -1 ? p[0] : p[p.length - 1];
       const dx = toPx.x(xs[i]) - xPx;
-      const dy = toPx.y(vals[i] as number) - yPx;
+      const dy = toPx.y(vals[i]) - yPx;
       dist = Math.hypot(dx, dy);
       index = i;
     } else {
@@ -83,8 +90,8 @@ export function nearestLine(
       const x0 = xs[i0];
       const x1 = xs[i1];
       const t = x1 === x0 ? 0 : (xVal - x0) / (x1 - x0);
-      const y0 = toPx.y(vals[i0] as number);
-      const y1 = toPx.y(vals[i1] as number);
+      const y0 = toPx.y(vals[i0]);
+      const y1 = toPx.y(vals[i1]);
       dist = Math.abs(y0 + t * (y1 - y0) - yPx);
       index = t < 0.5 ? i0 : i1;
     }

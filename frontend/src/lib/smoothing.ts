@@ -9,25 +9,41 @@ export function clampSmoothing(w: number): number {
   return Math.min(w, MAX_SMOOTHING);
 }
 
-export function smooth(values: readonly (number | null)[], weight: number): (number | null)[] {
+/** Smooths a typed array (NaN, ±Infinity: no point, passed through); a new array. */
+export function smoothValues(values: Float64Array, weight: number): Float64Array {
   const w = clampSmoothing(weight);
-  if (w === 0) return values.slice();
-  const first = values.find((v) => v !== null && Number.isFinite(v));
-  const isConstant = values.every((v) => v === null || !Number.isFinite(v) || v === first);
-  if (isConstant) return values.slice();
-  const out: (number | null)[] = new Array(values.length);
-  let last = 0;
-  let numAccum = 0;
+  const out = Float64Array.from(values);
+  if (w === 0) return out;
+  let first = NaN;
+  let isConstant = true;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === null || !Number.isFinite(v)) {
-      out[i] = v;
-      continue;
+    if (!Number.isFinite(v)) continue;
+    if (first !== first) first = v;
+    else if (v !== first) {
+      isConstant = false;
+      break;
     }
+  }
+  if (isConstant) return out;
+  let last = 0;
+  let numAccum = 0;
+  let wPow = 1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
     last = last * w + (1 - w) * v;
     numAccum++;
-    const debias = 1 - Math.pow(w, numAccum);
-    out[i] = last / debias;
+    wPow *= w;
+    out[i] = last / (1 - wPow);
   }
   return out;
+}
+
+/** Smooths numbers and nulls (null and non-finite values are passed through as they are). */
+export function smooth(values: readonly (number | null)[], weight: number): (number | null)[] {
+  const typed = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) typed[i] = values[i] ?? NaN;
+  const smoothed = smoothValues(typed, weight);
+  return values.map((v, i) => (v === null || !Number.isFinite(v) ? v : smoothed[i]));
 }
