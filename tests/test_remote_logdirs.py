@@ -683,3 +683,34 @@ def test_lightning_callback_writes_to_a_bucket(gcs):
     prefix = key_prefix(run_url)
     for split in ("train", "validation"):
         assert steps_in(gcs.objects("runs", f"{prefix}/{split}/")) == [0, 1], split
+
+
+def test_an_outage_is_not_taken_for_a_refusal_by_the_digits_of_a_port():
+    """A connection error whose text holds a port or file name with 401/403 among its digits
+    (CI met `http://127.0.0.1:45403/...`) is an outage (held and retried), not a refusal; an
+    HTTP 401/403 is a refusal whether the library keeps it on the error or only in its text."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from tb_perclass.logger import remote
+
+    outages = [
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:45403/runs/a/events.vm.4013.x"),
+        ConnectionResetError("[Errno 104] Connection reset by peer (127.0.0.1:40100)"),
+        OSError("could not reach http://[::1]:403/bucket/events.out.tfevents.1.vm.401.0"),
+    ]
+    for error in outages:
+        assert not remote._is_permanent(error), error
+    denied = ClientError(
+        {"Error": {"Code": "Other"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject"
+    )
+    coded = OSError("rejected")
+    coded.code = 401
+    refusals = [
+        denied,
+        coded,
+        OSError("403 Forbidden"),
+        OSError("upload failed (401)"),
+        PermissionError("x"),
+    ]
+    for error in refusals:
+        assert remote._is_permanent(error), error

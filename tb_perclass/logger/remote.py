@@ -165,13 +165,24 @@ def check_reachable(fs: Any, path: str, url: str) -> None:
         ) from error
 
 
+# An HTTP 401 or 403 in an error's text: the number standing alone ("403 Forbidden", "(403)",
+# ", 401"), never digits of a port, an address or a file name ("127.0.0.1:45403", ".vm.4013.").
+_DENIED_STATUS = re.compile(r"(?<![\w.:/-])(401|403)(?![\w.:/-])")
+_DENIED_WORDS = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden",
+                 "RefreshError", "DefaultCredentialsError")  # fmt: skip
+
+
 def _is_permission_error(error: BaseException) -> bool:
+    """Refused for lack of rights: by type, by the HTTP status a library keeps on the error
+    (gcsfs `code`, botocore `response`), or by the words and status in its text."""
+    if isinstance(error, PermissionError):
+        return True
+    response = getattr(error, "response", None)
+    metadata = response.get("ResponseMetadata", {}) if isinstance(response, dict) else {}
+    if getattr(error, "code", None) in (401, 403) or metadata.get("HTTPStatusCode") in (401, 403):
+        return True
     text = f"{type(error).__name__} {error}"
-    return isinstance(error, PermissionError) or any(
-        word in text
-        for word in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden",
-                     "401", "403", "RefreshError", "DefaultCredentialsError")
-    )  # fmt: skip
+    return any(word in text for word in _DENIED_WORDS) or bool(_DENIED_STATUS.search(text))
 
 
 def _describe(error: BaseException) -> str:
