@@ -37,6 +37,12 @@ def main(output_dir: str, logdir: str) -> None:
     )
     trainer.evaluate()
     trainer.train()
+    # Under torch.distributed.run: a process group left to interpreter exit can abort a rank
+    # ("terminate called without an active exception", seen once in CI) after its work is done.
+    import torch.distributed
+
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
