@@ -2,7 +2,8 @@
 
 - `MotoS3Server`: moto's S3 server (`moto[server]`), as a subprocess.
 - `GcsEmulator`: `gcp-storage-emulator`, as a subprocess storing on disk, so that it can be
-  stopped and restarted with its data (a network outage that heals).
+  stopped and restarted with its data (a network outage that heals); started by
+  `tests/gcs_emulator_main.py`, which makes it store uploaded bytes exactly as sent.
 - `FtpServer`: pyftpdlib's FTP server, a filesystem of real directories for fsspec's ftp://.
 - `TcpRelay`: a loopback TCP relay in front of a server: counts the bytes clients send, and
   can refuse connections for a while (the network failing mid-run, the server keeping state).
@@ -162,8 +163,11 @@ class GcsEmulator(_ServerProcess):
         super().__init__("gcs-emulator")
 
     def _command(self) -> list[str]:
-        executable = os.path.join(os.path.dirname(sys.executable), "gcp-storage-emulator")
-        return [executable, "start", "--host", "127.0.0.1", "--port", str(self.port), "--quiet"]
+        # The emulator, with its multipart uploads read byte for byte (see that file: it
+        # dropped an object's last byte when that was a carriage return).
+        launcher = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gcs_emulator_main.py")
+        address = ["--host", "127.0.0.1", "--port", str(self.port)]
+        return [sys.executable, launcher, "start", *address, "--quiet"]
 
     def _process_env(self) -> dict[str, str]:
         return dict(os.environ, STORAGE_BASE=self.directory)

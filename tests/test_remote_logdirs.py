@@ -87,6 +87,20 @@ def unique_run(scheme: str) -> str:
     return f"{scheme}://runs/{uuid.uuid4().hex[:8]}"
 
 
+def test_the_gcs_emulator_stores_the_bytes_sent(gcs):
+    """An upload ending in a carriage return (an event file ending on a checksum byte 0x0D) is
+    stored whole: the emulator's own multipart parser dropped that byte, losing the record."""
+    import gcsfs
+
+    fs = gcsfs.GCSFileSystem()
+    endings = [b"\r", b"\r\n", b"\n", b"\n\r", b"--==0==\r", b"x"]
+    for number, ending in enumerate(endings):
+        data = bytes(range(256)) + ending
+        fs.pipe_file(f"runs/bytes/{number}", data)
+        assert gcs.objects("runs", f"bytes/{number}")[f"bytes/{number}"] == data, ending
+        assert fs.cat_file(f"runs/bytes/{number}") == data, ending
+
+
 # --- event files --------------------------------------------------------------------------------
 
 
