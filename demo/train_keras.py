@@ -45,7 +45,12 @@ def train(logdir: str, epochs: int = 15, batch_size: int = 64, seed: int = 0) ->
         metrics=["accuracy"],
     )
     per_class = PerClassCallback(
-        logdir, class_names=CLASS_NAMES, validation_data=(x_val, y_val), samples_per_cell=4
+        logdir,
+        class_names=CLASS_NAMES,
+        validation_data=(x_val, y_val),
+        samples_per_cell=4,
+        scores=True,  # the Scores view: PR/ROC curves, AP, AUROC, calibration, top-3 accuracy
+        top_k=3,
     )
     model.fit(
         x_train, y_train, epochs=epochs, batch_size=batch_size, callbacks=[per_class], verbose=2

@@ -53,6 +53,7 @@ def train_task(
         y_val = torch.as_tensor(PROPERTIES[digits_val])
         model, options = small_cnn(3), dict(task="multilabel", class_names=LABELS)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    options["scores"] = True  # the Scores view: PR/ROC, thresholds, calibration per label
     train_pc = PerClassWriter(os.path.join(logdir, task, "train"), **options)
     val_pc = PerClassWriter(os.path.join(logdir, task, "validation"), **options, samples_per_cell=4)
     with train_pc, val_pc:

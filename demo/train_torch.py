@@ -39,10 +39,10 @@ def train(logdir: str, epochs: int = 15, batch_size: int = 64, seed: int = 0) ->
     model = make_model(len(CLASS_NAMES))
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-4)
 
-    train_pc = PerClassWriter(os.path.join(logdir, "train"), class_names=CLASS_NAMES)
-    val_pc = PerClassWriter(
-        os.path.join(logdir, "validation"), class_names=CLASS_NAMES, samples_per_cell=4
-    )
+    # scores=True: PR/ROC curves, AP, AUROC, calibration and top-3 accuracy (the Scores view).
+    options = dict(class_names=CLASS_NAMES, scores=True, top_k=3)
+    train_pc = PerClassWriter(os.path.join(logdir, "train"), **options)
+    val_pc = PerClassWriter(os.path.join(logdir, "validation"), **options, samples_per_cell=4)
     with train_pc, val_pc:
         for epoch in range(epochs):
             model.train()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: set up, train the digits demo with PyTorch and with Keras (train and validation
-# per-class data for 15 epochs each, misclassified validation digits kept), plus a binary and a
-# multilabel task with PyTorch, and the digits with 10% of the labels flipped and every training
-# sample tracked (the Dynamics tab), then serve TensorBoard with the Per-Class tab.
+# per-class data for 15 epochs each, misclassified validation digits kept, score histograms for
+# the Scores view), plus a binary and a multilabel task with PyTorch, and the digits with 10% of
+# the labels flipped and every training sample tracked (the Dynamics tab), then serve
+# TensorBoard with the Per-Class tab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -47,7 +47,8 @@ PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
 
 # PyTorch first and pinned: an unpinned `torch` requirement resolves to a multi-GB CUDA build.
 "${PIP[@]}" "torch==2.13.0"
-"${PIP[@]}" "tensorflow-cpu>=2.16" -e ".[torch,dev]"
+# Everything else at the versions of scripts/constraints.txt (what CI last passed with).
+"${PIP[@]}" -c scripts/constraints.txt "tensorflow-cpu>=2.16" -e ".[torch,dev]"
 
 if [ "${1:-}" = "--tests" ]; then
   npm ci --prefix frontend --no-audit --no-fund --loglevel=error
