@@ -97,6 +97,8 @@ def scores_view(frame) -> None:
     frame.wait_for_selector("[data-role=scores-best]")
     frame.click("[data-role=scores-best]")
     frame.wait_for_selector("[data-role=scores-chart][data-draw-ms]")
+    # the view scrolls as a whole: the clicks may have scrolled it; the picture shows its top
+    frame.evaluate("() => { document.querySelector('.pc-card[data-view=scores]').scrollTop = 0; }")
     frame.page.mouse.move(5, 5)
     frame.wait_for_timeout(300)
 

@@ -1781,6 +1781,39 @@ def test_dynamics_draws_a_map_of_100k_points(tab, tb_dynamics):
     tab.screenshot("dynamics-100k.png")
 
 
+def _score_rows_seen_after_wheel(tab):
+    """Scrolls the Scores view with the mouse wheel over it to its end and returns how many
+    class rows of its table are then wholly in sight (inside the view, under the table's
+    header, which stays in sight); scrolls the view back to its top."""
+    card = ".pc-card[data-view=scores]"
+    box = tab.frame.locator(card).bounding_box()
+    frame_box = tab.frame.frame_element().bounding_box()
+    tab.page.mouse.move(
+        frame_box["x"] + box["x"] + box["width"] / 2, frame_box["y"] + box["y"] + box["height"] / 2
+    )
+    for _ in range(12):
+        tab.page.mouse.wheel(0, 200)
+        tab.frame.wait_for_timeout(50)
+    tab.settle()
+    seen = tab.frame.evaluate(
+        """(card) => {
+            const view = document.querySelector(card);
+            const v = view.getBoundingClientRect();
+            const top = v.top + view.clientTop, bottom = top + view.clientHeight;
+            const table = view.querySelector('[data-role=scores-table]');
+            const head = table.querySelector('thead').getBoundingClientRect();
+            if (head.top < top - 1 || head.bottom > bottom + 1) return -1;  // the header is gone
+            return [...table.querySelectorAll('tbody tr[data-class]')]
+              .map((r) => r.getBoundingClientRect())
+              .filter((r) => r.top >= head.bottom - 1 && r.bottom <= bottom + 1).length;
+        }""",
+        card,
+    )
+    tab.page.mouse.move(5, 5)
+    tab.frame.evaluate("(card) => { document.querySelector(card).scrollTop = 0; }", card)
+    return seen
+
+
 def test_scores_curves_threshold_drag_and_calibration(tab, tb_scores):
     """scores=True: the Scores tab draws ROC and PR curves (the validation series solid, train
     dashed), a reliability diagram and the per-class table; for a multilabel run the threshold
@@ -1789,6 +1822,20 @@ def test_scores_curves_threshold_drag_and_calibration(tab, tb_scores):
     tab.view_tab("scores")
     tab.frame.wait_for_selector("[data-role=scores-table] tbody tr", timeout=30_000)
     assert len(tab.frame.locator("[data-role=scores-table] tbody tr").all()) == 10
+    # under the charts the table has room: the mouse wheel scrolls the view to its class rows
+    # (once a box of their own squeezed them to a strip of header and averages at 1400x900)
+    for viewport in ({"width": 1280, "height": 720}, shot.VIEWPORT):
+        tab.page.set_viewport_size(viewport)
+        tab.settle()
+        assert _score_rows_seen_after_wheel(tab) >= 8, viewport
+    # the heading uses the toolbar's room (its sub on a second line) instead of being cut
+    title = tab.frame.locator("[data-role=title]")
+    assert title.get_attribute("title") == title.text_content()
+    assert "exp1/validation" in title.text_content()
+    cut = title.evaluate(
+        "(t) => [t, ...t.children].filter((e) => e.scrollWidth > e.clientWidth).length"
+    )
+    assert cut == 0, title.text_content()
     chart = "[data-role=scores-chart]"
     px = _assert_drawn(tab, min_hues=3, selector=chart)
     assert float(tab.frame.locator(chart).get_attribute("data-draw-ms")) < 100

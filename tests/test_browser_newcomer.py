@@ -76,11 +76,15 @@ def tb15(tmp_path_factory):
         yield tb
 
 
+LONG_NAMES = [f"{d}_{'handwritten_digit_from_the_scanner' * 2}" for d in shot.DIGIT_NAMES]
+
+
 @pytest.fixture(scope="module")
 def tb_long_names(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("long")
-    names = [f"{d}_{'handwritten_digit_from_the_scanner' * 2}" for d in shot.DIGIT_NAMES]
-    shot.write_digit_samples(logdir, run="long/validation", steps=2, per_cell=3, class_names=names)
+    shot.write_digit_samples(
+        logdir, run="long/validation", steps=2, per_cell=3, class_names=LONG_NAMES
+    )
     with TensorBoardProcess(logdir) as tb:
         tb.wait_for_runs(1)
         yield tb
@@ -200,8 +204,8 @@ def test_a_single_step_run_draws_points(tab, tb15):
 
 def test_the_gallery_after_a_click(tab, tb_long_names):
     """After a click on a cell: the keys move the selection at once, the cell's tooltip is
-    gone, the kept count names its cap, the large view hides what is behind it, and a long true
-    class leaves the predicted class readable."""
+    gone, the kept count names its cap, the large view hides what is behind it, and long class
+    names wrap in a sample's caption, the predicted class on lines of its own."""
     tab.open(tb_long_names, chart=False)
     shot.show_view(tab.frame, "confusion")
     x, y = shot.cell_point(tab.frame, 8, 3)
@@ -221,14 +225,25 @@ def test_the_gallery_after_a_click(tab, tb_long_names):
     assert selected.get_attribute("data-index") == tab.frame.locator("[data-role=sample]").nth(
         1
     ).get_attribute("data-index")
-    # the predicted class keeps a readable part of the caption
-    widths = tab.frame.evaluate(
-        """() => { const s = document.querySelector('[data-role=sample]');
-                   const w = (q) => s.querySelector(q).getBoundingClientRect().width;
-                   return {cap: w('[data-role=sample-classes]'), pred: w('[data-role=sample-pred]'),
-                           trueName: w('[data-role=sample-true]')}; }"""
+    # the long names wrap in the caption (once cut to a few letters each on one line): the
+    # predicted class on lines of its own under the true class, each name over three lines,
+    # nothing cut at the sides; the full names in the caption's title
+    caption = tab.frame.evaluate(
+        """() => { const c = document.querySelector('[data-role=sample-classes]');
+                   const box = (q) => c.querySelector(q).getBoundingClientRect();
+                   const t = box('.pc-sample-true'), p = box('.pc-sample-to');
+                   return {title: c.title, line: parseFloat(getComputedStyle(c).lineHeight),
+                           trueTop: t.top, trueBottom: t.bottom, predTop: p.top,
+                           trueLines: t.height, predLines: p.height,
+                           wide: c.scrollWidth > c.clientWidth}; }"""
     )
-    assert widths["pred"] >= 0.4 * widths["cap"], widths
+    assert caption["title"] == f"true class {LONG_NAMES[8]}, predicted class {LONG_NAMES[3]}", (
+        caption
+    )
+    assert caption["predTop"] >= caption["trueBottom"] - 1, caption
+    assert caption["trueLines"] >= 3 * caption["line"] - 1, caption
+    assert caption["predLines"] >= 3 * caption["line"] - 1, caption
+    assert not caption["wide"], caption
     tab.screenshot("newcomer-gallery-long-names.png")
     # the large view is opaque
     tab.page.keyboard.press("Enter")

@@ -87,6 +87,17 @@ describe("the gallery of a confusion cell", () => {
     expect(items[0].querySelector("[data-role=sample-pred]")!.textContent).toBe(
       names.class_names[first.pred],
     );
+    // the caption: the two names in parts of their own (a long true class wraps over its own
+    // lines, the predicted class and its arrow over theirs), the full names in its title
+    const caption = items[0].querySelector<HTMLElement>("[data-role=sample-classes]")!;
+    const [trueName, predName] = [first.true, first.pred].map((c) => names.class_names[c]);
+    expect(caption.textContent).toBe(`${trueName} → ${predName}`);
+    expect(caption.title).toBe(`true class ${trueName}, predicted class ${predName}`);
+    expect([...caption.children].map((e) => e.className)).toEqual([
+      "pc-sample-true",
+      "pc-sample-to",
+    ]);
+    expect(caption.querySelector(".pc-sample-to [data-role=sample-pred]")).not.toBeNull();
     expect(items[0].querySelector("[data-role=sample-score]")!.textContent).toMatch(/^p 0\.\d{3}$/);
     expect(items[0].querySelector("[data-role=sample-loss]")!.textContent).toMatch(/^loss \d/);
     expect(items[0].querySelector("[data-role=sample-id]")!.textContent).toBe(`id ${first.id}`);

@@ -23,7 +23,11 @@ export class Toolbar {
     this.title = h("div", { class: "pc-title", attrs: { "data-role": "title" } }, "Per-Class");
     this.status = h(
       "span",
-      { class: "pc-status", attrs: { "data-role": "status", "aria-live": "polite" } },
+      // pushed right by its margin (a spacer would cost the title one more gap)
+      {
+        class: "pc-status pc-toolbar-status",
+        attrs: { "data-role": "status", "aria-live": "polite" },
+      },
       "Loading…",
     );
     this.reloadBtn = h(
@@ -58,7 +62,6 @@ export class Toolbar {
       { class: "pc-toolbar" },
       this.tabs,
       this.title,
-      h("div", { class: "pc-spacer" }),
       this.status,
       autoLabel,
       this.reloadBtn,
@@ -90,9 +93,16 @@ export class Toolbar {
     );
   }
 
-  /** The title: its main words, then `sub` in lighter type (none: the main words alone). */
+  /** The title: its main words, then `sub` in lighter type (none: the main words alone); the
+   * sub moves under the main words when the line is short for both (each is cut with an
+   * ellipsis only past that), and the whole title is in the tooltip. */
   setTitle(main: string, sub: string | null = null): void {
-    setChildren(this.title, main, sub !== null ? h("span", { class: "pc-title-sub" }, sub) : null);
+    setChildren(
+      this.title,
+      h("span", { class: "pc-title-main" }, main),
+      sub !== null ? h("span", { class: "pc-title-sub" }, sub) : null,
+    );
+    this.title.title = main + (sub ?? "");
   }
 
   setStatus(text: string, loading: boolean): void {

@@ -454,11 +454,16 @@ export class SamplesGallery {
                 { class: "pc-sample-true", attrs: { "data-role": "sample-true" } },
                 o.trueText,
               ),
-              h("span", { class: "pc-pair-arrow" }, " → "),
+              // the arrow goes with the predicted class when that moves to a line of its own
               h(
                 "span",
-                { class: "pc-sample-pred", attrs: { "data-role": "sample-pred" } },
-                o.predText,
+                { class: "pc-sample-to" },
+                h("span", { class: "pc-pair-arrow" }, " → "),
+                h(
+                  "span",
+                  { class: "pc-sample-pred", attrs: { "data-role": "sample-pred" } },
+                  o.predText,
+                ),
               ),
             ),
         h(
